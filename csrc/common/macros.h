@@ -1,0 +1,18 @@
+// Host/device qualifiers and integer types shared by g++, nvcc and NVRTC.
+// NVRTC has no standard headers, so nothing here includes one.
+#pragma once
+
+#if !defined(__CUDACC_RTC__)
+#include <cmath>  // sqrt, rintf, fmaf on the host
+#endif
+
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
+#define SLADD_HD __host__ __device__ __forceinline__
+#else
+#define SLADD_HD inline
+#endif
+
+namespace sladd {
+typedef long long i64;
+typedef unsigned char u8;
+}  // namespace sladd

@@ -1,0 +1,114 @@
+// CPU backends of blend_linear, poisson_rhs and poisson_compose: loops over common/*_math.h.
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include "../common/blend_math.h"
+#include "../common/poisson_math.h"
+#include "checks.h"
+
+namespace sladd {
+namespace {
+
+at::Tensor blend_linear_forward_kernel(const at::Tensor& target_in, const at::Tensor& source_in,
+                                       const at::Tensor& mask_in, const at::Tensor& weight_in) {
+  check_images(target_in, source_in, mask_in);
+  SLADD_CHECK_TENSOR(weight_in, at::kFloat, 1);
+  TORCH_CHECK(weight_in.size(0) == target_in.size(0), "weight must be [B]");
+  const at::Tensor target = target_in.contiguous(), source = source_in.contiguous();
+  const at::Tensor mask = mask_in.contiguous(), weight = weight_in.contiguous();
+  const int64_t B = target.size(0), C = target.size(1), HW = target.size(2) * target.size(3);
+  at::Tensor out = at::empty_like(target);
+  const u8* t = target.data_ptr<u8>();
+  const u8* s = source.data_ptr<u8>();
+  const float* m = mask.data_ptr<float>();
+  const float* w = weight.data_ptr<float>();
+  u8* o = out.data_ptr<u8>();
+  at::parallel_for(0, B * C, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t b = p / C;
+      for (int64_t i = 0; i < HW; ++i)
+        o[p * HW + i] = blend_linear_px(t[p * HW + i], s[p * HW + i], m[b * HW + i], w[b]);
+    }
+  });
+  return out;
+}
+
+Roi roi_at(const int64_t* roi, int64_t b) {
+  const int64_t* q = roi + 6 * b;
+  return Roi{(int)q[0], (int)q[1], (int)q[2], (int)q[3], (int)q[4], (int)q[5]};
+}
+
+void check_roi(const at::Tensor& roi, int64_t B) {
+  SLADD_CHECK_TENSOR(roi, at::kLong, 2);
+  TORCH_CHECK(roi.size(0) == B && roi.size(1) == 6, "roi must be [B,6] (x, y, w, h, dx, dy), got ", roi.sizes());
+}
+
+at::Tensor poisson_rhs_forward_kernel(const at::Tensor& target_in, const at::Tensor& source_in,
+                                      const at::Tensor& mask_in, const at::Tensor& roi_in) {
+  check_images(target_in, source_in, mask_in);
+  const int64_t B = target_in.size(0), C = target_in.size(1);
+  const int64_t H = target_in.size(2), W = target_in.size(3);
+  check_roi(roi_in, B);
+  TORCH_CHECK(H >= 3 && W >= 3, "poisson_rhs needs H, W >= 3");
+  const at::Tensor target = target_in.contiguous(), source = source_in.contiguous();
+  const at::Tensor mask = mask_in.contiguous(), roi = roi_in.contiguous();
+  at::Tensor eroded = at::zeros({B, H, W}, target.options());
+  at::Tensor rhs = at::zeros({B, C, H - 2, W - 2}, mask.options());
+  const int64_t* roi_p = roi.data_ptr<int64_t>();
+  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const Roi r = roi_at(roi_p, b);
+      if (!roi_solvable(r, (int)H, (int)W)) continue;
+      u8* er = eroded.data_ptr<u8>() + b * H * W;
+      const PoissonView v{target.data_ptr<u8>() + b * C * H * W, source.data_ptr<u8>() + b * C * H * W,
+                          mask.data_ptr<float>() + b * H * W, er, (int)H, (int)W};
+      for (int i = 0; i < r.h; ++i)
+        for (int j = 0; j < r.w; ++j) er[(r.y + i) * W + r.x + j] = erode_px(v, r, i, j) ? 1 : 0;
+      float* out = rhs.data_ptr<float>() + b * C * (H - 2) * (W - 2);
+      for (int64_t c = 0; c < C; ++c)
+        for (int i = 1; i < r.h - 1; ++i)
+          for (int j = 1; j < r.w - 1; ++j)
+            out[(c * (H - 2) + i - 1) * (W - 2) + j - 1] = poisson_rhs_px(v, r, (int)c, i, j);
+    }
+  });
+  return rhs;
+}
+
+at::Tensor poisson_compose_forward_kernel(const at::Tensor& target_in, const at::Tensor& solution_in,
+                                          const at::Tensor& roi_in) {
+  SLADD_CHECK_TENSOR(target_in, at::kByte, 4);
+  SLADD_CHECK_TENSOR(solution_in, at::kFloat, 4);
+  const int64_t B = target_in.size(0), C = target_in.size(1);
+  const int64_t H = target_in.size(2), W = target_in.size(3);
+  TORCH_CHECK(solution_in.size(0) == B && solution_in.size(1) == C && solution_in.size(2) == H - 2 &&
+                  solution_in.size(3) == W - 2,
+              "solution must be [B,C,H-2,W-2], got ", solution_in.sizes());
+  check_roi(roi_in, B);
+  const at::Tensor target = target_in.contiguous(), sol = solution_in.contiguous(), roi = roi_in.contiguous();
+  at::Tensor out = target.clone();
+  const int64_t* roi_p = roi.data_ptr<int64_t>();
+  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const Roi r = roi_at(roi_p, b);
+      if (!roi_solvable(r, (int)H, (int)W)) continue;
+      for (int64_t c = 0; c < C; ++c) {
+        u8* o = out.data_ptr<u8>() + (b * C + c) * H * W;
+        const float* u = sol.data_ptr<float>() + (b * C + c) * (H - 2) * (W - 2);
+        for (int i = 1; i < r.h - 1; ++i)
+          for (int j = 1; j < r.w - 1; ++j)
+            o[(r.dy + i) * W + r.dx + j] = clamp_trunc_u8(u[(i - 1) * (W - 2) + j - 1]);
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(sladd_fast, CPU, m) {
+  m.impl("blend_linear", &blend_linear_forward_kernel);
+  m.impl("poisson_rhs", &poisson_rhs_forward_kernel);
+  m.impl("poisson_compose", &poisson_compose_forward_kernel);
+}
+
+}  // namespace sladd

@@ -1,0 +1,73 @@
+// CPU backends of region_mask and hull_mask: per-sample polygon setup, then a pixel loop over the
+// predicates of common/region_math.h. No geometry here.
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <vector>
+
+#include "../common/region_math.h"
+#include "checks.h"
+
+namespace sladd {
+namespace {
+
+at::Tensor region_mask_forward_kernel(const at::Tensor& landmarks_in, const at::Tensor& region_in,
+                                      int64_t size) {
+  SLADD_CHECK_TENSOR(landmarks_in, at::kFloat, 3);
+  SLADD_CHECK_TENSOR(region_in, at::kLong, 1);
+  TORCH_CHECK(landmarks_in.size(1) == kNumLandmarks && landmarks_in.size(2) == 2,
+              "landmarks must be [B,68,2], got ", landmarks_in.sizes());
+  TORCH_CHECK(region_in.size(0) == landmarks_in.size(0), "region must be [B]");
+  TORCH_CHECK(size > 0, "size must be positive");
+  const at::Tensor lm = landmarks_in.contiguous();
+  const at::Tensor region = region_in.contiguous();
+  const int64_t B = lm.size(0);
+  at::Tensor out = at::zeros({B, 1, size, size}, lm.options());
+  const float* lm_p = lm.data_ptr<float>();
+  const int64_t* reg_p = region.data_ptr<int64_t>();
+  float* out_p = out.data_ptr<float>();
+  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      Poly polys[3];
+      const int n = region_polys(lm_p + b * kNumLandmarks * 2, (int)reg_p[b], polys);
+      float* o = out_p + b * size * size;
+      for (int64_t y = 0; y < size; ++y)
+        for (int64_t x = 0; x < size; ++x) o[y * size + x] = in_polys(polys, n, IPt{x, y}) ? 1.0f : 0.0f;
+    }
+  });
+  return out;
+}
+
+at::Tensor hull_mask_forward_kernel(const at::Tensor& landmarks_in, int64_t size) {
+  SLADD_CHECK_TENSOR(landmarks_in, at::kFloat, 3);
+  TORCH_CHECK(landmarks_in.size(2) == 2 && landmarks_in.size(1) <= kMaxHullInput,
+              "landmarks must be [B,K,2] with K <= ", kMaxHullInput, ", got ", landmarks_in.sizes());
+  TORCH_CHECK(size > 0, "size must be positive");
+  const at::Tensor lm = landmarks_in.contiguous();
+  const int64_t B = lm.size(0), K = lm.size(1);
+  at::Tensor out = at::zeros({B, 1, size, size}, lm.options());
+  const float* lm_p = lm.data_ptr<float>();
+  float* out_p = out.data_ptr<float>();
+  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    std::vector<IPt> pts(K), hull(2 * K + 2);
+    for (int64_t b = b0; b < b1; ++b) {
+      for (int64_t k = 0; k < K; ++k)
+        pts[k] = IPt{fixed_coord(lm_p[(b * K + k) * 2]), fixed_coord(lm_p[(b * K + k) * 2 + 1])};
+      const int n = convex_hull(pts.data(), (int)K, hull.data());
+      float* o = out_p + b * size * size;
+      for (int64_t y = 0; y < size; ++y)
+        for (int64_t x = 0; x < size; ++x)
+          o[y * size + x] = in_convex(hull.data(), n, IPt{x * (i64)kSubpixel, y * (i64)kSubpixel}) ? 1.0f : 0.0f;
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(sladd_fast, CPU, m) {
+  m.impl("region_mask", &region_mask_forward_kernel);
+  m.impl("hull_mask", &hull_mask_forward_kernel);
+}
+
+}  // namespace sladd

@@ -1,0 +1,2 @@
+// Translation unit for compile checks (nvcc -cubin) and NVRTC: the kernels alone, no torch.
+#include "kernels.cuh"

@@ -1,0 +1,137 @@
+// CUDA kernels of sladd_fast: iteration and launch geometry only; the math is in common/*.h.
+//
+// Plain extern "C" kernels with raw pointers, so the same file is compiled by nvcc (setup.py build,
+// bindings.cu) and by NVRTC at run time (CuPy RawModule, sladd_fast/_jit.py).
+// Launch layout: blockIdx.y = sample (or sample*channel), blockIdx.x * blockDim.x + threadIdx.x = pixel.
+#pragma once
+#include "../common/blend_math.h"
+#include "../common/poisson_math.h"
+#include "../common/region_math.h"
+
+extern "C" {
+
+__global__ void sladd_region_mask_kernel(const float* landmarks, const long long* region, float* out,
+                                         int size) {
+  using namespace sladd;
+  __shared__ Poly polys[3];
+  __shared__ int n_polys;
+  const int b = blockIdx.y;
+  if (threadIdx.x == 0) n_polys = region_polys(landmarks + b * kNumLandmarks * 2, (int)region[b], polys);
+  __syncthreads();
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= (long long)size * size) return;
+  IPt p;
+  p.x = pix % size;
+  p.y = pix / size;
+  out[(long long)b * size * size + pix] = in_polys(polys, n_polys, p) ? 1.0f : 0.0f;
+}
+
+__global__ void sladd_hull_mask_kernel(const float* landmarks, float* out, int K, int size) {
+  using namespace sladd;
+  __shared__ IPt pts[kMaxHullInput];
+  __shared__ IPt hull[2 * kMaxHullInput + 2];
+  __shared__ int n_hull;
+  const int b = blockIdx.y;
+  if (threadIdx.x == 0) {
+    const float* lm = landmarks + (long long)b * K * 2;
+    for (int k = 0; k < K; ++k) {
+      pts[k].x = fixed_coord(lm[2 * k]);
+      pts[k].y = fixed_coord(lm[2 * k + 1]);
+    }
+    n_hull = convex_hull(pts, K, hull);
+  }
+  __syncthreads();
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= (long long)size * size) return;
+  IPt p;
+  p.x = (pix % size) * (i64)kSubpixel;
+  p.y = (pix / size) * (i64)kSubpixel;
+  out[(long long)b * size * size + pix] = in_convex(hull, n_hull, p) ? 1.0f : 0.0f;
+}
+
+// blockIdx.y = b * C + c.
+__global__ void sladd_blend_linear_kernel(const unsigned char* target, const unsigned char* source,
+                                          const float* mask, const float* weight, unsigned char* out,
+                                          int C, long long HW) {
+  using namespace sladd;
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= HW) return;
+  const int b = blockIdx.y / C;
+  const long long o = (long long)blockIdx.y * HW + i;
+  out[o] = blend_linear_px(target[o], source[o], mask[b * HW + i], weight[b]);
+}
+
+__device__ __forceinline__ sladd::Roi sladd_roi_at(const long long* roi, int b) {
+  const long long* q = roi + 6 * b;
+  sladd::Roi r;
+  r.x = (int)q[0];
+  r.y = (int)q[1];
+  r.w = (int)q[2];
+  r.h = (int)q[3];
+  r.dx = (int)q[4];
+  r.dy = (int)q[5];
+  return r;
+}
+
+// Pass 1: eroded mask inside each ROI (eroded is zero-initialised by the caller). One thread per pixel.
+__global__ void sladd_poisson_erode_kernel(const float* mask, const long long* roi, unsigned char* eroded,
+                                           int H, int W) {
+  using namespace sladd;
+  const int b = blockIdx.y;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= (long long)H * W) return;
+  const Roi r = sladd_roi_at(roi, b);
+  if (!roi_solvable(r, H, W)) return;
+  const int i = (int)(pix / W) - r.y, j = (int)(pix % W) - r.x;
+  if (i < 0 || j < 0 || i >= r.h || j >= r.w) return;
+  PoissonView v;
+  v.target = nullptr;
+  v.source = nullptr;
+  v.mask = mask + (long long)b * H * W;
+  v.eroded = nullptr;
+  v.H = H;
+  v.W = W;
+  eroded[(long long)b * H * W + pix] = erode_px(v, r, i, j) ? 1 : 0;
+}
+
+// Pass 2: rhs [B, C, H-2, W-2], ROI interior moved to the origin (rhs is zero-initialised).
+// blockIdx.y = b * C + c; one thread per (H-2) x (W-2) element.
+__global__ void sladd_poisson_rhs_kernel(const unsigned char* target, const unsigned char* source,
+                                         const float* mask, const unsigned char* eroded, const long long* roi,
+                                         float* rhs, int C, int H, int W) {
+  using namespace sladd;
+  const int b = blockIdx.y / C, c = blockIdx.y % C;
+  const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (e >= (long long)(H - 2) * (W - 2)) return;
+  const Roi r = sladd_roi_at(roi, b);
+  if (!roi_solvable(r, H, W)) return;
+  const int i = (int)(e / (W - 2)) + 1, j = (int)(e % (W - 2)) + 1;
+  if (i > r.h - 2 || j > r.w - 2) return;
+  PoissonView v;
+  v.target = target + (long long)b * C * H * W;
+  v.source = source + (long long)b * C * H * W;
+  v.mask = mask + (long long)b * H * W;
+  v.eroded = eroded + (long long)b * H * W;
+  v.H = H;
+  v.W = W;
+  rhs[(long long)blockIdx.y * (H - 2) * (W - 2) + e] = poisson_rhs_px(v, r, c, i, j);
+}
+
+// Output = target, with the ROI interior replaced by the clamped, truncated solution.
+// blockIdx.y = b * C + c; one thread per pixel.
+__global__ void sladd_poisson_compose_kernel(const unsigned char* target, const float* solution,
+                                             const long long* roi, unsigned char* out, int C, int H, int W) {
+  using namespace sladd;
+  const int b = blockIdx.y / C;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= (long long)H * W) return;
+  const long long o = (long long)blockIdx.y * H * W + pix;
+  const Roi r = sladd_roi_at(roi, b);
+  const int i = (int)(pix / W) - r.dy, j = (int)(pix % W) - r.dx;
+  if (roi_solvable(r, H, W) && i >= 1 && j >= 1 && i <= r.h - 2 && j <= r.w - 2)
+    out[o] = clamp_trunc_u8(solution[(long long)blockIdx.y * (H - 2) * (W - 2) + (i - 1) * (W - 2) + j - 1]);
+  else
+    out[o] = target[o];
+}
+
+}  // extern "C"

@@ -1,0 +1,17 @@
+// Operator schemas for sladd_fast. Backends register implementations in cpu/ and cuda/.
+#include <Python.h>
+#include <torch/library.h>
+
+// Importing sladd_fast._C registers the ops; the module itself holds nothing.
+extern "C" PyObject* PyInit__C(void) {
+  static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_C", nullptr, -1, nullptr};
+  return PyModule_Create(&module_def);
+}
+
+TORCH_LIBRARY(sladd_fast, m) {
+  m.def("region_mask(Tensor landmarks, Tensor region, int size) -> Tensor");
+  m.def("hull_mask(Tensor landmarks, int size) -> Tensor");
+  m.def("blend_linear(Tensor target, Tensor source, Tensor mask, Tensor weight) -> Tensor");
+  m.def("poisson_rhs(Tensor target, Tensor source, Tensor mask, Tensor roi) -> Tensor");
+  m.def("poisson_compose(Tensor target, Tensor solution, Tensor roi) -> Tensor");
+}

@@ -1,0 +1,123 @@
+"""CUDA kernels with no build step: NVRTC-compiles csrc/cuda/kernels.cu through CuPy at first use.
+
+Why CuPy RawModule rather than torch.utils.cpp_extension.load: NVRTC needs no host compiler, no
+torch CUDA headers and no ninja, compiles the kernel file in about a second, and the kernels are
+plain extern "C" functions over raw pointers, so torch tensors are passed by data_ptr and launched on
+torch's current stream. The same kernels.cuh is what setup.py compiles with nvcc.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+import torch
+
+_THREADS = 256
+
+
+def csrc_dir() -> str:
+    """The csrc/ folder (repository checkout or SLADD_FAST_CSRC)."""
+    env = os.environ.get("SLADD_FAST_CSRC")
+    if env:
+        return env
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "csrc")
+
+
+@functools.lru_cache(maxsize=None)
+def available() -> bool:
+    """True if CuPy sees a CUDA device and the kernel sources are present."""
+    try:
+        import cupy
+    except ImportError:
+        return False
+    try:
+        ok = cupy.cuda.is_available()
+    except Exception:  # driver missing or broken
+        return False
+    return bool(ok) and os.path.exists(os.path.join(csrc_dir(), "cuda", "kernels.cu"))
+
+
+@functools.lru_cache(maxsize=None)
+def _module() -> Any:
+    import cupy
+
+    root = csrc_dir()
+    with open(os.path.join(root, "cuda", "kernels.cu")) as f:
+        code = f.read()
+    module = cupy.RawModule(code=code, options=("-std=c++17", f"-I{os.path.join(root, 'cuda')}"))
+    module.compile()
+    return module
+
+
+def _launch(name: str, n: int, planes: int, args: tuple, device: torch.device) -> None:
+    import cupy
+
+    if n == 0 or planes == 0:
+        return
+    kernel = _module().get_function(name)
+    with cupy.cuda.Device(device.index):
+        stream = cupy.cuda.ExternalStream(torch.cuda.current_stream(device).cuda_stream)
+        with stream:
+            kernel(((n + _THREADS - 1) // _THREADS, planes), (_THREADS,), args)
+
+
+def _ptr(t: torch.Tensor) -> int:
+    return t.data_ptr()
+
+
+def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int) -> torch.Tensor:
+    import numpy as np
+
+    lm, reg = landmarks.contiguous(), region.contiguous()
+    out = torch.empty(lm.shape[0], 1, size, size, device=lm.device, dtype=torch.float32)
+    _launch("sladd_region_mask_kernel", size * size, lm.shape[0],
+            (_ptr(lm), _ptr(reg), _ptr(out), np.int32(size)), lm.device)
+    return out
+
+
+def hull_mask(landmarks: torch.Tensor, size: int) -> torch.Tensor:
+    import numpy as np
+
+    lm = landmarks.contiguous()
+    out = torch.empty(lm.shape[0], 1, size, size, device=lm.device, dtype=torch.float32)
+    _launch("sladd_hull_mask_kernel", size * size, lm.shape[0],
+            (_ptr(lm), _ptr(out), np.int32(lm.shape[1]), np.int32(size)), lm.device)
+    return out
+
+
+def blend_linear(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    import numpy as np
+
+    t, s, m, w = target.contiguous(), source.contiguous(), mask.contiguous(), weight.contiguous()
+    out = torch.empty_like(t)
+    B, C, H, W = t.shape
+    _launch("sladd_blend_linear_kernel", H * W, B * C,
+            (_ptr(t), _ptr(s), _ptr(m), _ptr(w), _ptr(out), np.int32(C), np.int64(H * W)), t.device)
+    return out
+
+
+def poisson_rhs(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
+    import numpy as np
+
+    t, s, m, r = target.contiguous(), source.contiguous(), mask.contiguous(), roi.contiguous()
+    B, C, H, W = t.shape
+    eroded = torch.zeros(B, H, W, device=t.device, dtype=torch.uint8)
+    rhs = torch.zeros(B, C, H - 2, W - 2, device=t.device, dtype=torch.float32)
+    _launch("sladd_poisson_erode_kernel", H * W, B,
+            (_ptr(m), _ptr(r), _ptr(eroded), np.int32(H), np.int32(W)), t.device)
+    _launch("sladd_poisson_rhs_kernel", (H - 2) * (W - 2), B * C,
+            (_ptr(t), _ptr(s), _ptr(m), _ptr(eroded), _ptr(r), _ptr(rhs), np.int32(C), np.int32(H), np.int32(W)),
+            t.device)
+    return rhs
+
+
+def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
+    import numpy as np
+
+    t, u, r = target.contiguous(), solution.contiguous(), roi.contiguous()
+    B, C, H, W = t.shape
+    out = torch.empty_like(t)
+    _launch("sladd_poisson_compose_kernel", H * W, B * C,
+            (_ptr(t), _ptr(u), _ptr(r), _ptr(out), np.int32(C), np.int32(H), np.int32(W)), t.device)
+    return out

@@ -1,0 +1,61 @@
+"""Input validation for the public ops: every failure is a ValueError naming the argument.
+
+Shape, dtype and device checks are free. Value checks (NaN, ranges) read tensor data, which on a GPU
+is a host-device sync; they run when ``check_values`` is True (the default) and can be turned off in
+a hot loop whose inputs come from trusted code.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+
+def tensor(name: str, t: object, dtype: torch.dtype, shape: Sequence[int | None]) -> torch.Tensor:
+    """Checks type, dtype and shape (None = any size) of ``t``; returns it."""
+    if not isinstance(t, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if t.dtype != dtype:
+        raise ValueError(f"{name} must have dtype {dtype}, got {t.dtype}")
+    if t.dim() != len(shape) or any(s is not None and s != d for s, d in zip(shape, t.shape)):
+        want = "[" + ",".join("*" if s is None else str(s) for s in shape) + "]"
+        raise ValueError(f"{name} must have shape {want}, got {list(t.shape)}")
+    return t
+
+
+def same_device(**tensors: torch.Tensor) -> torch.device:
+    """All tensors on one device; returns it."""
+    items = list(tensors.items())
+    device = items[0][1].device
+    for name, t in items[1:]:
+        if t.device != device:
+            raise ValueError(f"{name} is on {t.device} but {items[0][0]} is on {device}")
+    return device
+
+
+def batch(name: str, t: torch.Tensor, b: int) -> None:
+    if t.shape[0] != b:
+        raise ValueError(f"{name} has batch size {t.shape[0]}, expected {b}")
+
+
+def finite(name: str, t: torch.Tensor) -> None:
+    if t.numel() and not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def in_range(name: str, t: torch.Tensor, lo: float, hi: float) -> None:
+    if t.numel() and not bool(((t >= lo) & (t <= hi)).all()):
+        raise ValueError(f"{name} must lie in [{lo}, {hi}], got min {t.min().item()} max {t.max().item()}")
+
+
+def landmarks(name: str, t: object, k: int | None = 68, check_values: bool = True) -> torch.Tensor:
+    t = tensor(name, t, torch.float32, (None, k, 2))
+    if check_values:
+        finite(name, t)
+    return t
+
+
+def size(name: str, v: object) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        raise ValueError(f"{name} must be a positive int, got {v!r}")
+    return v

@@ -1,0 +1,201 @@
+"""Pure-PyTorch references for every csrc op: the test oracle, and the fallback without _C.
+
+Written from the spec (../shared/docs/sladd_spec.md §3, seamless_clone.md), not from the kernels:
+the region test here is an exact rational L1-distance-to-segment test where the kernels use octagon
+hulls; the hull mask tests hull edges found by brute force where the kernels run a monotone chain.
+Runs on any device. Slow by design.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+COORD_LIMIT = 1048576.0  # landmarks clamp to +-2^20 px, as in the kernels
+SUBPIXEL = 256  # hull-mask fixed point (1/256 px)
+LINE_RADIUS = 1  # cv2.line(thickness=2) == L1 ball of radius 1
+MASK_ON = 0.5
+ERODE_RADIUS = 3
+
+# Region id -> primitives (SLADD synthesizer.parse).
+REGION_PRIMITIVES = (
+    ("eye_l",), ("eye_r",), ("eyes_b",), ("nose",), ("mouth",),
+    ("nose", "eye_l"), ("nose", "eye_r"), ("nose", "eyes_b"), ("nose", "mouth"), ("eyes_b", "nose", "mouth"),
+)
+
+
+def _isqrt(v: torch.Tensor) -> torch.Tensor:
+    s = torch.sqrt(v.double()).floor().long()
+    s = torch.where(s * s > v, s - 1, s)
+    return torch.where((s + 1) * (s + 1) <= v, s + 1, s)
+
+
+def _segments(landmarks: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Per primitive: endpoints a, b int64 [B,2] and L1 radius int64 [B] (spec §3.1)."""
+    L = landmarks.clamp(-COORD_LIMIT, COORD_LIMIT).to(torch.int64)  # truncation toward zero
+    k5, k6, k7, k8 = L[:, 36], L[:, 39], L[:, 42], L[:, 45]
+    k0 = torch.div(k5 + k6, 2, rounding_mode="trunc")
+    k1 = torch.div(k7 + k8, 2, rounding_mode="trunc")
+    k2, k3, k4 = L[:, 33], L[:, 48], L[:, 54]
+
+    def norm_floor(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return _isqrt(((a - b) ** 2).sum(-1))
+
+    iod4 = torch.div(norm_floor(k0, k1), 4, rounding_mode="floor")
+    mid = torch.div(k0 + k1, 2, rounding_mode="trunc")
+    return {
+        "eye_l": (k5, k6, 4 * torch.div(norm_floor(k5, k6), 4, rounding_mode="floor") + LINE_RADIUS),
+        "eye_r": (k7, k8, 4 * torch.div(norm_floor(k7, k8), 4, rounding_mode="floor") + LINE_RADIUS),
+        "eyes_b": (k0, k1, iod4 + LINE_RADIUS),
+        "nose": (k2, mid, iod4 + LINE_RADIUS),
+        "mouth": (k3, k4, torch.div(norm_floor(k3, k4), 3, rounding_mode="floor") + LINE_RADIUS),
+    }
+
+
+def _l1_segment_within(p: torch.Tensor, a: torch.Tensor, b: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+    """Exact test ||p - seg(a,b)||_1 <= r. p int64 [P,2]; a, b [B,2]; r [B] -> bool [B,P].
+
+    f(t) = |dx - t ux| + |dy - t uy| is convex piecewise linear in t, so its minimum over [0,1] is
+    at t in {0, 1, dx/ux, dy/uy}. Each candidate t = n/q (q > 0) is tested as
+    |dx q - n ux| + |dy q - n uy| <= r q in integers.
+    """
+    d = p[None] - a[:, None]  # [B,P,2]
+    u = (b - a)[:, None].expand_as(d)
+    best = torch.zeros(d.shape[:2], dtype=torch.bool, device=p.device)
+    cands = [(torch.zeros_like(d[..., 0]), torch.ones_like(d[..., 0])), (torch.ones_like(d[..., 0]),) * 2]
+    for axis in (0, 1):
+        n, q = d[..., axis], u[..., axis]
+        sign = torch.where(q < 0, -1, 1)
+        n, q = n * sign, q * sign
+        ok = q > 0
+        q = torch.where(ok, q, torch.ones_like(q))
+        n = torch.where(ok, n.clamp(min=0), torch.zeros_like(n))
+        n = torch.minimum(n, q)  # t = n/q clamped to [0,1]
+        cands.append((n, q))
+    for n, q in cands:
+        lhs = (d[..., 0] * q - n * u[..., 0]).abs() + (d[..., 1] * q - n * u[..., 1]).abs()
+        best |= lhs <= r[:, None] * q
+    return best
+
+
+def _pixel_grid(size: int, device: torch.device) -> torch.Tensor:
+    ys, xs = torch.meshgrid(torch.arange(size, device=device), torch.arange(size, device=device), indexing="ij")
+    return torch.stack([xs.reshape(-1), ys.reshape(-1)], -1)  # [P,2] (x, y)
+
+
+def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int) -> torch.Tensor:
+    """float32 [B,1,size,size] in {0,1}; see sladd_fast.ops.region_mask."""
+    B = landmarks.shape[0]
+    p = _pixel_grid(size, landmarks.device)
+    segs = _segments(landmarks)
+    out = torch.zeros(B, size * size, dtype=torch.bool, device=landmarks.device)
+    for rid, prims in enumerate(REGION_PRIMITIVES):
+        sel = region == rid
+        for name in prims:
+            a, b, r = segs[name]
+            out |= sel[:, None] & _l1_segment_within(p, a, b, r)
+    return out.view(B, 1, size, size).float()
+
+
+def hull_mask(landmarks: torch.Tensor, size: int) -> torch.Tensor:
+    """float32 [B,1,size,size]: closed convex hull of each sample's points; zero-area hulls are empty.
+
+    Brute force: (i, j) is a hull edge iff no point lies strictly right of i -> j. A pixel centre is
+    covered iff it lies on the non-negative side of every hull edge and the hull has area.
+    """
+    B, K = landmarks.shape[:2]
+    P = (landmarks.clamp(-COORD_LIMIT, COORD_LIMIT) * SUBPIXEL).round().to(torch.int64)
+    pix = _pixel_grid(size, landmarks.device) * SUBPIXEL
+    out = torch.zeros(B, size * size, dtype=torch.bool, device=landmarks.device)
+    for bi in range(B):
+        pts = P[bi]
+        e = pts[None, :] - pts[:, None]  # e[i,j] = pj - pi
+        w = pts[None, None, :] - pts[:, None, None]  # w[i,_,k] = pk - pi
+        cross = e[:, :, None, 0] * w[..., 1] - e[:, :, None, 1] * w[..., 0]  # [K,K,K]
+        if not bool((cross != 0).any()):
+            continue  # all points collinear: zero area
+        edge = (cross >= 0).all(-1)
+        i_idx, j_idx = edge.nonzero(as_tuple=True)
+        a, b = pts[i_idx], pts[j_idx]
+        ev = b - a
+        pv = pix[:, None, :] - a[None]
+        side = ev[None, :, 0] * pv[..., 1] - ev[None, :, 1] * pv[..., 0]
+        out[bi] = (side >= 0).all(-1)
+    return out.view(B, 1, size, size).float()
+
+
+def blend_linear(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """uint8: trunc(clamp(R + m w (S - R), 0, 255)); see sladd_fast.ops.blend_linear."""
+    r = target.float()
+    v = r + (mask * weight.view(-1, 1, 1, 1)) * (source.float() - r)
+    return v.clamp(0, 255).to(torch.uint8)
+
+
+def _crop(img: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """img[b, :, y_b + i, x_b + j] for every (i, j) of the canvas (indices clamped)."""
+    B, C, H, W = img.shape
+    rows = (y[:, None] + torch.arange(H, device=img.device)).clamp(0, H - 1)
+    cols = (x[:, None] + torch.arange(W, device=img.device)).clamp(0, W - 1)
+    out = img.gather(2, rows[:, None, :, None].expand(B, C, H, W))
+    return out.gather(3, cols[:, None, None, :].expand(B, C, H, W))
+
+
+def _valid(roi: torch.Tensor, H: int, W: int) -> torch.Tensor:
+    x, y, w, h, dx, dy = roi.unbind(-1)
+    return ((w >= 3) & (h >= 3) & (x >= 0) & (y >= 0) & (x + w <= W) & (y + h <= H) &
+            (dx >= 0) & (dy >= 0) & (dx + w <= W) & (dy + h <= H))
+
+
+def poisson_rhs(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
+    """float32 [B,C,H-2,W-2]: NORMAL_CLONE right-hand side, ROI interior moved to the origin.
+
+    roi: int64 [B,6] (x, y, w, h, dx, dy): source box at (x, y), destination box at (dx, dy).
+    Works in ROI-local coordinates: every image is cropped so that its box starts at (0, 0).
+    """
+    B, C, H, W = target.shape
+    x, y, w, h, dx, dy = roi.unbind(-1)
+    i = torch.arange(H, device=roi.device)[None, :, None]
+    j = torch.arange(W, device=roi.device)[None, None, :]
+    hh, ww = h[:, None, None], w[:, None, None]
+    in_roi = (i < hh) & (j < ww)  # [B,H,W]
+    on = (_crop(mask, x, y)[:, 0] >= MASK_ON) & in_roi
+    patch = torch.where(on[:, None], _crop(source, x, y).float(), torch.zeros((), device=target.device))
+    dest = _crop(target, dx, dy).float()
+    # erode(3x3, 3 iterations) on a view of the tight-bbox mask: 7x7 min with everything outside the
+    # ROI off (zero padding), so nothing within 3 px of the ROI edge survives.
+    k = 2 * ERODE_RADIUS + 1
+    eroded = (-F.max_pool2d(-on[:, None].float(), k, stride=1, padding=ERODE_RADIUS) > 0.5)
+    eroded &= (i >= ERODE_RADIUS)[:, None] & (j >= ERODE_RADIUS)[:, None]  # max_pool pads with -inf
+
+    def fwd(t: torch.Tensor, dim: int) -> torch.Tensor:  # t[k+1] - t[k]; last entry unused
+        return torch.diff(t, dim=dim, append=t.narrow(dim, t.shape[dim] - 1, 1))
+
+    gx = torch.where(eroded, fwd(patch, 3), fwd(dest, 3))
+    gy = torch.where(eroded, fwd(patch, 2), fwd(dest, 2))
+    lap = torch.zeros_like(dest)
+    lap[..., 1:] += gx[..., 1:] - gx[..., :-1]
+    lap[..., 1:, :] += gy[..., 1:, :] - gy[..., :-1, :]
+    frame = in_roi & ((i == 0) | (j == 0) | (i == hh - 1) | (j == ww - 1))
+    d_frame = torch.where(frame[:, None], dest, torch.zeros((), device=dest.device))
+    nb = torch.zeros_like(dest)
+    nb[..., 1:, :] += d_frame[..., :-1, :]
+    nb[..., :-1, :] += d_frame[..., 1:, :]
+    nb[..., 1:] += d_frame[..., :-1]
+    nb[..., :-1] += d_frame[..., 1:]
+    interior = (i >= 1) & (j >= 1) & (i <= hh - 2) & (j <= ww - 2) & _valid(roi, H, W)[:, None, None]
+    rhs = torch.where(interior[:, None], lap - nb, torch.zeros((), device=dest.device))
+    return rhs[..., 1:H - 1, 1:W - 1].contiguous()
+
+
+def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
+    """uint8 [B,C,H,W]: target with the destination ROI interior replaced by trunc(clamp(solution))."""
+    B, C, H, W = target.shape
+    x, y, w, h, dx, dy = roi.unbind(-1)
+    i = torch.arange(H, device=roi.device)[None, :, None] - dy[:, None, None]
+    j = torch.arange(W, device=roi.device)[None, None, :] - dx[:, None, None]
+    interior = (i >= 1) & (j >= 1) & (i <= h[:, None, None] - 2) & (j <= w[:, None, None] - 2)
+    interior &= _valid(roi, H, W)[:, None, None]
+    ii = (i - 1).clamp(0, H - 3).expand(B, H, W)
+    jj = (j - 1).clamp(0, W - 3).expand(B, H, W)
+    flat = (ii * (W - 2) + jj).reshape(B, 1, H * W).expand(B, C, H * W)
+    vals = solution.reshape(B, C, -1).gather(2, flat).view(B, C, H, W)
+    return torch.where(interior[:, None], vals.clamp(0, 255).to(torch.uint8), target)

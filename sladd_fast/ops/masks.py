@@ -1,0 +1,76 @@
+"""Landmark masks: SLADD's 10 forgery regions and filled convex hulls. Non-differentiable.
+
+Pixel convention (OpenCV / dlib): pixel (row i, col j) has its centre at (x=j, y=i); a pixel is in a
+mask iff its centre is inside or on the shape. Coverage is decided in exact integer arithmetic, so
+every backend returns the same bits.
+"""
+from __future__ import annotations
+
+import torch
+
+from sladd_fast.ops import _checks
+from sladd_fast.ops._dispatch import op
+
+NUM_REGIONS = 10
+
+
+def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int = 256, *,
+                check_values: bool = True) -> torch.Tensor:
+    """SLADD forgery-region masks (spec §3.1) from dlib-68 landmarks.
+
+    Each region is a union of 1-3 primitives: a key-point segment (eye corners, eye centres,
+    subnasale to the eye midpoint, mouth corners) widened by an L1 diamond of radius d + 1, where d is
+    SLADD's dilation count (4*floor(w/4) for an eye of width w, floor(IOD/4) for both eyes and the
+    nose, floor(w/3) for a mouth of width w) and the +1 is the 2-px line cv2 draws first.
+    Landmarks are truncated toward zero to integers first, as SLADD's key points are.
+
+    Args:
+        landmarks: float32 [B,68,2], pixels, (x, y), dlib 68-point order, any device.
+        region: int64 [B] in 0..9 (0 eye L, 1 eye R, 2 both eyes, 3 nose, 4 mouth, 5 nose+eye L,
+            6 nose+eye R, 7 nose+both eyes, 8 nose+mouth, 9 both eyes+nose+mouth), same device.
+        size: side of the square canvas.
+        check_values: check NaN/inf and the region range (a host sync on GPU).
+
+    Returns:
+        float32 [B,1,size,size] in {0,1}, on the landmarks' device, contiguous.
+
+    Example:
+        >>> m = region_mask(torch.rand(2, 68, 2) * 256, torch.tensor([0, 9]))
+    """
+    _checks.landmarks("landmarks", landmarks, 68, check_values)
+    _checks.tensor("region", region, torch.int64, (None,))
+    _checks.batch("region", region, landmarks.shape[0])
+    device = _checks.same_device(landmarks=landmarks, region=region)
+    size = _checks.size("size", size)
+    if check_values:
+        _checks.in_range("region", region, 0, NUM_REGIONS - 1)
+    return op("region_mask", device)(landmarks.contiguous(), region.contiguous(), size)
+
+
+def hull_mask(landmarks: torch.Tensor, size: int = 256, index: torch.Tensor | list[int] | None = None, *,
+              check_values: bool = True) -> torch.Tensor:
+    """Filled convex hull of all (or the listed) landmarks of each sample.
+
+    Vertices are rounded to 1/256 px; hulls of zero area (collinear or repeated points) are empty.
+
+    Args:
+        landmarks: float32 [B,K,2], pixels, (x, y), K <= 128 after ``index``.
+        size: side of the square canvas.
+        index: optional landmark indices (int64 tensor or list) selecting the hull points.
+        check_values: check NaN/inf (a host sync on GPU).
+
+    Returns:
+        float32 [B,1,size,size] in {0,1}, on the landmarks' device.
+    """
+    _checks.landmarks("landmarks", landmarks, None, check_values)
+    size = _checks.size("size", size)
+    if index is not None:
+        idx = torch.as_tensor(index, dtype=torch.int64)
+        if idx.dim() != 1 or idx.numel() == 0:
+            raise ValueError(f"index must be a non-empty 1-D list of landmark indices, got shape {list(idx.shape)}")
+        if bool((idx < 0).any()) or bool((idx >= landmarks.shape[1]).any()):
+            raise ValueError(f"index must lie in [0, {landmarks.shape[1] - 1}]")
+        landmarks = landmarks[:, idx.to(landmarks.device)]
+    if landmarks.shape[1] > 128:
+        raise ValueError(f"landmarks: at most 128 hull points are supported, got {landmarks.shape[1]}")
+    return op("hull_mask", landmarks.device)(landmarks.contiguous(), size)

@@ -1,0 +1,85 @@
+"""5-point similarity alignment of the partner face onto the target (spec §3.3), batched.
+
+SLADD: umeyama(partner 5 points -> target 5 points, with scale), then cv2.warpAffine(INTER_CUBIC,
+BORDER_REFLECT) of the partner image and of the deformed mask (binarised at > 0). Here the 2-D
+Umeyama solution is closed form (no SVD, no host sync), and the warp is grid_sample(bicubic,
+a = -0.75 as OpenCV, reflection padding == BORDER_REFLECT) with OpenCV's pixel-centre convention.
+OpenCV quantises source positions to 1/32 px; this does not (<= 1/64 px difference).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def five_points(landmarks: torch.Tensor) -> torch.Tensor:
+    """SLADD face_blend.get_5_keypoint: integer eye centres (L36+L39)//2, (L42+L45)//2, nose tip L30,
+    mouth corners L48, L54. float32 [B,68,2] -> float32 [B,5,2] (integer-valued)."""
+    L = landmarks.clamp(-1048576.0, 1048576.0).trunc()  # dlib landmarks are integers
+    eye_l = torch.div(L[:, 36] + L[:, 39], 2, rounding_mode="floor")
+    eye_r = torch.div(L[:, 42] + L[:, 45], 2, rounding_mode="floor")
+    return torch.stack([eye_l, eye_r, L[:, 30], L[:, 48], L[:, 54]], 1)
+
+
+def umeyama_similarity(src: torch.Tensor, dst: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Least-squares similarity (rotation, uniform scale, translation) mapping src -> dst.
+
+    Closed form of Umeyama (1991) in 2-D: with centred points, a = mean(s.d), b = mean(s x d),
+    the optimal rotation is atan2(b, a) and the scale sqrt(a^2 + b^2) / var(s); this equals
+    Umeyama's SVD solution including its reflection correction.
+
+    Args:
+        src, dst: float32 [B,N,2].
+    Returns:
+        (M float32 [B,2,3], ok bool [B]); ok is False where src or dst has (near) zero spread.
+    """
+    s = src.double()
+    d = dst.double()
+    ms, md = s.mean(1, keepdim=True), d.mean(1, keepdim=True)
+    sc, dc = s - ms, d - md
+    var_s = (sc**2).sum(-1).mean(1)
+    var_d = (dc**2).sum(-1).mean(1)
+    a = (sc * dc).sum(-1).mean(1)
+    b = (sc[..., 0] * dc[..., 1] - sc[..., 1] * dc[..., 0]).mean(1)
+    ok = (var_s > 1.0) & (var_d > 1.0)
+    scale = torch.sqrt(a**2 + b**2) / var_s.clamp(min=1.0)
+    theta = torch.atan2(b, a)
+    c, si = torch.cos(theta) * scale, torch.sin(theta) * scale
+    R = torch.stack([torch.stack([c, -si], -1), torch.stack([si, c], -1)], -2)  # [B,2,2]
+    t = md[:, 0] - (R @ ms[:, 0, :, None])[..., 0]
+    M = torch.cat([R, t[..., None]], -1)
+    eye = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=M.dtype, device=M.device)
+    return torch.where(ok[:, None, None], M, eye).float(), ok
+
+
+def invert_affine(M: torch.Tensor) -> torch.Tensor:
+    """Inverse of [B,2,3] affine maps (float64 internally)."""
+    A = M[:, :, :2].double()
+    t = M[:, :, 2].double()
+    Ai = torch.linalg.inv_ex(A)[0]
+    return torch.cat([Ai, -(Ai @ t[..., None])], -1).float()
+
+
+def warp_affine(images: torch.Tensor, M: torch.Tensor) -> torch.Tensor:
+    """cv2.warpAffine(src, M, (W, H), INTER_CUBIC, BORDER_REFLECT) for a batch.
+
+    Args:
+        images: float32 [B,C,H,W]. M: float32 [B,2,3], forward map source -> output pixels.
+    Returns:
+        float32 [B,C,H,W] (not rounded).
+    """
+    B, C, H, W = images.shape
+    Mi = invert_affine(M)
+    ys, xs = torch.meshgrid(torch.arange(H, device=images.device, dtype=torch.float32),
+                            torch.arange(W, device=images.device, dtype=torch.float32), indexing="ij")
+    pts = torch.stack([xs, ys, torch.ones_like(xs)], -1).view(1, H * W, 3)
+    src = pts @ Mi.transpose(1, 2)  # [B,HW,2] source pixel coordinates
+    gx = (2 * src[..., 0] + 1) / W - 1  # align_corners=False: pixel centre j at (2j+1)/W - 1
+    gy = (2 * src[..., 1] + 1) / H - 1
+    grid = torch.stack([gx, gy], -1).view(B, H, W, 2)
+    return F.grid_sample(images, grid, mode="bicubic", padding_mode="reflection", align_corners=False)
+
+
+def to_u8(x: torch.Tensor) -> torch.Tensor:
+    """OpenCV's saturate_cast<uchar> of a float result: round half up, clamp to [0,255]."""
+    return torch.floor(x + 0.5).clamp(0, 255).to(torch.uint8)

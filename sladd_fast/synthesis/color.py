@@ -1,0 +1,127 @@
+"""The four colour transfers of the aligned source onto the target (spec §3.4), batched.
+
+All take the aligned source F (uint8 [B,3,H,W]), the target/real image R (uint8), the binary mask
+m (float32 [B,1,H,W]) and return uint8 [B,3,H,W]. Statistics are computed exactly where SLADD
+computes them, including its quirks: rct-m's means and stds run over the whole image of Lab * mask
+(zeros included), avg-align's shift uses whole-image means of the masked images, and rct-m converts
+RGB data with OpenCV's BGR2LAB (bug B11, replicated by swapping channels).
+"""
+from __future__ import annotations
+
+import torch
+
+from sladd_fast.synthesis.filters import blur_matrix, gaussian_kernels
+
+# sRGB D65 (OpenCV's RGB2XYZ matrix and white point).
+_RGB2XYZ = ((0.412453, 0.357580, 0.180423), (0.212671, 0.715160, 0.072169), (0.019334, 0.119193, 0.950227))
+_WHITE = (0.950456, 1.0, 1.088754)
+FACESWAP_BLUR_FRAC = 0.75  # faceswap's COLOUR_CORRECT_BLUR_FRAC
+
+
+def _srgb_to_linear(x: torch.Tensor) -> torch.Tensor:
+    return torch.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+
+
+def _linear_to_srgb(x: torch.Tensor) -> torch.Tensor:
+    x = x.clamp(min=0)
+    return torch.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055)
+
+
+def rgb_to_lab_u8(rgb: torch.Tensor) -> torch.Tensor:
+    """OpenCV 8-bit RGB2Lab: uint8 [B,3,H,W] RGB -> float32 [B,3,H,W] with L*255/100, a+128, b+128,
+    rounded to integers as cvtColor's uint8 output."""
+    x = _srgb_to_linear(rgb.float() / 255.0)
+    m = torch.tensor(_RGB2XYZ, device=rgb.device)
+    xyz = torch.einsum("ij,bjhw->bihw", m, x) / torch.tensor(_WHITE, device=rgb.device).view(1, 3, 1, 1)
+    t = 0.008856
+    f = torch.where(xyz > t, xyz.clamp(min=1e-12) ** (1 / 3), 7.787 * xyz + 16 / 116)
+    L = torch.where(xyz[:, 1] > t, 116 * f[:, 1] - 16, 903.3 * xyz[:, 1])
+    a = 500 * (f[:, 0] - f[:, 1]) + 128
+    b = 200 * (f[:, 1] - f[:, 2]) + 128
+    lab = torch.stack([L * 255 / 100, a, b], 1)
+    return torch.floor(lab + 0.5).clamp(0, 255)
+
+
+def lab_u8_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    """Inverse of rgb_to_lab_u8 for uint8-valued Lab (float32) -> uint8 RGB (OpenCV 8-bit Lab2RGB)."""
+    L = lab[:, 0] * 100 / 255
+    a = lab[:, 1] - 128
+    b = lab[:, 2] - 128
+    fy = (L + 16) / 116
+    fx = fy + a / 500
+    fz = fy - b / 200
+
+    def finv(f: torch.Tensor) -> torch.Tensor:
+        return torch.where(f > 0.206893, f**3, (f - 16 / 116) / 7.787)
+
+    xyz = torch.stack([finv(fx), finv(fy), finv(fz)], 1) * torch.tensor(_WHITE, device=lab.device).view(1, 3, 1, 1)
+    minv = torch.linalg.inv(torch.tensor(_RGB2XYZ, dtype=torch.float64)).float().to(lab.device)
+    rgb = torch.einsum("ij,bjhw->bihw", minv, xyz)
+    return torch.floor(_linear_to_srgb(rgb) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
+
+
+def _scale_array(x: torch.Tensor) -> torch.Tensor:
+    """color_transfer's _scale_array(clip=False) per (sample, channel): if values leave [0,255],
+    remap [min, max] linearly onto [max(min,0), min(max,255)]."""
+    mn = x.amin((2, 3), keepdim=True)
+    mx = x.amax((2, 3), keepdim=True)
+    lo, hi = mn.clamp(min=0), mx.clamp(max=255)
+    out_of_range = (mn < 0) | (mx > 255)
+    scaled = (hi - lo) * (x - mn) / (mx - mn).clamp(min=1e-6) + lo
+    return torch.where(out_of_range, scaled, x)
+
+
+def rct_m(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Reinhard transfer in Lab with diluted masked statistics (color_transfer.py:189-272)."""
+    lab_f = rgb_to_lab_u8(fake.flip(1))  # BGR2LAB on RGB data (B11)
+    lab_r = rgb_to_lab_u8(real.flip(1))
+    sf, sr = lab_f * mask, lab_r * mask
+    mu_f, sd_f = sf.mean((2, 3), keepdim=True), sf.std((2, 3), keepdim=True, correction=0)
+    mu_r, sd_r = sr.mean((2, 3), keepdim=True), sr.std((2, 3), keepdim=True, correction=0)
+    x = (lab_f - mu_f) * (sd_r / sd_f.clamp(min=1e-6)) + mu_r
+    x = torch.trunc(_scale_array(x)).clamp(0, 255)
+    return lab_u8_to_rgb(x).flip(1)
+
+
+def rct_fs(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean shift inside the mask: F - mean_m(F) + mean_m(R), clipped; F outside (color_transfer.py:413-432)."""
+    n = mask.sum((2, 3), keepdim=True).clamp(min=1)
+    mu_f = (fake.float() * mask).sum((2, 3), keepdim=True) / n
+    mu_r = (real.float() * mask).sum((2, 3), keepdim=True) / n
+    shifted = (fake.float() - mu_f + mu_r).clamp(0, 255).to(torch.uint8)
+    return torch.where(mask > 0, shifted, fake)
+
+
+def avg_align(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """clip(F m + mean(R m) - mean(F m), 0, 1) in [0,1] units, whole-image means (color_transfer.py:434-456)."""
+    f = fake.float() / 255 * mask
+    r = real.float() / 255 * mask
+    shift = r.mean((2, 3), keepdim=True) - f.mean((2, 3), keepdim=True)
+    return ((f + shift).clamp(0, 1) * 255).to(torch.uint8)
+
+
+def faceswap_blur_size(landmarks: torch.Tensor, size: int) -> torch.Tensor:
+    """odd(int(0.75 * |mean(L42..47) - mean(L36..41)|)) of the target landmarks, int64 [B],
+    capped at the largest odd size whose radius fits the image (2 * ((size - 1) // 2) - 1)."""
+    d = (landmarks[:, 42:48].mean(1) - landmarks[:, 36:42].mean(1)).norm(dim=-1)
+    k = torch.trunc(FACESWAP_BLUR_FRAC * d).long()
+    k = torch.where(k % 2 == 0, k + 1, k)
+    return k.clamp(1, 2 * ((size - 1) // 2) - 1)
+
+
+def faceswap(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, landmarks: torch.Tensor) -> torch.Tensor:
+    """faceswap's correct_colours on masked images: F_m * G_k(R_m) / G_k'(F_m) (faceswap.py:156-189).
+
+    G_k is cv2.GaussianBlur((k, k), 0) on uint8 (so rounded to integers); G_k' adds 128 where the
+    blurred denominator is <= 1. Zero outside the mask. Square images only.
+    """
+    B, C, H, W = fake.shape
+    k = faceswap_blur_size(landmarks, H)
+    width = 2 * ((H - 1) // 2) - 1
+    A = blur_matrix(gaussian_kernels(k, width), H)[:, None]  # [B,1,H,H]
+    fm = (fake.float() * mask).floor()
+    rm = (real.float() * mask).floor()
+    g_r = torch.floor(A @ rm @ A.transpose(-1, -2) + 0.5)
+    g_f = torch.floor(A @ fm @ A.transpose(-1, -2) + 0.5)
+    g_f = g_f + 128 * (g_f <= 1)
+    return (fm * g_r / g_f).clamp(0, 255).to(torch.uint8)

@@ -1,0 +1,198 @@
+"""sladd_fast.synthesize: SLADD's forgery synthesis (spec §3) for a whole batch, on its device.
+
+One call does, for every sample at once: region mask from the partner's own landmarks (B1 fixed),
+random piecewise-affine deformation, 5-point similarity alignment of partner onto target with
+bicubic warps, erode/dilate and blur-threshold post-processing, one of four colour transfers, the
+tiny-mask guard, and the alpha / Poisson / copy-with-ratio blend; plus the 16x16 mask target.
+No per-sample Python loop; on CUDA no host-device sync (with check_values=False). On CPU, the
+expensive per-type branches (Poisson, the colour modes) run only on the samples that need them.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from sladd_fast.ops import _checks
+from sladd_fast.ops.blend import blend_linear, blend_poisson, feather_alpha
+from sladd_fast.ops.masks import NUM_REGIONS, region_mask
+from sladd_fast.synthesis import align, color, deform
+from sladd_fast.synthesis.constants import MASK_TARGET_SIZE, MIN_MASK_FRACTION, BlendType, ColorMode
+from sladd_fast.synthesis.filters import gaussian_kernels, morph_square, separable_blur
+from sladd_fast.synthesis.params import MORPH_DILATE, MORPH_ERODE, SynthesisParams, sample_params
+
+MAX_BLUR = 17  # mask_postprocess blur sizes are 1..17
+
+
+@dataclasses.dataclass(frozen=True)
+class SynthesisResult:
+    """Output of synthesize() for B samples, all on the input device.
+
+    Attributes:
+        images: uint8 [B,3,H,W]; the target itself where ``applied`` is False.
+        masks: float32 [B,1,H,W] in {0,1}, the blended region (tgt_mask); zeros where not applied.
+        mask_targets: float32 [B,1,16,16] in {0,1}, cv2.resize(mask, (16,16), INTER_CUBIC) of
+            ``masks`` as SLADD computes the map-head target; zeros where not applied.
+        applied: bool [B]; False where blend_type is NONE, the guard fired (mask < 0.5% of the
+            image or an all-black colour-transferred source), landmarks were invalid or the
+            alignment was degenerate. Such samples stay real (bug B7 fixed).
+        params: the SynthesisParams used (pass them back to replay the batch).
+    """
+
+    images: torch.Tensor
+    masks: torch.Tensor
+    mask_targets: torch.Tensor
+    applied: torch.Tensor
+    params: SynthesisParams
+
+
+def _where_b(select: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return torch.where(select.view(-1, *([1] * (a.dim() - 1))), a, b)
+
+
+def _on_subset(select: torch.Tensor, fn: Callable[..., torch.Tensor], default: torch.Tensor,
+               *args: torch.Tensor) -> torch.Tensor:
+    """fn(*args) where ``select`` [B] is True, ``default`` elsewhere.
+
+    On CUDA fn runs on the whole batch and the result is selected (no sync). On CPU there is no device
+    to sync with, so only the selected rows are computed.
+    """
+    if select.device.type == "cpu":
+        idx = select.nonzero().squeeze(1)
+        out = default.clone()
+        if idx.numel():
+            out[idx] = fn(*(a[idx] for a in args))
+        return out
+    return _where_b(select, fn(*args), default)
+
+
+def mask_postprocess(mask: torch.Tensor, params: SynthesisParams) -> torch.Tensor:
+    """SLADD face_blend.mask_postprocess on a {0,1} float mask [B,1,H,W] (spec §3.3 step 4):
+    erode or dilate with a k x k square, then (p = 0.9) GaussianBlur(k_b, sigma auto) of the uint8
+    0/1 mask, whose uint8 rounding is a threshold at 0.5. Stays binary."""
+    x = morph_square(mask, params.morph_op, params.morph_k, MORPH_ERODE, MORPH_DILATE)
+    blurred = separable_blur(x, gaussian_kernels(params.blur_k, MAX_BLUR))
+    return (blurred >= 0.5).float()
+
+
+def mask_target(mask: torch.Tensor) -> torch.Tensor:
+    """cv2.resize(uint8 mask, (16,16), INTER_CUBIC): bicubic (a=-0.75) point sampling without
+    antialiasing, then uint8 rounding. float32 [B,1,H,W] in {0,1} -> float32 [B,1,16,16] in {0,1}."""
+    y = F.interpolate(mask, size=(MASK_TARGET_SIZE, MASK_TARGET_SIZE), mode="bicubic", align_corners=False)
+    return torch.floor(y + 0.5).clamp(0, 1)
+
+
+def color_transfer(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, landmarks: torch.Tensor,
+                   mode: torch.Tensor) -> torch.Tensor:
+    """Applies each sample's ColorMode (spec §3.4). uint8 [B,3,H,W] in and out."""
+    out = fake
+    fns = {
+        ColorMode.RCT_M: lambda f, r, m, lm: color.rct_m(f, r, m),
+        ColorMode.RCT_FS: lambda f, r, m, lm: color.rct_fs(f, r, m),
+        ColorMode.AVG_ALIGN: lambda f, r, m, lm: color.avg_align(f, r, m),
+        ColorMode.FACESWAP: color.faceswap,
+    }
+    for cm, fn in fns.items():
+        out = _on_subset(mode == cm, fn, out, fake, real, mask, landmarks)
+    return out
+
+
+def _validate(target, source, target_landmarks, source_landmarks, region, blend_type, ratio, valid,
+              check_values) -> torch.device:
+    _checks.tensor("target", target, torch.uint8, (None, 3, None, None))
+    B, _, H, W = target.shape
+    if H != W:
+        raise ValueError(f"target must be square [B,3,S,S], got {list(target.shape)}")
+    if H < 16:
+        raise ValueError(f"target must be at least 16x16, got {H}x{W}")
+    _checks.tensor("source", source, torch.uint8, (B, 3, H, W))
+    _checks.landmarks("target_landmarks", target_landmarks, 68, check_values)
+    _checks.landmarks("source_landmarks", source_landmarks, 68, check_values)
+    _checks.batch("target_landmarks", target_landmarks, B)
+    _checks.batch("source_landmarks", source_landmarks, B)
+    _checks.tensor("region", region, torch.int64, (B,))
+    _checks.tensor("blend_type", blend_type, torch.int64, (B,))
+    _checks.tensor("ratio", ratio, torch.float32, (B,))
+    tensors = dict(target=target, source=source, target_landmarks=target_landmarks,
+                   source_landmarks=source_landmarks, region=region, blend_type=blend_type, ratio=ratio)
+    if valid is not None:
+        _checks.tensor("valid", valid, torch.bool, (B,))
+        tensors["valid"] = valid
+    device = _checks.same_device(**tensors)
+    if check_values:
+        _checks.in_range("region", region, 0, NUM_REGIONS - 1)
+        _checks.in_range("blend_type", blend_type, 0, len(BlendType) - 1)
+        _checks.finite("ratio", ratio)
+        _checks.in_range("ratio", ratio, 0.0, 1.0)
+    return device
+
+
+def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: torch.Tensor,
+               source_landmarks: torch.Tensor, region: torch.Tensor, blend_type: torch.Tensor,
+               ratio: torch.Tensor, generator: torch.Generator | None = None, *,
+               valid: torch.Tensor | None = None, params: SynthesisParams | None = None,
+               check_values: bool = True) -> SynthesisResult:
+    """Synthesizes SLADD forgeries: the partner (source) face pasted into the target's region.
+
+    Args:
+        target: uint8 [B,3,S,S], the real faces (square, S >= 16), any device.
+        source: uint8 [B,3,S,S], the partner faces, same device.
+        target_landmarks, source_landmarks: float32 [B,68,2], pixels, (x, y), dlib order. The region
+            is drawn from the partner's own landmarks and aligned onto the target (B1 fixed).
+        region: int64 [B] in 0..9 (Region). blend_type: int64 [B] in 0..3 (BlendType).
+        ratio: float32 [B] in [0,1], the copy-with-ratio weight (SLADD's sigmoid(z)).
+        generator: torch.Generator on the batch's device for the random draws (colour mode,
+            erode/dilate, kernel sizes, deformation noise, feather); None uses the default one.
+        valid: optional bool [B]; False marks frames without landmarks, which are never
+            synthesized on (B3 fixed).
+        params: optional SynthesisParams to replay instead of drawing new ones.
+        check_values: check NaN and ranges of the inputs (a host sync on GPU; turn off in a hot
+            loop fed by trusted code).
+
+    Returns:
+        SynthesisResult (images, masks, mask_targets, applied, params).
+
+    Example:
+        >>> out = synthesize(real, partner, real_lm, partner_lm, region, blend_type, ratio,
+        ...                  generator=torch.Generator(real.device).manual_seed(0))
+    """
+    device = _validate(target, source, target_landmarks, source_landmarks, region, blend_type, ratio, valid,
+                       check_values)
+    B, _, S, _ = target.shape
+    if params is None:
+        params = sample_params(B, S, device, generator)
+    elif len(params) != B or params.morph_op.device != device:
+        raise ValueError(f"params must hold {B} samples on {device}")
+    if B == 0:
+        empty = torch.zeros(0, 1, S, S, device=device)
+        return SynthesisResult(target.clone(), empty, torch.zeros(0, 1, 16, 16, device=device),
+                               torch.zeros(0, dtype=torch.bool, device=device), params)
+
+    # 1. Region in the partner's frame, deformed (spec §3.1-3.2).
+    region_m = region_mask(source_landmarks, region, S, check_values=False)
+    m_d = deform.random_deform(region_m, params.deform_noise)
+    # 2. Align partner -> target (spec §3.3); the mask is binarised at > 0 after the cubic warp.
+    M, align_ok = align.umeyama_similarity(align.five_points(source_landmarks), align.five_points(target_landmarks))
+    warped = align.warp_affine(torch.cat([source.float(), m_d], 1), M)
+    aligned_src = align.to_u8(warped[:, :3])
+    src_mask = (warped[:, 3:] > 0).float()
+    tgt_mask = mask_postprocess(src_mask, params)
+    # 3. Colour transfer (spec §3.4).
+    src_crop = color_transfer(aligned_src, target, tgt_mask, target_landmarks, params.color_mode)
+    # 4. Guard (spec §3.5) and the samples that stay real.
+    big_enough = tgt_mask.mean((1, 2, 3)) >= MIN_MASK_FRACTION
+    not_black = src_crop.amax((1, 2, 3)) > 0
+    applied = big_enough & not_black & align_ok & (blend_type != BlendType.NONE)
+    if valid is not None:
+        applied &= valid
+    # 5. Blends (spec §3.6): alpha and copy share one kernel; Poisson only where needed.
+    weight = torch.where(blend_type == BlendType.ALPHA, feather_alpha(tgt_mask, params.feather), ratio)
+    linear = blend_linear(target, src_crop, tgt_mask, weight, check_values=False)
+    poisson_sel = applied & (blend_type == BlendType.POISSON)
+    images = _on_subset(poisson_sel, lambda s, t, m: blend_poisson(t, s, m, check_values=False), linear,
+                        src_crop, target, tgt_mask)
+    images = _where_b(applied, images, target)
+    masks = _where_b(applied, tgt_mask, torch.zeros_like(tgt_mask))
+    return SynthesisResult(images, masks, mask_target(masks), applied, params)

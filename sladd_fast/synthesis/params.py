@@ -1,0 +1,59 @@
+"""Every random decision of a synthesis batch, as explicit tensors drawn once on the batch's device."""
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from sladd_fast.synthesis.constants import ColorMode
+
+MESH = 5  # random_deform's 5x5 anchor mesh
+DEFORM_STD = 10.0  # px at 256 (spec §3.2); scaled with the canvas
+MORPH_ERODE, MORPH_DILATE, MORPH_NONE = 0, 1, 2
+
+
+@dataclasses.dataclass(frozen=True)
+class SynthesisParams:
+    """Random draws for one batch of B samples (all on one device).
+
+    Attributes:
+        deform_noise: float32 [B,5,5,2], integer-valued displacement (x, y) in px of each mesh anchor,
+            int(N(0, 10 * S/256)) as SLADD draws it.
+        morph_op: int64 [B], 0 erode (u < 0.3), 1 dilate (u < 0.6), 2 none.
+        morph_k: int64 [B], square kernel side in {3, 5, ..., 19}.
+        blur_k: int64 [B], Gaussian kernel side in {1, 3, ..., 17}; 1 = no blur (also the 10% skip).
+        color_mode: int64 [B], a ColorMode.
+        feather: float32 [B], SLADD's featherAmount = 0.2 u, u ~ U[0,1).
+    """
+
+    deform_noise: torch.Tensor
+    morph_op: torch.Tensor
+    morph_k: torch.Tensor
+    blur_k: torch.Tensor
+    color_mode: torch.Tensor
+    feather: torch.Tensor
+
+    def to(self, device: torch.device | str) -> "SynthesisParams":
+        return SynthesisParams(**{f.name: getattr(self, f.name).to(device) for f in dataclasses.fields(self)})
+
+    def __len__(self) -> int:
+        return int(self.morph_op.shape[0])
+
+
+def sample_params(batch: int, size: int = 256, device: torch.device | str = "cpu",
+                  generator: torch.Generator | None = None) -> SynthesisParams:
+    """Draws SynthesisParams for ``batch`` samples on ``device`` from ``generator`` (spec §3.2-3.6).
+
+    The generator must live on ``device``; the same generator state replays the same params.
+    """
+    dev = torch.device(device)
+    g = generator
+    noise = torch.trunc(torch.randn(batch, MESH, MESH, 2, generator=g, device=dev) * (DEFORM_STD * size / 256.0))
+    u_morph = torch.rand(batch, generator=g, device=dev)
+    morph_op = torch.where(u_morph < 0.3, MORPH_ERODE, torch.where(u_morph < 0.6, MORPH_DILATE, MORPH_NONE))
+    morph_k = 2 * torch.randint(1, 10, (batch,), generator=g, device=dev) + 1
+    blur_on = torch.rand(batch, generator=g, device=dev) < 0.9
+    blur_k = torch.where(blur_on, 2 * torch.randint(1, 10, (batch,), generator=g, device=dev) - 1, 1)
+    color_mode = torch.randint(0, len(ColorMode), (batch,), generator=g, device=dev)
+    feather = 0.2 * torch.rand(batch, generator=g, device=dev)
+    return SynthesisParams(noise.float(), morph_op.long(), morph_k.long(), blur_k.long(), color_mode.long(), feather)

@@ -1,0 +1,27 @@
+"""Markers: needs_cuda (skipped without a GPU), needs_nvcc (skipped without nvcc)."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+
+
+def _has_cuda() -> bool:
+    return torch.cuda.is_available()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs_cuda: requires a CUDA device")
+    config.addinivalue_line("markers", "needs_nvcc: requires nvcc on PATH")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds on 2 CPU cores")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_cuda = pytest.mark.skip(reason="no CUDA device")
+    skip_nvcc = pytest.mark.skip(reason="nvcc not found on PATH")
+    for item in items:
+        if "needs_cuda" in item.keywords and not _has_cuda():
+            item.add_marker(skip_cuda)
+        if "needs_nvcc" in item.keywords and shutil.which("nvcc") is None:
+            item.add_marker(skip_nvcc)
