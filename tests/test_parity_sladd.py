@@ -1,0 +1,102 @@
+"""Parity with the per-sample numpy/cv2/scipy implementation of spec §3 (sladd_fast.baseline)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+cv2 = pytest.importorskip("cv2")
+baseline = pytest.importorskip("sladd_fast.baseline")
+
+from helpers import face_batch, landmarks, psnr  # noqa: E402
+from sladd_fast import ops  # noqa: E402
+from sladd_fast.synthesis import align, color, engine, params  # noqa: E402
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum()) / max(float((a | b).sum()), 1.0)
+
+
+@pytest.mark.parametrize("region", range(10))
+def test_region_mask_iou_per_region(region):
+    lm = torch.cat([landmarks(12, 0), landmarks(12, 1, size=256) * 0.7 + 30])
+    ours = ops.region_mask(lm, torch.full((24,), region)).numpy()[:, 0].astype(bool)
+    ious = [_iou(ours[b], baseline.region_mask(lm[b].numpy(), region).astype(bool)) for b in range(24)]
+    assert min(ious) >= 0.97, (min(ious), np.mean(ious))
+
+
+def _draw_params(n: int, seed: int) -> params.SynthesisParams:
+    return params.sample_params(n, 256, "cpu", torch.Generator().manual_seed(seed))
+
+
+def _masks(n: int, seed: int) -> torch.Tensor:
+    lm = landmarks(n, seed)
+    return ops.region_mask(lm, torch.arange(n) % 10)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_mask_postprocess_matches_opencv(seed):
+    m = _masks(20, seed)
+    p = _draw_params(20, seed)
+    ours = engine.mask_postprocess(m, p).numpy()[:, 0].astype(np.uint8)
+    for b in range(20):
+        ref = baseline.mask_postprocess(m[b, 0].numpy().astype(np.uint8), int(p.morph_op[b]), int(p.morph_k[b]),
+                                        int(p.blur_k[b]))
+        # Exact up to ties at exactly 0.5 after the blur (OpenCV's fixed-point rounding).
+        assert (ours[b] != ref).sum() <= 0.002 * max(ref.sum(), 1), b
+
+
+def test_mask_target_matches_cv2_resize():
+    m = engine.mask_postprocess(_masks(10, 3), _draw_params(10, 3))
+    ours = engine.mask_target(m).numpy()[:, 0]
+    for b in range(10):
+        ref = baseline.mask_target(m[b, 0].numpy())
+        assert np.array_equal(ours[b], ref.astype(np.float32)), b
+
+
+def test_alignment_matches_umeyama_and_warp_affine():
+    img, lm_t = face_batch(6, 4)
+    src, lm_s = face_batch(6, 5)
+    M, ok = align.umeyama_similarity(align.five_points(lm_s), align.five_points(lm_t))
+    assert ok.all()
+    warped = align.to_u8(align.warp_affine(src.float(), M))
+    for b in range(6):
+        M_ref = baseline.umeyama(baseline.five_points(lm_s[b].numpy()), baseline.five_points(lm_t[b].numpy()))
+        assert np.allclose(M[b].numpy(), M_ref, atol=1e-4)
+        ref = cv2.warpAffine(src[b].permute(1, 2, 0).numpy(), M_ref, (256, 256), flags=cv2.INTER_CUBIC,
+                             borderMode=cv2.BORDER_REFLECT)
+        assert psnr(warped[b].permute(1, 2, 0).numpy(), ref) >= 35.0
+
+
+@pytest.mark.parametrize("mode, min_psnr", [(0, 30.0), (1, 40.0), (2, 40.0), (3, 35.0)])
+def test_color_transfer_matches_baseline(mode, min_psnr):
+    fake, _ = face_batch(6, 6)
+    real, lm_t = face_batch(6, 7)
+    m = _masks(6, 8)
+    out = engine.color_transfer(fake, real, m, lm_t, torch.full((6,), mode))
+    for b in range(6):
+        mb = m[b, 0].numpy().astype(np.uint8)
+        ref = baseline.color_transfer(mode, fake[b].permute(1, 2, 0).numpy(), real[b].permute(1, 2, 0).numpy(), mb,
+                                      lm_t[b].numpy())
+        sel = mb > 0  # the blend only ever reads the mask's pixels
+        got = out[b].permute(1, 2, 0).numpy()
+        assert psnr(got[sel], ref[sel]) >= min_psnr, (b, psnr(got[sel], ref[sel]))
+
+
+def test_alpha_blend_matches_baseline_off_the_hull_outline():
+    real, _ = face_batch(6, 9)
+    src, _ = face_batch(6, 10)
+    m = _masks(6, 11)
+    feather = torch.tensor([0.0, 0.01, 0.05, 0.1, 0.15, 0.2])
+    out = ops.blend_alpha(real, src, m, ops.feather_alpha(m, feather))
+    for b in range(6):
+        mb = m[b, 0].numpy().astype(np.uint8)
+        ref = baseline.alpha_blend(src[b].permute(1, 2, 0).numpy(), real[b].permute(1, 2, 0).numpy(), mb,
+                                   float(feather[b]))
+        ys, xs = np.nonzero(mb)
+        hull = cv2.convexHull(np.stack([xs, ys], 1).astype(np.int32))
+        outline = np.zeros_like(mb)
+        cv2.polylines(outline, [hull], True, 1)
+        keep = outline == 0
+        diff = np.abs(out[b].permute(1, 2, 0).numpy().astype(int) - ref.astype(int))[keep]
+        assert diff.max() <= 1, b

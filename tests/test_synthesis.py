@@ -1,0 +1,156 @@
+"""synthesize(): contract, guard, replay determinism, sampler statistics, bad input."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from helpers import cpu_and_cuda, face_batch
+from sladd_fast import synthesize
+from sladd_fast.synthesis import BlendType, mask_target, sample_params
+
+
+def _inputs(batch: int = 12, seed: int = 0, device: str = "cpu"):
+    t, lm_t = face_batch(batch, seed)
+    s, lm_s = face_batch(batch, seed + 1000)
+    region = torch.arange(batch) % 10
+    blend = torch.arange(batch) % 4
+    ratio = torch.linspace(0.2, 1.0, batch)
+    return [x.to(device) for x in (t, s, lm_t, lm_s, region, blend, ratio)]
+
+
+@pytest.mark.parametrize("device", cpu_and_cuda())
+def test_contract_shapes_and_semantics(device):
+    args = _inputs(12, 0, device)
+    out = synthesize(*args, generator=torch.Generator(device).manual_seed(0))
+    t, blend = args[0], args[5]
+    assert out.images.dtype == torch.uint8 and out.images.shape == t.shape
+    assert out.masks.dtype == torch.float32 and out.masks.shape == (12, 1, 256, 256)
+    assert out.mask_targets.shape == (12, 1, 16, 16) and out.applied.dtype == torch.bool
+    assert set(out.masks.unique().tolist()) <= {0.0, 1.0}
+    assert set(out.mask_targets.unique().tolist()) <= {0.0, 1.0}
+    assert torch.equal(out.mask_targets, mask_target(out.masks))
+    none = blend == BlendType.NONE
+    assert not out.applied[none].any()
+    assert out.applied[~none].all()  # face-sized regions never trip the guard
+    assert torch.equal(out.images[~out.applied], t[~out.applied])
+    assert out.masks[~out.applied].sum() == 0
+    for b in torch.nonzero(out.applied).flatten().tolist():
+        changed = (out.images[b] != t[b]).any(0)
+        assert changed.any(), b
+        if blend[b] != BlendType.POISSON:  # alpha and copy only touch the mask
+            assert not changed[out.masks[b, 0] == 0].any(), b
+
+
+def test_replay_is_exact_and_seeds_differ():
+    args = _inputs(10, 1)
+    a = synthesize(*args, generator=torch.Generator().manual_seed(7))
+    b = synthesize(*args, generator=torch.Generator().manual_seed(7))
+    c = synthesize(*args, params=a.params)
+    d = synthesize(*args, generator=torch.Generator().manual_seed(8))
+    for x, y in ((a, b), (a, c)):
+        assert torch.equal(x.images, y.images) and torch.equal(x.masks, y.masks)
+        assert torch.equal(x.applied, y.applied)
+    assert not torch.equal(a.images, d.images)
+
+
+def test_guard_keeps_tiny_regions_real():
+    t, s, lm_t, lm_s, region, blend, ratio = _inputs(4, 2)
+    tiny = (lm_s - lm_s.mean(1, keepdim=True)) * 0.06 + 128  # a face a few pixels wide
+    out = synthesize(t, s, lm_t, tiny, torch.zeros(4, dtype=torch.int64), torch.tensor([0, 1, 2, 0]), ratio,
+                     generator=torch.Generator().manual_seed(0))
+    assert not out.applied.any()
+    assert torch.equal(out.images, t) and out.masks.sum() == 0 and out.mask_targets.sum() == 0
+
+
+def test_invalid_landmarks_are_never_synthesized():
+    args = _inputs(6, 3)
+    valid = torch.tensor([True, False, True, False, True, False])
+    out = synthesize(*args, generator=torch.Generator().manual_seed(0), valid=valid)
+    assert not out.applied[~valid].any()
+    assert torch.equal(out.images[~valid], args[0][~valid])
+
+
+def test_empty_batch_and_non_contiguous():
+    args = _inputs(4, 4)
+    empty = [a[:0] for a in args]
+    out = synthesize(*empty)
+    assert out.images.shape == (0, 3, 256, 256) and out.applied.shape == (0,)
+    nc = [a.transpose(-1, -2).contiguous().transpose(-1, -2) if a.dim() >= 3 else a for a in args]
+    assert not nc[0].is_contiguous()
+    x = synthesize(*args, generator=torch.Generator().manual_seed(1))
+    y = synthesize(*nc, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(x.images, y.images)
+
+
+def _binom_ok(count: int, n: int, p: float) -> bool:
+    return abs(count - n * p) <= 5 * math.sqrt(n * p * (1 - p))  # 5 sigma: false alarm ~ 6e-7
+
+
+def test_sampler_statistics():
+    n = 20000
+    p = sample_params(n, 256, "cpu", torch.Generator().manual_seed(0))
+    assert _binom_ok(int((p.morph_op == 0).sum()), n, 0.3)
+    assert _binom_ok(int((p.morph_op == 1).sum()), n, 0.3)
+    assert _binom_ok(int((p.blur_k == 1).sum()), n, 0.1 + 0.9 / 9)  # skip, or drawn k_b = 1
+    for mode in range(4):
+        assert _binom_ok(int((p.color_mode == mode).sum()), n, 0.25)
+    assert set(p.morph_k.unique().tolist()) == set(range(3, 20, 2))
+    assert set(p.blur_k.unique().tolist()) == set(range(1, 18, 2))
+    assert 0 <= float(p.feather.min()) and float(p.feather.max()) < 0.2
+    assert torch.equal(p.deform_noise, p.deform_noise.trunc())
+    # trunc(N(0, 10)) as SLADD's int(): exact second moment sum_k k^2 P(trunc X = k).
+    def cdf(x: float) -> float:
+        return 0.5 * (1 + math.erf(x / (10.0 * math.sqrt(2))))
+
+    second = sum(2 * k * k * (cdf(k + 1) - cdf(k)) for k in range(1, 100))
+    assert abs(float(p.deform_noise.std()) - math.sqrt(second)) < 0.05
+
+
+@pytest.mark.parametrize(
+    "index, value, match",
+    [
+        (2, torch.full((4, 68, 2), float("nan")), "target_landmarks.*NaN"),
+        (3, torch.zeros(4, 68, 2, dtype=torch.float64), "source_landmarks.*dtype"),
+        (0, torch.zeros(4, 3, 256, 256), "target.*dtype"),
+        (1, torch.zeros(4, 3, 128, 128, dtype=torch.uint8), "source.*shape"),
+        (0, torch.zeros(4, 3, 256, 200, dtype=torch.uint8), "target.*square"),
+        (4, torch.tensor([0, 1, 2, 10]), "region.*\\[0, 9\\]"),
+        (5, torch.tensor([0, 1, 2, 4]), "blend_type.*\\[0, 3\\]"),
+        (6, torch.tensor([0.1, 0.2, 1.5, 0.3]), "ratio.*\\[0.0, 1.0\\]"),
+        (6, torch.tensor([0.1, float("nan"), 0.5, 0.3]), "ratio.*NaN"),
+        (4, torch.zeros(3, dtype=torch.int64), "region.*shape"),
+    ],
+)
+def test_bad_input(index, value, match):
+    args = _inputs(4, 5)
+    args[index] = value
+    with pytest.raises(ValueError, match=match):
+        synthesize(*args)
+
+
+def test_mismatched_devices():
+    args = _inputs(2, 6)
+    args[4] = args[4].to("meta")
+    with pytest.raises(ValueError, match="region is on meta"):
+        synthesize(*args, check_values=False)
+
+
+@pytest.mark.needs_cuda
+def test_cuda_matches_cpu_and_never_syncs():
+    args = _inputs(8, 7)
+    p = sample_params(8, 256, "cpu", torch.Generator().manual_seed(3))
+    cpu = synthesize(*args, params=p)
+    cuda_args = [a.cuda() for a in args]
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        gpu = synthesize(*cuda_args, params=p.to("cuda"), check_values=False)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert torch.equal(gpu.applied.cpu(), cpu.applied)
+    agree = (gpu.masks.cpu() == cpu.masks).float().mean()
+    assert agree > 0.999
+    diff = (gpu.images.cpu().int() - cpu.images.int()).abs()
+    assert (diff > 2).float().mean() < 0.002
