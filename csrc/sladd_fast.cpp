@@ -14,4 +14,7 @@ TORCH_LIBRARY(sladd_fast, m) {
   m.def("blend_linear(Tensor target, Tensor source, Tensor mask, Tensor weight) -> Tensor");
   m.def("poisson_rhs(Tensor target, Tensor source, Tensor mask, Tensor roi) -> Tensor");
   m.def("poisson_compose(Tensor target, Tensor solution, Tensor roi) -> Tensor");
+  m.def("deform_mask(Tensor mask, Tensor noise) -> Tensor");
+  m.def("morph_square(Tensor mask, Tensor op, Tensor k) -> Tensor");
+  m.def("warp_affine_cubic(Tensor input, Tensor inverse_map) -> Tensor");
 }

@@ -121,3 +121,41 @@ def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Ten
     _launch("sladd_poisson_compose_kernel", H * W, B * C,
             (_ptr(t), _ptr(u), _ptr(r), _ptr(out), np.int32(C), np.int32(H), np.int32(W)), t.device)
     return out
+
+
+def deform_mask(mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    import numpy as np
+
+    m, n = mask.contiguous(), noise.contiguous()
+    out = torch.empty_like(m)
+    S = m.shape[-1]
+    _launch("sladd_deform_mask_kernel", S * S, m.shape[0], (_ptr(m), _ptr(n), _ptr(out), np.int32(S)), m.device)
+    return out
+
+
+def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    import numpy as np
+
+    m, o, kk = mask.contiguous(), op.contiguous(), k.contiguous()
+    B, _, H, W = m.shape
+    out = torch.empty_like(m)
+    u8 = dict(device=m.device, dtype=torch.uint8)
+    buf_in, rows, cols = torch.empty(B, H, W, **u8), torch.empty(B, H, W, **u8), torch.empty(B, H, W, **u8)
+    dist = torch.empty(B, H, W, device=m.device, dtype=torch.int32)
+    dims = (np.int32(B), np.int32(H), np.int32(W))
+    _launch("sladd_morph_rows_kernel", B * H, 1,
+            (_ptr(m), _ptr(o), _ptr(kk), _ptr(buf_in), _ptr(rows), _ptr(dist)) + dims, m.device)
+    _launch("sladd_morph_cols_kernel", B * W, 1,
+            (_ptr(m), _ptr(o), _ptr(kk), _ptr(rows), _ptr(cols), _ptr(dist), _ptr(out)) + dims, m.device)
+    return out
+
+
+def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor) -> torch.Tensor:
+    import numpy as np
+
+    x, mp = input.contiguous(), inverse_map.contiguous()
+    B, C, H, W = x.shape
+    out = torch.empty_like(x)
+    _launch("sladd_warp_affine_cubic_kernel", H * W, B,
+            (_ptr(x), _ptr(mp), _ptr(out), np.int32(C), np.int32(H), np.int32(W)), x.device)
+    return out

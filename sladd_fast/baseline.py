@@ -60,8 +60,7 @@ def random_deform(mask: np.ndarray, rng: np.random.Generator, std: float = 10.0)
     rows_g, cols_g = np.meshgrid(rows, cols)
     anchors = np.vstack([rows_g.flat, cols_g.flat]).T
     targets = np.clip(anchors + rng.normal(0, std, size=anchors.shape), 0, h - 1).astype(np.int32)
-    tform = PiecewiseAffineTransform()
-    tform.estimate(anchors, targets)
+    tform = PiecewiseAffineTransform.from_estimate(anchors, targets)
     warped = warp(mask.astype(np.float64), tform, order=1, output_shape=(h, w))
     warped = warped * mask
     return cv2.GaussianBlur(warped.astype(np.float32), (5, 5), 3)

@@ -58,3 +58,21 @@ def test_blends_match_cpu(backend):
     assert torch.equal(rhs.cpu(), _reference.poisson_rhs(t, s, m, roi))
     got = ops.blend_poisson(cu[0], cu[1], cu[2]).cpu()
     assert (got.int() - ops.blend_poisson(t, s, m).int()).abs().max() <= 1
+
+
+@pytest.mark.parametrize("backend", _backends())
+def test_filter_ops_match_cpu(backend):
+    lm = landmarks(8, 3)
+    m = ops.region_mask(lm, torch.arange(8) % 10)
+    noise = torch.trunc(torch.randn(8, 5, 5, 2) * 10)
+    op = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    k = torch.tensor([3, 5, 7, 9, 11, 13, 15, 19])
+    x = torch.cat([face_batch(8, 4)[0].float(), m], 1)
+    Mi = torch.tensor([[0.9, 0.1, 10.0], [-0.1, 0.9, 5.0]]).expand(8, 2, 3).contiguous()
+    fn = (lambda name: getattr(_jit, name)) if backend == "jit" else (
+        lambda name: getattr(torch.ops.sladd_fast, name) if hasattr(torch.ops.sladd_fast, name) else getattr(
+            _reference, name))
+    cpu_morph = _reference.morph_square(m, op, k)
+    assert torch.equal(fn("morph_square")(m.cuda(), op.cuda(), k.cuda()).cpu(), cpu_morph)
+    assert (fn("deform_mask")(m.cuda(), noise.cuda()).cpu() - _reference.deform_mask(m, noise)).abs().max() < 1e-4
+    assert (fn("warp_affine_cubic")(x.cuda(), Mi.cuda()).cpu() - _reference.warp_affine_cubic(x, Mi)).abs().max() < 1e-2

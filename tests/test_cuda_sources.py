@@ -23,5 +23,44 @@ def test_kernels_compile(arch, tmp_path):
     assert proc.returncode == 0, proc.stderr
     names = ptx.read_text()
     for kernel in ("sladd_region_mask_kernel", "sladd_hull_mask_kernel", "sladd_blend_linear_kernel",
-                   "sladd_poisson_erode_kernel", "sladd_poisson_rhs_kernel", "sladd_poisson_compose_kernel"):
+                   "sladd_poisson_erode_kernel", "sladd_poisson_rhs_kernel", "sladd_poisson_compose_kernel",
+                   "sladd_deform_mask_kernel", "sladd_morph_rows_kernel", "sladd_morph_cols_kernel",
+                   "sladd_warp_affine_cubic_kernel"):
         assert f".entry {kernel}(" in names, kernel
+
+
+def _torch_cuda_includes() -> list[str] | None:
+    """Include dirs for compiling against torch's CUDA headers, or None if this torch has none."""
+    import sysconfig
+
+    import torch
+    from torch.utils import cpp_extension
+
+    if torch.version.cuda is None:
+        return None
+    dirs = cpp_extension.include_paths(device_type="cuda") + [sysconfig.get_paths()["include"]]
+    try:  # CUDA library headers (cusparse.h, ...) ship in the nvidia-* wheels next to torch
+        import nvidia
+
+        for root in nvidia.__path__:
+            for sub in sorted(os.listdir(root)):
+                inc = os.path.join(root, sub, "include")
+                if os.path.isdir(inc):
+                    dirs.append(inc)
+    except ImportError:
+        pass
+    return dirs
+
+
+@pytest.mark.needs_nvcc
+def test_torch_bindings_compile(tmp_path):
+    """bindings.cu (the setup.py CUDA backend) compiles against torch's ATen/c10 CUDA headers."""
+    dirs = _torch_cuda_includes()
+    if dirs is None:
+        pytest.skip("this torch build has no CUDA headers")
+    src = os.path.join(ROOT, "csrc", "cuda", "bindings.cu")
+    cmd = ["nvcc", "-c", src, "-o", str(tmp_path / "bindings.o"), "-std=c++20", "-arch=sm_90", "-Xcompiler",
+           "-fPIC", "--expt-relaxed-constexpr", "-DTORCH_EXTENSION_NAME=_C", "-DTORCH_API_INCLUDE_EXTENSION_H",
+           "-D__CUDA_NO_HALF_OPERATORS__"] + [f"-I{d}" for d in dirs]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-4000:]

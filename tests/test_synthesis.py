@@ -143,6 +143,7 @@ def test_cuda_matches_cpu_and_never_syncs():
     p = sample_params(8, 256, "cpu", torch.Generator().manual_seed(3))
     cpu = synthesize(*args, params=p)
     cuda_args = [a.cuda() for a in args]
+    synthesize(*cuda_args, params=p.to("cuda"), check_values=False)  # warm-up: JIT, per-device constants
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
     try:
@@ -154,3 +155,19 @@ def test_cuda_matches_cpu_and_never_syncs():
     assert agree > 0.999
     diff = (gpu.images.cpu().int() - cpu.images.int()).abs()
     assert (diff > 2).float().mean() < 0.002
+
+
+def test_reference_backend_matches_kernels(monkeypatch):
+    """The pure-PyTorch fallback (no extension) gives the same forgeries as the compiled kernels."""
+    from sladd_fast._ext import has_ops
+
+    if not has_ops():
+        pytest.skip("sladd_fast._C not built")
+    args = _inputs(8, 9)
+    p = sample_params(8, 256, "cpu", torch.Generator().manual_seed(4))
+    kern = synthesize(*args, params=p)
+    monkeypatch.setenv("SLADD_FAST_BACKEND", "reference")
+    ref = synthesize(*args, params=p)
+    assert torch.equal(kern.applied, ref.applied)
+    assert (kern.masks == ref.masks).float().mean() > 0.999
+    assert ((kern.images.int() - ref.images.int()).abs() > 2).float().mean() < 0.002

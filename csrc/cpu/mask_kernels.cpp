@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "../common/deform_math.h"
 #include "../common/region_math.h"
 #include "checks.h"
 
@@ -63,9 +64,34 @@ at::Tensor hull_mask_forward_kernel(const at::Tensor& landmarks_in, int64_t size
   return out;
 }
 
+at::Tensor deform_mask_forward_kernel(const at::Tensor& mask_in, const at::Tensor& noise_in) {
+  SLADD_CHECK_TENSOR(mask_in, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(noise_in, at::kFloat, 4);
+  const int64_t B = mask_in.size(0), S = mask_in.size(2);
+  TORCH_CHECK(mask_in.size(1) == 1 && mask_in.size(3) == S, "mask must be [B,1,S,S], got ", mask_in.sizes());
+  TORCH_CHECK(S >= kMesh, "mask side must be >= 5");
+  TORCH_CHECK(noise_in.size(0) == B && noise_in.size(1) == kMesh && noise_in.size(2) == kMesh &&
+                  noise_in.size(3) == 2,
+              "noise must be [B,5,5,2], got ", noise_in.sizes());
+  const at::Tensor mask = mask_in.contiguous(), noise = noise_in.contiguous();
+  at::Tensor out = at::empty_like(mask);
+  const float* m = mask.data_ptr<float>();
+  const float* nz = noise.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  at::parallel_for(0, B * S, 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t b = r / S, y = r % S;
+      for (int64_t x = 0; x < S; ++x)
+        o[r * S + x] = deform_mask_px(m + b * S * S, nz + b * kMesh * kMesh * 2, (int)S, (int)x, (int)y);
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(sladd_fast, CPU, m) {
+  m.impl("deform_mask", &deform_mask_forward_kernel);
   m.impl("region_mask", &region_mask_forward_kernel);
   m.impl("hull_mask", &hull_mask_forward_kernel);
 }

@@ -5,6 +5,9 @@
 // Launch layout: blockIdx.y = sample (or sample*channel), blockIdx.x * blockDim.x + threadIdx.x = pixel.
 #pragma once
 #include "../common/blend_math.h"
+#include "../common/deform_math.h"
+#include "../common/morph_math.h"
+#include "../common/warp_math.h"
 #include "../common/poisson_math.h"
 #include "../common/region_math.h"
 
@@ -132,6 +135,55 @@ __global__ void sladd_poisson_compose_kernel(const unsigned char* target, const 
     out[o] = clamp_trunc_u8(solution[(long long)blockIdx.y * (H - 2) * (W - 2) + (i - 1) * (W - 2) + j - 1]);
   else
     out[o] = target[o];
+}
+
+// Deformed mask (before the 5x5 blur). blockIdx.y = sample; one thread per pixel.
+__global__ void sladd_deform_mask_kernel(const float* mask, const float* noise, float* out, int S) {
+  using namespace sladd;
+  const int b = blockIdx.y;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= (long long)S * S) return;
+  out[(long long)b * S * S + pix] = deform_mask_px(mask + (long long)b * S * S, noise + b * kMesh * kMesh * 2, S,
+                                                   (int)(pix % S), (int)(pix / S));
+}
+
+// morph_square pass 1: one thread per (sample, row). in/rows: u8 [B,H,W]; dist: int scratch [B,H,W].
+__global__ void sladd_morph_rows_kernel(const float* mask, const long long* op, const long long* k,
+                                        unsigned char* in, unsigned char* rows, int* dist, int B, int H, int W) {
+  using namespace sladd;
+  const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= (long long)B * H) return;
+  const int b = (int)(t / H);
+  const long long base = t * W;
+  for (int x = 0; x < W; ++x) in[base + x] = morph_input(mask[base + x], (int)op[b]);
+  dilate_line(in + base, 1, rows + base, 1, dist + base, W, (int)((k[b] - 1) / 2));
+}
+
+// morph_square pass 2: one thread per (sample, column), then the final value.
+__global__ void sladd_morph_cols_kernel(const float* mask, const long long* op, const long long* k,
+                                        const unsigned char* rows, unsigned char* cols, int* dist, float* out,
+                                        int B, int H, int W) {
+  using namespace sladd;
+  const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= (long long)B * W) return;
+  const int b = (int)(t / W), x = (int)(t % W);
+  const long long base = (long long)b * H * W + x;
+  dilate_line(rows + base, W, cols + base, W, dist + base, H, (int)((k[b] - 1) / 2));
+  for (int y = 0; y < H; ++y) out[base + (long long)y * W] = morph_output(cols[base + (long long)y * W],
+                                                                          mask[base + (long long)y * W], (int)op[b]);
+}
+
+// warp_affine_cubic: blockIdx.y = sample; one thread per output pixel, all channels.
+__global__ void sladd_warp_affine_cubic_kernel(const float* input, const float* inverse_map, float* out, int C,
+                                               int H, int W) {
+  using namespace sladd;
+  const int b = blockIdx.y;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= (long long)H * W) return;
+  CubicTaps t;
+  cubic_taps(inverse_map + b * 6, (int)(pix % W), (int)(pix / W), H, W, &t);
+  const long long plane = (long long)H * W;
+  cubic_sample_channels(input + (long long)b * C * plane, plane, C, W, t, out + (long long)b * C * plane + pix, plane);
 }
 
 }  // extern "C"

@@ -1,6 +1,7 @@
 """Picks the backend of a csrc op for a device: compiled kernel, NVRTC JIT kernel, or reference."""
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 import torch
@@ -10,7 +11,20 @@ from sladd_fast.ops import _reference
 
 
 def backend_for(device: torch.device) -> str:
-    """'kernel' (sladd_fast._C), 'jit' (CuPy/NVRTC) or 'reference' (pure PyTorch)."""
+    """'kernel' (sladd_fast._C), 'jit' (CuPy/NVRTC) or 'reference' (pure PyTorch).
+
+    SLADD_FAST_BACKEND=kernel|jit|reference forces one (benchmarks compare them); a forced backend
+    that is unavailable on ``device`` is an error.
+    """
+    forced = os.environ.get("SLADD_FAST_BACKEND")
+    if forced:
+        ok = {"reference": True, "kernel": _ext.has_cuda_ops() if device.type == "cuda" else _ext.has_ops(),
+              "jit": device.type == "cuda" and _jit.available()}
+        if forced not in ok:
+            raise ValueError(f"SLADD_FAST_BACKEND must be kernel, jit or reference, got {forced!r}")
+        if not ok[forced]:
+            raise RuntimeError(f"SLADD_FAST_BACKEND={forced} is not available on {device}")
+        return forced
     if device.type == "cuda":
         if _ext.has_cuda_ops():
             return "kernel"

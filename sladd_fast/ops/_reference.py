@@ -199,3 +199,95 @@ def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Ten
     flat = (ii * (W - 2) + jj).reshape(B, 1, H * W).expand(B, C, H * W)
     vals = solution.reshape(B, C, -1).gather(2, flat).view(B, C, H, W)
     return torch.where(interior[:, None], vals.clamp(0, 255).to(torch.uint8), target)
+
+
+MESH = 5
+
+
+def deform_mask(mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """float32 [B,1,S,S]: mask(T(p)) * mask(p) for SLADD's 5x5 piecewise-affine map T (spec §3.2).
+
+    T is evaluated densely: per pixel its mesh cell (bucketize on the anchors), its triangle and the
+    affine interpolation of the 3 clipped targets; then grid_sample (bilinear, zeros,
+    align_corners=True: pixel centres at integers, as skimage).
+    """
+    B, _, S, _ = mask.shape
+    dev = mask.device
+    a = torch.linspace(0, S - 1, MESH, dtype=torch.float64, device=dev).long()
+    ax, ay = torch.meshgrid(a.float(), a.float(), indexing="xy")  # ax[r,c] = a[c], ay[r,c] = a[r]
+    tgt = (torch.stack([ax, ay], -1)[None] + noise).clamp(0, S - 1)  # [B,5,5,2]
+    p = torch.arange(S, device=dev)
+    cell = torch.bucketize(p, a[1:-1], right=True).clamp(0, MESH - 2)
+    lo, hi = a[cell].float(), a[cell + 1].float()
+    f = (p.float() - lo) / (hi - lo)
+    cy, cx = cell[:, None].expand(S, S), cell[None, :].expand(S, S)
+    fy, fx = f[:, None].expand(S, S), f[None, :].expand(S, S)
+
+    def v(dr: int, dc: int) -> torch.Tensor:
+        return tgt[:, cy + dr, cx + dc]
+
+    v00, v10, v01, v11 = v(0, 0), v(0, 1), v(1, 0), v(1, 1)
+    fx_, fy_ = fx[None, ..., None], fy[None, ..., None]
+    lower = v00 + fx_ * (v10 - v00) + fy_ * (v01 - v00)
+    upper = v11 + (1 - fx_) * (v01 - v11) + (1 - fy_) * (v10 - v11)
+    T = torch.where((fx + fy <= 1)[None, ..., None], lower, upper)
+    grid = T / (S - 1) * 2 - 1
+    warped = F.grid_sample(mask, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    return warped * mask
+
+
+def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """float32 [B,1,H,W] in {0,1}: per-sample k x k square erosion (op 0), dilation (op 1) or
+    nothing, with OpenCV's borders (erode: outside counts as on; dilate: as off). Written as
+    (k-1)/2 rounds of 3x3 max-pooling (-inf padding), each sample stopping at its own k."""
+    x = (mask >= 0.5).float()
+    steps = (k - 1) // 2
+    erode, dilate = (op == 0).view(-1, 1, 1, 1), (op == 1).view(-1, 1, 1, 1)
+    for it in range(1, int(steps.max()) + 1 if steps.numel() else 1):
+        dil = F.max_pool2d(x, 3, stride=1, padding=1)
+        ero = -F.max_pool2d(-x, 3, stride=1, padding=1)
+        y = torch.where(erode, ero, torch.where(dilate, dil, x))
+        x = torch.where((it <= steps).view(-1, 1, 1, 1), y, x)
+    return x
+
+
+def _reflect(i: torch.Tensor, n: int) -> torch.Tensor:
+    """BORDER_REFLECT: fedcba|abcdef."""
+    i = torch.remainder(i, 2 * n)
+    return torch.where(i < n, i, 2 * n - 1 - i)
+
+
+def _cubic(t: torch.Tensor) -> torch.Tensor:
+    """Keys cubic kernel with a = -0.75 at distance |t| (OpenCV's INTER_CUBIC)."""
+    a = -0.75
+    t = t.abs()
+    near = ((a + 2) * t - (a + 3)) * t * t + 1
+    far = ((a * t - 5 * a) * t + 8 * a) * t - 4 * a
+    return torch.where(t <= 1, near, torch.where(t < 2, far, torch.zeros_like(t)))
+
+
+def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor) -> torch.Tensor:
+    """cv2.warpAffine(INTER_CUBIC, BORDER_REFLECT) given the inverse map, float32 [B,C,H,W].
+
+    out(x, y) = sum of the 4x4 taps around the source point m (x, y, 1), the point quantised to
+    1/32 px as OpenCV does, weights from the a = -0.75 cubic, taps reflected at the border.
+    """
+    B, C, H, W = input.shape
+    m = inverse_map.double()
+    ys, xs = torch.meshgrid(torch.arange(H, device=input.device, dtype=torch.float64),
+                            torch.arange(W, device=input.device, dtype=torch.float64), indexing="ij")
+    sx = m[:, 0, 0, None, None] * xs + m[:, 0, 1, None, None] * ys + m[:, 0, 2, None, None]
+    sy = m[:, 1, 0, None, None] * xs + m[:, 1, 1, None, None] * ys + m[:, 1, 2, None, None]
+    qx, qy = torch.floor(sx * 32 + 0.5).long(), torch.floor(sy * 32 + 0.5).long()
+    ix, iy = torch.div(qx, 32, rounding_mode="floor"), torch.div(qy, 32, rounding_mode="floor")
+    fx, fy = (qx - 32 * ix).float() / 32, (qy - 32 * iy).float() / 32
+    out = torch.zeros_like(input)
+    flat = input.reshape(B, C, H * W)
+    for dy in range(-1, 3):
+        wy = _cubic(fy - dy)
+        yy = _reflect(iy + dy, H)
+        for dx in range(-1, 3):
+            w = wy * _cubic(fx - dx)
+            idx = (yy * W + _reflect(ix + dx, W)).view(B, 1, H * W).expand(B, C, H * W)
+            out += w[:, None] * flat.gather(2, idx).view(B, C, H, W)
+    return out

@@ -9,7 +9,9 @@ OpenCV quantises source positions to 1/32 px; this does not (<= 1/64 px differen
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
+
+from sladd_fast._consts import const
+from sladd_fast.ops._dispatch import op
 
 
 def five_points(landmarks: torch.Tensor) -> torch.Tensor:
@@ -48,7 +50,7 @@ def umeyama_similarity(src: torch.Tensor, dst: torch.Tensor) -> tuple[torch.Tens
     R = torch.stack([torch.stack([c, -si], -1), torch.stack([si, c], -1)], -2)  # [B,2,2]
     t = md[:, 0] - (R @ ms[:, 0, :, None])[..., 0]
     M = torch.cat([R, t[..., None]], -1)
-    eye = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=M.dtype, device=M.device)
+    eye = const(((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)), M.device, M.dtype)
     return torch.where(ok[:, None, None], M, eye).float(), ok
 
 
@@ -56,28 +58,23 @@ def invert_affine(M: torch.Tensor) -> torch.Tensor:
     """Inverse of [B,2,3] affine maps (float64 internally)."""
     A = M[:, :, :2].double()
     t = M[:, :, 2].double()
-    Ai = torch.linalg.inv_ex(A)[0]
+    a, b, c, d = A[:, 0, 0], A[:, 0, 1], A[:, 1, 0], A[:, 1, 1]
+    det = a * d - b * c
+    det = torch.where(det.abs() < 1e-12, torch.ones_like(det), det)  # callers mark these samples invalid
+    Ai = torch.stack([torch.stack([d, -b], -1), torch.stack([-c, a], -1)], -2) / det[:, None, None]
     return torch.cat([Ai, -(Ai @ t[..., None])], -1).float()
 
 
 def warp_affine(images: torch.Tensor, M: torch.Tensor) -> torch.Tensor:
-    """cv2.warpAffine(src, M, (W, H), INTER_CUBIC, BORDER_REFLECT) for a batch.
+    """cv2.warpAffine(src, M, (W, H), INTER_CUBIC, BORDER_REFLECT) for a batch (csrc op
+    ``warp_affine_cubic``: OpenCV's 1/32-px source positions and a = -0.75 cubic weights).
 
     Args:
         images: float32 [B,C,H,W]. M: float32 [B,2,3], forward map source -> output pixels.
     Returns:
         float32 [B,C,H,W] (not rounded).
     """
-    B, C, H, W = images.shape
-    Mi = invert_affine(M)
-    ys, xs = torch.meshgrid(torch.arange(H, device=images.device, dtype=torch.float32),
-                            torch.arange(W, device=images.device, dtype=torch.float32), indexing="ij")
-    pts = torch.stack([xs, ys, torch.ones_like(xs)], -1).view(1, H * W, 3)
-    src = pts @ Mi.transpose(1, 2)  # [B,HW,2] source pixel coordinates
-    gx = (2 * src[..., 0] + 1) / W - 1  # align_corners=False: pixel centre j at (2j+1)/W - 1
-    gy = (2 * src[..., 1] + 1) / H - 1
-    grid = torch.stack([gx, gy], -1).view(B, H, W, 2)
-    return F.grid_sample(images, grid, mode="bicubic", padding_mode="reflection", align_corners=False)
+    return op("warp_affine_cubic", images.device)(images.contiguous(), invert_affine(M).contiguous())
 
 
 def to_u8(x: torch.Tensor) -> torch.Tensor:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import torch
 
+from sladd_fast._consts import const
 from sladd_fast.synthesis.filters import blur_matrix, gaussian_kernels
 
 # sRGB D65 (OpenCV's RGB2XYZ matrix and white point).
 _RGB2XYZ = ((0.412453, 0.357580, 0.180423), (0.212671, 0.715160, 0.072169), (0.019334, 0.119193, 0.950227))
 _WHITE = (0.950456, 1.0, 1.088754)
+_XYZ2RGB = tuple(tuple(float(v) for v in row) for row in torch.linalg.inv(torch.tensor(_RGB2XYZ, dtype=torch.float64)))
 FACESWAP_BLUR_FRAC = 0.75  # faceswap's COLOUR_CORRECT_BLUR_FRAC
 
 
@@ -31,8 +33,7 @@ def rgb_to_lab_u8(rgb: torch.Tensor) -> torch.Tensor:
     """OpenCV 8-bit RGB2Lab: uint8 [B,3,H,W] RGB -> float32 [B,3,H,W] with L*255/100, a+128, b+128,
     rounded to integers as cvtColor's uint8 output."""
     x = _srgb_to_linear(rgb.float() / 255.0)
-    m = torch.tensor(_RGB2XYZ, device=rgb.device)
-    xyz = torch.einsum("ij,bjhw->bihw", m, x) / torch.tensor(_WHITE, device=rgb.device).view(1, 3, 1, 1)
+    xyz = torch.einsum("ij,bjhw->bihw", const(_RGB2XYZ, rgb.device), x) / const(_WHITE, rgb.device).view(1, 3, 1, 1)
     t = 0.008856
     f = torch.where(xyz > t, xyz.clamp(min=1e-12) ** (1 / 3), 7.787 * xyz + 16 / 116)
     L = torch.where(xyz[:, 1] > t, 116 * f[:, 1] - 16, 903.3 * xyz[:, 1])
@@ -54,9 +55,8 @@ def lab_u8_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     def finv(f: torch.Tensor) -> torch.Tensor:
         return torch.where(f > 0.206893, f**3, (f - 16 / 116) / 7.787)
 
-    xyz = torch.stack([finv(fx), finv(fy), finv(fz)], 1) * torch.tensor(_WHITE, device=lab.device).view(1, 3, 1, 1)
-    minv = torch.linalg.inv(torch.tensor(_RGB2XYZ, dtype=torch.float64)).float().to(lab.device)
-    rgb = torch.einsum("ij,bjhw->bihw", minv, xyz)
+    xyz = torch.stack([finv(fx), finv(fy), finv(fz)], 1) * const(_WHITE, lab.device).view(1, 3, 1, 1)
+    rgb = torch.einsum("ij,bjhw->bihw", const(_XYZ2RGB, lab.device), xyz)
     return torch.floor(_linear_to_srgb(rgb) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
 
 
@@ -121,7 +121,20 @@ def faceswap(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, landmar
     A = blur_matrix(gaussian_kernels(k, width), H)[:, None]  # [B,1,H,H]
     fm = (fake.float() * mask).floor()
     rm = (real.float() * mask).floor()
-    g_r = torch.floor(A @ rm @ A.transpose(-1, -2) + 0.5)
-    g_f = torch.floor(A @ fm @ A.transpose(-1, -2) + 0.5)
+    # Inputs and output are zero outside the mask, so the products can be restricted to the union
+    # of the masks' boxes exactly (A already holds the reflect border). On CPU reading the box is
+    # free; on CUDA it would be a host sync, so the whole image is kept.
+    y0, y1, x0, x1 = 0, H, 0, W
+    if fake.device.type == "cpu":
+        on_r, on_c = (mask[:, 0] > 0).any(0).any(1), (mask[:, 0] > 0).any(0).any(0)
+        if bool(on_r.any()):
+            rows, cols = on_r.nonzero().flatten(), on_c.nonzero().flatten()
+            y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    Ar, Ac = A[..., y0:y1, y0:y1], A[..., x0:x1, x0:x1]
+    fm_c, rm_c = fm[..., y0:y1, x0:x1], rm[..., y0:y1, x0:x1]
+    g_r = torch.floor(Ar @ rm_c @ Ac.transpose(-1, -2) + 0.5)
+    g_f = torch.floor(Ar @ fm_c @ Ac.transpose(-1, -2) + 0.5)
     g_f = g_f + 128 * (g_f <= 1)
-    return (fm * g_r / g_f).clamp(0, 255).to(torch.uint8)
+    out = torch.zeros_like(fake)
+    out[..., y0:y1, x0:x1] = (fm_c * g_r / g_f).clamp(0, 255).to(torch.uint8)
+    return out

@@ -21,7 +21,7 @@ from sladd_fast.ops.masks import NUM_REGIONS, region_mask
 from sladd_fast.synthesis import align, color, deform
 from sladd_fast.synthesis.constants import MASK_TARGET_SIZE, MIN_MASK_FRACTION, BlendType, ColorMode
 from sladd_fast.synthesis.filters import gaussian_kernels, morph_square, separable_blur
-from sladd_fast.synthesis.params import MORPH_DILATE, MORPH_ERODE, SynthesisParams, sample_params
+from sladd_fast.synthesis.params import SynthesisParams, sample_params
 
 MAX_BLUR = 17  # mask_postprocess blur sizes are 1..17
 
@@ -72,7 +72,7 @@ def mask_postprocess(mask: torch.Tensor, params: SynthesisParams) -> torch.Tenso
     """SLADD face_blend.mask_postprocess on a {0,1} float mask [B,1,H,W] (spec §3.3 step 4):
     erode or dilate with a k x k square, then (p = 0.9) GaussianBlur(k_b, sigma auto) of the uint8
     0/1 mask, whose uint8 rounding is a threshold at 0.5. Stays binary."""
-    x = morph_square(mask, params.morph_op, params.morph_k, MORPH_ERODE, MORPH_DILATE)
+    x = morph_square(mask, params.morph_op, params.morph_k)
     blurred = separable_blur(x, gaussian_kernels(params.blur_k, MAX_BLUR))
     return (blurred >= 0.5).float()
 

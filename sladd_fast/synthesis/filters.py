@@ -4,12 +4,15 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from sladd_fast._consts import const
+from sladd_fast.ops._dispatch import op as op_for
+
 # cv2.getGaussianKernel(k, sigma<=0) uses these fixed tables for k <= 7.
 _SMALL_GAUSSIAN = {
-    1: [1.0],
-    3: [0.25, 0.5, 0.25],
-    5: [0.0625, 0.25, 0.375, 0.25, 0.0625],
-    7: [0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125],
+    1: (1.0,),
+    3: (0.25, 0.5, 0.25),
+    5: (0.0625, 0.25, 0.375, 0.25, 0.0625),
+    7: (0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125),
 }
 
 
@@ -28,8 +31,8 @@ def gaussian_kernels(k: torch.Tensor, width: int) -> torch.Tensor:
     for ks, vals in _SMALL_GAUSSIAN.items():
         if ks > width:
             continue
-        tab = torch.zeros(width, dtype=torch.float64, device=k.device)
-        tab[r - ks // 2:r + ks // 2 + 1] = torch.tensor(vals, dtype=torch.float64, device=k.device)
+        pad = (0.0,) * (r - ks // 2)
+        tab = const(pad + vals + pad, k.device, torch.float64)
         g = torch.where((k == ks)[:, None], tab[None], g)
     return g.float()
 
@@ -66,17 +69,8 @@ def blur_matrix(kernels: torch.Tensor, n: int) -> torch.Tensor:
     return A
 
 
-def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor, erode: int, dilate: int) -> torch.Tensor:
-    """Per-sample erosion or dilation of a {0,1} mask [B,1,H,W] with a k x k square of ones.
-
-    A k x k square is (k-1)/2 iterations of 3x3; samples stop iterating at their own k. OpenCV's
-    borders never erode (erode pads +inf) and never dilate (dilate pads -inf), as max_pool does.
-    """
-    steps = (k - 1) // 2
-    x = mask
-    for it in range(1, int(steps.max().item()) + 1 if mask.device.type == "cpu" and mask.numel() else 10):
-        dil = F.max_pool2d(x, 3, stride=1, padding=1)
-        ero = -F.max_pool2d(-x, 3, stride=1, padding=1)
-        y = torch.where((op == erode).view(-1, 1, 1, 1), ero, torch.where((op == dilate).view(-1, 1, 1, 1), dil, x))
-        x = torch.where((it <= steps).view(-1, 1, 1, 1), y, x)
-    return x
+def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Per-sample k x k square erosion (op 0), dilation (op 1) or nothing (other) of a {0,1} mask
+    [B,1,H,W], with OpenCV's borders. csrc op ``morph_square``: separable distance sweeps, O(HW)
+    whatever k is. float32 out."""
+    return op_for("morph_square", mask.device)(mask.contiguous(), op.contiguous(), k.contiguous())

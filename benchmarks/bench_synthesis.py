@@ -1,0 +1,116 @@
+"""Synthesis throughput: the batched engine vs the per-sample numpy/cv2 baseline, same inputs, one run.
+
+    python benchmarks/bench_synthesis.py --device cpu --batch 32 --json benchmarks/results/x.json
+
+Both sides get the same number of CPU threads (--threads, default: all cores): the engine through
+torch's intra-op threads, the baseline as that many worker processes each running ordinary
+single-threaded per-sample code (cv2.setNumThreads(1)), the way the original runs one sample at a
+time. With --device cuda the engine runs on the GPU and the baseline stays on the CPU threads.
+Blend types alpha / Poisson / copy are mixed evenly, regions cycle over all 10. Prints samples/s and
+the ratio; the JSON records device, versions and git SHA. A benchmark, not a test: nothing asserts.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks.common import environment, time_it, write_json  # noqa: E402
+from sladd_fast import faces, ops, synthesize  # noqa: E402
+
+
+def make_inputs(batch: int, size: int, seed: int) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    lm_t = faces.random_landmarks(batch, size, g)
+    real = faces.render_faces(lm_t, size, g)
+    lm_s = faces.random_landmarks(batch, size, g)
+    partner = faces.render_faces(lm_s, size, g)
+    region = torch.arange(batch) % 10
+    blend = torch.arange(batch) % 3
+    ratio = torch.rand(batch, generator=g)
+    return [real, partner, lm_t, lm_s, region, blend, ratio]
+
+
+def _baseline_worker(args: tuple) -> int:
+    import cv2
+
+    from sladd_fast import baseline
+
+    cv2.setNumThreads(1)
+    t, s, lt, ls, r, b, q, seed = args
+    rng = np.random.default_rng(seed)
+    applied = 0
+    for i in range(t.shape[0]):
+        _, mask, ok = baseline.synthesize_one(t[i], s[i], lt[i], ls[i], int(r[i]), int(b[i]), float(q[i]), rng)
+        baseline.mask_target(mask)
+        applied += int(ok)
+    return applied
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--iters", type=int, default=10, help="timed engine iterations")
+    ap.add_argument("--baseline-iters", type=int, default=2, help="timed baseline batches (0: skip baseline)")
+    ap.add_argument("--baseline-batch", type=int, default=None, help="baseline batch (default: min(batch, 64))")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: no CUDA device")
+    dev = torch.device(args.device)
+    torch.set_num_threads(args.threads)
+    inputs = make_inputs(args.batch, args.size, 0)
+    dev_inputs = [x.to(dev) for x in inputs]
+    g = torch.Generator(dev).manual_seed(0)
+
+    def engine() -> None:
+        synthesize(*dev_inputs, generator=g, check_values=False)
+
+    eng = time_it(engine, dev, warmup=2, iters=args.iters)
+    eng_rate = args.batch / eng["median_s"]
+    print(f"engine   [{dev}, backend={ops.backend_for(dev)}, {args.threads} threads]: "
+          f"{eng_rate:,.1f} samples/s (batch {args.batch}, median {eng['median_s'] * 1e3:.1f} ms)")
+    record = {"suite": "synthesis", "batch": args.batch, "size": args.size, "threads": args.threads,
+              "backend": ops.backend_for(dev), "engine": {**eng, "samples_per_s": eng_rate},
+              "env": environment(dev)}
+
+    try:
+        import cv2  # noqa: F401
+        import scipy  # noqa: F401
+        import skimage  # noqa: F401
+    except ImportError as e:
+        print(f"baseline skipped: {e} (install requirements-dev.txt)")
+        args.baseline_iters = 0
+    if args.baseline_iters > 0:
+        nb = args.baseline_batch or min(args.batch, 64)
+        np_in = [x[:nb].permute(0, 2, 3, 1).contiguous().numpy() if x.dim() == 4 else x[:nb].numpy()
+                 for x in inputs]
+        chunks = np.array_split(np.arange(nb), args.threads)
+        jobs = [tuple(a[c] for a in np_in) + (k,) for k, c in enumerate(chunks) if len(c)]
+        # One thread per worker process, BLAS included: the same core count as the engine.
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = "1"
+        with mp.get_context("spawn").Pool(len(jobs)) as pool:
+            base = time_it(lambda: pool.map(_baseline_worker, jobs), torch.device("cpu"), warmup=1,
+                           iters=args.baseline_iters)
+        base_rate = nb / base["median_s"]
+        print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: {base_rate:,.1f} samples/s "
+              f"(batch {nb}, median {base['median_s']:.2f} s)")
+        print(f"ratio engine/baseline: {eng_rate / base_rate:,.1f}x")
+        record["baseline"] = {**base, "samples_per_s": base_rate, "batch": nb, "processes": len(jobs)}
+        record["ratio"] = eng_rate / base_rate
+    write_json(args.json, record)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One prepared GPU check, for a machine with no network (target: under 8 minutes on one H100).
+#   1. NVRTC JIT path (no build): the whole test suite, CUDA tests included.
+#   2. Builds sladd_fast._C with its CUDA kernels (FORCE_CUDA=1, ninja, all cores) and reruns the suite.
+#   3. bench_synthesis on the GPU for the jit and the compiled backends, at batch 256 and 1024.
+# Results (JSON, junit XML, logs) go to $OUT if set (the device tool's folder), else
+# benchmarks/results/device/. Commit them under benchmarks/results/ with the GPU's name.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT_DIR=${OUT:-benchmarks/results/device}
+mkdir -p "$OUT_DIR"
+PY=${PYTHON:-python3}
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+log() { echo "[$(date +%T)] $*" | tee -a "$OUT_DIR/device_check.log"; }
+
+log "environment"
+$PY - > "$OUT_DIR/env.json" <<'PYEOF'
+import json, torch
+info = {"torch": torch.__version__, "cuda": torch.version.cuda, "gpu": torch.cuda.get_device_name(0)
+        if torch.cuda.is_available() else None}
+try:
+    import cupy
+    info["cupy"] = cupy.__version__
+except Exception as e:  # noqa: BLE001
+    info["cupy"] = repr(e)
+print(json.dumps(info, indent=2))
+PYEOF
+cat "$OUT_DIR/env.json"
+
+log "1/3 tests, JIT backend (no build)"
+rm -f sladd_fast/_C*.so
+timeout 180 $PY -m pytest -q tests -p no:cacheprovider --junitxml="$OUT_DIR/pytest_jit.xml" \
+  > "$OUT_DIR/pytest_jit.log" 2>&1
+log "pytest (jit) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_jit.log")"
+timeout 90 env SLADD_FAST_BACKEND=jit $PY benchmarks/bench_synthesis.py --device cuda --batch 256 --iters 10 \
+  --json "$OUT_DIR/bench_synthesis_cuda_jit_b256.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
+
+log "2/3 build with CUDA kernels"
+# The GPU's own architecture, and the CUDA library headers that ship in the nvidia-* wheels.
+export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-$($PY -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())" 2>/dev/null || echo "9.0")}
+NV_INC=$($PY -c "import nvidia, os; print(':'.join(os.path.join(r, d, 'include') for r in nvidia.__path__ for d in sorted(os.listdir(r)) if os.path.isdir(os.path.join(r, d, 'include'))))" 2>/dev/null || true)
+export CPATH="${NV_INC}${CPATH:+:$CPATH}"
+MAX_JOBS=$(nproc) FORCE_CUDA=1 timeout 240 $PY setup.py build_ext --inplace > "$OUT_DIR/build.log" 2>&1
+log "build rc=$?"
+timeout 150 $PY -m pytest -q tests -p no:cacheprovider --junitxml="$OUT_DIR/pytest_kernel.xml" \
+  > "$OUT_DIR/pytest_kernel.log" 2>&1
+log "pytest (compiled) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_kernel.log")"
+
+log "3/3 benchmarks"
+for b in 256 1024; do
+  timeout 90 $PY benchmarks/bench_synthesis.py --device cuda --batch $b --iters 10 \
+    --json "$OUT_DIR/bench_synthesis_cuda_b$b.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
+done
+log "done"

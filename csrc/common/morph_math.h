@@ -1,0 +1,43 @@
+// Square (k x k) binary dilation as distance sweeps along one line, O(n) whatever k is.
+// Dilation by a square is separable (rows, then columns); erosion is the complement of the
+// dilated complement. Borders: OpenCV's dilate never dilates from outside and its erode never
+// erodes from outside, which is what sweeping the mask, or its complement, with nothing beyond
+// the edge gives.
+#pragma once
+#include "macros.h"
+
+namespace sladd {
+
+constexpr int kMorphErode = 0, kMorphDilate = 1;  // anything else: untouched
+
+// out[i] = 1 iff some in[j] == 1 with |i - j| <= r. `dist` is scratch of n ints.
+// Element i of a line lives at base[i * stride].
+SLADD_HD void dilate_line(const u8* in, int in_stride, u8* out, int out_stride, int* dist, int n, int r) {
+  const int far = 1 << 29;
+  int d = far;
+  for (int i = 0; i < n; ++i) {
+    d = in[i * in_stride] ? 0 : (d >= far ? far : d + 1);
+    dist[i] = d;
+  }
+  d = far;
+  for (int i = n - 1; i >= 0; --i) {
+    d = in[i * in_stride] ? 0 : (d >= far ? far : d + 1);
+    const int m = d < dist[i] ? d : dist[i];
+    out[i * out_stride] = m <= r ? 1 : 0;
+  }
+}
+
+// Input flag of pass 1 for sample op: the mask, or its complement when eroding.
+SLADD_HD u8 morph_input(float m, int op) {
+  const u8 on = m >= 0.5f ? 1 : 0;
+  return op == kMorphErode ? (u8)(1 - on) : on;
+}
+
+// Final value from the pass-2 result.
+SLADD_HD float morph_output(u8 dilated, float m, int op) {
+  if (op == kMorphErode) return dilated ? 0.0f : 1.0f;
+  if (op == kMorphDilate) return dilated ? 1.0f : 0.0f;
+  return m >= 0.5f ? 1.0f : 0.0f;
+}
+
+}  // namespace sladd

@@ -1,0 +1,93 @@
+"""deform_mask, morph_square, warp_affine_cubic: CPU kernels vs references, and vs OpenCV."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import face_batch, landmarks, psnr
+from sladd_fast import ops
+from sladd_fast._ext import has_ops
+from sladd_fast.ops import _reference
+from sladd_fast.synthesis import align
+
+needs_ext = pytest.mark.skipif(not has_ops(), reason="sladd_fast._C not built")
+
+
+def _masks(n: int, seed: int, size: int = 256) -> torch.Tensor:
+    return ops.region_mask(landmarks(n, seed, size), torch.arange(n) % 10, size)
+
+
+@needs_ext
+@pytest.mark.parametrize("size", [256, 97])
+def test_deform_mask_kernel_vs_reference(size):
+    m = _masks(10, 0, size)
+    m[0] = 1.0  # full canvas: mesh targets clipped at the borders
+    noise = torch.trunc(torch.randn(10, 5, 5, 2, generator=torch.Generator().manual_seed(1)) * 15)
+    got = torch.ops.sladd_fast.deform_mask(m, noise)
+    want = _reference.deform_mask(m, noise)
+    assert (got - want).abs().max() < 1e-4
+    assert (got[m == 0] == 0).all()  # the deformation only removes area
+    assert torch.equal(torch.ops.sladd_fast.deform_mask(m, torch.zeros_like(noise)), m)  # zero noise: identity
+
+
+@needs_ext
+def test_morph_square_kernel_vs_reference_exact():
+    g = torch.Generator().manual_seed(2)
+    m = torch.cat([_masks(12, 2), (torch.rand(12, 1, 256, 256, generator=g) > 0.6).float()])
+    m[0, :, :30] = 1  # touching the border: OpenCV's border rules
+    op = torch.randint(0, 3, (24,), generator=g)
+    k = 2 * torch.randint(1, 10, (24,), generator=g) + 1
+    got = torch.ops.sladd_fast.morph_square(m, op, k)
+    assert torch.equal(got, _reference.morph_square(m, op, k))
+
+
+def test_morph_square_matches_opencv():
+    cv2 = pytest.importorskip("cv2")
+    m = _masks(6, 3)
+    m[1, :, 200:] = 1
+    op = torch.tensor([0, 1, 0, 1, 2, 0])
+    k = torch.tensor([3, 5, 9, 19, 7, 19])
+    got = ops._dispatch.op("morph_square", m.device)(m, op, k)
+    for b in range(6):
+        x = m[b, 0].numpy().astype(np.uint8)
+        kern = np.ones((int(k[b]), int(k[b])), np.uint8)
+        ref = cv2.erode(x, kern) if op[b] == 0 else (cv2.dilate(x, kern) if op[b] == 1 else x)
+        assert np.array_equal(got[b, 0].numpy().astype(np.uint8), ref), b
+
+
+@needs_ext
+def test_warp_affine_kernel_vs_reference():
+    img, lm_t = face_batch(4, 4)
+    src, lm_s = face_batch(4, 5)
+    M, _ = align.umeyama_similarity(align.five_points(lm_s), align.five_points(lm_t))
+    M[3] = torch.tensor([[1.3, 0.4, -80.0], [-0.4, 1.3, 20.0]])  # reaches far outside: reflect
+    x = torch.cat([src.float(), _masks(4, 6)], 1)
+    Mi = align.invert_affine(M)
+    got = torch.ops.sladd_fast.warp_affine_cubic(x, Mi)
+    want = _reference.warp_affine_cubic(x, Mi)
+    assert (got - want).abs().max() < 1e-3
+
+
+def test_warp_affine_matches_opencv():
+    cv2 = pytest.importorskip("cv2")
+    src, lm_s = face_batch(4, 7)
+    _, lm_t = face_batch(4, 8)
+    M, _ = align.umeyama_similarity(align.five_points(lm_s), align.five_points(lm_t))
+    M[3] = torch.tensor([[0.8, -0.3, 60.0], [0.3, 0.8, -30.0]])
+    out = align.to_u8(align.warp_affine(src.float(), M))
+    for b in range(4):
+        ref = cv2.warpAffine(src[b].permute(1, 2, 0).numpy(), M[b].numpy().astype(np.float64), (256, 256),
+                             flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+        got = out[b].permute(1, 2, 0).numpy()
+        assert psnr(got, ref) >= 45.0, (b, psnr(got, ref))
+
+
+@pytest.mark.parametrize("name", ["morph_square", "warp_affine_cubic", "deform_mask"])
+def test_empty_batch(name):
+    fn = ops._dispatch.op(name, torch.device("cpu"))
+    m = torch.zeros(0, 1, 16, 16)
+    args = {"morph_square": (m, torch.zeros(0, dtype=torch.int64), torch.zeros(0, dtype=torch.int64)),
+            "warp_affine_cubic": (m, torch.zeros(0, 2, 3)),
+            "deform_mask": (m, torch.zeros(0, 5, 5, 2))}[name]
+    assert fn(*args).shape == (0, 1, 16, 16)
