@@ -1,0 +1,227 @@
+"""Offline face detection + 68 landmarks for a whole dataset, once (spec §1.4, §7.3).
+
+    python -m sladd_fast.landmarks DATA_ROOT [--workers N] [--upsample 0] [--chunk 256]
+    python -m sladd_fast.landmarks DFB_ROOT --deepfakebench      # import 81-point .npy files
+
+Scans DATA_ROOT/image/**.png|jpg (FF++ and test-set layouts), runs dlib's HOG detector and the
+68-point predictor on every frame with all cores, and writes DATA_ROOT/landmarks.npz (see
+sladd_fast.data.store) plus DATA_ROOT/landmarks_report.json listing frames with no face and
+unreadable files. Work is saved per chunk under DATA_ROOT/.landmarks_parts/, so an interrupted run
+resumes where it stopped. With --deepfakebench, frames/<video>/<NNN>.png get the first 68 of the 81
+points in landmarks/<video>/<NNN>.npy instead (no detection).
+
+Models: dlib-bin and face_recognition_models ship shape_predictor_68_face_landmarks.dat (trained on
+iBUG 300-W, non-commercial licence); nothing is downloaded. --predictor PATH uses another file.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import multiprocessing as mp
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+from sladd_fast.data.store import STORE_NAME, LandmarkStore
+
+PARTS = ".landmarks_parts"
+REPORT = "landmarks_report.json"
+IMAGE_EXT = (".png", ".jpg", ".jpeg")
+
+
+def default_predictor() -> str:
+    spec = importlib.util.find_spec("face_recognition_models")  # its __init__ needs pkg_resources
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("face_recognition_models is not installed; pass --predictor PATH")
+    path = os.path.join(os.path.dirname(spec.origin), "models", "shape_predictor_68_face_landmarks.dat")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"68-point model not found at {path}; pass --predictor PATH")
+    return path
+
+
+def find_frames(root: str, folder: str = "image") -> list[str]:
+    """Sorted frame paths relative to root under root/folder."""
+    base = os.path.join(root, folder)
+    if not os.path.isdir(base):
+        raise FileNotFoundError(f"no {folder}/ folder under {root}")
+    out = []
+    for d, _, files in os.walk(base):
+        for f in files:
+            if f.lower().endswith(IMAGE_EXT) and not f.endswith("_mask.png"):
+                out.append(os.path.relpath(os.path.join(d, f), root).replace(os.sep, "/"))
+    return sorted(out)
+
+
+class Detector:
+    """dlib HOG face detector + 68-point shape predictor; the best-scoring face per image."""
+
+    def __init__(self, predictor: str, upsample: int = 0) -> None:
+        import dlib
+
+        self.detector = dlib.get_frontal_face_detector()
+        self.predictor = dlib.shape_predictor(predictor)
+        self.upsample = upsample
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray | None:
+        """uint8 [H,W,3] RGB -> float32 [68,2] (x, y), or None when no face is found."""
+        rects, scores, _ = self.detector.run(rgb, self.upsample)
+        if len(rects) == 0:
+            return None
+        best = rects[int(np.argmax(scores))]
+        shape = self.predictor(rgb, best)
+        return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
+
+
+def read_rgb(path: str) -> np.ndarray:
+    """uint8 [H,W,3]; raises ValueError naming the file if it cannot be decoded."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"))
+    except Exception as e:  # PIL raises many types for corrupt or truncated files
+        raise ValueError(f"cannot decode image {path}: {e}") from None
+
+
+_WORKER: dict[str, Any] = {}  # per worker process: the loaded dlib models
+
+
+def _init_worker(predictor: str, upsample: int) -> None:
+    _WORKER["detector"] = Detector(predictor, upsample)
+
+
+def _detect_chunk(args: tuple[str, list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    root, keys = args
+    det = _WORKER["detector"]
+    lm = np.zeros((len(keys), 68, 2), np.float32)
+    valid = np.zeros(len(keys), bool)
+    size = np.zeros((len(keys), 2), np.int32)
+    unreadable = []
+    for i, k in enumerate(keys):
+        try:
+            img = read_rgb(os.path.join(root, k))
+        except ValueError:
+            unreadable.append(k)
+            continue
+        size[i] = img.shape[:2]
+        pts = det(img)
+        if pts is not None:
+            lm[i], valid[i] = pts, True
+    return lm, valid, size, unreadable
+
+
+def _import_chunk(args: tuple[str, list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """DeepfakeBench: frames/<v>/<n>.png -> landmarks/<v>/<n>.npy, (81, 2) -> first 68 points."""
+    root, keys = args
+    lm = np.zeros((len(keys), 68, 2), np.float32)
+    valid = np.zeros(len(keys), bool)
+    size = np.zeros((len(keys), 2), np.int32)
+    unreadable = []
+    for i, k in enumerate(keys):
+        npy = os.path.join(root, os.path.splitext(k.replace("frames/", "landmarks/", 1))[0] + ".npy")
+        try:
+            pts = np.load(npy, allow_pickle=False)
+        except (OSError, ValueError):
+            continue  # no landmark file: no face
+        if pts.ndim != 2 or pts.shape[1] != 2 or pts.shape[0] < 68 or not np.isfinite(pts).all():
+            unreadable.append(npy)
+            continue
+        lm[i], valid[i] = pts[:68].astype(np.float32), True
+        try:
+            from PIL import Image
+
+            with Image.open(os.path.join(root, k)) as im:
+                size[i] = (im.height, im.width)
+        except Exception:
+            unreadable.append(k)
+            valid[i] = False
+    return lm, valid, size, unreadable
+
+
+def _part_path(root: str, k: int) -> str:
+    return os.path.join(root, PARTS, f"part_{k:06d}.npz")
+
+
+def build_store(root: str, workers: int | None = None, upsample: int = 0, chunk: int = 256,
+                predictor: str | None = None, deepfakebench: bool = False, progress: bool = True) -> LandmarkStore:
+    """Computes (or imports) landmarks for every frame under root; writes the store and report."""
+    keys = find_frames(root, "frames" if deepfakebench else "image")
+    if not keys:
+        raise ValueError(f"no frames found under {root}")
+    os.makedirs(os.path.join(root, PARTS), exist_ok=True)
+    chunks = [keys[i:i + chunk] for i in range(0, len(keys), chunk)]
+    todo = []
+    for k, c in enumerate(chunks):
+        path = _part_path(root, k)
+        if os.path.isfile(path):
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    if z["keys"].tolist() == c:
+                        continue  # done in an earlier run
+            except (OSError, ValueError, KeyError):
+                pass  # a partial write: redo
+        todo.append(k)
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(keys), initial=len(keys) - sum(len(chunks[k]) for k in todo), unit="frame",
+               desc="landmarks", disable=not progress)
+    fn = _import_chunk if deepfakebench else _detect_chunk
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    jobs = [(root, chunks[k]) for k in todo]
+    if deepfakebench:
+        pool = mp.get_context("spawn").Pool(n_workers)
+    else:
+        pool = mp.get_context("spawn").Pool(n_workers, _init_worker, (predictor or default_predictor(), upsample))
+    with pool:
+        for k, (lm, valid, size, bad) in zip(todo, pool.imap(fn, jobs)):
+            tmp = _part_path(root, k) + ".tmp.npz"
+            np.savez(tmp, keys=np.array(chunks[k]), landmarks=lm, valid=valid, size=size, unreadable=np.array(bad, dtype=str))
+            os.replace(tmp, _part_path(root, k))
+            bar.update(len(chunks[k]))
+    bar.close()
+    parts = [np.load(_part_path(root, k), allow_pickle=False) for k in range(len(chunks))]
+    store = LandmarkStore(np.concatenate([p["keys"] for p in parts]), np.concatenate([p["landmarks"] for p in parts]),
+                          np.concatenate([p["valid"] for p in parts]), np.concatenate([p["size"] for p in parts]))
+    unreadable = sorted(set(sum((p["unreadable"].tolist() for p in parts), [])))
+    store.save(os.path.join(root, STORE_NAME))
+    report = {"frames": len(store), "with_face": int(store.valid.sum()),
+              "no_face": [k for k, v in zip(store.keys.tolist(), store.valid.tolist()) if not v and k not in unreadable],
+              "unreadable": unreadable}
+    with open(os.path.join(root, REPORT), "w") as f:
+        json.dump(report, f, indent=1)
+    for k in range(len(chunks)):
+        os.remove(_part_path(root, k))
+    os.rmdir(os.path.join(root, PARTS))
+    return store
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sladd_fast.landmarks", description=__doc__.splitlines()[0])
+    ap.add_argument("root", help="dataset root (holding image/, or frames/ with --deepfakebench)")
+    ap.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    ap.add_argument("--upsample", type=int, default=0, help="dlib HOG upsampling (SLADD used 0)")
+    ap.add_argument("--chunk", type=int, default=256, help="frames per resumable chunk")
+    ap.add_argument("--predictor", default=None, help="shape_predictor_68_face_landmarks.dat path")
+    ap.add_argument("--deepfakebench", action="store_true", help="import DeepfakeBench 81-point .npy files")
+    ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = ap.parse_args(argv)
+    if not os.path.isdir(args.root):
+        ap.error(f"not a folder: {args.root}")
+    if args.chunk <= 0:
+        ap.error("--chunk must be positive")
+    try:
+        store = build_store(args.root, args.workers, args.upsample, args.chunk, args.predictor, args.deepfakebench,
+                            progress=not args.quiet)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {os.path.join(args.root, STORE_NAME)}: {int(store.valid.sum())}/{len(store)} frames with a face; "
+          f"see {os.path.join(args.root, REPORT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

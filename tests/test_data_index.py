@@ -1,0 +1,145 @@
+"""Dataset indexes and the landmark store: item rules, layouts, and every bad-input path."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from data_helpers import make_ffpp, write_png
+from sladd_fast.data import LandmarkStore, deepfakebench_index, ffpp_index
+from sladd_fast.data import index as dindex
+
+PAIRS = {"train": [["000", "001"], ["002", "003"]], "eval": [["004", "005"]], "test": [["006", "007"]]}
+
+
+@pytest.fixture()
+def ff(tmp_path):
+    root = str(tmp_path / "FF")
+    make_ffpp(root, PAIRS, frames=4, methods=("FF-DF", "FF-F2F", "FF-FS", "FF-NT"))
+    return root
+
+
+def test_single_method_items_follow_sladd(ff):
+    idx = ffpp_index(ff, "train", "FF-DF")
+    assert len(idx) == 2 * 4 * 4 and idx.skipped == {}
+    assert (idx.labels == 1).sum() == (idx.labels == 0).sum()  # 1:1
+    # frame 0 of pair (000, 001): real 000, real 001, fake 000_001, fake 001_000
+    assert idx.paths[:4].tolist() == ["image/real/000/0000.png", "image/real/001/0000.png",
+                                      "image/FF-DF/000_001/0000.png", "image/FF-DF/001_000/0000.png"]
+    assert idx.mask_paths[2] == "mask/FF-DF/000_001/0000_mask.png" and idx.mask_paths[0] == ""
+    assert set(idx.methods[idx.labels == 1].tolist()) == {1}
+
+
+def test_all_uses_four_methods_on_the_first_quarter(ff):
+    idx = ffpp_index(ff, "train", "ALL", frames=4)
+    fakes = idx.labels == 1
+    assert set(idx.frames[fakes].tolist()) == {0, 1}  # i <= 4 // 4
+    assert set(idx.methods[fakes].tolist()) == {1, 2, 3, 4}
+    assert fakes.sum() == 2 * 2 * 4 * 2 and (~fakes).sum() == 2 * 2 * 4
+
+
+def test_missing_frames_and_masks_are_counted_or_strict(ff):
+    os.remove(os.path.join(ff, "image", "real", "000", "0003.png"))
+    os.remove(os.path.join(ff, "mask", "FF-DF", "002_003", "0001_mask.png"))
+    idx = ffpp_index(ff, "train", "FF-DF")
+    assert idx.skipped == {"missing_frame": 1, "missing_mask": 1} and len(idx) == 30
+    assert "image/real/000/0003.png" not in idx.paths.tolist()
+    with pytest.raises(FileNotFoundError, match="0003.png"):
+        ffpp_index(ff, "train", "FF-DF", strict=True)
+    write_png(os.path.join(ff, "image", "real", "000", "0003.png"))
+    with pytest.raises(FileNotFoundError, match="fake frame without mask.*0001_mask.png"):
+        ffpp_index(ff, "train", "FF-DF", strict=True)
+
+
+@pytest.mark.parametrize("content, match", [
+    ("not json", "train.json: not valid JSON"),
+    ("[]", "train.json: the split is empty"),
+    ('{"a": 1}', "train.json: expected a JSON list"),
+    ('[["000"]]', "train.json: expected a JSON list"),
+])
+def test_bad_split_files(ff, content, match):
+    with open(os.path.join(ff, "config", "train.json"), "w") as f:
+        f.write(content)
+    with pytest.raises(ValueError, match=match):
+        ffpp_index(ff, "train", "FF-DF")
+
+
+def test_unknown_method_missing_split_and_empty_result(ff, tmp_path):
+    with pytest.raises(ValueError, match="unknown method 'FF-XX'"):
+        ffpp_index(ff, "train", "FF-XX")
+    with pytest.raises(ValueError, match="split must be one of"):
+        ffpp_index(ff, "val", "FF-DF")
+    with pytest.raises(FileNotFoundError, match="split file not found"):
+        ffpp_index(str(tmp_path / "nowhere"), "train", "FF-DF")
+    with open(os.path.join(ff, "config", "test.json"), "w") as f:
+        json.dump([["900", "901"]], f)
+    with pytest.raises(ValueError, match="test.json: no frames found.*missing_frame"):
+        ffpp_index(ff, "test", "FF-DF")
+    with open(os.path.join(ff, "config", "frames.json"), "w") as f:
+        json.dump({"train": -1}, f)
+    with pytest.raises(ValueError, match="frames.json"):
+        ffpp_index(ff, "train", "FF-DF")
+
+
+def test_testset_layout(tmp_path):
+    root = str(tmp_path / "CDF")
+    for v, n in (("real/id0_0000", 3), ("fake/id0_id1_0000", 2)):
+        for i in range(n):
+            write_png(os.path.join(root, "image", v, f"{i:04d}.png"))
+    os.makedirs(os.path.join(root, "config"))
+    with open(os.path.join(root, "config", "test.json"), "w") as f:
+        json.dump([["real/id0_0000", 0], ["fake/id0_id1_0000", 1]], f)
+    idx = dindex.testset_index(root, frames=3)
+    assert len(idx) == 5 and idx.skipped == {"missing_frame": 1}
+    assert idx.labels.tolist() == [0, 0, 0, 1, 1]
+    with open(os.path.join(root, "config", "test.json"), "w") as f:
+        json.dump([["real/id0_0000", 2]], f)
+    with pytest.raises(ValueError, match="test.json: expected"):
+        dindex.testset_index(root)
+
+
+def test_deepfakebench_layout(tmp_path):
+    root = str(tmp_path / "dfb")
+    frames = {}
+    for sub, vid in (("FF-real", "000"), ("FF-DF", "000_003")):
+        paths = []
+        for i in range(2):
+            p = f"FaceForensics++/manipulated/{sub}/c23/frames/{vid}/{i:03d}.png"
+            write_png(os.path.join(root, p))
+            if sub == "FF-DF" and i == 0:
+                write_png(os.path.join(root, p.replace("/frames/", "/masks/")), 255)
+            paths.append(p.replace("/", "\\"))
+        frames[sub] = {"train": {"c23": {vid: {"label": sub, "frames": paths}}}}
+    js = str(tmp_path / "FaceForensics++.json")
+    with open(js, "w") as f:
+        json.dump({"FaceForensics++": frames}, f)
+    idx = deepfakebench_index(js, root, "train")
+    assert len(idx) == 4
+    assert idx.labels.tolist() == [0, 0, 1, 1] and idx.methods.tolist() == [0, 0, 1, 1]
+    assert idx.mask_paths[2].endswith("masks/000_003/000.png") and idx.mask_paths[3] == ""
+    assert idx.skipped == {"fake_without_mask": 1}
+    with pytest.raises(ValueError, match="no frames found for split 'test'"):
+        deepfakebench_index(js, root, "test")
+
+
+def test_landmark_store_roundtrip_and_sync(tmp_path):
+    keys = np.array(["image/real/000/0000.png", "image/real/000/0001.png", "image/real/001/0000.png"])
+    lm = np.random.default_rng(0).random((3, 68, 2)).astype(np.float32)
+    store = LandmarkStore(keys, lm, np.array([True, False, True]), np.full((3, 2), 32, np.int32))
+    path = str(tmp_path / "landmarks.npz")
+    store.save(path)
+    back = LandmarkStore.load(path)
+    assert np.array_equal(back.landmarks, lm) and back.valid.tolist() == [True, False, True]
+    assert back.rows(np.array([keys[2], keys[0]])).tolist() == [2, 0]
+    with pytest.raises(ValueError, match="out of sync.*image/real/009/0000.png"):
+        back.rows(np.array([keys[0], "image/real/009/0000.png"]))
+    with open(path, "wb") as f:
+        f.write(b"garbage")
+    with pytest.raises(ValueError, match="landmarks.npz: not a landmark store"):
+        LandmarkStore.load(path)
+    with pytest.raises(FileNotFoundError, match="python -m sladd_fast.landmarks"):
+        LandmarkStore.load(str(tmp_path / "none.npz"))
+    with pytest.raises(ValueError, match="inconsistent"):
+        LandmarkStore(keys, lm[:2], np.ones(3, bool), np.ones((3, 2), np.int32))

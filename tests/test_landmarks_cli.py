@@ -1,0 +1,86 @@
+"""python -m sladd_fast.landmarks and the demo dataset (real dlib; a few seconds)."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip("dlib")
+pytest.importorskip("skimage")
+
+from data_helpers import write_png  # noqa: E402
+from sladd_fast import landmarks as lmcli  # noqa: E402
+from sladd_fast.data import LandmarkStore, ffpp_index  # noqa: E402
+from sladd_fast.data import demo  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("demo") / "FF")
+    summary = demo.build(root, videos=6, frames=3, size=128, seed=1, landmarks=True, workers=2)
+    assert summary["fake_frames_not_applied"] == 0
+    return root
+
+
+def test_demo_dataset_is_a_valid_ffpp_tree(demo_root):
+    for split in ("train", "eval", "test"):
+        idx = ffpp_index(demo_root, split, "ALL")
+        assert idx.skipped == {} and len(idx) > 0
+    store = LandmarkStore.load(os.path.join(demo_root, "landmarks.npz"))
+    idx = ffpp_index(demo_root, "train", "FF-DF")
+    rows = store.rows(idx.paths)
+    assert store.valid[rows].mean() > 0.9  # dlib finds the astronaut's face in nearly every frame
+    # landmarks land on the face: eyes above the mouth, inside the 128 px frame
+    lm = store.landmarks[rows][store.valid[rows]]
+    assert (lm[:, 36:48, 1].mean(1) < lm[:, 48:60, 1].mean(1)).all()
+    assert (lm >= -10).all() and (lm <= 138).all()
+
+
+def test_cli_resumes_and_reports_unreadable(tmp_path, demo_root):
+    root = str(tmp_path / "ds")
+    import shutil
+
+    shutil.copytree(os.path.join(demo_root, "image"), os.path.join(root, "image"))
+    bad = os.path.join(root, "image", "real", "000", "0001.png")
+    with open(bad, "wb") as f:
+        f.write(b"\x89PNG truncated")
+    write_png(os.path.join(root, "image", "real", "000", "0009.png"), 0, 64)  # a flat frame: no face
+    keys = lmcli.find_frames(root)
+    # Pretend an earlier run finished chunk 0, with recognisable values.
+    os.makedirs(os.path.join(root, lmcli.PARTS))
+    chunk = keys[:4]
+    np.savez(lmcli._part_path(root, 0), keys=np.array(chunk), landmarks=np.full((4, 68, 2), 7.0, np.float32),
+             valid=np.ones(4, bool), size=np.full((4, 2), 128, np.int32), unreadable=np.array([], dtype=str))
+    assert lmcli.main([root, "--chunk", "4", "--workers", "2", "--quiet"]) == 0
+    store = LandmarkStore.load(os.path.join(root, "landmarks.npz"))
+    assert store.keys.tolist() == keys
+    assert (store.landmarks[:4] == 7.0).all()  # chunk 0 was not recomputed
+    assert not (store.landmarks[4:][store.valid[4:]] == 7.0).all()
+    report = json.load(open(os.path.join(root, lmcli.REPORT)))
+    assert report["unreadable"] == ["image/real/000/0001.png"]
+    assert "image/real/000/0009.png" in report["no_face"]
+    i_bad, i_flat = keys.index("image/real/000/0001.png"), keys.index("image/real/000/0009.png")
+    assert not store.valid[i_bad] and not store.valid[i_flat]
+    assert not os.path.exists(os.path.join(root, lmcli.PARTS))
+
+
+def test_cli_imports_deepfakebench_npy(tmp_path):
+    root = str(tmp_path / "dfb")
+    rng = np.random.default_rng(0)
+    pts = (rng.random((81, 2)) * 60).astype(np.int32)
+    for i in range(3):
+        write_png(os.path.join(root, "frames", "000", f"{i:03d}.png"))
+    os.makedirs(os.path.join(root, "landmarks", "000"))
+    np.save(os.path.join(root, "landmarks", "000", "000.npy"), pts)
+    np.save(os.path.join(root, "landmarks", "000", "001.npy"), np.zeros((5, 2)))  # malformed
+    assert lmcli.main([root, "--deepfakebench", "--quiet"]) == 0
+    store = LandmarkStore.load(os.path.join(root, "landmarks.npz"))
+    assert store.valid.tolist() == [True, False, False]
+    assert np.array_equal(store.landmarks[0], pts[:68].astype(np.float32))
+
+
+def test_cli_errors(tmp_path, capsys):
+    assert lmcli.main([str(tmp_path), "--quiet"]) == 2
+    assert "no image/ folder" in capsys.readouterr().err
