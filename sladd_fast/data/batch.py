@@ -1,0 +1,39 @@
+"""The batch every loader backend (DALI, PyTorch, synthetic) yields."""
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+
+@dataclasses.dataclass
+class Batch:
+    """One training step's data for B items, all tensors on one device.
+
+    Attributes:
+        images: uint8 [B,3,S,S], the items' frames (real or FF++ fake), resized to S.
+        partners: uint8 [B,3,S,S], each item's partner (a fake for a real item, a real for a fake).
+        landmarks, partner_landmarks: float32 [B,68,2], pixels of the S x S frames, (x, y).
+        landmarks_valid, partner_valid: bool [B]; False where no face was found (never synthesize).
+        masks: float32 [B,1,S,S] in [0,1], the item's FF++ mask (zeros for reals).
+        labels: int64 [B], 0 real, 1 fake.
+        indices, partner_indices: int64 [B], rows of the FrameIndex.
+    """
+
+    images: torch.Tensor
+    partners: torch.Tensor
+    landmarks: torch.Tensor
+    partner_landmarks: torch.Tensor
+    landmarks_valid: torch.Tensor
+    partner_valid: torch.Tensor
+    masks: torch.Tensor
+    labels: torch.Tensor
+    indices: torch.Tensor
+    partner_indices: torch.Tensor
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> "Batch":
+        return Batch(**{f.name: getattr(self, f.name).to(device, non_blocking=non_blocking)
+                        for f in dataclasses.fields(self)})
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])

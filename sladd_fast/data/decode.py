@@ -1,0 +1,37 @@
+"""CPU frame decoding for the PyTorch backend: PNG/JPEG -> uint8 CHW, resized like SLADD.
+
+SLADD: cv2.imread -> RGB -> cv2.resize(256, INTER_CUBIC) for frames, bilinear for masks (/255).
+Here PIL decodes and F.interpolate resizes (bicubic / bilinear, no antialias, as OpenCV).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def _decode(path: str, mode: str, what: str) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert(mode))
+    except Exception as e:  # PIL raises many types for missing, truncated or corrupt files
+        raise ValueError(f"cannot decode {what} {path}: {e}") from None
+
+
+def read_image(path: str, size: int) -> torch.Tensor:
+    """uint8 [3,size,size]; ValueError naming the file if it is missing, truncated or corrupt."""
+    img = torch.from_numpy(_decode(path, "RGB", "image").copy()).permute(2, 0, 1)
+    if img.shape[-2:] != (size, size):
+        img = F.interpolate(img[None].float(), size=(size, size), mode="bicubic", align_corners=False)[0]
+        img = torch.floor(img + 0.5).clamp(0, 255).to(torch.uint8)
+    return img
+
+
+def read_mask(path: str, size: int) -> torch.Tensor:
+    """float32 [1,size,size] in [0,1] (grayscale / 255, bilinear resize)."""
+    m = torch.from_numpy(_decode(path, "L", "mask").astype(np.float32) / 255.0)[None]
+    if m.shape[-2:] != (size, size):
+        m = F.interpolate(m[None], size=(size, size), mode="bilinear", align_corners=False)[0]
+    return m

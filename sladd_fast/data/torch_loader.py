@@ -1,0 +1,83 @@
+"""Plain PyTorch backend: a Dataset over (item, partner) pairs driven by the EpochPlan, decoded on
+CPU workers, collated into a Batch. The baseline the DALI pipelines are measured against."""
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from sladd_fast.data.batch import Batch
+from sladd_fast.data.decode import read_image, read_mask
+from sladd_fast.data.plan import EpochPlan, TrainSet
+
+
+class PairDataset(Dataset):
+    """Item k of the current plan's flattened (item, partner) pairs -> dict of per-sample tensors."""
+
+    def __init__(self, data: TrainSet, size: int) -> None:
+        self.data, self.size = data, size
+        self.pairs = np.zeros((0, 2), np.int64)
+
+    def set_plan(self, plan: EpochPlan) -> None:
+        self.pairs = np.stack([plan.items.reshape(-1), plan.partners.reshape(-1)], 1)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def _frame(self, i: int) -> tuple[torch.Tensor, torch.Tensor, bool]:
+        d = self.data
+        img = read_image(os.path.join(d.index.root, d.index.paths[i]), self.size)
+        row = d.rows[i]
+        h, w = d.store.size[row]
+        scale = np.array([self.size / max(w, 1), self.size / max(h, 1)], np.float32)
+        return img, torch.from_numpy(d.store.landmarks[row] * scale), bool(d.store.valid[row])
+
+    def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
+        i, p = (int(v) for v in self.pairs[k])
+        img, lm, ok = self._frame(i)
+        pimg, plm, pok = self._frame(p)
+        mask_rel = self.data.index.mask_paths[i]
+        mask = read_mask(os.path.join(self.data.index.root, mask_rel), self.size) if mask_rel else torch.zeros(
+            1, self.size, self.size)
+        return {"images": img, "partners": pimg, "landmarks": lm, "partner_landmarks": plm,
+                "landmarks_valid": torch.tensor(ok), "partner_valid": torch.tensor(pok), "masks": mask,
+                "labels": torch.tensor(int(self.data.index.labels[i])), "indices": torch.tensor(i),
+                "partner_indices": torch.tensor(p)}
+
+
+def collate(samples: list[dict[str, torch.Tensor]]) -> Batch:
+    return Batch(**{k: torch.stack([s[k] for s in samples]) for k in samples[0]})
+
+
+class TorchLoader:
+    """Iterates this rank's batches of one epoch: ``for batch in loader.epoch(e)``.
+
+    Args:
+        data: TrainSet. size: output side S. batch_size: per rank.
+        rank, world_size, seed: see sladd_fast.data.plan. workers: DataLoader processes.
+        device: where batches are delivered (pinned memory + non-blocking copy for CUDA).
+    """
+
+    def __init__(self, data: TrainSet, size: int, batch_size: int, rank: int = 0, world_size: int = 1, seed: int = 0,
+                 workers: int = 2, device: torch.device | str = "cpu") -> None:
+        self.data, self.size, self.batch_size = data, size, batch_size
+        self.rank, self.world_size, self.seed, self.workers = rank, world_size, seed, workers
+        self.device = torch.device(device)
+        self.dataset = PairDataset(data, size)
+
+    def epoch(self, epoch: int) -> Iterator[Batch]:
+        from sladd_fast.data.plan import plan_epoch
+
+        plan = plan_epoch(self.data, epoch, self.batch_size, self.rank, self.world_size, self.seed)
+        self.dataset.set_plan(plan)
+        loader = DataLoader(self.dataset, batch_size=self.batch_size, shuffle=False, drop_last=False,
+                            num_workers=self.workers, collate_fn=collate,
+                            pin_memory=self.device.type == "cuda", persistent_workers=False)
+        for batch in loader:
+            yield batch.to(self.device, non_blocking=True) if self.device.type != "cpu" else batch
+
+    def __len__(self) -> int:
+        return (len(self.data) // self.world_size) // self.batch_size

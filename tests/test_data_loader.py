@@ -1,0 +1,110 @@
+"""Epoch plan (sharding, reshuffle, partners) and the PyTorch / synthetic backends."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from data_helpers import make_ffpp
+from sladd_fast.data import LandmarkStore, ffpp_index
+from sladd_fast.data.plan import TrainSet, plan_epoch
+from sladd_fast.data.synthetic import SyntheticLoader
+from sladd_fast.data.torch_loader import TorchLoader
+from sladd_fast.landmarks import find_frames
+
+PAIRS = {"train": [["000", "001"], ["002", "003"], ["004", "005"]], "eval": [["006", "007"]],
+         "test": [["008", "009"]]}
+
+
+def _store(root: str, invalid: tuple[str, ...] = ()) -> LandmarkStore:
+    keys = np.array(find_frames(root))
+    rng = np.random.default_rng(0)
+    lm = (rng.random((len(keys), 68, 2)) * 32).astype(np.float32)
+    valid = np.array([k not in invalid for k in keys])
+    return LandmarkStore(keys, lm, valid, np.full((len(keys), 2), 32, np.int32))
+
+
+@pytest.fixture()
+def trainset(tmp_path):
+    root = str(tmp_path / "FF")
+    make_ffpp(root, PAIRS, frames=5)
+    store = _store(root, invalid=("image/real/000/0000.png", "image/FF-DF/000_001/0001.png"))
+    store.save(os.path.join(root, "landmarks.npz"))
+    return TrainSet.build(ffpp_index(root, "train", "FF-DF"), store)
+
+
+def test_ranks_partition_with_equal_batch_counts(trainset):
+    n = len(trainset)  # 3 pairs * 5 frames * 4 = 60
+    plans = [plan_epoch(trainset, 0, 4, rank=r, world_size=3, seed=1) for r in range(3)]
+    assert [len(p) for p in plans] == [5, 5, 5]
+    seen = np.concatenate([p.items.ravel() for p in plans])
+    assert len(np.unique(seen)) == len(seen) == 60 == n
+    plans7 = [plan_epoch(trainset, 0, 4, rank=r, world_size=7) for r in range(7)]  # 60 // 7 = 8 -> 2 batches
+    assert {len(p) for p in plans7} == {2}
+    assert len(np.unique(np.concatenate([p.items.ravel() for p in plans7]))) == 56
+
+
+def test_every_epoch_is_a_fresh_deterministic_permutation(trainset):
+    a = plan_epoch(trainset, 0, 6, seed=3)
+    b = plan_epoch(trainset, 1, 6, seed=3)
+    assert not np.array_equal(a.items, b.items)
+    assert np.array_equal(a.items, plan_epoch(trainset, 0, 6, seed=3).items)
+    assert np.array_equal(a.partners, plan_epoch(trainset, 0, 6, seed=3).partners)
+    # items far apart in the index land in the same batch: not a video-correlated buffer shuffle
+    assert np.abs(np.diff(np.sort(a.items[0]))).max() > 10
+
+
+def test_partners_are_valid_and_of_the_other_class(trainset):
+    p = plan_epoch(trainset, 2, 4, seed=0)
+    labels, valid = trainset.index.labels, trainset.valid
+    items, partners = p.items.ravel(), p.partners.ravel()
+    assert (labels[partners] != labels[items]).all()
+    assert valid[partners].all()
+    assert not valid.all()  # the invalid frames exist, and still appear as items
+    assert len(items) == len(trainset)  # 60 items, 15 batches of 4: every item is used
+    assert set(np.flatnonzero(~valid).tolist()) <= set(items.tolist())
+
+
+def test_plan_errors(trainset):
+    with pytest.raises(ValueError, match="batch_size"):
+        plan_epoch(trainset, 0, 0)
+    with pytest.raises(ValueError, match="rank"):
+        plan_epoch(trainset, 0, 4, rank=2, world_size=2)
+    with pytest.raises(ValueError, match="cannot give every one"):
+        plan_epoch(trainset, 0, 61)
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_torch_loader_batches(trainset, workers):
+    loader = TorchLoader(trainset, size=64, batch_size=4, workers=workers, seed=5)
+    batches = list(loader.epoch(0))
+    assert len(batches) == len(loader) == 15
+    b = batches[0]
+    assert b.images.dtype == torch.uint8 and b.images.shape == (4, 3, 64, 64)
+    assert b.partners.shape == (4, 3, 64, 64) and b.masks.shape == (4, 1, 64, 64)
+    plan = plan_epoch(trainset, 0, 4, seed=5)
+    assert b.indices.tolist() == plan.items[0].tolist() and b.partner_indices.tolist() == plan.partners[0].tolist()
+    assert b.labels.tolist() == trainset.index.labels[plan.items[0]].tolist()
+    fake = b.labels == 1
+    assert (b.masks[fake] > 0.99).all() and (b.masks[~fake] == 0).all()  # FF++ masks; zeros for reals
+    row = trainset.rows[int(b.indices[0])]
+    assert torch.allclose(b.landmarks[0], torch.from_numpy(trainset.store.landmarks[row] * 2))  # 32 -> 64 px
+    assert b.landmarks_valid.tolist() == trainset.valid[plan.items[0]].tolist()
+
+
+def test_corrupt_frame_is_a_clear_error(trainset):
+    path = os.path.join(trainset.index.root, "image", "real", "002", "0003.png")
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n garbage")
+    loader = TorchLoader(trainset, size=32, batch_size=60, workers=0)
+    with pytest.raises(ValueError, match="cannot decode image .*real/002/0003.png"):
+        list(loader.epoch(0))
+
+
+def test_synthetic_loader_replays_one_batch():
+    loader = SyntheticLoader(4, size=64, steps=3)
+    batches = list(loader.epoch(0))
+    assert len(batches) == 3 and batches[0] is batches[2]
+    assert batches[0].images.shape == (4, 3, 64, 64) and batches[0].labels.tolist() == [0, 1, 0, 1]
