@@ -41,7 +41,7 @@ setup(
     name="sladd-fast",
     version="0.1.0",
     description="GPU-batched SLADD forgery synthesis and training",
-    packages=find_packages(include=["sladd_fast", "sladd_fast.*"]),
+    packages=find_packages(include=["sladd_fast", "sladd_fast.*", "pipelines"]),
     package_data={"sladd_fast": ["py.typed"]},
     ext_modules=[_extension()],
     cmdclass={"build_ext": BuildExtension.with_options(use_ninja=True)},

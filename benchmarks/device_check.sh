@@ -51,4 +51,12 @@ for b in 256 1024; do
   timeout 90 $PY benchmarks/bench_synthesis.py --device cuda --batch $b --iters 10 \
     --json "$OUT_DIR/bench_synthesis_cuda_b$b.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
 done
+# Loader: needs DALI (pip install --no-deps the carried wheel) and a packed dataset (LOADER_ROOT, e.g.
+# built here with `python -m sladd_fast.data.demo` + `python -m sladd_fast.pack` and carried).
+if $PY -c "import nvidia.dali" 2>/dev/null && [ -n "${LOADER_ROOT:-}" ]; then
+  timeout 120 $PY benchmarks/bench_loader.py --backend dali --device cuda --root "$LOADER_ROOT" --workers "$(nproc)" \
+    --json "$OUT_DIR/bench_loader_cuda_dali.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
+else
+  log "loader benchmark skipped: needs nvidia.dali and LOADER_ROOT"
+fi
 log "done"

@@ -11,16 +11,28 @@ def _has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
+def _has_dali() -> bool:
+    try:
+        import nvidia.dali  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "needs_cuda: requires a CUDA device")
     config.addinivalue_line("markers", "needs_nvcc: requires nvcc on PATH")
+    config.addinivalue_line("markers", "needs_dali: requires nvidia-dali")
     config.addinivalue_line("markers", "slow: takes more than a few seconds on 2 CPU cores")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_cuda = pytest.mark.skip(reason="no CUDA device")
     skip_nvcc = pytest.mark.skip(reason="nvcc not found on PATH")
+    skip_dali = pytest.mark.skip(reason="nvidia-dali not installed")
     for item in items:
+        if "needs_dali" in item.keywords and not _has_dali():
+            item.add_marker(skip_dali)
         if "needs_cuda" in item.keywords and not _has_cuda():
             item.add_marker(skip_cuda)
         if "needs_nvcc" in item.keywords and shutil.which("nvcc") is None:

@@ -83,6 +83,18 @@ def read_pairs(path: str) -> list[tuple[str, str]]:
     return [(a, b) for a, b in data]
 
 
+def image_ext(root: str) -> str:
+    """Frame file extension: ROOT/config/format.json's "image_ext" (written by sladd_fast.pack), else .png."""
+    path = os.path.join(root, "config", "format.json")
+    if not os.path.isfile(path):
+        return ".png"
+    data = _load_json(path)
+    ext = data.get("image_ext") if isinstance(data, dict) else None
+    if ext not in (".png", ".jpg"):
+        raise ValueError(f"{path}: \"image_ext\" must be \".png\" or \".jpg\", got {ext!r}")
+    return ext
+
+
 def frames_per_video(root: str, split: str) -> int:
     """Frames per video for a split: ROOT/config/frames.json if present, else SLADD's defaults."""
     path = os.path.join(root, "config", "frames.json")
@@ -138,6 +150,7 @@ def ffpp_index(root: str, split: str, dataset: str, frames: int | None = None, s
     n = frames if frames is not None else frames_per_video(root, split)
     methods = METHODS if dataset == "ALL" else (dataset,)
     fake_frames = n // 4 + 1 if dataset == "ALL" else n  # ALL: fakes only for i <= frames // 4
+    ext = image_ext(root)
     lister, skipped = _Lister(), Counter()
     rows: list[tuple[str, int, int, str, int, str]] = []
 
@@ -157,12 +170,12 @@ def ffpp_index(root: str, split: str, dataset: str, frames: int | None = None, s
     for a, b in pairs:
         for i in range(n):
             for v in (a, b):
-                add(f"image/{REAL}/{v}/{i:04d}.png", 0, 0, v, i, "")
+                add(f"image/{REAL}/{v}/{i:04d}{ext}", 0, 0, v, i, "")
             if i < fake_frames:
                 for m in methods:
                     mid = METHODS.index(m) + 1
                     for v in (f"{a}_{b}", f"{b}_{a}"):
-                        add(f"image/{m}/{v}/{i:04d}.png", 1, mid, v, i, f"mask/{m}/{v}/{i:04d}_mask.png")
+                        add(f"image/{m}/{v}/{i:04d}{ext}", 1, mid, v, i, f"mask/{m}/{v}/{i:04d}_mask.png")
     index = _columns(root, rows, skipped)
     if len(index) == 0:
         raise ValueError(f"{os.path.join(root, 'config', split + '.json')}: no frames found for {dataset} "
@@ -182,11 +195,12 @@ def testset_index(root: str, split: str = "test", frames: int | None = None, str
     if not data:
         raise ValueError(f"{path}: the split is empty")
     n = frames if frames is not None else DEFAULT_FRAMES["test"]
+    ext = image_ext(root)
     lister, skipped = _Lister(), Counter()
     rows = []
     for video, label in data:
         for i in range(n):
-            rel = f"image/{video}/{i:04d}.png"
+            rel = f"image/{video}/{i:04d}{ext}"
             if not lister.exists(os.path.join(root, rel)):
                 if strict:
                     raise FileNotFoundError(f"missing frame: {os.path.join(root, rel)}")

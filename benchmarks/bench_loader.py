@@ -1,0 +1,103 @@
+"""Loader throughput: frames/s with landmarks for a backend, beside the plain DataLoader baseline.
+
+    python benchmarks/bench_loader.py --backend dali|torch|synthetic --device cpu|cuda --json PATH
+        [--root PACKED_ROOT] [--batch 32] [--size 256] [--epochs 3] [--workers N]
+
+Without --root, builds the embedded demo dataset (sladd_fast.data.demo) in a temporary folder and
+packs it to JPEG (sladd_fast.pack), so both backends read the same GPU-decodable files. Frames/s
+counts decoded frames delivered with their landmarks on the target device (each item brings its
+partner: 2 frames per sample). The baseline is sladd_fast.data.torch_loader on the same data, with
+the same number of worker processes, delivering to the same device. A benchmark: nothing asserts.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks.common import environment, write_json  # noqa: E402
+
+
+def _dataset(root: str | None, size: int) -> str:
+    if root:
+        return root
+    from sladd_fast import pack
+    from sladd_fast.data import demo
+
+    tmp = tempfile.mkdtemp(prefix="sladd_bench_")
+    png = os.path.join(tmp, "png")
+    print(f"building demo data in {tmp} ...")
+    demo.build(png, videos=16, frames=16, size=size, seed=0, landmarks=True)
+    pack.pack(png, os.path.join(tmp, "jpg"), progress=False)
+    return os.path.join(tmp, "jpg")
+
+
+def _measure(loader, epochs: int, device: torch.device) -> dict:
+    """Frames/s over ``epochs`` epochs after one warm-up epoch (pipeline start-up excluded)."""
+    for _ in loader.epoch(0):
+        pass
+    frames, t0 = 0, time.perf_counter()
+    for e in range(1, epochs + 1):
+        for b in loader.epoch(e):
+            frames += 2 * len(b)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    dt = time.perf_counter() - t0
+    return {"frames": frames, "seconds": dt, "frames_per_s": frames / dt}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--backend", default="dali", choices=["dali", "torch", "synthetic"])
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--root", default=None, help="a (packed) FF++-layout root with landmarks.npz")
+    ap.add_argument("--dataset", default="ALL")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=os.cpu_count())
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: no CUDA device")
+    dev = torch.device(args.device)
+    root = _dataset(args.root, args.size)
+
+    from sladd_fast.data import LandmarkStore, ffpp_index
+    from sladd_fast.data.plan import TrainSet
+    from sladd_fast.data.synthetic import SyntheticLoader
+    from sladd_fast.data.torch_loader import TorchLoader
+
+    data = TrainSet.build(ffpp_index(root, "train", args.dataset), LandmarkStore.load(os.path.join(root, "landmarks.npz")))
+    if args.backend == "dali":
+        from pipelines.ffpp import DaliLoader
+
+        loader = DaliLoader(data, args.size, args.batch, device_id=0 if dev.type == "cuda" else None,
+                            workers=args.workers)
+    elif args.backend == "torch":
+        loader = TorchLoader(data, args.size, args.batch, workers=args.workers, device=dev)
+    else:
+        loader = SyntheticLoader(args.batch, args.size, steps=len(data) // args.batch, device=dev)
+    res = _measure(loader, args.epochs, dev)
+    print(f"{args.backend:9s} [{dev}, {args.workers} workers]: {res['frames_per_s']:,.0f} frames/s "
+          f"({res['frames']} frames, batch {args.batch}, {args.size}px)")
+    record = {"suite": "loader", "backend": args.backend, "batch": args.batch, "size": args.size,
+              "workers": args.workers, "items_per_epoch": len(data), args.backend: res, "env": environment(dev)}
+    if args.backend != "torch":
+        base = _measure(TorchLoader(data, args.size, args.batch, workers=args.workers, device=dev), args.epochs, dev)
+        print(f"baseline  [torch DataLoader, {dev}, {args.workers} workers]: {base['frames_per_s']:,.0f} frames/s")
+        print(f"ratio {args.backend}/DataLoader: {res['frames_per_s'] / base['frames_per_s']:.2f}x")
+        record["torch_baseline"] = base
+        record["ratio"] = res["frames_per_s"] / base["frames_per_s"]
+    write_json(args.json, record)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

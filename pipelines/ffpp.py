@@ -1,0 +1,111 @@
+"""DALI training pipeline for FF++-layout data: decode on the GPU (device="mixed") or the CPU
+(device_id=None), resize to the configured side, landmarks scaled to match, one Batch per step.
+
+Sharding: the external source reads this rank's slice of a fresh per-epoch permutation
+(sladd_fast.data.plan), i.e. shard_id = global rank, num_shards = world size, with equal batch
+counts on every rank; device_id = local rank. DALI decodes JPEG on the GPU; PNG always decodes on
+the CPU, so pack PNG datasets first (python -m sladd_fast.pack).
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from pipelines.source import PairSource
+from sladd_fast.data.batch import Batch
+from sladd_fast.data.plan import TrainSet
+
+OUTPUTS = ("images", "partners", "masks", "landmarks", "partner_landmarks", "flags", "ids")
+
+
+def _build(source: PairSource, batch_size: int, size: int, device_id: int | None, workers: int, seed: int,
+           resize: bool, py_workers: int):
+    from nvidia.dali import fn, pipeline_def, types
+
+    gpu = device_id is not None
+    parallel = py_workers > 0
+
+    extra = dict(py_num_workers=py_workers, py_start_method="spawn") if parallel else {}
+
+    @pipeline_def(batch_size=batch_size, num_threads=max(1, workers), device_id=device_id, seed=seed,
+                  prefetch_queue_depth=2, **extra)
+    def train_pipeline():
+        img, pimg, mask, lm, plm, flags, ids = fn.external_source(
+            source=source, num_outputs=7, batch=False, parallel=parallel,
+            dtype=[types.UINT8, types.UINT8, types.UINT8, types.FLOAT, types.FLOAT, types.UINT8, types.INT64])
+        dec = "mixed" if gpu else "cpu"
+        out = []
+        for enc in (img, pimg):
+            x = fn.decoders.image(enc, device=dec, output_type=types.RGB)
+            if resize:
+                x = fn.resize(x, resize_x=size, resize_y=size, interp_type=types.INTERP_CUBIC, antialias=False)
+            out.append(fn.transpose(x, perm=[2, 0, 1]))
+        m = fn.decoders.image(mask, device=dec, output_type=types.GRAY)
+        # Masks are always resized (cheap, one channel): their files may differ from the frames' size.
+        m = fn.resize(m, resize_x=size, resize_y=size, interp_type=types.INTERP_LINEAR, antialias=False)
+        m = fn.transpose(fn.cast(m, dtype=types.FLOAT) / 255.0, perm=[2, 0, 1])
+        if gpu:
+            lm, plm, flags, ids = lm.gpu(), plm.gpu(), flags.gpu(), ids.gpu()
+        return out[0], out[1], m, lm, plm, flags, ids
+
+    return train_pipeline()
+
+
+class DaliLoader:
+    """Iterates this rank's batches of each epoch as sladd_fast.data.Batch (``loader.epoch(e)``).
+
+    Args:
+        data: TrainSet. size: output side. batch_size: per rank. rank / world_size: global rank
+            and world size (the shard). device_id: local GPU, or None for a CPU-only pipeline.
+        workers: DALI threads. py_workers: external-source processes (0: read files in the
+            pipeline's own thread, which is cheap: the source only reads bytes). seed: the plan's seed.
+    Frames already at size x size skip the resize (decided once from the landmark store's sizes).
+    Epochs must be consumed in order 0, 1, 2, ... (DALI's epoch counter drives the plan).
+    """
+
+    def __init__(self, data: TrainSet, size: int, batch_size: int, rank: int = 0, world_size: int = 1,
+                 device_id: int | None = None, workers: int = 2, seed: int = 0, py_workers: int = 0) -> None:
+        from nvidia.dali.plugin.pytorch import DALIGenericIterator, LastBatchPolicy
+
+        self.source = PairSource(data, size, batch_size, rank, world_size, seed)
+        resize = not bool((data.store.size[data.rows] == size).all())
+        self.pipe = _build(self.source, batch_size, size, device_id, workers, seed + rank, resize, py_workers)
+        try:  # building and the iterator's first prefetch already run the source
+            self.pipe.build()
+            self.iterator = DALIGenericIterator(self.pipe, list(OUTPUTS), auto_reset=True,
+                                                last_batch_policy=LastBatchPolicy.PARTIAL)
+        except ValueError:
+            raise
+        except Exception as e:  # DALI re-raises worker errors as a bare Exception holding the traceback
+            raise _unwrap(e) from e
+        self._next_epoch = 0
+
+    def __len__(self) -> int:
+        return self.source.steps
+
+    def epoch(self, epoch: int) -> Iterator[Batch]:
+        if epoch != self._next_epoch:
+            raise ValueError(f"DaliLoader epochs run in order: expected {self._next_epoch}, got {epoch}")
+        self._next_epoch += 1
+        try:
+            yield from self._batches()
+        except ValueError:
+            raise
+        except Exception as e:  # DALI re-raises worker errors as a bare Exception holding the traceback
+            raise _unwrap(e) from e
+
+    def _batches(self) -> Iterator[Batch]:
+        for out in self.iterator:
+            d = out[0]
+            flags, ids = d["flags"], d["ids"]
+            yield Batch(images=d["images"], partners=d["partners"], landmarks=d["landmarks"],
+                        partner_landmarks=d["partner_landmarks"], landmarks_valid=flags[:, 0].bool(),
+                        partner_valid=flags[:, 1].bool(), masks=d["masks"], labels=ids[:, 0].contiguous(),
+                        indices=ids[:, 1].contiguous(), partner_indices=ids[:, 2].contiguous())
+
+
+def _unwrap(e: Exception) -> Exception:
+    """Our source's ValueError (naming the bad file) out of DALI's wrapped worker traceback."""
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip().startswith("ValueError: ")]
+    if lines:
+        return ValueError(lines[-1][len("ValueError: "):])
+    return RuntimeError(f"DALI pipeline failed: {e}")

@@ -1,0 +1,89 @@
+"""The per-sample external source of the training pipeline (DALI parallel external_source).
+
+Sample k of epoch e is pair k of this rank's EpochPlan(seed, start_epoch + e): encoded item and
+partner bytes, the item's FF++ mask (an encoded blank for reals), landmarks scaled to the output
+size, validity flags, label and indices. Deterministic and stateless apart from a per-epoch plan
+cache, so DALI may run it in spawned worker processes. Files are checked before DALI sees them:
+a missing, truncated or corrupt file raises ValueError naming it, never an error deep in a decoder.
+"""
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+
+from sladd_fast.data.plan import EpochPlan, TrainSet, plan_epoch
+
+PNG_SIG = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"IEND\xaeB`\x82"
+
+
+def check_encoded(path: str, data: np.ndarray) -> None:
+    """Cheap integrity check of PNG / JPEG bytes (signature and end marker)."""
+    head, tail = data[:8].tobytes(), data[-12:].tobytes()
+    if head.startswith(PNG_SIG):
+        if PNG_END not in tail:
+            raise ValueError(f"truncated or corrupt PNG: {path}")
+    elif head[:2] == b"\xff\xd8":
+        if b"\xff\xd9" not in tail:
+            raise ValueError(f"truncated or corrupt JPEG: {path}")
+    else:
+        raise ValueError(f"not a PNG or JPEG image: {path}")
+
+
+def read_encoded(path: str) -> np.ndarray:
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as e:
+        raise ValueError(f"cannot read {path}: {e}") from None
+    if data.size < 16:
+        raise ValueError(f"empty or truncated image file: {path}")
+    check_encoded(path, data)
+    return data
+
+
+def blank_png(size: int) -> np.ndarray:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((size, size), np.uint8)).save(buf, format="PNG")
+    return np.frombuffer(buf.getvalue(), dtype=np.uint8).copy()
+
+
+class PairSource:
+    """Callable for fn.external_source(batch=False, parallel=True); see the module docstring."""
+
+    def __init__(self, data: TrainSet, size: int, batch_size: int, rank: int = 0, world_size: int = 1,
+                 seed: int = 0, start_epoch: int = 0) -> None:
+        self.data, self.size, self.batch_size = data, size, batch_size
+        self.rank, self.world_size, self.seed, self.start_epoch = rank, world_size, seed, start_epoch
+        self.blank = blank_png(size)
+        self._plans: dict[int, EpochPlan] = {}
+        self.steps = len(self.plan(0))
+
+    def plan(self, epoch_idx: int) -> EpochPlan:
+        if epoch_idx not in self._plans:
+            self._plans = {epoch_idx: plan_epoch(self.data, self.start_epoch + epoch_idx, self.batch_size, self.rank,
+                                                 self.world_size, self.seed)}
+        return self._plans[epoch_idx]
+
+    def _landmarks(self, i: int) -> tuple[np.ndarray, np.uint8]:
+        row = self.data.rows[i]
+        h, w = self.data.store.size[row]
+        scale = np.array([self.size / max(int(w), 1), self.size / max(int(h), 1)], np.float32)
+        return (self.data.store.landmarks[row] * scale).astype(np.float32), np.uint8(self.data.store.valid[row])
+
+    def __call__(self, info) -> tuple:
+        plan = self.plan(info.epoch_idx)
+        k = info.idx_in_epoch
+        if k >= plan.items.size:
+            raise StopIteration
+        i, p = int(plan.items.flat[k]), int(plan.partners.flat[k])
+        idx = self.data.index
+        img = read_encoded(os.path.join(idx.root, idx.paths[i]))
+        pimg = read_encoded(os.path.join(idx.root, idx.paths[p]))
+        mask = read_encoded(os.path.join(idx.root, idx.mask_paths[i])) if idx.mask_paths[i] else self.blank
+        lm, ok = self._landmarks(i)
+        plm, pok = self._landmarks(p)
+        return (img, pimg, mask, lm, plm, np.array([ok, pok], np.uint8), np.array([idx.labels[i], i, p], np.int64))

@@ -1,0 +1,144 @@
+"""Convert a dataset's PNG frames to a GPU-decodable form: high-quality JPEG.
+
+    python -m sladd_fast.pack SRC_ROOT DST_ROOT [--quality 95] [--size 256] [--workers N]
+
+DALI decodes JPEG on the GPU (nvJPEG) but PNG only on the CPU, so PNG datasets (FF++, SLADD's
+layout, DeepfakeBench) cannot feed a GPU at speed as they are. This writes DST_ROOT with the same
+layout: image/**.jpg (4:4:4, --quality, optionally resized to --size with bicubic), mask/ and
+config/ copied (masks stay PNG: small, binary-ish, CPU-decoded), config/format.json recording the
+format, and the landmark store with its keys renamed and its landmarks rescaled if resized.
+
+Trade-off: JPEG re-encoding changes exactly the high-frequency statistics a deepfake detector
+learns from (blending seams, resampling traces), even at quality 95. Compare a run on the packed
+copy against the PNG original before trusting accuracy numbers; keep PNG + CPU decode (the PyTorch
+backend, or DALI on CPU) when fidelity matters more than throughput.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import shutil
+import sys
+
+import numpy as np
+
+from sladd_fast.data.store import STORE_NAME, LandmarkStore
+from sladd_fast.landmarks import find_frames
+
+
+def _convert(args: tuple[str, str, str, int, int | None]) -> tuple[str, int, int] | str:
+    src_root, dst_root, rel, quality, size = args
+    from PIL import Image
+
+    src = os.path.join(src_root, rel)
+    dst = os.path.join(dst_root, os.path.splitext(rel)[0] + ".jpg")
+    try:
+        with Image.open(src) as im:
+            im = im.convert("RGB")
+            w, h = im.size
+            if size is not None and (w, h) != (size, size):
+                im = im.resize((size, size), Image.BICUBIC)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            im.save(dst, format="JPEG", quality=quality, subsampling=0)
+            return rel, h, w
+    except Exception as e:  # corrupt or unreadable source frame: reported, not packed
+        return f"{src}: {e}"
+
+
+def _mask_files(root: str) -> list[str]:
+    out = []
+    for d, _, files in os.walk(os.path.join(root, "mask")):
+        out += [os.path.relpath(os.path.join(d, f), root) for f in files if f.endswith("_mask.png")]
+    return sorted(out)
+
+
+def _copy_mask(args: tuple[str, str, str, int | None]) -> str | None:
+    """Masks stay PNG; resized (bilinear) with the frames when --size is given."""
+    src_root, dst_root, rel, size = args
+    from PIL import Image
+
+    dst = os.path.join(dst_root, rel)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    try:
+        if size is None:
+            shutil.copyfile(os.path.join(src_root, rel), dst)
+            return None
+        with Image.open(os.path.join(src_root, rel)) as im:
+            im = im.convert("L")
+            if im.size != (size, size):
+                im = im.resize((size, size), Image.BILINEAR)
+            im.save(dst)
+    except Exception as e:
+        return f"{os.path.join(src_root, rel)}: {e}"
+    return None
+
+
+def pack(src: str, dst: str, quality: int = 95, size: int | None = None, workers: int | None = None,
+         progress: bool = True) -> dict:
+    if os.path.abspath(src) == os.path.abspath(dst):
+        raise ValueError("DST_ROOT must differ from SRC_ROOT")
+    frames = find_frames(src)
+    if not frames:
+        raise ValueError(f"no frames under {src}/image")
+    from tqdm import tqdm
+
+    jobs = [(src, dst, rel, quality, size) for rel in frames]
+    done: dict[str, tuple[int, int]] = {}
+    failed: list[str] = []
+    with mp.get_context("spawn").Pool(workers or os.cpu_count() or 1) as pool:
+        for r in tqdm(pool.imap(_convert, jobs, chunksize=32), total=len(jobs), unit="frame", desc="pack",
+                      disable=not progress):
+            if isinstance(r, str):
+                failed.append(r)
+            else:
+                done[r[0]] = (r[1], r[2])
+    if os.path.isdir(os.path.join(src, "config")):
+        shutil.copytree(os.path.join(src, "config"), os.path.join(dst, "config"), dirs_exist_ok=True)
+    masks = _mask_files(src) if os.path.isdir(os.path.join(src, "mask")) else []
+    with mp.get_context("spawn").Pool(workers or os.cpu_count() or 1) as pool:
+        for r in pool.imap(_copy_mask, [(src, dst, rel, size) for rel in masks], chunksize=64):
+            if r:
+                failed.append(r)
+    os.makedirs(os.path.join(dst, "config"), exist_ok=True)
+    with open(os.path.join(dst, "config", "format.json"), "w") as f:
+        json.dump({"image_ext": ".jpg", "quality": quality, "size": size, "source": os.path.abspath(src)}, f)
+    store_path = os.path.join(src, STORE_NAME)
+    if os.path.isfile(store_path):
+        store = LandmarkStore.load(store_path)
+        keys = np.array([os.path.splitext(k)[0] + ".jpg" for k in store.keys])
+        lm, new_size = store.landmarks.copy(), store.size.copy()
+        if size is not None:
+            scale = np.stack([size / np.maximum(store.size[:, 1], 1), size / np.maximum(store.size[:, 0], 1)], -1)
+            lm = (lm * scale[:, None, :]).astype(np.float32)
+            new_size[:] = size
+        keep = np.array([k in done for k in store.keys])
+        LandmarkStore(keys[keep], lm[keep], store.valid[keep], new_size[keep]).save(os.path.join(dst, STORE_NAME))
+    return {"frames": len(done), "failed": failed, "dst": dst}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sladd_fast.pack", description=__doc__.splitlines()[0])
+    ap.add_argument("src")
+    ap.add_argument("dst")
+    ap.add_argument("--quality", type=int, default=95, help="JPEG quality (1-100)")
+    ap.add_argument("--size", type=int, default=None, help="also resize frames to SIZE x SIZE")
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args(argv)
+    if not 1 <= args.quality <= 100:
+        ap.error("--quality must lie in 1..100")
+    try:
+        summary = pack(args.src, args.dst, args.quality, args.size, args.workers, not args.quiet)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"packed {summary['frames']} frames into {args.dst}; {len(summary['failed'])} unreadable")
+    for line in summary["failed"][:20]:
+        print(f"  skipped: {line}", file=sys.stderr)
+    return 0 if not summary["failed"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,105 @@
+"""DALI pipelines (CPU-only mode here; GPU decode where a GPU is present) and sladd_fast.pack."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from sladd_fast.data import LandmarkStore, ffpp_index
+from sladd_fast.data.plan import TrainSet
+from sladd_fast.data.torch_loader import TorchLoader
+
+pytestmark = pytest.mark.needs_dali
+dlib = pytest.importorskip("dlib")
+
+
+@pytest.fixture(scope="module")
+def demo_png(tmp_path_factory):
+    from sladd_fast.data import demo
+
+    root = str(tmp_path_factory.mktemp("dali") / "FF")
+    demo.build(root, videos=6, frames=2, size=96, seed=2, landmarks=True, workers=2)
+    return root
+
+
+def _trainset(root: str) -> TrainSet:
+    return TrainSet.build(ffpp_index(root, "train", "FF-DF"), LandmarkStore.load(os.path.join(root, "landmarks.npz")))
+
+
+def _dali(ts: TrainSet, size: int, device_id=None, batch: int = 4):
+    from pipelines.ffpp import DaliLoader
+
+    return DaliLoader(ts, size, batch, workers=1, seed=7, device_id=device_id)
+
+
+def test_dali_cpu_matches_torch_backend(demo_png):
+    ts = _trainset(demo_png)
+    dali = _dali(ts, 96)
+    ref = TorchLoader(ts, 96, 4, workers=0, seed=7)
+    for epoch in range(2):  # and the second epoch is a new permutation on both
+        got, want = list(dali.epoch(epoch)), list(ref.epoch(epoch))
+        assert len(got) == len(want) == len(dali) == len(ts) // 4 >= 2
+        for g, w in zip(got, want):
+            assert torch.equal(g.indices, w.indices) and torch.equal(g.partner_indices, w.partner_indices)
+            assert torch.equal(g.labels, w.labels)
+            assert torch.equal(g.images, w.images) and torch.equal(g.partners, w.partners)  # PNG, no resize
+            assert torch.equal(g.masks, w.masks)
+            assert torch.equal(g.landmarks, w.landmarks) and torch.equal(g.landmarks_valid, w.landmarks_valid)
+            assert torch.equal(g.partner_landmarks, w.partner_landmarks)
+
+
+def test_dali_resize_scales_landmarks(demo_png):
+    ts = _trainset(demo_png)
+    b = next(iter(_dali(ts, 64).epoch(0)))
+    w = next(iter(TorchLoader(ts, 64, 4, workers=0, seed=7).epoch(0)))
+    assert b.images.shape == (4, 3, 64, 64) and b.masks.shape == (4, 1, 64, 64)
+    assert torch.allclose(b.landmarks, w.landmarks)  # 96 -> 64 px
+    assert (b.images.float() - w.images.float()).abs().mean() < 3.0  # DALI cubic vs torch bicubic
+
+
+def test_dali_corrupt_frame_names_the_file(demo_png, tmp_path):
+    root = str(tmp_path / "bad")
+    shutil.copytree(demo_png, root)
+    ts = _trainset(root)
+    victim = os.path.join(root, ts.index.paths[0])
+    data = open(victim, "rb").read()
+    open(victim, "wb").write(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=f"truncated or corrupt PNG: .*{ts.index.paths[0]}"):
+        for _ in _dali(ts, 96, batch=len(ts)).epoch(0):  # one batch holding every item
+            pass
+
+
+def test_pack_to_jpeg_and_read_it_back(demo_png, tmp_path):
+    from sladd_fast import pack
+
+    dst = str(tmp_path / "jpg")
+    assert pack.main([demo_png, dst, "--quality", "95", "--size", "64", "--quiet"]) == 0
+    assert json.load(open(os.path.join(dst, "config", "format.json")))["image_ext"] == ".jpg"
+    from PIL import Image
+
+    fake_mask = next(p for p in _trainset(dst).index.mask_paths if p)
+    assert Image.open(os.path.join(dst, fake_mask)).size == (64, 64)  # masks follow the frames' size
+    src_ts, dst_ts = _trainset(demo_png), _trainset(dst)
+    assert len(src_ts) == len(dst_ts) and dst_ts.index.paths[0].endswith(".jpg")
+    assert np.allclose(dst_ts.store.landmarks[dst_ts.rows], src_ts.store.landmarks[src_ts.rows] * 64 / 96, atol=1e-4)
+    b = next(iter(_dali(dst_ts, 64).epoch(0)))
+    w = next(iter(TorchLoader(src_ts, 64, 4, workers=0, seed=7).epoch(0)))
+    assert (b.images.float() - w.images.float()).abs().mean() < 4.0  # JPEG q95 + resize, same frames
+    assert pack.main([demo_png, demo_png, "--quiet"]) == 2
+
+
+@pytest.mark.needs_cuda
+def test_dali_gpu_decode_matches_cpu(demo_png, tmp_path):
+    from sladd_fast import pack
+
+    dst = str(tmp_path / "jpg")
+    pack.pack(demo_png, dst, progress=False)
+    ts = _trainset(dst)
+    gpu = next(iter(_dali(ts, 96, device_id=0).epoch(0)))
+    cpu = next(iter(_dali(ts, 96).epoch(0)))
+    assert gpu.images.is_cuda and torch.equal(gpu.indices.cpu(), cpu.indices)
+    assert (gpu.images.cpu().float() - cpu.images.float()).abs().mean() < 1.0  # nvJPEG vs libjpeg
