@@ -84,3 +84,15 @@ def test_cli_imports_deepfakebench_npy(tmp_path):
 def test_cli_errors(tmp_path, capsys):
     assert lmcli.main([str(tmp_path), "--quiet"]) == 2
     assert "no image/ folder" in capsys.readouterr().err
+
+
+def test_main_job_demo_on_the_demo_data(demo_root, tmp_path):
+    from sladd_fast import demo as main_job
+
+    out = str(tmp_path / "out")
+    assert main_job.main(["--out", out, "--data", demo_root, "--batch", "6", "--size", "128", "--seed", "1"]) == 0
+    summary = json.load(open(os.path.join(out, "summary.json")))
+    assert summary["real_items"] >= 1 and summary["forgeries"] == summary["real_items"]
+    from PIL import Image
+
+    assert Image.open(summary["png"]).size == (128 * summary["real_items"], 4 * 128)

@@ -103,3 +103,21 @@ def test_dali_gpu_decode_matches_cpu(demo_png, tmp_path):
     cpu = next(iter(_dali(ts, 96).epoch(0)))
     assert gpu.images.is_cuda and torch.equal(gpu.indices.cpu(), cpu.indices)
     assert (gpu.images.cpu().float() - cpu.images.float()).abs().mean() < 1.0  # nvJPEG vs libjpeg
+
+
+def test_eval_loaders_cover_each_frame_once_in_order(demo_png):
+    from pipelines.evaluation import DaliEvalLoader
+    from sladd_fast.data.evaluation import TorchEvalLoader
+
+    idx = ffpp_index(demo_png, "test", "ALL")
+    for world in (1, 3):
+        seen = []
+        for rank in range(world):
+            dali = list(DaliEvalLoader(idx, 96, 5, rank=rank, world_size=world, workers=1))
+            ref = list(TorchEvalLoader(idx, 96, 5, rank=rank, world_size=world, workers=0))
+            assert len(dali) == len(ref)
+            for d, r in zip(dali, ref):
+                assert torch.equal(d.indices, r.indices) and torch.equal(d.labels, r.labels)
+                assert torch.equal(d.images, r.images)
+                seen += d.indices.tolist()
+        assert seen == list(range(len(idx)))
