@@ -31,7 +31,8 @@ def _extension():
     cls = CppExtension
     if with_cuda:
         sources += glob.glob(os.path.join("csrc", "cuda", "bindings.cu"))
-        extra["nvcc"] = ["-O3", "-lineinfo"] + (["-G"] if debug else [])
+        # --fmad=false: device arithmetic rounds like the host's, for exact CPU/CUDA parity.
+        extra["nvcc"] = ["-O3", "-lineinfo", "--fmad=false"] + (["-G"] if debug else [])
         cls = CUDAExtension
     print(f"sladd_fast build: cuda={with_cuda} debug={debug} CUDA_HOME={CUDA_HOME} sources={sources}")
     return cls("sladd_fast._C", sources, extra_compile_args=extra)

@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline-iters", type=int, default=2, help="timed baseline batches (0: skip baseline)")
     ap.add_argument("--baseline-batch", type=int, default=None, help="baseline batch (default: min(batch, 64))")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--profile", default=None, help="write the torch profiler's top ops (one engine step) here")
     args = ap.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: no CUDA device")
@@ -79,6 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     eng_rate = args.batch / eng["median_s"]
     print(f"engine   [{dev}, backend={ops.backend_for(dev)}, {args.threads} threads]: "
           f"{eng_rate:,.1f} samples/s (batch {args.batch}, median {eng['median_s'] * 1e3:.1f} ms)")
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+
+        acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if dev.type == "cuda" else [])
+        with profile(activities=acts) as prof:
+            engine()
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+        key = "self_cuda_time_total" if dev.type == "cuda" else "self_cpu_time_total"
+        with open(args.profile, "w") as f:
+            f.write(prof.key_averages().table(sort_by=key, row_limit=40))
+        print(f"wrote {args.profile}")
     record = {"suite": "synthesis", "batch": args.batch, "size": args.size, "threads": args.threads,
               "backend": ops.backend_for(dev), "engine": {**eng, "samples_per_s": eng_rate},
               "env": environment(dev)}

@@ -49,7 +49,8 @@ log "pytest (compiled) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_kernel.log")"
 log "3/3 benchmarks"
 for b in 256 1024; do
   timeout 90 $PY benchmarks/bench_synthesis.py --device cuda --batch $b --iters 10 \
-    --json "$OUT_DIR/bench_synthesis_cuda_b$b.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
+    --json "$OUT_DIR/bench_synthesis_cuda_b$b.json" --profile "$OUT_DIR/profile_synthesis_cuda_b$b.txt" 2>&1 \
+    | tee -a "$OUT_DIR/device_check.log"
 done
 # Loader: needs DALI (pip install --no-deps the carried wheel) and a packed dataset (LOADER_ROOT, e.g.
 # built here with `python -m sladd_fast.data.demo` + `python -m sladd_fast.pack` and carried).

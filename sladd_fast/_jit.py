@@ -38,28 +38,64 @@ def available() -> bool:
     return bool(ok) and os.path.exists(os.path.join(csrc_dir(), "cuda", "kernels.cu"))
 
 
+# --fmad=false: no a*b+c contraction, so device arithmetic rounds like the host's (the CPU kernels).
+NVRTC_OPTIONS = ("-std=c++17", "--fmad=false")
+_MAX_GRID_YZ = 65535
+
+
+def _source_hash(root: str) -> str:
+    """Hash of every file the kernels include. CuPy keys its on-disk cache on the source string only,
+    and kernels.cu just #includes the rest, so the hash goes into the source to invalidate it."""
+    import glob
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(glob.glob(os.path.join(root, "cuda", "kernels.cu*")) + glob.glob(os.path.join(root, "common", "*.h"))):
+        with open(path, "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
+
+
+def jit_source() -> tuple[str, tuple[str, ...]]:
+    """(source, NVRTC options) exactly as the JIT path compiles them (CI compiles these too)."""
+    root = csrc_dir()
+    with open(os.path.join(root, "cuda", "kernels.cu")) as f:
+        code = f"// sources sha256 {_source_hash(root)}\n" + f.read()
+    return code, NVRTC_OPTIONS + (f"-I{os.path.join(root, 'cuda')}",)
+
+
 @functools.lru_cache(maxsize=None)
 def _module() -> Any:
     import cupy
 
-    root = csrc_dir()
-    with open(os.path.join(root, "cuda", "kernels.cu")) as f:
-        code = f.read()
-    module = cupy.RawModule(code=code, options=("-std=c++17", f"-I{os.path.join(root, 'cuda')}"))
+    code, options = jit_source()
+    module = cupy.RawModule(code=code, options=options)
     module.compile()
     return module
 
 
-def _launch(name: str, n: int, planes: int, args: tuple, device: torch.device) -> None:
+@functools.lru_cache(maxsize=None)
+def _kernel(name: str, device_index: int) -> Any:
     import cupy
 
-    if n == 0 or planes == 0:
+    with cupy.cuda.Device(device_index):
+        return _module().get_function(name)
+
+
+def _launch(name: str, n: int, samples: int, args: tuple, device: torch.device, channels: int = 1) -> None:
+    """grid = (ceil(n / 256), samples, channels): blockIdx.y = sample, blockIdx.z = channel."""
+    import cupy
+
+    if n == 0 or samples == 0 or channels == 0:
         return
-    kernel = _module().get_function(name)
-    with cupy.cuda.Device(device.index):
+    if samples > _MAX_GRID_YZ or channels > _MAX_GRID_YZ:
+        raise ValueError(f"sladd_fast CUDA ops take at most {_MAX_GRID_YZ} samples per call, got {samples}")
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    kernel = _kernel(name, index)
+    with cupy.cuda.Device(index):
         stream = cupy.cuda.ExternalStream(torch.cuda.current_stream(device).cuda_stream)
         with stream:
-            kernel(((n + _THREADS - 1) // _THREADS, planes), (_THREADS,), args)
+            kernel(((n + _THREADS - 1) // _THREADS, samples, channels), (_THREADS,), args)
 
 
 def _ptr(t: torch.Tensor) -> int:
@@ -92,8 +128,8 @@ def blend_linear(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor,
     t, s, m, w = target.contiguous(), source.contiguous(), mask.contiguous(), weight.contiguous()
     out = torch.empty_like(t)
     B, C, H, W = t.shape
-    _launch("sladd_blend_linear_kernel", H * W, B * C,
-            (_ptr(t), _ptr(s), _ptr(m), _ptr(w), _ptr(out), np.int32(C), np.int64(H * W)), t.device)
+    _launch("sladd_blend_linear_kernel", H * W, B,
+            (_ptr(t), _ptr(s), _ptr(m), _ptr(w), _ptr(out), np.int32(C), np.int64(H * W)), t.device, C)
     return out
 
 
@@ -106,9 +142,9 @@ def poisson_rhs(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, 
     rhs = torch.zeros(B, C, H - 2, W - 2, device=t.device, dtype=torch.float32)
     _launch("sladd_poisson_erode_kernel", H * W, B,
             (_ptr(m), _ptr(r), _ptr(eroded), np.int32(H), np.int32(W)), t.device)
-    _launch("sladd_poisson_rhs_kernel", (H - 2) * (W - 2), B * C,
+    _launch("sladd_poisson_rhs_kernel", (H - 2) * (W - 2), B,
             (_ptr(t), _ptr(s), _ptr(m), _ptr(eroded), _ptr(r), _ptr(rhs), np.int32(C), np.int32(H), np.int32(W)),
-            t.device)
+            t.device, C)
     return rhs
 
 
@@ -118,8 +154,8 @@ def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Ten
     t, u, r = target.contiguous(), solution.contiguous(), roi.contiguous()
     B, C, H, W = t.shape
     out = torch.empty_like(t)
-    _launch("sladd_poisson_compose_kernel", H * W, B * C,
-            (_ptr(t), _ptr(u), _ptr(r), _ptr(out), np.int32(C), np.int32(H), np.int32(W)), t.device)
+    _launch("sladd_poisson_compose_kernel", H * W, B,
+            (_ptr(t), _ptr(u), _ptr(r), _ptr(out), np.int32(C), np.int32(H), np.int32(W)), t.device, C)
     return out
 
 

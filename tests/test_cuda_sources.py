@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def test_kernels_compile(arch, tmp_path):
     src = os.path.join(ROOT, "csrc", "cuda", "kernels.cu")
     out = tmp_path / f"kernels_{arch}.cubin"
-    proc = subprocess.run(["nvcc", f"-arch={arch}", "-cubin", "-Werror", "all-warnings", "-o", str(out), src],
+    proc = subprocess.run(["nvcc", f"-arch={arch}", "-cubin", "--fmad=false", "-Werror", "all-warnings", "-o", str(out), src],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size > 0
@@ -59,8 +59,50 @@ def test_torch_bindings_compile(tmp_path):
     if dirs is None:
         pytest.skip("this torch build has no CUDA headers")
     src = os.path.join(ROOT, "csrc", "cuda", "bindings.cu")
-    cmd = ["nvcc", "-c", src, "-o", str(tmp_path / "bindings.o"), "-std=c++20", "-arch=sm_90", "-Xcompiler",
+    cmd = ["nvcc", "-c", src, "-o", str(tmp_path / "bindings.o"), "-std=c++20", "-arch=sm_90", "--fmad=false", "-Xcompiler",
            "-fPIC", "--expt-relaxed-constexpr", "-DTORCH_EXTENSION_NAME=_C", "-DTORCH_API_INCLUDE_EXTENSION_H",
            "-D__CUDA_NO_HALF_OPERATORS__"] + [f"-I{d}" for d in dirs]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-4000:]
+
+
+KERNELS = ("sladd_region_mask_kernel", "sladd_hull_mask_kernel", "sladd_blend_linear_kernel",
+           "sladd_poisson_erode_kernel", "sladd_poisson_rhs_kernel", "sladd_poisson_compose_kernel",
+           "sladd_deform_mask_kernel", "sladd_morph_rows_kernel", "sladd_morph_cols_kernel",
+           "sladd_warp_affine_cubic_kernel")
+
+
+@pytest.mark.parametrize("arch", ["compute_80", "compute_90"])
+def test_nvrtc_compiles_the_jit_source(arch):
+    """The NVRTC (CuPy) path compiles exactly what it would compile on a GPU; NVRTC needs no device."""
+    nvrtc = pytest.importorskip("cupy_backends.cuda.libs.nvrtc")
+    from sladd_fast import _jit
+
+    code, options = _jit.jit_source()
+    try:
+        prog = nvrtc.createProgram(code, "kernels.cu", [], [])
+    except Exception as e:  # libnvrtc missing
+        pytest.skip(f"NVRTC unavailable: {e}")
+    try:
+        nvrtc.compileProgram(prog, list(options) + [f"-arch={arch}"])
+    except Exception as e:
+        pytest.fail(f"NVRTC failed: {e}\n{nvrtc.getProgramLog(prog)}")
+    ptx = nvrtc.getPTX(prog)
+    ptx = ptx.decode() if isinstance(ptx, bytes) else ptx
+    for kernel in KERNELS:
+        assert f".entry {kernel}(" in ptx, kernel
+
+
+def test_jit_source_hash_tracks_headers(tmp_path, monkeypatch):
+    """Editing any included header changes the JIT source string (CuPy's cache key)."""
+    import shutil
+
+    from sladd_fast import _jit
+
+    root = tmp_path / "csrc"
+    shutil.copytree(os.path.join(ROOT, "csrc"), root)
+    monkeypatch.setenv("SLADD_FAST_CSRC", str(root))
+    before = _jit.jit_source()[0]
+    with open(root / "common" / "blend_math.h", "a") as f:
+        f.write("\n// edited\n")
+    assert _jit.jit_source()[0] != before

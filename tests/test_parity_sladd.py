@@ -10,7 +10,7 @@ baseline = pytest.importorskip("sladd_fast.baseline")
 
 from helpers import face_batch, landmarks, psnr  # noqa: E402
 from sladd_fast import ops  # noqa: E402
-from sladd_fast.synthesis import align, color, engine, params  # noqa: E402
+from sladd_fast.synthesis import align, engine, params  # noqa: E402
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:

@@ -102,3 +102,17 @@ def test_mismatched_devices():
     meta = torch.zeros(1, dtype=torch.int64, device="meta")
     with pytest.raises(ValueError, match="region is on meta"):
         ops.region_mask(torch.zeros(1, 68, 2), meta, check_values=False)
+
+
+@needs_ext
+def test_unchecked_nan_and_huge_landmarks_match_reference():
+    """With check_values=False, NaN and huge coordinates still give defined, backend-independent masks."""
+    lm = landmarks(4, 9)
+    lm[0, 36] = float("nan")
+    lm[1] = float("nan")
+    lm[2, 48] = 1e30
+    lm[3, 54] = -float("inf")
+    region = torch.tensor([0, 9, 4, 4])
+    got = ops.region_mask(lm, region, check_values=False)
+    assert torch.equal(got, _reference.region_mask(lm, region, 256))
+    assert torch.equal(ops.hull_mask(lm, 64, check_values=False), _reference.hull_mask(lm, 64))

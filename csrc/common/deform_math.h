@@ -18,6 +18,8 @@ SLADD_HD int mesh_anchor(int k, int S) { return (k * (S - 1)) / (kMesh - 1); }
 SLADD_HD void mesh_target(const float* noise, int r, int c, int S, float* tx, float* ty) {
   float x = (float)mesh_anchor(c, S) + noise[(r * kMesh + c) * 2];
   float y = (float)mesh_anchor(r, S) + noise[(r * kMesh + c) * 2 + 1];
+  if (!(x == x)) x = 0.0f;  // NaN noise: defined result
+  if (!(y == y)) y = 0.0f;
   const float hi = (float)(S - 1);
   *tx = x < 0.0f ? 0.0f : (x > hi ? hi : x);
   *ty = y < 0.0f ? 0.0f : (y > hi ? hi : y);

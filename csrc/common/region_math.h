@@ -38,6 +38,7 @@ SLADD_HD int region_bits(int region) {
 
 // Truncation toward zero, as numpy's astype(int32) does on SLADD's key points.
 SLADD_HD i64 trunc_coord(float v) {
+  if (!(v == v)) v = 0.0f;  // NaN: defined result (the Python API rejects NaN unless check_values=False)
   v = v < -kCoordLimit ? -kCoordLimit : (v > kCoordLimit ? kCoordLimit : v);
   return (i64)v;
 }
@@ -130,6 +131,7 @@ SLADD_HD bool in_polys(const Poly* polys, int n, IPt p) {
 constexpr float kSubpixel = 256.0f;
 
 SLADD_HD i64 fixed_coord(float v) {
+  if (!(v == v)) v = 0.0f;
   v = v < -kCoordLimit ? -kCoordLimit : (v > kCoordLimit ? kCoordLimit : v);
   return (i64)rintf(v * kSubpixel);
 }

@@ -37,8 +37,12 @@ struct CubicTaps {
 
 // Taps for output pixel (x, y) under the inverse map m = [a b c; d e f] (source = m * [x y 1]).
 SLADD_HD void cubic_taps(const float* m, int x, int y, int H, int W, CubicTaps* t) {
-  const double sx = (double)m[0] * x + (double)m[1] * y + (double)m[2];
-  const double sy = (double)m[3] * x + (double)m[4] * y + (double)m[5];
+  double sx = (double)m[0] * x + (double)m[1] * y + (double)m[2];
+  double sy = (double)m[3] * x + (double)m[4] * y + (double)m[5];
+  // Non-finite or huge maps: clamp so the integer conversion below is defined (taps then reflect).
+  const double lim = 1e9;
+  sx = !(sx == sx) ? 0.0 : (sx < -lim ? -lim : (sx > lim ? lim : sx));
+  sy = !(sy == sy) ? 0.0 : (sy < -lim ? -lim : (sy > lim ? lim : sy));
   // Quantise to 1/32 px as OpenCV does (round to nearest, then split into integer and fraction).
   const long long qx = (long long)floor(sx * kInterTab + 0.5);
   const long long qy = (long long)floor(sy * kInterTab + 0.5);

@@ -2,7 +2,8 @@
 //
 // Plain extern "C" kernels with raw pointers, so the same file is compiled by nvcc (setup.py build,
 // bindings.cu) and by NVRTC at run time (CuPy RawModule, sladd_fast/_jit.py).
-// Launch layout: blockIdx.y = sample (or sample*channel), blockIdx.x * blockDim.x + threadIdx.x = pixel.
+// Launch layout: blockIdx.x * blockDim.x + threadIdx.x = pixel (or line), blockIdx.y = sample,
+// blockIdx.z = channel where a kernel is per channel.
 #pragma once
 #include "../common/blend_math.h"
 #include "../common/deform_math.h"
@@ -52,15 +53,15 @@ __global__ void sladd_hull_mask_kernel(const float* landmarks, float* out, int K
   out[(long long)b * size * size + pix] = in_convex(hull, n_hull, p) ? 1.0f : 0.0f;
 }
 
-// blockIdx.y = b * C + c.
+// blockIdx.y = sample, blockIdx.z = channel.
 __global__ void sladd_blend_linear_kernel(const unsigned char* target, const unsigned char* source,
                                           const float* mask, const float* weight, unsigned char* out,
                                           int C, long long HW) {
   using namespace sladd;
   const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= HW) return;
-  const int b = blockIdx.y / C;
-  const long long o = (long long)blockIdx.y * HW + i;
+  const int b = blockIdx.y;
+  const long long o = ((long long)b * C + blockIdx.z) * HW + i;
   out[o] = blend_linear_px(target[o], source[o], mask[b * HW + i], weight[b]);
 }
 
@@ -98,12 +99,12 @@ __global__ void sladd_poisson_erode_kernel(const float* mask, const long long* r
 }
 
 // Pass 2: rhs [B, C, H-2, W-2], ROI interior moved to the origin (rhs is zero-initialised).
-// blockIdx.y = b * C + c; one thread per (H-2) x (W-2) element.
+// blockIdx.y = sample, blockIdx.z = channel; one thread per (H-2) x (W-2) element.
 __global__ void sladd_poisson_rhs_kernel(const unsigned char* target, const unsigned char* source,
                                          const float* mask, const unsigned char* eroded, const long long* roi,
                                          float* rhs, int C, int H, int W) {
   using namespace sladd;
-  const int b = blockIdx.y / C, c = blockIdx.y % C;
+  const int b = blockIdx.y, c = blockIdx.z;
   const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (e >= (long long)(H - 2) * (W - 2)) return;
   const Roi r = sladd_roi_at(roi, b);
@@ -117,22 +118,23 @@ __global__ void sladd_poisson_rhs_kernel(const unsigned char* target, const unsi
   v.eroded = eroded + (long long)b * H * W;
   v.H = H;
   v.W = W;
-  rhs[(long long)blockIdx.y * (H - 2) * (W - 2) + e] = poisson_rhs_px(v, r, c, i, j);
+  rhs[((long long)b * C + c) * (H - 2) * (W - 2) + e] = poisson_rhs_px(v, r, c, i, j);
 }
 
 // Output = target, with the ROI interior replaced by the clamped, truncated solution.
-// blockIdx.y = b * C + c; one thread per pixel.
+// blockIdx.y = sample, blockIdx.z = channel; one thread per pixel.
 __global__ void sladd_poisson_compose_kernel(const unsigned char* target, const float* solution,
                                              const long long* roi, unsigned char* out, int C, int H, int W) {
   using namespace sladd;
-  const int b = blockIdx.y / C;
+  const int b = blockIdx.y;
+  const long long plane = (long long)b * C + blockIdx.z;
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)H * W) return;
-  const long long o = (long long)blockIdx.y * H * W + pix;
+  const long long o = plane * H * W + pix;
   const Roi r = sladd_roi_at(roi, b);
   const int i = (int)(pix / W) - r.dy, j = (int)(pix % W) - r.dx;
   if (roi_solvable(r, H, W) && i >= 1 && j >= 1 && i <= r.h - 2 && j <= r.w - 2)
-    out[o] = clamp_trunc_u8(solution[(long long)blockIdx.y * (H - 2) * (W - 2) + (i - 1) * (W - 2) + j - 1]);
+    out[o] = clamp_trunc_u8(solution[plane * (H - 2) * (W - 2) + (i - 1) * (W - 2) + j - 1]);
   else
     out[o] = target[o];
 }
@@ -168,7 +170,8 @@ __global__ void sladd_morph_cols_kernel(const float* mask, const long long* op, 
   if (t >= (long long)B * W) return;
   const int b = (int)(t / W), x = (int)(t % W);
   const long long base = (long long)b * H * W + x;
-  dilate_line(rows + base, W, cols + base, W, dist + base, H, (int)((k[b] - 1) / 2));
+  // Each column gets its own contiguous H-int slice of the scratch (the rows pass uses row slices).
+  dilate_line(rows + base, W, cols + base, W, dist + ((long long)b * W + x) * H, H, (int)((k[b] - 1) / 2));
   for (int y = 0; y < H; ++y) out[base + (long long)y * W] = morph_output(cols[base + (long long)y * W],
                                                                           mask[base + (long long)y * W], (int)op[b]);
 }

@@ -31,7 +31,8 @@ def _isqrt(v: torch.Tensor) -> torch.Tensor:
 
 def _segments(landmarks: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """Per primitive: endpoints a, b int64 [B,2] and L1 radius int64 [B] (spec §3.1)."""
-    L = landmarks.clamp(-COORD_LIMIT, COORD_LIMIT).to(torch.int64)  # truncation toward zero
+    # NaN -> 0 as the kernels do (only reachable with check_values=False); truncation toward zero.
+    L = torch.nan_to_num(landmarks, nan=0.0).clamp(-COORD_LIMIT, COORD_LIMIT).to(torch.int64)
     k5, k6, k7, k8 = L[:, 36], L[:, 39], L[:, 42], L[:, 45]
     k0 = torch.div(k5 + k6, 2, rounding_mode="trunc")
     k1 = torch.div(k7 + k8, 2, rounding_mode="trunc")
@@ -103,7 +104,7 @@ def hull_mask(landmarks: torch.Tensor, size: int) -> torch.Tensor:
     covered iff it lies on the non-negative side of every hull edge and the hull has area.
     """
     B, K = landmarks.shape[:2]
-    P = (landmarks.clamp(-COORD_LIMIT, COORD_LIMIT) * SUBPIXEL).round().to(torch.int64)
+    P = (torch.nan_to_num(landmarks, nan=0.0).clamp(-COORD_LIMIT, COORD_LIMIT) * SUBPIXEL).round().to(torch.int64)
     pix = _pixel_grid(size, landmarks.device) * SUBPIXEL
     out = torch.zeros(B, size * size, dtype=torch.bool, device=landmarks.device)
     for bi in range(B):
