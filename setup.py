@@ -1,8 +1,10 @@
 """Builds sladd_fast._C from csrc/.
 
-C++ CPU kernels always; CUDA kernels (csrc/cuda/bindings.cu) when a CUDA toolkit is found and torch
-sees a GPU, or when FORCE_CUDA=1 (torchvision's rule, so a CPU-only CI never pays for nvcc).
-DEBUG=1 builds with -O0 -g. Build in place with:
+C++ CPU kernels always; CUDA kernels (csrc/cuda/bindings.cu) when a CUDA toolkit (nvcc) and a
+CUDA-enabled torch are present, or when FORCE_CUDA=1; FORCE_CUDA=0 skips them. No GPU is needed to
+build: without one, TORCH_CUDA_ARCH_LIST defaults to "8.0;9.0" (A100, H100) and the CUDA library
+headers torch includes (cusparse.h, ...) are taken from the nvidia-* wheels when the toolkit lacks
+them. DEBUG=1 builds with -O0 -g. Build in place with:
 
     pip install --no-build-isolation -e .
 
@@ -13,29 +15,76 @@ from __future__ import annotations
 import glob
 import os
 
-from setuptools import find_packages, setup
-from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, CUDAExtension
+import shutil
 
-import torch
+from setuptools import find_packages, setup
+
+
+
+def _toolkit_root() -> str | None:
+    """A CUDA toolkit root holding bin/nvcc and lib64/libcudart.so. torch guesses it from `which nvcc`,
+    which is wrong when nvcc on PATH is a wrapper or link outside the toolkit (/usr/local/bin/nvcc)."""
+    nvcc = shutil.which("nvcc")
+    candidates = [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"]
+    if nvcc:
+        candidates.append(os.path.dirname(os.path.dirname(os.path.realpath(nvcc))))
+    for root in candidates:
+        if root and os.path.isfile(os.path.join(root, "bin", "nvcc")) and any(
+                os.path.exists(os.path.join(root, lib, "libcudart.so")) for lib in ("lib64", "lib")):
+            return root
+    return None
+
+
+if _toolkit_root():
+    os.environ["CUDA_HOME"] = _toolkit_root()
+
+import torch  # noqa: E402
+from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, CUDAExtension  # noqa: E402
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
 
+def _wheel_cuda_includes() -> list[str]:
+    """include/ folders of the nvidia-* pip wheels that come with a CUDA torch."""
+    try:
+        import nvidia
+    except ImportError:
+        return []
+    out = []
+    for root in nvidia.__path__:
+        for sub in sorted(os.listdir(root)):
+            inc = os.path.join(root, sub, "include")
+            if os.path.isdir(inc):
+                out.append(inc)
+    return out
+
+
+def _with_cuda() -> bool:
+    force = os.environ.get("FORCE_CUDA")
+    if force in ("0", "1"):
+        return force == "1"
+    return CUDA_HOME is not None and torch.version.cuda is not None
+
+
 def _extension():
     debug = os.environ.get("DEBUG", "0") == "1"
-    force_cuda = os.environ.get("FORCE_CUDA", "0") == "1"
-    with_cuda = CUDA_HOME is not None and (torch.cuda.is_available() or force_cuda)
+    with_cuda = _with_cuda()
     sources = sorted(glob.glob(os.path.join("csrc", "*.cpp")) + glob.glob(os.path.join("csrc", "cpu", "*.cpp")))
     cxx = ["-O0", "-g"] if debug else ["-O3"]
     extra = {"cxx": cxx}
     cls = CppExtension
+    include_dirs = []
     if with_cuda:
+        if not os.environ.get("TORCH_CUDA_ARCH_LIST") and not torch.cuda.is_available():
+            os.environ["TORCH_CUDA_ARCH_LIST"] = "8.0;9.0"
+        include_dirs = _wheel_cuda_includes()
         sources += glob.glob(os.path.join("csrc", "cuda", "bindings.cu"))
         # --fmad=false: device arithmetic rounds like the host's, for exact CPU/CUDA parity.
         extra["nvcc"] = ["-O3", "-lineinfo", "--fmad=false"] + (["-G"] if debug else [])
         cls = CUDAExtension
-    print(f"sladd_fast build: cuda={with_cuda} debug={debug} CUDA_HOME={CUDA_HOME} sources={sources}")
-    return cls("sladd_fast._C", sources, extra_compile_args=extra)
+    print(f"sladd_fast build: cuda={with_cuda} debug={debug} CUDA_HOME={CUDA_HOME} "
+          f"arch={os.environ.get('TORCH_CUDA_ARCH_LIST')} sources={sources}")
+    return cls("sladd_fast._C", sources, extra_compile_args=extra, include_dirs=include_dirs)
 
 
 setup(
