@@ -13,6 +13,9 @@ def has_ops() -> bool:
         from sladd_fast import _C  # noqa: F401  (registers torch.ops.sladd_fast.*)
     except ImportError:
         return False
+    from sladd_fast.ops import _fake
+
+    _fake.register()
     return True
 
 

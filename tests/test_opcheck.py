@@ -1,0 +1,34 @@
+"""torch.library.opcheck on every csrc op: schema, fake (meta) kernels, dispatch consistency."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from helpers import face_batch, landmarks
+from sladd_fast import ops
+from sladd_fast._ext import has_ops
+
+pytestmark = pytest.mark.skipif(not has_ops(), reason="sladd_fast._C not built")
+
+
+def _cases():
+    img, lm = face_batch(2, 0, size=64)
+    src, _ = face_batch(2, 1, size=64)
+    m = ops.region_mask(lm, torch.tensor([3, 9]), 64)
+    roi = ops.blend.poisson_roi(m)
+    return {
+        "region_mask": (lm, torch.tensor([3, 9]), 64),
+        "hull_mask": (landmarks(2, 2, 64), 64),
+        "blend_linear": (img, src, m, torch.tensor([0.3, 1.0])),
+        "poisson_rhs": (img, src, m, roi),
+        "poisson_compose": (img, torch.rand(2, 3, 62, 62) * 255, roi),
+        "deform_mask": (m, torch.trunc(torch.randn(2, 5, 5, 2) * 5)),
+        "morph_square": (m, torch.tensor([0, 1]), torch.tensor([5, 9])),
+        "warp_affine_cubic": (img.float(), torch.tensor([[[1.0, 0.1, 2.0], [-0.1, 1.0, 3.0]]] * 2)),
+    }
+
+
+@pytest.mark.parametrize("name", list(_cases()))
+def test_opcheck(name):
+    args = _cases()[name]
+    torch.library.opcheck(getattr(torch.ops.sladd_fast, name).default, args)  # all default checks
