@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dataset", default="ALL")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=10, help="timed epochs after one warm-up epoch")
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)

@@ -10,7 +10,7 @@ import torch
 def has_ops() -> bool:
     """True if sladd_fast._C (the C++ CPU kernels) is importable."""
     try:
-        from sladd_fast import _C  # noqa: F401  (registers torch.ops.sladd_fast.*)
+        from sladd_fast import _C  # type: ignore[attr-defined]  # noqa: F401  (registers torch.ops.sladd_fast.*)
     except ImportError:
         return False
     from sladd_fast.ops import _fake

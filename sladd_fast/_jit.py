@@ -175,8 +175,7 @@ def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor) -> torch
     m, o, kk = mask.contiguous(), op.contiguous(), k.contiguous()
     B, _, H, W = m.shape
     out = torch.empty_like(m)
-    u8 = dict(device=m.device, dtype=torch.uint8)
-    buf_in, rows, cols = torch.empty(B, H, W, **u8), torch.empty(B, H, W, **u8), torch.empty(B, H, W, **u8)
+    buf_in, rows, cols = (torch.empty(B, H, W, device=m.device, dtype=torch.uint8) for _ in range(3))
     dist = torch.empty(B, H, W, device=m.device, dtype=torch.int32)
     dims = (np.int32(B), np.int32(H), np.int32(W))
     _launch("sladd_morph_rows_kernel", B * H, 1,

@@ -36,13 +36,13 @@ def _convert(args: tuple[str, str, str, int, int | None]) -> tuple[str, int, int
     dst = os.path.join(dst_root, os.path.splitext(rel)[0] + ".jpg")
     try:
         with Image.open(src) as im:
-            im = im.convert("RGB")
-            w, h = im.size
-            if size is not None and (w, h) != (size, size):
-                im = im.resize((size, size), Image.BICUBIC)
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            im.save(dst, format="JPEG", quality=quality, subsampling=0)
-            return rel, h, w
+            rgb = im.convert("RGB")
+        w, h = rgb.size
+        if size is not None and (w, h) != (size, size):
+            rgb = rgb.resize((size, size), Image.Resampling.BICUBIC)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        rgb.save(dst, format="JPEG", quality=quality, subsampling=0)
+        return rel, h, w
     except Exception as e:  # corrupt or unreadable source frame: reported, not packed
         return f"{src}: {e}"
 
@@ -66,10 +66,10 @@ def _copy_mask(args: tuple[str, str, str, int | None]) -> str | None:
             shutil.copyfile(os.path.join(src_root, rel), dst)
             return None
         with Image.open(os.path.join(src_root, rel)) as im:
-            im = im.convert("L")
-            if im.size != (size, size):
-                im = im.resize((size, size), Image.BILINEAR)
-            im.save(dst)
+            gray = im.convert("L")
+        if gray.size != (size, size):
+            gray = gray.resize((size, size), Image.Resampling.BILINEAR)
+        gray.save(dst)
     except Exception as e:
         return f"{os.path.join(src_root, rel)}: {e}"
     return None

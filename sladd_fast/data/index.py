@@ -151,7 +151,7 @@ def ffpp_index(root: str, split: str, dataset: str, frames: int | None = None, s
     methods = METHODS if dataset == "ALL" else (dataset,)
     fake_frames = n // 4 + 1 if dataset == "ALL" else n  # ALL: fakes only for i <= frames // 4
     ext = image_ext(root)
-    lister, skipped = _Lister(), Counter()
+    lister, skipped = _Lister(), Counter[str]()
     rows: list[tuple[str, int, int, str, int, str]] = []
 
     def add(rel: str, label: int, method: int, video: str, i: int, mask_rel: str) -> None:
@@ -196,7 +196,7 @@ def testset_index(root: str, split: str = "test", frames: int | None = None, str
         raise ValueError(f"{path}: the split is empty")
     n = frames if frames is not None else DEFAULT_FRAMES["test"]
     ext = image_ext(root)
-    lister, skipped = _Lister(), Counter()
+    lister, skipped = _Lister(), Counter[str]()
     rows = []
     for video, label in data:
         for i in range(n):
@@ -232,7 +232,7 @@ def deepfakebench_index(json_path: str, rgb_root: str, split: str, compression: 
     sub-labels map to METHODS. Frame paths are taken relative to ``rgb_root`` (backslashes allowed).
     """
     data = _load_json(json_path)
-    lister, skipped = _Lister(), Counter()
+    lister, skipped = _Lister(), Counter[str]()
     rows = []
     for trail, video in _walk_dfb(data, ()):
         if split not in trail or (compression is not None and any(t in ("raw", "c23", "c40") for t in trail)
