@@ -33,7 +33,10 @@ class EvalSource:
 
 
 class DaliEvalLoader:
-    """``for batch in loader`` yields EvalBatch (uint8 [B,3,S,S] images, labels, indices)."""
+    """``for batch in loader`` yields EvalBatch (uint8 [B,3,S,S] images, labels, indices).
+
+    Ranks may get different batch counts (contiguous slices of N frames); gather scores after the
+    loop, not per batch."""
 
     def __init__(self, index: FrameIndex, size: int, batch_size: int, rank: int = 0, world_size: int = 1,
                  device_id: int | None = None, workers: int = 2) -> None:
@@ -43,6 +46,9 @@ class DaliEvalLoader:
         self.rows = eval_rows(len(index), rank, world_size)
         source = EvalSource(index, self.rows, batch_size)
         self.batch_size = batch_size
+        self.iterator = None
+        if len(self.rows) == 0:  # more ranks than frames: this rank has nothing (DALI cannot run empty)
+            return
 
         @pipeline_def(batch_size=batch_size, num_threads=max(1, workers), device_id=device_id, seed=0)
         def eval_pipeline():
@@ -66,13 +72,23 @@ class DaliEvalLoader:
         return (len(self.rows) + self.batch_size - 1) // self.batch_size
 
     def __iter__(self) -> Iterator[EvalBatch]:
+        if self.iterator is None:
+            return
+        finished = False
         try:
             for out in self.iterator:
                 d = out[0]
                 meta = d["meta"]
                 n = int((meta[:, 1] >= 0).sum())  # padding rows come last
                 yield EvalBatch(d["images"][:n], meta[:n, 0].contiguous(), meta[:n, 1].contiguous())
+            finished = True
         except ValueError:
+            finished = True
             raise
         except Exception as e:
+            finished = True
             raise _unwrap(e) from e
+        finally:
+            if not finished:  # stopped early: drain, so the next pass starts at the first frame
+                for _ in self.iterator:
+                    pass

@@ -76,18 +76,22 @@ class DaliLoader:
     Args:
         data: TrainSet. size: output side. batch_size: per rank. rank / world_size: global rank
             and world size (the shard). device_id: local GPU, or None for a CPU-only pipeline.
+        start_epoch: the first epoch this loader serves (resuming a run).
         workers: DALI threads. py_workers: external-source processes (0: read files in the
             pipeline's own thread, which is cheap: the source only reads bytes). seed: the plan's seed.
     Frames already at size x size skip the resize (decided once from the landmark store's sizes), and
     so do masks when every mask file is already size x size (decided from their PNG headers).
-    Epochs must be consumed in order 0, 1, 2, ... (DALI's epoch counter drives the plan).
+    Epochs must be consumed in order start_epoch, start_epoch + 1, ... (DALI's epoch counter drives
+    the plan). An epoch left early (break) is drained when its generator closes, so the next epoch
+    starts on its own plan.
     """
 
     def __init__(self, data: TrainSet, size: int, batch_size: int, rank: int = 0, world_size: int = 1,
-                 device_id: int | None = None, workers: int = 2, seed: int = 0, py_workers: int = 0) -> None:
+                 device_id: int | None = None, workers: int = 2, seed: int = 0, py_workers: int = 0,
+                 start_epoch: int = 0) -> None:
         from nvidia.dali.plugin.pytorch import DALIGenericIterator, LastBatchPolicy
 
-        self.source = PairSource(data, size, batch_size, rank, world_size, seed)
+        self.source = PairSource(data, size, batch_size, rank, world_size, seed, start_epoch)
         resize = not bool((data.store.size[data.rows] == size).all())
         self.pipe = _build(self.source, batch_size, size, device_id, workers, seed + rank, resize, py_workers,
                            masks_need_resize(data, size))
@@ -99,7 +103,7 @@ class DaliLoader:
             raise
         except Exception as e:  # DALI re-raises worker errors as a bare Exception holding the traceback
             raise _unwrap(e) from e
-        self._next_epoch = 0
+        self._next_epoch = start_epoch
 
     def __len__(self) -> int:
         return self.source.steps
@@ -108,12 +112,20 @@ class DaliLoader:
         if epoch != self._next_epoch:
             raise ValueError(f"DaliLoader epochs run in order: expected {self._next_epoch}, got {epoch}")
         self._next_epoch += 1
+        finished = False
         try:
             yield from self._batches()
+            finished = True
         except ValueError:
+            finished = True
             raise
         except Exception as e:  # DALI re-raises worker errors as a bare Exception holding the traceback
+            finished = True
             raise _unwrap(e) from e
+        finally:
+            if not finished:  # the consumer stopped early: run the epoch out so DALI's epoch counter stays in step
+                for _ in self.iterator:
+                    pass
 
     def _batches(self) -> Iterator[Batch]:
         for out in self.iterator:

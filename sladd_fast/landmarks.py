@@ -20,6 +20,7 @@ import importlib.util
 import json
 import multiprocessing as mp
 import os
+import shutil
 import sys
 from typing import Any
 
@@ -53,6 +54,27 @@ def find_frames(root: str, folder: str = "image") -> list[str]:
             if f.lower().endswith(IMAGE_EXT) and not f.endswith("_mask.png"):
                 out.append(os.path.relpath(os.path.join(d, f), root).replace(os.sep, "/"))
     return sorted(out)
+
+
+def find_dfb_frames(root: str) -> list[str]:
+    """DeepfakeBench: every image inside any .../frames/... folder below root (its frames/ folders
+    sit deep, e.g. FaceForensics++/original_sequences/youtube/c23/frames/<video>/<NNN>.png), as
+    paths relative to root, so the keys match deepfakebench_index(json, rgb_root=root)."""
+    out = []
+    for d, _, files in os.walk(root):
+        rel_d = os.path.relpath(d, root).replace(os.sep, "/")
+        if "frames" not in rel_d.split("/"):
+            continue
+        out += [f"{rel_d}/{f}" for f in files if f.lower().endswith(IMAGE_EXT)]
+    if not out:
+        raise FileNotFoundError(f"no frames/ folders with images under {root}")
+    return sorted(out)
+
+
+def _dfb_landmark_path(key: str) -> str:
+    k = key.rfind("/frames/") if not key.startswith("frames/") else -1
+    rel = ("landmarks/" + key[len("frames/"):]) if k < 0 else key[:k] + "/landmarks/" + key[k + len("/frames/"):]
+    return os.path.splitext(rel)[0] + ".npy"
 
 
 class Detector:
@@ -121,13 +143,13 @@ def _import_chunk(args: tuple[str, list[str]]) -> tuple[np.ndarray, np.ndarray, 
     size = np.zeros((len(keys), 2), np.int32)
     unreadable = []
     for i, k in enumerate(keys):
-        npy = os.path.join(root, os.path.splitext(k.replace("frames/", "landmarks/", 1))[0] + ".npy")
+        npy = os.path.join(root, _dfb_landmark_path(k))
         try:
             pts = np.load(npy, allow_pickle=False)
         except (OSError, ValueError):
             continue  # no landmark file: no face
         if pts.ndim != 2 or pts.shape[1] != 2 or pts.shape[0] < 68 or not np.isfinite(pts).all():
-            unreadable.append(npy)
+            unreadable.append(k)  # malformed landmark file: reported under the frame's key
             continue
         lm[i], valid[i] = pts[:68].astype(np.float32), True
         try:
@@ -141,6 +163,12 @@ def _import_chunk(args: tuple[str, list[str]]) -> tuple[np.ndarray, np.ndarray, 
     return lm, valid, size, unreadable
 
 
+def run_config(deepfakebench: bool, upsample: int, predictor: str | None) -> str:
+    """The settings a part file was made with (a resumed run reuses parts only if they match)."""
+    return json.dumps({"deepfakebench": deepfakebench, "upsample": upsample,
+                       "predictor": os.path.basename(predictor) if predictor else None})
+
+
 def _part_path(root: str, k: int) -> str:
     return os.path.join(root, PARTS, f"part_{k:06d}.npz")
 
@@ -148,18 +176,21 @@ def _part_path(root: str, k: int) -> str:
 def build_store(root: str, workers: int | None = None, upsample: int = 0, chunk: int = 256,
                 predictor: str | None = None, deepfakebench: bool = False, progress: bool = True) -> LandmarkStore:
     """Computes (or imports) landmarks for every frame under root; writes the store and report."""
-    keys = find_frames(root, "frames" if deepfakebench else "image")
+    keys = find_dfb_frames(root) if deepfakebench else find_frames(root, "image")
     if not keys:
         raise ValueError(f"no frames found under {root}")
     os.makedirs(os.path.join(root, PARTS), exist_ok=True)
     chunks = [keys[i:i + chunk] for i in range(0, len(keys), chunk)]
+    predictor = None if deepfakebench else (predictor or default_predictor())
+    # A part is reused only if it was made from the same frames with the same settings.
+    config = run_config(deepfakebench, upsample, predictor)
     todo = []
     for k, c in enumerate(chunks):
         path = _part_path(root, k)
         if os.path.isfile(path):
             try:
                 with np.load(path, allow_pickle=False) as z:
-                    if z["keys"].tolist() == c:
+                    if z["keys"].tolist() == c and str(z["config"]) == config:
                         continue  # done in an earlier run
             except (OSError, ValueError, KeyError):
                 pass  # a partial write: redo
@@ -174,27 +205,29 @@ def build_store(root: str, workers: int | None = None, upsample: int = 0, chunk:
     if deepfakebench:
         pool = mp.get_context("spawn").Pool(n_workers)
     else:
-        pool = mp.get_context("spawn").Pool(n_workers, _init_worker, (predictor or default_predictor(), upsample))
+        pool = mp.get_context("spawn").Pool(n_workers, _init_worker, (predictor, upsample))
     with pool:
         for k, (lm, valid, size, bad) in zip(todo, pool.imap(fn, jobs)):
             tmp = _part_path(root, k) + ".tmp.npz"
-            np.savez(tmp, keys=np.array(chunks[k]), landmarks=lm, valid=valid, size=size, unreadable=np.array(bad, dtype=str))
+            np.savez(tmp, keys=np.array(chunks[k]), landmarks=lm, valid=valid, size=size,
+                     unreadable=np.array(bad, dtype=str), config=np.array(config))
             os.replace(tmp, _part_path(root, k))
             bar.update(len(chunks[k]))
     bar.close()
-    parts = [np.load(_part_path(root, k), allow_pickle=False) for k in range(len(chunks))]
+    parts = []
+    for k in range(len(chunks)):  # one file open at a time: FF++ has thousands of chunks
+        with np.load(_part_path(root, k), allow_pickle=False) as z:
+            parts.append({name: z[name] for name in ("keys", "landmarks", "valid", "size", "unreadable")})
     store = LandmarkStore(np.concatenate([p["keys"] for p in parts]), np.concatenate([p["landmarks"] for p in parts]),
                           np.concatenate([p["valid"] for p in parts]), np.concatenate([p["size"] for p in parts]))
-    unreadable = sorted(set(sum((p["unreadable"].tolist() for p in parts), [])))
+    unreadable = sorted({u for p in parts for u in p["unreadable"].tolist()})
     store.save(os.path.join(root, STORE_NAME))
     report = {"frames": len(store), "with_face": int(store.valid.sum()),
               "no_face": [k for k, v in zip(store.keys.tolist(), store.valid.tolist()) if not v and k not in unreadable],
               "unreadable": unreadable}
     with open(os.path.join(root, REPORT), "w") as f:
         json.dump(report, f, indent=1)
-    for k in range(len(chunks)):
-        os.remove(_part_path(root, k))
-    os.rmdir(os.path.join(root, PARTS))
+    shutil.rmtree(os.path.join(root, PARTS))  # including parts left by runs with another --chunk
     return store
 
 
@@ -215,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         store = build_store(args.root, args.workers, args.upsample, args.chunk, args.predictor, args.deepfakebench,
                             progress=not args.quiet)
-    except (FileNotFoundError, ValueError) as e:
+    except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"wrote {os.path.join(args.root, STORE_NAME)}: {int(store.valid.sum())}/{len(store)} frames with a face; "

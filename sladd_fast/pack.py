@@ -38,8 +38,13 @@ def _convert(args: tuple[str, str, str, int, int | None]) -> tuple[str, int, int
         with Image.open(src) as im:
             rgb = im.convert("RGB")
         w, h = rgb.size
-        if size is not None and (w, h) != (size, size):
-            rgb = rgb.resize((size, size), Image.Resampling.BICUBIC)
+        if size is not None and (w, h) != (size, size):  # OpenCV-style (no antialias), as the loaders resize
+            import torch
+
+            from sladd_fast.data.decode import resize_image
+
+            t = resize_image(torch.from_numpy(np.asarray(rgb).copy()).permute(2, 0, 1), size)
+            rgb = Image.fromarray(t.permute(1, 2, 0).numpy())
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         rgb.save(dst, format="JPEG", quality=quality, subsampling=0)
         return rel, h, w
@@ -68,7 +73,12 @@ def _copy_mask(args: tuple[str, str, str, int | None]) -> str | None:
         with Image.open(os.path.join(src_root, rel)) as im:
             gray = im.convert("L")
         if gray.size != (size, size):
-            gray = gray.resize((size, size), Image.Resampling.BILINEAR)
+            import torch
+
+            from sladd_fast.data.decode import resize_mask
+
+            m = resize_mask(torch.from_numpy(np.asarray(gray).astype(np.float32))[None], size)
+            gray = Image.fromarray(torch.floor(m[0] + 0.5).clamp(0, 255).to(torch.uint8).numpy())
         gray.save(dst)
     except Exception as e:
         return f"{os.path.join(src_root, rel)}: {e}"

@@ -143,3 +143,25 @@ def test_landmark_store_roundtrip_and_sync(tmp_path):
         LandmarkStore.load(str(tmp_path / "none.npz"))
     with pytest.raises(ValueError, match="inconsistent"):
         LandmarkStore(keys, lm[:2], np.ones(3, bool), np.ones((3, 2), np.int32))
+
+
+@pytest.mark.parametrize("dataset", ["FF-DF", "DeepFakeDetection"])
+def test_deepfakebench_labels_come_from_the_sub_label(tmp_path, dataset):
+    """DeepfakeBench names datasets FF-DF.json -> {"FF-DF": {"FF-real": ..., "FF-DF": ...}} or
+    DeepFakeDetection: the dataset name must not decide the label."""
+    root = str(tmp_path / "frames" / "rgb")  # a root that itself contains /frames/
+    subs = {"FF-DF": ("FF-real", "FF-DF"), "DeepFakeDetection": ("DFD_real", "DFD_fake")}[dataset]
+    tree = {}
+    for sub in subs:
+        p = f"{dataset}/{sub}/c23/frames/v0/000.png"
+        write_png(os.path.join(root, p))
+        if sub == subs[1]:
+            write_png(os.path.join(root, p.replace("/frames/", "/masks/")), 255)
+        tree[sub] = {"test": {"c23": {"v0": {"label": sub, "frames": [p]}}}}
+    js = str(tmp_path / f"{dataset}.json")
+    with open(js, "w") as f:
+        json.dump({dataset: tree}, f)
+    idx = deepfakebench_index(js, root, "test")
+    assert idx.labels.tolist() == [0, 1]
+    assert idx.mask_paths[1] == f"{dataset}/{subs[1]}/c23/masks/v0/000.png" and idx.skipped == {}
+    assert idx.methods.tolist() == ([0, 1] if dataset == "FF-DF" else [0, -1])

@@ -52,11 +52,22 @@ def test_cli_resumes_and_reports_unreadable(tmp_path, demo_root):
     os.makedirs(os.path.join(root, lmcli.PARTS))
     chunk = keys[:4]
     np.savez(lmcli._part_path(root, 0), keys=np.array(chunk), landmarks=np.full((4, 68, 2), 7.0, np.float32),
-             valid=np.ones(4, bool), size=np.full((4, 2), 128, np.int32), unreadable=np.array([], dtype=str))
+             valid=np.ones(4, bool), size=np.full((4, 2), 128, np.int32), unreadable=np.array([], dtype=str),
+             config=np.array(lmcli.run_config(False, 0, lmcli.default_predictor())))
+    # A stale part from a run with another --chunk must not break the clean-up.
+    np.savez(lmcli._part_path(root, 999), keys=np.array(["x"]))
     assert lmcli.main([root, "--chunk", "4", "--workers", "2", "--quiet"]) == 0
     store = LandmarkStore.load(os.path.join(root, "landmarks.npz"))
     assert store.keys.tolist() == keys
     assert (store.landmarks[:4] == 7.0).all()  # chunk 0 was not recomputed
+    # With other settings, the same part is not reused.
+    os.makedirs(os.path.join(root, lmcli.PARTS))
+    np.savez(lmcli._part_path(root, 0), keys=np.array(chunk), landmarks=np.full((4, 68, 2), 7.0, np.float32),
+             valid=np.ones(4, bool), size=np.full((4, 2), 128, np.int32), unreadable=np.array([], dtype=str),
+             config=np.array(lmcli.run_config(False, 1, lmcli.default_predictor())))
+    assert lmcli.main([root, "--chunk", "4", "--workers", "2", "--quiet"]) == 0
+    again = LandmarkStore.load(os.path.join(root, "landmarks.npz"))
+    assert not (again.landmarks[:4][again.valid[:4]] == 7.0).any()
     assert not (store.landmarks[4:][store.valid[4:]] == 7.0).all()
     report = json.load(open(os.path.join(root, lmcli.REPORT)))
     assert report["unreadable"] == ["image/real/000/0001.png"]
@@ -96,3 +107,28 @@ def test_main_job_demo_on_the_demo_data(demo_root, tmp_path):
     from PIL import Image
 
     assert Image.open(summary["png"]).size == (128 * summary["real_items"], 4 * 128)
+
+
+def test_deepfakebench_nested_layout_end_to_end(tmp_path):
+    """Real DeepfakeBench trees nest frames/ deep; store keys must match the index's paths."""
+    from sladd_fast.data import deepfakebench_index
+    from sladd_fast.data.plan import TrainSet
+
+    root = str(tmp_path / "rgb")
+    tree = {}
+    for sub, part in (("FF-real", "original_sequences/youtube"), ("FF-DF", "manipulated_sequences/Deepfakes")):
+        frames = []
+        for i in range(2):
+            rel = f"FaceForensics++/{part}/c23/frames/000/{i:03d}.png"
+            write_png(os.path.join(root, rel))
+            npy = os.path.join(root, rel.replace("/frames/", "/landmarks/")[:-4] + ".npy")
+            os.makedirs(os.path.dirname(npy), exist_ok=True)
+            np.save(npy, (np.random.default_rng(i).random((81, 2)) * 30).astype(np.int32))
+            frames.append(rel)
+        tree[sub] = {"train": {"c23": {"000": {"label": sub, "frames": frames}}}}
+    js = str(tmp_path / "FaceForensics++.json")
+    json.dump({"FaceForensics++": tree}, open(js, "w"))
+    assert lmcli.main([root, "--deepfakebench", "--quiet"]) == 0
+    store = LandmarkStore.load(os.path.join(root, "landmarks.npz"))
+    data = TrainSet.build(deepfakebench_index(js, root, "train"), store)
+    assert len(data) == 4 and data.valid.all()

@@ -121,3 +121,31 @@ def test_eval_loaders_cover_each_frame_once_in_order(demo_png):
                 assert torch.equal(d.images, r.images)
                 seen += d.indices.tolist()
         assert seen == list(range(len(idx)))
+
+
+def test_dali_epoch_left_early_does_not_shift_the_next(demo_png):
+    from sladd_fast.data.plan import plan_epoch
+
+    ts = TrainSet.build(ffpp_index(demo_png, "train", "ALL"), LandmarkStore.load(os.path.join(demo_png, "landmarks.npz")))
+    loader = _dali(ts, 96, batch=2)
+    assert len(loader) >= 3
+    for _ in loader.epoch(0):
+        break  # a training loop with a step limit
+    got = [b.indices.tolist() for b in loader.epoch(1)]
+    assert got == plan_epoch(ts, 1, 2, seed=7).items.tolist()
+
+
+def test_dali_start_epoch_and_empty_eval_rank(demo_png):
+    from pipelines.evaluation import DaliEvalLoader
+    from pipelines.ffpp import DaliLoader
+    from sladd_fast.data.evaluation import eval_rows
+    from sladd_fast.data.plan import plan_epoch
+
+    ts = _trainset(demo_png)
+    loader = DaliLoader(ts, 96, 4, workers=1, seed=7, start_epoch=3)
+    assert [b.indices.tolist() for b in loader.epoch(3)] == plan_epoch(ts, 3, 4, seed=7).items.tolist()
+    with pytest.raises(ValueError, match="expected 4"):
+        next(iter(loader.epoch(0)))
+    idx = ffpp_index(demo_png, "test", "FF-DF")
+    assert len(eval_rows(len(idx), 0, len(idx) + 1)) == 0  # more ranks than frames: rank 0 is empty
+    assert list(DaliEvalLoader(idx, 96, 4, rank=0, world_size=len(idx) + 1, workers=1)) == []

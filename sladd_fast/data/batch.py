@@ -35,5 +35,8 @@ class Batch:
         return Batch(**{f.name: getattr(self, f.name).to(device, non_blocking=non_blocking)
                         for f in dataclasses.fields(self)})
 
+    def pin_memory(self) -> "Batch":  # DataLoader(pin_memory=True) calls this, so copies can overlap
+        return Batch(**{f.name: getattr(self, f.name).pin_memory() for f in dataclasses.fields(self)})
+
     def __len__(self) -> int:
         return int(self.labels.shape[0])

@@ -20,18 +20,26 @@ def _decode(path: str, mode: str, what: str) -> np.ndarray:
         raise ValueError(f"cannot decode {what} {path}: {e}") from None
 
 
+def resize_image(img: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 [3,H,W] -> uint8 [3,size,size], bicubic without antialiasing (cv2 INTER_CUBIC)."""
+    if img.shape[-2:] == (size, size):
+        return img
+    out = F.interpolate(img[None].float(), size=(size, size), mode="bicubic", align_corners=False)[0]
+    return torch.floor(out + 0.5).clamp(0, 255).to(torch.uint8)
+
+
+def resize_mask(m: torch.Tensor, size: int) -> torch.Tensor:
+    """float [1,H,W] -> [1,size,size], bilinear without antialiasing (cv2's default resize)."""
+    if m.shape[-2:] == (size, size):
+        return m
+    return F.interpolate(m[None], size=(size, size), mode="bilinear", align_corners=False)[0]
+
+
 def read_image(path: str, size: int) -> torch.Tensor:
     """uint8 [3,size,size]; ValueError naming the file if it is missing, truncated or corrupt."""
-    img = torch.from_numpy(_decode(path, "RGB", "image").copy()).permute(2, 0, 1)
-    if img.shape[-2:] != (size, size):
-        img = F.interpolate(img[None].float(), size=(size, size), mode="bicubic", align_corners=False)[0]
-        img = torch.floor(img + 0.5).clamp(0, 255).to(torch.uint8)
-    return img
+    return resize_image(torch.from_numpy(_decode(path, "RGB", "image").copy()).permute(2, 0, 1), size)
 
 
 def read_mask(path: str, size: int) -> torch.Tensor:
     """float32 [1,size,size] in [0,1] (grayscale / 255, bilinear resize)."""
-    m = torch.from_numpy(_decode(path, "L", "mask").astype(np.float32) / 255.0)[None]
-    if m.shape[-2:] != (size, size):
-        m = F.interpolate(m[None], size=(size, size), mode="bilinear", align_corners=False)[0]
-    return m
+    return resize_mask(torch.from_numpy(_decode(path, "L", "mask").astype(np.float32) / 255.0)[None], size)

@@ -1,8 +1,8 @@
 """Evaluation loading: every frame of an index once, in index order, split across ranks.
 
 Rank r of W reads the contiguous slice [r*N/W, (r+1)*N/W) (no shuffle, no duplicates; the last
-batch may be partial), so per-rank scores concatenate back into index order. Frames need no
-landmarks here.
+batch may be partial), so per-rank scores concatenate back into index order. Ranks may get
+different batch counts: gather scores after the loop, not per batch. Frames need no landmarks here.
 """
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ class EvalBatch:
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
+
+    def pin_memory(self) -> "EvalBatch":  # DataLoader(pin_memory=True) calls this
+        return EvalBatch(self.images.pin_memory(), self.labels.pin_memory(), self.indices.pin_memory())
 
 
 def eval_rows(n: int, rank: int = 0, world_size: int = 1) -> np.ndarray:

@@ -222,6 +222,12 @@ def _walk_dfb(node: Any, trail: tuple[str, ...]) -> Iterable[tuple[tuple[str, ..
             yield from _walk_dfb(v, trail + (str(k),))
 
 
+def _swap_last(path: str, old: str, new: str) -> str:
+    """Replaces the last occurrence of ``old`` in ``path`` (prefix folders may contain it too)."""
+    k = path.rfind(old)
+    return path if k < 0 else path[:k] + new + path[k + len(old):]
+
+
 def deepfakebench_index(json_path: str, rgb_root: str, split: str, compression: str | None = "c23",
                         strict: bool = False) -> FrameIndex:
     """DeepfakeBench's preprocessed layout: its dataset json (dataset -> sub-label -> split
@@ -238,8 +244,9 @@ def deepfakebench_index(json_path: str, rgb_root: str, split: str, compression: 
         if split not in trail or (compression is not None and any(t in ("raw", "c23", "c40") for t in trail)
                                   and compression not in trail):
             continue
-        sub = next((t for t in trail if t.startswith("FF-") or "real" in t.lower() or "fake" in t.lower()),
-                   trail[1] if len(trail) > 1 else "")
+        # The sub-label (FF-real, FF-DF, CelebDFv2_real, ...) is the video's own "label" field, else the
+        # level below the dataset name; the dataset name itself (FF-DF.json, DeepFakeDetection) is no label.
+        sub = str(video.get("label") or (trail[1] if len(trail) > 1 else ""))
         label = 0 if "real" in sub.lower() else 1
         method = METHODS.index(sub) + 1 if sub in METHODS else (0 if label == 0 else -1)
         vid = trail[-1]
@@ -251,12 +258,12 @@ def deepfakebench_index(json_path: str, rgb_root: str, split: str, compression: 
                     raise FileNotFoundError(f"missing frame: {full}")
                 skipped["missing_frame"] += 1
                 continue
-            mask = full.replace("/frames/", "/masks/") if label == 1 else ""
-            if mask and not lister.exists(mask):
-                mask = ""  # DeepfakeBench writes masks only where a mask video exists
+            rel_full = os.path.relpath(full, rgb_root).replace(os.sep, "/")
+            mask_rel = _swap_last(rel_full, "/frames/", "/masks/") if label == 1 else ""
+            if mask_rel and not lister.exists(os.path.join(rgb_root, mask_rel)):
+                mask_rel = ""  # DeepfakeBench writes masks only where a mask video exists
                 skipped["fake_without_mask"] += 1
-            rows.append((os.path.relpath(full, rgb_root), label, method, vid, i,
-                         os.path.relpath(mask, rgb_root) if mask else ""))
+            rows.append((rel_full, label, method, vid, i, mask_rel))
     index = _columns(rgb_root, rows, skipped)
     if len(index) == 0:
         raise ValueError(f"{json_path}: no frames found for split {split!r} (skipped: {dict(skipped)})")
