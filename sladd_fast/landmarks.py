@@ -7,8 +7,10 @@ Scans DATA_ROOT/image/**.png|jpg (FF++ and test-set layouts), runs dlib's HOG de
 68-point predictor on every frame with all cores, and writes DATA_ROOT/landmarks.npz (see
 sladd_fast.data.store) plus DATA_ROOT/landmarks_report.json listing frames with no face and
 unreadable files. Work is saved per chunk under DATA_ROOT/.landmarks_parts/, so an interrupted run
-resumes where it stopped. With --deepfakebench, frames/<video>/<NNN>.png get the first 68 of the 81
-points in landmarks/<video>/<NNN>.npy instead (no detection).
+resumes where it stopped (parts are reused only if made with the same settings). With
+--deepfakebench, every image under any .../frames/... folder below DFB_ROOT gets the first 68 of the
+81 points in the sibling .../landmarks/<video>/<NNN>.npy instead (no detection); keys are relative to
+DFB_ROOT, the rgb_root that deepfakebench_index takes.
 
 Models: dlib-bin and face_recognition_models ship shape_predictor_68_face_landmarks.dat (trained on
 iBUG 300-W, non-commercial licence); nothing is downloaded. --predictor PATH uses another file.
