@@ -30,11 +30,10 @@ def face_template() -> torch.Tensor:
     pts += _arc(0.56, 0.80, 0.32, 0.03, 5)  # 22-26 left brow
     pts += [(0.5, 0.40 + 0.06 * k) for k in range(4)]  # 27-30 nose bridge to tip
     pts += [(0.42 + 0.04 * k, 0.63 + (0.01 if k in (1, 3) else 0.0) - (0.01 if k == 2 else 0.0)) for k in range(5)]
-    up = [math.pi + 2 * math.pi / 6 * k for k in range(6)]  # 0 = outer corner, anticlockwise in image
+    # dlib eye order: outer corner, two upper points, inner corner, two lower points (clockwise in image).
     eye = [math.pi, 4 * math.pi / 3, 5 * math.pi / 3, 0.0, math.pi / 3, 2 * math.pi / 3]
-    del up
-    pts += _ring(0.33, 0.42, 0.065, 0.025, eye)  # 36-41 right eye (36 outer, 39 inner)
-    pts += [(1.0 - x, y) for x, y in _ring(0.33, 0.42, 0.065, 0.025, [math.pi - a for a in eye])][::1]  # 42-47
+    pts += _ring(0.33, 0.42, 0.065, 0.025, eye)  # 36-41 subject's right eye (image left; 36 outer, 39 inner)
+    pts += [(1.0 - x, y) for x, y in _ring(0.33, 0.42, 0.065, 0.025, [math.pi - a for a in eye])]  # 42-47 mirrored
     # 48-59 outer lip, 60-67 inner lip; 48 and 54 are the corners.
     outer = [math.pi + 2 * math.pi * k / 12 for k in range(12)]
     pts += _ring(0.5, 0.76, 0.14, 0.05, outer)
