@@ -4,16 +4,14 @@
 
 #include "../common/blend_math.h"
 #include "../common/poisson_math.h"
-#include "checks.h"
+#include "../checks.h"
 
 namespace sladd {
 namespace {
 
 at::Tensor blend_linear_forward_kernel(const at::Tensor& target_in, const at::Tensor& source_in,
                                        const at::Tensor& mask_in, const at::Tensor& weight_in) {
-  check_images(target_in, source_in, mask_in);
-  SLADD_CHECK_TENSOR(weight_in, at::kFloat, 1);
-  TORCH_CHECK(weight_in.size(0) == target_in.size(0), "weight must be [B]");
+  check_blend_linear(target_in, source_in, mask_in, weight_in);
   const at::Tensor target = target_in.contiguous(), source = source_in.contiguous();
   const at::Tensor mask = mask_in.contiguous(), weight = weight_in.contiguous();
   const int64_t B = target.size(0), C = target.size(1), HW = target.size(2) * target.size(3);
@@ -38,18 +36,11 @@ Roi roi_at(const int64_t* roi, int64_t b) {
   return Roi{(int)q[0], (int)q[1], (int)q[2], (int)q[3], (int)q[4], (int)q[5]};
 }
 
-void check_roi(const at::Tensor& roi, int64_t B) {
-  SLADD_CHECK_TENSOR(roi, at::kLong, 2);
-  TORCH_CHECK(roi.size(0) == B && roi.size(1) == 6, "roi must be [B,6] (x, y, w, h, dx, dy), got ", roi.sizes());
-}
-
 at::Tensor poisson_rhs_forward_kernel(const at::Tensor& target_in, const at::Tensor& source_in,
                                       const at::Tensor& mask_in, const at::Tensor& roi_in) {
-  check_images(target_in, source_in, mask_in);
+  check_poisson_rhs(target_in, source_in, mask_in, roi_in);
   const int64_t B = target_in.size(0), C = target_in.size(1);
   const int64_t H = target_in.size(2), W = target_in.size(3);
-  check_roi(roi_in, B);
-  TORCH_CHECK(H >= 3 && W >= 3, "poisson_rhs needs H, W >= 3");
   const at::Tensor target = target_in.contiguous(), source = source_in.contiguous();
   const at::Tensor mask = mask_in.contiguous(), roi = roi_in.contiguous();
   at::Tensor eroded = at::zeros({B, H, W}, target.options());
@@ -76,14 +67,9 @@ at::Tensor poisson_rhs_forward_kernel(const at::Tensor& target_in, const at::Ten
 
 at::Tensor poisson_compose_forward_kernel(const at::Tensor& target_in, const at::Tensor& solution_in,
                                           const at::Tensor& roi_in) {
-  SLADD_CHECK_TENSOR(target_in, at::kByte, 4);
-  SLADD_CHECK_TENSOR(solution_in, at::kFloat, 4);
+  check_poisson_compose(target_in, solution_in, roi_in);
   const int64_t B = target_in.size(0), C = target_in.size(1);
   const int64_t H = target_in.size(2), W = target_in.size(3);
-  TORCH_CHECK(solution_in.size(0) == B && solution_in.size(1) == C && solution_in.size(2) == H - 2 &&
-                  solution_in.size(3) == W - 2,
-              "solution must be [B,C,H-2,W-2], got ", solution_in.sizes());
-  check_roi(roi_in, B);
   const at::Tensor target = target_in.contiguous(), sol = solution_in.contiguous(), roi = roi_in.contiguous();
   at::Tensor out = target.clone();
   const int64_t* roi_p = roi.data_ptr<int64_t>();

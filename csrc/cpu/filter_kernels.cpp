@@ -7,17 +7,14 @@
 
 #include "../common/morph_math.h"
 #include "../common/warp_math.h"
-#include "checks.h"
+#include "../checks.h"
 
 namespace sladd {
 namespace {
 
 at::Tensor morph_square_forward_kernel(const at::Tensor& mask_in, const at::Tensor& op_in, const at::Tensor& k_in) {
-  SLADD_CHECK_TENSOR(mask_in, at::kFloat, 4);
-  SLADD_CHECK_TENSOR(op_in, at::kLong, 1);
-  SLADD_CHECK_TENSOR(k_in, at::kLong, 1);
+  check_morph_square(mask_in, op_in, k_in);
   const int64_t B = mask_in.size(0), H = mask_in.size(2), W = mask_in.size(3);
-  TORCH_CHECK(mask_in.size(1) == 1 && op_in.size(0) == B && k_in.size(0) == B, "mask [B,1,H,W], op [B], k [B]");
   const at::Tensor mask = mask_in.contiguous(), op = op_in.contiguous(), k = k_in.contiguous();
   const float* m = mask.data_ptr<float>();
   const int64_t* opp = op.data_ptr<int64_t>();
@@ -42,10 +39,8 @@ at::Tensor morph_square_forward_kernel(const at::Tensor& mask_in, const at::Tens
 }
 
 at::Tensor warp_affine_cubic_forward_kernel(const at::Tensor& input_in, const at::Tensor& map_in) {
-  SLADD_CHECK_TENSOR(input_in, at::kFloat, 4);
-  SLADD_CHECK_TENSOR(map_in, at::kFloat, 3);
+  check_warp_affine_cubic(input_in, map_in);
   const int64_t B = input_in.size(0), C = input_in.size(1), H = input_in.size(2), W = input_in.size(3);
-  TORCH_CHECK(map_in.size(0) == B && map_in.size(1) == 2 && map_in.size(2) == 3, "inverse_map must be [B,2,3]");
   const at::Tensor input = input_in.contiguous(), map = map_in.contiguous();
   at::Tensor out = at::empty_like(input);
   const float* in = input.data_ptr<float>();

@@ -7,19 +7,14 @@
 
 #include "../common/deform_math.h"
 #include "../common/region_math.h"
-#include "checks.h"
+#include "../checks.h"
 
 namespace sladd {
 namespace {
 
 at::Tensor region_mask_forward_kernel(const at::Tensor& landmarks_in, const at::Tensor& region_in,
                                       int64_t size) {
-  SLADD_CHECK_TENSOR(landmarks_in, at::kFloat, 3);
-  SLADD_CHECK_TENSOR(region_in, at::kLong, 1);
-  TORCH_CHECK(landmarks_in.size(1) == kNumLandmarks && landmarks_in.size(2) == 2,
-              "landmarks must be [B,68,2], got ", landmarks_in.sizes());
-  TORCH_CHECK(region_in.size(0) == landmarks_in.size(0), "region must be [B]");
-  TORCH_CHECK(size > 0, "size must be positive");
+  check_region_mask(landmarks_in, region_in, size);
   const at::Tensor lm = landmarks_in.contiguous();
   const at::Tensor region = region_in.contiguous();
   const int64_t B = lm.size(0);
@@ -40,10 +35,7 @@ at::Tensor region_mask_forward_kernel(const at::Tensor& landmarks_in, const at::
 }
 
 at::Tensor hull_mask_forward_kernel(const at::Tensor& landmarks_in, int64_t size) {
-  SLADD_CHECK_TENSOR(landmarks_in, at::kFloat, 3);
-  TORCH_CHECK(landmarks_in.size(2) == 2 && landmarks_in.size(1) <= kMaxHullInput,
-              "landmarks must be [B,K,2] with K <= ", kMaxHullInput, ", got ", landmarks_in.sizes());
-  TORCH_CHECK(size > 0, "size must be positive");
+  check_hull_mask(landmarks_in, size);
   const at::Tensor lm = landmarks_in.contiguous();
   const int64_t B = lm.size(0), K = lm.size(1);
   at::Tensor out = at::zeros({B, 1, size, size}, lm.options());
@@ -65,14 +57,8 @@ at::Tensor hull_mask_forward_kernel(const at::Tensor& landmarks_in, int64_t size
 }
 
 at::Tensor deform_mask_forward_kernel(const at::Tensor& mask_in, const at::Tensor& noise_in) {
-  SLADD_CHECK_TENSOR(mask_in, at::kFloat, 4);
-  SLADD_CHECK_TENSOR(noise_in, at::kFloat, 4);
+  check_deform_mask(mask_in, noise_in);
   const int64_t B = mask_in.size(0), S = mask_in.size(2);
-  TORCH_CHECK(mask_in.size(1) == 1 && mask_in.size(3) == S, "mask must be [B,1,S,S], got ", mask_in.sizes());
-  TORCH_CHECK(S >= kMesh, "mask side must be >= 5");
-  TORCH_CHECK(noise_in.size(0) == B && noise_in.size(1) == kMesh && noise_in.size(2) == kMesh &&
-                  noise_in.size(3) == 2,
-              "noise must be [B,5,5,2], got ", noise_in.sizes());
   const at::Tensor mask = mask_in.contiguous(), noise = noise_in.contiguous();
   at::Tensor out = at::empty_like(mask);
   const float* m = mask.data_ptr<float>();

@@ -4,7 +4,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
-#include "../cpu/checks.h"
+#include "../checks.h"
 #include "kernels.cuh"
 
 namespace sladd {
@@ -25,17 +25,8 @@ dim3 grid_for(int64_t n, int64_t samples, int64_t channels = 1) {
   return dim3((unsigned)((n + kThreads - 1) / kThreads), (unsigned)samples, (unsigned)channels);
 }
 
-void check_same_device(const at::Tensor& a, const at::Tensor& b, const char* name) {
-  TORCH_CHECK(a.device() == b.device(), name, " must be on ", a.device(), ", got ", b.device());
-}
-
 at::Tensor region_mask_forward_kernel(const at::Tensor& landmarks, const at::Tensor& region, int64_t size) {
-  SLADD_CHECK_TENSOR(landmarks, at::kFloat, 3);
-  SLADD_CHECK_TENSOR(region, at::kLong, 1);
-  TORCH_CHECK(landmarks.size(1) == kNumLandmarks && landmarks.size(2) == 2, "landmarks must be [B,68,2]");
-  TORCH_CHECK(region.size(0) == landmarks.size(0), "region must be [B]");
-  TORCH_CHECK(size > 0, "size must be positive");
-  check_same_device(landmarks, region, "region");
+  check_region_mask(landmarks, region, size);
   const at::cuda::CUDAGuard guard(landmarks.device());
   const at::Tensor lm = landmarks.contiguous(), reg = region.contiguous();
   const int64_t B = lm.size(0);
@@ -48,9 +39,7 @@ at::Tensor region_mask_forward_kernel(const at::Tensor& landmarks, const at::Ten
 }
 
 at::Tensor hull_mask_forward_kernel(const at::Tensor& landmarks, int64_t size) {
-  SLADD_CHECK_TENSOR(landmarks, at::kFloat, 3);
-  TORCH_CHECK(landmarks.size(2) == 2 && landmarks.size(1) <= kMaxHullInput, "landmarks must be [B,K<=128,2]");
-  TORCH_CHECK(size > 0, "size must be positive");
+  check_hull_mask(landmarks, size);
   const at::cuda::CUDAGuard guard(landmarks.device());
   const at::Tensor lm = landmarks.contiguous();
   const int64_t B = lm.size(0);
@@ -64,12 +53,7 @@ at::Tensor hull_mask_forward_kernel(const at::Tensor& landmarks, int64_t size) {
 
 at::Tensor blend_linear_forward_kernel(const at::Tensor& target, const at::Tensor& source, const at::Tensor& mask,
                                        const at::Tensor& weight) {
-  check_images(target, source, mask);
-  SLADD_CHECK_TENSOR(weight, at::kFloat, 1);
-  TORCH_CHECK(weight.size(0) == target.size(0), "weight must be [B]");
-  check_same_device(target, source, "source");
-  check_same_device(target, mask, "mask");
-  check_same_device(target, weight, "weight");
+  check_blend_linear(target, source, mask, weight);
   const at::cuda::CUDAGuard guard(target.device());
   const at::Tensor t = target.contiguous(), s = source.contiguous(), m = mask.contiguous(), w = weight.contiguous();
   at::Tensor out = at::empty_like(t);
@@ -82,20 +66,10 @@ at::Tensor blend_linear_forward_kernel(const at::Tensor& target, const at::Tenso
   return out;
 }
 
-void check_roi(const at::Tensor& roi, const at::Tensor& target) {
-  SLADD_CHECK_TENSOR(roi, at::kLong, 2);
-  TORCH_CHECK(roi.size(0) == target.size(0) && roi.size(1) == 6, "roi must be [B,6] (x, y, w, h, dx, dy)");
-  check_same_device(target, roi, "roi");
-}
-
 at::Tensor poisson_rhs_forward_kernel(const at::Tensor& target, const at::Tensor& source, const at::Tensor& mask,
                                       const at::Tensor& roi) {
-  check_images(target, source, mask);
-  check_roi(roi, target);
-  check_same_device(target, source, "source");
-  check_same_device(target, mask, "mask");
+  check_poisson_rhs(target, source, mask, roi);
   const int64_t B = target.size(0), C = target.size(1), H = target.size(2), W = target.size(3);
-  TORCH_CHECK(H >= 3 && W >= 3, "poisson_rhs needs H, W >= 3");
   const at::cuda::CUDAGuard guard(target.device());
   const at::Tensor t = target.contiguous(), s = source.contiguous(), m = mask.contiguous(), r = roi.contiguous();
   at::Tensor rhs = at::zeros({B, C, H - 2, W - 2}, m.options());
@@ -114,15 +88,8 @@ at::Tensor poisson_rhs_forward_kernel(const at::Tensor& target, const at::Tensor
 
 at::Tensor poisson_compose_forward_kernel(const at::Tensor& target, const at::Tensor& solution,
                                           const at::Tensor& roi) {
-  SLADD_CHECK_TENSOR(target, at::kByte, 4);
-  SLADD_CHECK_TENSOR(solution, at::kFloat, 4);
-  check_roi(roi, target);
-  check_same_device(target, solution, "solution");
+  check_poisson_compose(target, solution, roi);
   const int64_t B = target.size(0), C = target.size(1), H = target.size(2), W = target.size(3);
-  TORCH_CHECK(H >= 3 && W >= 3, "poisson_compose needs H, W >= 3");
-  TORCH_CHECK(solution.size(0) == B && solution.size(1) == C && solution.size(2) == H - 2 &&
-                  solution.size(3) == W - 2,
-              "solution must be [B,C,H-2,W-2], got ", solution.sizes());
   const at::cuda::CUDAGuard guard(target.device());
   const at::Tensor t = target.contiguous(), u = solution.contiguous(), r = roi.contiguous();
   at::Tensor out = at::empty_like(t);
@@ -134,14 +101,8 @@ at::Tensor poisson_compose_forward_kernel(const at::Tensor& target, const at::Te
 }
 
 at::Tensor deform_mask_forward_kernel(const at::Tensor& mask, const at::Tensor& noise) {
-  SLADD_CHECK_TENSOR(mask, at::kFloat, 4);
-  SLADD_CHECK_TENSOR(noise, at::kFloat, 4);
+  check_deform_mask(mask, noise);
   const int64_t B = mask.size(0), S = mask.size(2);
-  TORCH_CHECK(mask.size(1) == 1 && mask.size(3) == S, "mask must be [B,1,S,S], got ", mask.sizes());
-  TORCH_CHECK(S >= kMesh, "mask side must be >= 5");
-  TORCH_CHECK(noise.size(0) == B && noise.size(1) == kMesh && noise.size(2) == kMesh && noise.size(3) == 2,
-              "noise must be [B,5,5,2]");
-  check_same_device(mask, noise, "noise");
   const at::cuda::CUDAGuard guard(mask.device());
   const at::Tensor m = mask.contiguous(), n = noise.contiguous();
   at::Tensor out = at::empty_like(m);
@@ -153,13 +114,8 @@ at::Tensor deform_mask_forward_kernel(const at::Tensor& mask, const at::Tensor& 
 }
 
 at::Tensor morph_square_forward_kernel(const at::Tensor& mask, const at::Tensor& op, const at::Tensor& k) {
-  SLADD_CHECK_TENSOR(mask, at::kFloat, 4);
-  SLADD_CHECK_TENSOR(op, at::kLong, 1);
-  SLADD_CHECK_TENSOR(k, at::kLong, 1);
+  check_morph_square(mask, op, k);
   const int64_t B = mask.size(0), H = mask.size(2), W = mask.size(3);
-  TORCH_CHECK(mask.size(1) == 1 && op.size(0) == B && k.size(0) == B, "mask [B,1,H,W], op [B], k [B]");
-  check_same_device(mask, op, "op");
-  check_same_device(mask, k, "k");
   const at::cuda::CUDAGuard guard(mask.device());
   const at::Tensor m = mask.contiguous(), o = op.contiguous(), kk = k.contiguous();
   at::Tensor out = at::empty_like(m);
@@ -180,12 +136,8 @@ at::Tensor morph_square_forward_kernel(const at::Tensor& mask, const at::Tensor&
 }
 
 at::Tensor warp_affine_cubic_forward_kernel(const at::Tensor& input, const at::Tensor& inverse_map) {
-  SLADD_CHECK_TENSOR(input, at::kFloat, 4);
-  SLADD_CHECK_TENSOR(inverse_map, at::kFloat, 3);
+  check_warp_affine_cubic(input, inverse_map);
   const int64_t B = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
-  TORCH_CHECK(inverse_map.size(0) == B && inverse_map.size(1) == 2 && inverse_map.size(2) == 3,
-              "inverse_map must be [B,2,3]");
-  check_same_device(input, inverse_map, "inverse_map");
   const at::cuda::CUDAGuard guard(input.device());
   const at::Tensor x = input.contiguous(), mp = inverse_map.contiguous();
   at::Tensor out = at::empty_like(x);

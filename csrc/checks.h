@@ -1,0 +1,113 @@
+// Input checks of every op, shared by the CPU and CUDA backends so both reject the same inputs.
+// (The Python wrappers raise friendlier ValueErrors first; these guard direct torch.ops calls.)
+#pragma once
+#include <ATen/ATen.h>
+
+#include "common/deform_math.h"
+#include "common/region_math.h"
+
+#define SLADD_CHECK_TENSOR(t, dtype, ndim)                                                  \
+  TORCH_CHECK((t).scalar_type() == (dtype), __func__, ": ", #t, " must be ", (dtype),       \
+              ", got ", (t).scalar_type());                                                 \
+  TORCH_CHECK((t).dim() == (ndim), __func__, ": ", #t, " must have ", (ndim), " dims, got ", \
+              (t).sizes())
+
+namespace sladd {
+
+inline void check_same_device(const at::Tensor& a, const at::Tensor& b, const char* name) {
+  TORCH_CHECK(a.device() == b.device(), name, " must be on ", a.device(), ", got ", b.device());
+}
+
+inline void check_region_mask(const at::Tensor& landmarks, const at::Tensor& region, int64_t size) {
+  SLADD_CHECK_TENSOR(landmarks, at::kFloat, 3);
+  SLADD_CHECK_TENSOR(region, at::kLong, 1);
+  TORCH_CHECK(landmarks.size(1) == kNumLandmarks && landmarks.size(2) == 2, "landmarks must be [B,68,2], got ",
+              landmarks.sizes());
+  TORCH_CHECK(region.size(0) == landmarks.size(0), "region must be [B]");
+  TORCH_CHECK(size > 0, "size must be positive");
+  check_same_device(landmarks, region, "region");
+}
+
+inline void check_hull_mask(const at::Tensor& landmarks, int64_t size) {
+  SLADD_CHECK_TENSOR(landmarks, at::kFloat, 3);
+  TORCH_CHECK(landmarks.size(2) == 2 && landmarks.size(1) <= kMaxHullInput, "landmarks must be [B,K,2] with K <= ",
+              kMaxHullInput, ", got ", landmarks.sizes());
+  TORCH_CHECK(size > 0, "size must be positive");
+}
+
+inline void check_images(const at::Tensor& target, const at::Tensor& source, const at::Tensor& mask) {
+  SLADD_CHECK_TENSOR(target, at::kByte, 4);
+  SLADD_CHECK_TENSOR(source, at::kByte, 4);
+  SLADD_CHECK_TENSOR(mask, at::kFloat, 4);
+  TORCH_CHECK(source.sizes() == target.sizes(), "source must match target, got ", source.sizes());
+  TORCH_CHECK(mask.size(0) == target.size(0) && mask.size(1) == 1 && mask.size(2) == target.size(2) &&
+                  mask.size(3) == target.size(3),
+              "mask must be [B,1,H,W] matching target, got ", mask.sizes());
+  check_same_device(target, source, "source");
+  check_same_device(target, mask, "mask");
+}
+
+inline void check_blend_linear(const at::Tensor& target, const at::Tensor& source, const at::Tensor& mask,
+                               const at::Tensor& weight) {
+  check_images(target, source, mask);
+  SLADD_CHECK_TENSOR(weight, at::kFloat, 1);
+  TORCH_CHECK(weight.size(0) == target.size(0), "weight must be [B]");
+  check_same_device(target, weight, "weight");
+}
+
+inline void check_roi(const at::Tensor& roi, const at::Tensor& target) {
+  SLADD_CHECK_TENSOR(roi, at::kLong, 2);
+  TORCH_CHECK(roi.size(0) == target.size(0) && roi.size(1) == 6, "roi must be [B,6] (x, y, w, h, dx, dy), got ",
+              roi.sizes());
+  check_same_device(target, roi, "roi");
+}
+
+inline void check_poisson_rhs(const at::Tensor& target, const at::Tensor& source, const at::Tensor& mask,
+                              const at::Tensor& roi) {
+  check_images(target, source, mask);
+  check_roi(roi, target);
+  TORCH_CHECK(target.size(2) >= 3 && target.size(3) >= 3, "poisson_rhs needs H, W >= 3");
+}
+
+inline void check_poisson_compose(const at::Tensor& target, const at::Tensor& solution, const at::Tensor& roi) {
+  SLADD_CHECK_TENSOR(target, at::kByte, 4);
+  SLADD_CHECK_TENSOR(solution, at::kFloat, 4);
+  check_roi(roi, target);
+  check_same_device(target, solution, "solution");
+  const int64_t B = target.size(0), C = target.size(1), H = target.size(2), W = target.size(3);
+  TORCH_CHECK(H >= 3 && W >= 3, "poisson_compose needs H, W >= 3");
+  TORCH_CHECK(solution.size(0) == B && solution.size(1) == C && solution.size(2) == H - 2 &&
+                  solution.size(3) == W - 2,
+              "solution must be [B,C,H-2,W-2], got ", solution.sizes());
+}
+
+inline void check_deform_mask(const at::Tensor& mask, const at::Tensor& noise) {
+  SLADD_CHECK_TENSOR(mask, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(noise, at::kFloat, 4);
+  const int64_t B = mask.size(0), S = mask.size(2);
+  TORCH_CHECK(mask.size(1) == 1 && mask.size(3) == S, "mask must be [B,1,S,S], got ", mask.sizes());
+  TORCH_CHECK(S >= kMesh, "mask side must be >= 5");
+  TORCH_CHECK(noise.size(0) == B && noise.size(1) == kMesh && noise.size(2) == kMesh && noise.size(3) == 2,
+              "noise must be [B,5,5,2], got ", noise.sizes());
+  check_same_device(mask, noise, "noise");
+}
+
+inline void check_morph_square(const at::Tensor& mask, const at::Tensor& op, const at::Tensor& k) {
+  SLADD_CHECK_TENSOR(mask, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(op, at::kLong, 1);
+  SLADD_CHECK_TENSOR(k, at::kLong, 1);
+  const int64_t B = mask.size(0);
+  TORCH_CHECK(mask.size(1) == 1 && op.size(0) == B && k.size(0) == B, "mask [B,1,H,W], op [B], k [B]");
+  check_same_device(mask, op, "op");
+  check_same_device(mask, k, "k");
+}
+
+inline void check_warp_affine_cubic(const at::Tensor& input, const at::Tensor& inverse_map) {
+  SLADD_CHECK_TENSOR(input, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(inverse_map, at::kFloat, 3);
+  TORCH_CHECK(inverse_map.size(0) == input.size(0) && inverse_map.size(1) == 2 && inverse_map.size(2) == 3,
+              "inverse_map must be [B,2,3], got ", inverse_map.sizes());
+  check_same_device(input, inverse_map, "inverse_map");
+}
+
+}  // namespace sladd
