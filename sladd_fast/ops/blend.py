@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from sladd_fast._sync import host_reads_ok
 from sladd_fast.ops import _checks, poisson
 from sladd_fast.ops._dispatch import op
 
@@ -146,7 +147,7 @@ def blend_poisson(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor
     rhs = op("poisson_rhs", device)(t, s, m, roi)
     # The solve only needs a canvas as large as the largest box. On CPU reading that size is free;
     # on CUDA it would be a host sync, so the full (H-2) x (W-2) canvas is kept.
-    if device.type == "cpu":
+    if host_reads_ok(device):
         nh = max(int(roi[:, 3].max()) - 2, 1)
         nw = max(int(roi[:, 2].max()) - 2, 1)
         u = torch.zeros_like(rhs)

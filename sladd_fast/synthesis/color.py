@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from sladd_fast._consts import const
+from sladd_fast._sync import host_reads_ok
 from sladd_fast.synthesis.filters import blur_matrix, gaussian_kernels
 
 # sRGB D65 (OpenCV's RGB2XYZ matrix and white point).
@@ -125,7 +126,7 @@ def faceswap(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, landmar
     # of the masks' boxes exactly (A already holds the reflect border). On CPU reading the box is
     # free; on CUDA it would be a host sync, so the whole image is kept.
     y0, y1, x0, x1 = 0, H, 0, W
-    if fake.device.type == "cpu":
+    if host_reads_ok(fake.device):
         on_r, on_c = (mask[:, 0] > 0).any(0).any(1), (mask[:, 0] > 0).any(0).any(0)
         if bool(on_r.any()):
             rows, cols = on_r.nonzero().flatten(), on_c.nonzero().flatten()

@@ -15,6 +15,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from sladd_fast._sync import host_reads_ok
 from sladd_fast.ops import _checks
 from sladd_fast.ops.blend import blend_linear, blend_poisson, feather_alpha
 from sladd_fast.ops.masks import NUM_REGIONS, region_mask
@@ -59,7 +60,7 @@ def _on_subset(select: torch.Tensor, fn: Callable[..., torch.Tensor], default: t
     On CUDA fn runs on the whole batch and the result is selected (no sync). On CPU there is no device
     to sync with, so only the selected rows are computed.
     """
-    if select.device.type == "cpu":
+    if host_reads_ok(select.device):
         idx = select.nonzero().squeeze(1)
         out = default.clone()
         if idx.numel():
