@@ -52,8 +52,11 @@ for b in 256 1024; do
     --json "$OUT_DIR/bench_synthesis_cuda_b$b.json" --profile "$OUT_DIR/profile_synthesis_cuda_b$b.txt" 2>&1 \
     | tee -a "$OUT_DIR/device_check.log"
 done
-# Loader: needs DALI (pip install --no-deps the carried wheel) and a packed dataset (LOADER_ROOT, e.g.
-# built here with `python -m sladd_fast.data.demo` + `python -m sladd_fast.pack` and carried).
+# Loader: needs DALI (pip install --no-deps the carried wheel) and a packed dataset (LOADER_ROOT);
+# scripts/device_carry.sh prepares both under .carry/ and says how to carry them.
+if [ -z "${LOADER_ROOT:-}" ] && [ -f .carry/loader_root/landmarks.npz ]; then
+  LOADER_ROOT=.carry/loader_root  # prepared by scripts/device_carry.sh
+fi
 if $PY -c "import nvidia.dali" 2>/dev/null && [ -n "${LOADER_ROOT:-}" ]; then
   timeout 120 $PY benchmarks/bench_loader.py --backend dali --device cuda --root "$LOADER_ROOT" --workers "$(nproc)" \
     --json "$OUT_DIR/bench_loader_cuda_dali.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
