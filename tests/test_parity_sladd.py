@@ -100,3 +100,15 @@ def test_alpha_blend_matches_baseline_off_the_hull_outline():
         keep = outline == 0
         diff = np.abs(out[b].permute(1, 2, 0).numpy().astype(int) - ref.astype(int))[keep]
         assert diff.max() <= 1, b
+
+
+def test_lab_conversion_close_to_opencv():
+    from sladd_fast.synthesis.color import lab_u8_to_rgb, rgb_to_lab_u8
+
+    img, _ = face_batch(4, 12)
+    ours = rgb_to_lab_u8(img).permute(0, 2, 3, 1).numpy()
+    ref = np.stack([cv2.cvtColor(img[b].permute(1, 2, 0).numpy(), cv2.COLOR_RGB2LAB) for b in range(4)])
+    assert np.abs(ours - ref).max() <= 2 and (ours != ref).mean() < 0.15
+    back = lab_u8_to_rgb(torch.from_numpy(ref).permute(0, 3, 1, 2).float()).permute(0, 2, 3, 1).numpy()
+    ref_back = np.stack([cv2.cvtColor(ref[b], cv2.COLOR_LAB2RGB) for b in range(4)])
+    assert np.abs(back.astype(int) - ref_back.astype(int)).max() <= 2
