@@ -7,7 +7,7 @@ from typing import Iterator
 
 import numpy as np
 
-from pipelines.ffpp import _unwrap
+from pipelines.ffpp import _unwrap, run_epoch
 from pipelines.source import read_encoded
 from sladd_fast.data.evaluation import EvalBatch, eval_rows
 from sladd_fast.data.index import FrameIndex
@@ -74,21 +74,10 @@ class DaliEvalLoader:
     def __iter__(self) -> Iterator[EvalBatch]:
         if self.iterator is None:
             return
-        finished = False
-        try:
-            for out in self.iterator:
-                d = out[0]
-                meta = d["meta"]
-                n = int((meta[:, 1] >= 0).sum())  # padding rows come last
-                yield EvalBatch(d["images"][:n], meta[:n, 0].contiguous(), meta[:n, 1].contiguous())
-            finished = True
-        except ValueError:
-            finished = True
-            raise
-        except Exception as e:
-            finished = True
-            raise _unwrap(e) from e
-        finally:
-            if not finished:  # stopped early: drain, so the next pass starts at the first frame
-                for _ in self.iterator:
-                    pass
+        left = len(self.rows)  # counted on the host: the padding of the last batch needs no device read
+        for out in run_epoch(self.iterator):
+            d = out[0]
+            meta = d["meta"]
+            n = min(left, self.batch_size)  # padding rows come last
+            left -= n
+            yield EvalBatch(d["images"][:n], meta[:n, 0].contiguous(), meta[:n, 1].contiguous())

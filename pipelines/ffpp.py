@@ -8,7 +8,8 @@ the CPU, so pack PNG datasets first (python -m sladd_fast.pack).
 """
 from __future__ import annotations
 
-from typing import Iterator
+import os
+from typing import Iterable, Iterator
 
 from pipelines.source import PairSource
 from sladd_fast.data.batch import Batch
@@ -31,8 +32,6 @@ def png_size(path: str) -> tuple[int, int] | None:
 
 def masks_need_resize(data: TrainSet, size: int) -> bool:
     """True unless every FF++ mask of the index is already a size x size PNG (checked from headers)."""
-    import os
-
     paths = {p for p in data.index.mask_paths.tolist() if p}
     return any(png_size(os.path.join(data.index.root, p)) != (size, size) for p in paths)
 
@@ -112,29 +111,37 @@ class DaliLoader:
         if epoch != self._next_epoch:
             raise ValueError(f"DaliLoader epochs run in order: expected {self._next_epoch}, got {epoch}")
         self._next_epoch += 1
-        finished = False
-        try:
-            yield from self._batches()
-            finished = True
-        except ValueError:
-            finished = True
-            raise
-        except Exception as e:  # DALI re-raises worker errors as a bare Exception holding the traceback
-            finished = True
-            raise _unwrap(e) from e
-        finally:
-            if not finished:  # the consumer stopped early: run the epoch out so DALI's epoch counter stays in step
-                for _ in self.iterator:
-                    pass
-
-    def _batches(self) -> Iterator[Batch]:
-        for out in self.iterator:
+        for out in run_epoch(self.iterator):
             d = out[0]
             flags, ids = d["flags"], d["ids"]
             yield Batch(images=d["images"], partners=d["partners"], landmarks=d["landmarks"],
                         partner_landmarks=d["partner_landmarks"], landmarks_valid=flags[:, 0].bool(),
                         partner_valid=flags[:, 1].bool(), masks=d["masks"], labels=ids[:, 0].contiguous(),
                         indices=ids[:, 1].contiguous(), partner_indices=ids[:, 2].contiguous())
+
+
+def run_epoch(iterator: Iterable) -> Iterator:
+    """One pass of a DALI iterator with clear errors and no partial epochs.
+
+    Worker errors (re-raised by DALI as a bare Exception holding the traceback) become the source's
+    ValueError naming the bad file. If the consumer stops early, the rest of the epoch is run out when
+    the generator closes, so DALI's epoch counter (which drives the plan) stays in step.
+    """
+    finished = False
+    try:
+        for out in iterator:
+            yield out
+        finished = True
+    except ValueError:
+        finished = True
+        raise
+    except Exception as e:
+        finished = True
+        raise _unwrap(e) from e
+    finally:
+        if not finished:
+            for _ in iterator:
+                pass
 
 
 def _unwrap(e: Exception) -> Exception:

@@ -68,12 +68,6 @@ class PairSource:
                                                  self.world_size, self.seed)}
         return self._plans[epoch_idx]
 
-    def _landmarks(self, i: int) -> tuple[np.ndarray, np.uint8]:
-        row = self.data.rows[i]
-        h, w = self.data.store.size[row]
-        scale = np.array([self.size / max(int(w), 1), self.size / max(int(h), 1)], np.float32)
-        return (self.data.store.landmarks[row] * scale).astype(np.float32), np.uint8(self.data.store.valid[row])
-
     def __call__(self, info) -> tuple:
         plan = self.plan(info.epoch_idx)
         k = info.idx_in_epoch
@@ -84,6 +78,6 @@ class PairSource:
         img = read_encoded(os.path.join(idx.root, idx.paths[i]))
         pimg = read_encoded(os.path.join(idx.root, idx.paths[p]))
         mask = read_encoded(os.path.join(idx.root, idx.mask_paths[i])) if idx.mask_paths[i] else self.blank
-        lm, ok = self._landmarks(i)
-        plm, pok = self._landmarks(p)
+        lm, ok = self.data.landmarks_at(i, self.size)
+        plm, pok = self.data.landmarks_at(p, self.size)
         return (img, pimg, mask, lm, plm, np.array([ok, pok], np.uint8), np.array([idx.labels[i], i, p], np.int64))

@@ -34,8 +34,8 @@ def _loader(backend: str, data, size: int, batch: int, device: torch.device, see
     if backend == "dali":
         from pipelines.ffpp import DaliLoader
 
-        return DaliLoader(data, size, batch, device_id=device.index or 0 if device.type == "cuda" else None,
-                          workers=2, seed=seed)
+        device_id = (device.index or 0) if device.type == "cuda" else None
+        return DaliLoader(data, size, batch, device_id=device_id, workers=2, seed=seed)
     from sladd_fast.data.torch_loader import TorchLoader
 
     return TorchLoader(data, size, batch, workers=0, seed=seed, device=device)

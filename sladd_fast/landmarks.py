@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from sladd_fast.data.decode import decode_file
 from sladd_fast.data.store import STORE_NAME, LandmarkStore
 
 PARTS = ".landmarks_parts"
@@ -99,17 +100,6 @@ class Detector:
         return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
 
 
-def read_rgb(path: str) -> np.ndarray:
-    """uint8 [H,W,3]; raises ValueError naming the file if it cannot be decoded."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except Exception as e:  # PIL raises many types for corrupt or truncated files
-        raise ValueError(f"cannot decode image {path}: {e}") from None
-
-
 _WORKER: dict[str, Any] = {}  # per worker process: the loaded dlib models
 
 
@@ -126,7 +116,7 @@ def _detect_chunk(args: tuple[str, list[str]]) -> tuple[np.ndarray, np.ndarray, 
     unreadable = []
     for i, k in enumerate(keys):
         try:
-            img = read_rgb(os.path.join(root, k))
+            img = decode_file(os.path.join(root, k), "RGB")
         except ValueError:
             unreadable.append(k)
             continue

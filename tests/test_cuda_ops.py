@@ -18,11 +18,6 @@ def _backends():
     return out
 
 
-def _fn(backend: str, name: str):
-    return getattr(_jit, name) if backend == "jit" else getattr(torch.ops.sladd_fast, name, None) or getattr(
-        _reference, name)
-
-
 @pytest.mark.parametrize("backend", _backends())
 def test_masks_bit_exact(backend):
     lm = torch.cat([landmarks(20, 0), torch.rand(12, 68, 2) * 300 - 20])

@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 
 
-def _decode(path: str, mode: str, what: str) -> np.ndarray:
+def decode_file(path: str, mode: str, what: str = "image") -> np.ndarray:
+    """PIL decode to a numpy array in ``mode`` ("RGB", "L"); ValueError naming the file on failure."""
     from PIL import Image
 
     try:
@@ -37,9 +38,9 @@ def resize_mask(m: torch.Tensor, size: int) -> torch.Tensor:
 
 def read_image(path: str, size: int) -> torch.Tensor:
     """uint8 [3,size,size]; ValueError naming the file if it is missing, truncated or corrupt."""
-    return resize_image(torch.from_numpy(_decode(path, "RGB", "image").copy()).permute(2, 0, 1), size)
+    return resize_image(torch.from_numpy(decode_file(path, "RGB", "image").copy()).permute(2, 0, 1), size)
 
 
 def read_mask(path: str, size: int) -> torch.Tensor:
     """float32 [1,size,size] in [0,1] (grayscale / 255, bilinear resize)."""
-    return resize_mask(torch.from_numpy(_decode(path, "L", "mask").astype(np.float32) / 255.0)[None], size)
+    return resize_mask(torch.from_numpy(decode_file(path, "L", "mask").astype(np.float32) / 255.0)[None], size)

@@ -35,6 +35,14 @@ class TrainSet:
     def valid(self) -> np.ndarray:
         return self.store.valid[self.rows]
 
+    def landmarks_at(self, i: int, size: int) -> tuple[np.ndarray, bool]:
+        """Item i's landmarks scaled to a size x size frame (x by width, y by height), float32 [68,2],
+        and its valid flag."""
+        row = self.rows[i]
+        h, w = (int(v) for v in self.store.size[row])
+        scale = np.array([size / max(w, 1), size / max(h, 1)], np.float32)
+        return (self.store.landmarks[row] * scale).astype(np.float32), bool(self.store.valid[row])
+
     def __len__(self) -> int:
         return len(self.index)
 

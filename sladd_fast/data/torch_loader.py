@@ -28,12 +28,9 @@ class PairDataset(Dataset):
         return len(self.pairs)
 
     def _frame(self, i: int) -> tuple[torch.Tensor, torch.Tensor, bool]:
-        d = self.data
-        img = read_image(os.path.join(d.index.root, d.index.paths[i]), self.size)
-        row = d.rows[i]
-        h, w = d.store.size[row]
-        scale = np.array([self.size / max(w, 1), self.size / max(h, 1)], np.float32)
-        return img, torch.from_numpy(d.store.landmarks[row] * scale), bool(d.store.valid[row])
+        img = read_image(os.path.join(self.data.index.root, self.data.index.paths[i]), self.size)
+        lm, ok = self.data.landmarks_at(i, self.size)
+        return img, torch.from_numpy(lm), ok
 
     def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
         i, p = (int(v) for v in self.pairs[k])

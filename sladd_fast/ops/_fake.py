@@ -17,27 +17,11 @@ def register() -> None:
     def _(landmarks, size):
         return landmarks.new_empty(landmarks.shape[0], 1, size, size)
 
-    @torch.library.register_fake(lib + "blend_linear")
-    def _(target, source, mask, weight):
-        return torch.empty_like(target)
-
     @torch.library.register_fake(lib + "poisson_rhs")
     def _(target, source, mask, roi):
         B, C, H, W = target.shape
         return mask.new_empty(B, C, H - 2, W - 2)
 
-    @torch.library.register_fake(lib + "poisson_compose")
-    def _(target, solution, roi):
-        return torch.empty_like(target)
-
-    @torch.library.register_fake(lib + "deform_mask")
-    def _(mask, noise):
-        return torch.empty_like(mask)
-
-    @torch.library.register_fake(lib + "morph_square")
-    def _(mask, op, k):
-        return torch.empty_like(mask)
-
-    @torch.library.register_fake(lib + "warp_affine_cubic")
-    def _(input, inverse_map):
-        return torch.empty_like(input)
+    # These return a tensor shaped like their first argument.
+    for name in ("blend_linear", "poisson_compose", "deform_mask", "morph_square", "warp_affine_cubic"):
+        torch.library.register_fake(lib + name)(lambda first, *rest: torch.empty_like(first))

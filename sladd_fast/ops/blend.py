@@ -27,7 +27,8 @@ def _images(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, chec
 
 def _weight(name: str, w: torch.Tensor, B: int, device: torch.device, check_values: bool) -> torch.Tensor:
     _checks.tensor(name, w, torch.float32, (B,))
-    _checks.same_device(target=torch.empty(0, device=device), **{name: w})
+    if w.device != device:
+        raise ValueError(f"{name} is on {w.device} but target is on {device}")
     if check_values:
         _checks.finite(name, w)
         _checks.in_range(name, w, 0.0, 1.0)
