@@ -108,3 +108,22 @@ def test_synthetic_loader_replays_one_batch():
     batches = list(loader.epoch(0))
     assert len(batches) == 3 and batches[0] is batches[2]
     assert batches[0].images.shape == (4, 3, 64, 64) and batches[0].labels.tolist() == [0, 1, 0, 1]
+
+
+def test_eval_rows_bad_rank():
+    from sladd_fast.data.evaluation import eval_rows
+
+    with pytest.raises(ValueError, match="rank must lie"):
+        eval_rows(10, rank=3, world_size=3)
+    with pytest.raises(ValueError, match="rank must lie"):
+        eval_rows(10, rank=0, world_size=0)
+
+
+def test_demo_builder_rejects_bad_arguments(tmp_path, capsys):
+    from sladd_fast.data import demo
+
+    with pytest.raises(ValueError, match="--videos must be an even number >= 6"):
+        demo.build(str(tmp_path / "x"), videos=5, landmarks=False)
+    with pytest.raises(SystemExit):
+        demo.main(["--out", str(tmp_path / "y"), "--frames", "0"])
+    assert "--frames must be positive" in capsys.readouterr().err

@@ -149,3 +149,18 @@ def test_dali_start_epoch_and_empty_eval_rank(demo_png):
     idx = ffpp_index(demo_png, "test", "FF-DF")
     assert len(eval_rows(len(idx), 0, len(idx) + 1)) == 0  # more ranks than frames: rank 0 is empty
     assert list(DaliEvalLoader(idx, 96, 4, rank=0, world_size=len(idx) + 1, workers=1)) == []
+
+
+def test_pack_reports_unreadable_frames(demo_png, tmp_path, capsys):
+    from sladd_fast import pack
+
+    src = str(tmp_path / "src")
+    shutil.copytree(demo_png, src)
+    bad = os.path.join(src, "image", "real", "000", "0001.png")
+    with open(bad, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n broken")
+    dst = str(tmp_path / "dst")
+    assert pack.main([src, dst, "--quiet"]) == 1  # packed the rest, reported the bad frame
+    assert "real/000/0001.png" in capsys.readouterr().err
+    store = LandmarkStore.load(os.path.join(dst, "landmarks.npz"))
+    assert "image/real/000/0001.jpg" not in store.keys.tolist() and len(store) > 0

@@ -205,3 +205,9 @@ def test_sync_free_branches_match_the_cpu_path(monkeypatch):
     assert set(p.color_mode.tolist()) == {0, 1, 2, 3}  # every colour branch is exercised
     diff = (free.images.int() - cpu.images.int()).abs()
     assert diff.max() <= 1 and (diff > 0).float().mean() < 0.001  # BLAS summation order only
+
+
+def test_replay_params_must_match_the_batch():
+    args = _inputs(4, 14)
+    with pytest.raises(ValueError, match="params must hold 4 samples"):
+        synthesize(*args, params=sample_params(3, 256, "cpu", torch.Generator().manual_seed(0)))
