@@ -70,7 +70,9 @@ def _extension():
     debug = os.environ.get("DEBUG", "0") == "1"
     with_cuda = _with_cuda()
     sources = sorted(glob.glob(os.path.join("csrc", "*.cpp")) + glob.glob(os.path.join("csrc", "cpu", "*.cpp")))
-    cxx = ["-O0", "-g"] if debug else ["-O3"]
+    # -fopenmp: at::parallel_for is a header template that only runs in parallel when the extension
+    # itself is compiled with OpenMP (torch's CPU backend is); without it every CPU kernel is serial.
+    cxx = (["-O0", "-g"] if debug else ["-O3"]) + ["-fopenmp"]
     extra = {"cxx": cxx}
     cls = CppExtension
     include_dirs = []
@@ -84,7 +86,8 @@ def _extension():
         cls = CUDAExtension
     print(f"sladd_fast build: cuda={with_cuda} debug={debug} CUDA_HOME={CUDA_HOME} "
           f"arch={os.environ.get('TORCH_CUDA_ARCH_LIST')} sources={sources}")
-    return cls("sladd_fast._C", sources, extra_compile_args=extra, include_dirs=include_dirs)
+    return cls("sladd_fast._C", sources, extra_compile_args=extra, extra_link_args=["-fopenmp"],
+               include_dirs=include_dirs)
 
 
 setup(

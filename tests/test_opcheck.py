@@ -32,3 +32,13 @@ def _cases():
 def test_opcheck(name):
     args = _cases()[name]
     torch.library.opcheck(getattr(torch.ops.sladd_fast, name).default, args)  # all default checks
+
+
+def test_cpu_kernels_built_with_openmp():
+    """at::parallel_for is a header template: an extension compiled without -fopenmp runs every CPU
+    kernel on one thread even though torch itself is parallel (the bug this guards against)."""
+    from sladd_fast import _C  # type: ignore[attr-defined]
+
+    if "OpenMP" not in torch.__config__.parallel_info():
+        pytest.skip("torch's parallel backend is not OpenMP")
+    assert _C.openmp == 1

@@ -8,7 +8,7 @@
 
 namespace sladd {
 
-constexpr int kInterTab = 32;
+constexpr int kInterTab = 32;  // a power of two: floor division below is a shift
 constexpr float kCubicA = -0.75f;
 
 SLADD_HD void cubic_weights(float t, float* w) {
@@ -30,6 +30,12 @@ SLADD_HD int reflect_index(int i, int n) {
   return i < n ? i : period - 1 - i;
 }
 
+// floor() for |v| < 2^62 without a libm call (the host build targets baseline x86-64, no roundsd).
+SLADD_HD long long floor_ll(double v) {
+  const long long i = (long long)v;  // truncates toward zero
+  return i - (long long)((double)i > v);
+}
+
 struct CubicTaps {
   int x[4], y[4];
   float wx[4], wy[4];
@@ -44,12 +50,18 @@ SLADD_HD void cubic_taps(const float* m, int x, int y, int H, int W, CubicTaps* 
   sx = !(sx == sx) ? 0.0 : (sx < -lim ? -lim : (sx > lim ? lim : sx));
   sy = !(sy == sy) ? 0.0 : (sy < -lim ? -lim : (sy > lim ? lim : sy));
   // Quantise to 1/32 px as OpenCV does (round to nearest, then split into integer and fraction).
-  const long long qx = (long long)floor(sx * kInterTab + 0.5);
-  const long long qy = (long long)floor(sy * kInterTab + 0.5);
-  const long long ix = qx >= 0 ? qx / kInterTab : -((-qx + kInterTab - 1) / kInterTab);
-  const long long iy = qy >= 0 ? qy / kInterTab : -((-qy + kInterTab - 1) / kInterTab);
-  cubic_weights((float)(qx - ix * kInterTab) / kInterTab, t->wx);
-  cubic_weights((float)(qy - iy * kInterTab) / kInterTab, t->wy);
+  const long long qx = floor_ll(sx * kInterTab + 0.5);
+  const long long qy = floor_ll(sy * kInterTab + 0.5);
+  const long long ix = qx >> 5, iy = qy >> 5;  // floor division by kInterTab (arithmetic shift)
+  cubic_weights((float)(qx & (kInterTab - 1)) / kInterTab, t->wx);
+  cubic_weights((float)(qy & (kInterTab - 1)) / kInterTab, t->wy);
+  if (ix >= 1 && ix + 2 < W && iy >= 1 && iy + 2 < H) {  // the common case: all taps inside
+    for (int k = 0; k < 4; ++k) {
+      t->x[k] = (int)ix - 1 + k;
+      t->y[k] = (int)iy - 1 + k;
+    }
+    return;
+  }
   for (int k = 0; k < 4; ++k) {
     t->x[k] = reflect_index((int)(ix - 1 + k), W);
     t->y[k] = reflect_index((int)(iy - 1 + k), H);
@@ -57,20 +69,21 @@ SLADD_HD void cubic_taps(const float* m, int x, int y, int H, int W, CubicTaps* 
 }
 
 // All C channels at once: the 16 tap offsets and weights are shared. Planes are `stride` apart.
+// Summed separably, sum_j wy[j] * (sum_i wx[i] * p[y_j, x_i]): the four row sums are independent
+// chains (a single 16-term chain is latency-bound on CPUs), and the order is fixed here, so CPU,
+// CUDA and NVRTC add in the same order.
 SLADD_HD void cubic_sample_channels(const float* in, long long stride, int C, int W, const CubicTaps& t, float* out,
                                     long long out_stride) {
-  int off[16];
-  float w[16];
-  for (int j = 0; j < 4; ++j)
-    for (int i = 0; i < 4; ++i) {
-      off[4 * j + i] = t.y[j] * W + t.x[i];
-      w[4 * j + i] = t.wy[j] * t.wx[i];
-    }
+  const long long r0 = (long long)t.y[0] * W, r1 = (long long)t.y[1] * W;
+  const long long r2 = (long long)t.y[2] * W, r3 = (long long)t.y[3] * W;
+  const int x0 = t.x[0], x1 = t.x[1], x2 = t.x[2], x3 = t.x[3];
   for (int c = 0; c < C; ++c) {
     const float* p = in + c * stride;
-    float acc = 0.0f;
-    for (int k = 0; k < 16; ++k) acc += w[k] * p[off[k]];
-    out[c * out_stride] = acc;
+    const float s0 = t.wx[0] * p[r0 + x0] + t.wx[1] * p[r0 + x1] + t.wx[2] * p[r0 + x2] + t.wx[3] * p[r0 + x3];
+    const float s1 = t.wx[0] * p[r1 + x0] + t.wx[1] * p[r1 + x1] + t.wx[2] * p[r1 + x2] + t.wx[3] * p[r1 + x3];
+    const float s2 = t.wx[0] * p[r2 + x0] + t.wx[1] * p[r2 + x1] + t.wx[2] * p[r2 + x2] + t.wx[3] * p[r2 + x3];
+    const float s3 = t.wx[0] * p[r3 + x0] + t.wx[1] * p[r3 + x1] + t.wx[2] * p[r3 + x2] + t.wx[3] * p[r3 + x3];
+    out[c * out_stride] = t.wy[0] * s0 + t.wy[1] * s1 + t.wy[2] * s2 + t.wy[3] * s3;
   }
 }
 
