@@ -47,6 +47,12 @@ inline void check_images(const at::Tensor& target, const at::Tensor& source, con
   check_same_device(target, mask, "mask");
 }
 
+// rgb_to_lab: uint8 [B,3,H,W]; lab_to_rgb: float32 [B,3,H,W].
+inline void check_color_planes(const at::Tensor& x, at::ScalarType dtype, const char* name) {
+  TORCH_CHECK(x.scalar_type() == dtype, name, " must be ", dtype, ", got ", x.scalar_type());
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, name, " must be [B,3,H,W], got ", x.sizes());
+}
+
 inline void check_blend_linear(const at::Tensor& target, const at::Tensor& source, const at::Tensor& mask,
                                const at::Tensor& weight) {
   check_images(target, source, mask);

@@ -28,4 +28,6 @@ TORCH_LIBRARY(sladd_fast, m) {
   m.def("deform_mask(Tensor mask, Tensor noise) -> Tensor");
   m.def("morph_square(Tensor mask, Tensor op, Tensor k) -> Tensor");
   m.def("warp_affine_cubic(Tensor input, Tensor inverse_map) -> Tensor");
+  m.def("rgb_to_lab(Tensor rgb) -> Tensor");
+  m.def("lab_to_rgb(Tensor lab) -> Tensor");
 }

@@ -194,3 +194,23 @@ def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor) -> torch.T
     _launch("sladd_warp_affine_cubic_kernel", H * W, B,
             (_ptr(x), _ptr(mp), _ptr(out), np.int32(C), np.int32(H), np.int32(W)), x.device)
     return out
+
+
+def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+    import numpy as np
+
+    x = rgb.contiguous()
+    out = torch.empty(x.shape, device=x.device, dtype=torch.float32)
+    B, _, H, W = x.shape
+    _launch("sladd_rgb_to_lab_kernel", H * W, B, (_ptr(x), _ptr(out), np.int64(H * W)), x.device)
+    return out
+
+
+def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    import numpy as np
+
+    x = lab.contiguous()
+    out = torch.empty(x.shape, device=x.device, dtype=torch.uint8)
+    B, _, H, W = x.shape
+    _launch("sladd_lab_to_rgb_kernel", H * W, B, (_ptr(x), _ptr(out), np.int64(H * W)), x.device)
+    return out

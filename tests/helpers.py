@@ -5,8 +5,10 @@ import pytest
 import torch
 
 from sladd_fast import faces
+from sladd_fast._ext import has_ops
 
 needs_cuda = pytest.mark.needs_cuda
+needs_ext = pytest.mark.skipif(not has_ops(), reason="sladd_fast._C not built")
 
 
 def cpu_and_cuda() -> list:

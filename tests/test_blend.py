@@ -5,12 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import face_batch, psnr
+from helpers import face_batch, needs_ext, psnr
 from sladd_fast import ops
-from sladd_fast._ext import has_ops
 from sladd_fast.ops import _reference, poisson
 
-needs_ext = pytest.mark.skipif(not has_ops(), reason="sladd_fast._C not built")
 
 
 def _pair(batch: int, seed: int):

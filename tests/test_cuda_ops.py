@@ -71,3 +71,16 @@ def test_filter_ops_match_cpu(backend):
     assert torch.equal(fn("morph_square")(m.cuda(), op.cuda(), k.cuda()).cpu(), cpu_morph)
     assert (fn("deform_mask")(m.cuda(), noise.cuda()).cpu() - _reference.deform_mask(m, noise)).abs().max() < 1e-4
     assert (fn("warp_affine_cubic")(x.cuda(), Mi.cuda()).cpu() - _reference.warp_affine_cubic(x, Mi)).abs().max() < 1e-2
+
+
+@pytest.mark.parametrize("backend", _backends())
+def test_lab_conversions_match_cpu(backend):
+    img, _ = face_batch(6, 9)
+    lab = torch.randint(0, 256, (6, 3, 64, 64), generator=torch.Generator().manual_seed(1)).float()
+    fn = (lambda name: getattr(_jit, name)) if backend == "jit" else (lambda name: getattr(torch.ops.sladd_fast, name))
+    # CUDA's powf and libm's may differ by an ulp: a pixel at a rounding boundary may move one level.
+    d = (fn("rgb_to_lab")(img.cuda()).cpu() - torch.ops.sladd_fast.rgb_to_lab(img)).abs()
+    assert d.max() <= 1 and (d > 0).float().mean() < 1e-3
+    d = (fn("lab_to_rgb")(lab.cuda()).cpu().int() - torch.ops.sladd_fast.lab_to_rgb(lab).int()).abs()
+    assert d.max() <= 1 and (d > 0).float().mean() < 1e-3
+

@@ -5,13 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import face_batch, landmarks, psnr
+from helpers import face_batch, landmarks, needs_ext, psnr
 from sladd_fast import ops
-from sladd_fast._ext import has_ops
 from sladd_fast.ops import _reference
 from sladd_fast.synthesis import align
 
-needs_ext = pytest.mark.skipif(not has_ops(), reason="sladd_fast._C not built")
 
 
 def _masks(n: int, seed: int, size: int = 256) -> torch.Tensor:

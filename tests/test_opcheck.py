@@ -25,6 +25,8 @@ def _cases():
         "deform_mask": (m, torch.trunc(torch.randn(2, 5, 5, 2) * 5)),
         "morph_square": (m, torch.tensor([0, 1]), torch.tensor([5, 9])),
         "warp_affine_cubic": (img.float(), torch.tensor([[[1.0, 0.1, 2.0], [-0.1, 1.0, 3.0]]] * 2)),
+        "rgb_to_lab": (img,),
+        "lab_to_rgb": (torch.rand(2, 3, 8, 8) * 255,),
     }
 
 

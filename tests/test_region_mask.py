@@ -4,12 +4,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import landmarks
+from helpers import landmarks, needs_ext
 from sladd_fast import ops
-from sladd_fast._ext import has_ops
 from sladd_fast.ops import _reference
 
-needs_ext = pytest.mark.skipif(not has_ops(), reason="sladd_fast._C not built")
 
 
 @needs_ext

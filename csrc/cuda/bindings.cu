@@ -148,6 +148,32 @@ at::Tensor warp_affine_cubic_forward_kernel(const at::Tensor& input, const at::T
   return out;
 }
 
+at::Tensor rgb_to_lab_forward_kernel(const at::Tensor& rgb) {
+  check_color_planes(rgb, at::kByte, "rgb");
+  const at::cuda::CUDAGuard guard(rgb.device());
+  const at::Tensor x = rgb.contiguous();
+  at::Tensor out = at::empty(x.sizes(), x.options().dtype(at::kFloat));
+  const int64_t HW = x.size(2) * x.size(3);
+  if (x.numel() == 0) return out;
+  sladd_rgb_to_lab_kernel<<<grid_for(HW, x.size(0)), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      x.data_ptr<uint8_t>(), out.data_ptr<float>(), HW);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
+at::Tensor lab_to_rgb_forward_kernel(const at::Tensor& lab) {
+  check_color_planes(lab, at::kFloat, "lab");
+  const at::cuda::CUDAGuard guard(lab.device());
+  const at::Tensor x = lab.contiguous();
+  at::Tensor out = at::empty(x.sizes(), x.options().dtype(at::kByte));
+  const int64_t HW = x.size(2) * x.size(3);
+  if (x.numel() == 0) return out;
+  sladd_lab_to_rgb_kernel<<<grid_for(HW, x.size(0)), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      x.data_ptr<float>(), out.data_ptr<uint8_t>(), HW);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
@@ -159,6 +185,8 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("deform_mask", &deform_mask_forward_kernel);
   m.impl("morph_square", &morph_square_forward_kernel);
   m.impl("warp_affine_cubic", &warp_affine_cubic_forward_kernel);
+  m.impl("rgb_to_lab", &rgb_to_lab_forward_kernel);
+  m.impl("lab_to_rgb", &lab_to_rgb_forward_kernel);
 }
 
 }  // namespace sladd

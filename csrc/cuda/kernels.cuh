@@ -6,6 +6,7 @@
 // blockIdx.z = channel where a kernel is per channel.
 #pragma once
 #include "../common/blend_math.h"
+#include "../common/color_math.h"
 #include "../common/deform_math.h"
 #include "../common/morph_math.h"
 #include "../common/warp_math.h"
@@ -187,6 +188,30 @@ __global__ void sladd_warp_affine_cubic_kernel(const float* input, const float* 
   cubic_taps(inverse_map + b * 6, (int)(pix % W), (int)(pix / W), H, W, &t);
   const long long plane = (long long)H * W;
   cubic_sample_channels(input + (long long)b * C * plane, plane, C, W, t, out + (long long)b * C * plane + pix, plane);
+}
+
+// rgb_to_lab / lab_to_rgb: blockIdx.y = sample, one thread per pixel (all three channels).
+__global__ void sladd_rgb_to_lab_kernel(const unsigned char* rgb, float* lab, long long HW) {
+  using namespace sladd;
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= HW) return;
+  const long long base = (long long)blockIdx.y * 3 * HW + i;
+  float lin[3], out[3];
+  for (int c = 0; c < 3; ++c) lin[c] = srgb_u8_to_linear(rgb[base + c * HW]);
+  lab_from_linear(lin, out);
+  for (int c = 0; c < 3; ++c) lab[base + c * HW] = out[c];
+}
+
+__global__ void sladd_lab_to_rgb_kernel(const float* lab, unsigned char* rgb, long long HW) {
+  using namespace sladd;
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= HW) return;
+  const long long base = (long long)blockIdx.y * 3 * HW + i;
+  float in[3];
+  u8 out[3];
+  for (int c = 0; c < 3; ++c) in[c] = lab[base + c * HW];
+  rgb_u8_from_lab(in, out);
+  for (int c = 0; c < 3; ++c) rgb[base + c * HW] = out[c];
 }
 
 }  // extern "C"

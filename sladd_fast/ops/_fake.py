@@ -22,6 +22,14 @@ def register() -> None:
         B, C, H, W = target.shape
         return mask.new_empty(B, C, H - 2, W - 2)
 
+    @torch.library.register_fake(lib + "rgb_to_lab")
+    def _(rgb):
+        return rgb.new_empty(rgb.shape, dtype=torch.float32)
+
+    @torch.library.register_fake(lib + "lab_to_rgb")
+    def _(lab):
+        return lab.new_empty(lab.shape, dtype=torch.uint8)
+
     # These return a tensor shaped like their first argument.
     for name in ("blend_linear", "poisson_compose", "deform_mask", "morph_square", "warp_affine_cubic"):
         torch.library.register_fake(lib + name)(lambda first, *rest: torch.empty_like(first))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from sladd_fast._consts import const as _const
+
 COORD_LIMIT = 1048576.0  # landmarks clamp to +-2^20 px, as in the kernels
 SUBPIXEL = 256  # hull-mask fixed point (1/256 px)
 LINE_RADIUS = 1  # cv2.line(thickness=2) == L1 ball of radius 1
@@ -292,3 +294,50 @@ def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor) -> torch.T
             idx = (yy * W + _reflect(ix + dx, W)).view(B, 1, H * W).expand(B, C, H * W)
             out += w[:, None] * flat.gather(2, idx).view(B, C, H, W)
     return out
+
+
+# sRGB D65 (OpenCV's RGB2XYZ matrix and white point).
+_RGB2XYZ = ((0.412453, 0.357580, 0.180423), (0.212671, 0.715160, 0.072169), (0.019334, 0.119193, 0.950227))
+_WHITE = (0.950456, 1.0, 1.088754)
+_XYZ2RGB = tuple(tuple(float(v) for v in row) for row in torch.linalg.inv(torch.tensor(_RGB2XYZ, dtype=torch.float64)))
+
+
+def _srgb_to_linear(x: torch.Tensor) -> torch.Tensor:
+    return torch.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+
+
+def _linear_to_srgb(x: torch.Tensor) -> torch.Tensor:
+    x = x.clamp(min=0)
+    return torch.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055)
+
+
+def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+    """OpenCV 8-bit RGB2Lab: uint8 [B,3,H,W] RGB -> float32 [B,3,H,W] with L*255/100, a+128, b+128,
+    rounded to integers as cvtColor's uint8 output."""
+    x = _srgb_to_linear(rgb.float() / 255.0)
+    xyz = torch.einsum("ij,bjhw->bihw", _const(_RGB2XYZ, rgb.device), x) / _const(_WHITE, rgb.device).view(1, 3, 1, 1)
+    t = 0.008856
+    f = torch.where(xyz > t, xyz.clamp(min=1e-12) ** (1 / 3), 7.787 * xyz + 16 / 116)
+    L = torch.where(xyz[:, 1] > t, 116 * f[:, 1] - 16, 903.3 * xyz[:, 1])
+    a = 500 * (f[:, 0] - f[:, 1]) + 128
+    b = 200 * (f[:, 1] - f[:, 2]) + 128
+    lab = torch.stack([L * 255 / 100, a, b], 1)
+    return torch.floor(lab + 0.5).clamp(0, 255)
+
+
+def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    """Inverse of rgb_to_lab for uint8-valued Lab (float32) -> uint8 RGB (OpenCV 8-bit Lab2RGB)."""
+    L = lab[:, 0] * 100 / 255
+    a = lab[:, 1] - 128
+    b = lab[:, 2] - 128
+    fy = (L + 16) / 116
+    fx = fy + a / 500
+    fz = fy - b / 200
+
+    def finv(f: torch.Tensor) -> torch.Tensor:
+        return torch.where(f > 0.206893, f**3, (f - 16 / 116) / 7.787)
+
+    xyz = torch.stack([finv(fx), finv(fy), finv(fz)], 1) * _const(_WHITE, lab.device).view(1, 3, 1, 1)
+    rgb = torch.einsum("ij,bjhw->bihw", _const(_XYZ2RGB, lab.device), xyz)
+    out = torch.floor(_linear_to_srgb(rgb) * 255 + 0.5).clamp(0, 255)
+    return torch.nan_to_num(out, nan=0.0).to(torch.uint8)  # NaN -> 0, as the kernels

@@ -10,55 +10,26 @@ from __future__ import annotations
 
 import torch
 
-from sladd_fast._consts import const
 from sladd_fast._sync import host_reads_ok
+from sladd_fast.ops import _checks
+from sladd_fast.ops._dispatch import op
 from sladd_fast.synthesis.filters import blur_matrix, gaussian_kernels
 
-# sRGB D65 (OpenCV's RGB2XYZ matrix and white point).
-_RGB2XYZ = ((0.412453, 0.357580, 0.180423), (0.212671, 0.715160, 0.072169), (0.019334, 0.119193, 0.950227))
-_WHITE = (0.950456, 1.0, 1.088754)
-_XYZ2RGB = tuple(tuple(float(v) for v in row) for row in torch.linalg.inv(torch.tensor(_RGB2XYZ, dtype=torch.float64)))
 FACESWAP_BLUR_FRAC = 0.75  # faceswap's COLOUR_CORRECT_BLUR_FRAC
-
-
-def _srgb_to_linear(x: torch.Tensor) -> torch.Tensor:
-    return torch.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
-
-
-def _linear_to_srgb(x: torch.Tensor) -> torch.Tensor:
-    x = x.clamp(min=0)
-    return torch.where(x <= 0.0031308, 12.92 * x, 1.055 * x ** (1 / 2.4) - 0.055)
 
 
 def rgb_to_lab_u8(rgb: torch.Tensor) -> torch.Tensor:
     """OpenCV 8-bit RGB2Lab: uint8 [B,3,H,W] RGB -> float32 [B,3,H,W] with L*255/100, a+128, b+128,
-    rounded to integers as cvtColor's uint8 output."""
-    x = _srgb_to_linear(rgb.float() / 255.0)
-    xyz = torch.einsum("ij,bjhw->bihw", const(_RGB2XYZ, rgb.device), x) / const(_WHITE, rgb.device).view(1, 3, 1, 1)
-    t = 0.008856
-    f = torch.where(xyz > t, xyz.clamp(min=1e-12) ** (1 / 3), 7.787 * xyz + 16 / 116)
-    L = torch.where(xyz[:, 1] > t, 116 * f[:, 1] - 16, 903.3 * xyz[:, 1])
-    a = 500 * (f[:, 0] - f[:, 1]) + 128
-    b = 200 * (f[:, 1] - f[:, 2]) + 128
-    lab = torch.stack([L * 255 / 100, a, b], 1)
-    return torch.floor(lab + 0.5).clamp(0, 255)
+    rounded to integers as cvtColor's uint8 output (csrc op ``rgb_to_lab``)."""
+    _checks.tensor("rgb", rgb, torch.uint8, (None, 3, None, None))
+    return op("rgb_to_lab", rgb.device)(rgb.contiguous())
 
 
 def lab_u8_to_rgb(lab: torch.Tensor) -> torch.Tensor:
-    """Inverse of rgb_to_lab_u8 for uint8-valued Lab (float32) -> uint8 RGB (OpenCV 8-bit Lab2RGB)."""
-    L = lab[:, 0] * 100 / 255
-    a = lab[:, 1] - 128
-    b = lab[:, 2] - 128
-    fy = (L + 16) / 116
-    fx = fy + a / 500
-    fz = fy - b / 200
-
-    def finv(f: torch.Tensor) -> torch.Tensor:
-        return torch.where(f > 0.206893, f**3, (f - 16 / 116) / 7.787)
-
-    xyz = torch.stack([finv(fx), finv(fy), finv(fz)], 1) * const(_WHITE, lab.device).view(1, 3, 1, 1)
-    rgb = torch.einsum("ij,bjhw->bihw", const(_XYZ2RGB, lab.device), xyz)
-    return torch.floor(_linear_to_srgb(rgb) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
+    """Inverse of rgb_to_lab_u8: uint8-valued Lab (float32 [B,3,H,W]) -> uint8 RGB (OpenCV 8-bit
+    Lab2RGB; csrc op ``lab_to_rgb``)."""
+    _checks.tensor("lab", lab, torch.float32, (None, 3, None, None))
+    return op("lab_to_rgb", lab.device)(lab.contiguous())
 
 
 def _scale_array(x: torch.Tensor) -> torch.Tensor:
