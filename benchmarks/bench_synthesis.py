@@ -37,7 +37,7 @@ def make_inputs(batch: int, size: int, seed: int) -> list[torch.Tensor]:
     return [real, partner, lm_t, lm_s, region, blend, ratio]
 
 
-def _baseline_worker(args: tuple) -> int:
+def _baseline_worker(args: tuple, timings: dict[str, float] | None = None) -> int:
     import cv2
 
     from sladd_fast import baseline
@@ -47,10 +47,25 @@ def _baseline_worker(args: tuple) -> int:
     rng = np.random.default_rng(seed)
     applied = 0
     for i in range(t.shape[0]):
-        _, mask, ok = baseline.synthesize_one(t[i], s[i], lt[i], ls[i], int(r[i]), int(b[i]), float(q[i]), rng)
+        _, mask, ok = baseline.synthesize_one(t[i], s[i], lt[i], ls[i], int(r[i]), int(b[i]), float(q[i]), rng,
+                                              timings)
         baseline.mask_target(mask)
         applied += int(ok)
     return applied
+
+
+def baseline_breakdown(np_in: list[np.ndarray]) -> dict:
+    """One single-threaded pass of the baseline over ``np_in`` with each stage timed (ms per sample).
+
+    Puts the CPU target in proportion: a ratio R needs the whole forgery in 1/R of the baseline's
+    per-sample time on one core, to be compared with what single OpenCV calls take (the align stage is
+    two cv2.warpAffine calls, SIMD code that batching cannot beat on a CPU).
+    """
+    timings: dict[str, float] = {}
+    _baseline_worker(tuple(np_in) + (0,), timings)
+    n = len(np_in[0])
+    stage_ms = {k: 1e3 * v / n for k, v in sorted(timings.items(), key=lambda kv: -kv[1])}
+    return {"ms_per_sample": sum(stage_ms.values()), "stage_ms_per_sample": stage_ms}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ratio engine/baseline: {eng_rate / base_rate:,.1f}x")
         record["baseline"] = {**base, "samples_per_s": base_rate, "batch": nb, "processes": len(jobs)}
         record["ratio"] = eng_rate / base_rate
+        bd = baseline_breakdown(np_in)
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in bd["stage_ms_per_sample"].items())
+        print(f"baseline stages, ms per sample on 1 thread ({bd['ms_per_sample']:.1f} in all): {stages}; "
+              f"a 20x engine would have {bd['ms_per_sample'] / 20:.1f} ms of one core per forgery")
+        record["baseline"]["breakdown"] = bd
     write_json(args.json, record)
     return 0
 

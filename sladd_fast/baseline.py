@@ -10,6 +10,7 @@ scikit-image).
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import cv2
 import numpy as np
@@ -184,19 +185,30 @@ def draw(rng: np.random.Generator) -> Draws:
 
 
 def synthesize_one(target: np.ndarray, source: np.ndarray, lm_t: np.ndarray, lm_s: np.ndarray, region: int,
-                   blend_type: int, ratio: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, bool]:
-    """One forgery, SLADD-style. target/source uint8 HxWx3 RGB; returns (image, tgt_mask, applied)."""
+                   blend_type: int, ratio: float, rng: np.random.Generator,
+                   timings: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """One forgery, SLADD-style. target/source uint8 HxWx3 RGB; returns (image, tgt_mask, applied).
+
+    ``timings``, if given, accumulates the seconds spent per stage (region, deform, align, postprocess,
+    colour, blend) so a benchmark can say where the per-sample time goes.
+    """
+    clock = _StageClock(timings)
     size = target.shape[0]
     if blend_type == 3:
         return target, np.zeros(target.shape[:2], np.uint8), False
     d = draw(rng)
     m = region_mask(lm_s, region, size)
+    clock.lap("region")
     m_d = random_deform(m, rng)
+    clock.lap("deform")
     M = umeyama(five_points(lm_s), five_points(lm_t))
     aligned = cv2.warpAffine(source, M, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
     src_mask = (cv2.warpAffine(m_d, M, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT) > 0)
+    clock.lap("align")
     tgt_mask = mask_postprocess(src_mask.astype(np.uint8), d.morph_op, d.morph_k, d.blur_k)
+    clock.lap("postprocess")
     src_crop = color_transfer(d.color_mode, aligned, target, tgt_mask, lm_t)
+    clock.lap("colour")
     if tgt_mask.mean() < 0.005 or src_crop.max() == 0:
         return target, np.zeros_like(tgt_mask), False
     if blend_type == 0:
@@ -207,7 +219,22 @@ def synthesize_one(target: np.ndarray, source: np.ndarray, lm_t: np.ndarray, lm_
     else:
         mk = tgt_mask[..., None].astype(np.float64)
         out = (target + mk * ratio * (src_crop.astype(np.float64) - target)).astype(np.uint8)
+    clock.lap("blend")
     return out, tgt_mask, True
+
+
+class _StageClock:
+    """Adds the time since the previous lap to timings[stage]; does nothing without a dict."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+            self.last = now
 
 
 def mask_target(mask: np.ndarray) -> np.ndarray:

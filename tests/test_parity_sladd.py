@@ -112,3 +112,16 @@ def test_lab_conversion_close_to_opencv():
     back = lab_u8_to_rgb(torch.from_numpy(ref).permute(0, 3, 1, 2).float()).permute(0, 2, 3, 1).numpy()
     ref_back = np.stack([cv2.cvtColor(ref[b], cv2.COLOR_LAB2RGB) for b in range(4)])
     assert np.abs(back.astype(int) - ref_back.astype(int)).max() <= 2
+
+
+def test_baseline_stage_timings_do_not_change_the_result():
+    img, lm = face_batch(2, 13)
+    t, s = (x.permute(0, 2, 3, 1).contiguous().numpy() for x in (img[:1], img[1:]))
+    timings: dict[str, float] = {}
+    plain = baseline.synthesize_one(t[0], s[0], lm[0].numpy(), lm[1].numpy(), 9, 1, 0.5, np.random.default_rng(3))
+    timed = baseline.synthesize_one(t[0], s[0], lm[0].numpy(), lm[1].numpy(), 9, 1, 0.5, np.random.default_rng(3),
+                                    timings)
+    assert plain[2] and timed[2]
+    assert np.array_equal(plain[0], timed[0]) and np.array_equal(plain[1], timed[1])
+    assert set(timings) == {"region", "deform", "align", "postprocess", "colour", "blend"}
+    assert all(v >= 0 for v in timings.values()) and timings["deform"] > 0
