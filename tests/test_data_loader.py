@@ -94,6 +94,21 @@ def test_torch_loader_batches(trainset, workers):
     assert b.landmarks_valid.tolist() == trainset.valid[plan.items[0]].tolist()
 
 
+def test_torch_loader_epochs_share_workers_and_survive_early_exit(trainset):
+    loader = TorchLoader(trainset, size=32, batch_size=4, workers=1, seed=5)
+    first = loader.epoch(0)
+    for _ in range(2):  # leave epoch 0 early, with batches still prefetched
+        next(first)
+    first.close()
+    pids = [w.pid for w in loader.loader._iterator._workers]
+    batches = list(loader.epoch(1))
+    plan = plan_epoch(trainset, 1, 4, seed=5)
+    assert [b.indices.tolist() for b in batches] == plan.items.tolist()
+    assert [b.partner_indices.tolist() for b in batches] == plan.partners.tolist()
+    assert [w.pid for w in loader.loader._iterator._workers] == pids  # the same worker processes
+    assert [b.indices.tolist() for b in loader.epoch(0)] == plan_epoch(trainset, 0, 4, seed=5).items.tolist()
+
+
 def test_corrupt_frame_is_a_clear_error(trainset):
     path = os.path.join(trainset.index.root, "image", "real", "002", "0003.png")
     with open(path, "wb") as f:

@@ -1,5 +1,9 @@
 """Plain PyTorch backend: a Dataset over (item, partner) pairs driven by the EpochPlan, decoded on
-CPU workers, collated into a Batch. The baseline the DALI pipelines are measured against."""
+CPU workers, collated into a Batch. The baseline the DALI pipelines are measured against.
+
+One DataLoader with persistent workers serves every epoch: the epoch's plan lives in the sampler,
+which runs in the main process, so workers are started once rather than once per epoch.
+"""
 from __future__ import annotations
 
 import os
@@ -7,33 +11,45 @@ from typing import Iterator
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from sladd_fast.data.batch import Batch
 from sladd_fast.data.decode import read_image, read_mask
 from sladd_fast.data.plan import EpochPlan, TrainSet
 
 
-class PairDataset(Dataset):
-    """Item k of the current plan's flattened (item, partner) pairs -> dict of per-sample tensors."""
+class PairSampler(Sampler):
+    """Yields the current plan's (item, partner) pairs in order; ``set_plan`` switches epochs."""
 
-    def __init__(self, data: TrainSet, size: int) -> None:
-        self.data, self.size = data, size
+    def __init__(self) -> None:
         self.pairs = np.zeros((0, 2), np.int64)
 
     def set_plan(self, plan: EpochPlan) -> None:
         self.pairs = np.stack([plan.items.reshape(-1), plan.partners.reshape(-1)], 1)
 
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter([(int(i), int(p)) for i, p in self.pairs])
+
     def __len__(self) -> int:
         return len(self.pairs)
+
+
+class PairDataset(Dataset):
+    """dataset[(item, partner)] -> dict of per-sample tensors (frame indices into data.index)."""
+
+    def __init__(self, data: TrainSet, size: int) -> None:
+        self.data, self.size = data, size
+
+    def __len__(self) -> int:
+        return len(self.data.index.paths)
 
     def _frame(self, i: int) -> tuple[torch.Tensor, torch.Tensor, bool]:
         img = read_image(os.path.join(self.data.index.root, self.data.index.paths[i]), self.size)
         lm, ok = self.data.landmarks_at(i, self.size)
         return img, torch.from_numpy(lm), ok
 
-    def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
-        i, p = (int(v) for v in self.pairs[k])
+    def __getitem__(self, pair: tuple[int, int]) -> dict[str, torch.Tensor]:
+        i, p = pair
         img, lm, ok = self._frame(i)
         pimg, plm, pok = self._frame(p)
         mask_rel = self.data.index.mask_paths[i]
@@ -63,17 +79,16 @@ class TorchLoader:
         self.data, self.size, self.batch_size = data, size, batch_size
         self.rank, self.world_size, self.seed, self.workers = rank, world_size, seed, workers
         self.device = torch.device(device)
-        self.dataset = PairDataset(data, size)
+        self.sampler = PairSampler()
+        self.loader = DataLoader(PairDataset(data, size), batch_size=batch_size, sampler=self.sampler,
+                                 drop_last=False, num_workers=workers, collate_fn=collate,
+                                 pin_memory=self.device.type == "cuda", persistent_workers=workers > 0)
 
     def epoch(self, epoch: int) -> Iterator[Batch]:
         from sladd_fast.data.plan import plan_epoch
 
-        plan = plan_epoch(self.data, epoch, self.batch_size, self.rank, self.world_size, self.seed)
-        self.dataset.set_plan(plan)
-        loader = DataLoader(self.dataset, batch_size=self.batch_size, shuffle=False, drop_last=False,
-                            num_workers=self.workers, collate_fn=collate,
-                            pin_memory=self.device.type == "cuda", persistent_workers=False)
-        for batch in loader:
+        self.sampler.set_plan(plan_epoch(self.data, epoch, self.batch_size, self.rank, self.world_size, self.seed))
+        for batch in self.loader:
             yield batch.to(self.device, non_blocking=True) if self.device.type != "cpu" else batch
 
     def __len__(self) -> int:
