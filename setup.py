@@ -72,7 +72,9 @@ def _extension():
     sources = sorted(glob.glob(os.path.join("csrc", "*.cpp")) + glob.glob(os.path.join("csrc", "cpu", "*.cpp")))
     # -fopenmp: at::parallel_for is a header template that only runs in parallel when the extension
     # itself is compiled with OpenMP (torch's CPU backend is); without it every CPU kernel is serial.
-    cxx = (["-O0", "-g"] if debug else ["-O3"]) + ["-fopenmp"]
+    # -ffp-contract=off: g++ would otherwise fuse a*b+c into FMAs wherever the target has them (e.g.
+    # CFLAGS=-march=native), and the kernels' rounding must stay that of the references and CUDA.
+    cxx = (["-O0", "-g"] if debug else ["-O3"]) + ["-fopenmp", "-ffp-contract=off"]
     extra = {"cxx": cxx}
     cls = CppExtension
     include_dirs = []
