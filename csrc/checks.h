@@ -116,4 +116,20 @@ inline void check_warp_affine_cubic(const at::Tensor& input, const at::Tensor& i
   check_same_device(input, inverse_map, "inverse_map");
 }
 
+inline void check_blur_in_box(const at::Tensor& input, const at::Tensor& kernels, const at::Tensor& radius,
+                              const at::Tensor& box) {
+  SLADD_CHECK_TENSOR(input, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(kernels, at::kFloat, 2);
+  SLADD_CHECK_TENSOR(radius, at::kLong, 1);
+  SLADD_CHECK_TENSOR(box, at::kLong, 2);
+  const int64_t B = input.size(0);
+  TORCH_CHECK(kernels.size(0) == B && kernels.size(1) % 2 == 1, "kernels must be [B,K] with K odd, got ",
+              kernels.sizes());
+  TORCH_CHECK(radius.size(0) == B, "radius must be [B], got ", radius.sizes());
+  TORCH_CHECK(box.size(0) == B && box.size(1) == 4, "box must be [B,4] (x, y, w, h), got ", box.sizes());
+  check_same_device(input, kernels, "kernels");
+  check_same_device(input, radius, "radius");
+  check_same_device(input, box, "box");
+}
+
 }  // namespace sladd

@@ -30,4 +30,5 @@ TORCH_LIBRARY(sladd_fast, m) {
   m.def("warp_affine_cubic(Tensor input, Tensor inverse_map) -> Tensor");
   m.def("rgb_to_lab(Tensor rgb) -> Tensor");
   m.def("lab_to_rgb(Tensor lab) -> Tensor");
+  m.def("blur_in_box(Tensor input, Tensor kernels, Tensor radius, Tensor box) -> Tensor");
 }

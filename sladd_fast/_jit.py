@@ -214,3 +214,16 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     B, _, H, W = x.shape
     _launch("sladd_lab_to_rgb_kernel", H * W, B, (_ptr(x), _ptr(out), np.int64(H * W)), x.device)
     return out
+
+
+def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
+    import numpy as np
+
+    x, g, r, bx = input.contiguous(), kernels.contiguous(), radius.contiguous(), box.contiguous()
+    B, C, H, W = x.shape
+    tmp, out = torch.empty_like(x), torch.empty_like(x)
+    dims = (np.int32(C), np.int32(H), np.int32(W), np.int32(g.shape[1]))
+    _launch("sladd_blur_rows_kernel", H * W, B, (_ptr(x), _ptr(g), _ptr(r), _ptr(bx), _ptr(tmp)) + dims, x.device, C)
+    _launch("sladd_blur_cols_kernel", H * W, B, (_ptr(tmp), _ptr(g), _ptr(r), _ptr(bx), _ptr(out)) + dims, x.device, C)
+    return out
+

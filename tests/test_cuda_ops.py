@@ -84,3 +84,16 @@ def test_lab_conversions_match_cpu(backend):
     d = (fn("lab_to_rgb")(lab.cuda()).cpu().int() - torch.ops.sladd_fast.lab_to_rgb(lab).int()).abs()
     assert d.max() <= 1 and (d > 0).float().mean() < 1e-3
 
+
+@pytest.mark.parametrize("backend", _backends())
+def test_blur_in_box_matches_cpu(backend):
+    from sladd_fast.synthesis.filters import gaussian_kernels
+
+    x = torch.rand(4, 6, 96, 80, generator=torch.Generator().manual_seed(2)) * 255
+    k = torch.tensor([3, 17, 45, 61])
+    g = gaussian_kernels(k, 61)
+    box = torch.tensor([[10, 5, 30, 20], [0, 0, 80, 96], [60, 70, 20, 26], [-4, 30, 40, 90]])
+    fn = _jit.blur_in_box if backend == "jit" else torch.ops.sladd_fast.blur_in_box
+    got = fn(x.cuda(), g.cuda(), (k // 2).cuda(), box.cuda()).cpu()
+    assert torch.equal(got, torch.ops.sladd_fast.blur_in_box(x, g, k // 2, box))  # same order, no FMA
+

@@ -25,7 +25,8 @@ def test_kernels_compile(arch, tmp_path):
     for kernel in ("sladd_region_mask_kernel", "sladd_hull_mask_kernel", "sladd_blend_linear_kernel",
                    "sladd_poisson_erode_kernel", "sladd_poisson_rhs_kernel", "sladd_poisson_compose_kernel",
                    "sladd_deform_mask_kernel", "sladd_morph_rows_kernel", "sladd_morph_cols_kernel",
-                   "sladd_warp_affine_cubic_kernel", "sladd_rgb_to_lab_kernel", "sladd_lab_to_rgb_kernel"):
+                   "sladd_warp_affine_cubic_kernel", "sladd_rgb_to_lab_kernel", "sladd_lab_to_rgb_kernel",
+                   "sladd_blur_rows_kernel", "sladd_blur_cols_kernel"):
         assert f".entry {kernel}(" in names, kernel
 
 
@@ -69,7 +70,8 @@ def test_torch_bindings_compile(tmp_path):
 KERNELS = ("sladd_region_mask_kernel", "sladd_hull_mask_kernel", "sladd_blend_linear_kernel",
            "sladd_poisson_erode_kernel", "sladd_poisson_rhs_kernel", "sladd_poisson_compose_kernel",
            "sladd_deform_mask_kernel", "sladd_morph_rows_kernel", "sladd_morph_cols_kernel",
-           "sladd_warp_affine_cubic_kernel", "sladd_rgb_to_lab_kernel", "sladd_lab_to_rgb_kernel")
+           "sladd_warp_affine_cubic_kernel", "sladd_rgb_to_lab_kernel", "sladd_lab_to_rgb_kernel",
+           "sladd_blur_rows_kernel", "sladd_blur_cols_kernel")
 
 
 @pytest.mark.parametrize("arch", ["compute_80", "compute_90"])

@@ -11,7 +11,6 @@ from sladd_fast.ops import _reference
 from sladd_fast.synthesis import align
 
 
-
 def _masks(n: int, seed: int, size: int = 256) -> torch.Tensor:
     return ops.region_mask(landmarks(n, seed, size), torch.arange(n) % 10, size)
 

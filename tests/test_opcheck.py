@@ -27,6 +27,8 @@ def _cases():
         "warp_affine_cubic": (img.float(), torch.tensor([[[1.0, 0.1, 2.0], [-0.1, 1.0, 3.0]]] * 2)),
         "rgb_to_lab": (img,),
         "lab_to_rgb": (torch.rand(2, 3, 8, 8) * 255,),
+        "blur_in_box": (img.float(), torch.rand(2, 9), torch.tensor([4, 2]),
+                        torch.tensor([[3, 4, 20, 30], [0, 0, 64, 64]])),
     }
 
 

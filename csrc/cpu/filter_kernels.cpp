@@ -1,10 +1,12 @@
-// CPU backends of morph_square and warp_affine_cubic: loops over common/morph_math.h and
-// common/warp_math.h.
+// CPU backends of morph_square, warp_affine_cubic and blur_in_box: loops over common/morph_math.h,
+// common/warp_math.h and common/blur_math.h.
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include <algorithm>
 #include <vector>
 
+#include "../common/blur_math.h"
 #include "../common/morph_math.h"
 #include "../common/warp_math.h"
 #include "../checks.h"
@@ -59,11 +61,63 @@ at::Tensor warp_affine_cubic_forward_kernel(const at::Tensor& input_in, const at
   return out;
 }
 
+// One (sample, channel) plane per task: the horizontal pass row by row from a padded line into a
+// box-sized buffer, then the vertical pass row by row (taps outermost, vectorised over the row).
+at::Tensor blur_in_box_forward_kernel(const at::Tensor& input_in, const at::Tensor& kernels_in,
+                                      const at::Tensor& radius_in, const at::Tensor& box_in) {
+  check_blur_in_box(input_in, kernels_in, radius_in, box_in);
+  const int64_t B = input_in.size(0), C = input_in.size(1), H = input_in.size(2), W = input_in.size(3);
+  const at::Tensor input = input_in.contiguous(), kernels = kernels_in.contiguous();
+  const at::Tensor radius = radius_in.contiguous(), box = box_in.contiguous();
+  const int K = (int)kernels.size(1);
+  at::Tensor out = at::zeros_like(input);
+  const float* in = input.data_ptr<float>();
+  const float* kp = kernels.data_ptr<float>();
+  const int64_t* rp = radius.data_ptr<int64_t>();
+  const int64_t* bp = box.data_ptr<int64_t>();
+  float* o = out.data_ptr<float>();
+  at::parallel_for(0, B * C, 1, [&](int64_t p0, int64_t p1) {
+    std::vector<float> tmp, line, acc;
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t b = p / C;
+      int bx, bw, by, bh;
+      clip_span(bp[4 * b], bp[4 * b + 2], (int)W, &bx, &bw);
+      clip_span(bp[4 * b + 1], bp[4 * b + 3], (int)H, &by, &bh);
+      if (bw == 0 || bh == 0) continue;
+      const int r = blur_radius(rp[b], K);
+      const float* g = kp + b * K + K / 2;
+      const float* plane = in + p * H * W;
+      tmp.assign((size_t)bw * bh, 0.0f);
+      line.resize((size_t)bw + 2 * r);
+      for (int y = 0; y < bh; ++y) {
+        const float* row = plane + (int64_t)(by + y) * W;
+        for (int j = 0; j < bw + 2 * r; ++j) line[j] = blur_row_value(row, (int)W, bx, bw, bx - r + j);
+        blur_padded_line(line.data(), g, r, bw, &tmp[(size_t)y * bw]);
+      }
+      acc.resize(bw);
+      float* dst = o + p * H * W;
+      for (int y = 0; y < bh; ++y) {
+        for (int i = 0; i < bw; ++i) acc[i] = 0.0f;
+        for (int t = -r; t <= r; ++t) {  // blur_v_px's order: taps ascending, rows outside the box skipped
+          const int k = reflect101_index(by + y + t, (int)H);
+          if (!in_span(k, by, bh)) continue;
+          const float w = g[t];
+          const float* src = &tmp[(size_t)(k - by) * bw];
+          for (int i = 0; i < bw; ++i) acc[i] = acc[i] + w * src[i];
+        }
+        std::copy(acc.begin(), acc.end(), dst + (int64_t)(by + y) * W + bx);
+      }
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(sladd_fast, CPU, m) {
   m.impl("morph_square", &morph_square_forward_kernel);
   m.impl("warp_affine_cubic", &warp_affine_cubic_forward_kernel);
+  m.impl("blur_in_box", &blur_in_box_forward_kernel);
 }
 
 }  // namespace sladd

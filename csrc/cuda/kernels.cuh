@@ -6,6 +6,7 @@
 // blockIdx.z = channel where a kernel is per channel.
 #pragma once
 #include "../common/blend_math.h"
+#include "../common/blur_math.h"
 #include "../common/color_math.h"
 #include "../common/deform_math.h"
 #include "../common/morph_math.h"
@@ -212,6 +213,41 @@ __global__ void sladd_lab_to_rgb_kernel(const float* lab, unsigned char* rgb, lo
   for (int c = 0; c < 3; ++c) in[c] = lab[base + c * HW];
   rgb_u8_from_lab(in, out);
   for (int c = 0; c < 3; ++c) rgb[base + c * HW] = out[c];
+}
+
+// blur_in_box: blockIdx.y = sample, blockIdx.z = channel, one thread per pixel; threads outside the
+// sample's box do nothing in the horizontal pass and write 0 in the vertical one.
+__global__ void sladd_blur_rows_kernel(const float* input, const float* kernels, const long long* radius,
+                                       const long long* box, float* tmp, int C, int H, int W, int K) {
+  using namespace sladd;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= (long long)H * W) return;
+  const int b = blockIdx.y, x = (int)(pix % W), y = (int)(pix / W);
+  int bx, bw, by, bh;
+  clip_span(box[4 * b], box[4 * b + 2], W, &bx, &bw);
+  clip_span(box[4 * b + 1], box[4 * b + 3], H, &by, &bh);
+  if (!in_span(x, bx, bw) || !in_span(y, by, bh)) return;
+  const long long plane = ((long long)b * C + blockIdx.z) * H * W;
+  const float* g = kernels + (long long)b * K + K / 2;
+  tmp[plane + pix] = blur_h_px(input + plane + (long long)y * W, W, bx, bw, g, blur_radius(radius[b], K), x);
+}
+
+__global__ void sladd_blur_cols_kernel(const float* tmp, const float* kernels, const long long* radius,
+                                       const long long* box, float* out, int C, int H, int W, int K) {
+  using namespace sladd;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= (long long)H * W) return;
+  const int b = blockIdx.y, x = (int)(pix % W), y = (int)(pix / W);
+  int bx, bw, by, bh;
+  clip_span(box[4 * b], box[4 * b + 2], W, &bx, &bw);
+  clip_span(box[4 * b + 1], box[4 * b + 3], H, &by, &bh);
+  const long long plane = ((long long)b * C + blockIdx.z) * H * W;
+  if (!in_span(x, bx, bw) || !in_span(y, by, bh)) {
+    out[plane + pix] = 0.0f;
+    return;
+  }
+  const float* g = kernels + (long long)b * K + K / 2;
+  out[plane + pix] = blur_v_px(tmp + plane, H, W, by, bh, g, blur_radius(radius[b], K), x, y);
 }
 
 }  // extern "C"

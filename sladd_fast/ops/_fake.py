@@ -31,5 +31,5 @@ def register() -> None:
         return lab.new_empty(lab.shape, dtype=torch.uint8)
 
     # These return a tensor shaped like their first argument.
-    for name in ("blend_linear", "poisson_compose", "deform_mask", "morph_square", "warp_affine_cubic"):
+    for name in ("blend_linear", "poisson_compose", "deform_mask", "morph_square", "warp_affine_cubic", "blur_in_box"):
         torch.library.register_fake(lib + name)(lambda first, *rest: torch.empty_like(first))

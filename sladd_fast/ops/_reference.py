@@ -341,3 +341,42 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     rgb = torch.einsum("ij,bjhw->bihw", _const(_XYZ2RGB, lab.device), xyz)
     out = torch.floor(_linear_to_srgb(rgb) * 255 + 0.5).clamp(0, 255)
     return torch.nan_to_num(out, nan=0.0).to(torch.uint8)  # NaN -> 0, as the kernels
+
+
+def _reflect101(i: torch.Tensor, n: int) -> torch.Tensor:
+    """OpenCV BORDER_REFLECT_101 indices (gfedcb|abcdefgh|gfedcba) into [0, n)."""
+    if n == 1:
+        return torch.zeros_like(i)
+    i = torch.remainder(i, 2 * (n - 1))
+    return torch.where(i < n, i, 2 * (n - 1) - i)
+
+
+def _box_span(lo: torch.Tensor, length: torch.Tensor, n: int) -> torch.Tensor:
+    """[B,n] bool: positions inside [lo, lo + length) clipped to the image."""
+    pos = torch.arange(n, device=lo.device)
+    return (pos[None] >= lo[:, None]) & (pos[None] < (lo + length.clamp(min=0))[:, None])
+
+
+def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
+    """Separable blur of ``input`` [B,C,H,W] taken as zero outside each sample's box (x, y, w, h),
+    computed inside the box and zero outside: rows first, then columns, each
+    out = sum over taps t = -r..r (ascending) of kernels[b, K//2 + t] * value at reflect101(p + t),
+    with r = radius clamped to [0, K//2]."""
+    B, C, H, W = input.shape
+    c = kernels.shape[1] // 2
+    r = radius.clamp(0, c)
+    in_x = _box_span(box[:, 0], box[:, 2], W)[:, None, None, :]  # [B,1,1,W]
+    in_y = _box_span(box[:, 1], box[:, 3], H)[:, None, :, None]  # [B,1,H,1]
+    inside = in_x & in_y
+    x = torch.where(inside, input, torch.zeros((), device=input.device))
+    h = torch.zeros_like(x)
+    for t in range(-c, c + 1):
+        w = torch.where(r >= abs(t), kernels[:, c + t], torch.zeros((), device=input.device)).view(B, 1, 1, 1)
+        h = h + w * x.index_select(3, _reflect101(torch.arange(W, device=x.device) + t, W))
+    h = torch.where(inside, h, torch.zeros((), device=input.device))
+    out = torch.zeros_like(x)
+    for t in range(-c, c + 1):
+        w = torch.where(r >= abs(t), kernels[:, c + t], torch.zeros((), device=input.device)).view(B, 1, 1, 1)
+        out = out + w * h.index_select(2, _reflect101(torch.arange(H, device=x.device) + t, H))
+    return torch.where(inside, out, torch.zeros((), device=input.device))
+

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import torch
 
-from sladd_fast._sync import host_reads_ok
 from sladd_fast.ops import _checks
+from sladd_fast.ops.blend import mask_bbox
 from sladd_fast.ops._dispatch import op
-from sladd_fast.synthesis.filters import blur_matrix, gaussian_kernels
+from sladd_fast.synthesis.filters import blur_in_box, gaussian_kernels
 
 FACESWAP_BLUR_FRAC = 0.75  # faceswap's COLOUR_CORRECT_BLUR_FRAC
 
@@ -85,28 +85,17 @@ def faceswap(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, landmar
     """faceswap's correct_colours on masked images: F_m * G_k(R_m) / G_k'(F_m) (faceswap.py:156-189).
 
     G_k is cv2.GaussianBlur((k, k), 0) on uint8 (so rounded to integers); G_k' adds 128 where the
-    blurred denominator is <= 1. Zero outside the mask. Square images only.
+    blurred denominator is <= 1. Zero outside the mask. Square images only. Both masked images are
+    zero outside the mask's box and only the box is used, so the blur runs on the box alone
+    (``blur_in_box``, the same sums as a whole-image blur there).
     """
     B, C, H, W = fake.shape
     k = faceswap_blur_size(landmarks, H)
-    width = 2 * ((H - 1) // 2) - 1
-    A = blur_matrix(gaussian_kernels(k, width), H)[:, None]  # [B,1,H,H]
+    g = gaussian_kernels(k, 2 * ((H - 1) // 2) - 1)
     fm = (fake.float() * mask).floor()
     rm = (real.float() * mask).floor()
-    # Inputs and output are zero outside the mask, so the products can be restricted to the union
-    # of the masks' boxes exactly (A already holds the reflect border). On CPU reading the box is
-    # free; on CUDA it would be a host sync, so the whole image is kept.
-    y0, y1, x0, x1 = 0, H, 0, W
-    if host_reads_ok(fake.device):
-        on_r, on_c = (mask[:, 0] > 0).any(0).any(1), (mask[:, 0] > 0).any(0).any(0)
-        if bool(on_r.any()):
-            rows, cols = on_r.nonzero().flatten(), on_c.nonzero().flatten()
-            y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    Ar, Ac = A[..., y0:y1, y0:y1], A[..., x0:x1, x0:x1]
-    fm_c, rm_c = fm[..., y0:y1, x0:x1], rm[..., y0:y1, x0:x1]
-    g_r = torch.floor(Ar @ rm_c @ Ac.transpose(-1, -2) + 0.5)
-    g_f = torch.floor(Ar @ fm_c @ Ac.transpose(-1, -2) + 0.5)
+    blurred = blur_in_box(torch.cat([rm, fm], 1), g, torch.div(k, 2, rounding_mode="floor"), mask_bbox(mask))
+    g_r = torch.floor(blurred[:, :C] + 0.5)
+    g_f = torch.floor(blurred[:, C:] + 0.5)
     g_f = g_f + 128 * (g_f <= 1)
-    out = torch.zeros_like(fake)
-    out[..., y0:y1, x0:x1] = (fm_c * g_r / g_f).clamp(0, 255).to(torch.uint8)
-    return out
+    return (fm * g_r / g_f).clamp(0, 255).to(torch.uint8)

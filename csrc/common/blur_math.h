@@ -1,0 +1,71 @@
+// Separable blur restricted to a box (faceswap's colour correction, spec §3.4), shared by CPU and CUDA.
+//
+// blur_in_box treats its input as zero outside the sample's box (x, y, w, h) and computes the blur
+// only inside it: the horizontal pass along rows, then the vertical pass, each a sum over taps
+// t = -r..r in ascending order starting from 0, borders reflected OpenCV-style (BORDER_REFLECT_101).
+// `g` points at the kernel's centre tap. Both backends add the same products in the same order.
+#pragma once
+#include "macros.h"
+
+namespace sladd {
+
+// BORDER_REFLECT_101 index into [0, n): gfedcb|abcdefgh|gfedcba.
+SLADD_HD int reflect101_index(int i, int n) {
+  if ((unsigned)i < (unsigned)n) return i;
+  if (n == 1) return 0;
+  const int period = 2 * (n - 1);
+  i %= period;
+  if (i < 0) i += period;
+  return i < n ? i : period - i;
+}
+
+SLADD_HD bool in_span(int i, int lo, int len) { return i >= lo && i < lo + len; }
+
+// Clips the span [lo, lo + len) to [0, n); an empty result has len 0.
+SLADD_HD void clip_span(long long lo, long long len, int n, int* out_lo, int* out_len) {
+  long long a = lo < 0 ? 0 : (lo > n ? n : lo);
+  long long b = lo + (len > 0 ? len : 0);
+  b = b < a ? a : (b > n ? n : b);
+  *out_lo = (int)a;
+  *out_len = (int)(b - a);
+}
+
+// The radius actually used: r clamped to [0, K / 2] (the kernel holds K taps).
+SLADD_HD int blur_radius(long long r, int K) { return r < 0 ? 0 : (r > K / 2 ? K / 2 : (int)r); }
+
+// Horizontal pass value at column x of one row (the row's input outside [bx, bx+bw) counts as 0).
+SLADD_HD float blur_row_value(const float* row, int W, int bx, int bw, int j) {
+  const int k = reflect101_index(j, W);
+  return in_span(k, bx, bw) ? row[k] : 0.0f;
+}
+
+SLADD_HD float blur_h_px(const float* row, int W, int bx, int bw, const float* g, int r, int x) {
+  float acc = 0.0f;
+  for (int t = -r; t <= r; ++t) acc = acc + g[t] * blur_row_value(row, W, bx, bw, x + t);
+  return acc;
+}
+
+// Vertical pass at (x, y) over the horizontal pass `tmp` (an H x W plane, valid inside the box);
+// rows outside [by, by+bh) are zero and skipped.
+SLADD_HD float blur_v_px(const float* tmp, int H, int W, int by, int bh, const float* g, int r, int x, int y) {
+  float acc = 0.0f;
+  for (int t = -r; t <= r; ++t) {
+    const int k = reflect101_index(y + t, H);
+    if (in_span(k, by, bh)) acc = acc + g[t] * tmp[(long long)k * W + x];
+  }
+  return acc;
+}
+
+// blur_h_px for n consecutive pixels from a line already holding blur_row_value(j) for
+// j = x - r .. x + n - 1 + r: the same products added in the same order, taps outermost so a CPU
+// compiler vectorises over pixels.
+SLADD_HD void blur_padded_line(const float* line, const float* g, int r, int n, float* out) {
+  for (int i = 0; i < n; ++i) out[i] = 0.0f;
+  for (int t = -r; t <= r; ++t) {
+    const float w = g[t];
+    const float* src = line + r + t;
+    for (int i = 0; i < n; ++i) out[i] = out[i] + w * src[i];
+  }
+}
+
+}  // namespace sladd

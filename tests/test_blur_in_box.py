@@ -1,0 +1,100 @@
+"""blur_in_box: CPU kernel vs reference (bit-exact), vs a whole-image blur, OpenCV, edge cases, bad input."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import face_batch, needs_ext
+from sladd_fast.ops import _reference
+from sladd_fast.synthesis.filters import blur_in_box, gaussian_kernels, separable_blur
+
+
+def _case(B: int = 6, C: int = 3, H: int = 64, W: int = 80, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(B, C, H, W, generator=g) * 255
+    k = torch.tensor([1, 3, 7, 15, 41, 61])[:B]
+    kernels = gaussian_kernels(k, 61)
+    box = torch.tensor([[10, 5, 30, 20], [0, 0, W, H], [W - 12, H - 9, 12, 9], [-5, 40, 20, 40],
+                        [3, 3, 0, 10], [20, 10, 50, 50]])[:B]  # inside, whole, corner, clipped, empty, any
+    return x, kernels, k // 2, box
+
+
+@needs_ext
+def test_kernel_equals_reference():
+    x, kernels, r, box = _case()
+    got = torch.ops.sladd_fast.blur_in_box(x, kernels, r, box)
+    want = _reference.blur_in_box(x, kernels, r, box)
+    assert torch.equal(got, want)  # the same products added in the same order
+    assert (got[4] == 0).all()  # empty box
+
+
+@needs_ext
+def test_radius_larger_than_image_reflects():
+    x, kernels, _, box = _case(B=2, H=9, W=7)
+    r = torch.tensor([30, 30])  # clamped to K // 2 = 30 > image side: reflect-101 wraps repeatedly
+    assert torch.equal(torch.ops.sladd_fast.blur_in_box(x, kernels[:2], r, box[:2]),
+                       _reference.blur_in_box(x, kernels[:2], r, box[:2]))
+
+
+def test_equals_whole_image_blur_of_a_masked_image():
+    """Inside the box, the box-restricted blur of an image that is zero outside the box is the
+    whole-image blur (the faceswap use)."""
+    x, kernels, r, box = _case(B=4)
+    inside = torch.zeros(4, 1, 64, 80, dtype=torch.bool)
+    for b, (bx, by, bw, bh) in enumerate(box.tolist()):
+        inside[b, :, max(by, 0):by + bh, max(bx, 0):bx + bw] = True
+    xm = torch.where(inside, x, 0.0)
+    whole = separable_blur(xm, kernels)
+    got = blur_in_box(xm, kernels, r, box)
+    assert ((got - whole).abs() * inside).max() < 1e-3
+    assert (got[~inside.expand_as(got)] == 0).all()
+
+
+def test_gaussian_kernels_match_opencv():
+    cv2 = pytest.importorskip("cv2")
+    ks = torch.arange(1, 64, 2)
+    ours = gaussian_kernels(ks, 63)
+    for i, k in enumerate(ks.tolist()):
+        ref = cv2.getGaussianKernel(k, 0).ravel()
+        assert np.abs(ours[i, 31 - k // 2:32 + k // 2].numpy() - ref).max() < 1e-7, k
+
+
+def test_matches_opencv_gaussian_blur():
+    cv2 = pytest.importorskip("cv2")
+    img, _ = face_batch(2, 4, size=96)
+    k = torch.tensor([9, 31])
+    x = img.float()
+    got = blur_in_box(x, gaussian_kernels(k, 31), k // 2, torch.tensor([[0, 0, 96, 96]] * 2))
+    for b in range(2):
+        ref = cv2.GaussianBlur(x[b].permute(1, 2, 0).numpy(), (int(k[b]), int(k[b])), 0)
+        assert np.abs(got[b].permute(1, 2, 0).numpy() - ref).max() < 1e-2
+
+
+def test_empty_batch_and_noncontiguous():
+    x, kernels, r, box = _case(B=3)
+    assert blur_in_box(x[:0], kernels[:0], r[:0], box[:0]).shape == (0, 3, 64, 80)
+    xt = x.transpose(2, 3)  # non-contiguous [B,C,W,H]
+    assert torch.equal(blur_in_box(xt, kernels, r, box), blur_in_box(xt.contiguous(), kernels, r, box))
+
+
+@pytest.mark.parametrize("args,msg", [
+    (dict(x=torch.zeros(2, 3, 8, 8, dtype=torch.float64)), "x must have dtype torch.float32"),
+    (dict(kernels=torch.zeros(2, 4)), "odd length"),
+    (dict(kernels=torch.zeros(3, 5)), r"kernels must have shape \[2,\*\]"),
+    (dict(radius=torch.zeros(2, dtype=torch.int32)), "radius must have dtype torch.int64"),
+    (dict(box=torch.zeros(2, 3, dtype=torch.int64)), r"box must have shape \[2,4\]"),
+])
+def test_bad_input_names_the_argument(args, msg):
+    base = dict(x=torch.zeros(2, 3, 8, 8), kernels=torch.zeros(2, 5), radius=torch.zeros(2, dtype=torch.int64),
+                box=torch.zeros(2, 4, dtype=torch.int64))
+    base.update(args)
+    with pytest.raises(ValueError, match=msg):
+        blur_in_box(**base)
+
+
+@needs_ext
+def test_direct_op_calls_are_checked():
+    with pytest.raises(RuntimeError, match="box must be"):
+        torch.ops.sladd_fast.blur_in_box(torch.zeros(1, 1, 4, 4), torch.ones(1, 3), torch.ones(1, dtype=torch.int64),
+                                         torch.zeros(1, 2, dtype=torch.int64))
