@@ -46,3 +46,19 @@ def test_cpu_kernels_built_with_openmp():
     if "OpenMP" not in torch.__config__.parallel_info():
         pytest.skip("torch's parallel backend is not OpenMP")
     assert _C.openmp == 1
+
+
+def test_every_op_has_every_backend():
+    """Each schema has a CPU kernel, a CUDA kernel when the extension was built with them, an NVRTC
+    launcher and a PyTorch reference of the same name (the fallback chain of ops._dispatch)."""
+    from sladd_fast import _jit
+    from sladd_fast._ext import has_cuda_ops
+    from sladd_fast.ops import _reference
+
+    names = [s.name.split("::")[1] for s in torch._C._jit_get_all_schemas() if s.name.startswith("sladd_fast::")]
+    assert set(names) == set(_cases())  # and opcheck above covers each one
+    for name in names:
+        assert torch._C._dispatch_has_kernel_for_dispatch_key(f"sladd_fast::{name}", "CPU"), name
+        if has_cuda_ops():
+            assert torch._C._dispatch_has_kernel_for_dispatch_key(f"sladd_fast::{name}", "CUDA"), name
+        assert callable(getattr(_jit, name)) and callable(getattr(_reference, name)), name
