@@ -196,24 +196,23 @@ def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor) -> torch.T
     return out
 
 
-def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+def _per_pixel(kernel: str, x: torch.Tensor, out_dtype: torch.dtype) -> torch.Tensor:
+    """A [B,3,H,W] -> [B,3,H,W] kernel with one thread per pixel (rgb_to_lab, lab_to_rgb)."""
     import numpy as np
 
-    x = rgb.contiguous()
-    out = torch.empty(x.shape, device=x.device, dtype=torch.float32)
+    x = x.contiguous()
+    out = torch.empty(x.shape, device=x.device, dtype=out_dtype)
     B, _, H, W = x.shape
-    _launch("sladd_rgb_to_lab_kernel", H * W, B, (_ptr(x), _ptr(out), np.int64(H * W)), x.device)
+    _launch(kernel, H * W, B, (_ptr(x), _ptr(out), np.int64(H * W)), x.device)
     return out
+
+
+def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+    return _per_pixel("sladd_rgb_to_lab_kernel", rgb, torch.float32)
 
 
 def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
-    import numpy as np
-
-    x = lab.contiguous()
-    out = torch.empty(x.shape, device=x.device, dtype=torch.uint8)
-    B, _, H, W = x.shape
-    _launch("sladd_lab_to_rgb_kernel", H * W, B, (_ptr(x), _ptr(out), np.int64(H * W)), x.device)
-    return out
+    return _per_pixel("sladd_lab_to_rgb_kernel", lab, torch.uint8)
 
 
 def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor, box: torch.Tensor) -> torch.Tensor:

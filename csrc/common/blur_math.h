@@ -30,6 +30,20 @@ SLADD_HD void clip_span(long long lo, long long len, int n, int* out_lo, int* ou
   *out_len = (int)(b - a);
 }
 
+// A sample's box (x, y, w, h) clipped to a W x H image.
+struct Box {
+  int x, y, w, h;
+  SLADD_HD bool contains(int px, int py) const { return in_span(px, x, w) && in_span(py, y, h); }
+  SLADD_HD bool empty() const { return w == 0 || h == 0; }
+};
+
+SLADD_HD Box clipped_box(const long long* box, int H, int W) {
+  Box b;
+  clip_span(box[0], box[2], W, &b.x, &b.w);
+  clip_span(box[1], box[3], H, &b.y, &b.h);
+  return b;
+}
+
 // The radius actually used: r clamped to [0, K / 2] (the kernel holds K taps).
 SLADD_HD int blur_radius(long long r, int K) { return r < 0 ? 0 : (r > K / 2 ? K / 2 : (int)r); }
 

@@ -80,10 +80,9 @@ at::Tensor blur_in_box_forward_kernel(const at::Tensor& input_in, const at::Tens
     std::vector<float> tmp, line, acc;
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t b = p / C;
-      int bx, bw, by, bh;
-      clip_span(bp[4 * b], bp[4 * b + 2], (int)W, &bx, &bw);
-      clip_span(bp[4 * b + 1], bp[4 * b + 3], (int)H, &by, &bh);
-      if (bw == 0 || bh == 0) continue;
+      const Box bb = clipped_box(reinterpret_cast<const long long*>(bp) + 4 * b, (int)H, (int)W);
+      if (bb.empty()) continue;
+      const int bx = bb.x, by = bb.y, bw = bb.w, bh = bb.h;
       const int r = blur_radius(rp[b], K);
       const float* g = kp + b * K + K / 2;
       const float* plane = in + p * H * W;

@@ -148,30 +148,28 @@ at::Tensor warp_affine_cubic_forward_kernel(const at::Tensor& input, const at::T
   return out;
 }
 
-at::Tensor rgb_to_lab_forward_kernel(const at::Tensor& rgb) {
-  check_color_planes(rgb, at::kByte, "rgb");
-  const at::cuda::CUDAGuard guard(rgb.device());
-  const at::Tensor x = rgb.contiguous();
-  at::Tensor out = at::empty(x.sizes(), x.options().dtype(at::kFloat));
+// rgb_to_lab / lab_to_rgb: [B,3,H,W] in, [B,3,H,W] of out_dtype back, one thread per pixel.
+template <typename In, typename Out>
+at::Tensor per_pixel_color(const at::Tensor& input, at::ScalarType in_dtype, at::ScalarType out_dtype,
+                           const char* name, void (*kernel)(const In*, Out*, long long)) {
+  check_color_planes(input, in_dtype, name);
+  const at::cuda::CUDAGuard guard(input.device());
+  const at::Tensor x = input.contiguous();
+  at::Tensor out = at::empty(x.sizes(), x.options().dtype(out_dtype));
   const int64_t HW = x.size(2) * x.size(3);
   if (x.numel() == 0) return out;
-  sladd_rgb_to_lab_kernel<<<grid_for(HW, x.size(0)), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      x.data_ptr<uint8_t>(), out.data_ptr<float>(), HW);
+  kernel<<<grid_for(HW, x.size(0)), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      reinterpret_cast<const In*>(x.data_ptr()), reinterpret_cast<Out*>(out.data_ptr()), HW);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }
 
+at::Tensor rgb_to_lab_forward_kernel(const at::Tensor& rgb) {
+  return per_pixel_color<unsigned char, float>(rgb, at::kByte, at::kFloat, "rgb", sladd_rgb_to_lab_kernel);
+}
+
 at::Tensor lab_to_rgb_forward_kernel(const at::Tensor& lab) {
-  check_color_planes(lab, at::kFloat, "lab");
-  const at::cuda::CUDAGuard guard(lab.device());
-  const at::Tensor x = lab.contiguous();
-  at::Tensor out = at::empty(x.sizes(), x.options().dtype(at::kByte));
-  const int64_t HW = x.size(2) * x.size(3);
-  if (x.numel() == 0) return out;
-  sladd_lab_to_rgb_kernel<<<grid_for(HW, x.size(0)), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      x.data_ptr<float>(), out.data_ptr<uint8_t>(), HW);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  return out;
+  return per_pixel_color<float, unsigned char>(lab, at::kFloat, at::kByte, "lab", sladd_lab_to_rgb_kernel);
 }
 
 at::Tensor blur_in_box_forward_kernel(const at::Tensor& input, const at::Tensor& kernels, const at::Tensor& radius,

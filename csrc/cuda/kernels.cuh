@@ -223,13 +223,11 @@ __global__ void sladd_blur_rows_kernel(const float* input, const float* kernels,
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)H * W) return;
   const int b = blockIdx.y, x = (int)(pix % W), y = (int)(pix / W);
-  int bx, bw, by, bh;
-  clip_span(box[4 * b], box[4 * b + 2], W, &bx, &bw);
-  clip_span(box[4 * b + 1], box[4 * b + 3], H, &by, &bh);
-  if (!in_span(x, bx, bw) || !in_span(y, by, bh)) return;
+  const Box bb = clipped_box(box + 4 * b, H, W);
+  if (!bb.contains(x, y)) return;
   const long long plane = ((long long)b * C + blockIdx.z) * H * W;
   const float* g = kernels + (long long)b * K + K / 2;
-  tmp[plane + pix] = blur_h_px(input + plane + (long long)y * W, W, bx, bw, g, blur_radius(radius[b], K), x);
+  tmp[plane + pix] = blur_h_px(input + plane + (long long)y * W, W, bb.x, bb.w, g, blur_radius(radius[b], K), x);
 }
 
 __global__ void sladd_blur_cols_kernel(const float* tmp, const float* kernels, const long long* radius,
@@ -238,16 +236,14 @@ __global__ void sladd_blur_cols_kernel(const float* tmp, const float* kernels, c
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)H * W) return;
   const int b = blockIdx.y, x = (int)(pix % W), y = (int)(pix / W);
-  int bx, bw, by, bh;
-  clip_span(box[4 * b], box[4 * b + 2], W, &bx, &bw);
-  clip_span(box[4 * b + 1], box[4 * b + 3], H, &by, &bh);
+  const Box bb = clipped_box(box + 4 * b, H, W);
   const long long plane = ((long long)b * C + blockIdx.z) * H * W;
-  if (!in_span(x, bx, bw) || !in_span(y, by, bh)) {
+  if (!bb.contains(x, y)) {
     out[plane + pix] = 0.0f;
     return;
   }
   const float* g = kernels + (long long)b * K + K / 2;
-  out[plane + pix] = blur_v_px(tmp + plane, H, W, by, bh, g, blur_radius(radius[b], K), x, y);
+  out[plane + pix] = blur_v_px(tmp + plane, H, W, bb.y, bb.h, g, blur_radius(radius[b], K), x, y);
 }
 
 }  // extern "C"
