@@ -6,14 +6,17 @@ Both sides get the same number of CPU threads (--threads, default: all cores): t
 torch's intra-op threads, the baseline as that many worker processes each running ordinary
 single-threaded per-sample code (cv2.setNumThreads(1)), the way the original runs one sample at a
 time. With --device cuda the engine runs on the GPU and the baseline stays on the CPU threads.
-Blend types alpha / Poisson / copy are mixed evenly, regions cycle over all 10. Prints samples/s and
-the ratio; the JSON records device, versions and git SHA. A benchmark, not a test: nothing asserts.
+Blend types alpha / Poisson / copy are mixed evenly, regions cycle over all 10. Engine and baseline
+alternate in --rounds rounds (a shared machine's slow drifts then hit both); the ratio is the median
+of the per-round ratios. Prints samples/s, the ratio and the baseline's per-stage times; the JSON
+records device, versions and git SHA. A benchmark, not a test: nothing asserts.
 """
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
 import os
+import statistics
 import sys
 
 import numpy as np
@@ -21,7 +24,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import environment, time_it, write_json  # noqa: E402
+from benchmarks.common import environment, summarize, time_it, write_json  # noqa: E402
 from sladd_fast import faces, ops, synthesize  # noqa: E402
 
 
@@ -75,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--iters", type=int, default=10, help="timed engine iterations")
-    ap.add_argument("--baseline-iters", type=int, default=2, help="timed baseline batches (0: skip baseline)")
+    ap.add_argument("--baseline-iters", type=int, default=3, help="timed baseline batches (0: skip baseline)")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating engine/baseline rounds (<= baseline-iters)")
     ap.add_argument("--baseline-batch", type=int, default=None, help="baseline batch (default: min(batch, 64))")
     ap.add_argument("--json", default=None)
     ap.add_argument("--profile", default=None, help="write the torch profiler's top ops (one engine step) here")
@@ -91,10 +95,67 @@ def main(argv: list[str] | None = None) -> int:
     def engine() -> None:
         synthesize(*dev_inputs, generator=g, check_values=False)
 
-    eng = time_it(engine, dev, warmup=2, iters=args.iters)
+    try:
+        import cv2  # noqa: F401
+        import scipy  # noqa: F401
+        import skimage  # noqa: F401
+    except ImportError as e:
+        print(f"baseline skipped: {e} (install requirements-dev.txt)")
+        args.baseline_iters = 0
+    nb = args.baseline_batch or min(args.batch, 64)
+    np_in = [x[:nb].permute(0, 2, 3, 1).contiguous().numpy() if x.dim() == 4 else x[:nb].numpy() for x in inputs]
+    chunks = np.array_split(np.arange(nb), args.threads)
+    jobs = [tuple(a[c] for a in np_in) + (k,) for k, c in enumerate(chunks) if len(c)]
+    # One thread per worker process, BLAS included: the same core count as the engine.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+
+    # Engine and baseline alternate in rounds, so slow drifts of a shared machine hit both sides; the
+    # ratio is the median of the per-round ratios.
+    rounds = max(1, min(args.rounds, args.baseline_iters)) if args.baseline_iters > 0 else 1
+    eng_times: list[float] = []
+    base_times: list[float] = []
+    round_ratios: list[float] = []
+    pool = mp.get_context("spawn").Pool(len(jobs)) if args.baseline_iters > 0 else None
+    try:
+        if pool is not None:  # workers start and import before any timing, then sit idle while the engine runs
+            pool.map(_baseline_worker, jobs)
+        for r in range(rounds):
+            e = time_it(engine, dev, warmup=2 if r == 0 else 1, iters=max(1, args.iters // rounds))
+            eng_times += e["times_s"]
+            if pool is None:
+                continue
+            bt = time_it(lambda: pool.map(_baseline_worker, jobs), torch.device("cpu"), warmup=0,
+                         iters=max(1, args.baseline_iters // rounds))
+            base_times += bt["times_s"]
+            round_ratios.append((args.batch / e["median_s"]) / (nb / bt["median_s"]))
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    eng = summarize(eng_times)
     eng_rate = args.batch / eng["median_s"]
     print(f"engine   [{dev}, backend={ops.backend_for(dev)}, {args.threads} threads]: "
           f"{eng_rate:,.1f} samples/s (batch {args.batch}, median {eng['median_s'] * 1e3:.1f} ms)")
+    record = {"suite": "synthesis", "batch": args.batch, "size": args.size, "threads": args.threads,
+              "backend": ops.backend_for(dev), "engine": {**eng, "samples_per_s": eng_rate},
+              "env": environment(dev)}
+    if round_ratios:
+        base = summarize(base_times)
+        base_rate = nb / base["median_s"]
+        ratio = statistics.median(round_ratios)
+        print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: {base_rate:,.1f} samples/s "
+              f"(batch {nb}, median {base['median_s']:.2f} s)")
+        print(f"ratio engine/baseline: {ratio:,.1f}x (median of {rounds} alternating rounds: "
+              f"{', '.join(f'{x:.1f}' for x in round_ratios)})")
+        record["baseline"] = {**base, "samples_per_s": base_rate, "batch": nb, "processes": len(jobs)}
+        record["ratio"] = ratio
+        record["ratio_rounds"] = round_ratios
+        bd = baseline_breakdown(np_in)
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in bd["stage_ms_per_sample"].items())
+        print(f"baseline stages, ms per sample on 1 thread ({bd['ms_per_sample']:.1f} in all): {stages}; "
+              f"a 20x engine would have {bd['ms_per_sample'] / 20:.1f} ms of one core per forgery")
+        record["baseline"]["breakdown"] = bd
     if args.profile:
         from torch.profiler import ProfilerActivity, profile
 
@@ -107,40 +168,6 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.profile, "w") as f:
             f.write(prof.key_averages().table(sort_by=key, row_limit=40))
         print(f"wrote {args.profile}")
-    record = {"suite": "synthesis", "batch": args.batch, "size": args.size, "threads": args.threads,
-              "backend": ops.backend_for(dev), "engine": {**eng, "samples_per_s": eng_rate},
-              "env": environment(dev)}
-
-    try:
-        import cv2  # noqa: F401
-        import scipy  # noqa: F401
-        import skimage  # noqa: F401
-    except ImportError as e:
-        print(f"baseline skipped: {e} (install requirements-dev.txt)")
-        args.baseline_iters = 0
-    if args.baseline_iters > 0:
-        nb = args.baseline_batch or min(args.batch, 64)
-        np_in = [x[:nb].permute(0, 2, 3, 1).contiguous().numpy() if x.dim() == 4 else x[:nb].numpy()
-                 for x in inputs]
-        chunks = np.array_split(np.arange(nb), args.threads)
-        jobs = [tuple(a[c] for a in np_in) + (k,) for k, c in enumerate(chunks) if len(c)]
-        # One thread per worker process, BLAS included: the same core count as the engine.
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = "1"
-        with mp.get_context("spawn").Pool(len(jobs)) as pool:
-            base = time_it(lambda: pool.map(_baseline_worker, jobs), torch.device("cpu"), warmup=1,
-                           iters=args.baseline_iters)
-        base_rate = nb / base["median_s"]
-        print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: {base_rate:,.1f} samples/s "
-              f"(batch {nb}, median {base['median_s']:.2f} s)")
-        print(f"ratio engine/baseline: {eng_rate / base_rate:,.1f}x")
-        record["baseline"] = {**base, "samples_per_s": base_rate, "batch": nb, "processes": len(jobs)}
-        record["ratio"] = eng_rate / base_rate
-        bd = baseline_breakdown(np_in)
-        stages = ", ".join(f"{k} {v:.1f}" for k, v in bd["stage_ms_per_sample"].items())
-        print(f"baseline stages, ms per sample on 1 thread ({bd['ms_per_sample']:.1f} in all): {stages}; "
-              f"a 20x engine would have {bd['ms_per_sample'] / 20:.1f} ms of one core per forgery")
-        record["baseline"]["breakdown"] = bd
     write_json(args.json, record)
     return 0
 

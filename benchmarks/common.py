@@ -47,8 +47,15 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_it(fn: Callable[[], Any], device: torch.device, warmup: int, iters: int) -> dict[str, float]:
-    """Median and p90 wall seconds of fn() over ``iters`` runs after ``warmup`` runs."""
+def summarize(times: list[float]) -> dict[str, Any]:
+    """Median and p90 of wall times in seconds, with the times themselves."""
+    times = sorted(times)
+    return {"median_s": statistics.median(times), "p90_s": times[min(len(times) - 1, int(0.9 * len(times)))],
+            "iters": len(times), "times_s": times}
+
+
+def time_it(fn: Callable[[], Any], device: torch.device, warmup: int, iters: int) -> dict[str, Any]:
+    """summarize() of fn()'s wall seconds over ``iters`` runs after ``warmup`` runs."""
     for _ in range(warmup):
         fn()
     sync(device)
@@ -58,9 +65,7 @@ def time_it(fn: Callable[[], Any], device: torch.device, warmup: int, iters: int
         fn()
         sync(device)
         times.append(time.perf_counter() - t0)
-    times.sort()
-    return {"median_s": statistics.median(times), "p90_s": times[min(len(times) - 1, int(0.9 * len(times)))],
-            "iters": iters}
+    return summarize(times)
 
 
 def write_json(path: str | None, record: dict[str, Any]) -> None:

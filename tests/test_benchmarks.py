@@ -1,0 +1,36 @@
+"""The synthesis benchmark runs end to end on a tiny input and writes its JSON (no speed asserted)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+pytest.importorskip("cv2")
+pytest.importorskip("skimage")
+
+from benchmarks import bench_synthesis  # noqa: E402
+
+
+def test_bench_synthesis_writes_its_record(tmp_path, monkeypatch):
+    import torch
+
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # main() sets them: restore after
+        monkeypatch.setenv(var, os.environ.get(var, ""))
+    threads = torch.get_num_threads()
+    path = tmp_path / "synthesis.json"
+    try:
+        rc = bench_synthesis.main(["--device", "cpu", "--batch", "4", "--size", "64", "--threads", "1", "--iters",
+                                   "2", "--baseline-iters", "2", "--rounds", "2", "--json", str(path)])
+    finally:
+        torch.set_num_threads(threads)
+    assert rc == 0
+    rec = json.loads(path.read_text())
+    assert rec["suite"] == "synthesis" and rec["batch"] == 4 and rec["threads"] == 1
+    assert rec["engine"]["iters"] == 2 and rec["engine"]["samples_per_s"] > 0
+    assert rec["baseline"]["iters"] == 2 and len(rec["ratio_rounds"]) == 2 and rec["ratio"] > 0
+    stages = rec["baseline"]["breakdown"]["stage_ms_per_sample"]
+    assert set(stages) <= {"region", "deform", "align", "postprocess", "colour", "blend"} and "deform" in stages
+    assert rec["env"]["git_sha"] and rec["env"]["device"] == "cpu"
