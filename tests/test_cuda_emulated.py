@@ -90,3 +90,31 @@ def test_wrong_argument_types_are_caught(emulator):
     out = torch.zeros(1, 1, 4, 4)
     with pytest.raises(TypeError, match="size is int"):
         emulator.launch("sladd_hull_mask_kernel", 16, 1, (out.data_ptr(), out.data_ptr(), np.int32(68), 4), None)
+
+
+def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
+    """synthesize() as it runs on CUDA: every op through the emulated NVRTC kernels and the sync-free
+    Python branches (whole batch, full canvas), against the CPU path."""
+    import dataclasses
+
+    from sladd_fast import synthesize
+    from sladd_fast.ops import _dispatch
+    from sladd_fast.synthesis.params import sample_params
+
+    B = 8
+    real, lm_t = face_batch(B, 21, S)
+    partner, lm_s = face_batch(B, 22, S)
+    args = (real, partner, lm_t, lm_s, torch.arange(B) % 10, torch.tensor([0, 1, 2, 0, 1, 2, 1, 3]),
+            torch.rand(B, generator=torch.Generator().manual_seed(3)))
+    p = sample_params(B, S, "cpu", torch.Generator().manual_seed(4))
+    p = dataclasses.replace(p, color_mode=torch.arange(B) % 4)  # every colour branch
+    cpu = synthesize(*args, params=p)
+    monkeypatch.setenv("SLADD_FAST_SYNC_FREE", "1")
+    monkeypatch.setattr(_dispatch, "backend_for", lambda device: "jit")
+    emulator.launched.clear()
+    gpu_path = synthesize(*args, params=p)
+    assert emulator.launched == set(cuda_emulation.kernel_signatures()) - {"sladd_hull_mask_kernel"}
+    assert torch.equal(gpu_path.applied, cpu.applied) and torch.equal(gpu_path.masks, cpu.masks)
+    assert torch.equal(gpu_path.mask_targets, cpu.mask_targets) and cpu.applied.sum() >= 4
+    diff = (gpu_path.images.int() - cpu.images.int()).abs()
+    assert diff.max() <= 1 and (diff > 0).float().mean() < 0.001  # BLAS summation order only
