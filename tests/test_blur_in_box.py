@@ -1,13 +1,14 @@
-"""blur_in_box: CPU kernel vs reference (bit-exact), vs a whole-image blur, OpenCV, edge cases, bad input."""
+"""blur_in_box and blur_support: CPU kernel vs reference (bit-exact), vs a whole-image blur, OpenCV, edge cases, bad input."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from helpers import face_batch, needs_ext
+from helpers import face_batch, landmarks, needs_ext
+from sladd_fast import ops
 from sladd_fast.ops import _reference
-from sladd_fast.synthesis.filters import blur_in_box, gaussian_kernels, separable_blur
+from sladd_fast.synthesis.filters import blur_in_box, blur_support, gaussian_kernels, separable_blur
 
 
 def _case(B: int = 6, C: int = 3, H: int = 64, W: int = 80, seed: int = 0):
@@ -98,3 +99,14 @@ def test_direct_op_calls_are_checked():
     with pytest.raises(RuntimeError, match="box must be"):
         torch.ops.sladd_fast.blur_in_box(torch.zeros(1, 1, 4, 4), torch.ones(1, 3), torch.ones(1, dtype=torch.int64),
                                          torch.zeros(1, 2, dtype=torch.int64))
+
+
+def test_blur_support_equals_whole_image_blur_on_masks():
+    m = ops.region_mask(landmarks(6, 3, 96), torch.arange(6) % 10, 96)
+    m[5] = 0  # an empty mask stays empty
+    m[4, :, :3, :10] = 1  # support touching the image border: reflect-101 reaches back inside
+    k = torch.tensor([1, 5, 9, 13, 17, 17])
+    g = gaussian_kernels(k, 17)
+    got = blur_support(m, g, k // 2)
+    assert (got - separable_blur(m, g)).abs().max() < 1e-5
+    assert (got[5] == 0).all()

@@ -91,10 +91,16 @@ def mask_bbox(mask: torch.Tensor, exclude_frame: bool = False) -> torch.Tensor:
         on[:, -1, :] = False
         on[:, :, 0] = False
         on[:, :, -1] = False
+    return box_of(on)
+
+
+def box_of(on: torch.Tensor) -> torch.Tensor:
+    """Bounding box of the True pixels of on bool [B,H,W], int64 [B,4] (x, y, w, h); (0, 0, 0, 0)
+    where none. No host sync."""
     B, H, W = on.shape
     rows, cols = on.any(2), on.any(1)  # [B,H], [B,W]
-    ar_h = torch.arange(H, device=mask.device)
-    ar_w = torch.arange(W, device=mask.device)
+    ar_h = torch.arange(H, device=on.device)
+    ar_w = torch.arange(W, device=on.device)
     big = torch.iinfo(torch.int64).max
     y0 = torch.where(rows, ar_h, big).amin(1)
     y1 = torch.where(rows, ar_h, -1).amax(1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 
 from sladd_fast.ops._dispatch import op
-from sladd_fast.synthesis.filters import separable_blur
+from sladd_fast.synthesis.filters import blur_support
 
 DEFORM_BLUR = 5  # cv2.GaussianBlur((5, 5), 3)
 DEFORM_SIGMA = 3.0
@@ -31,4 +31,5 @@ def random_deform(mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     warped = op("deform_mask", mask.device)(mask.contiguous(), noise.contiguous())
     g = torch.exp(-(torch.arange(DEFORM_BLUR, device=mask.device) - 2.0) ** 2 / (2 * DEFORM_SIGMA**2))
     kern = (g / g.sum()).expand(B, -1).contiguous()
-    return separable_blur(warped, kern).clamp(0, 1)
+    radius = torch.full((B,), DEFORM_BLUR // 2, dtype=torch.int64, device=mask.device)
+    return blur_support(warped, kern, radius).clamp(0, 1)

@@ -21,7 +21,7 @@ from sladd_fast.ops.blend import blend_linear, blend_poisson, feather_alpha
 from sladd_fast.ops.masks import NUM_REGIONS, region_mask
 from sladd_fast.synthesis import align, color, deform
 from sladd_fast.synthesis.constants import MASK_TARGET_SIZE, MIN_MASK_FRACTION, BlendType, ColorMode
-from sladd_fast.synthesis.filters import gaussian_kernels, morph_square, separable_blur
+from sladd_fast.synthesis.filters import blur_support, gaussian_kernels, morph_square
 from sladd_fast.synthesis.params import SynthesisParams, sample_params
 
 MAX_BLUR = 17  # mask_postprocess blur sizes are 1..17
@@ -74,7 +74,8 @@ def mask_postprocess(mask: torch.Tensor, params: SynthesisParams) -> torch.Tenso
     erode or dilate with a k x k square, then (p = 0.9) GaussianBlur(k_b, sigma auto) of the uint8
     0/1 mask, whose uint8 rounding is a threshold at 0.5. Stays binary."""
     x = morph_square(mask, params.morph_op, params.morph_k)
-    blurred = separable_blur(x, gaussian_kernels(params.blur_k, MAX_BLUR))
+    radius = torch.div(params.blur_k, 2, rounding_mode="floor")
+    blurred = blur_support(x, gaussian_kernels(params.blur_k, MAX_BLUR), radius)
     return (blurred >= 0.5).float()
 
 
