@@ -178,7 +178,10 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
     m_d = deform.random_deform(region_m, params.deform_noise)
     # 2. Align partner -> target (spec §3.3); the mask is binarised at > 0 after the cubic warp.
     M, align_ok = align.umeyama_similarity(align.five_points(source_landmarks), align.five_points(target_landmarks))
-    warped = align.warp_affine(torch.cat([source.float(), m_d], 1), M)
+    planes = torch.empty(B, 4, S, S, device=device)  # image and mask warp together (shared taps)
+    planes[:, :3].copy_(source)  # uint8 -> float in the copy: one pass
+    planes[:, 3:].copy_(m_d)
+    warped = align.warp_affine(planes, M)
     aligned_src = align.to_u8(warped[:, :3])
     src_mask = (warped[:, 3:] > 0).float()
     tgt_mask = mask_postprocess(src_mask, params)
