@@ -43,13 +43,22 @@ def _scale_array(x: torch.Tensor) -> torch.Tensor:
     return torch.where(out_of_range, scaled, x)
 
 
+def _mean_std(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per (sample, channel) mean and population std of integer-valued float32 [B,C,H,W] data with
+    |x| < 4096, exactly: squares are exact in float32 and their sums exact in float64, so E[x^2] -
+    E[x]^2 loses nothing to cancellation. One plain pass each instead of torch.std's Welford loop."""
+    n = x.shape[2] * x.shape[3]
+    mean = x.sum((2, 3), keepdim=True, dtype=torch.float64) / n
+    var = ((x * x).sum((2, 3), keepdim=True, dtype=torch.float64) / n - mean * mean).clamp(min=0)
+    return mean.float(), var.sqrt().float()
+
+
 def rct_m(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Reinhard transfer in Lab with diluted masked statistics (color_transfer.py:189-272)."""
     lab_f = rgb_to_lab_u8(fake.flip(1))  # BGR2LAB on RGB data (B11)
     lab_r = rgb_to_lab_u8(real.flip(1))
-    sf, sr = lab_f * mask, lab_r * mask
-    mu_f, sd_f = sf.mean((2, 3), keepdim=True), sf.std((2, 3), keepdim=True, correction=0)
-    mu_r, sd_r = sr.mean((2, 3), keepdim=True), sr.std((2, 3), keepdim=True, correction=0)
+    mu_f, sd_f = _mean_std(lab_f * mask)
+    mu_r, sd_r = _mean_std(lab_r * mask)
     x = (lab_f - mu_f) * (sd_r / sd_f.clamp(min=1e-6)) + mu_r
     x = torch.trunc(_scale_array(x)).clamp(0, 255)
     return lab_u8_to_rgb(x).flip(1)
