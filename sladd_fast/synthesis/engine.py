@@ -54,15 +54,16 @@ def _where_b(select: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Te
 
 
 def _on_subset(select: torch.Tensor, fn: Callable[..., torch.Tensor], default: torch.Tensor,
-               *args: torch.Tensor) -> torch.Tensor:
+               *args: torch.Tensor, overwrite: bool = False) -> torch.Tensor:
     """fn(*args) where ``select`` [B] is True, ``default`` elsewhere.
 
     On CUDA fn runs on the whole batch and the result is selected (no sync). On CPU there is no device
-    to sync with, so only the selected rows are computed.
+    to sync with, so only the selected rows are computed, written into a copy of ``default`` or, with
+    ``overwrite``, into ``default`` itself (a buffer the caller owns).
     """
     if host_reads_ok(select.device):
         idx = select.nonzero().squeeze(1)
-        out = default.clone()
+        out = default if overwrite else default.clone()
         if idx.numel():
             out[idx] = fn(*(a[idx] for a in args))
         return out
@@ -90,7 +91,8 @@ def mask_target(mask: torch.Tensor) -> torch.Tensor:
 def color_transfer(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, landmarks: torch.Tensor,
                    mode: torch.Tensor) -> torch.Tensor:
     """Applies each sample's ColorMode (spec §3.4). uint8 [B,3,H,W] in and out."""
-    out = fake
+    cpu = host_reads_ok(fake.device)
+    out = fake.clone() if cpu else fake  # on CPU every mode writes its own rows into this one copy
     fns = {
         ColorMode.RCT_M: lambda f, r, m, lm: color.rct_m(f, r, m),
         ColorMode.RCT_FS: lambda f, r, m, lm: color.rct_fs(f, r, m),
@@ -98,7 +100,7 @@ def color_transfer(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, l
         ColorMode.FACESWAP: color.faceswap,
     }
     for cm, fn in fns.items():
-        out = _on_subset(mode == cm, fn, out, fake, real, mask, landmarks)
+        out = _on_subset(mode == cm, fn, out, fake, real, mask, landmarks, overwrite=cpu)
     return out
 
 
