@@ -16,6 +16,7 @@ import glob
 import os
 
 import shutil
+import sys
 
 from setuptools import find_packages, setup
 
@@ -66,15 +67,22 @@ def _with_cuda() -> bool:
     return CUDA_HOME is not None and torch.version.cuda is not None
 
 
+def _openmp_flags() -> list[str]:
+    """-fopenmp where torch's CPU backend is GNU OpenMP on Linux: at::parallel_for is a header template
+    that only runs in parallel when the extension itself is compiled with OpenMP, so without it every
+    CPU kernel is serial. Elsewhere (macOS clang, a torch on another runtime) it is left out rather than
+    loading a second OpenMP runtime; the kernels then run on one thread."""
+    info = torch.__config__.parallel_info()
+    return ["-fopenmp"] if sys.platform.startswith("linux") and "OpenMP" in info else []
+
+
 def _extension():
     debug = os.environ.get("DEBUG", "0") == "1"
     with_cuda = _with_cuda()
     sources = sorted(glob.glob(os.path.join("csrc", "*.cpp")) + glob.glob(os.path.join("csrc", "cpu", "*.cpp")))
-    # -fopenmp: at::parallel_for is a header template that only runs in parallel when the extension
-    # itself is compiled with OpenMP (torch's CPU backend is); without it every CPU kernel is serial.
     # -ffp-contract=off: g++ would otherwise fuse a*b+c into FMAs wherever the target has them (e.g.
     # CFLAGS=-march=native), and the kernels' rounding must stay that of the references and CUDA.
-    cxx = (["-O0", "-g"] if debug else ["-O3"]) + ["-fopenmp", "-ffp-contract=off"]
+    cxx = (["-O0", "-g"] if debug else ["-O3"]) + ["-ffp-contract=off"] + _openmp_flags()
     extra = {"cxx": cxx}
     cls = CppExtension
     include_dirs = []
@@ -88,7 +96,7 @@ def _extension():
         cls = CUDAExtension
     print(f"sladd_fast build: cuda={with_cuda} debug={debug} CUDA_HOME={CUDA_HOME} "
           f"arch={os.environ.get('TORCH_CUDA_ARCH_LIST')} sources={sources}")
-    return cls("sladd_fast._C", sources, extra_compile_args=extra, extra_link_args=["-fopenmp"],
+    return cls("sladd_fast._C", sources, extra_compile_args=extra, extra_link_args=_openmp_flags(),
                include_dirs=include_dirs)
 
 

@@ -40,6 +40,15 @@ def make_inputs(batch: int, size: int, seed: int) -> list[torch.Tensor]:
     return [real, partner, lm_t, lm_s, region, blend, ratio]
 
 
+def _worker_init() -> None:
+    """Each baseline process imports its stack and pins itself to one thread before any timing."""
+    import cv2
+
+    from sladd_fast import baseline  # noqa: F401  (scipy, scikit-image)
+
+    cv2.setNumThreads(1)
+
+
 def _baseline_worker(args: tuple, timings: dict[str, float] | None = None) -> int:
     import cv2
 
@@ -64,8 +73,14 @@ def baseline_breakdown(np_in: list[np.ndarray]) -> dict:
     per-sample time on one core, to be compared with what single OpenCV calls take (the align stage is
     two cv2.warpAffine calls, SIMD code that batching cannot beat on a CPU).
     """
+    import cv2
+
     timings: dict[str, float] = {}
-    _baseline_worker(tuple(np_in) + (0,), timings)
+    threads = cv2.getNumThreads()
+    try:
+        _baseline_worker(tuple(np_in) + (0,), timings)
+    finally:
+        cv2.setNumThreads(threads)
     n = len(np_in[0])
     stage_ms = {k: 1e3 * v / n for k, v in sorted(timings.items(), key=lambda kv: -kv[1])}
     return {"ms_per_sample": sum(stage_ms.values()), "stage_ms_per_sample": stage_ms}
@@ -106,9 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     np_in = [x[:nb].permute(0, 2, 3, 1).contiguous().numpy() if x.dim() == 4 else x[:nb].numpy() for x in inputs]
     chunks = np.array_split(np.arange(nb), args.threads)
     jobs = [tuple(a[c] for a in np_in) + (k,) for k, c in enumerate(chunks) if len(c)]
-    # One thread per worker process, BLAS included: the same core count as the engine.
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
+    # One thread per worker process, BLAS included: the same core count as the engine. The spawned
+    # workers read these at start-up; this process's own values are restored at the end.
+    saved_env = {var: os.environ.get(var) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    os.environ.update({var: "1" for var in saved_env})
 
     # Engine and baseline alternate in rounds, so slow drifts of a shared machine hit both sides; the
     # ratio is the median of the per-round ratios.
@@ -116,23 +132,28 @@ def main(argv: list[str] | None = None) -> int:
     eng_times: list[float] = []
     base_times: list[float] = []
     round_ratios: list[float] = []
-    pool = mp.get_context("spawn").Pool(len(jobs)) if args.baseline_iters > 0 else None
+    pool = mp.get_context("spawn").Pool(len(jobs), initializer=_worker_init) if args.baseline_iters > 0 else None
     try:
-        if pool is not None:  # workers start and import before any timing, then sit idle while the engine runs
-            pool.map(_baseline_worker, jobs)
+        if pool is not None:  # every worker has imported and run once before any timing
+            pool.map(_baseline_worker, jobs * 2, chunksize=1)
         for r in range(rounds):
-            e = time_it(engine, dev, warmup=2 if r == 0 else 1, iters=max(1, args.iters // rounds))
+            e = time_it(engine, dev, warmup=2 if r == 0 else 1, iters=max(1, -(-args.iters // rounds)))
             eng_times += e["times_s"]
             if pool is None:
                 continue
             bt = time_it(lambda: pool.map(_baseline_worker, jobs), torch.device("cpu"), warmup=0,
-                         iters=max(1, args.baseline_iters // rounds))
+                         iters=max(1, -(-args.baseline_iters // rounds)))
             base_times += bt["times_s"]
             round_ratios.append((args.batch / e["median_s"]) / (nb / bt["median_s"]))
     finally:
         if pool is not None:
             pool.close()
             pool.join()
+        for var, value in saved_env.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
     eng = summarize(eng_times)
     eng_rate = args.batch / eng["median_s"]
     print(f"engine   [{dev}, backend={ops.backend_for(dev)}, {args.threads} threads]: "

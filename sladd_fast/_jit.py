@@ -89,7 +89,8 @@ def _launch(name: str, n: int, samples: int, args: tuple, device: torch.device, 
     if n == 0 or samples == 0 or channels == 0:
         return
     if samples > _MAX_GRID_YZ or channels > _MAX_GRID_YZ:
-        raise ValueError(f"sladd_fast CUDA ops take at most {_MAX_GRID_YZ} samples per call, got {samples}")
+        raise ValueError(f"sladd_fast CUDA ops take at most {_MAX_GRID_YZ} samples and channels per call, "
+                         f"got {samples} x {channels}")
     index = device.index if device.index is not None else torch.cuda.current_device()
     kernel = _kernel(name, index)
     with cupy.cuda.Device(index):
@@ -196,10 +197,21 @@ def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor) -> torch.T
     return out
 
 
-def _per_pixel(kernel: str, x: torch.Tensor, out_dtype: torch.dtype) -> torch.Tensor:
+def _dtypes(**tensors: tuple[torch.Tensor, torch.dtype]) -> None:
+    """The kernels read raw pointers: a wrong dtype would be read as another type, so it is an error
+    here (the public wrappers check first; this guards direct calls)."""
+    for name, (t, dtype) in tensors.items():
+        if t.dtype != dtype:
+            raise ValueError(f"{name} must have dtype {dtype}, got {t.dtype}")
+
+
+def _per_pixel(kernel: str, x: torch.Tensor, in_dtype: torch.dtype, out_dtype: torch.dtype) -> torch.Tensor:
     """A [B,3,H,W] -> [B,3,H,W] kernel with one thread per pixel (rgb_to_lab, lab_to_rgb)."""
     import numpy as np
 
+    _dtypes(input=(x, in_dtype))
+    if x.dim() != 4 or x.shape[1] != 3:
+        raise ValueError(f"input must be [B,3,H,W], got {list(x.shape)}")
     x = x.contiguous()
     out = torch.empty(x.shape, device=x.device, dtype=out_dtype)
     B, _, H, W = x.shape
@@ -208,16 +220,18 @@ def _per_pixel(kernel: str, x: torch.Tensor, out_dtype: torch.dtype) -> torch.Te
 
 
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
-    return _per_pixel("sladd_rgb_to_lab_kernel", rgb, torch.float32)
+    return _per_pixel("sladd_rgb_to_lab_kernel", rgb, torch.uint8, torch.float32)
 
 
 def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
-    return _per_pixel("sladd_lab_to_rgb_kernel", lab, torch.uint8)
+    return _per_pixel("sladd_lab_to_rgb_kernel", lab, torch.float32, torch.uint8)
 
 
 def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
     import numpy as np
 
+    _dtypes(input=(input, torch.float32), kernels=(kernels, torch.float32), radius=(radius, torch.int64),
+            box=(box, torch.int64))
     x, g, r, bx = input.contiguous(), kernels.contiguous(), radius.contiguous(), box.contiguous()
     B, C, H, W = x.shape
     tmp, out = torch.empty_like(x), torch.empty_like(x)

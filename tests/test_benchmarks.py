@@ -14,11 +14,10 @@ pytest.importorskip("skimage")
 from benchmarks import bench_synthesis  # noqa: E402
 
 
-def test_bench_synthesis_writes_its_record(tmp_path, monkeypatch):
+def test_bench_synthesis_writes_its_record(tmp_path):
     import torch
 
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # main() sets them: restore after
-        monkeypatch.setenv(var, os.environ.get(var, ""))
+    env = {var: os.environ.get(var) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     threads = torch.get_num_threads()
     path = tmp_path / "synthesis.json"
     try:
@@ -34,3 +33,4 @@ def test_bench_synthesis_writes_its_record(tmp_path, monkeypatch):
     stages = rec["baseline"]["breakdown"]["stage_ms_per_sample"]
     assert set(stages) <= {"region", "deform", "align", "postprocess", "colour", "blend"} and "deform" in stages
     assert rec["env"]["git_sha"] and rec["env"]["device"] == "cpu"
+    assert {var: os.environ.get(var) for var in env} == env  # main() restores this process's environment

@@ -110,3 +110,17 @@ def test_blur_support_equals_whole_image_blur_on_masks():
     got = blur_support(m, g, k // 2)
     assert (got - separable_blur(m, g)).abs().max() < 1e-5
     assert (got[5] == 0).all()
+
+
+@needs_ext
+def test_extreme_boxes_are_clipped_not_overflowed():
+    x = torch.rand(2, 1, 8, 8) * 255
+    g = gaussian_kernels(torch.tensor([3, 3]), 3)
+    r = torch.tensor([1, 1])
+    big = 2**62
+    box = torch.tensor([[big, 0, big, 8], [-big // 2, -big // 2, big, 2**63 - 1]])  # end past int64
+    got = torch.ops.sladd_fast.blur_in_box(x, g, r, box)
+    assert (got[0] == 0).all()  # starts past the image: empty
+    whole = torch.ops.sladd_fast.blur_in_box(x[1:], g[1:], r[1:], torch.tensor([[0, 0, 8, 8]]))
+    assert torch.equal(got[1:], whole)  # covers the image: the whole-image blur
+    assert torch.equal(got, _reference.blur_in_box(x, g, r, box))

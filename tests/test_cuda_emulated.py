@@ -118,3 +118,14 @@ def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
     assert torch.equal(gpu_path.mask_targets, cpu.mask_targets) and cpu.applied.sum() >= 4
     diff = (gpu_path.images.int() - cpu.images.int()).abs()
     assert diff.max() <= 1 and (diff > 0).float().mean() < 0.001  # BLAS summation order only
+
+
+def test_jit_launchers_reject_wrong_dtypes(jit):
+    """A wrong dtype would be read through a raw pointer as another type: the launchers refuse it."""
+    x = torch.zeros(1, 3, 8, 8)
+    with pytest.raises(ValueError, match="box must have dtype torch.int64"):
+        jit.blur_in_box(x, torch.ones(1, 3), torch.ones(1, dtype=torch.int64), torch.zeros(1, 4, dtype=torch.int32))
+    with pytest.raises(ValueError, match="input must have dtype torch.uint8"):
+        jit.rgb_to_lab(x)
+    with pytest.raises(ValueError, match=r"input must be \[B,3,H,W\]"):
+        jit.lab_to_rgb(torch.zeros(1, 4, 8, 8))

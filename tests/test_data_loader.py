@@ -109,6 +109,21 @@ def test_torch_loader_epochs_share_workers_and_survive_early_exit(trainset):
     assert [b.indices.tolist() for b in loader.epoch(0)] == plan_epoch(trainset, 0, 4, seed=5).items.tolist()
 
 
+def test_torch_loader_two_live_epochs_is_an_error_not_mixed_batches(trainset):
+    loader = TorchLoader(trainset, size=32, batch_size=4, workers=1, seed=5)
+    old = loader.epoch(0)
+    next(old)
+    new = loader.epoch(1)
+    first = next(new)
+    with pytest.raises(RuntimeError, match="epoch 0 was superseded"):
+        next(old)
+    rest = list(new)  # nothing was taken from epoch 1 by the stale iterator
+    assert [b.indices.tolist() for b in [first] + rest] == plan_epoch(trainset, 1, 4, seed=5).items.tolist()
+    loader.close()
+    assert loader.loader._iterator is None
+    assert len(list(loader.epoch(2))) == len(loader)  # workers restart after close()
+
+
 def test_corrupt_frame_is_a_clear_error(trainset):
     path = os.path.join(trainset.index.root, "image", "real", "002", "0003.png")
     with open(path, "wb") as f:

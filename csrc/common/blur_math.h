@@ -23,9 +23,11 @@ SLADD_HD bool in_span(int i, int lo, int len) { return i >= lo && i < lo + len; 
 
 // Clips the span [lo, lo + len) to [0, n); an empty result has len 0.
 SLADD_HD void clip_span(long long lo, long long len, int n, int* out_lo, int* out_len) {
-  long long a = lo < 0 ? 0 : (lo > n ? n : lo);
-  long long b = lo + (len > 0 ? len : 0);
-  b = b < a ? a : (b > n ? n : b);
+  const long long max_ll = 0x7fffffffffffffffLL;
+  len = len < 0 ? 0 : len;
+  const long long end = lo > max_ll - len ? max_ll : lo + len;  // saturating: any int64 box is defined
+  const long long a = lo < 0 ? 0 : (lo > n ? n : lo);
+  const long long b = end < a ? a : (end > n ? n : end);
   *out_lo = (int)a;
   *out_len = (int)(b - a);
 }

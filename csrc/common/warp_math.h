@@ -8,7 +8,8 @@
 
 namespace sladd {
 
-constexpr int kInterTab = 32;  // a power of two: floor division below is a shift
+constexpr int kInterTab = 32;
+static_assert(kInterTab == 32, "cubic_taps divides by kInterTab with >> 5 and & 31");  // a power of two: floor division below is a shift
 constexpr float kCubicA = -0.75f;
 
 SLADD_HD void cubic_weights(float t, float* w) {

@@ -68,6 +68,10 @@ def collate(samples: list[dict[str, torch.Tensor]]) -> Batch:
 class TorchLoader:
     """Iterates this rank's batches of one epoch: ``for batch in loader.epoch(e)``.
 
+    One epoch iterator at a time: the worker processes are shared by all epochs (persistent), so
+    starting epoch e+1 while an iterator of epoch e is still being consumed makes the older one raise
+    (an iterator that was simply abandoned is fine). ``close()`` stops the workers.
+
     Args:
         data: TrainSet. size: output side S. batch_size: per rank.
         rank, world_size, seed: see sladd_fast.data.plan. workers: DataLoader processes.
@@ -80,6 +84,7 @@ class TorchLoader:
         self.rank, self.world_size, self.seed, self.workers = rank, world_size, seed, workers
         self.device = torch.device(device)
         self.sampler = PairSampler()
+        self._generation = 0  # the epoch iterator that owns the workers
         self.loader = DataLoader(PairDataset(data, size), batch_size=batch_size, sampler=self.sampler,
                                  drop_last=False, num_workers=workers, collate_fn=collate,
                                  pin_memory=self.device.type == "cuda", persistent_workers=workers > 0)
@@ -88,8 +93,27 @@ class TorchLoader:
         from sladd_fast.data.plan import plan_epoch
 
         self.sampler.set_plan(plan_epoch(self.data, epoch, self.batch_size, self.rank, self.world_size, self.seed))
-        for batch in self.loader:
+        self._generation += 1
+        generation = self._generation
+        batches = iter(self.loader)
+        while True:
+            # Checked before every fetch: the shared workers may now serve a later epoch, whose
+            # batches must not be taken.
+            if generation != self._generation:
+                raise RuntimeError(f"epoch {epoch} was superseded: a later epoch() started on this loader; "
+                                   "finish or drop one epoch iterator before starting the next")
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
             yield batch.to(self.device, non_blocking=True) if self.device.type != "cpu" else batch
+
+    def close(self) -> None:
+        """Stops the persistent worker processes (they also stop when the loader is garbage-collected)."""
+        it = getattr(self.loader, "_iterator", None)
+        if it is not None and hasattr(it, "_shutdown_workers"):
+            it._shutdown_workers()
+        self.loader._iterator = None
 
     def __len__(self) -> int:
         return (len(self.data) // self.world_size) // self.batch_size

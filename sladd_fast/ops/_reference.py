@@ -354,7 +354,10 @@ def _reflect101(i: torch.Tensor, n: int) -> torch.Tensor:
 def _box_span(lo: torch.Tensor, length: torch.Tensor, n: int) -> torch.Tensor:
     """[B,n] bool: positions inside [lo, lo + length) clipped to the image."""
     pos = torch.arange(n, device=lo.device)
-    return (pos[None] >= lo[:, None]) & (pos[None] < (lo + length.clamp(min=0))[:, None])
+    length = length.clamp(min=0)
+    top = torch.iinfo(torch.int64).max
+    end = torch.where(lo > top - length, torch.full_like(lo, top), lo + length)  # saturating, as the kernels
+    return (pos[None] >= lo[:, None]) & (pos[None] < end[:, None])
 
 
 def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor, box: torch.Tensor) -> torch.Tensor:

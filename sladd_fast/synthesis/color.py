@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from sladd_fast.ops import _checks
-from sladd_fast.ops.blend import mask_bbox
+from sladd_fast.ops.blend import box_of
 from sladd_fast.ops._dispatch import op
 from sladd_fast.synthesis.filters import blur_in_box, gaussian_kernels
 
@@ -103,7 +103,8 @@ def faceswap(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, landmar
     g = gaussian_kernels(k, 2 * ((H - 1) // 2) - 1)
     fm = (fake.float() * mask).floor()
     rm = (real.float() * mask).floor()
-    blurred = blur_in_box(torch.cat([rm, fm], 1), g, torch.div(k, 2, rounding_mode="floor"), mask_bbox(mask))
+    box = box_of(mask[:, 0] != 0)  # where the masked images can be nonzero (soft masks included)
+    blurred = blur_in_box(torch.cat([rm, fm], 1), g, torch.div(k, 2, rounding_mode="floor"), box)
     g_r = torch.floor(blurred[:, :C] + 0.5)
     g_f = torch.floor(blurred[:, C:] + 0.5)
     g_f = g_f + 128 * (g_f <= 1)

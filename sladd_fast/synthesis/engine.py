@@ -180,7 +180,7 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
     m_d = deform.random_deform(region_m, params.deform_noise)
     # 2. Align partner -> target (spec §3.3); the mask is binarised at > 0 after the cubic warp.
     M, align_ok = align.umeyama_similarity(align.five_points(source_landmarks), align.five_points(target_landmarks))
-    planes = torch.empty(B, 4, S, S, device=device)  # image and mask warp together (shared taps)
+    planes = torch.empty(B, 4, S, S, device=device, dtype=torch.float32)  # image and mask warp together (shared taps)
     planes[:, :3].copy_(source)  # uint8 -> float in the copy: one pass
     planes[:, 3:].copy_(m_d)
     warped = align.warp_affine(planes, M)
