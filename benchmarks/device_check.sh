@@ -3,6 +3,8 @@
 #   1. NVRTC JIT path (no build): the whole test suite, CUDA tests included.
 #   2. Builds sladd_fast._C with its CUDA kernels (FORCE_CUDA=1, ninja, all cores) and reruns the suite.
 #   3. bench_synthesis on the GPU for the jit and the compiled backends, at batch 256 and 1024.
+#   4. compute-sanitizer over every op on small inputs (benchmarks/sanitize_ops.py): memcheck for the
+#      compiled and JIT backends, initcheck and racecheck for the compiled one.
 # Results (JSON, junit XML, logs) go to $OUT if set (the device tool's folder), else
 # benchmarks/results/device/. Commit them under benchmarks/results/ with the GPU's name.
 set -uo pipefail
@@ -27,7 +29,7 @@ print(json.dumps(info, indent=2))
 PYEOF
 cat "$OUT_DIR/env.json"
 
-log "1/3 tests, JIT backend (no build)"
+log "1/4 tests, JIT backend (no build)"
 rm -f sladd_fast/_C*.so
 timeout 180 $PY -m pytest -q tests -p no:cacheprovider --junitxml="$OUT_DIR/pytest_jit.xml" \
   > "$OUT_DIR/pytest_jit.log" 2>&1
@@ -35,7 +37,7 @@ log "pytest (jit) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_jit.log")"
 timeout 90 env SLADD_FAST_BACKEND=jit $PY benchmarks/bench_synthesis.py --device cuda --batch 256 --iters 10 \
   --json "$OUT_DIR/bench_synthesis_cuda_jit_b256.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
 
-log "2/3 build with CUDA kernels"
+log "2/4 build with CUDA kernels"
 # The GPU's own architecture, and the CUDA library headers that ship in the nvidia-* wheels.
 export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-$($PY -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())" 2>/dev/null || echo "9.0")}
 NV_INC=$($PY -c "import nvidia, os; print(':'.join(os.path.join(r, d, 'include') for r in nvidia.__path__ for d in sorted(os.listdir(r)) if os.path.isdir(os.path.join(r, d, 'include'))))" 2>/dev/null || true)
@@ -46,7 +48,7 @@ timeout 150 $PY -m pytest -q tests -p no:cacheprovider --junitxml="$OUT_DIR/pyte
   > "$OUT_DIR/pytest_kernel.log" 2>&1
 log "pytest (compiled) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_kernel.log")"
 
-log "3/3 benchmarks"
+log "3/4 benchmarks"
 for b in 256 1024; do
   timeout 90 $PY benchmarks/bench_synthesis.py --device cuda --batch $b --iters 10 \
     --json "$OUT_DIR/bench_synthesis_cuda_b$b.json" --profile "$OUT_DIR/profile_synthesis_cuda_b$b.txt" 2>&1 \
@@ -62,5 +64,19 @@ if $PY -c "import nvidia.dali" 2>/dev/null && [ -n "${LOADER_ROOT:-}" ]; then
     --json "$OUT_DIR/bench_loader_cuda_dali.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
 else
   log "loader benchmark skipped: needs nvidia.dali and LOADER_ROOT"
+fi
+log "4/4 compute-sanitizer"
+# Last, as the most expendable step (about 30 s a run): our kernels only (--kernel-name kns=sladd),
+# memcheck on both backends, initcheck and racecheck (shared memory: the mask kernels) on the compiled
+# one. Without torch's caching allocator, so an access past a tensor leaves its allocation.
+if command -v compute-sanitizer > /dev/null; then
+  for run in memcheck:kernel memcheck:jit initcheck:kernel racecheck:kernel; do
+    tool=${run%%:*}; backend=${run##*:}
+    PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout 60 compute-sanitizer --tool "$tool" --kernel-name kns=sladd \
+      --error-exitcode 3 $PY benchmarks/sanitize_ops.py --device cuda --backend "$backend" > "$OUT_DIR/sanitizer_${tool}_${backend}.log" 2>&1
+    log "compute-sanitizer $tool ($backend) rc=$?: $(grep -E 'ERROR SUMMARY|all ops ran' "$OUT_DIR/sanitizer_${tool}_${backend}.log" | tr '\n' ' ')"
+  done
+else
+  log "compute-sanitizer not found: skipped"
 fi
 log "done"

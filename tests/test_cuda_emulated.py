@@ -129,3 +129,19 @@ def test_jit_launchers_reject_wrong_dtypes(jit):
         jit.rgb_to_lab(x)
     with pytest.raises(ValueError, match=r"input must be \[B,3,H,W\]"):
         jit.lab_to_rgb(torch.zeros(1, 4, 8, 8))
+
+
+def test_sanitizer_script_reaches_every_kernel(jit, emulator):
+    """benchmarks/sanitize_ops.py (run under compute-sanitizer on a GPU) launches every kernel, with
+    arguments the kernels accept; here on the emulated kernels, against the CPU kernels."""
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from benchmarks import sanitize_ops
+
+    emulator.launched.clear()
+    for name, args in sanitize_ops.calls(torch.device("cpu")).items():
+        assert torch.equal(getattr(jit, name)(*args), getattr(torch.ops.sladd_fast, name)(*args)), name
+    assert emulator.launched == set(cuda_emulation.kernel_signatures())
+    assert sanitize_ops.main(["--device", "cpu", "--backend", "kernel"]) == 0

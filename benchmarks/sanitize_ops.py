@@ -1,0 +1,79 @@
+"""Runs every csrc op once on small inputs, for compute-sanitizer on a GPU machine.
+
+    PYTORCH_NO_CUDA_MEMORY_CACHING=1 compute-sanitizer --tool memcheck --kernel-name kns=sladd \
+        python benchmarks/sanitize_ops.py --device cuda --backend kernel
+    (the same with --tool initcheck or racecheck, and --backend jit for the NVRTC kernels)
+
+The sanitizer reports out-of-bounds accesses (memcheck), reads of uninitialised device memory
+(initcheck) and shared-memory races (racecheck); this script only makes every kernel run, on inputs
+that reach the edge cases (out-of-image landmarks, empty and clipped boxes, border-touching masks).
+With --device cpu it runs the same calls on the CPU kernels (a check of the script itself).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from sladd_fast import _ext, _jit, faces, ops  # noqa: E402
+from sladd_fast.synthesis.filters import gaussian_kernels  # noqa: E402
+
+
+def calls(device: torch.device) -> dict[str, tuple]:
+    """op name -> its arguments on ``device`` (every kernel of csrc/cuda/kernels.cuh is reached)."""
+    S = 64
+    g = torch.Generator().manual_seed(0)
+    lm = torch.cat([faces.random_landmarks(3, size=S, generator=g), torch.rand(2, 68, 2, generator=g) * 90 - 13])
+    img = faces.render_faces(lm[:3], size=S, generator=g)
+    src = faces.render_faces(faces.random_landmarks(3, size=S, generator=g), size=S, generator=g)
+    m = ops.region_mask(lm[:3], torch.tensor([0, 4, 9]), S)
+    m[2, :, :2] = 1  # touches the image frame
+    roi = ops.blend.poisson_roi(m)
+    k = torch.tensor([3, 9, 21])
+    box = torch.tensor([[5, 6, 30, 20], [0, 0, S, S], [-3, 40, 20, 0]])  # inside, whole, clipped and empty
+    args = {
+        "region_mask": (lm, torch.arange(5) % 10, S),
+        "hull_mask": (lm, S),
+        "blend_linear": (img, src, m, torch.tensor([0.3, 1.0, 0.0])),
+        "poisson_rhs": (img, src, m, roi),
+        "poisson_compose": (img, torch.rand(3, 3, S - 2, S - 2, generator=g) * 255, roi),
+        "deform_mask": (m, torch.trunc(torch.randn(3, 5, 5, 2, generator=g) * 8)),
+        "morph_square": (m, torch.tensor([0, 1, 2]), torch.tensor([3, 19, 5])),
+        "warp_affine_cubic": (torch.cat([src.float(), m], 1),
+                              torch.tensor([[[1.3, 0.4, -20.0], [-0.4, 1.3, 5.0]]] * 3)),
+        "rgb_to_lab": (img,),
+        "lab_to_rgb": (torch.rand(3, 3, S, S, generator=g) * 300 - 20,),
+        "blur_in_box": (torch.cat([img.float(), src.float()], 1), gaussian_kernels(k, 21), k // 2, box),
+    }
+    return {name: tuple(a.to(device) if isinstance(a, torch.Tensor) else a for a in v) for name, v in args.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cuda", choices=["cpu", "cuda"])
+    ap.add_argument("--backend", default="kernel", choices=["kernel", "jit"],
+                    help="compiled sladd_fast._C or the NVRTC JIT (CUDA only)")
+    args = ap.parse_args(argv)
+    dev = torch.device(args.device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: no CUDA device")
+    if args.backend == "jit" and (dev.type != "cuda" or not _jit.available()):
+        ap.error("--backend jit needs a CUDA device and CuPy")
+    if args.backend == "kernel" and not (_ext.has_cuda_ops() if dev.type == "cuda" else _ext.has_ops()):
+        ap.error(f"--backend kernel: sladd_fast._C has no {dev.type} kernels (build it first)")
+    for name, a in calls(dev).items():
+        fn = getattr(_jit, name) if args.backend == "jit" else getattr(torch.ops.sladd_fast, name)
+        out = fn(*a)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        print(f"{name}: {tuple(out.shape)} {out.dtype}")
+    print("all ops ran")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
