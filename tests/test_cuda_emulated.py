@@ -4,16 +4,19 @@ common/*.h functions compiled by g++ without FMA contraction. Runs wherever g++ 
 on a GPU, test_cuda_ops.py runs the real thing."""
 from __future__ import annotations
 
+import os
 import shutil
-from typing import Callable
+import sys
 
 import pytest
 import torch
 
-import cuda_emulation
-from helpers import face_batch, landmarks, needs_ext
-from sladd_fast import _jit, ops
-from sladd_fast.synthesis.filters import gaussian_kernels
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # for benchmarks/
+
+import cuda_emulation  # noqa: E402
+from benchmarks import sanitize_ops  # noqa: E402
+from helpers import face_batch, needs_ext  # noqa: E402
+from sladd_fast import _jit  # noqa: E402
 
 pytestmark = [needs_ext, pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not found")]
 S = 64
@@ -30,57 +33,28 @@ def jit(emulator, monkeypatch):
     return _jit
 
 
-def _masks(lm: torch.Tensor) -> torch.Tensor:
-    return torch.ops.sladd_fast.region_mask(lm, torch.arange(lm.shape[0]) % 10, S)
+def _calls() -> dict[str, tuple]:
+    """Every op's edge-case arguments, the ones benchmarks/sanitize_ops.py runs under compute-sanitizer."""
+    return sanitize_ops.calls(torch.device("cpu"))
 
 
-def _cases() -> dict[str, Callable[[object], list[tuple[torch.Tensor, torch.Tensor]]]]:
-    """name -> fn(jit) giving (emulated CUDA result, CPU kernel result) pairs."""
-    C = torch.ops.sladd_fast
-    lm = torch.cat([landmarks(4, 0, S), torch.rand(2, 68, 2) * 80 - 8])  # some out of the image
-    t, lm_t = face_batch(3, 1, S)
-    s, _ = face_batch(3, 2, S)
-    m = _masks(lm_t)
-    roi = ops.blend.poisson_roi(m)
-    w = torch.tensor([0.3, 1.0, 0.0])
-    noise = torch.trunc(torch.randn(3, 5, 5, 2, generator=torch.Generator().manual_seed(0)) * 6)
-    op, k = torch.tensor([0, 1, 2]), torch.tensor([3, 9, 5])
-    x4 = torch.cat([s.float(), m], 1)
-    Mi = torch.tensor([[[0.9, 0.1, 4.0], [-0.1, 0.9, 2.0]], [[1.3, 0.4, -20.0], [-0.4, 1.3, 5.0]],
-                       [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
-    lab = torch.randint(0, 256, (3, 3, 16, 16), generator=torch.Generator().manual_seed(1)).float()
-    kb = torch.tensor([3, 9, 21])
-    g = gaussian_kernels(kb, 21)
-    box = torch.tensor([[5, 6, 30, 20], [0, 0, S, S], [-3, 40, 20, 40]])
-    x6 = torch.cat([t.float(), s.float()], 1)
-    u = torch.rand(3, 3, S - 2, S - 2, generator=torch.Generator().manual_seed(2)) * 300 - 20
-    region = torch.arange(6) % 10
-    return {
-        "masks": lambda j: [(j.region_mask(lm, region, S), C.region_mask(lm, region, S)),
-                            (j.hull_mask(lm, S), C.hull_mask(lm, S))],
-        "blend_linear": lambda j: [(j.blend_linear(t, s, m, w), C.blend_linear(t, s, m, w))],
-        "poisson": lambda j: [(j.poisson_rhs(t, s, m, roi), C.poisson_rhs(t, s, m, roi)),
-                              (j.poisson_compose(t, u, roi), C.poisson_compose(t, u, roi))],
-        "deform_mask": lambda j: [(j.deform_mask(m, noise), C.deform_mask(m, noise))],
-        "morph_square": lambda j: [(j.morph_square(m, op, k), C.morph_square(m, op, k))],
-        "warp_affine_cubic": lambda j: [(j.warp_affine_cubic(x4, Mi), C.warp_affine_cubic(x4, Mi))],
-        "lab": lambda j: [(j.rgb_to_lab(t), C.rgb_to_lab(t)), (j.lab_to_rgb(lab), C.lab_to_rgb(lab))],
-        "blur_in_box": lambda j: [(j.blur_in_box(x6, g, kb // 2, box), C.blur_in_box(x6, g, kb // 2, box))],
-    }
-
-
-@pytest.mark.parametrize("name", list(_cases()))
+@pytest.mark.parametrize("name", list(_calls()))
 def test_emulated_cuda_kernel_equals_cpu_kernel(jit, name):
-    for got, want in _cases()[name](jit):
-        assert got.dtype == want.dtype and got.shape == want.shape
-        assert torch.equal(got, want), name
+    args = _calls()[name]
+    got, want = getattr(jit, name)(*args), getattr(torch.ops.sladd_fast, name)(*args)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert torch.equal(got, want), name
 
 
 def test_every_kernel_is_covered(jit, emulator):
     emulator.launched.clear()
-    for case in _cases().values():
-        case(jit)
+    for name, args in _calls().items():
+        getattr(jit, name)(*args)
     assert emulator.launched == set(cuda_emulation.kernel_signatures())
+
+
+def test_sanitizer_script_runs_on_cpu():
+    assert sanitize_ops.main(["--device", "cpu", "--backend", "kernel"]) == 0
 
 
 def test_wrong_argument_types_are_caught(emulator):
@@ -129,19 +103,3 @@ def test_jit_launchers_reject_wrong_dtypes(jit):
         jit.rgb_to_lab(x)
     with pytest.raises(ValueError, match=r"input must be \[B,3,H,W\]"):
         jit.lab_to_rgb(torch.zeros(1, 4, 8, 8))
-
-
-def test_sanitizer_script_reaches_every_kernel(jit, emulator):
-    """benchmarks/sanitize_ops.py (run under compute-sanitizer on a GPU) launches every kernel, with
-    arguments the kernels accept; here on the emulated kernels, against the CPU kernels."""
-    import os
-    import sys
-
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from benchmarks import sanitize_ops
-
-    emulator.launched.clear()
-    for name, args in sanitize_ops.calls(torch.device("cpu")).items():
-        assert torch.equal(getattr(jit, name)(*args), getattr(torch.ops.sladd_fast, name)(*args)), name
-    assert emulator.launched == set(cuda_emulation.kernel_signatures())
-    assert sanitize_ops.main(["--device", "cpu", "--backend", "kernel"]) == 0
