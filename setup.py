@@ -82,7 +82,8 @@ def _extension():
     sources = sorted(glob.glob(os.path.join("csrc", "*.cpp")) + glob.glob(os.path.join("csrc", "cpu", "*.cpp")))
     # -ffp-contract=off: g++ would otherwise fuse a*b+c into FMAs wherever the target has them (e.g.
     # CFLAGS=-march=native), and the kernels' rounding must stay that of the references and CUDA.
-    cxx = (["-O0", "-g"] if debug else ["-O3"]) + ["-ffp-contract=off"] + _openmp_flags()
+    openmp = _openmp_flags()
+    cxx = (["-O0", "-g"] if debug else ["-O3"]) + ["-ffp-contract=off"] + openmp
     extra = {"cxx": cxx}
     cls = CppExtension
     include_dirs = []
@@ -96,7 +97,7 @@ def _extension():
         cls = CUDAExtension
     print(f"sladd_fast build: cuda={with_cuda} debug={debug} CUDA_HOME={CUDA_HOME} "
           f"arch={os.environ.get('TORCH_CUDA_ARCH_LIST')} sources={sources}")
-    return cls("sladd_fast._C", sources, extra_compile_args=extra, extra_link_args=_openmp_flags(),
+    return cls("sladd_fast._C", sources, extra_compile_args=extra, extra_link_args=openmp,
                include_dirs=include_dirs)
 
 

@@ -197,21 +197,17 @@ def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor) -> torch.T
     return out
 
 
-def _dtypes(**tensors: tuple[torch.Tensor, torch.dtype]) -> None:
-    """The kernels read raw pointers: a wrong dtype would be read as another type, so it is an error
-    here (the public wrappers check first; this guards direct calls)."""
-    for name, (t, dtype) in tensors.items():
-        if t.dtype != dtype:
-            raise ValueError(f"{name} must have dtype {dtype}, got {t.dtype}")
-
-
 def _per_pixel(kernel: str, x: torch.Tensor, in_dtype: torch.dtype, out_dtype: torch.dtype) -> torch.Tensor:
     """A [B,3,H,W] -> [B,3,H,W] kernel with one thread per pixel (rgb_to_lab, lab_to_rgb)."""
     import numpy as np
 
-    _dtypes(input=(x, in_dtype))
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    # The kernels read raw pointers: a wrong dtype or layout is an error here, not a misread (the
+    # public wrappers check first; this guards direct calls).
     if x.dim() != 4 or x.shape[1] != 3:
         raise ValueError(f"input must be [B,3,H,W], got {list(x.shape)}")
+    _checks.tensor("input", x, in_dtype, (None, 3, None, None))
     x = x.contiguous()
     out = torch.empty(x.shape, device=x.device, dtype=out_dtype)
     B, _, H, W = x.shape
@@ -230,8 +226,13 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
 def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
     import numpy as np
 
-    _dtypes(input=(input, torch.float32), kernels=(kernels, torch.float32), radius=(radius, torch.int64),
-            box=(box, torch.int64))
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    B = input.shape[0]
+    for name, t, dtype, shape in (("input", input, torch.float32, (B, None, None, None)),
+                                  ("kernels", kernels, torch.float32, (B, None)),
+                                  ("radius", radius, torch.int64, (B,)), ("box", box, torch.int64, (B, 4))):
+        _checks.tensor(name, t, dtype, shape)  # raw pointers: a wrong dtype would be misread
     x, g, r, bx = input.contiguous(), kernels.contiguous(), radius.contiguous(), box.contiguous()
     B, C, H, W = x.shape
     tmp, out = torch.empty_like(x), torch.empty_like(x)
