@@ -75,7 +75,8 @@ class DaliLoader:
     Args:
         data: TrainSet. size: output side. batch_size: per rank. rank / world_size: global rank
             and world size (the shard). device_id: local GPU, or None for a CPU-only pipeline.
-        start_epoch: the first epoch this loader serves (resuming a run).
+        start_epoch: the first epoch this loader serves (resuming a run). start_batch: the batch of
+            start_epoch to begin at (resuming inside an epoch); later epochs start at 0.
         workers: DALI threads. py_workers: external-source processes (0: read files in the
             pipeline's own thread, which is cheap: the source only reads bytes). seed: the plan's seed.
     Frames already at size x size skip the resize (decided once from the landmark store's sizes), and
@@ -87,10 +88,10 @@ class DaliLoader:
 
     def __init__(self, data: TrainSet, size: int, batch_size: int, rank: int = 0, world_size: int = 1,
                  device_id: int | None = None, workers: int = 2, seed: int = 0, py_workers: int = 0,
-                 start_epoch: int = 0) -> None:
+                 start_epoch: int = 0, start_batch: int = 0) -> None:
         from nvidia.dali.plugin.pytorch import DALIGenericIterator, LastBatchPolicy
 
-        self.source = PairSource(data, size, batch_size, rank, world_size, seed, start_epoch)
+        self.source = PairSource(data, size, batch_size, rank, world_size, seed, start_epoch, start_batch)
         resize = not bool((data.store.size[data.rows] == size).all())
         self.pipe = _build(self.source, batch_size, size, device_id, workers, seed + rank, resize, py_workers,
                            masks_need_resize(data, size))
@@ -103,14 +104,21 @@ class DaliLoader:
         except Exception as e:  # DALI re-raises worker errors as a bare Exception holding the traceback
             raise _unwrap(e) from e
         self._next_epoch = start_epoch
+        self._start_batch = start_batch
 
     def __len__(self) -> int:
         return self.source.steps
 
-    def epoch(self, epoch: int) -> Iterator[Batch]:
+    def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[Batch]:
+        """This rank's batches of ``epoch``; ``start_batch`` must be the constructor's for its first
+        epoch (DALI's source decides where an epoch starts) and 0 afterwards."""
         if epoch != self._next_epoch:
             raise ValueError(f"DaliLoader epochs run in order: expected {self._next_epoch}, got {epoch}")
+        if start_batch != self._start_batch:
+            raise ValueError(f"DaliLoader epoch {epoch} starts at batch {self._start_batch} (set by the constructor), "
+                             f"not {start_batch}")
         self._next_epoch += 1
+        self._start_batch = 0
         for out in run_epoch(self.iterator):
             d = out[0]
             flags, ids = d["flags"], d["ids"]

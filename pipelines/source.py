@@ -1,6 +1,7 @@
 """The per-sample external source of the training pipeline (DALI parallel external_source).
 
-Sample k of epoch e is pair k of this rank's EpochPlan(seed, start_epoch + e): encoded item and
+Sample k of epoch e is pair k of this rank's EpochPlan(seed, start_epoch + e) (in the first epoch,
+pair k + start_batch * B: a run resumed inside an epoch): encoded item and
 partner bytes, the item's FF++ mask (an encoded blank for reals), landmarks scaled to the output
 size, validity flags, label and indices. Deterministic and stateless apart from a per-epoch plan
 cache, so DALI may run it in spawned worker processes. Files are checked before DALI sees them:
@@ -55,12 +56,15 @@ class PairSource:
     """Callable for fn.external_source(batch=False, parallel=True); see the module docstring."""
 
     def __init__(self, data: TrainSet, size: int, batch_size: int, rank: int = 0, world_size: int = 1,
-                 seed: int = 0, start_epoch: int = 0) -> None:
+                 seed: int = 0, start_epoch: int = 0, start_batch: int = 0) -> None:
         self.data, self.size, self.batch_size = data, size, batch_size
         self.rank, self.world_size, self.seed, self.start_epoch = rank, world_size, seed, start_epoch
         self.blank = blank_png(size)
         self._plans: dict[int, EpochPlan] = {}
         self.steps = len(self.plan(0))
+        if not 0 <= start_batch <= self.steps:
+            raise ValueError(f"start_batch must lie in [0, {self.steps}], got {start_batch}")
+        self.start_batch = start_batch  # the first epoch resumes at this batch (a run resumed mid-epoch)
 
     def plan(self, epoch_idx: int) -> EpochPlan:
         if epoch_idx not in self._plans:
@@ -70,7 +74,7 @@ class PairSource:
 
     def __call__(self, info) -> tuple:
         plan = self.plan(info.epoch_idx)
-        k = info.idx_in_epoch
+        k = info.idx_in_epoch + (self.start_batch * self.batch_size if info.epoch_idx == 0 else 0)
         if k >= plan.items.size:
             raise StopIteration
         i, p = int(plan.items.flat[k]), int(plan.partners.flat[k])

@@ -31,8 +31,8 @@ class SyntheticLoader:
         self.batch = synthetic_batch(batch_size, size, device)
         self.steps = steps
 
-    def epoch(self, epoch: int) -> Iterator[Batch]:
-        for _ in range(self.steps):
+    def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[Batch]:
+        for _ in range(start_batch, self.steps):
             yield self.batch
 
     def __len__(self) -> int:

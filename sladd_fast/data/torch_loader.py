@@ -24,8 +24,9 @@ class PairSampler(Sampler):
     def __init__(self) -> None:
         self.pairs = np.zeros((0, 2), np.int64)
 
-    def set_plan(self, plan: EpochPlan) -> None:
-        self.pairs = np.stack([plan.items.reshape(-1), plan.partners.reshape(-1)], 1)
+    def set_plan(self, plan: EpochPlan, start_batch: int = 0) -> None:
+        """Serve ``plan`` from its batch ``start_batch`` on (resuming inside an epoch)."""
+        self.pairs = np.stack([plan.items[start_batch:].reshape(-1), plan.partners[start_batch:].reshape(-1)], 1)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         return iter([(int(i), int(p)) for i, p in self.pairs])
@@ -89,10 +90,15 @@ class TorchLoader:
                                  drop_last=False, num_workers=workers, collate_fn=collate,
                                  pin_memory=self.device.type == "cuda", persistent_workers=workers > 0)
 
-    def epoch(self, epoch: int) -> Iterator[Batch]:
+    def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[Batch]:
+        """This rank's batches of ``epoch``, from batch ``start_batch`` on (the same batches an
+        uninterrupted epoch yields from there: resuming a run inside an epoch)."""
         from sladd_fast.data.plan import plan_epoch
 
-        self.sampler.set_plan(plan_epoch(self.data, epoch, self.batch_size, self.rank, self.world_size, self.seed))
+        plan = plan_epoch(self.data, epoch, self.batch_size, self.rank, self.world_size, self.seed)
+        if not 0 <= start_batch <= len(plan):
+            raise ValueError(f"start_batch must lie in [0, {len(plan)}], got {start_batch}")
+        self.sampler.set_plan(plan, start_batch)
         self._generation += 1
         generation = self._generation
         batches = iter(self.loader)

@@ -1,0 +1,249 @@
+"""Detector evaluation: score every frame of a split, then global metrics (sladd_fast.metrics).
+
+    python -m sladd_fast.evaluate CKPT --data-root DIR --dataset FF-DF [--split test] [--json out.json]
+
+Library use (the training loop's model selection): ``evaluate_index(detector, index, ...)``, or
+``score_index`` for raw scores. Under torch.distributed every rank scores its contiguous slice of
+the index and the scores are all-gathered, so every rank returns the same metrics; then every rank
+must make the call (it is a collective).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+from sladd_fast.data.index import METHODS, FrameIndex
+from sladd_fast.metrics import compute_metrics
+from sladd_fast.models import fake_probability, normalize
+from sladd_fast.train.checkpoint import unwrap
+
+TEST_SETS = ("CelebDF", "DFDC", "DF1.0")  # organized like FF++ (docs/datasets.md): testset_index
+DATASETS = METHODS + TEST_SETS
+METRIC_ORDER = ("auc", "video_auc", "eer", "ap", "acc", "frames", "videos", "real", "fake")
+
+
+def _dist() -> tuple[int, int] | None:
+    """(rank, world_size) when torch.distributed is initialized, else None."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return None
+
+
+def score_index(detector: nn.Module, loader: Iterable, n_frames: int, device: torch.device | str,
+                max_batches: int | None = None, amp: bool = False, progress: bool = False,
+                distributed: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fake probabilities of the frames ``loader`` yields, in index order.
+
+    Args:
+        detector: a sladd_fast Detector (DDP / compiled wrappers are unwrapped); run in eval mode
+            under no_grad, its previous train/eval modes are restored afterwards.
+        loader: yields EvalBatch (images uint8 [B,3,S,S], labels int64 [B], indices int64 [B]),
+            e.g. sladd_fast.data.evaluation.TorchEvalLoader.
+        n_frames: N, the length of the index the batch indices refer to.
+        device: where the detector runs.
+        max_batches: stop after this many batches (per rank); frames not reached are dropped.
+        amp: bf16 autocast (CUDA only; ignored on the CPU).
+        progress: a tqdm bar on stderr (rank 0 only).
+        distributed: all-gather the scores of every rank (default: torch.distributed is initialized).
+            A collective: every rank must call it.
+
+    Returns:
+        (scores float32 [M], labels int64 [M], indices int64 [M]) sorted by index, M <= N the frames scored.
+    """
+    device = torch.device(device)
+    if max_batches is not None and max_batches <= 0:
+        raise ValueError(f"max_batches must be positive, got {max_batches}")
+    # DDP's forward may broadcast buffers, a collective that hangs when ranks run different batch
+    # counts; a compiled module would recompile for the partial last batch. Score the plain module.
+    model = unwrap(detector)
+    modes = [(m, m.training) for m in model.modules()]  # per module: a frozen-BN train state survives
+    dist = _dist() if distributed is None or distributed else None
+    if distributed and dist is None:
+        raise ValueError("distributed=True but torch.distributed is not initialized")
+    total = len(loader) if hasattr(loader, "__len__") else None  # type: ignore[arg-type]
+    if total is not None and max_batches is not None:
+        total = min(total, max_batches)
+    bar = None
+    if progress and (dist is None or dist[0] == 0):
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc="evaluate", unit="batch", file=sys.stderr, dynamic_ncols=True)
+    scores_l: list[torch.Tensor] = []
+    labels_l: list[torch.Tensor] = []
+    index_l: list[torch.Tensor] = []
+    model.eval()
+    try:
+        with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp and device.type == "cuda"):
+            for k, batch in enumerate(loader):
+                if max_batches is not None and k >= max_batches:
+                    break
+                images = batch.images.to(device, non_blocking=True)
+                # Kept on the device until the end: no host sync per batch.
+                scores_l.append(fake_probability(model(normalize(images)).logits))
+                labels_l.append(batch.labels)
+                index_l.append(batch.indices)
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        for m, training in modes:
+            m.training = training
+        if bar is not None:
+            bar.close()
+    if scores_l:
+        scores = torch.cat(scores_l).float().cpu().numpy()
+        labels = torch.cat(labels_l).cpu().numpy().astype(np.int64)
+        indices = torch.cat(index_l).cpu().numpy().astype(np.int64)
+    else:
+        scores, labels, indices = np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if dist is not None and dist[1] > 1:
+        parts: list = [None] * dist[1]
+        torch.distributed.all_gather_object(parts, (indices, scores, labels))
+        indices = np.concatenate([p[0] for p in parts])
+        scores = np.concatenate([p[1] for p in parts])
+        labels = np.concatenate([p[2] for p in parts])
+    if indices.size and (indices.min() < 0 or indices.max() >= n_frames):
+        raise ValueError(f"n_frames: batch indices reach {int(indices.max())}, beyond the {n_frames} frames")
+    # Into index order; a frame scored twice (a non-sharded loader on several ranks) is kept once.
+    order, first = np.unique(indices, return_index=True)
+    return scores[first].astype(np.float32), labels[first], order.astype(np.int64)
+
+
+def evaluate_index(detector: nn.Module, index: FrameIndex, size: int = 256, batch_size: int = 32, workers: int = 2,
+                   device: torch.device | str = "cpu", max_batches: int | None = None, amp: bool = False,
+                   progress: bool = False) -> dict[str, float | int]:
+    """Scores every frame of ``index`` (resized to ``size``) and returns compute_metrics's dict
+    (auc, video_auc, eer, ap, acc, frames, videos, real, fake), videos grouped by ``index.videos``.
+
+    Under torch.distributed each rank reads its contiguous slice and all ranks return the same dict
+    (every rank must call it). ``max_batches`` caps the batches per rank (smoke runs): metrics are
+    then over the frames reached. Raises ValueError if those frames hold only one class.
+    """
+    from sladd_fast.data.evaluation import TorchEvalLoader
+
+    rank, world = _dist() or (0, 1)
+    loader = TorchEvalLoader(index, size, batch_size, rank, world, workers, device)
+    scores, labels, rows = score_index(detector, loader, len(index), device, max_batches, amp, progress)
+    return compute_metrics(scores, labels, index.videos[rows])
+
+
+def load_index(data_root: str, dataset: str, split: str, frames: int | None = None, dfb_json: str | None = None,
+               compression: str | None = "c23") -> FrameIndex:
+    """The FrameIndex the CLI evaluates (see docs/datasets.md).
+
+    FF-* -> ffpp_index; CelebDF/DFDC/DF1.0 -> testset_index; with ``dfb_json`` deepfakebench_index for
+    any name (for an FF-* name, its fakes plus the reals; ``frames`` keeps the first frames per video;
+    split "eval" is DeepfakeBench's "val").
+    """
+    from sladd_fast.data.index import deepfakebench_index, ffpp_index, testset_index
+
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    if dfb_json is not None:
+        index = deepfakebench_index(dfb_json, data_root, "val" if split == "eval" else split, compression)
+        if dataset in METHODS:  # DeepfakeBench's FaceForensics++.json holds every method
+            index = index.select(np.flatnonzero((index.methods == 0) | (index.methods == METHODS.index(dataset) + 1)))
+        if frames is not None:
+            index = index.select(np.flatnonzero(index.frames < frames))
+        if len(index) == 0:
+            raise ValueError(f"{dfb_json}: no frames of {dataset} in split {split!r}")
+        return index
+    if dataset in METHODS:
+        return ffpp_index(data_root, split, dataset, frames)
+    return testset_index(data_root, split, frames)
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device is available")
+    return torch.device(name)
+
+
+def format_table(metrics: dict) -> str:
+    """Two aligned columns, metric and value (floats with 4 decimals)."""
+    keys = [k for k in METRIC_ORDER if k in metrics] + [k for k in metrics if k not in METRIC_ORDER]
+    rows = [(k, f"{metrics[k]:.4f}" if isinstance(metrics[k], float) else str(metrics[k])) for k in keys]
+    w = max(len("metric"), *(len(k) for k, _ in rows))
+    v = max(len("value"), *(len(x) for _, x in rows))
+    lines = [f"{'metric':<{w}}  {'value':>{v}}", f"{'-' * w}  {'-' * v}"]
+    lines += [f"{k:<{w}}  {x:>{v}}" for k, x in rows]
+    return "\n".join(lines)
+
+
+def _positive(text: str) -> int:
+    n = int(text)
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {n}")
+    return n
+
+
+def _non_negative(text: str) -> int:
+    n = int(text)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {n}")
+    return n
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sladd_fast.evaluate", description=__doc__.splitlines()[0])
+    ap.add_argument("checkpoint", metavar="CKPT", help="train.py checkpoint or a bare detector state dict")
+    ap.add_argument("--data-root", required=True, metavar="DIR", help="dataset root (docs/datasets.md)")
+    ap.add_argument("--dataset", required=True, choices=DATASETS)
+    ap.add_argument("--split", default="test", choices=("test", "eval"))
+    ap.add_argument("--json", metavar="PATH", help="write metrics and run details here")
+    ap.add_argument("--batch-size", type=_positive, default=32)
+    ap.add_argument("--workers", type=_non_negative, default=2, help="DataLoader processes")
+    ap.add_argument("--device", default="auto", choices=("cpu", "cuda", "auto"))
+    ap.add_argument("--resolution", type=_positive, default=256, help="frames are resized to this square size")
+    ap.add_argument("--frames", type=_positive, default=None,
+                    help="frames per video (default: FF++ config/frames.json, else SLADD's 25 test / 10 eval)")
+    ap.add_argument("--max-batches", type=_positive, default=None, help="stop after N batches (smoke runs)")
+    ap.add_argument("--amp", action="store_true", help="bf16 autocast on CUDA")
+    ap.add_argument("--dfb-json", metavar="PATH", help="DeepfakeBench dataset json; --data-root is its rgb root")
+    ap.add_argument("--compression", default="c23", choices=("raw", "c23", "c40"), help="DeepfakeBench compression")
+    ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = ap.parse_args(argv)
+    if not os.path.isfile(args.checkpoint):
+        ap.error(f"checkpoint not found: {args.checkpoint}")
+    if not os.path.isdir(args.data_root):
+        ap.error(f"--data-root: no such directory: {args.data_root}")
+    if args.dfb_json is not None and not os.path.isfile(args.dfb_json):
+        ap.error(f"--dfb-json: no such file: {args.dfb_json}")
+    try:
+        device = _device(args.device)
+        index = load_index(args.data_root, args.dataset, args.split, args.frames, args.dfb_json, args.compression)
+        from sladd_fast.train.checkpoint import load_detector
+
+        detector = load_detector(args.checkpoint, device)
+        t0 = time.perf_counter()
+        metrics = evaluate_index(detector, index, args.resolution, args.batch_size, args.workers, device,
+                                 args.max_batches, args.amp, progress=not args.quiet)
+        seconds = time.perf_counter() - t0
+    except (ValueError, FileNotFoundError) as e:
+        raise SystemExit(f"error: {e}") from None
+    print(f"{args.dataset} {args.split}: {metrics['frames']} of {len(index)} frames, {seconds:.1f} s "
+          f"({metrics['frames'] / seconds:.1f} frames/s)")
+    print(format_table(metrics))
+    if args.json:
+        record = dict(metrics, dataset=args.dataset, split=args.split, checkpoint=os.path.abspath(args.checkpoint),
+                      data_root=os.path.abspath(args.data_root), index_frames=len(index), skipped=index.skipped,
+                      resolution=args.resolution, max_batches=args.max_batches, seconds=round(seconds, 3),
+                      frames_per_s=round(metrics["frames"] / seconds, 3))
+        folder = os.path.dirname(os.path.abspath(args.json))
+        os.makedirs(folder, exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump(record, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,369 @@
+"""The training loop: data, both networks (DDP when world_size > 1), resume, logging, checkpoints,
+sample grids and model selection on the eval split (never on test; SLADD selected on test).
+
+``train(cfg, env)`` runs on every rank; rank 0 writes the run folder OUT/META:
+config.yaml (resolved), last.pt (every run.ckpt_every steps, atomic), best.pt (best eval AUC),
+tb/ (TensorBoard scalars), samples/step_NNNNNNN.png, log.txt and summary.json.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import random
+import subprocess
+import time
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from sladd_fast.data.batch import Batch
+from sladd_fast.models import Detector, SynthesizerPolicy, load_trunk_weights, read_imagenet_weights
+from sladd_fast.train import checkpoint as ckpt_io
+from sladd_fast.train.config import Config, DataConfig, OptimConfig, dump_config, to_dict
+from sladd_fast.train.step import RewardBaseline, StepOptions, train_step
+from sladd_fast.train.visualize import sample_grid, save_png
+
+
+@dataclasses.dataclass(frozen=True)
+class DistEnv:
+    """rank / world_size: global; local_rank: this node's process index (GPU id with CUDA)."""
+
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+    device: str = "cpu"
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def ffpp_root(root: str) -> str:
+    """The FF++ layout root under ``root``: root itself when it holds image/, else root/FF (the seed's
+    README puts the data in data/FF/...)."""
+    if os.path.isdir(os.path.join(root, "image")) or not os.path.isdir(os.path.join(root, "FF")):
+        return root
+    return os.path.join(root, "FF")
+
+
+def build_index(dc: DataConfig, split: str, frames: int | None = None):
+    from sladd_fast.data import deepfakebench_index, ffpp_index
+
+    if not os.path.isdir(dc.root):
+        raise FileNotFoundError(f"--data-root: no such folder: {dc.root}")
+    if dc.layout == "deepfakebench":
+        return deepfakebench_index(dc.dfb_json, dc.root, split, dc.compression)
+    return ffpp_index(ffpp_root(dc.root), split, dc.dset, frames)
+
+
+def build_train_set(dc: DataConfig):
+    from sladd_fast.data import LandmarkStore
+    from sladd_fast.data.plan import TrainSet
+
+    index = build_index(dc, "train")
+    root = dc.root if dc.layout == "deepfakebench" else ffpp_root(dc.root)
+    return TrainSet.build(index, LandmarkStore.load(os.path.join(root, "landmarks.npz")))
+
+
+def backend_name(dc: DataConfig) -> str:
+    if dc.backend != "auto":
+        return dc.backend
+    from pipelines import has_dali
+
+    return "dali" if has_dali() else "torch"
+
+
+def build_loader(dc: DataConfig, env: DistEnv, start_epoch: int, start_batch: int):
+    """The training loader for this rank (``loader.epoch(e, start_batch)``), batches on env.device."""
+    dev = torch.device(env.device)
+    name = backend_name(dc)
+    if name == "synthetic":
+        from sladd_fast.data.synthetic import SyntheticLoader
+
+        return SyntheticLoader(dc.batch_size, dc.resolution, steps=100, device=dev)
+    data = build_train_set(dc)
+    if name == "dali":
+        from pipelines.ffpp import DaliLoader
+
+        device_id = env.local_rank if dev.type == "cuda" else None
+        return DaliLoader(data, dc.resolution, dc.batch_size, env.rank, env.world_size, device_id=device_id,
+                          workers=max(1, dc.workers), seed=dc.seed, start_epoch=start_epoch, start_batch=start_batch)
+    from sladd_fast.data.torch_loader import TorchLoader
+
+    return TorchLoader(data, dc.resolution, dc.batch_size, env.rank, env.world_size, dc.seed, workers=dc.workers,
+                       device=dev)
+
+
+def build_models(cfg: Config, device: torch.device, log=print) -> tuple[nn.Module, nn.Module]:
+    """Detector and synthesizer policy (spec §2.1, §4.1), ImageNet trunks when configured."""
+    det, syn = Detector(cfg.model.dropout), SynthesizerPolicy(cfg.model.dropout)
+    path = cfg.model.xception_weights
+    if path:
+        w = read_imagenet_weights(path)
+        load_trunk_weights(det.trunk, w, source=path)
+        load_trunk_weights(syn.trunk, w, skip=("conv1.",), source=path)  # 6-channel conv1 stays xavier(0.02)
+        log(f"loaded ImageNet Xception weights into both trunks from {path}")
+    else:
+        log("warning: no --xception-weights given: both networks start from random weights (SLADD starts "
+            "from ImageNet xception-b5690688.pth)")
+    if cfg.model.pretrained:
+        state = ckpt_io.detector_state(ckpt_io.load_checkpoint(cfg.model.pretrained), cfg.model.pretrained)
+        det.load_state_dict(state)
+        log(f"detector initialised from {cfg.model.pretrained}")
+    return det.to(device), syn.to(device)
+
+
+def build_optimizers(oc: OptimConfig, det: nn.Module, syn: nn.Module) -> tuple[torch.optim.Adam, torch.optim.Adam]:
+    """Adam with coupled L2 weight decay on every parameter, as SLADD (whole_model.py:36-39)."""
+    betas = (oc.beta1, oc.beta2)
+    return (torch.optim.Adam(det.parameters(), lr=oc.lr, betas=betas, weight_decay=oc.weight_decay),
+            torch.optim.Adam(syn.parameters(), lr=oc.lr * oc.syn_lr_scale, betas=betas, weight_decay=oc.weight_decay))
+
+
+def git_sha() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                              cwd=os.path.dirname(__file__)).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+class _Log:
+    """Rank-0 logging to stdout (through tqdm when a bar is open) and OUT/META/log.txt."""
+
+    def __init__(self, rank: int, path: str | None) -> None:
+        self.rank, self.path, self.bar = rank, path, None
+
+    def __call__(self, msg: str) -> None:
+        if self.rank != 0:
+            return
+        if self.bar is not None:
+            self.bar.write(msg)
+        else:
+            print(msg, flush=True)
+        if self.path:
+            with open(self.path, "a") as f:
+                f.write(msg + "\n")
+
+
+def _gather(obj: Any, env: DistEnv) -> list[Any]:
+    if not env.distributed:
+        return [obj]
+    out: list[Any] = [None] * env.world_size
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def train(cfg: Config, env: DistEnv = DistEnv()) -> dict[str, Any]:
+    """Trains per ``cfg`` on this rank; returns the run summary (same on every rank)."""
+    device = torch.device(env.device)
+    seed = int(cfg.run.seed if cfg.run.seed is not None else 0)
+    run_dir = os.path.join(cfg.run.out, cfg.run.meta)
+    if env.rank == 0:
+        os.makedirs(os.path.join(run_dir, "samples"), exist_ok=True)
+    log = _Log(env.rank, os.path.join(run_dir, "log.txt") if env.rank == 0 else None)
+
+    # Seeds: per rank, so dropout, the policy's draws and synthesis differ across ranks.
+    random.seed(seed + env.rank)
+    np.random.seed(seed + env.rank)
+    torch.manual_seed(seed + env.rank)
+    gen = torch.Generator(device).manual_seed(seed * 1000 + env.rank)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+    det, syn = build_models(cfg, device, log)
+    opt_det, opt_syn = build_optimizers(cfg.optim, det, syn)
+    baseline = RewardBaseline(cfg.policy.baseline_momentum).to(device) if cfg.policy.baseline == "ema" else None
+
+    # Resume (both networks, optimizers, baseline, RNG, data position).
+    step, epoch, start_batch, best = 0, 0, 0, {"auc": -1.0, "step": None}
+    last = os.path.join(run_dir, "last.pt")
+    if cfg.run.resume and os.path.isfile(last):
+        ck = ckpt_io.load_checkpoint(last)
+        if ck.get("world_size", 1) != env.world_size:
+            raise ValueError(f"{last} was written by {ck.get('world_size')} process(es), this run has "
+                             f"{env.world_size}: the data position and RNG states do not carry over "
+                             "(use another run.meta, or run.resume=false)")
+        det.load_state_dict(ck["detector"])
+        syn.load_state_dict(ck["synthesizer"])
+        opt_det.load_state_dict(ck["opt_det"])
+        opt_syn.load_state_dict(ck["opt_syn"])
+        if baseline is not None and ck.get("baseline") is not None:
+            baseline.load_state_dict(ck["baseline"])
+        ckpt_io.set_rng_state(ck["rng"][env.rank], gen)
+        step, epoch, start_batch, best = ck["step"], ck["epoch"], ck["batch"], ck.get("best", best)
+        log(f"resumed from {last}: step {step}, epoch {epoch}, batch {start_batch}")
+
+    if device.type == "cuda" and cfg.run.channels_last:
+        det, syn = det.to(memory_format=torch.channels_last), syn.to(memory_format=torch.channels_last)
+    det_m, syn_m = det, syn
+    if env.distributed:
+        ids = [env.local_rank] if device.type == "cuda" else None
+        det_m = nn.parallel.DistributedDataParallel(det, device_ids=ids)  # every parameter is used: no unused scan
+        syn_m = nn.parallel.DistributedDataParallel(syn, device_ids=ids)
+    if cfg.run.compile:
+        det_m, syn_m = torch.compile(det_m), torch.compile(syn_m)
+    det_m.train()
+    syn_m.train()  # SLADD samples with the synthesizer in train mode (dropout on, batch-stat BN)
+
+    loader = build_loader(cfg.data, env, epoch, start_batch)
+    steps_per_epoch = len(loader)
+    total = cfg.run.epochs * steps_per_epoch
+    if cfg.run.max_steps is not None:
+        total = min(total, cfg.run.max_steps)
+    eval_every = cfg.run.eval_every or max(1, steps_per_epoch // 10)
+    eval_index = None
+    if cfg.data.backend != "synthetic":
+        try:
+            eval_index = build_index(cfg.data, cfg.data.eval_split, cfg.data.eval_frames)
+        except (FileNotFoundError, ValueError) as e:
+            log(f"warning: no model selection: eval split {cfg.data.eval_split!r} unavailable ({e})")
+
+    if env.rank == 0:
+        dump_config(cfg, os.path.join(run_dir, "config.yaml"),
+                    {"git_sha": git_sha(), "world_size": env.world_size, "device": str(device),
+                     "backend": backend_name(cfg.data), "steps_per_epoch": steps_per_epoch})
+    writer = None
+    if env.rank == 0:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            writer = SummaryWriter(os.path.join(run_dir, "tb"))
+        except ImportError:
+            log("warning: tensorboard is not installed: no TensorBoard scalars")
+    opts = StepOptions(cfg.loss, cfg.policy, amp=cfg.run.amp and device.type == "cuda",
+                       channels_last=cfg.run.channels_last and device.type == "cuda", flip=cfg.run.flip)
+    log(f"training {total - step} step(s) of {cfg.data.batch_size} item(s) x {env.world_size} process(es) on "
+        f"{device} ({backend_name(cfg.data)} loader, {steps_per_epoch} steps/epoch) -> {run_dir}")
+
+    def save(path: str, position: tuple[int, int]) -> None:
+        e, b = position
+        if b >= steps_per_epoch:
+            e, b = e + 1, 0
+        rngs = _gather(ckpt_io.rng_state(gen), env)
+        if env.rank == 0:
+            ckpt_io.save_atomic({"version": ckpt_io.CKPT_VERSION, "step": step, "epoch": e, "batch": b,
+                                 "world_size": env.world_size, "config": to_dict(cfg),
+                                 "detector": det.state_dict(), "synthesizer": syn.state_dict(),
+                                 "opt_det": opt_det.state_dict(), "opt_syn": opt_syn.state_dict(),
+                                 "baseline": baseline.state_dict() if baseline is not None else None,
+                                 "rng": rngs, "best": best}, path)
+
+    eval_step = -1
+
+    def evaluate() -> dict[str, float] | None:
+        nonlocal best, eval_step
+        eval_step = step
+        if eval_index is None:
+            return None
+        from sladd_fast.evaluate import evaluate_index
+
+        try:
+            m = evaluate_index(unwrap_det, eval_index, size=cfg.data.resolution,
+                               batch_size=cfg.data.eval_batch_size, workers=min(2, cfg.data.workers),
+                               device=str(device), max_batches=cfg.run.eval_max_batches, amp=opts.amp)
+        except ValueError as e:  # e.g. a one-class eval split: no AUC
+            log(f"warning: evaluation skipped: {e}")
+            return None
+        if writer is not None:
+            for k in ("auc", "video_auc", "eer", "ap", "acc"):
+                if k in m:
+                    writer.add_scalar(f"eval/{k}", m[k], step)
+        log(f"step {step}: eval ({cfg.data.eval_split}) frame AUC {m['auc']:.4f}, video AUC "
+            f"{m.get('video_auc', float('nan')):.4f}, EER {m['eer']:.4f}, ACC {m['acc']:.4f}")
+        if m["auc"] > best["auc"]:
+            best = {"auc": float(m["auc"]), "step": step, "metrics": m}
+            if env.rank == 0:
+                ckpt_io.save_atomic({"version": ckpt_io.CKPT_VERSION, "step": step, "config": to_dict(cfg),
+                                     "detector": det.state_dict(), "metrics": m}, os.path.join(run_dir, "best.pt"))
+        return m
+
+    unwrap_det = det
+    bar = None
+    if env.rank == 0 and cfg.run.progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, initial=step, desc="train", unit="step", dynamic_ncols=True)
+        log.bar = bar
+    sums: dict[str, torch.Tensor] = {}
+    n_sum = 0
+    t_start, step0 = None, step
+    last_pos = (epoch, start_batch)
+    last_eval = None
+    t_end = time.perf_counter()
+    try:
+        for e in range(epoch, cfg.run.epochs):
+            if step >= total:
+                break
+            batches: Iterator[Batch] = loader.epoch(e, start_batch if e == epoch else 0)
+            b = start_batch if e == epoch else 0
+            for batch in batches:
+                batch = batch.to(device, non_blocking=True)
+                r = train_step(det_m, syn_m, opt_det, opt_syn, batch, opts, gen, baseline)
+                step, b = step + 1, b + 1
+                last_pos = (e, b)
+                if t_start is None:  # the first step (allocations, cudnn autotuning) is not timed
+                    t_start, step0 = time.perf_counter(), step
+                for k, v in r.stats.items():
+                    sums[k] = sums.get(k, 0) + v
+                n_sum += 1
+                if bar is not None:
+                    bar.update(1)
+                if step % cfg.run.log_every == 0 or step == total:
+                    stats = {k: float(v) / n_sum for k, v in sums.items()}  # the only host reads: every N steps
+                    sums, n_sum = {}, 0
+                    if writer is not None:
+                        for k, v in stats.items():
+                            writer.add_scalar(f"train/{k}", v, step)
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{stats['loss']:.3f}", fake=f"{stats['fake_rate']:.2f}")
+                    else:
+                        log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in stats.items()))
+                if step % cfg.run.sample_every == 0 and env.rank == 0:
+                    grid = sample_grid(batch.images, batch.partners, r.images, r.masks, r.actions.region,
+                                       r.actions.blend_type, r.targets.labels, r.targets.type_labels)
+                    save_png(grid, os.path.join(run_dir, "samples", f"step_{step:07d}.png"))
+                    if writer is not None:
+                        writer.add_image("samples", grid, step, dataformats="HWC")
+                if step % cfg.run.ckpt_every == 0:
+                    save(last, last_pos)
+                if step % eval_every == 0:
+                    last_eval = evaluate()
+                    det_m.train()
+                if step >= total:
+                    break
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        t_end = time.perf_counter()
+        save(last, last_pos)
+        if eval_step != step:  # the final weights are always evaluated
+            last_eval = evaluate()
+    finally:
+        if bar is not None:
+            bar.close()
+            log.bar = None
+        if writer is not None:
+            writer.close()
+        if hasattr(loader, "close"):
+            loader.close()
+    timed = step - step0
+    secs = (t_end - t_start) if t_start is not None else 0.0
+    items_s = timed * cfg.data.batch_size * env.world_size / secs if secs > 0 and timed > 0 else float("nan")
+    summary = {"run_dir": run_dir, "steps": step, "epochs_started": last_pos[0] + 1, "world_size": env.world_size,
+               "device": str(device), "seconds_timed": round(secs, 3), "timed_steps": timed,
+               "items_per_s": round(items_s, 3) if math.isfinite(items_s) else None,
+               "detector_images_per_s": round(items_s * (2 if cfg.run.flip else 1), 3)
+               if math.isfinite(items_s) else None,
+               "eval": last_eval, "best": best}
+    if env.rank == 0:
+        import json
+
+        with open(os.path.join(run_dir, "summary.json"), "w") as f:
+            json.dump(summary, f, indent=2, default=float)
+    return summary
