@@ -23,16 +23,20 @@ from torch import nn
 from sladd_fast.data.index import METHODS, FrameIndex
 from sladd_fast.metrics import compute_metrics
 from sladd_fast.models import fake_probability, normalize
-from sladd_fast.train.checkpoint import unwrap
+from sladd_fast.train.checkpoint import load_detector, unwrap
 
 TEST_SETS = ("CelebDF", "DFDC", "DF1.0")  # organized like FF++ (docs/datasets.md): testset_index
 DATASETS = METHODS + TEST_SETS
 METRIC_ORDER = ("auc", "video_auc", "eer", "ap", "acc", "frames", "videos", "real", "fake")
 
 
-def _dist() -> tuple[int, int] | None:
-    """(rank, world_size) when torch.distributed is initialized, else None."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
+def _dist(distributed: bool | None = None) -> tuple[int, int] | None:
+    """(rank, world_size) to shard over, or None: ``distributed`` None = whether torch.distributed is
+    initialized, False = never, True = required (ValueError if it is not initialized)."""
+    on = torch.distributed.is_available() and torch.distributed.is_initialized()
+    if distributed and not on:
+        raise ValueError("distributed=True but torch.distributed is not initialized")
+    if on and distributed is not False:
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return None
 
@@ -65,9 +69,7 @@ def score_index(detector: nn.Module, loader: Iterable, n_frames: int, device: to
     # counts; a compiled module would recompile for the partial last batch. Score the plain module.
     model = unwrap(detector)
     modes = [(m, m.training) for m in model.modules()]  # per module: a frozen-BN train state survives
-    dist = _dist() if distributed is None or distributed else None
-    if distributed and dist is None:
-        raise ValueError("distributed=True but torch.distributed is not initialized")
+    dist = _dist(distributed)
     total = len(loader) if hasattr(loader, "__len__") else None  # type: ignore[arg-type]
     if total is not None and max_batches is not None:
         total = min(total, max_batches)
@@ -118,19 +120,21 @@ def score_index(detector: nn.Module, loader: Iterable, n_frames: int, device: to
 
 def evaluate_index(detector: nn.Module, index: FrameIndex, size: int = 256, batch_size: int = 32, workers: int = 2,
                    device: torch.device | str = "cpu", max_batches: int | None = None, amp: bool = False,
-                   progress: bool = False) -> dict[str, float | int]:
+                   progress: bool = False, distributed: bool | None = None) -> dict[str, float | int]:
     """Scores every frame of ``index`` (resized to ``size``) and returns compute_metrics's dict
     (auc, video_auc, eer, ap, acc, frames, videos, real, fake), videos grouped by ``index.videos``.
 
     Under torch.distributed each rank reads its contiguous slice and all ranks return the same dict
     (every rank must call it). ``max_batches`` caps the batches per rank (smoke runs): metrics are
     then over the frames reached. Raises ValueError if those frames hold only one class.
+    ``distributed=False`` scores the whole index on this rank alone (e.g. evaluation on rank 0 only).
     """
     from sladd_fast.data.evaluation import TorchEvalLoader
 
-    rank, world = _dist() or (0, 1)
+    rank, world = _dist(distributed) or (0, 1)
     loader = TorchEvalLoader(index, size, batch_size, rank, world, workers, device)
-    scores, labels, rows = score_index(detector, loader, len(index), device, max_batches, amp, progress)
+    scores, labels, rows = score_index(detector, loader, len(index), device, max_batches, amp, progress,
+                                       distributed=world > 1)
     return compute_metrics(scores, labels, index.videos[rows])
 
 
@@ -205,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto", choices=("cpu", "cuda", "auto"))
     ap.add_argument("--resolution", type=_positive, default=256, help="frames are resized to this square size")
     ap.add_argument("--frames", type=_positive, default=None,
-                    help="frames per video (default: FF++ config/frames.json, else SLADD's 25 test / 10 eval)")
+                    help="frames per video (default: FF++ config/frames.json, else SLADD's 25 test / 10 eval; "
+                         "test sets 25; DeepfakeBench all)")
     ap.add_argument("--max-batches", type=_positive, default=None, help="stop after N batches (smoke runs)")
     ap.add_argument("--amp", action="store_true", help="bf16 autocast on CUDA")
     ap.add_argument("--dfb-json", metavar="PATH", help="DeepfakeBench dataset json; --data-root is its rgb root")
@@ -221,8 +226,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         device = _device(args.device)
         index = load_index(args.data_root, args.dataset, args.split, args.frames, args.dfb_json, args.compression)
-        from sladd_fast.train.checkpoint import load_detector
-
         detector = load_detector(args.checkpoint, device)
         t0 = time.perf_counter()
         metrics = evaluate_index(detector, index, args.resolution, args.batch_size, args.workers, device,

@@ -100,15 +100,13 @@ def compute_metrics(scores: np.ndarray, labels: np.ndarray, videos: np.ndarray |
         only = "real" if n_fake == 0 else "fake"
         raise ValueError(f"the split has only {only} frames ({y.shape[0]}): AUC, EER and AP are undefined "
                          "without both real and fake frames")
-    out: dict[str, float | int] = {
-        "auc": float(roc_auc_score(y, s)),
-        "eer": equal_error_rate(y, s),
-        "ap": float(average_precision_score(y, s)),
-        "acc": float(((s > 0.5).astype(np.int64) == y).mean()),
-    }
+    out: dict[str, float | int] = {"auc": float(roc_auc_score(y, s))}
     if videos is not None:
         _, vs, vy = video_scores(s, y, np.asarray(videos))
         out["video_auc"] = float(roc_auc_score(vy, vs))  # both classes present: every video has one label
+    out.update(eer=equal_error_rate(y, s), ap=float(average_precision_score(y, s)),
+               acc=float(((s > 0.5).astype(np.int64) == y).mean()), frames=int(y.shape[0]))
+    if videos is not None:
         out["videos"] = int(vs.shape[0])
-    out.update(frames=int(y.shape[0]), real=n_real, fake=n_fake)
+    out.update(real=n_real, fake=n_fake)
     return out

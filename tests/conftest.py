@@ -37,3 +37,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_cuda)
         if "needs_nvcc" in item.keywords and shutil.which("nvcc") is None:
             item.add_marker(skip_nvcc)
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The embedded demo dataset (FF++ layout, 256 px, landmarks), 6 videos x 2 frames, built once."""
+    from sladd_fast.data import demo
+
+    root = str(tmp_path_factory.mktemp("demo") / "data")
+    demo.build(root, videos=6, frames=2, size=256, seed=0)
+    return root

@@ -29,7 +29,7 @@ def ckpt(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo_root(tmp_path_factory) -> str:
+def demo128(tmp_path_factory) -> str:
     pytest.importorskip("dlib")
     pytest.importorskip("skimage")
     from sladd_fast.data import demo
@@ -40,9 +40,9 @@ def demo_root(tmp_path_factory) -> str:
     return root
 
 
-def test_cli_on_demo_data_writes_json(demo_root, ckpt, tmp_path, capsys):
+def test_cli_on_demo_data_writes_json(demo128, ckpt, tmp_path, capsys):
     out = tmp_path / "sub" / "metrics.json"
-    rc = evaluate.main([ckpt, "--data-root", demo_root, "--dataset", "FF-DF", "--split", "test", "--json", str(out),
+    rc = evaluate.main([ckpt, "--data-root", demo128, "--dataset", "FF-DF", "--split", "test", "--json", str(out),
                         "--resolution", "128", "--batch-size", "4", "--max-batches", "2", "--workers", "0",
                         "--device", "cpu", "--quiet"])
     assert rc == 0
@@ -57,10 +57,10 @@ def test_cli_on_demo_data_writes_json(demo_root, ckpt, tmp_path, capsys):
     assert "video_auc" in table and "frames/s" in table
 
 
-def test_cli_missing_paths_are_one_line_errors(demo_root, ckpt, tmp_path, capsys):
+def test_cli_missing_paths_are_one_line_errors(small_root, ckpt, tmp_path, capsys):
     missing = str(tmp_path / "nope.pt")
     with pytest.raises(SystemExit) as e:
-        evaluate.main([missing, "--data-root", demo_root, "--dataset", "FF-DF"])
+        evaluate.main([missing, "--data-root", small_root, "--dataset", "FF-DF"])
     assert e.value.code == 2 and missing in capsys.readouterr().err
     with pytest.raises(SystemExit):
         evaluate.main([ckpt, "--data-root", str(tmp_path / "no_root"), "--dataset", "FF-DF"])
@@ -135,6 +135,7 @@ def _rank_main(rank: int, world: int, init: str, root: str, ckpt: str, out: str)
         torch.distributed.destroy_process_group()
 
 
+@pytest.mark.slow  # two spawned processes, each importing torch: ~5-12 s on 2 cores
 def test_distributed_ranks_agree_with_single_process(small_root, ckpt, tmp_path):
     import torch.multiprocessing as mp
 
@@ -149,3 +150,27 @@ def test_distributed_ranks_agree_with_single_process(small_root, ckpt, tmp_path)
     assert got[0]["frames"] == 7
     for k, v in want.items():
         assert got[0][k] == pytest.approx(v, abs=1e-6), k
+
+
+def test_cli_deepfakebench_json_keeps_the_method_and_reals(tmp_path, ckpt):
+    # DeepfakeBench's FaceForensics++.json holds every method: --dataset FF-F2F takes reals + F2F only.
+    root = tmp_path / "dfb"
+    tree = {}
+    for sub, vid in (("FF-real", "000"), ("FF-DF", "000_003"), ("FF-F2F", "003_000")):
+        paths = []
+        for i in range(3):
+            p = f"FaceForensics++/manipulated/{sub}/c23/frames/{vid}/{i:03d}.png"
+            write_png(str(root / p), 60 * len(tree) + 40, 64)
+            paths.append(p)
+        tree[sub] = {"test": {"c23": {vid: {"label": sub, "frames": paths}}}}
+    js = tmp_path / "FaceForensics++.json"
+    js.write_text(json.dumps({"FaceForensics++": tree}))
+    out = tmp_path / "m.json"
+    assert evaluate.main([ckpt, "--data-root", str(root), "--dataset", "FF-F2F", "--dfb-json", str(js),
+                          "--compression", "c23", "--frames", "2", "--json", str(out), "--resolution", "64",
+                          "--workers", "0", "--device", "cpu", "--quiet"]) == 0
+    rec = json.loads(out.read_text())
+    assert (rec["frames"], rec["videos"], rec["real"], rec["fake"]) == (4, 2, 2, 2)
+    with pytest.raises(SystemExit, match="no frames found for split"):
+        evaluate.main([ckpt, "--data-root", str(root), "--dataset", "FF-F2F", "--dfb-json", str(js),
+                       "--compression", "c40", "--device", "cpu", "--quiet"])

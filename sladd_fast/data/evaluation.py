@@ -65,7 +65,8 @@ class TorchEvalLoader:
         self.device = torch.device(device)
         self.loader = DataLoader(_Frames(index, eval_rows(len(index), rank, world_size), size), batch_size=batch_size,
                                  shuffle=False, num_workers=workers, collate_fn=_collate,
-                                 pin_memory=self.device.type == "cuda")
+                                 pin_memory=self.device.type == "cuda",
+                                 generator=torch.Generator().manual_seed(0))  # leaves the global RNG alone
 
     def __len__(self) -> int:
         return len(self.loader)

@@ -73,6 +73,9 @@ class TorchLoader:
     starting epoch e+1 while an iterator of epoch e is still being consumed makes the older one raise
     (an iterator that was simply abandoned is fine). ``close()`` stops the workers.
 
+    The DataLoader draws its worker base seed from its own generator, never from torch's global RNG,
+    so starting an epoch does not shift dropout or other draws of the training step (exact resume).
+
     Args:
         data: TrainSet. size: output side S. batch_size: per rank.
         rank, world_size, seed: see sladd_fast.data.plan. workers: DataLoader processes.
@@ -88,7 +91,8 @@ class TorchLoader:
         self._generation = 0  # the epoch iterator that owns the workers
         self.loader = DataLoader(PairDataset(data, size), batch_size=batch_size, sampler=self.sampler,
                                  drop_last=False, num_workers=workers, collate_fn=collate,
-                                 pin_memory=self.device.type == "cuda", persistent_workers=workers > 0)
+                                 pin_memory=self.device.type == "cuda", persistent_workers=workers > 0,
+                                 generator=torch.Generator().manual_seed(seed))  # not the global RNG: see below
 
     def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[Batch]:
         """This rank's batches of ``epoch``, from batch ``start_batch`` on (the same batches an

@@ -84,6 +84,7 @@ class RunConfig:
     sample_every: int = 500  # PNG grid of synthesized samples
     eval_every: int | None = None  # steps between evaluations (None: 10 per epoch, as SLADD)
     eval_max_batches: int | None = None  # cap evaluation length (None: the whole split)
+    evaluate: bool = True  # evaluate on data.eval_split (model selection)
     progress: bool = True
     resume: bool = True  # continue from OUT/META/last.pt when it exists
 

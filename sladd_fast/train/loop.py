@@ -13,7 +13,7 @@ import os
 import random
 import subprocess
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -158,8 +158,12 @@ def _gather(obj: Any, env: DistEnv) -> list[Any]:
     return out
 
 
-def train(cfg: Config, env: DistEnv = DistEnv()) -> dict[str, Any]:
-    """Trains per ``cfg`` on this rank; returns the run summary (same on every rank)."""
+def train(cfg: Config, env: DistEnv = DistEnv(),
+          on_step: Callable[..., None] | None = None) -> dict[str, Any]:
+    """Trains per ``cfg`` on this rank; returns the run summary (same on every rank).
+
+    ``on_step(step, batch, StepResult, detector, synthesizer)``, if given, runs after every step, before
+    that step's checkpoint (tests, benchmarks); the networks are the unwrapped modules."""
     device = torch.device(env.device)
     seed = int(cfg.run.seed if cfg.run.seed is not None else 0)
     run_dir = os.path.join(cfg.run.out, cfg.run.meta)
@@ -219,7 +223,7 @@ def train(cfg: Config, env: DistEnv = DistEnv()) -> dict[str, Any]:
         total = min(total, cfg.run.max_steps)
     eval_every = cfg.run.eval_every or max(1, steps_per_epoch // 10)
     eval_index = None
-    if cfg.data.backend != "synthetic":
+    if cfg.data.backend != "synthetic" and cfg.run.evaluate:
         try:
             eval_index = build_index(cfg.data, cfg.data.eval_split, cfg.data.eval_frames)
         except (FileNotFoundError, ValueError) as e:
@@ -308,6 +312,8 @@ def train(cfg: Config, env: DistEnv = DistEnv()) -> dict[str, Any]:
                 r = train_step(det_m, syn_m, opt_det, opt_syn, batch, opts, gen, baseline)
                 step, b = step + 1, b + 1
                 last_pos = (e, b)
+                if on_step is not None:
+                    on_step(step, batch, r, det, syn)
                 if t_start is None:  # the first step (allocations, cudnn autotuning) is not timed
                     t_start, step0 = time.perf_counter(), step
                 for k, v in r.stats.items():
@@ -326,7 +332,8 @@ def train(cfg: Config, env: DistEnv = DistEnv()) -> dict[str, Any]:
                     else:
                         log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in stats.items()))
                 if step % cfg.run.sample_every == 0 and env.rank == 0:
-                    grid = sample_grid(batch.images, batch.partners, r.images, r.masks, r.actions.region,
+                    shown = torch.where((batch.labels == 1).view(-1, 1, 1, 1), batch.masks, r.masks)  # FF++ masks
+                    grid = sample_grid(batch.images, batch.partners, r.images, shown, r.actions.region,
                                        r.actions.blend_type, r.targets.labels, r.targets.type_labels)
                     save_png(grid, os.path.join(run_dir, "samples", f"step_{step:07d}.png"))
                     if writer is not None:

@@ -100,6 +100,16 @@ def forge(batch: Batch, actions: Actions, generator: torch.Generator | None,
     return res, res.images, targets
 
 
+def policy_loss(log_prob: torch.Tensor, entropy: torch.Tensor, reward: torch.Tensor, entropy_coef: float = 1e-5,
+                baseline: torch.Tensor | float = 0.0) -> torch.Tensor:
+    """REINFORCE surrogate (spec §5): mean(-log_prob * (reward - baseline)) - entropy_coef * mean(entropy).
+
+    log_prob, entropy: float32 [B] (differentiable); reward: float32 [B] or scalar, detached.
+    Minimising it raises the probability of actions with a positive advantage."""
+    advantage = (reward.float() - baseline).detach()
+    return -(log_prob.float() * advantage).mean() - entropy_coef * entropy.float().mean()
+
+
 def train_step(detector: nn.Module, synthesizer: nn.Module, opt_det: torch.optim.Optimizer,
                opt_syn: torch.optim.Optimizer, batch: Batch, opts: StepOptions,
                generator: torch.Generator | None = None, baseline: RewardBaseline | None = None) -> StepResult:
@@ -142,17 +152,17 @@ def train_step(detector: nn.Module, synthesizer: nn.Module, opt_det: torch.optim
         reward = per["total"].detach().view(-1, B).mean(0)  # each item's loss, with its flip
     else:
         reward = loss.detach().expand(B)
-    advantage = reward
+    b = 0.0
     if baseline is not None:
-        advantage = reward - baseline.value
+        b = baseline.value.clone()
         baseline.update(reward)
-    policy_loss = -(actions.log_prob * advantage).mean() - opts.policy.entropy * actions.entropy.mean()
-    policy_loss.backward()
+    p_loss = policy_loss(actions.log_prob, actions.entropy, reward, opts.policy.entropy, b)
+    p_loss.backward()
     opt_syn.step()
 
     with torch.no_grad():
         stats = {"loss": loss.detach(), **{f"loss_{k}": v.detach().mean() for k, v in per.items() if k != "total"},
-                 "reward": reward.mean(), "policy_loss": policy_loss.detach(), "entropy": actions.entropy.detach().mean(),
+                 "reward": reward.mean(), "policy_loss": p_loss.detach(), "entropy": actions.entropy.detach().mean(),
                  "fake_rate": targets.labels.float().mean(), "applied_rate": res.applied.float().mean(),
                  "ratio": actions.ratio.mean()}
     detached = Actions(actions.region, actions.blend_type, actions.ratio, actions.log_prob.detach(),

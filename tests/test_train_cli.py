@@ -1,0 +1,58 @@
+"""train.py's command line: the seed's flags, config files and dotted overrides, clear errors."""
+from __future__ import annotations
+
+import pytest
+
+from sladd_fast.train.cli import parse
+
+SEED_CMD = "--resolution 256 --dataname none --dset FF-DF --meta FF-DF -n 1 -g 8 -nr 0 -mp 5555".split()
+
+
+def test_seed_command_parses_with_seed_defaults() -> None:
+    cfg, args, notes = parse(SEED_CMD)
+    assert (args.nodes, args.gpus, args.nr, args.masterport, args.master_addr) == (1, 8, 0, 5555, "localhost")
+    assert cfg.data.resolution == 256 and cfg.data.dset == "FF-DF" and cfg.run.meta == "FF-DF"
+    assert cfg.data.batch_size == 32 and cfg.run.epochs == 30 and cfg.optim.lr == 2e-4
+    assert cfg.optim.lr * cfg.optim.syn_lr_scale == pytest.approx(5e-5) and cfg.optim.weight_decay == 5e-4
+    assert cfg.policy.entropy == 1e-5 and cfg.data.root == "data" and cfg.model.pretrained is None
+    assert 1 <= cfg.run.seed <= 10000  # drawn as SLADD does when --manualSeed is absent, and noted
+    assert any("--dataname" in n for n in notes) and any("seed" in n for n in notes)
+
+
+def test_seed_flags_map_to_config() -> None:
+    cfg, _, _ = parse(["--train_batchSize", "4", "--nEpochs", "2", "--lr", "1e-4", "--manualSeed", "7",
+                       "--data-root", "/d", "--max-steps", "5", "--device", "cpu", "--compile", "--dset", "ALL"])
+    assert (cfg.data.batch_size, cfg.run.epochs, cfg.optim.lr, cfg.run.seed) == (4, 2, 1e-4, 7)
+    assert (cfg.data.root, cfg.run.max_steps, cfg.run.device, cfg.run.compile, cfg.data.dset) == (
+        "/d", 5, "cpu", True, "ALL")
+
+
+def test_config_file_then_flags_then_dotted_overrides(tmp_path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("data:\n  batch_size: 8\n  workers: 1\noptim:\n  lr: 0.001\npolicy:\n  reward: sample\n")
+    cfg, _, _ = parse(["--config", str(path), "--lr", "3e-4", "--optim.weight_decay=0", "--run.max_steps", "9",
+                       "--manualSeed", "1"])
+    assert cfg.data.batch_size == 8 and cfg.data.workers == 1 and cfg.policy.reward == "sample"
+    assert cfg.optim.lr == 3e-4 and cfg.optim.weight_decay == 0.0 and cfg.run.max_steps == 9
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--optim.nope=1"], "unknown key optim.nope"),
+    (["--policy.reward=best"], "policy.reward"),
+    (["--data.eval_split=test"], "never uses the test split"),
+    (["--data.batch_size=abc"], "data.batch_size"),
+    (["--bogus"], "unrecognized"),
+    (["--xception-weights", "/no/such/xception-b5690688.pth"], "/no/such/xception-b5690688.pth"),
+    (["--pretrained", "/no/such/ckpt.pt"], "/no/such/ckpt.pt"),
+])
+def test_bad_arguments_exit_with_a_message(argv, message, capsys) -> None:
+    with pytest.raises(SystemExit) as e:
+        parse(argv)
+    assert e.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_config_file(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        parse(["--config", str(tmp_path / "none.yaml")])
+    assert "none.yaml" in capsys.readouterr().err
