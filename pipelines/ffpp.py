@@ -92,6 +92,9 @@ class DaliLoader:
         from nvidia.dali.plugin.pytorch import DALIGenericIterator, LastBatchPolicy
 
         self.source = PairSource(data, size, batch_size, rank, world_size, seed, start_epoch, start_batch)
+        if start_batch >= self.source.steps:  # DALI cannot run an empty epoch
+            raise ValueError(f"start_batch must lie in [0, {self.source.steps}) (an epoch of {self.source.steps} "
+                             f"batches); at its end, start the next epoch at batch 0")
         resize = not bool((data.store.size[data.rows] == size).all())
         self.pipe = _build(self.source, batch_size, size, device_id, workers, seed + rank, resize, py_workers,
                            masks_need_resize(data, size))

@@ -40,7 +40,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> str:
+def train_root(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The embedded demo dataset (FF++ layout, 256 px, landmarks), 6 videos x 2 frames, built once."""
     from sladd_fast.data import demo
 

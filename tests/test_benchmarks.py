@@ -34,3 +34,26 @@ def test_bench_synthesis_writes_its_record(tmp_path):
     assert set(stages) <= {"region", "deform", "align", "postprocess", "colour", "blend"} and "deform" in stages
     assert rec["env"]["git_sha"] and rec["env"]["device"] == "cpu"
     assert {var: os.environ.get(var) for var in env} == env  # main() restores this process's environment
+
+
+def test_bench_train_writes_its_record(tmp_path, train_root):
+    """All three arms and the step split on CPU at batch 1 (the loader arm on the demo data)."""
+    import torch
+
+    from benchmarks import bench_train
+
+    threads = torch.get_num_threads()
+    path = tmp_path / "train.json"
+    try:
+        rc = bench_train.main(["--device", "cpu", "--batch", "1", "--iters", "1", "--warmup", "1", "--rounds", "1",
+                               "--root", train_root, "--backend", "torch", "--workers", "0", "--json", str(path)])
+    finally:
+        torch.set_num_threads(threads)
+    assert rc == 0
+    rec = json.loads(path.read_text())
+    assert rec["suite"] == "train" and rec["batch"] == 1
+    assert set(rec["step_s"]) == {"a_networks", "b_with_synthesis", "synthesizer_net", "detector_net", "c_end_to_end"}
+    assert all(v > 0 for v in rec["step_s"].values())
+    assert rec["ratio_b_over_a"] > 0 and rec["ratio_c_over_b"] > 0 and rec["loader"]["backend"] == "torch"
+    assert set(rec["split_of_end_to_end_step"]) == {"synthesizer_net_s", "detector_net_s", "synthesis_s", "data_s",
+                                                      "other_s"}

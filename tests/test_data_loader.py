@@ -157,3 +157,12 @@ def test_demo_builder_rejects_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         demo.main(["--out", str(tmp_path / "y"), "--frames", "0"])
     assert "--frames must be positive" in capsys.readouterr().err
+
+
+def test_torch_loader_start_batch_resumes_inside_an_epoch(trainset):
+    loader = TorchLoader(trainset, size=32, batch_size=4, workers=0, seed=5)
+    full = [b.indices.tolist() for b in loader.epoch(1)]
+    assert [b.indices.tolist() for b in loader.epoch(1, start_batch=2)] == full[2:]
+    assert list(loader.epoch(1, start_batch=len(full))) == []
+    with pytest.raises(ValueError, match="start_batch"):
+        next(loader.epoch(1, start_batch=len(full) + 1))

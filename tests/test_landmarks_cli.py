@@ -97,18 +97,6 @@ def test_cli_errors(tmp_path, capsys):
     assert "no image/ folder" in capsys.readouterr().err
 
 
-def test_main_job_demo_on_the_demo_data(demo_root, tmp_path):
-    from sladd_fast import demo as main_job
-
-    out = str(tmp_path / "out")
-    assert main_job.main(["--out", out, "--data", demo_root, "--batch", "6", "--size", "128", "--seed", "1"]) == 0
-    summary = json.load(open(os.path.join(out, "summary.json")))
-    assert summary["real_items"] >= 1 and summary["forgeries"] == summary["real_items"]
-    from PIL import Image
-
-    assert Image.open(summary["png"]).size == (128 * summary["real_items"], 4 * 128)
-
-
 def test_deepfakebench_nested_layout_end_to_end(tmp_path):
     """Real DeepfakeBench trees nest frames/ deep; store keys must match the index's paths."""
     from sladd_fast.data import deepfakebench_index

@@ -164,3 +164,20 @@ def test_pack_reports_unreadable_frames(demo_png, tmp_path, capsys):
     assert "real/000/0001.png" in capsys.readouterr().err
     store = LandmarkStore.load(os.path.join(dst, "landmarks.npz"))
     assert "image/real/000/0001.jpg" not in store.keys.tolist() and len(store) > 0
+
+
+def test_dali_start_batch_resumes_inside_an_epoch(demo_png):
+    """A loader started at (epoch 1, batch 2) yields the tail of epoch 1 that a full run yields, then epoch 2."""
+    from pipelines.ffpp import DaliLoader
+
+    ts = _trainset(demo_png)
+    full = DaliLoader(ts, 96, 2, workers=1, seed=7)
+    ref = {e: [b.indices.tolist() for b in full.epoch(e)] for e in range(3)}
+    assert len(ref[1]) == 4
+    resumed = DaliLoader(ts, 96, 2, workers=1, seed=7, start_epoch=1, start_batch=2)
+    with pytest.raises(ValueError, match="starts at batch 2"):
+        next(iter(resumed.epoch(1)))
+    assert [b.indices.tolist() for b in resumed.epoch(1, 2)] == ref[1][2:]
+    assert [b.indices.tolist() for b in resumed.epoch(2)] == ref[2]
+    with pytest.raises(ValueError, match="start_batch"):  # an empty first epoch: start the next one instead
+        DaliLoader(ts, 96, 2, workers=1, seed=7, start_batch=4)

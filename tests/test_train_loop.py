@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import os
 import socket
 
@@ -15,8 +16,8 @@ from sladd_fast.train.loop import DistEnv, train
 from train_helpers import ddp_worker, small_config
 
 
-def test_run_folder_and_model_selection(demo_root, tmp_path) -> None:
-    cfg = small_config(demo_root, str(tmp_path), "e2e", max_steps=2, evaluate=True, eval_max_batches=1,
+def test_run_folder_and_model_selection(train_root, tmp_path) -> None:
+    cfg = small_config(train_root, str(tmp_path), "e2e", max_steps=2, evaluate=True, eval_max_batches=1,
                        sample_every=1, ckpt_every=1)
     cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, eval_batch_size=4))
     s = train(cfg)
@@ -37,7 +38,7 @@ class _Killed(Exception):
     pass
 
 
-def test_kill_and_resume_gives_the_same_next_step(demo_root, tmp_path) -> None:
+def test_kill_and_resume_gives_the_same_next_step(train_root, tmp_path) -> None:
     losses: dict[str, dict[int, float]] = {"a": {}, "b": {}}
 
     def record(name, step, batch, r, det, syn):
@@ -47,9 +48,9 @@ def test_kill_and_resume_gives_the_same_next_step(demo_root, tmp_path) -> None:
             raise _Killed  # dies after step 3's update, before its checkpoint: last.pt holds step 2
 
     killed: set[int] = set()
-    cfg_a = small_config(demo_root, str(tmp_path), "a", max_steps=4, ckpt_every=1)
+    cfg_a = small_config(train_root, str(tmp_path), "a", max_steps=4, ckpt_every=1)
     train(cfg_a, on_step=functools.partial(record, "a"))
-    cfg_b = small_config(demo_root, str(tmp_path), "b", max_steps=4, ckpt_every=1)
+    cfg_b = small_config(train_root, str(tmp_path), "b", max_steps=4, ckpt_every=1)
     with pytest.raises(_Killed):
         train(cfg_b, on_step=functools.partial(record, "b"))
     assert torch.load(tmp_path / "b" / "last.pt", weights_only=False)["step"] == 2
@@ -64,8 +65,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_process_gloo_ddp_disjoint_data_identical_weights(demo_root, tmp_path) -> None:
-    cfg = small_config(demo_root, str(tmp_path), "ddp", max_steps=1)
+def test_two_process_gloo_ddp_disjoint_data_identical_weights(train_root, tmp_path) -> None:
+    cfg = small_config(train_root, str(tmp_path), "ddp", max_steps=1)
     spec = LaunchSpec(nodes=1, gpus=2, node_rank=0, master_addr="localhost", master_port=_free_port(), device="cpu")
     launch(spec, functools.partial(ddp_worker, cfg=cfg, out=str(tmp_path)))
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1))
@@ -78,11 +79,26 @@ def test_two_process_gloo_ddp_disjoint_data_identical_weights(demo_root, tmp_pat
     assert saved["meta"]["world_size"] == 2
 
 
-def test_checkpoint_from_another_world_size_is_refused(demo_root, tmp_path) -> None:
-    cfg = small_config(demo_root, str(tmp_path), "ws", max_steps=1)
+def test_checkpoint_from_another_world_size_is_refused(train_root, tmp_path) -> None:
+    cfg = small_config(train_root, str(tmp_path), "ws", max_steps=1)
     train(cfg)
     ck = torch.load(tmp_path / "ws" / "last.pt", weights_only=False)
     ck["world_size"] = 2
     torch.save(ck, tmp_path / "ws" / "last.pt")
     with pytest.raises(ValueError, match="2 process"):
         train(dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, max_steps=2)), DistEnv())
+
+
+def test_main_job_demo_on_the_demo_data(train_root, tmp_path):
+    """The README's main job: trains, evaluates on the test split, reports throughput and AUC."""
+    from sladd_fast import demo as main_job
+
+    out = str(tmp_path / "out")
+    assert main_job.main(["--out", out, "--data", train_root, "--steps", "2", "--batch", "1", "--device", "cpu",
+                          "--backend", "torch", "--eval-batches", "1"]) == 0
+    summary = json.load(open(os.path.join(out, "summary.json")))
+    assert summary["steps"] == 2 and 0.0 <= summary["test_auc"] <= 1.0 and summary["test_frames"] > 0
+    assert summary["train_items_per_s"] > 0
+    from PIL import Image
+
+    assert Image.open(summary["sample_grid"]).size[0] == 4 * 256

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -112,9 +113,12 @@ def policy_loss(log_prob: torch.Tensor, entropy: torch.Tensor, reward: torch.Ten
 
 def train_step(detector: nn.Module, synthesizer: nn.Module, opt_det: torch.optim.Optimizer,
                opt_syn: torch.optim.Optimizer, batch: Batch, opts: StepOptions,
-               generator: torch.Generator | None = None, baseline: RewardBaseline | None = None) -> StepResult:
+               generator: torch.Generator | None = None, baseline: RewardBaseline | None = None,
+               forge_fn: Callable[..., tuple[SynthesisResult, torch.Tensor, DetectorTargets]] = forge) -> StepResult:
     """One adversarial step (module docstring). Both networks must be in train mode; they may be
-    DDP-wrapped (each is run forward and backward exactly once, every parameter used)."""
+    DDP-wrapped (each is run forward and backward exactly once, every parameter used).
+    ``forge_fn(batch, actions, generator, check_values=...)`` replaces the synthesis (benchmarks
+    time the networks alone with precomputed forgeries)."""
     dev = batch.images.device
     amp = contextlib.nullcontext() if not opts.amp else torch.autocast(dev.type, dtype=torch.bfloat16)
     fmt = torch.channels_last if opts.channels_last else torch.contiguous_format
@@ -127,7 +131,7 @@ def train_step(detector: nn.Module, synthesizer: nn.Module, opt_det: torch.optim
 
     # 2. Synthesis (no gradients flow through it: REINFORCE).
     with torch.no_grad():
-        res, images, targets = forge(batch, actions, generator, check_values=dev.type == "cpu")
+        res, images, targets = forge_fn(batch, actions, generator, check_values=dev.type == "cpu")
 
     # 3. Detector.
     x = normalize(images)
