@@ -146,21 +146,14 @@ def load_index(data_root: str, dataset: str, split: str, frames: int | None = No
     any name (for an FF-* name, its fakes plus the reals; ``frames`` keeps the first frames per video;
     split "eval" is DeepfakeBench's "val").
     """
-    from sladd_fast.data.index import deepfakebench_index, ffpp_index, testset_index
+    from sladd_fast.data.index import deepfakebench_split, ffpp_index, ffpp_root, testset_index
 
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
     if dfb_json is not None:
-        index = deepfakebench_index(dfb_json, data_root, "val" if split == "eval" else split, compression)
-        if dataset in METHODS:  # DeepfakeBench's FaceForensics++.json holds every method
-            index = index.select(np.flatnonzero((index.methods == 0) | (index.methods == METHODS.index(dataset) + 1)))
-        if frames is not None:
-            index = index.select(np.flatnonzero(index.frames < frames))
-        if len(index) == 0:
-            raise ValueError(f"{dfb_json}: no frames of {dataset} in split {split!r}")
-        return index
+        return deepfakebench_split(dfb_json, data_root, split, dataset, compression, frames)
     if dataset in METHODS:
-        return ffpp_index(data_root, split, dataset, frames)
+        return ffpp_index(ffpp_root(data_root), split, dataset, frames)
     return testset_index(data_root, split, frames)
 
 

@@ -102,3 +102,28 @@ def test_main_job_demo_on_the_demo_data(train_root, tmp_path):
     from PIL import Image
 
     assert Image.open(summary["sample_grid"]).size[0] == 4 * 256
+
+
+def test_deepfakebench_layout_index_for_training(tmp_path) -> None:
+    """data.layout=deepfakebench: train / eval (DeepfakeBench's "val") splits, one FF++ method kept."""
+    from data_helpers import write_png
+
+    from sladd_fast.train.config import load_config
+    from sladd_fast.train.loop import build_index
+
+    tree: dict = {}
+    root = tmp_path / "rgb"
+    for sub, part in (("FF-real", "original_sequences/youtube"), ("FF-DF", "manipulated_sequences/Deepfakes"),
+                      ("FF-NT", "manipulated_sequences/NeuralTextures")):
+        for split in ("train", "val"):
+            rel = f"FaceForensics++/{part}/c23/frames/{split}0/000.png"
+            write_png(str(root / rel))
+            tree.setdefault(sub, {})[split] = {"c23": {f"{split}0": {"label": sub, "frames": [rel]}}}
+    js = tmp_path / "FaceForensics++.json"
+    js.write_text(json.dumps({"FaceForensics++": tree}))
+    cfg = load_config(None, [f"data.root={root}", "data.layout=deepfakebench", f"data.dfb_json={js}",
+                             "data.dset=FF-DF"])
+    train_idx, eval_idx = build_index(cfg.data, "train"), build_index(cfg.data, "eval")
+    assert sorted(train_idx.labels.tolist()) == [0, 1] and sorted(eval_idx.labels.tolist()) == [0, 1]
+    assert all("/train0/" in p for p in train_idx.paths) and all("/val0/" in p for p in eval_idx.paths)
+    assert not any("NeuralTextures" in p for p in train_idx.paths)

@@ -62,6 +62,14 @@ class FrameIndex:
                                    mask_paths=self.mask_paths[rows])
 
 
+def ffpp_root(root: str) -> str:
+    """The FF++ layout root under ``root``: root itself when it holds image/, else root/FF when that
+    exists (SLADD's README keeps the data in data/FF/...), else root."""
+    if os.path.isdir(os.path.join(root, "image")) or not os.path.isdir(os.path.join(root, "FF")):
+        return root
+    return os.path.join(root, "FF")
+
+
 def _load_json(path: str) -> Any:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"split file not found: {path}")
@@ -267,4 +275,19 @@ def deepfakebench_index(json_path: str, rgb_root: str, split: str, compression: 
     index = _columns(rgb_root, rows, skipped)
     if len(index) == 0:
         raise ValueError(f"{json_path}: no frames found for split {split!r} (skipped: {dict(skipped)})")
+    return index
+
+
+def deepfakebench_split(json_path: str, rgb_root: str, split: str, dataset: str, compression: str | None = "c23",
+                        frames: int | None = None) -> FrameIndex:
+    """deepfakebench_index for our split names: "eval" reads DeepfakeBench's "val"; an FF++ method
+    name (its FaceForensics++.json holds all four) keeps the reals and that method's fakes;
+    ``frames`` keeps the first frames of each video."""
+    index = deepfakebench_index(json_path, rgb_root, "val" if split == "eval" else split, compression)
+    if dataset in METHODS:
+        index = index.select(np.flatnonzero((index.methods == 0) | (index.methods == METHODS.index(dataset) + 1)))
+    if frames is not None:
+        index = index.select(np.flatnonzero(index.frames < frames))
+    if len(index) == 0:
+        raise ValueError(f"{json_path}: no frames of {dataset} in split {split!r}")
     return index

@@ -21,6 +21,7 @@ import torch.distributed as dist
 from torch import nn
 
 from sladd_fast.data.batch import Batch
+from sladd_fast.data.index import ffpp_root
 from sladd_fast.models import Detector, SynthesizerPolicy, load_trunk_weights, read_imagenet_weights
 from sladd_fast.train import checkpoint as ckpt_io
 from sladd_fast.train.config import Config, DataConfig, OptimConfig, dump_config, to_dict
@@ -42,21 +43,14 @@ class DistEnv:
         return self.world_size > 1
 
 
-def ffpp_root(root: str) -> str:
-    """The FF++ layout root under ``root``: root itself when it holds image/, else root/FF (the seed's
-    README puts the data in data/FF/...)."""
-    if os.path.isdir(os.path.join(root, "image")) or not os.path.isdir(os.path.join(root, "FF")):
-        return root
-    return os.path.join(root, "FF")
-
-
 def build_index(dc: DataConfig, split: str, frames: int | None = None):
-    from sladd_fast.data import deepfakebench_index, ffpp_index
+    """The FrameIndex of ``split`` (train / eval / test) for the configured layout and manipulation."""
+    from sladd_fast.data.index import deepfakebench_split, ffpp_index
 
     if not os.path.isdir(dc.root):
         raise FileNotFoundError(f"--data-root: no such folder: {dc.root}")
     if dc.layout == "deepfakebench":
-        return deepfakebench_index(dc.dfb_json, dc.root, split, dc.compression)
+        return deepfakebench_split(dc.dfb_json, dc.root, split, dc.dset, dc.compression, frames)
     return ffpp_index(ffpp_root(dc.root), split, dc.dset, frames)
 
 
