@@ -121,7 +121,7 @@ def test_detector_overfits_one_fixed_batch() -> None:
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     assert losses[8] <= 0.5 * losses[0], losses
 
 
