@@ -98,3 +98,14 @@ def test_without_weights_a_one_line_warning() -> None:
     logs: list[str] = []
     build_models(load_config(), torch.device("cpu"), logs.append)
     assert len([m for m in logs if m.startswith("warning: no --xception-weights")]) == 1
+
+
+def test_pretrained_detector_checkpoint_is_loaded(tmp_path) -> None:
+    """--pretrained CKPT keeps the seed's meaning: a detector checkpoint to start from."""
+    torch.manual_seed(5)
+    src = Detector()
+    path = str(tmp_path / "det.pt")
+    torch.save({"detector": src.state_dict()}, path)
+    det, _ = build_models(load_config(None, [f"model.pretrained={path}"]), torch.device("cpu"), lambda m: None)
+    for k, v in src.state_dict().items():
+        assert torch.equal(det.state_dict()[k], v), k

@@ -56,3 +56,27 @@ def test_missing_config_file(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit):
         parse(["--config", str(tmp_path / "none.yaml")])
     assert "none.yaml" in capsys.readouterr().err
+
+
+def test_under_torchrun_the_seed_launch_flags_are_ignored(monkeypatch) -> None:
+    from sladd_fast.train.distributed import LaunchSpec, launch
+
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    notes: list[str] = []
+    seen = []
+    threads = __import__("torch").get_num_threads()
+    try:
+        launch(LaunchSpec(nodes=4, gpus=8, node_rank=3, device="cpu"), seen.append, notes.append)
+    finally:
+        __import__("torch").set_num_threads(threads)
+    assert [(e.rank, e.world_size, e.device) for e in seen] == [(0, 1, "cpu")]
+    assert any("torchrun" in n and "ignored" in n for n in notes)
+
+
+def test_bad_launch_geometry_is_refused() -> None:
+    from sladd_fast.train.distributed import LaunchSpec, launch
+
+    with pytest.raises(ValueError, match="-nr"):
+        launch(LaunchSpec(nodes=2, gpus=1, node_rank=2, device="cpu"), print)

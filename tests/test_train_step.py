@@ -138,3 +138,22 @@ def test_one_adversarial_step_updates_both_networks() -> None:
     assert all(bool(torch.isfinite(v)) for v in r.stats.values())
     assert r.images.shape == b.images.shape and r.images.dtype == torch.uint8
     torch.testing.assert_close(r.stats["reward"], r.stats["loss"])  # SLADD: the batch's scalar loss
+
+
+def test_sample_reward_and_moving_average_baseline() -> None:
+    """Ablations: each item's own loss as its reward; the baseline starts at the first reward's mean."""
+    from sladd_fast.train.config import PolicyConfig
+    from sladd_fast.train.step import RewardBaseline
+
+    torch.manual_seed(0)
+    b = synthetic_batch(2, 256, seed=4)
+    det, syn = Detector().train(), SynthesizerPolicy().train()
+    opt_d, opt_s = torch.optim.Adam(det.parameters(), lr=2e-4), torch.optim.Adam(syn.parameters(), lr=5e-5)
+    base = RewardBaseline(0.9)
+    opts = StepOptions(policy=PolicyConfig(reward="sample", baseline="ema"))
+    r = train_step(det, syn, opt_d, opt_s, b, opts, torch.Generator().manual_seed(0), base)
+    assert int(base.count) == 1
+    torch.testing.assert_close(base.value, r.stats["reward"])  # first update: the reward's mean
+    first = float(base.value)
+    r2 = train_step(det, syn, opt_d, opt_s, b, opts, torch.Generator().manual_seed(1), base)
+    torch.testing.assert_close(base.value, torch.tensor(0.9 * first + 0.1 * float(r2.stats["reward"])))
