@@ -80,3 +80,16 @@ def test_bad_launch_geometry_is_refused() -> None:
 
     with pytest.raises(ValueError, match="-nr"):
         launch(LaunchSpec(nodes=2, gpus=1, node_rank=2, device="cpu"), print)
+
+
+def test_missing_data_is_a_one_line_error_before_any_process_starts(tmp_path, capsys) -> None:
+    from sladd_fast.train.cli import main
+
+    with pytest.raises(SystemExit):
+        main(SEED_CMD + ["--data-root", str(tmp_path / "nodata"), "--device", "cpu"])
+    assert "nodata" in capsys.readouterr().err
+    (tmp_path / "FF" / "image").mkdir(parents=True)
+    with pytest.raises(SystemExit):
+        main(["--data-root", str(tmp_path), "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert "python -m sladd_fast.landmarks" in err and str(tmp_path / "FF") in err  # data/FF as in SLADD's README

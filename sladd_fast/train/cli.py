@@ -110,6 +110,25 @@ def parse(argv: list[str] | None = None) -> tuple[Config, argparse.Namespace, li
     return cfg, args, notes
 
 
+def check_data(cfg: Config) -> str | None:
+    """A one-line problem with the configured data (checked before any process starts), or None."""
+    from sladd_fast.data.index import ffpp_root
+
+    dc = cfg.data
+    if dc.backend == "synthetic":
+        return None
+    if not os.path.isdir(dc.root):
+        return (f"--data-root: no such folder: {dc.root} (the FF++ layout of SLADD's README in DIR or DIR/FF; "
+                "python -m sladd_fast.data.demo --out DIR builds a demo)")
+    root = dc.root if dc.layout == "deepfakebench" else ffpp_root(dc.root)
+    store = os.path.join(root, "landmarks.npz")
+    if not os.path.isfile(store):
+        return f"no landmark store at {store}: run python -m sladd_fast.landmarks {root} once first"
+    if dc.layout == "deepfakebench" and not os.path.isfile(str(dc.dfb_json)):
+        return f"--data.dfb_json: no such file: {dc.dfb_json}"
+    return None
+
+
 def _run(cfg: Config, env) -> Any:
     from sladd_fast.train.loop import train
 
@@ -129,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         build_parser().error(str(e))
     cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, device=device))
+    problem = check_data(cfg)
+    if problem:
+        build_parser().error(problem)
     spec = LaunchSpec(args.nodes, args.gpus, args.nr, args.master_addr, args.masterport, device)
     launch(spec, functools.partial(_run, cfg))
     path = os.path.join(cfg.run.out, cfg.run.meta, "summary.json")
