@@ -11,7 +11,10 @@ Arms, measured in alternating rounds in one run (so a shared machine's drift hit
   (c) end to end: (b) with batches from the loader (DALI where installed, else the PyTorch loader)
       on the demo data packed to JPEG (or --root), host-to-device copies included.
 Split of the step: synthesizer network and detector network timed alone (same batch), synthesis =
-(b) - (a), data = (c) - (b). Ratios are throughput ratios: b/a (target >= 0.9 once GPU synthesis
+(b) - (a), data = (c) - (b); the loader alone (batches delivered to the device, no training) is timed
+too. Before each loader arm, a queue's worth of prefetched batches is taken untimed, so the loader
+arms do not get batches prepared while other arms ran; use --iters well above the queue depth (2 for
+DALI, 2 x workers for the PyTorch loader). Ratios are throughput ratios: b/a (target >= 0.9 once GPU synthesis
 is fast) and c/b (target >= 0.95: the loader never limits). A benchmark: nothing asserts.
 """
 from __future__ import annotations
@@ -141,7 +144,20 @@ def main(argv: list[str] | None = None) -> int:
             b = next(stream).to(dev, non_blocking=True)
             return train_step(det_m, syn_m, opt_d, opt_s, b, opts, gen)
 
+        def loader_only():
+            return next(stream).to(dev, non_blocking=True)
+
+        # The loader fills its queue while the other arms run: batches waiting there would be free
+        # for the next timed arm, so every loader arm starts by taking (untimed) a queue's worth.
+        depth = 2 if loader_info["backend"] == "dali" else 2 * max(1, dc.workers)
+        loader_info["queue_depth"] = depth
+
+        def drain():
+            for _ in range(depth):
+                next(stream)
+
         arms["c_end_to_end"] = step_c
+        arms["loader_only"] = loader_only
     t_compile = time.perf_counter()
     for name, fn in arms.items():  # warm-up (and compilation) of every arm before any timing
         for _ in range(warmup):
@@ -151,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     rounds: dict[str, list[float]] = {k: [] for k in arms}
     for r in range(args.rounds):
         for name, fn in arms.items():
+            if name in ("c_end_to_end", "loader_only"):
+                drain()
             rounds[name].append(_timed(fn, dev, iters))
         print(f"round {r + 1}: " + ", ".join(f"{k} {1000 * v[-1]:.1f} ms" for k, v in rounds.items()), flush=True)
     med = {k: statistics.median(v) for k, v in rounds.items()}
@@ -162,12 +180,15 @@ def main(argv: list[str] | None = None) -> int:
     record = {"suite": "train", "batch": B, "size": args.size, "iters": iters, "warmup": warmup, "rounds": args.rounds,
               "compile": args.compile, "amp_bf16": cuda, "channels_last": cuda, "warmup_seconds": round(t_compile, 2),
               "step_s": med, "step_s_rounds": rounds,
-              "items_per_s": {k: B / v for k, v in med.items() if k in ("a_networks", "b_with_synthesis", "c_end_to_end")},
+              "items_per_s": {k: B / v for k, v in med.items()
+                              if k in ("a_networks", "b_with_synthesis", "c_end_to_end", "loader_only")},
               "detector_images_per_s_a": 2 * B / a,
               "ratio_b_over_a": a / b, "ratio_c_over_b": (b / c) if c is not None else None,
               "split_of_end_to_end_step": split, "loader": loader_info, "env": environment(dev)}
     print(f"(a) networks {B / a:.1f} items/s | (b) + synthesis {B / b:.1f} items/s (b/a {a / b:.3f})"
           + (f" | (c) end to end {B / c:.1f} items/s (c/b {b / c:.3f})" if c is not None else ""))
+    if "loader_only" in med:
+        print(f"loader alone: {B / med['loader_only']:.1f} items/s")
     print("split (ms): " + ", ".join(f"{k[:-2]} {1000 * v:.1f}" for k, v in split.items() if v is not None))
     write_json(args.json, record)
     if loader_info is not None and hasattr(loader, "close"):

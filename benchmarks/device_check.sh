@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # One prepared GPU check per suite, for a machine with no network; each suite fits its own 6 minutes.
-#   bash benchmarks/device_check.sh [engine|train|all]      (default: engine)
+#   bash benchmarks/device_check.sh [engine|train|train_compile|all]      (default: engine)
 # Suite "engine" (target: under 8 minutes on one H100):
 #   1. NVRTC JIT path (no build): the whole test suite, CUDA tests included.
 #   2. Builds sladd_fast._C with its CUDA kernels (FORCE_CUDA=1, ninja, all cores) and reruns the suite.
 #   3. bench_synthesis on the GPU for the jit and the compiled backends, at batch 256 and 1024.
 #   4. compute-sanitizer over every op on small inputs (benchmarks/sanitize_ops.py): memcheck for the
 #      compiled and JIT backends, initcheck and racecheck for the compiled one.
-# Suite "train" (no build: the NVRTC kernels):
+# Suite "train" (no build: the NVRTC kernels; about 5 minutes at most):
 #   1. the training tests (CUDA step under bf16 and channels_last with no host sync, models, losses).
 #   2. train.py for 30 steps on the synthetic backend (the loop, checkpoints and logging on the GPU).
 #   3. bench_train eager at batch 32 (SLADD's per-GPU batch) and 64, arm (c) when LOADER_ROOT is set.
-#   4. bench_train with --compile at batch 32 (compilation of both networks takes minutes).
+# Suite "train_compile": bench_train with --compile at batch 32 (compiling both networks takes minutes).
 # Results (JSON, junit XML, logs) go to $OUT if set (the device tool's folder), else
 # benchmarks/results/device/. Commit them under benchmarks/results/ with the GPU's name.
 set -uo pipefail
@@ -36,36 +36,39 @@ print(json.dumps(info, indent=2))
 PYEOF
 cat "$OUT_DIR/env.json"
 SUITE=${1:-engine}
-case "$SUITE" in engine|train|all) ;; *) echo "unknown suite: $SUITE (engine|train|all)"; exit 2;; esac
+case "$SUITE" in engine|train|train_compile|all) ;; *) echo "unknown suite: $SUITE (engine|train|train_compile|all)"; exit 2;; esac
 if [ -z "${LOADER_ROOT:-}" ] && [ -f .carry/loader_root/landmarks.npz ]; then
   LOADER_ROOT=.carry/loader_root  # prepared by scripts/device_carry.sh
 fi
 
 train_suite() {
-  log "train 1/4 training tests (NVRTC kernels)"
-  timeout 120 $PY -m pytest -q tests/test_train_cuda.py tests/test_train_step.py tests/test_models.py \
+  log "train 1/3 training tests (NVRTC kernels)"
+  timeout 90 $PY -m pytest -q tests/test_train_cuda.py tests/test_train_step.py tests/test_models.py \
     -p no:cacheprovider --junitxml="$OUT_DIR/pytest_train.xml" > "$OUT_DIR/pytest_train.log" 2>&1
   log "pytest (train) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_train.log")"
-  log "train 2/4 train.py on the synthetic backend"
-  timeout 90 $PY train.py --backend synthetic --device cuda --train_batchSize 32 --max-steps 30 --manualSeed 1 \
+  log "train 2/3 train.py on the synthetic backend"
+  timeout 60 $PY train.py --backend synthetic --device cuda --train_batchSize 32 --max-steps 30 --manualSeed 1 \
     --out "$OUT_DIR/runs" --meta synthetic --run.evaluate=false --run.progress=false --run.log_every=10 \
     --run.ckpt_every=30 --run.sample_every=30 > "$OUT_DIR/train_synthetic.log" 2>&1
   log "train.py rc=$?: $(tail -n 1 "$OUT_DIR/train_synthetic.log")"
   cp "$OUT_DIR/runs/synthetic/summary.json" "$OUT_DIR/train_synthetic_summary.json" 2>/dev/null
   rm -f "$OUT_DIR"/runs/synthetic/*.pt  # 170 MB of weights: not worth carrying back
-  log "train 3/4 bench_train eager"
+  log "train 3/3 bench_train eager"
   loader_args="--no-loader"
   if [ -n "${LOADER_ROOT:-}" ]; then loader_args="--root $LOADER_ROOT --workers $(nproc)"; fi
   for b in 32 64; do
-    timeout 100 $PY benchmarks/bench_train.py --device cuda --batch $b --iters 15 --rounds 3 $loader_args \
+    timeout 75 $PY benchmarks/bench_train.py --device cuda --batch $b --iters 40 --rounds 3 $loader_args \
       --json "$OUT_DIR/bench_train_cuda_b$b.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
   done
-  log "train 4/4 bench_train --compile"
-  timeout 240 $PY benchmarks/bench_train.py --device cuda --compile --batch 32 --iters 15 --rounds 3 --no-loader \
-    --json "$OUT_DIR/bench_train_cuda_b32_compile.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
   log "train suite done"
 }
+train_compile_suite() {
+  log "train_compile: bench_train --compile"
+  timeout 330 $PY benchmarks/bench_train.py --device cuda --compile --batch 32 --iters 40 --rounds 3 --no-loader \
+    --json "$OUT_DIR/bench_train_cuda_b32_compile.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
+}
 if [ "$SUITE" = train ]; then train_suite; exit 0; fi
+if [ "$SUITE" = train_compile ]; then train_compile_suite; exit 0; fi
 
 log "1/4 tests, JIT backend (no build)"
 rm -f sladd_fast/_C*.so
@@ -114,5 +117,5 @@ if command -v compute-sanitizer > /dev/null; then
 else
   log "compute-sanitizer not found: skipped"
 fi
-if [ "$SUITE" = all ]; then train_suite; fi
+if [ "$SUITE" = all ]; then train_suite; train_compile_suite; fi
 log "done"

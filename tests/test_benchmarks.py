@@ -52,7 +52,8 @@ def test_bench_train_writes_its_record(tmp_path, train_root):
     assert rc == 0
     rec = json.loads(path.read_text())
     assert rec["suite"] == "train" and rec["batch"] == 1
-    assert set(rec["step_s"]) == {"a_networks", "b_with_synthesis", "synthesizer_net", "detector_net", "c_end_to_end"}
+    assert set(rec["step_s"]) == {"a_networks", "b_with_synthesis", "synthesizer_net", "detector_net", "c_end_to_end",
+                                  "loader_only"}
     assert all(v > 0 for v in rec["step_s"].values())
     assert rec["ratio_b_over_a"] > 0 and rec["ratio_c_over_b"] > 0 and rec["loader"]["backend"] == "torch"
     assert set(rec["split_of_end_to_end_step"]) == {"synthesizer_net_s", "detector_net_s", "synthesis_s", "data_s",

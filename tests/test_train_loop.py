@@ -79,7 +79,7 @@ def test_two_process_gloo_ddp_disjoint_data_identical_weights(train_root, tmp_pa
     assert saved["meta"]["world_size"] == 2
 
 
-def test_checkpoint_from_another_world_size_is_refused(train_root, tmp_path) -> None:
+def test_resume_with_another_world_size_or_data_settings_is_refused(train_root, tmp_path) -> None:
     cfg = small_config(train_root, str(tmp_path), "ws", max_steps=1)
     train(cfg)
     ck = torch.load(tmp_path / "ws" / "last.pt", weights_only=False)
@@ -87,6 +87,12 @@ def test_checkpoint_from_another_world_size_is_refused(train_root, tmp_path) -> 
     torch.save(ck, tmp_path / "ws" / "last.pt")
     with pytest.raises(ValueError, match="2 process"):
         train(dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, max_steps=2)), DistEnv())
+    ck["world_size"] = 1
+    torch.save(ck, tmp_path / "ws" / "last.pt")
+    changed = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, batch_size=2),
+                                  run=dataclasses.replace(cfg.run, max_steps=2))
+    with pytest.raises(ValueError, match=r"data.batch_size: 1 -> 2"):
+        train(changed)
 
 
 def test_main_job_demo_on_the_demo_data(train_root, tmp_path):

@@ -157,3 +157,14 @@ def test_sample_reward_and_moving_average_baseline() -> None:
     first = float(base.value)
     r2 = train_step(det, syn, opt_d, opt_s, b, opts, torch.Generator().manual_seed(1), base)
     torch.testing.assert_close(base.value, torch.tensor(0.9 * first + 0.1 * float(r2.stats["reward"])))
+
+
+def test_heads_run_in_fp32_under_bf16_autocast() -> None:
+    """Under autocast the trunk is bf16 but the heads are not: logits equal an fp32 head on the features."""
+    torch.manual_seed(0)
+    det = Detector().eval()
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        out = det(torch.randn(2, 3, 64, 64))
+    assert out.logits.dtype == out.map.dtype == out.type_logits.dtype == out.mag.dtype == torch.float32
+    with torch.no_grad():
+        torch.testing.assert_close(out.logits, det.cls(out.features), rtol=0, atol=0)

@@ -19,7 +19,8 @@ from sladd_fast.synthesis.constants import TypeLabel
 
 @dataclasses.dataclass
 class DetectorOutput:
-    """logits [B,2]; features [B,2048]; map [B,1,S/16,S/16] in (0,1); type_logits [B,5]; mag [B]."""
+    """logits [B,2]; features [B,2048]; map [B,1,S/16,S/16] in (0,1); type_logits [B,5]; mag [B];
+    all float32, also under autocast."""
 
     logits: torch.Tensor
     features: torch.Tensor
@@ -54,10 +55,13 @@ class Detector(nn.Module):
 
     def forward(self, x: torch.Tensor) -> DetectorOutput:
         fmap, block7 = trunk_features(self.trunk, x, tap=7)
-        f = fmap.mean((2, 3))
-        return DetectorOutput(logits=self.cls(self.dropout(f)), features=f,
-                              map=torch.sigmoid(self.map_head(block7)), type_logits=self.type_fc(f),
-                              mag=self.mag_fc(f).squeeze(1))
+        # Pooling and heads in fp32 even under bf16 autocast: AM-softmax scales the logits by 30, so
+        # bf16 rounding of the logits would become loss (and reward) noise; the heads cost nothing.
+        with torch.autocast(x.device.type, enabled=False):
+            f = fmap.float().mean((2, 3))
+            return DetectorOutput(logits=self.cls(self.dropout(f)), features=f,
+                                  map=torch.sigmoid(self.map_head(block7.float())), type_logits=self.type_fc(f),
+                                  mag=self.mag_fc(f).squeeze(1))
 
 
 def normalize(images: torch.Tensor) -> torch.Tensor:

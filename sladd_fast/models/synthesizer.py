@@ -53,8 +53,9 @@ class SynthesizerPolicy(nn.Module):
 
     def forward(self, x: torch.Tensor) -> PolicyLogits:
         fmap, _ = trunk_features(self.trunk, x)
-        f = fmap.mean((2, 3))
-        return PolicyLogits(self.region_fc(f).float(), self.type_fc(f).float(), self.ratio_fc(f).squeeze(1).float())
+        with torch.autocast(x.device.type, enabled=False):  # heads in fp32: the log-probs need it
+            f = fmap.float().mean((2, 3))
+            return PolicyLogits(self.region_fc(f), self.type_fc(f), self.ratio_fc(f).squeeze(1))
 
 
 def sample_actions(logits: PolicyLogits, generator: torch.Generator | None = None) -> Actions:

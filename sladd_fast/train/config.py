@@ -31,7 +31,7 @@ class DataConfig:
     eval_split: str = "eval"  # model selection split; never "test"
     eval_batch_size: int = 32
     eval_frames: int | None = None  # frames per eval video (default: the index's)
-    seed: int = 0  # the data plan's seed
+    seed: int | None = None  # the data plan's seed (None: run.seed, so --manualSeed also reorders the data)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -71,6 +71,10 @@ def backend_name(dc: DataConfig) -> str:
     return "dali" if has_dali() else "torch"
 
 
+def _data_seed(dc: DataConfig) -> int:
+    return int(dc.seed) if dc.seed is not None else 0
+
+
 def build_loader(dc: DataConfig, env: DistEnv, start_epoch: int, start_batch: int):
     """The training loader for this rank (``loader.epoch(e, start_batch)``), batches on env.device."""
     dev = torch.device(env.device)
@@ -85,10 +89,10 @@ def build_loader(dc: DataConfig, env: DistEnv, start_epoch: int, start_batch: in
 
         device_id = env.local_rank if dev.type == "cuda" else None
         return DaliLoader(data, dc.resolution, dc.batch_size, env.rank, env.world_size, device_id=device_id,
-                          workers=max(1, dc.workers), seed=dc.seed, start_epoch=start_epoch, start_batch=start_batch)
+                          workers=max(1, dc.workers), seed=_data_seed(dc), start_epoch=start_epoch, start_batch=start_batch)
     from sladd_fast.data.torch_loader import TorchLoader
 
-    return TorchLoader(data, dc.resolution, dc.batch_size, env.rank, env.world_size, dc.seed, workers=dc.workers,
+    return TorchLoader(data, dc.resolution, dc.batch_size, env.rank, env.world_size, _data_seed(dc), workers=dc.workers,
                        device=dev)
 
 
@@ -144,6 +148,20 @@ class _Log:
                 f.write(msg + "\n")
 
 
+def _broadcast(obj: Any, env: DistEnv) -> Any:
+    """rank 0's ``obj`` on every rank."""
+    if not env.distributed:
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+# Settings that fix the data position and the meaning of a checkpoint: a resume must not change them.
+RESUME_KEYS = (("data", "batch_size"), ("data", "dset"), ("data", "layout"), ("data", "resolution"),
+               ("data", "seed"), ("run", "flip"), ("policy", "reward"), ("policy", "baseline"))
+
+
 def _gather(obj: Any, env: DistEnv) -> list[Any]:
     if not env.distributed:
         return [obj]
@@ -159,7 +177,12 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
     ``on_step(step, batch, StepResult, detector, synthesizer)``, if given, runs after every step, before
     that step's checkpoint (tests, benchmarks); the networks are the unwrapped modules."""
     device = torch.device(env.device)
-    seed = int(cfg.run.seed if cfg.run.seed is not None else 0)
+    # One seed for all ranks: rank 0's (under torchrun every process drew its own when --manualSeed
+    # was absent); the data plan follows it unless data.seed is set.
+    seed = int(_broadcast(cfg.run.seed if cfg.run.seed is not None else 0, env))
+    cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, seed=seed))
+    if cfg.data.seed is None:
+        cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, seed=seed))
     run_dir = os.path.join(cfg.run.out, cfg.run.meta)
     if env.rank == 0:
         os.makedirs(os.path.join(run_dir, "samples"), exist_ok=True)
@@ -182,18 +205,27 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
     # Resume (both networks, optimizers, baseline, RNG, data position).
     step, epoch, start_batch, best = 0, 0, 0, {"auc": -1.0, "step": None}
     last = os.path.join(run_dir, "last.pt")
-    if cfg.run.resume and os.path.isfile(last):
+    found = _gather(cfg.run.resume and os.path.isfile(last), env)
+    if any(found) and not all(found):  # e.g. several nodes without a shared --out
+        raise ValueError(f"{last} exists on rank(s) {[r for r, f in enumerate(found) if f]} but not on the others: "
+                         "every rank must see the run folder (use a shared --out across nodes)")
+    if found[0]:
         ck = ckpt_io.load_checkpoint(last)
         if ck.get("world_size", 1) != env.world_size:
             raise ValueError(f"{last} was written by {ck.get('world_size')} process(es), this run has "
                              f"{env.world_size}: the data position and RNG states do not carry over "
                              "(use another run.meta, or run.resume=false)")
+        changed = [f"{a}.{b}: {ck['config'][a][b]!r} -> {getattr(getattr(cfg, a), b)!r}" for a, b in RESUME_KEYS
+                   if ck["config"][a][b] != getattr(getattr(cfg, a), b)]
+        if changed:
+            raise ValueError(f"{last}: cannot resume with changed settings ({'; '.join(changed)}); "
+                             "use another run.meta, or run.resume=false")
         det.load_state_dict(ck["detector"])
         syn.load_state_dict(ck["synthesizer"])
         opt_det.load_state_dict(ck["opt_det"])
         opt_syn.load_state_dict(ck["opt_syn"])
         if baseline is not None and ck.get("baseline") is not None:
-            baseline.load_state_dict(ck["baseline"])
+            baseline.load_state_dict(ck["baseline"][env.rank])
         ckpt_io.set_rng_state(ck["rng"][env.rank], gen)
         step, epoch, start_batch, best = ck["step"], ck["epoch"], ck["batch"], ck.get("best", best)
         log(f"resumed from {last}: step {step}, epoch {epoch}, batch {start_batch}")
@@ -245,12 +277,13 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
         if b >= steps_per_epoch:
             e, b = e + 1, 0
         rngs = _gather(ckpt_io.rng_state(gen), env)
+        baselines = _gather(baseline.state_dict() if baseline is not None else None, env)  # per rank, like RNG
         if env.rank == 0:
             ckpt_io.save_atomic({"version": ckpt_io.CKPT_VERSION, "step": step, "epoch": e, "batch": b,
                                  "world_size": env.world_size, "config": to_dict(cfg),
                                  "detector": det.state_dict(), "synthesizer": syn.state_dict(),
                                  "opt_det": opt_det.state_dict(), "opt_syn": opt_syn.state_dict(),
-                                 "baseline": baseline.state_dict() if baseline is not None else None,
+                                 "baseline": baselines if baseline is not None else None,
                                  "rng": rngs, "best": best}, path)
 
     eval_step = -1
@@ -262,6 +295,9 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
             return None
         from sladd_fast.evaluate import evaluate_index
 
+        if env.distributed:  # every rank scores with rank 0's BN statistics, the ones best.pt stores
+            for buf in det.buffers():
+                dist.broadcast(buf, 0)
         try:
             m = evaluate_index(unwrap_det, eval_index, size=cfg.data.resolution,
                                batch_size=cfg.data.eval_batch_size, workers=min(2, cfg.data.workers),
@@ -332,19 +368,19 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
                     save_png(grid, os.path.join(run_dir, "samples", f"step_{step:07d}.png"))
                     if writer is not None:
                         writer.add_image("samples", grid, step, dataformats="HWC")
-                if step % cfg.run.ckpt_every == 0:
-                    save(last, last_pos)
-                if step % eval_every == 0:
+                if step % eval_every == 0:  # before the checkpoint, so last.pt holds this step's best record
                     last_eval = evaluate()
                     det_m.train()
+                if step % cfg.run.ckpt_every == 0:
+                    save(last, last_pos)
                 if step >= total:
                     break
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         t_end = time.perf_counter()
-        save(last, last_pos)
         if eval_step != step:  # the final weights are always evaluated
             last_eval = evaluate()
+        save(last, last_pos)
     finally:
         if bar is not None:
             bar.close()
