@@ -109,3 +109,22 @@ def test_pretrained_detector_checkpoint_is_loaded(tmp_path) -> None:
     det, _ = build_models(load_config(None, [f"model.pretrained={path}"]), torch.device("cpu"), lambda m: None)
     for k, v in src.state_dict().items():
         assert torch.equal(det.state_dict()[k], v), k
+
+
+def test_corrupt_weights_or_checkpoint_file_names_it(tmp_path) -> None:
+    from sladd_fast.train.checkpoint import load_checkpoint, load_detector
+
+    bad = tmp_path / "truncated.pth"
+    bad.write_bytes(b"PK\x03\x04 not really a torch file")
+    with pytest.raises(ValueError, match="truncated.pth"):
+        read_imagenet_weights(str(bad))
+    with pytest.raises(ValueError, match="truncated.pth"):
+        load_checkpoint(str(bad))
+    other = tmp_path / "other.pt"
+    torch.save({"detector": {"conv.weight": torch.zeros(1)}}, other)
+    with pytest.raises(ValueError, match="not a sladd_fast detector"):
+        load_detector(str(other))
+    listing = tmp_path / "list.pth"
+    torch.save([1, 2], listing)
+    with pytest.raises(ValueError, match="state dict"):
+        read_imagenet_weights(str(listing))
