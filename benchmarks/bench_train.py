@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if cuda else torch.autocast("cpu", enabled=False)
     pair = torch.cat([normalize(batch.images), normalize(batch.partners)], 1).contiguous(memory_format=fmt)
-    x_det = normalize(cached[1])
+    x_det = normalize(cached[0].images)
     x_det = torch.cat([x_det, x_det.flip(-1)]).contiguous(memory_format=fmt)
 
     def syn_only():

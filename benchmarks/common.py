@@ -5,21 +5,12 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import time
 from typing import Any, Callable
 
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def git_sha() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+from sladd_fast._git import git_sha
 
 
 def environment(device: torch.device) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from sladd_fast.data.index import METHODS, FrameIndex
 from sladd_fast.metrics import compute_metrics
 from sladd_fast.models import fake_probability, normalize
 from sladd_fast.train.checkpoint import load_detector, unwrap
+from sladd_fast.train.distributed import resolve_device
 
 TEST_SETS = ("CelebDF", "DFDC", "DF1.0")  # organized like FF++ (docs/datasets.md): testset_index
 DATASETS = METHODS + TEST_SETS
@@ -157,14 +158,6 @@ def load_index(data_root: str, dataset: str, split: str, frames: int | None = No
     return testset_index(data_root, split, frames)
 
 
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available")
-    return torch.device(name)
-
-
 def format_table(metrics: dict) -> str:
     """Two aligned columns, metric and value (floats with 4 decimals)."""
     keys = [k for k in METRIC_ORDER if k in metrics] + [k for k in metrics if k not in METRIC_ORDER]
@@ -217,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dfb_json is not None and not os.path.isfile(args.dfb_json):
         ap.error(f"--dfb-json: no such file: {args.dfb_json}")
     try:
-        device = _device(args.device)
+        device = torch.device(resolve_device(args.device))
         index = load_index(args.data_root, args.dataset, args.split, args.frames, args.dfb_json, args.compression)
         detector = load_detector(args.checkpoint, device)
         t0 = time.perf_counter()

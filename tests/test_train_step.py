@@ -88,7 +88,8 @@ def test_label_table_spec_3_0() -> None:
     b.masks[3, :, 64:192, 64:192] = 1.0
     acts = Actions(torch.tensor([9, 9, 9, 9]), torch.tensor([2, 0, 3, 1]), torch.full((4,), 0.8),
                    torch.zeros(4), torch.zeros(4))
-    res, images, t = forge(b, acts, torch.Generator().manual_seed(0), check_values=True)
+    res, t = forge(b, acts, torch.Generator().manual_seed(0), check_values=True)
+    images = res.images
     assert res.applied.tolist() == [True, True, False, False]
     assert t.labels.tolist() == [1, 1, 0, 1]
     assert t.type_labels.tolist() == [BlendType.COPY, BlendType.ALPHA, TypeLabel.REAL, TypeLabel.ORIGINAL_FAKE]
@@ -109,7 +110,8 @@ def test_detector_overfits_one_fixed_batch() -> None:
     b.labels[:] = 0
     acts = Actions(torch.tensor([9, 9]), torch.tensor([BlendType.COPY, BlendType.NONE]), torch.full((2,), 0.8),
                    torch.zeros(2), torch.zeros(2))
-    _, images, t = forge(b, acts, torch.Generator().manual_seed(0))
+    res, t = forge(b, acts, torch.Generator().manual_seed(0))
+    images = res.images
     assert t.labels.tolist() == [1, 0]
     det = Detector().train()
     opt = torch.optim.Adam(det.parameters(), lr=2e-4, weight_decay=5e-4)

@@ -10,13 +10,14 @@ line, then dotted overrides ``--section.key=value`` (or ``--section.key value``)
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import os
 import random
 from typing import Any
 
-from sladd_fast.train.config import Config, load_config, parse_override
+from sladd_fast.train.config import Config, load_config
 
 # Seed flags that SLADD's train.py defines but never uses: accepted so its command lines run.
 UNUSED_SEED_FLAGS = ("--dataname", "--ngpu", "--momentum", "--save_epoch", "--rec_iter", "--cuda")
@@ -94,13 +95,9 @@ def parse(argv: list[str] | None = None) -> tuple[Config, argparse.Namespace, li
              for f in UNUSED_SEED_FLAGS if hasattr(args, f.lstrip("-"))]
     try:
         cfg = load_config(args.config, given + overrides)
-        for o in overrides:
-            parse_override(o)
     except (FileNotFoundError, ValueError) as e:
         ap.error(str(e))
     if cfg.run.seed is None:  # SLADD: random.randint(1, 10000) when --manualSeed is absent; logged and saved
-        import dataclasses
-
         cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, seed=random.randint(1, 10000)))
         notes.append(f"note: --manualSeed not given: using seed {cfg.run.seed}")
     if cfg.model.xception_weights and not os.path.isfile(cfg.model.xception_weights):
@@ -112,7 +109,7 @@ def parse(argv: list[str] | None = None) -> tuple[Config, argparse.Namespace, li
 
 def check_data(cfg: Config) -> str | None:
     """A one-line problem with the configured data (checked before any process starts), or None."""
-    from sladd_fast.data.index import ffpp_root
+    from sladd_fast.train.loop import store_path
 
     dc = cfg.data
     if dc.backend == "synthetic":
@@ -120,10 +117,9 @@ def check_data(cfg: Config) -> str | None:
     if not os.path.isdir(dc.root):
         return (f"--data-root: no such folder: {dc.root} (the FF++ layout of SLADD's README in DIR or DIR/FF; "
                 "python -m sladd_fast.data.demo --out DIR builds a demo)")
-    root = dc.root if dc.layout == "deepfakebench" else ffpp_root(dc.root)
-    store = os.path.join(root, "landmarks.npz")
+    store = store_path(dc)
     if not os.path.isfile(store):
-        return f"no landmark store at {store}: run python -m sladd_fast.landmarks {root} once first"
+        return f"no landmark store at {store}: run python -m sladd_fast.landmarks {os.path.dirname(store)} once first"
     if dc.layout == "deepfakebench" and not os.path.isfile(str(dc.dfb_json)):
         return f"--data.dfb_json: no such file: {dc.dfb_json}"
     return None
@@ -136,8 +132,6 @@ def _run(cfg: Config, env) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import dataclasses
-
     from sladd_fast.train.distributed import LaunchSpec, launch, resolve_device
 
     cfg, args, notes = parse(argv)

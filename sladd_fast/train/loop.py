@@ -11,7 +11,6 @@ import dataclasses
 import math
 import os
 import random
-import subprocess
 import time
 from typing import Any, Callable, Iterator
 
@@ -20,6 +19,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from sladd_fast._git import git_sha
 from sladd_fast.data.batch import Batch
 from sladd_fast.data.index import ffpp_root
 from sladd_fast.models import Detector, SynthesizerPolicy, load_trunk_weights, read_imagenet_weights
@@ -54,13 +54,19 @@ def build_index(dc: DataConfig, split: str, frames: int | None = None):
     return ffpp_index(ffpp_root(dc.root), split, dc.dset, frames)
 
 
+def store_path(dc: DataConfig) -> str:
+    """The landmark store of the configured data (python -m sladd_fast.landmarks writes it)."""
+    from sladd_fast.data.store import STORE_NAME
+
+    root = dc.root if dc.layout == "deepfakebench" else ffpp_root(dc.root)
+    return os.path.join(root, STORE_NAME)
+
+
 def build_train_set(dc: DataConfig):
     from sladd_fast.data import LandmarkStore
     from sladd_fast.data.plan import TrainSet
 
-    index = build_index(dc, "train")
-    root = dc.root if dc.layout == "deepfakebench" else ffpp_root(dc.root)
-    return TrainSet.build(index, LandmarkStore.load(os.path.join(root, "landmarks.npz")))
+    return TrainSet.build(build_index(dc, "train"), LandmarkStore.load(store_path(dc)))
 
 
 def backend_name(dc: DataConfig) -> str:
@@ -120,14 +126,6 @@ def build_optimizers(oc: OptimConfig, det: nn.Module, syn: nn.Module) -> tuple[t
     betas = (oc.beta1, oc.beta2)
     return (torch.optim.Adam(det.parameters(), lr=oc.lr, betas=betas, weight_decay=oc.weight_decay),
             torch.optim.Adam(syn.parameters(), lr=oc.lr * oc.syn_lr_scale, betas=betas, weight_decay=oc.weight_decay))
-
-
-def git_sha() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                              cwd=os.path.dirname(__file__)).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 class _Log:
@@ -299,7 +297,7 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
             for buf in det.buffers():
                 dist.broadcast(buf, 0)
         try:
-            m = evaluate_index(unwrap_det, eval_index, size=cfg.data.resolution,
+            m = evaluate_index(det, eval_index, size=cfg.data.resolution,
                                batch_size=cfg.data.eval_batch_size, workers=min(2, cfg.data.workers),
                                device=str(device), max_batches=cfg.run.eval_max_batches, amp=opts.amp)
         except ValueError as e:  # e.g. a one-class eval split: no AUC
@@ -318,7 +316,6 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
                                      "detector": det.state_dict(), "metrics": m}, os.path.join(run_dir, "best.pt"))
         return m
 
-    unwrap_det = det
     bar = None
     if env.rank == 0 and cfg.run.progress:
         from tqdm import tqdm

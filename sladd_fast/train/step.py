@@ -82,10 +82,11 @@ def ffpp_mask_target(masks: torch.Tensor) -> torch.Tensor:
 
 
 def forge(batch: Batch, actions: Actions, generator: torch.Generator | None,
-          check_values: bool = False) -> tuple[SynthesisResult, torch.Tensor, DetectorTargets]:
+          check_values: bool = False) -> tuple[SynthesisResult, DetectorTargets]:
     """Synthesizes the batch's real items and builds the detector's labels (spec §3.0 table).
 
-    Returns (the SynthesisResult, the detector images uint8 [B,3,S,S], DetectorTargets [B])."""
+    Returns (the SynthesisResult, whose ``images`` uint8 [B,3,S,S] are the detector's inputs: the
+    item itself where nothing was applied, FF++ fakes included; DetectorTargets [B])."""
     real = batch.labels == 0
     valid = real & batch.landmarks_valid & batch.partner_valid
     res = synthesize(batch.images, batch.partners, batch.landmarks, batch.partner_landmarks, actions.region,
@@ -98,7 +99,7 @@ def forge(batch: Batch, actions: Actions, generator: torch.Generator | None,
     map_t = torch.where(fake_item.view(-1, 1, 1, 1), ffpp_mask_target(batch.masks), res.mask_targets)
     mag_mask = (applied & (actions.blend_type == BlendType.COPY)).float()
     targets = DetectorTargets(labels, type_labels, map_t, actions.ratio.float(), mag_mask)
-    return res, res.images, targets
+    return res, targets
 
 
 def policy_loss(log_prob: torch.Tensor, entropy: torch.Tensor, reward: torch.Tensor, entropy_coef: float = 1e-5,
@@ -114,7 +115,7 @@ def policy_loss(log_prob: torch.Tensor, entropy: torch.Tensor, reward: torch.Ten
 def train_step(detector: nn.Module, synthesizer: nn.Module, opt_det: torch.optim.Optimizer,
                opt_syn: torch.optim.Optimizer, batch: Batch, opts: StepOptions,
                generator: torch.Generator | None = None, baseline: RewardBaseline | None = None,
-               forge_fn: Callable[..., tuple[SynthesisResult, torch.Tensor, DetectorTargets]] = forge) -> StepResult:
+               forge_fn: Callable[..., tuple[SynthesisResult, DetectorTargets]] = forge) -> StepResult:
     """One adversarial step (module docstring). Both networks must be in train mode; they may be
     DDP-wrapped (each is run forward and backward exactly once, every parameter used).
     ``forge_fn(batch, actions, generator, check_values=...)`` replaces the synthesis (benchmarks
@@ -131,7 +132,8 @@ def train_step(detector: nn.Module, synthesizer: nn.Module, opt_det: torch.optim
 
     # 2. Synthesis (no gradients flow through it: REINFORCE).
     with torch.no_grad():
-        res, images, targets = forge_fn(batch, actions, generator, check_values=dev.type == "cpu")
+        res, targets = forge_fn(batch, actions, generator, check_values=dev.type == "cpu")
+    images = res.images
 
     # 3. Detector.
     x = normalize(images)
