@@ -41,6 +41,7 @@ def available() -> bool:
 # --fmad=false: no a*b+c contraction, so device arithmetic rounds like the host's (the CPU kernels).
 NVRTC_OPTIONS = ("-std=c++17", "--fmad=false")
 _MAX_GRID_YZ = 65535
+_MAX_PRIMITIVES = 3  # region_math.h kMaxPrimitives: segments per region
 
 
 def _source_hash(root: str) -> str:
@@ -107,9 +108,13 @@ def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int) -> tor
     import numpy as np
 
     lm, reg = landmarks.contiguous(), region.contiguous()
-    out = torch.empty(lm.shape[0], 1, size, size, device=lm.device, dtype=torch.float32)
-    _launch("sladd_region_mask_kernel", size * size, lm.shape[0],
-            (_ptr(lm), _ptr(reg), _ptr(out), np.int32(size)), lm.device)
+    B = lm.shape[0]
+    out = torch.empty(B, 1, size, size, device=lm.device, dtype=torch.float32)
+    spans = torch.empty(B, _MAX_PRIMITIVES, 4, size, device=lm.device, dtype=torch.int32)
+    args = (_ptr(lm), _ptr(reg), _ptr(spans), np.int32(size))
+    _launch("sladd_region_lines_kernel", _MAX_PRIMITIVES, B, args, lm.device)
+    _launch("sladd_region_dilate_kernel", _MAX_PRIMITIVES * size, B, args, lm.device)
+    _launch("sladd_region_fill_kernel", size * size, B, (_ptr(spans), _ptr(out), np.int32(size)), lm.device)
     return out
 
 

@@ -20,6 +20,23 @@ def landmarks(batch: int, seed: int = 0, size: int = 256) -> torch.Tensor:
     return faces.random_landmarks(batch, size=size, generator=g)
 
 
+def posed_landmarks(batch: int, seed: int = 0, size: int = 256, roll: float = 30.0,
+                    iod: tuple[float, float] = (30.0, 120.0)) -> torch.Tensor:
+    """Template faces with roll uniform in [-roll, roll] degrees and inter-eye distance uniform in
+    ``iod`` px, centred in a size x size crop (+-10 px) with 0.7 px landmark noise. float32 [B,68,2]."""
+    g = torch.Generator().manual_seed(seed)
+    tpl = faces.face_template().double() - 0.5
+    eyes = (tpl[36] + tpl[39]) / 2 - (tpl[42] + tpl[45]) / 2
+    u = torch.rand(batch, 4, generator=g, dtype=torch.float64)
+    ang = torch.deg2rad((u[:, 0] * 2 - 1) * roll)
+    scale = (iod[0] + (iod[1] - iod[0]) * u[:, 1]) / eyes.norm()
+    c, s = torch.cos(ang), torch.sin(ang)
+    rot = torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)
+    pts = torch.einsum("bij,kj->bki", rot, tpl) * scale[:, None, None]
+    pts = pts + size / 2 + (u[:, None, 2:] * 20 - 10) + 0.7 * torch.randn(batch, 68, 2, generator=g, dtype=torch.float64)
+    return pts.float()
+
+
 def face_batch(batch: int, seed: int = 0, size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
     """(images uint8 [B,3,S,S], landmarks float32 [B,68,2])."""
     g = torch.Generator().manual_seed(seed)

@@ -8,7 +8,7 @@ import torch
 cv2 = pytest.importorskip("cv2")
 baseline = pytest.importorskip("sladd_fast.baseline")
 
-from helpers import face_batch, landmarks, psnr  # noqa: E402
+from helpers import face_batch, landmarks, posed_landmarks, psnr  # noqa: E402
 from sladd_fast import ops  # noqa: E402
 from sladd_fast.synthesis import align, engine, params  # noqa: E402
 
@@ -18,11 +18,34 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("region", range(10))
-def test_region_mask_iou_per_region(region):
-    lm = torch.cat([landmarks(12, 0), landmarks(12, 1, size=256) * 0.7 + 30])
-    ours = ops.region_mask(lm, torch.full((24,), region)).numpy()[:, 0].astype(bool)
-    ious = [_iou(ours[b], baseline.region_mask(lm[b].numpy(), region).astype(bool)) for b in range(24)]
-    assert min(ious) >= 0.97, (min(ious), np.mean(ious))
+def test_region_mask_equals_cv2_line_and_binary_dilation(region):
+    """48 faces rolled -30..30 degrees with inter-eye distances 30..120 px, plus upright ones: the
+    mask is SLADD's cv2.line(thickness=2) + scipy binary_dilation pixel set, not an approximation
+    (issue 8 asked for mean IoU >= 0.995 per region and >= 0.98 per sample)."""
+    lm = torch.cat([posed_landmarks(48, seed=region), landmarks(8, region)])
+    ours = ops.region_mask(lm, torch.full((len(lm),), region)).numpy()[:, 0].astype(bool)
+    ious = [_iou(ours[b], baseline.region_mask(lm[b].numpy(), region).astype(bool)) for b in range(len(lm))]
+    assert min(ious) == 1.0, (min(ious), np.mean(ious))
+
+
+def test_thick_line_raster_equals_cv2_line():
+    """The reference raster (and so the kernels, which equal it) against cv2.line itself, on random
+    in-image segments of every direction and length, zero-length ones included."""
+    from sladd_fast.ops import _line_raster
+
+    rng = np.random.default_rng(0)
+    for t in range(600):
+        size = int(rng.choice([16, 64, 256]))
+        a = tuple(int(v) for v in rng.integers(0, size, 2))
+        b = a if t % 10 == 0 else tuple(int(v) for v in rng.integers(0, size, 2))
+        want = np.zeros((size, size), np.uint8)
+        cv2.line(want, a, b, 1, thickness=2)
+        got = np.zeros((size, size), np.uint8)
+        for y, x0, x1 in _line_raster.thick_line(a, b, size):
+            got[y, x0:x1 + 1] = 1
+        assert np.array_equal(got, want), (size, a, b)
+        rows = [np.flatnonzero(r) for r in want if r.any()]
+        assert all(r[-1] - r[0] + 1 == len(r) for r in rows)  # each row one interval: what the kernels store
 
 
 def _draw_params(n: int, seed: int) -> params.SynthesisParams:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import landmarks, needs_ext
+from helpers import landmarks, needs_ext, posed_landmarks
 from sladd_fast import ops
 from sladd_fast.ops import _reference
 
@@ -21,6 +21,13 @@ def test_kernel_matches_reference_all_regions(seed):
     assert torch.equal(got, want)
     assert set(got.unique().tolist()) <= {0.0, 1.0}
     assert (got.sum((1, 2, 3)) > 100).all()
+
+
+@needs_ext
+def test_kernel_matches_reference_on_rolled_and_scaled_faces():
+    lm = posed_landmarks(30, seed=3)
+    region = torch.arange(30) % 10
+    assert torch.equal(torch.ops.sladd_fast.region_mask(lm, region, 256), _reference.region_mask(lm, region, 256))
 
 
 @needs_ext
@@ -58,7 +65,7 @@ def test_collinear_and_duplicate_landmarks():
     lm[1] = 100.0  # all the same point: zero-length segments, zero radii
     m = ops.region_mask(lm, torch.tensor([9, 9]))
     assert m[0].sum() > 0  # segments along the line still have their L1 width
-    # A single point with radius 0 + line radius 1 is the 5-pixel plus shape.
+    # A single point, d = 0: cv2.line's two end caps, the 5-pixel plus sign.
     assert m[1].sum() == 5 and m[1, 0, 100, 100] == 1
 
 

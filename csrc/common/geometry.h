@@ -13,7 +13,7 @@ struct IPt {
   i64 y;
 };
 
-// Largest hull input handled by the kernels (68 dlib points, or 8 octagon corners).
+// Largest hull input handled by the kernels (68 dlib points; 81 with forehead points).
 constexpr int kMaxHullInput = 128;
 
 // z-component of (a - o) x (b - o). Inputs stay below 2^29 in magnitude, so this cannot overflow.

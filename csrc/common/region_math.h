@@ -1,18 +1,17 @@
-// SLADD's 10 forgery regions (spec §3.1) as unions of convex octagons.
-//
-// The original draws a 2-px cv2.line between two key points and grows it with
-// scipy.ndimage.binary_dilation (4-connected cross, d iterations). cv2's thickness-2 line is the L1
-// ball of radius 1 around the segment, and d cross dilations add an L1 ball of radius d, so each
-// primitive is the L1 ball of radius d + 1 around the segment: the convex hull of the 8 points
-// a +- (R, 0), a +- (0, R), b +- (R, 0), b +- (0, R) with R = d + 1. All coordinates are integers.
+// SLADD's 10 forgery regions (spec §3.1): each a union of 1-3 primitives, a key-point segment drawn
+// with cv2.line(thickness=2) and grown by scipy.ndimage.binary_dilation (4-connected cross, d
+// iterations). The line's pixels come from line_raster.h as row spans; d cross dilations of a set
+// whose rows are intervals give, per row, one interval (dilated_span). Integers throughout, so every
+// backend returns the same bits, and the same bits as cv2 + scipy (tests/test_region_mask.py).
 #pragma once
 #include "geometry.h"
+#include "line_raster.h"
 
 namespace sladd {
 
 constexpr int kNumRegions = 10;
 constexpr int kNumLandmarks = 68;
-constexpr int kLineRadius = 1;  // cv2.line(thickness=2) is an L1 ball of radius 1
+constexpr int kMaxPrimitives = 3;
 // Landmarks are clamped to +-2^20 px before integer conversion (no overflow, no UB on huge input).
 constexpr float kCoordLimit = 1048576.0f;
 
@@ -45,7 +44,7 @@ SLADD_HD i64 trunc_coord(float v) {
 
 struct Segment {
   IPt a, b;
-  i64 radius;  // L1 radius, d + kLineRadius
+  i64 d;  // SLADD's dilation count (0: the line alone, where SLADD's scipy call would fill the image, B3)
 };
 
 SLADD_HD IPt lm_at(const float* lm, int k) {  // lm: 68 x (x, y) floats
@@ -74,56 +73,29 @@ SLADD_HD int region_segments(const float* lm, int region, Segment* seg) {
   const i64 iod4 = isqrt(dist2(k0, k1)) / 4;           // floor(IOD / 4)
   int n = 0;
   if (bits & kEyeL) {
-    seg[n].a = k5; seg[n].b = k6; seg[n].radius = 4 * (isqrt(dist2(k5, k6)) / 4) + kLineRadius; ++n;
+    seg[n].a = k5; seg[n].b = k6; seg[n].d = 4 * (isqrt(dist2(k5, k6)) / 4); ++n;
   }
   if (bits & kEyeR) {
-    seg[n].a = k7; seg[n].b = k8; seg[n].radius = 4 * (isqrt(dist2(k7, k8)) / 4) + kLineRadius; ++n;
+    seg[n].a = k7; seg[n].b = k8; seg[n].d = 4 * (isqrt(dist2(k7, k8)) / 4); ++n;
   }
   if (bits & kEyesB) {
-    seg[n].a = k0; seg[n].b = k1; seg[n].radius = iod4 + kLineRadius; ++n;
+    seg[n].a = k0; seg[n].b = k1; seg[n].d = iod4; ++n;
   }
   if (bits & kNose) {
-    seg[n].a = k2; seg[n].b = mid_pt(k0, k1); seg[n].radius = iod4 + kLineRadius; ++n;
+    seg[n].a = k2; seg[n].b = mid_pt(k0, k1); seg[n].d = iod4; ++n;
   }
   if (bits & kMouth) {
-    seg[n].a = k3; seg[n].b = k4; seg[n].radius = isqrt(dist2(k3, k4)) / 3 + kLineRadius; ++n;
+    seg[n].a = k3; seg[n].b = k4; seg[n].d = isqrt(dist2(k3, k4)) / 3; ++n;
   }
   return n;
 }
 
-// A convex polygon with integer vertices in positive orientation.
-struct Poly {
-  int n;
-  IPt v[16];
-};
-
-// The L1 ball of radius r around segment ab is the hull of its 8 diamond corners (the Minkowski
-// sum of a segment and a diamond is convex with edges from both only).
-SLADD_HD void segment_ball_poly(const Segment& s, Poly* out) {
-  IPt pts[8];
-  const i64 r = s.radius;
-  const IPt e[2] = {s.a, s.b};
-  for (int i = 0; i < 2; ++i) {
-    pts[4 * i + 0].x = e[i].x + r; pts[4 * i + 0].y = e[i].y;
-    pts[4 * i + 1].x = e[i].x - r; pts[4 * i + 1].y = e[i].y;
-    pts[4 * i + 2].x = e[i].x;     pts[4 * i + 2].y = e[i].y + r;
-    pts[4 * i + 3].x = e[i].x;     pts[4 * i + 3].y = e[i].y - r;
-  }
-  out->n = convex_hull(pts, 8, out->v);
-}
-
-// Builds the (at most 3) polygons of `region` for one sample; returns how many.
-SLADD_HD int region_polys(const float* lm, int region, Poly* polys) {
-  Segment seg[3];
-  const int n = region_segments(lm, region, seg);
-  for (int i = 0; i < n; ++i) segment_ball_poly(seg[i], &polys[i]);
-  return n;
-}
-
-SLADD_HD bool in_polys(const Poly* polys, int n, IPt p) {
-  for (int i = 0; i < n; ++i)
-    if (in_convex(polys[i].v, polys[i].n, p)) return true;
-  return false;
+// One primitive's rows after dilation, for rows 0..size-1: lo[y] > hi[y] where the row is empty.
+// xl / xr are scratch for the line's own spans (size ints each).
+SLADD_HD void primitive_rows(const Segment& s, int size, int* xl, int* xr, int* lo, int* hi) {
+  span_clear(xl, xr, size);
+  thick_line_spans(s.a.x, s.a.y, s.b.x, s.b.y, size, xl, xr);
+  for (int y = 0; y < size; ++y) dilated_span(xl, xr, size, s.d, y, &lo[y], &hi[y]);
 }
 
 // Hull-mask fixed point: landmarks are rounded to 1/256 px (round half to even, as rintf and

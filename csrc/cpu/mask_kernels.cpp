@@ -1,8 +1,9 @@
-// CPU backends of region_mask and hull_mask: per-sample polygon setup, then a pixel loop over the
-// predicates of common/region_math.h. No geometry here.
+// CPU backends of region_mask and hull_mask: per sample, the row spans or the hull of
+// common/region_math.h and geometry.h, then the pixels. No geometry here.
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "../common/deform_math.h"
@@ -18,17 +19,22 @@ at::Tensor region_mask_forward_kernel(const at::Tensor& landmarks_in, const at::
   const at::Tensor lm = landmarks_in.contiguous();
   const at::Tensor region = region_in.contiguous();
   const int64_t B = lm.size(0);
+  const int S = (int)size;
   at::Tensor out = at::zeros({B, 1, size, size}, lm.options());
   const float* lm_p = lm.data_ptr<float>();
   const int64_t* reg_p = region.data_ptr<int64_t>();
   float* out_p = out.data_ptr<float>();
   at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    std::vector<int> xl(S), xr(S), lo(S), hi(S);
     for (int64_t b = b0; b < b1; ++b) {
-      Poly polys[3];
-      const int n = region_polys(lm_p + b * kNumLandmarks * 2, (int)reg_p[b], polys);
+      Segment seg[kMaxPrimitives];
+      const int n = region_segments(lm_p + b * kNumLandmarks * 2, (int)reg_p[b], seg);
       float* o = out_p + b * size * size;
-      for (int64_t y = 0; y < size; ++y)
-        for (int64_t x = 0; x < size; ++x) o[y * size + x] = in_polys(polys, n, IPt{x, y}) ? 1.0f : 0.0f;
+      for (int i = 0; i < n; ++i) {
+        primitive_rows(seg[i], S, xl.data(), xr.data(), lo.data(), hi.data());
+        for (int y = 0; y < S; ++y)
+          for (int x = std::max(lo[y], 0); x <= std::min(hi[y], S - 1); ++x) o[(int64_t)y * S + x] = 1.0f;
+      }
     }
   });
   return out;

@@ -32,8 +32,16 @@ at::Tensor region_mask_forward_kernel(const at::Tensor& landmarks, const at::Ten
   const int64_t B = lm.size(0);
   at::Tensor out = at::empty({B, 1, size, size}, lm.options());
   if (B == 0) return out;
-  sladd_region_mask_kernel<<<grid_for(size * size, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      lm.data_ptr<float>(), ll_ptr(reg), out.data_ptr<float>(), (int)size);
+  at::Tensor spans = at::empty({B, kMaxPrimitives, 4, size}, lm.options().dtype(at::kInt));
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  sladd_region_lines_kernel<<<grid_for(kMaxPrimitives, B), kThreads, 0, stream>>>(
+      lm.data_ptr<float>(), ll_ptr(reg), spans.data_ptr<int>(), (int)size);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_region_dilate_kernel<<<grid_for(kMaxPrimitives * size, B), kThreads, 0, stream>>>(
+      lm.data_ptr<float>(), ll_ptr(reg), spans.data_ptr<int>(), (int)size);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_region_fill_kernel<<<grid_for(size * size, B), kThreads, 0, stream>>>(
+      spans.data_ptr<int>(), out.data_ptr<float>(), (int)size);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }

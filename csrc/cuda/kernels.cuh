@@ -16,20 +16,50 @@
 
 extern "C" {
 
-__global__ void sladd_region_mask_kernel(const float* landmarks, const long long* region, float* out,
-                                         int size) {
+// region_mask in three passes over a scratch of int32 [B, kMaxPrimitives, 4, size]: per primitive
+// the line's spans xl, xr and the dilated spans lo, hi, one entry per row.
+// Pass 1: one thread per (sample, primitive) rasterises the thick line (a serial scanline walk).
+__global__ void sladd_region_lines_kernel(const float* landmarks, const long long* region, int* spans,
+                                          int size) {
   using namespace sladd;
-  __shared__ Poly polys[3];
-  __shared__ int n_polys;
+  const int p = blockIdx.x * blockDim.x + threadIdx.x;
+  if (p >= kMaxPrimitives) return;
   const int b = blockIdx.y;
-  if (threadIdx.x == 0) n_polys = region_polys(landmarks + b * kNumLandmarks * 2, (int)region[b], polys);
-  __syncthreads();
+  Segment seg[kMaxPrimitives];
+  const int n = region_segments(landmarks + (long long)b * kNumLandmarks * 2, (int)region[b], seg);
+  int* xl = spans + ((long long)b * kMaxPrimitives + p) * 4 * size;
+  span_clear(xl, xl + size, size);
+  if (p < n) thick_line_spans(seg[p].a.x, seg[p].a.y, seg[p].b.x, seg[p].b.y, size, xl, xl + size);
+}
+
+// Pass 2: one thread per (sample, primitive, row): the row after d cross dilations.
+__global__ void sladd_region_dilate_kernel(const float* landmarks, const long long* region, int* spans,
+                                           int size) {
+  using namespace sladd;
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= (long long)kMaxPrimitives * size) return;
+  const int p = (int)(i / size), y = (int)(i % size), b = blockIdx.y;
+  Segment seg[kMaxPrimitives];
+  const int n = region_segments(landmarks + (long long)b * kNumLandmarks * 2, (int)region[b], seg);
+  int* xl = spans + ((long long)b * kMaxPrimitives + p) * 4 * size;
+  int lo = kSpanEmpty, hi = -kSpanEmpty;
+  if (p < n) dilated_span(xl, xl + size, size, seg[p].d, y, &lo, &hi);
+  xl[2 * size + y] = lo;
+  xl[3 * size + y] = hi;
+}
+
+// Pass 3: one thread per pixel.
+__global__ void sladd_region_fill_kernel(const int* spans, float* out, int size) {
+  using namespace sladd;
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)size * size) return;
-  IPt p;
-  p.x = pix % size;
-  p.y = pix / size;
-  out[(long long)b * size * size + pix] = in_polys(polys, n_polys, p) ? 1.0f : 0.0f;
+  const int b = blockIdx.y, x = (int)(pix % size), y = (int)(pix / size);
+  bool in = false;
+  for (int p = 0; p < kMaxPrimitives; ++p) {
+    const int* q = spans + ((long long)b * kMaxPrimitives + p) * 4 * size;
+    in = in || (q[2 * size + y] <= x && x <= q[3 * size + y]);
+  }
+  out[(long long)b * size * size + pix] = in ? 1.0f : 0.0f;
 }
 
 __global__ void sladd_hull_mask_kernel(const float* landmarks, float* out, int K, int size) {

@@ -1,8 +1,9 @@
 """Pure-PyTorch references for every csrc op: the test oracle, and the fallback without _C.
 
 Written from the spec (../shared/docs/sladd_spec.md §3, seamless_clone.md), not from the kernels:
-the region test here is an exact rational L1-distance-to-segment test where the kernels use octagon
-hulls; the hull mask tests hull edges found by brute force where the kernels run a monotone chain.
+the region masks draw cv2's thick line pixel by pixel (_line_raster) and dilate it d times with the
+4-connected cross, as scipy's binary_dilation does, where the kernels compute per-row spans; the hull
+mask tests hull edges found by brute force where the kernels run a monotone chain.
 Runs on any device. Slow by design.
 """
 from __future__ import annotations
@@ -11,10 +12,10 @@ import torch
 import torch.nn.functional as F
 
 from sladd_fast._consts import const as _const
+from sladd_fast.ops import _line_raster
 
 COORD_LIMIT = 1048576.0  # landmarks clamp to +-2^20 px, as in the kernels
 SUBPIXEL = 256  # hull-mask fixed point (1/256 px)
-LINE_RADIUS = 1  # cv2.line(thickness=2) == L1 ball of radius 1
 MASK_ON = 0.5
 ERODE_RADIUS = 3
 
@@ -32,7 +33,7 @@ def _isqrt(v: torch.Tensor) -> torch.Tensor:
 
 
 def _segments(landmarks: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Per primitive: endpoints a, b int64 [B,2] and L1 radius int64 [B] (spec §3.1)."""
+    """Per primitive: endpoints a, b int64 [B,2] and dilation count d int64 [B] (spec §3.1)."""
     # NaN -> 0 as the kernels do (only reachable with check_values=False); truncation toward zero.
     L = torch.nan_to_num(landmarks, nan=0.0).clamp(-COORD_LIMIT, COORD_LIMIT).to(torch.int64)
     k5, k6, k7, k8 = L[:, 36], L[:, 39], L[:, 42], L[:, 45]
@@ -46,38 +47,12 @@ def _segments(landmarks: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Te
     iod4 = torch.div(norm_floor(k0, k1), 4, rounding_mode="floor")
     mid = torch.div(k0 + k1, 2, rounding_mode="trunc")
     return {
-        "eye_l": (k5, k6, 4 * torch.div(norm_floor(k5, k6), 4, rounding_mode="floor") + LINE_RADIUS),
-        "eye_r": (k7, k8, 4 * torch.div(norm_floor(k7, k8), 4, rounding_mode="floor") + LINE_RADIUS),
-        "eyes_b": (k0, k1, iod4 + LINE_RADIUS),
-        "nose": (k2, mid, iod4 + LINE_RADIUS),
-        "mouth": (k3, k4, torch.div(norm_floor(k3, k4), 3, rounding_mode="floor") + LINE_RADIUS),
+        "eye_l": (k5, k6, 4 * torch.div(norm_floor(k5, k6), 4, rounding_mode="floor")),
+        "eye_r": (k7, k8, 4 * torch.div(norm_floor(k7, k8), 4, rounding_mode="floor")),
+        "eyes_b": (k0, k1, iod4),
+        "nose": (k2, mid, iod4),
+        "mouth": (k3, k4, torch.div(norm_floor(k3, k4), 3, rounding_mode="floor")),
     }
-
-
-def _l1_segment_within(p: torch.Tensor, a: torch.Tensor, b: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
-    """Exact test ||p - seg(a,b)||_1 <= r. p int64 [P,2]; a, b [B,2]; r [B] -> bool [B,P].
-
-    f(t) = |dx - t ux| + |dy - t uy| is convex piecewise linear in t, so its minimum over [0,1] is
-    at t in {0, 1, dx/ux, dy/uy}. Each candidate t = n/q (q > 0) is tested as
-    |dx q - n ux| + |dy q - n uy| <= r q in integers.
-    """
-    d = p[None] - a[:, None]  # [B,P,2]
-    u = (b - a)[:, None].expand_as(d)
-    best = torch.zeros(d.shape[:2], dtype=torch.bool, device=p.device)
-    cands = [(torch.zeros_like(d[..., 0]), torch.ones_like(d[..., 0])), (torch.ones_like(d[..., 0]),) * 2]
-    for axis in (0, 1):
-        n, q = d[..., axis], u[..., axis]
-        sign = torch.where(q < 0, -1, 1)
-        n, q = n * sign, q * sign
-        ok = q > 0
-        q = torch.where(ok, q, torch.ones_like(q))
-        n = torch.where(ok, n.clamp(min=0), torch.zeros_like(n))
-        n = torch.minimum(n, q)  # t = n/q clamped to [0,1]
-        cands.append((n, q))
-    for n, q in cands:
-        lhs = (d[..., 0] * q - n * u[..., 0]).abs() + (d[..., 1] * q - n * u[..., 1]).abs()
-        best |= lhs <= r[:, None] * q
-    return best
 
 
 def _pixel_grid(size: int, device: torch.device) -> torch.Tensor:
@@ -85,18 +60,37 @@ def _pixel_grid(size: int, device: torch.device) -> torch.Tensor:
     return torch.stack([xs.reshape(-1), ys.reshape(-1)], -1)  # [P,2] (x, y)
 
 
+def _cross_dilate(m: torch.Tensor, iterations: int) -> torch.Tensor:
+    """scipy.ndimage.binary_dilation(m, iterations=n) with the 4-connected cross; bool [H,W]."""
+    for _ in range(iterations):
+        grown = m.clone()
+        grown[1:] |= m[:-1]
+        grown[:-1] |= m[1:]
+        grown[:, 1:] |= m[:, :-1]
+        grown[:, :-1] |= m[:, 1:]
+        if torch.equal(grown, m):
+            break  # converged (an empty mask, or the whole image)
+        m = grown
+    return m
+
+
 def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int) -> torch.Tensor:
-    """float32 [B,1,size,size] in {0,1}; see sladd_fast.ops.region_mask."""
+    """float32 [B,1,size,size] in {0,1}; see sladd_fast.ops.region_mask.
+
+    Per sample and primitive, as SLADD does it: cv2.line(thickness=2) between the key points, then
+    d cross dilations (none for d = 0: B3 fixed), then the union of the primitives.
+    """
     B = landmarks.shape[0]
-    p = _pixel_grid(size, landmarks.device)
-    segs = _segments(landmarks)
-    out = torch.zeros(B, size * size, dtype=torch.bool, device=landmarks.device)
-    for rid, prims in enumerate(REGION_PRIMITIVES):
-        sel = region == rid
-        for name in prims:
-            a, b, r = segs[name]
-            out |= sel[:, None] & _l1_segment_within(p, a, b, r)
-    return out.view(B, 1, size, size).float()
+    segs = {k: tuple(t.tolist() for t in v) for k, v in _segments(landmarks.cpu()).items()}
+    out = torch.zeros(B, size, size, dtype=torch.bool)
+    for bi, rid in enumerate(region.tolist()):
+        for name in REGION_PRIMITIVES[rid] if 0 <= rid < len(REGION_PRIMITIVES) else ():
+            a, b, d = segs[name][0][bi], segs[name][1][bi], segs[name][2][bi]
+            m = torch.zeros(size, size, dtype=torch.bool)
+            for y, x0, x1 in _line_raster.thick_line(tuple(a), tuple(b), size):
+                m[y, x0:x1 + 1] = True
+            out[bi] |= _cross_dilate(m, d)
+    return out.view(B, 1, size, size).float().to(landmarks.device)
 
 
 def hull_mask(landmarks: torch.Tensor, size: int) -> torch.Tensor:

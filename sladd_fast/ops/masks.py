@@ -18,11 +18,13 @@ def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int = 256, 
                 check_values: bool = True) -> torch.Tensor:
     """SLADD forgery-region masks (spec §3.1) from dlib-68 landmarks.
 
-    Each region is a union of 1-3 primitives: a key-point segment (eye corners, eye centres,
-    subnasale to the eye midpoint, mouth corners) widened by an L1 diamond of radius d + 1, where d is
-    SLADD's dilation count (4*floor(w/4) for an eye of width w, floor(IOD/4) for both eyes and the
-    nose, floor(w/3) for a mouth of width w) and the +1 is the 2-px line cv2 draws first.
-    Landmarks are truncated toward zero to integers first, as SLADD's key points are.
+    Each region is a union of 1-3 primitives, each exactly SLADD's pixel set: cv2.line(thickness=2,
+    LINE_8) between two key points (eye corners, eye centres, subnasale to the eye midpoint, mouth
+    corners), then scipy.ndimage.binary_dilation with the 4-connected cross for d iterations, d being
+    4*floor(w/4) for an eye of width w, floor(IOD/4) for both eyes and the nose, floor(w/3) for a mouth
+    of width w (d = 0 keeps the line, where SLADD's scipy call would fill the image: B3). Landmarks
+    are truncated toward zero to integers first, as SLADD's key points are. The line follows OpenCV
+    <= 4.12 (SLADD's 4.5.1); OpenCV 4.13+ differs only for segments that leave the image.
 
     Args:
         landmarks: float32 [B,68,2], pixels, (x, y), dlib 68-point order, any device.
