@@ -84,6 +84,42 @@ def test_guard_keeps_tiny_regions_real():
     assert torch.equal(out.images, t) and out.masks.sum() == 0 and out.mask_targets.sum() == 0
 
 
+def test_off_frame_faces_stay_real():
+    """Issue 8 item 5: target landmarks 1000 px off a 256-px image used to give applied=True with
+    mirrored fragments (BORDER_REFLECT) pasted in."""
+    t, s, lm_t, lm_s, _, _, ratio = _inputs(6, 4)
+    region = torch.full((6,), 9)
+    blend = torch.tensor([0, 1, 2, 0, 1, 2])
+    g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    base = synthesize(t, s, lm_t, lm_s, region, blend, ratio, generator=g())
+    assert base.applied.all()
+    for shift in ([1000.0, 0.0], [0.0, -1000.0], [150.0, 0.0], [0.0, 150.0], [-150.0, 0.0]):  # off, or mostly off
+        out = synthesize(t, s, lm_t + torch.tensor(shift), lm_s, region, blend, ratio, generator=g())
+        assert not out.applied.any(), shift
+        assert torch.equal(out.images, t) and out.masks.sum() == 0
+    out = synthesize(t, s, lm_t, lm_s + torch.tensor([0.0, 1000.0]), region, blend, ratio, generator=g())
+    assert not out.applied.any()  # the partner's landmarks outside its own generous frame
+    out = synthesize(t, s, lm_t + torch.tensor([40.0, -30.0]), lm_s, region, blend, ratio, generator=g())
+    assert out.applied.all()  # shifted, but most of the region still on the image
+
+
+def test_fraction_inside():
+    from sladd_fast.synthesis import align
+
+    m = torch.zeros(3, 1, 64, 64)
+    m[:, :, 16:48, 16:48] = 1
+    M = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]).repeat(3, 1, 1)
+    M[1, 0, 2] = 32.0  # half the square moves past the right edge
+    M[2, 1, 2] = -100.0
+    f = align.fraction_inside(m, M)
+    assert f[0] == 1.0 and abs(f[1].item() - 0.5) < 0.07 and f[2] == 0.0
+    assert align.fraction_inside(torch.zeros(1, 1, 64, 64), M[:1]) == 0.0
+    lm = torch.full((3, 68, 2), 100.0)
+    lm[1, 5, 0] = -200.0
+    lm[2, 7, 1] = float("nan")
+    assert align.landmarks_in_frame(lm, 256, 0.5).tolist() == [True, False, False]
+
+
 def test_invalid_landmarks_are_never_synthesized():
     args = _inputs(6, 3)
     valid = torch.tensor([True, False, True, False, True, False])

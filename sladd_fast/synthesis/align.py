@@ -9,6 +9,7 @@ OpenCV quantises source positions to 1/32 px; this does not (<= 1/64 px differen
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from sladd_fast._consts import const
 from sladd_fast.ops._dispatch import op
@@ -80,3 +81,38 @@ def warp_affine(images: torch.Tensor, M: torch.Tensor) -> torch.Tensor:
 def to_u8(x: torch.Tensor) -> torch.Tensor:
     """OpenCV's saturate_cast<uchar> of a float result: round half up, clamp to [0,255]."""
     return (x + 0.5).floor_().clamp_(0, 255).to(torch.uint8)  # in place: one temporary, not three
+
+
+def fraction_inside(mask: torch.Tensor, M: torch.Tensor, cell: int = 4) -> torch.Tensor:
+    """Share of a mask's area that the affine map M puts inside the (same-sized) output image.
+
+    The warp samples with BORDER_REFLECT, so a region mapped off the image comes back as mirrored
+    fragments; this measures the region itself. Evaluated on cell x cell blocks at their centres
+    (exact up to the blocks cut by the image edge).
+
+    Args:
+        mask: float32 [B,1,S,S] in [0,1], in the source frame.
+        M: float32 [B,2,3], forward map source -> output pixels.
+    Returns:
+        float32 [B] in [0,1]; 0 for an empty mask.
+    """
+    S = mask.shape[-1]
+    if S % cell:
+        cell = 1
+    w = F.avg_pool2d(mask, cell) if cell > 1 else mask  # [B,1,n,n]
+    n = w.shape[-1]
+    c = torch.arange(n, device=mask.device, dtype=torch.float32) * cell + (cell - 1) / 2
+    x, y = c.view(1, 1, n), c.view(1, n, 1)
+    mx = M[:, 0, 0, None, None] * x + M[:, 0, 1, None, None] * y + M[:, 0, 2, None, None]
+    my = M[:, 1, 0, None, None] * x + M[:, 1, 1, None, None] * y + M[:, 1, 2, None, None]
+    lo, hi = -0.5, S - 0.5
+    inside = ((mx >= lo) & (mx <= hi) & (my >= lo) & (my <= hi)).to(w.dtype)
+    w = w[:, 0]
+    return (w * inside).sum((1, 2)) / w.sum((1, 2)).clamp(min=1e-12)
+
+
+def landmarks_in_frame(landmarks: torch.Tensor, size: int, margin: float) -> torch.Tensor:
+    """bool [B]: every point of float32 [B,K,2] lies within ``margin`` image sides of a size x size
+    image (NaN is outside)."""
+    lo, hi = -margin * size, (1.0 + margin) * size
+    return ((landmarks >= lo) & (landmarks <= hi)).flatten(1).all(1)

@@ -49,3 +49,5 @@ class ColorMode(enum.IntEnum):
 
 MASK_TARGET_SIZE = 16  # the detector's map head works at 16x16 (spec §3.7)
 MIN_MASK_FRACTION = 0.005  # guard: mean(tgt_mask) below this leaves the sample real (spec §3.5)
+MIN_INSIDE_FRACTION = 0.5  # guard: less of the aligned region than this inside the target leaves it real
+LANDMARK_FRAME = 0.5  # guard: landmarks beyond this many image sides outside the image leave the sample real

@@ -20,7 +20,8 @@ from sladd_fast.ops import _checks
 from sladd_fast.ops.blend import blend_linear, blend_poisson, feather_alpha
 from sladd_fast.ops.masks import NUM_REGIONS, region_mask
 from sladd_fast.synthesis import align, color, deform
-from sladd_fast.synthesis.constants import MASK_TARGET_SIZE, MIN_MASK_FRACTION, BlendType, ColorMode
+from sladd_fast.synthesis.constants import (LANDMARK_FRAME, MASK_TARGET_SIZE, MIN_INSIDE_FRACTION, MIN_MASK_FRACTION,
+                                           BlendType, ColorMode)
 from sladd_fast.synthesis.filters import blur_support, gaussian_kernels, morph_square
 from sladd_fast.synthesis.params import SynthesisParams, sample_params
 
@@ -37,8 +38,10 @@ class SynthesisResult:
         mask_targets: float32 [B,1,16,16] in {0,1}, cv2.resize(mask, (16,16), INTER_CUBIC) of
             ``masks`` as SLADD computes the map-head target; zeros where not applied.
         applied: bool [B]; False where blend_type is NONE, the guard fired (mask < 0.5% of the
-            image or an all-black colour-transferred source), landmarks were invalid or the
-            alignment was degenerate. Such samples stay real (bug B7 fixed).
+            image or an all-black colour-transferred source), landmarks were invalid, the
+            alignment was degenerate, less than half of the aligned region falls inside the target
+            image, or a landmark lies more than half an image side outside its frame. Such
+            samples stay real (bug B7 fixed).
         params: the SynthesisParams used (pass them back to replay the batch).
     """
 
@@ -192,7 +195,10 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
     # 4. Guard (spec §3.5) and the samples that stay real.
     big_enough = tgt_mask.mean((1, 2, 3)) >= MIN_MASK_FRACTION
     not_black = src_crop.amax((1, 2, 3)) > 0
-    applied = big_enough & not_black & align_ok & (blend_type != BlendType.NONE)
+    on_image = align.fraction_inside(m_d, M) >= MIN_INSIDE_FRACTION  # not reflected fragments of an off-frame region
+    in_frame = (align.landmarks_in_frame(target_landmarks, S, LANDMARK_FRAME)
+                & align.landmarks_in_frame(source_landmarks, S, LANDMARK_FRAME))
+    applied = big_enough & not_black & align_ok & on_image & in_frame & (blend_type != BlendType.NONE)
     if valid is not None:
         applied &= valid
     # 5. Blends (spec §3.6): alpha and copy share one kernel; Poisson only where needed.
