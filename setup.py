@@ -19,6 +19,7 @@ import shutil
 import sys
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 
 
@@ -101,6 +102,23 @@ def _extension():
                include_dirs=include_dirs)
 
 
+# The CUDA kernel sources the NVRTC path compiles at run time (sladd_fast/_jit.py), shipped inside the
+# package so an installed wheel has them too.
+KERNEL_SOURCES = ["cuda/kernels.cu", "cuda/kernels.cuh", "cuda/launch.h"] + sorted(
+    os.path.relpath(p, os.path.join(ROOT, "csrc")) for p in glob.glob(os.path.join(ROOT, "csrc", "common", "*.h")))
+
+
+class BuildPyWithKernelSources(build_py):
+    """build_py that also copies KERNEL_SOURCES to sladd_fast/csrc/ in the build."""
+
+    def run(self) -> None:
+        super().run()
+        for rel in KERNEL_SOURCES:
+            dst = os.path.join(self.build_lib, "sladd_fast", "csrc", rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copyfile(os.path.join(ROOT, "csrc", rel), dst)
+
+
 setup(
     name="sladd-fast",
     version="0.1.0",
@@ -108,6 +126,6 @@ setup(
     packages=find_packages(include=["sladd_fast", "sladd_fast.*", "pipelines"]),
     package_data={"sladd_fast": ["py.typed"]},
     ext_modules=[_extension()],
-    cmdclass={"build_ext": BuildExtension.with_options(use_ninja=True)},
+    cmdclass={"build_ext": BuildExtension.with_options(use_ninja=True), "build_py": BuildPyWithKernelSources},
     python_requires=">=3.10",
 )

@@ -16,6 +16,11 @@ fi
 # Rebuild sladd_fast._C when any csrc file is newer than the built library.
 so=$(ls sladd_fast/_C*.so 2>/dev/null | head -n1 || true)
 if [ -z "$so" ] || [ -n "$(find csrc setup.py -newer "$so" -type f | head -n1)" ]; then
-  echo "building sladd_fast._C ..."
-  .venv/bin/pip install -q --no-build-isolation --no-deps -e . >/dev/null
+  echo "building sladd_fast._C (log: .venv/build.log) ..."
+  if ! .venv/bin/pip install -v --no-build-isolation --no-deps -e . >.venv/build.log 2>&1; then
+    tail -n 60 .venv/build.log >&2
+    echo "sladd_fast._C failed to build; the full log is .venv/build.log" >&2
+    exit 1
+  fi
+  grep -m1 "sladd_fast build:" .venv/build.log || true
 fi

@@ -3,25 +3,46 @@
 Why CuPy RawModule rather than torch.utils.cpp_extension.load: NVRTC needs no host compiler, no
 torch CUDA headers and no ninja, compiles the kernel file in about a second, and the kernels are
 plain extern "C" functions over raw pointers, so torch tensors are passed by data_ptr and launched on
-torch's current stream. The same kernels.cuh is what setup.py compiles with nvcc.
+torch's current stream. The same kernels.cuh is what setup.py compiles with nvcc, and the launch
+geometry and scratch sizes are read from the same headers (cuda/launch.h, common/region_math.h).
+The sources come from the installed package (setup.py copies them into sladd_fast/csrc) or from
+the checkout, so this works from a wheel too.
 """
 from __future__ import annotations
 
 import functools
 import os
+import re
 from typing import Any
 
 import torch
 
-_THREADS = 256
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def csrc_dir() -> str:
-    """The csrc/ folder (repository checkout or SLADD_FAST_CSRC)."""
+    """The kernel sources: SLADD_FAST_CSRC, else the copy inside an installed package, else the
+    checkout's csrc/."""
     env = os.environ.get("SLADD_FAST_CSRC")
     if env:
         return env
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "csrc")
+    packaged = os.path.join(_HERE, "csrc")
+    if os.path.exists(os.path.join(packaged, "cuda", "kernels.cu")):
+        return packaged
+    return os.path.join(os.path.dirname(_HERE), "csrc")
+
+
+@functools.lru_cache(maxsize=None)
+def constants(root: str | None = None) -> dict[str, int]:
+    """The integer constexprs of cuda/launch.h and common/region_math.h (kThreads, kMaxGridYZ,
+    kMaxPrimitives, kSpanRows, ...): the launch geometry and scratch sizes, written once in C++."""
+    root = root or csrc_dir()
+    out: dict[str, int] = {}
+    for rel in (("cuda", "launch.h"), ("common", "region_math.h")):
+        with open(os.path.join(root, *rel)) as f:
+            for name, value in re.findall(r"constexpr\s+(?:int|long long)\s+(k\w+)\s*=\s*(\d+)\s*;", f.read()):
+                out[name] = int(value)
+    return out
 
 
 @functools.lru_cache(maxsize=None)
@@ -40,8 +61,6 @@ def available() -> bool:
 
 # --fmad=false: no a*b+c contraction, so device arithmetic rounds like the host's (the CPU kernels).
 NVRTC_OPTIONS = ("-std=c++17", "--fmad=false")
-_MAX_GRID_YZ = 65535
-_MAX_PRIMITIVES = 3  # region_math.h kMaxPrimitives: segments per region
 
 
 def _source_hash(root: str) -> str:
@@ -84,20 +103,23 @@ def _kernel(name: str, device_index: int) -> Any:
 
 
 def _launch(name: str, n: int, samples: int, args: tuple, device: torch.device, channels: int = 1) -> None:
-    """grid = (ceil(n / 256), samples, channels): blockIdx.y = sample, blockIdx.z = channel."""
+    """grid = (ceil(n / kThreads), samples, channels): blockIdx.y = sample, blockIdx.z = channel
+    (cuda/launch.h, as bindings.cu launches them)."""
     import cupy
 
     if n == 0 or samples == 0 or channels == 0:
         return
-    if samples > _MAX_GRID_YZ or channels > _MAX_GRID_YZ:
-        raise ValueError(f"sladd_fast CUDA ops take at most {_MAX_GRID_YZ} samples and channels per call, "
+    c = constants()
+    threads, max_yz = c["kThreads"], c["kMaxGridYZ"]
+    if samples > max_yz or channels > max_yz:
+        raise ValueError(f"sladd_fast CUDA ops take at most {max_yz} samples and channels per call, "
                          f"got {samples} x {channels}")
     index = device.index if device.index is not None else torch.cuda.current_device()
     kernel = _kernel(name, index)
     with cupy.cuda.Device(index):
         stream = cupy.cuda.ExternalStream(torch.cuda.current_stream(device).cuda_stream)
         with stream:
-            kernel(((n + _THREADS - 1) // _THREADS, samples, channels), (_THREADS,), args)
+            kernel(((n + threads - 1) // threads, samples, channels), (threads,), args)
 
 
 def _ptr(t: torch.Tensor) -> int:
@@ -110,10 +132,12 @@ def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int) -> tor
     lm, reg = landmarks.contiguous(), region.contiguous()
     B = lm.shape[0]
     out = torch.empty(B, 1, size, size, device=lm.device, dtype=torch.float32)
-    spans = torch.empty(B, _MAX_PRIMITIVES, 4, size, device=lm.device, dtype=torch.int32)
+    c = constants()
+    prims = c["kMaxPrimitives"]
+    spans = torch.empty(B, prims, c["kSpanRows"], size, device=lm.device, dtype=torch.int32)  # as bindings.cu
     args = (_ptr(lm), _ptr(reg), _ptr(spans), np.int32(size))
-    _launch("sladd_region_lines_kernel", _MAX_PRIMITIVES, B, args, lm.device)
-    _launch("sladd_region_dilate_kernel", _MAX_PRIMITIVES * size, B, args, lm.device)
+    _launch("sladd_region_lines_kernel", prims, B, args, lm.device)
+    _launch("sladd_region_dilate_kernel", prims * size, B, args, lm.device)
     _launch("sladd_region_fill_kernel", size * size, B, (_ptr(spans), _ptr(out), np.int32(size)), lm.device)
     return out
 

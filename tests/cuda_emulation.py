@@ -16,9 +16,11 @@ import subprocess
 
 import numpy as np
 
+from sladd_fast import _jit
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNELS = os.path.join(ROOT, "csrc", "cuda", "kernels.cuh")
-THREADS = 256  # sladd_fast._jit's block size
+THREADS = _jit.constants()["kThreads"]  # the launch geometry of cuda/launch.h, as _jit uses it
 
 _SHIM = r"""
 #define __global__

@@ -71,8 +71,7 @@ def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
     Python branches (whole batch, full canvas), against the CPU path."""
     import dataclasses
 
-    from sladd_fast import synthesize
-    from sladd_fast.ops import _dispatch
+    from sladd_fast import ops, synthesize
     from sladd_fast.synthesis.params import sample_params
 
     B = 8
@@ -84,9 +83,10 @@ def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
     p = dataclasses.replace(p, color_mode=torch.arange(B) % 4)  # every colour branch
     cpu = synthesize(*args, params=p)
     monkeypatch.setenv("SLADD_FAST_SYNC_FREE", "1")
-    monkeypatch.setattr(_dispatch, "backend_for", lambda device: "jit")
     emulator.launched.clear()
-    gpu_path = synthesize(*args, params=p)
+    launchers = {name: getattr(jit, name) for name in ops._library.SCHEMAS}
+    with ops.use_backend("jit", "cpu", impls=launchers):  # the NVRTC launchers, behind the dispatcher
+        gpu_path = synthesize(*args, params=p)
     assert emulator.launched == set(cuda_emulation.kernel_signatures()) - {"sladd_hull_mask_kernel"}
     assert torch.equal(gpu_path.applied, cpu.applied) and torch.equal(gpu_path.masks, cpu.masks)
     assert torch.equal(gpu_path.mask_targets, cpu.mask_targets) and cpu.applied.sum() >= 4

@@ -100,3 +100,43 @@ def test_jit_source_hash_tracks_headers(tmp_path, monkeypatch):
     with open(root / "common" / "blend_math.h", "a") as f:
         f.write("\n// edited\n")
     assert _jit.jit_source()[0] != before
+
+
+def test_installed_package_carries_the_kernel_sources(tmp_path, monkeypatch):
+    """setup.py's build_py copies every file the NVRTC path compiles into sladd_fast/csrc/, _jit finds
+    that copy before the checkout's, and the packaged sources compile with NVRTC."""
+    import filecmp
+    import sys
+
+    proc = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    packaged = tmp_path / "sladd_fast" / "csrc"
+    code = "from sladd_fast import _jit; print(_jit.csrc_dir())"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=str(tmp_path), capture_output=True, text=True,
+                          env={k: v for k, v in os.environ.items() if k != "SLADD_FAST_CSRC"})
+    assert proc.returncode == 0 and proc.stdout.strip() == str(packaged), proc.stderr[-2000:]
+    from sladd_fast import _jit
+
+    assert _jit.constants(str(packaged)) == _jit.constants(os.path.join(ROOT, "csrc"))
+    for sub in ("common", "cuda"):
+        names = sorted(os.listdir(packaged / sub))
+        _, mismatch, errors = filecmp.cmpfiles(packaged / sub, os.path.join(ROOT, "csrc", sub), names, shallow=False)
+        assert not mismatch and not errors
+    monkeypatch.setenv("SLADD_FAST_CSRC", str(packaged))
+    test_nvrtc_compiles_the_jit_source("compute_90")
+
+
+@pytest.mark.needs_nvcc
+def test_cuda_kernels_were_built():
+    """Where nvcc and a CUDA torch are present (CI included) setup.py builds the CUDA kernels into
+    sladd_fast._C; a build that silently fell back to CPU only would skip every compiled-CUDA check.
+    FORCE_CUDA=0 opts out."""
+    import torch
+
+    from sladd_fast import _ext
+
+    if torch.version.cuda is None or os.environ.get("FORCE_CUDA") == "0":
+        pytest.skip("CPU-only torch or FORCE_CUDA=0: no CUDA kernels expected")
+    assert _ext.has_ops(), "sladd_fast._C is not built: run scripts/setup_env.sh (build log: .venv/build.log)"
+    assert _ext.has_cuda_ops(), "sladd_fast._C was built without its CUDA kernels (see .venv/build.log)"

@@ -1,5 +1,10 @@
-"""torch.library.opcheck on every csrc op: schema, fake (meta) kernels, dispatch consistency."""
+"""torch.library.opcheck on every csrc op and CPU backend: schema, fake (meta) kernels, dispatch
+consistency; the schemas and their backends (ops/_library.py)."""
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -8,7 +13,7 @@ from helpers import face_batch, landmarks
 from sladd_fast import ops
 from sladd_fast._ext import has_ops
 
-pytestmark = pytest.mark.skipif(not has_ops(), reason="sladd_fast._C not built")
+CPU_BACKENDS = ["reference"] + (["kernel"] if has_ops() else [])
 
 
 def _cases():
@@ -32,12 +37,15 @@ def _cases():
     }
 
 
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
 @pytest.mark.parametrize("name", list(_cases()))
-def test_opcheck(name):
+def test_opcheck(name, backend):
     args = _cases()[name]
-    torch.library.opcheck(getattr(torch.ops.sladd_fast, name).default, args)  # all default checks
+    with ops.use_backend(backend, "cpu"):
+        torch.library.opcheck(getattr(torch.ops.sladd_fast, name).default, args)  # all default checks
 
 
+@pytest.mark.skipif(not has_ops(), reason="sladd_fast._C not built")
 def test_cpu_kernels_built_with_openmp():
     """at::parallel_for is a header template: an extension compiled without -fopenmp runs every CPU
     kernel on one thread even though torch itself is parallel (the bug this guards against)."""
@@ -49,16 +57,80 @@ def test_cpu_kernels_built_with_openmp():
 
 
 def test_every_op_has_every_backend():
-    """Each schema has a CPU kernel, a CUDA kernel when the extension was built with them, an NVRTC
-    launcher and a PyTorch reference of the same name (the fallback chain of ops._dispatch)."""
+    """One schema per op, defined in Python; each has a CPU and a CUDA implementation registered
+    (compiled, NVRTC or reference), an NVRTC launcher and a PyTorch reference of the same name."""
     from sladd_fast import _jit
-    from sladd_fast._ext import has_cuda_ops
-    from sladd_fast.ops import _reference
+    from sladd_fast.ops import _library, _reference
 
     names = [s.name.split("::")[1] for s in torch._C._jit_get_all_schemas() if s.name.startswith("sladd_fast::")]
-    assert set(names) == set(_cases())  # and opcheck above covers each one
+    assert set(names) == set(_cases()) == set(_library.SCHEMAS)  # and opcheck above covers each one
     for name in names:
-        assert torch._C._dispatch_has_kernel_for_dispatch_key(f"sladd_fast::{name}", "CPU"), name
-        if has_cuda_ops():
-            assert torch._C._dispatch_has_kernel_for_dispatch_key(f"sladd_fast::{name}", "CUDA"), name
+        for key in ("CPU", "CUDA"):
+            assert torch._C._dispatch_has_kernel_for_dispatch_key(f"sladd_fast::{name}", key), (name, key)
         assert callable(getattr(_jit, name)) and callable(getattr(_reference, name)), name
+
+
+def test_use_backend_switches_and_restores():
+    from sladd_fast.ops import _library, _reference
+
+    lm, region = landmarks(2, 1, 32), torch.tensor([0, 9])
+    calls = []
+
+    def spy(*args):
+        calls.append(args[2])
+        return _reference.region_mask(*args)
+
+    before = ops.backend_for("cpu")
+    with ops.use_backend("reference", "cpu", impls={**{n: getattr(_reference, n) for n in _library.SCHEMAS},
+                                                    "region_mask": spy}):
+        assert ops.backend_for("cpu") == "reference"
+        ops.region_mask(lm, region, 32)
+    ops.region_mask(lm, region, 32)
+    assert calls == [32] and ops.backend_for("cpu") == before
+    with pytest.raises(ValueError, match="CUDA only"):
+        with ops.use_backend("jit", "cpu"):
+            pass
+    with pytest.raises(ValueError, match="backend must be one of"):
+        with ops.use_backend("fast", "cpu"):
+            pass
+    assert ops.backend_for("cpu") == before
+
+
+_NO_C = """
+import importlib.abc, sys
+class _Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "sladd_fast._C":
+            raise ImportError("blocked for the test")
+sys.meta_path.insert(0, _Block())
+"""
+
+
+def _python(code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", _NO_C + code], capture_output=True, text=True,
+                          env={**os.environ, **env}, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_ops_exist_without_the_extension():
+    """Without sladd_fast._C the schemas still exist and serve CPU with the reference; a forced
+    backend that is missing fails at the first call with its reason; a bad name fails at import."""
+    proc = _python("""
+import torch
+from sladd_fast import _ext, ops
+from sladd_fast.ops import _reference
+assert not _ext.has_ops() and ops.backend_for("cpu") == "reference"
+lm = torch.rand(2, 68, 2) * 60
+r = torch.tensor([1, 9])
+assert torch.equal(torch.ops.sladd_fast.region_mask(lm, r, 64), _reference.region_mask(lm, r, 64))
+torch.library.opcheck(torch.ops.sladd_fast.region_mask.default, (lm, r, 64))
+print("ok")
+""", SLADD_FAST_BACKEND="")
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+    proc = _python("""
+import torch
+from sladd_fast import ops
+ops.region_mask(torch.zeros(1, 68, 2), torch.tensor([0]))
+""", SLADD_FAST_BACKEND="kernel")
+    assert proc.returncode != 0 and "backend 'kernel' is not available on cpu: sladd_fast._C is not built" in proc.stderr
+    proc = _python("import sladd_fast", SLADD_FAST_BACKEND="fast")
+    assert proc.returncode != 0 and "SLADD_FAST_BACKEND must be kernel, jit or reference" in proc.stderr

@@ -11,7 +11,8 @@ namespace sladd {
 
 constexpr int kNumRegions = 10;
 constexpr int kNumLandmarks = 68;
-constexpr int kMaxPrimitives = 3;
+constexpr int kMaxPrimitives = 3;  // segments per region
+constexpr int kSpanRows = 4;       // region_mask scratch per primitive: xl, xr, lo, hi, one int per row
 // Landmarks are clamped to +-2^20 px before integer conversion (no overflow, no UB on huge input).
 constexpr float kCoordLimit = 1048576.0f;
 

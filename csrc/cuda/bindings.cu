@@ -6,12 +6,11 @@
 
 #include "../checks.h"
 #include "kernels.cuh"
+#include "launch.h"
 
 namespace sladd {
 namespace {
 
-constexpr int kThreads = 256;
-constexpr int64_t kMaxGridYZ = 65535;  // gridDim.y / gridDim.z hold the sample and channel
 
 // The kernels take long long* (NVRTC has no <cstdint>); int64_t is `long` on Linux.
 inline const long long* ll_ptr(const at::Tensor& t) {
@@ -32,7 +31,7 @@ at::Tensor region_mask_forward_kernel(const at::Tensor& landmarks, const at::Ten
   const int64_t B = lm.size(0);
   at::Tensor out = at::empty({B, 1, size, size}, lm.options());
   if (B == 0) return out;
-  at::Tensor spans = at::empty({B, kMaxPrimitives, 4, size}, lm.options().dtype(at::kInt));
+  at::Tensor spans = at::empty({B, kMaxPrimitives, kSpanRows, size}, lm.options().dtype(at::kInt));
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
   sladd_region_lines_kernel<<<grid_for(kMaxPrimitives, B), kThreads, 0, stream>>>(
       lm.data_ptr<float>(), ll_ptr(reg), spans.data_ptr<int>(), (int)size);

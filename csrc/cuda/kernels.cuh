@@ -16,7 +16,7 @@
 
 extern "C" {
 
-// region_mask in three passes over a scratch of int32 [B, kMaxPrimitives, 4, size]: per primitive
+// region_mask in three passes over a scratch of int32 [B, kMaxPrimitives, kSpanRows, size]: per primitive
 // the line's spans xl, xr and the dilated spans lo, hi, one entry per row.
 // Pass 1: one thread per (sample, primitive) rasterises the thick line (a serial scanline walk).
 __global__ void sladd_region_lines_kernel(const float* landmarks, const long long* region, int* spans,
@@ -27,7 +27,7 @@ __global__ void sladd_region_lines_kernel(const float* landmarks, const long lon
   const int b = blockIdx.y;
   Segment seg[kMaxPrimitives];
   const int n = region_segments(landmarks + (long long)b * kNumLandmarks * 2, (int)region[b], seg);
-  int* xl = spans + ((long long)b * kMaxPrimitives + p) * 4 * size;
+  int* xl = spans + ((long long)b * kMaxPrimitives + p) * kSpanRows * size;
   span_clear(xl, xl + size, size);
   if (p < n) thick_line_spans(seg[p].a.x, seg[p].a.y, seg[p].b.x, seg[p].b.y, size, xl, xl + size);
 }
@@ -41,7 +41,7 @@ __global__ void sladd_region_dilate_kernel(const float* landmarks, const long lo
   const int p = (int)(i / size), y = (int)(i % size), b = blockIdx.y;
   Segment seg[kMaxPrimitives];
   const int n = region_segments(landmarks + (long long)b * kNumLandmarks * 2, (int)region[b], seg);
-  int* xl = spans + ((long long)b * kMaxPrimitives + p) * 4 * size;
+  int* xl = spans + ((long long)b * kMaxPrimitives + p) * kSpanRows * size;
   int lo = kSpanEmpty, hi = -kSpanEmpty;
   if (p < n) dilated_span(xl, xl + size, size, seg[p].d, y, &lo, &hi);
   xl[2 * size + y] = lo;
@@ -56,7 +56,7 @@ __global__ void sladd_region_fill_kernel(const int* spans, float* out, int size)
   const int b = blockIdx.y, x = (int)(pix % size), y = (int)(pix / size);
   bool in = false;
   for (int p = 0; p < kMaxPrimitives; ++p) {
-    const int* q = spans + ((long long)b * kMaxPrimitives + p) * 4 * size;
+    const int* q = spans + ((long long)b * kMaxPrimitives + p) * kSpanRows * size;
     in = in || (q[2 * size + y] <= x && x <= q[3 * size + y]);
   }
   out[(long long)b * size * size + pix] = in ? 1.0f : 0.0f;

@@ -334,7 +334,7 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     xyz = torch.stack([finv(fx), finv(fy), finv(fz)], 1) * _const(_WHITE, lab.device).view(1, 3, 1, 1)
     rgb = torch.einsum("ij,bjhw->bihw", _const(_XYZ2RGB, lab.device), xyz)
     out = torch.floor(_linear_to_srgb(rgb) * 255 + 0.5).clamp(0, 255)
-    return torch.nan_to_num(out, nan=0.0).to(torch.uint8)  # NaN -> 0, as the kernels
+    return torch.nan_to_num(out, nan=0.0).to(torch.uint8).contiguous()  # NaN -> 0, as the kernels
 
 
 def _reflect101(i: torch.Tensor, n: int) -> torch.Tensor:

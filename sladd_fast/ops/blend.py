@@ -45,7 +45,7 @@ def blend_linear(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor,
     """
     device = _images(target, source, mask, check_values)
     weight = _weight("weight", weight, target.shape[0], device, check_values)
-    return op("blend_linear", device)(target.contiguous(), source.contiguous(), mask.contiguous(), weight)
+    return op("blend_linear")(target.contiguous(), source.contiguous(), mask.contiguous(), weight)
 
 
 def feather_alpha(mask: torch.Tensor, feather: torch.Tensor) -> torch.Tensor:
@@ -151,7 +151,7 @@ def blend_poisson(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor
         return target.clone()
     roi = poisson_roi(mask)
     t, s, m = target.contiguous(), source.contiguous(), mask.contiguous()
-    rhs = op("poisson_rhs", device)(t, s, m, roi)
+    rhs = op("poisson_rhs")(t, s, m, roi)
     # The solve only needs a canvas as large as the largest box. On CPU reading that size is free;
     # on CUDA it would be a host sync, so the full (H-2) x (W-2) canvas is kept.
     if host_reads_ok(device):
@@ -161,4 +161,4 @@ def blend_poisson(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor
         u[..., :nh, :nw] = poisson.solve(rhs[..., :nh, :nw].contiguous(), roi)
     else:
         u = poisson.solve(rhs, roi)
-    return op("poisson_compose", device)(t, u, roi)
+    return op("poisson_compose")(t, u, roi)

@@ -42,11 +42,11 @@ def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int = 256, 
     _checks.landmarks("landmarks", landmarks, 68, check_values)
     _checks.tensor("region", region, torch.int64, (None,))
     _checks.batch("region", region, landmarks.shape[0])
-    device = _checks.same_device(landmarks=landmarks, region=region)
+    _checks.same_device(landmarks=landmarks, region=region)
     size = _checks.size("size", size)
     if check_values:
         _checks.in_range("region", region, 0, NUM_REGIONS - 1)
-    return op("region_mask", device)(landmarks.contiguous(), region.contiguous(), size)
+    return op("region_mask")(landmarks.contiguous(), region.contiguous(), size)
 
 
 def hull_mask(landmarks: torch.Tensor, size: int = 256, index: torch.Tensor | list[int] | None = None, *,
@@ -75,4 +75,4 @@ def hull_mask(landmarks: torch.Tensor, size: int = 256, index: torch.Tensor | li
         landmarks = landmarks[:, idx.to(landmarks.device)]
     if landmarks.shape[1] > 128:
         raise ValueError(f"landmarks: at most 128 hull points are supported, got {landmarks.shape[1]}")
-    return op("hull_mask", landmarks.device)(landmarks.contiguous(), size)
+    return op("hull_mask")(landmarks.contiguous(), size)

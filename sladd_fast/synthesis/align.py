@@ -75,7 +75,7 @@ def warp_affine(images: torch.Tensor, M: torch.Tensor) -> torch.Tensor:
     Returns:
         float32 [B,C,H,W] (not rounded).
     """
-    return op("warp_affine_cubic", images.device)(images.contiguous(), invert_affine(M).contiguous())
+    return op("warp_affine_cubic")(images.contiguous(), invert_affine(M).contiguous())
 
 
 def to_u8(x: torch.Tensor) -> torch.Tensor:

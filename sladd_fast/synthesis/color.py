@@ -22,14 +22,14 @@ def rgb_to_lab_u8(rgb: torch.Tensor) -> torch.Tensor:
     """OpenCV 8-bit RGB2Lab: uint8 [B,3,H,W] RGB -> float32 [B,3,H,W] with L*255/100, a+128, b+128,
     rounded to integers as cvtColor's uint8 output (csrc op ``rgb_to_lab``)."""
     _checks.tensor("rgb", rgb, torch.uint8, (None, 3, None, None))
-    return op("rgb_to_lab", rgb.device)(rgb.contiguous())
+    return op("rgb_to_lab")(rgb.contiguous())
 
 
 def lab_u8_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     """Inverse of rgb_to_lab_u8: uint8-valued Lab (float32 [B,3,H,W]) -> uint8 RGB (OpenCV 8-bit
     Lab2RGB; csrc op ``lab_to_rgb``)."""
     _checks.tensor("lab", lab, torch.float32, (None, 3, None, None))
-    return op("lab_to_rgb", lab.device)(lab.contiguous())
+    return op("lab_to_rgb")(lab.contiguous())
 
 
 def _scale_array(x: torch.Tensor) -> torch.Tensor:

@@ -28,7 +28,7 @@ def random_deform(mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     mask do any work); the 5x5 sigma-3 Gaussian follows. Returns float32 [B,1,S,S] in [0,1].
     """
     B, _, S, _ = mask.shape
-    warped = op("deform_mask", mask.device)(mask.contiguous(), noise.contiguous())
+    warped = op("deform_mask")(mask.contiguous(), noise.contiguous())
     g = torch.exp(-(torch.arange(DEFORM_BLUR, device=mask.device) - 2.0) ** 2 / (2 * DEFORM_SIGMA**2))
     kern = (g / g.sum()).expand(B, -1).contiguous()
     radius = torch.full((B,), DEFORM_BLUR // 2, dtype=torch.int64, device=mask.device)

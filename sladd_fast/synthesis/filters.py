@@ -86,11 +86,11 @@ def blur_in_box(x: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor, bo
     _checks.tensor("radius", radius, torch.int64, (B,))
     _checks.tensor("box", box, torch.int64, (B, 4))
     _checks.same_device(x=x, kernels=kernels, radius=radius, box=box)
-    return op_for("blur_in_box", x.device)(x.contiguous(), kernels.contiguous(), radius.contiguous(), box.contiguous())
+    return op_for("blur_in_box")(x.contiguous(), kernels.contiguous(), radius.contiguous(), box.contiguous())
 
 
 def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     """Per-sample k x k square erosion (op 0), dilation (op 1) or nothing (other) of a {0,1} mask
     [B,1,H,W], with OpenCV's borders. csrc op ``morph_square``: separable distance sweeps, O(HW)
     whatever k is. float32 out."""
-    return op_for("morph_square", mask.device)(mask.contiguous(), op.contiguous(), k.contiguous())
+    return op_for("morph_square")(mask.contiguous(), op.contiguous(), k.contiguous())
