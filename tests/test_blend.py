@@ -110,8 +110,8 @@ def test_poisson_matches_cv2_seamless_clone(seed):
         ref = cv2.seamlessClone(s[b].permute(1, 2, 0).numpy(), t[b].permute(1, 2, 0).numpy(), 255 * ms[b],
                                 (x + w // 2, y + h // 2), cv2.NORMAL_CLONE)
         got = out[b].permute(1, 2, 0).numpy()
-        assert psnr(got, ref) >= 35.0, b
-        assert np.abs(got.astype(int) - ref).max() <= 2, b
+        assert psnr(got, ref) >= 60.0, (b, psnr(got, ref))  # measured 78-98 dB
+        assert np.abs(got.astype(int) - ref).max() <= 1, b
 
 
 @pytest.mark.parametrize(
