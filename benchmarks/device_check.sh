@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# One prepared GPU check per suite, for a machine with no network; each suite fits its own 6 minutes.
-#   bash benchmarks/device_check.sh [engine|train|train_compile|all]      (default: engine)
-# Suite "engine" (target: under 8 minutes on one H100):
-#   1. NVRTC JIT path (no build): the whole test suite, CUDA tests included.
-#   2. Builds sladd_fast._C with its CUDA kernels (FORCE_CUDA=1, ninja, all cores) and reruns the suite.
-#   3. bench_synthesis on the GPU for the jit and the compiled backends, at batch 256 and 1024.
-#   4. compute-sanitizer over every op on small inputs (benchmarks/sanitize_ops.py): memcheck for the
-#      compiled and JIT backends, initcheck and racecheck for the compiled one.
+# One prepared GPU check per suite, for a machine with no network; each suite fits its own 6 minutes
+# from a cold start, so a 15-minute allowance holds one suite and a rerun.
+#   bash benchmarks/device_check.sh [synthesis|train|train_compile|all]      (default: synthesis)
+# Suite "synthesis" ("engine" is an alias):
+#   1. the CUDA tests on the NVRTC backend with no sladd_fast._C at all (CPU oracle: the references).
+#   2. builds sladd_fast._C with its CUDA kernels (FORCE_CUDA=1, ninja, all cores; about 2 minutes)
+#      and runs the CUDA tests again, compiled backend first, NVRTC through ops.use_backend.
+#   3. bench_synthesis --device cuda at batch 32, 256, 1024 and 4096 (JSON, profile at 32 and 1024),
+#      the NVRTC backend at 256 beside it; the per-sample baseline only in the batch-256 run.
+#   4. compute-sanitizer memcheck over every op (benchmarks/sanitize_ops.py), both backends.
 # Suite "train" (no build: the NVRTC kernels; about 5 minutes at most):
 #   1. the training tests (CUDA step under bf16 and channels_last with no host sync, models, losses).
 #   2. train.py for 30 steps on the synthetic backend (the loop, checkpoints and logging on the GPU).
@@ -35,8 +37,9 @@ except Exception as e:  # noqa: BLE001
 print(json.dumps(info, indent=2))
 PYEOF
 cat "$OUT_DIR/env.json"
-SUITE=${1:-engine}
-case "$SUITE" in engine|train|train_compile|all) ;; *) echo "unknown suite: $SUITE (engine|train|train_compile|all)"; exit 2;; esac
+SUITE=${1:-synthesis}
+[ "$SUITE" = engine ] && SUITE=synthesis
+case "$SUITE" in synthesis|train|train_compile|all) ;; *) echo "unknown suite: $SUITE (synthesis|train|train_compile|all)"; exit 2;; esac
 if [ -z "${LOADER_ROOT:-}" ] && [ -f .carry/loader_root/landmarks.npz ]; then
   LOADER_ROOT=.carry/loader_root  # prepared by scripts/device_carry.sh
 fi
@@ -70,49 +73,43 @@ train_compile_suite() {
 if [ "$SUITE" = train ]; then train_suite; exit 0; fi
 if [ "$SUITE" = train_compile ]; then train_compile_suite; exit 0; fi
 
-log "1/4 tests, JIT backend (no build)"
+CUDA_TESTS="tests/test_cuda_ops.py tests/test_synthesis.py tests/test_region_mask.py tests/test_opcheck.py"
+log "synthesis 1/4 CUDA tests, NVRTC backend, no _C"
 rm -f sladd_fast/_C*.so
-timeout 180 $PY -m pytest -q tests -p no:cacheprovider --junitxml="$OUT_DIR/pytest_jit.xml" \
+timeout 120 $PY -m pytest -q $CUDA_TESTS -p no:cacheprovider --junitxml="$OUT_DIR/pytest_jit.xml" \
   > "$OUT_DIR/pytest_jit.log" 2>&1
-log "pytest (jit) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_jit.log")"
-timeout 90 env SLADD_FAST_BACKEND=jit $PY benchmarks/bench_synthesis.py --device cuda --batch 256 --iters 10 \
-  --json "$OUT_DIR/bench_synthesis_cuda_jit_b256.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
+log "pytest (jit, no _C) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_jit.log")"
 
-log "2/4 build with CUDA kernels"
+log "synthesis 2/4 build with CUDA kernels, tests again"
 # The GPU's own architecture, and the CUDA library headers that ship in the nvidia-* wheels.
 export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-$($PY -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())" 2>/dev/null || echo "9.0")}
 NV_INC=$($PY -c "import nvidia, os; print(':'.join(os.path.join(r, d, 'include') for r in nvidia.__path__ for d in sorted(os.listdir(r)) if os.path.isdir(os.path.join(r, d, 'include'))))" 2>/dev/null || true)
 export CPATH="${NV_INC}${CPATH:+:$CPATH}"
-MAX_JOBS=$(nproc) FORCE_CUDA=1 timeout 240 $PY setup.py build_ext --inplace > "$OUT_DIR/build.log" 2>&1
+MAX_JOBS=$(nproc) FORCE_CUDA=1 timeout 200 $PY setup.py build_ext --inplace > "$OUT_DIR/build.log" 2>&1
 log "build rc=$?"
-timeout 150 $PY -m pytest -q tests -p no:cacheprovider --junitxml="$OUT_DIR/pytest_kernel.xml" \
+timeout 90 $PY -m pytest -q $CUDA_TESTS -p no:cacheprovider --junitxml="$OUT_DIR/pytest_kernel.xml" \
   > "$OUT_DIR/pytest_kernel.log" 2>&1
 log "pytest (compiled) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_kernel.log")"
 
-log "3/4 benchmarks"
-for b in 256 1024; do
-  timeout 90 $PY benchmarks/bench_synthesis.py --device cuda --batch $b --iters 10 \
-    --json "$OUT_DIR/bench_synthesis_cuda_b$b.json" --profile "$OUT_DIR/profile_synthesis_cuda_b$b.txt" 2>&1 \
-    | tee -a "$OUT_DIR/device_check.log"
+log "synthesis 3/4 benchmarks"
+for b in 32 256 1024 4096; do
+  base="--baseline-iters 0"; prof=""
+  [ $b = 256 ] && base="--baseline-iters 2 --rounds 2 --baseline-batch 64"
+  { [ $b = 32 ] || [ $b = 1024 ]; } && prof="--profile $OUT_DIR/profile_synthesis_cuda_b$b.txt"
+  timeout 60 $PY benchmarks/bench_synthesis.py --device cuda --batch $b --iters 20 $base $prof \
+    --json "$OUT_DIR/bench_synthesis_cuda_b$b.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
 done
-# Loader: needs DALI (pip install --no-deps the carried wheel) and a packed dataset (LOADER_ROOT);
-# scripts/device_carry.sh prepares both under .carry/ and says how to carry them.
-if $PY -c "import nvidia.dali" 2>/dev/null && [ -n "${LOADER_ROOT:-}" ]; then
-  timeout 120 $PY benchmarks/bench_loader.py --backend dali --device cuda --root "$LOADER_ROOT" --workers "$(nproc)" \
-    --json "$OUT_DIR/bench_loader_cuda_dali.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
-else
-  log "loader benchmark skipped: needs nvidia.dali and LOADER_ROOT"
-fi
-log "4/4 compute-sanitizer"
-# Last, as the most expendable step (about 30 s a run): our kernels only (--kernel-name kns=sladd),
-# memcheck on both backends, initcheck and racecheck (shared memory: the mask kernels) on the compiled
-# one. Without torch's caching allocator, so an access past a tensor leaves its allocation.
+timeout 40 env SLADD_FAST_BACKEND=jit $PY benchmarks/bench_synthesis.py --device cuda --batch 256 --iters 20 \
+  --baseline-iters 0 --json "$OUT_DIR/bench_synthesis_cuda_jit_b256.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
+
+log "synthesis 4/4 compute-sanitizer memcheck"
+# Our kernels only (--kernel-name kns=sladd), without torch's caching allocator, so an access past a
+# tensor leaves its allocation.
 if command -v compute-sanitizer > /dev/null; then
-  for run in memcheck:kernel memcheck:jit initcheck:kernel racecheck:kernel; do
-    tool=${run%%:*}; backend=${run##*:}
-    PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout 60 compute-sanitizer --tool "$tool" --kernel-name kns=sladd \
-      --error-exitcode 3 $PY benchmarks/sanitize_ops.py --device cuda --backend "$backend" > "$OUT_DIR/sanitizer_${tool}_${backend}.log" 2>&1
-    log "compute-sanitizer $tool ($backend) rc=$?: $(grep -E 'ERROR SUMMARY|all ops ran' "$OUT_DIR/sanitizer_${tool}_${backend}.log" | tr '\n' ' ')"
+  for backend in kernel jit; do
+    PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout 45 compute-sanitizer --tool memcheck --kernel-name kns=sladd \
+      --error-exitcode 3 $PY benchmarks/sanitize_ops.py --device cuda --backend "$backend" > "$OUT_DIR/sanitizer_memcheck_${backend}.log" 2>&1
+    log "compute-sanitizer memcheck ($backend) rc=$?: $(grep -E 'ERROR SUMMARY|all ops ran' "$OUT_DIR/sanitizer_memcheck_${backend}.log" | tr '\n' ' ')"
   done
 else
   log "compute-sanitizer not found: skipped"

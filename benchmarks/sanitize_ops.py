@@ -65,12 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--backend jit needs a CUDA device and CuPy")
     if args.backend == "kernel" and not (_ext.has_cuda_ops() if dev.type == "cuda" else _ext.has_ops()):
         ap.error(f"--backend kernel: sladd_fast._C has no {dev.type} kernels (build it first)")
-    for name, a in calls(dev).items():
-        fn = getattr(_jit, name) if args.backend == "jit" else getattr(torch.ops.sladd_fast, name)
-        out = fn(*a)
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        print(f"{name}: {tuple(out.shape)} {out.dtype}")
+    with ops.use_backend(args.backend, dev.type):  # through the dispatcher, as the engine calls them
+        for name, a in calls(dev).items():
+            out = getattr(torch.ops.sladd_fast, name)(*a)
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            print(f"{name}: {tuple(out.shape)} {out.dtype}")
     print("all ops ran")
     return 0
 
