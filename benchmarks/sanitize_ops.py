@@ -23,6 +23,18 @@ from sladd_fast import _ext, _jit, faces, ops  # noqa: E402
 from sladd_fast.synthesis.filters import gaussian_kernels  # noqa: E402
 
 
+def color_stats_for(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Statistics with every field filled (all modes' sums over the whole image), so color_apply's
+    arithmetic is exercised for any mode."""
+    from sladd_fast.ops import _reference
+
+    B, _, H, W = fake.shape
+    full = torch.tensor([[0, 0, W, H]] * B)
+    rct = _reference.color_stats(fake, real, mask, torch.zeros(B, dtype=torch.int64), full)
+    shift = _reference.color_stats(fake, real, mask, torch.ones(B, dtype=torch.int64), full)
+    return torch.cat([shift[:, :7], rct[:, 7:]], 1)
+
+
 def calls(device: torch.device) -> dict[str, tuple]:
     """op name -> its arguments on ``device`` (every kernel of csrc/cuda/kernels.cuh is reached)."""
     S = 64
@@ -48,6 +60,10 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "rgb_to_lab": (img,),
         "lab_to_rgb": (torch.rand(3, 3, S, S, generator=g) * 300 - 20,),
         "blur_in_box": (torch.cat([img.float(), src.float()], 1), gaussian_kernels(k, 21), k // 2, box),
+        "color_stats": (src, img, m, torch.tensor([0, 1, 2]), torch.tensor([[0, 0, S, S], [5, 6, 30, 20],
+                                                                           [-3, 40, 90, 0]])),
+        "color_apply": (src, img, m, torch.tensor([0, 3, 3]), color_stats_for(src, img, m),
+                        torch.rand(2, 6, S, S, generator=g) * 255, torch.tensor([-1, 1, 7])),  # 7: out of range
     }
     return {name: tuple(a.to(device) if isinstance(a, torch.Tensor) else a for a in v) for name, v in args.items()}
 

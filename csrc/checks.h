@@ -3,6 +3,7 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include "common/color_transfer_math.h"
 #include "common/deform_math.h"
 #include "common/region_math.h"
 
@@ -130,6 +131,41 @@ inline void check_blur_in_box(const at::Tensor& input, const at::Tensor& kernels
   check_same_device(input, kernels, "kernels");
   check_same_device(input, radius, "radius");
   check_same_device(input, box, "box");
+}
+
+// color_stats / color_apply: fake, real uint8 [B,3,H,W], mask float32 [B,1,H,W], mode int64 [B].
+inline void check_color_common(const at::Tensor& fake, const at::Tensor& real, const at::Tensor& mask,
+                               const at::Tensor& mode) {
+  check_images(real, fake, mask);
+  TORCH_CHECK(fake.size(1) == 3, "fake must be [B,3,H,W], got ", fake.sizes());
+  SLADD_CHECK_TENSOR(mode, at::kLong, 1);
+  TORCH_CHECK(mode.size(0) == fake.size(0), "mode must be [B], got ", mode.sizes());
+  check_same_device(fake, mode, "mode");
+}
+
+inline void check_color_stats(const at::Tensor& fake, const at::Tensor& real, const at::Tensor& mask,
+                              const at::Tensor& mode, const at::Tensor& box) {
+  check_color_common(fake, real, mask, mode);
+  SLADD_CHECK_TENSOR(box, at::kLong, 2);
+  TORCH_CHECK(box.size(0) == fake.size(0) && box.size(1) == 4, "box must be [B,4] (x, y, w, h), got ", box.sizes());
+  check_same_device(fake, box, "box");
+}
+
+inline void check_color_apply(const at::Tensor& fake, const at::Tensor& real, const at::Tensor& mask,
+                              const at::Tensor& mode, const at::Tensor& stats, const at::Tensor& blurred,
+                              const at::Tensor& blur_row) {
+  check_color_common(fake, real, mask, mode);
+  SLADD_CHECK_TENSOR(stats, at::kDouble, 2);
+  TORCH_CHECK(stats.size(0) == fake.size(0) && stats.size(1) == kColorStats, "stats must be [B,", kColorStats,
+              "] float64, got ", stats.sizes());
+  SLADD_CHECK_TENSOR(blurred, at::kFloat, 4);
+  TORCH_CHECK(blurred.size(1) == 6 && blurred.size(2) == fake.size(2) && blurred.size(3) == fake.size(3),
+              "blurred must be [N,6,H,W], got ", blurred.sizes());
+  SLADD_CHECK_TENSOR(blur_row, at::kLong, 1);
+  TORCH_CHECK(blur_row.size(0) == fake.size(0), "blur_row must be [B], got ", blur_row.sizes());
+  check_same_device(fake, stats, "stats");
+  check_same_device(fake, blurred, "blurred");
+  check_same_device(fake, blur_row, "blur_row");
 }
 
 }  // namespace sladd

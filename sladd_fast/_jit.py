@@ -34,11 +34,12 @@ def csrc_dir() -> str:
 
 @functools.lru_cache(maxsize=None)
 def constants(root: str | None = None) -> dict[str, int]:
-    """The integer constexprs of cuda/launch.h and common/region_math.h (kThreads, kMaxGridYZ,
-    kMaxPrimitives, kSpanRows, ...): the launch geometry and scratch sizes, written once in C++."""
+    """The integer constexprs of cuda/launch.h, common/region_math.h and common/color_transfer_math.h
+    (kThreads, kMaxGridYZ, kMaxPrimitives, kSpanRows, kColorStats, ...): the launch geometry and
+    scratch sizes, written once in C++."""
     root = root or csrc_dir()
     out: dict[str, int] = {}
-    for rel in (("cuda", "launch.h"), ("common", "region_math.h")):
+    for rel in (("cuda", "launch.h"), ("common", "region_math.h"), ("common", "color_transfer_math.h")):
         with open(os.path.join(root, *rel)) as f:
             for name, value in re.findall(r"constexpr\s+(?:int|long long)\s+(k\w+)\s*=\s*(\d+)\s*;", f.read()):
                 out[name] = int(value)
@@ -270,3 +271,48 @@ def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor
     _launch("sladd_blur_cols_kernel", H * W, B, (_ptr(tmp), _ptr(g), _ptr(r), _ptr(bx), _ptr(out)) + dims, x.device, C)
     return out
 
+
+
+def _checked_color_args(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode: torch.Tensor,
+                        extra: tuple) -> None:
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    B = fake.shape[0]
+    _checks.tensor("fake", fake, torch.uint8, (B, 3, None, None))  # raw pointers: a wrong dtype would be misread
+    _checks.tensor("real", real, torch.uint8, tuple(fake.shape))
+    _checks.tensor("mask", mask, torch.float32, (B, 1, fake.shape[2], fake.shape[3]))
+    _checks.tensor("mode", mode, torch.int64, (B,))
+    for name, t, dtype, shape in extra:
+        _checks.tensor(name, t, dtype, shape)
+
+
+def color_stats(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode: torch.Tensor,
+                box: torch.Tensor) -> torch.Tensor:
+    import numpy as np
+
+    B = fake.shape[0]
+    _checked_color_args(fake, real, mask, mode, (("box", box, torch.int64, (B, 4)),))
+    f, r, m, md, bx = (t.contiguous() for t in (fake, real, mask, mode, box))
+    H, W = f.shape[2], f.shape[3]
+    n = constants()["kColorStats"]
+    stats = torch.empty(B, n, device=f.device, dtype=torch.float64)
+    partials = torch.empty(B, H, n, device=f.device, dtype=torch.float64)  # as bindings.cu
+    _launch("sladd_color_stats_rows_kernel", H, B,
+            (_ptr(f), _ptr(r), _ptr(m), _ptr(md), _ptr(bx), _ptr(partials), np.int32(H), np.int32(W)), f.device)
+    _launch("sladd_color_stats_sum_kernel", n, B, (_ptr(partials), _ptr(stats), np.int32(H)), f.device)
+    return stats
+
+
+def color_apply(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode: torch.Tensor, stats: torch.Tensor,
+                blurred: torch.Tensor, blur_row: torch.Tensor) -> torch.Tensor:
+    import numpy as np
+
+    B, _, H, W = fake.shape
+    _checked_color_args(fake, real, mask, mode, (("stats", stats, torch.float64, (B, constants()["kColorStats"])),
+                                                 ("blurred", blurred, torch.float32, (None, 6, H, W)),
+                                                 ("blur_row", blur_row, torch.int64, (B,))))
+    f, r, m, md, st, bl, br = (t.contiguous() for t in (fake, real, mask, mode, stats, blurred, blur_row))
+    out = torch.empty_like(f)
+    _launch("sladd_color_apply_kernel", H * W, B, (_ptr(f), _ptr(r), _ptr(m), _ptr(md), _ptr(st), _ptr(bl), _ptr(br),
+                                                   np.int32(bl.shape[0]), _ptr(out), np.int64(H * W)), f.device)
+    return out

@@ -10,7 +10,7 @@ baseline = pytest.importorskip("sladd_fast.baseline")
 
 from helpers import face_batch, landmarks, posed_landmarks, psnr  # noqa: E402
 from sladd_fast import ops  # noqa: E402
-from sladd_fast.synthesis import align, engine, params  # noqa: E402
+from sladd_fast.synthesis import align, color, engine, params  # noqa: E402
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -96,7 +96,7 @@ def test_color_transfer_matches_baseline(mode, min_psnr):
     fake, _ = face_batch(6, 6)
     real, lm_t = face_batch(6, 7)
     m = _masks(6, 8)
-    out = engine.color_transfer(fake, real, m, lm_t, torch.full((6,), mode))
+    out = color.color_transfer(fake, real, m, lm_t, torch.full((6,), mode))
     for b in range(6):
         mb = m[b, 0].numpy().astype(np.uint8)
         ref = baseline.color_transfer(mode, fake[b].permute(1, 2, 0).numpy(), real[b].permute(1, 2, 0).numpy(), mb,

@@ -1,9 +1,11 @@
-// CPU backends of rgb_to_lab and lab_to_rgb: loops over common/color_math.h.
+// CPU backends of rgb_to_lab, lab_to_rgb, color_stats and color_apply: loops over
+// common/color_math.h and common/color_transfer_math.h.
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
 #include "../checks.h"
 #include "../common/color_math.h"
+#include "../common/color_transfer_math.h"
 
 namespace sladd {
 namespace {
@@ -51,9 +53,80 @@ at::Tensor lab_to_rgb_forward_kernel(const at::Tensor& lab_in) {
   return out;
 }
 
+// The sRGB decoding of the 256 byte values (the same function, tabulated).
+struct SrgbLut {
+  float v[256];
+  SrgbLut() {
+    for (int i = 0; i < 256; ++i) v[i] = srgb_u8_to_linear((u8)i);
+  }
+};
+
+at::Tensor color_stats_forward_kernel(const at::Tensor& fake_in, const at::Tensor& real_in, const at::Tensor& mask_in,
+                                      const at::Tensor& mode_in, const at::Tensor& box_in) {
+  check_color_stats(fake_in, real_in, mask_in, mode_in, box_in);
+  const at::Tensor fake = fake_in.contiguous(), real = real_in.contiguous(), mask = mask_in.contiguous();
+  const at::Tensor mode = mode_in.contiguous(), box = box_in.contiguous();
+  const int64_t B = fake.size(0), H = fake.size(2), W = fake.size(3), HW = H * W;
+  at::Tensor out = at::empty({B, kColorStats}, fake.options().dtype(at::kDouble));
+  const SrgbLut lut;
+  const u8* F = fake.data_ptr<u8>();
+  const u8* R = real.data_ptr<u8>();
+  const float* m = mask.data_ptr<float>();
+  const int64_t* md = mode.data_ptr<int64_t>();
+  const int64_t* bx = box.data_ptr<int64_t>();
+  double* o = out.data_ptr<double>();
+  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      double* acc = o + b * kColorStats;
+      color_stats_init(acc);
+      const Box r = clipped_box(reinterpret_cast<const long long*>(bx) + 4 * b, (int)H, (int)W);
+      for (int y = r.y; y < r.y + r.h; ++y)
+        for (int x = r.x; x < r.x + r.w; ++x) {
+          const int64_t p = (int64_t)y * W + x;
+          color_stats_px((int)md[b], F + b * 3 * HW, R + b * 3 * HW, m[b * HW + p], HW, p, lut.v, acc);
+        }
+    }
+  });
+  return out;
+}
+
+at::Tensor color_apply_forward_kernel(const at::Tensor& fake_in, const at::Tensor& real_in, const at::Tensor& mask_in,
+                                      const at::Tensor& mode_in, const at::Tensor& stats_in,
+                                      const at::Tensor& blurred_in, const at::Tensor& blur_row_in) {
+  check_color_apply(fake_in, real_in, mask_in, mode_in, stats_in, blurred_in, blur_row_in);
+  const at::Tensor fake = fake_in.contiguous(), real = real_in.contiguous(), mask = mask_in.contiguous();
+  const at::Tensor mode = mode_in.contiguous(), stats = stats_in.contiguous(), blurred = blurred_in.contiguous();
+  const at::Tensor blur_row = blur_row_in.contiguous();
+  const int64_t B = fake.size(0), HW = fake.size(2) * fake.size(3), N = blurred.size(0);
+  at::Tensor out = at::empty_like(fake);
+  const SrgbLut lut;
+  const int64_t* rows = blur_row.data_ptr<int64_t>();
+  const u8* F = fake.data_ptr<u8>();
+  const u8* R = real.data_ptr<u8>();
+  const float* m = mask.data_ptr<float>();
+  const int64_t* md = mode.data_ptr<int64_t>();
+  const double* st = stats.data_ptr<double>();
+  const float* bl = blurred.data_ptr<float>();
+  u8* o = out.data_ptr<u8>();
+  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const ColorParams q = color_params((int)md[b], st + b * kColorStats, HW);
+      const float* blb = rows[b] >= 0 && rows[b] < N ? bl + rows[b] * 6 * HW : nullptr;
+      for (int64_t p = 0; p < HW; ++p) {
+        u8 px[3];
+        color_apply_px(q, F + b * 3 * HW, R + b * 3 * HW, m[b * HW + p], blb, HW, p, lut.v, px);
+        for (int c = 0; c < 3; ++c) o[(b * 3 + c) * HW + p] = px[c];
+      }
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(sladd_fast, CPU, m) {
+  m.impl("color_stats", &color_stats_forward_kernel);
+  m.impl("color_apply", &color_apply_forward_kernel);
   m.impl("rgb_to_lab", &rgb_to_lab_forward_kernel);
   m.impl("lab_to_rgb", &lab_to_rgb_forward_kernel);
 }

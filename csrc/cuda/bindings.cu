@@ -200,10 +200,52 @@ at::Tensor blur_in_box_forward_kernel(const at::Tensor& input, const at::Tensor&
   return out;
 }
 
+at::Tensor color_stats_forward_kernel(const at::Tensor& fake_in, const at::Tensor& real_in, const at::Tensor& mask_in,
+                                      const at::Tensor& mode_in, const at::Tensor& box_in) {
+  check_color_stats(fake_in, real_in, mask_in, mode_in, box_in);
+  const at::cuda::CUDAGuard guard(fake_in.device());
+  const at::Tensor fake = fake_in.contiguous(), real = real_in.contiguous(), mask = mask_in.contiguous();
+  const at::Tensor mode = mode_in.contiguous(), box = box_in.contiguous();
+  const int64_t B = fake.size(0), H = fake.size(2), W = fake.size(3);
+  at::Tensor stats = at::empty({B, kColorStats}, fake.options().dtype(at::kDouble));
+  if (B == 0) return stats;
+  at::Tensor partials = at::empty({B, H, kColorStats}, stats.options());
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  sladd_color_stats_rows_kernel<<<grid_for(H, B), kThreads, 0, stream>>>(
+      fake.data_ptr<uint8_t>(), real.data_ptr<uint8_t>(), mask.data_ptr<float>(), ll_ptr(mode), ll_ptr(box),
+      partials.data_ptr<double>(), (int)H, (int)W);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_color_stats_sum_kernel<<<grid_for(kColorStats, B), kThreads, 0, stream>>>(
+      partials.data_ptr<double>(), stats.data_ptr<double>(), (int)H);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return stats;
+}
+
+at::Tensor color_apply_forward_kernel(const at::Tensor& fake_in, const at::Tensor& real_in, const at::Tensor& mask_in,
+                                      const at::Tensor& mode_in, const at::Tensor& stats_in,
+                                      const at::Tensor& blurred_in, const at::Tensor& blur_row_in) {
+  check_color_apply(fake_in, real_in, mask_in, mode_in, stats_in, blurred_in, blur_row_in);
+  const at::cuda::CUDAGuard guard(fake_in.device());
+  const at::Tensor fake = fake_in.contiguous(), real = real_in.contiguous(), mask = mask_in.contiguous();
+  const at::Tensor mode = mode_in.contiguous(), stats = stats_in.contiguous(), blurred = blurred_in.contiguous();
+  const at::Tensor blur_row = blur_row_in.contiguous();
+  const int64_t B = fake.size(0), HW = fake.size(2) * fake.size(3);
+  at::Tensor out = at::empty_like(fake);
+  if (B == 0) return out;
+  sladd_color_apply_kernel<<<grid_for(HW, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      fake.data_ptr<uint8_t>(), real.data_ptr<uint8_t>(), mask.data_ptr<float>(), ll_ptr(mode),
+      stats.data_ptr<double>(), blurred.data_ptr<float>(), ll_ptr(blur_row), (int)blurred.size(0),
+      out.data_ptr<uint8_t>(), (long long)HW);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("region_mask", &region_mask_forward_kernel);
+  m.impl("color_stats", &color_stats_forward_kernel);
+  m.impl("color_apply", &color_apply_forward_kernel);
   m.impl("hull_mask", &hull_mask_forward_kernel);
   m.impl("blend_linear", &blend_linear_forward_kernel);
   m.impl("poisson_rhs", &poisson_rhs_forward_kernel);

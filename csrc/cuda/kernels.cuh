@@ -8,6 +8,7 @@
 #include "../common/blend_math.h"
 #include "../common/blur_math.h"
 #include "../common/color_math.h"
+#include "../common/color_transfer_math.h"
 #include "../common/deform_math.h"
 #include "../common/morph_math.h"
 #include "../common/warp_math.h"
@@ -274,6 +275,64 @@ __global__ void sladd_blur_cols_kernel(const float* tmp, const float* kernels, c
   }
   const float* g = kernels + (long long)b * K + K / 2;
   out[plane + pix] = blur_v_px(tmp + plane, H, W, bb.y, bb.h, g, blur_radius(radius[b], K), x, y);
+}
+
+// color_stats, pass 1: one thread per (sample, row) sums the row's pixels inside the sample's box
+// into partials double [B, H, kColorStats] (rows outside the box get the identity). No atomics: the
+// result does not depend on thread order.
+__global__ void sladd_color_stats_rows_kernel(const unsigned char* fake, const unsigned char* real, const float* mask,
+                                              const long long* mode, const long long* box, double* partials, int H,
+                                              int W) {
+  using namespace sladd;
+  const int y = blockIdx.x * blockDim.x + threadIdx.x;
+  if (y >= H) return;
+  const int b = blockIdx.y;
+  const long long HW = (long long)H * W;
+  double* acc = partials + ((long long)b * H + y) * kColorStats;
+  color_stats_init(acc);
+  const Box r = clipped_box(box + 4 * b, H, W);
+  if (y < r.y || y >= r.y + r.h) return;
+  const unsigned char* F = fake + (long long)b * 3 * HW;
+  const unsigned char* R = real + (long long)b * 3 * HW;
+  for (int x = r.x; x < r.x + r.w; ++x) {
+    const long long p = (long long)y * W + x;
+    color_stats_px((int)mode[b], F, R, mask[(long long)b * HW + p], HW, p, nullptr, acc);
+  }
+}
+
+// color_stats, pass 2: one thread per (sample, statistic) combines the H row partials in row order.
+__global__ void sladd_color_stats_sum_kernel(const double* partials, double* stats, int H) {
+  using namespace sladd;
+  const int k = blockIdx.x * blockDim.x + threadIdx.x;
+  if (k >= kColorStats) return;
+  const int b = blockIdx.y;
+  const double* part = partials + (long long)b * H * kColorStats;
+  double v = part[k];
+  for (int y = 1; y < H; ++y) {
+    const double w = part[(long long)y * kColorStats + k];
+    if (k >= kStatMaxLabF) v = w > v ? w : v;
+    else if (k >= kStatMinLabF) v = w < v ? w : v;
+    else v += w;
+  }
+  stats[(long long)b * kColorStats + k] = v;
+}
+
+// color_apply: one thread per pixel writes its 3 channels.
+__global__ void sladd_color_apply_kernel(const unsigned char* fake, const unsigned char* real, const float* mask,
+                                         const long long* mode, const double* stats, const float* blurred,
+                                         const long long* blur_row, int n_blurred, unsigned char* out,
+                                         long long HW) {
+  using namespace sladd;
+  const long long p = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (p >= HW) return;
+  const int b = blockIdx.y;
+  const ColorParams q = color_params((int)mode[b], stats + (long long)b * kColorStats, HW);
+  const long long row = blur_row[b];
+  const float* blb = row >= 0 && row < n_blurred ? blurred + row * 6 * HW : nullptr;
+  unsigned char px[3];
+  color_apply_px(q, fake + (long long)b * 3 * HW, real + (long long)b * 3 * HW, mask[(long long)b * HW + p], blb,
+                 HW, p, nullptr, px);
+  for (int c = 0; c < 3; ++c) out[((long long)b * 3 + c) * HW + p] = px[c];
 }
 
 }  // extern "C"

@@ -6,7 +6,7 @@ import torch
 
 
 def register() -> None:
-    """Registers every op's fake kernel once (needs sladd_fast._C loaded)."""
+    """Registers every op's fake kernel once (after ops/_library.py has defined the schemas)."""
     lib = "sladd_fast::"
 
     @torch.library.register_fake(lib + "region_mask")
@@ -30,6 +30,11 @@ def register() -> None:
     def _(lab):
         return lab.new_empty(lab.shape, dtype=torch.uint8)
 
+    @torch.library.register_fake(lib + "color_stats")
+    def _(fake, real, mask, mode, box):
+        return fake.new_empty(fake.shape[0], 25, dtype=torch.float64)  # kColorStats
+
     # These return a tensor shaped like their first argument.
-    for name in ("blend_linear", "poisson_compose", "deform_mask", "morph_square", "warp_affine_cubic", "blur_in_box"):
+    for name in ("blend_linear", "poisson_compose", "deform_mask", "morph_square", "warp_affine_cubic", "blur_in_box",
+                 "color_apply"):
         torch.library.register_fake(lib + name)(lambda first, *rest: torch.empty_like(first))

@@ -377,3 +377,82 @@ def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor
         out = out + w * h.index_select(2, _reflect101(torch.arange(H, device=x.device) + t, H))
     return torch.where(inside, out, torch.zeros((), device=input.device))
 
+
+
+# Colour transfer (spec §3.4) as two ops; statistics layout of csrc/common/color_transfer_math.h.
+COLOR_STATS = 25
+_RCT_M, _RCT_FS, _AVG_ALIGN, _FACESWAP = 0, 1, 2, 3
+_STAT_NONE = 1e30
+
+
+def _box_pixels(box: torch.Tensor, H: int, W: int) -> torch.Tensor:
+    """bool [B,H,W]: inside each sample's (x, y, w, h) box, clipped to the image."""
+    ys = torch.arange(H, device=box.device)[None, :, None]
+    xs = torch.arange(W, device=box.device)[None, None, :]
+    x, y, w, h = (box[:, i, None, None] for i in range(4))
+    return (xs >= x) & (xs < x + w.clamp(min=0)) & (ys >= y) & (ys < y + h.clamp(min=0))
+
+
+def color_stats(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode: torch.Tensor,
+                box: torch.Tensor) -> torch.Tensor:
+    """float64 [B,25] per-sample statistics of each sample's own colour mode, over its box."""
+    B, _, H, W = fake.shape
+    inbox = _box_pixels(box, H, W)
+    on = ((mask[:, 0] >= 0.5) & inbox)[:, None].double()  # [B,1,H,W]
+    out = torch.zeros(B, COLOR_STATS, dtype=torch.float64, device=fake.device)
+    shifts = (mode == _RCT_FS) | (mode == _AVG_ALIGN)
+    out[:, 0] = torch.where(shifts, on.sum((1, 2, 3)), 0.0)
+    out[:, 1:4] = torch.where(shifts[:, None], (fake.double() * on).sum((2, 3)), 0.0)
+    out[:, 4:7] = torch.where(shifts[:, None], (real.double() * on).sum((2, 3)), 0.0)
+    lab_f = rgb_to_lab(fake.flip(1)).double()  # BGR2LAB on RGB data (B11)
+    lab_r = rgb_to_lab(real.flip(1)).double()
+    rct = (mode == _RCT_M)[:, None]
+    for k, x in ((7, lab_f), (10, lab_f * lab_f), (13, lab_r), (16, lab_r * lab_r)):
+        out[:, k:k + 3] = torch.where(rct, (x * on).sum((2, 3)), 0.0)
+    ib = inbox[:, None]
+    mn = torch.where(ib, lab_f, _STAT_NONE).amin((2, 3))
+    mx = torch.where(ib, lab_f, -_STAT_NONE).amax((2, 3))
+    out[:, 19:22] = torch.where(rct, mn, _STAT_NONE)
+    out[:, 22:25] = torch.where(rct, mx, -_STAT_NONE)
+    return out
+
+
+def color_apply(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode: torch.Tensor, stats: torch.Tensor,
+                blurred: torch.Tensor, blur_row: torch.Tensor) -> torch.Tensor:
+    """uint8 [B,3,H,W]: each sample's own colour transfer inside its mask, 0 outside. Sample b's
+    faceswap planes are blurred[blur_row[b]] (none where blur_row[b] < 0: faceswap gives 0)."""
+    B, _, H, W = fake.shape
+    s = stats.view(B, COLOR_STATS, 1, 1)
+    n = float(H * W)
+    f = fake.float()
+    # rct-m: (lab - mu_f) * sd_r / sd_f + mu_r, then _scale_array over the whole image's range.
+    mf, mr = s[:, 7:10] / n, s[:, 13:16] / n
+    sd_f = (s[:, 10:13] / n - mf * mf).clamp(min=0).sqrt().float()
+    sd_r = (s[:, 16:19] / n - mr * mr).clamp(min=0).sqrt().float()
+    mu_f, mu_r = mf.float(), mr.float()
+    ratio = sd_r / sd_f.clamp(min=1e-6)
+    lab = rgb_to_lab(fake.flip(1))
+    x = (lab - mu_f) * ratio + mu_r
+    mn = (s[:, 19:22].float() - mu_f) * ratio + mu_r
+    mx = (s[:, 22:25].float() - mu_f) * ratio + mu_r
+    lo, hi = mn.clamp(min=0), mx.clamp(max=255)
+    x = torch.where((mn < 0) | (mx > 255), (hi - lo) * (x - mn) / (mx - mn).clamp(min=1e-6) + lo, x)
+    rct_m = lab_to_rgb(torch.trunc(x).clamp(0, 255)).flip(1)
+    # rct-fs: F - mean_m(F) + mean_m(R) over the on-pixels.
+    cnt = s[:, 0:1].clamp(min=1)
+    rct_fs = (f - (s[:, 1:4] / cnt).float() + (s[:, 4:7] / cnt).float()).clamp(0, 255).to(torch.uint8)
+    # avg-align: F / 255 + (mean(R m) - mean(F m)) in [0, 1] units.
+    shift = ((s[:, 4:7] - s[:, 1:4]) / (255.0 * n)).float()
+    avg = ((f / 255 + shift).clamp(0, 1) * 255).to(torch.uint8)
+    # faceswap: F * round(G(R m)) / round(G(F m)), +128 where the denominator is <= 1.
+    has = (blur_row >= 0) & (blur_row < blurred.shape[0])
+    bl = blurred[blur_row.clamp(0, max(blurred.shape[0] - 1, 0))] if blurred.shape[0] else blurred.new_zeros(B, 6, H, W)
+    g_r = torch.floor(bl[:, :3] + 0.5)
+    g_f = torch.floor(bl[:, 3:] + 0.5)
+    g_f = g_f + 128 * (g_f <= 1)
+    fsw = (f * g_r / g_f).clamp(0, 255).to(torch.uint8)
+    fsw = torch.where(has.view(B, 1, 1, 1), fsw, torch.zeros_like(fsw))
+    out = torch.zeros_like(fake)
+    for m_id, img in ((_RCT_M, rct_m), (_RCT_FS, rct_fs), (_AVG_ALIGN, avg), (_FACESWAP, fsw)):
+        out = torch.where((mode == m_id).view(B, 1, 1, 1), img, out)
+    return torch.where(mask >= 0.5, out, torch.zeros_like(out)).contiguous()

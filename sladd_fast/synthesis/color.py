@@ -1,15 +1,24 @@
 """The four colour transfers of the aligned source onto the target (spec §3.4), batched.
 
+``color_transfer`` is what the engine runs: each sample's own mode only, as two csrc ops
+(``color_stats``: the statistics its mode needs, exact integer sums in float64; ``color_apply``: the
+pixels inside the mask) plus faceswap's blur on the faceswap samples' boxes. The per-mode functions
+below (rct_m, rct_fs, avg_align, faceswap) are the same formulas as plain tensor code over the whole
+image, kept as the readable statement of each transfer and checked against the ops in the tests.
+
 All take the aligned source F (uint8 [B,3,H,W]), the target/real image R (uint8), the binary mask
 m (float32 [B,1,H,W]) and return uint8 [B,3,H,W]. Statistics are computed exactly where SLADD
 computes them, including its quirks: rct-m's means and stds run over the whole image of Lab * mask
-(zeros included), avg-align's shift uses whole-image means of the masked images, and rct-m converts
-RGB data with OpenCV's BGR2LAB (bug B11, replicated by swapping channels).
+(zeros included) and its _scale_array over the whole image, avg-align's shift uses whole-image means
+of the masked images, and rct-m converts RGB data with OpenCV's BGR2LAB (bug B11, replicated by
+swapping channels). Means are exact sums of the integer data in float64, divided once.
 """
 from __future__ import annotations
 
 import torch
 
+from sladd_fast._consts import const
+from sladd_fast._sync import host_reads_ok
 from sladd_fast.ops import _checks
 from sladd_fast.ops.blend import box_of
 from sladd_fast.ops._dispatch import op
@@ -66,9 +75,9 @@ def rct_m(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) -> torch.T
 
 def rct_fs(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean shift inside the mask: F - mean_m(F) + mean_m(R), clipped; F outside (color_transfer.py:413-432)."""
-    n = mask.sum((2, 3), keepdim=True).clamp(min=1)
-    mu_f = (fake.float() * mask).sum((2, 3), keepdim=True) / n
-    mu_r = (real.float() * mask).sum((2, 3), keepdim=True) / n
+    n = mask.double().sum((2, 3), keepdim=True).clamp(min=1)
+    mu_f = ((fake.double() * mask).sum((2, 3), keepdim=True) / n).float()
+    mu_r = ((real.double() * mask).sum((2, 3), keepdim=True) / n).float()
     shifted = (fake.float() - mu_f + mu_r).clamp(0, 255).to(torch.uint8)
     return torch.where(mask > 0, shifted, fake)
 
@@ -76,8 +85,8 @@ def rct_fs(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) -> torch.
 def avg_align(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """clip(F m + mean(R m) - mean(F m), 0, 1) in [0,1] units, whole-image means (color_transfer.py:434-456)."""
     f = fake.float() / 255 * mask
-    r = real.float() / 255 * mask
-    shift = r.mean((2, 3), keepdim=True) - f.mean((2, 3), keepdim=True)
+    sums = (real.double() * mask).sum((2, 3), keepdim=True) - (fake.double() * mask).sum((2, 3), keepdim=True)
+    shift = (sums / (255.0 * fake.shape[2] * fake.shape[3])).float()
     return ((f + shift).clamp(0, 1) * 255).to(torch.uint8)
 
 
@@ -109,3 +118,46 @@ def faceswap(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, landmar
     g_f = torch.floor(blurred[:, C:] + 0.5)
     g_f = g_f + 128 * (g_f <= 1)
     return (fm * g_r / g_f).clamp(0, 255).to(torch.uint8)
+
+
+def color_transfer(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, landmarks: torch.Tensor,
+                   mode: torch.Tensor) -> torch.Tensor:
+    """Each sample's ColorMode (spec §3.4), computed for that mode only, inside the mask.
+
+    Args:
+        fake: uint8 [B,3,S,S], the aligned source. real: uint8 [B,3,S,S], the target.
+        mask: float32 [B,1,S,S] in {0,1}, the target-frame mask.
+        landmarks: float32 [B,68,2], the target's (faceswap's blur size).
+        mode: int64 [B], ColorMode values.
+    Returns:
+        uint8 [B,3,S,S]: the transferred source inside the mask, 0 outside (where no blend reads it).
+    """
+    B, C, H, W = fake.shape
+    on = mask >= 0.5
+    mbox = box_of(on[:, 0])
+    none = torch.zeros_like(mbox)
+    full = const((0, 0, W, H), mask.device, torch.int64).expand(B, 4)
+    shift_modes = (mode == 1) | (mode == 2)  # rct-fs, avg-align: statistics over the mask's box
+    stat_box = torch.where((mode == 0)[:, None], full, torch.where(shift_modes[:, None], mbox, none))
+    stats = op("color_stats")(fake.contiguous(), real.contiguous(), mask.contiguous(), mode.contiguous(), stat_box)
+    # faceswap: Gaussian blurs of the masked images, on the faceswap samples' boxes only. On CPU the
+    # planes are built for those samples alone; on CUDA (no host sync) for every sample, with empty
+    # boxes where the mode is not faceswap, so the blur does no work there.
+    fs = mode == 3
+    if host_reads_ok(fake.device):
+        idx = fs.nonzero().squeeze(1)
+        blur_row = torch.full_like(mode, -1)
+        blur_row[idx] = torch.arange(idx.numel(), device=mode.device)
+        f_, r_, on_, box_, lm_ = fake[idx], real[idx], on[idx], mbox[idx], landmarks[idx]
+    else:
+        blur_row = torch.where(fs, torch.arange(B, device=mode.device), -1)
+        f_, r_, on_, lm_ = fake, real, on, landmarks
+        box_ = torch.where(fs[:, None], mbox, none)
+    k = faceswap_blur_size(lm_, H)
+    g = gaussian_kernels(k, 2 * ((H - 1) // 2) - 1)
+    planes = torch.empty(f_.shape[0], 2 * C, H, W, device=fake.device)
+    planes[:, :C].copy_(torch.where(on_, r_, torch.zeros_like(r_)))  # floor(R * m) for a binary mask
+    planes[:, C:].copy_(torch.where(on_, f_, torch.zeros_like(f_)))
+    blurred = blur_in_box(planes, g, torch.div(k, 2, rounding_mode="floor"), box_)
+    return op("color_apply")(fake.contiguous(), real.contiguous(), mask.contiguous(), mode.contiguous(), stats,
+                             blurred, blur_row)

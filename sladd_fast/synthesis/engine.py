@@ -24,6 +24,7 @@ from sladd_fast.synthesis.constants import (LANDMARK_FRAME, MASK_TARGET_SIZE, MI
                                            BlendType, ColorMode)
 from sladd_fast.synthesis.filters import blur_support, gaussian_kernels, morph_square
 from sladd_fast.synthesis.params import SynthesisParams, sample_params
+from sladd_fast.synthesis.stages import stage
 
 MAX_BLUR = 17  # mask_postprocess blur sizes are 1..17
 
@@ -89,22 +90,6 @@ def mask_target(mask: torch.Tensor) -> torch.Tensor:
     336 of 336 ties), so ties round down. float32 [B,1,H,W] in {0,1} -> float32 [B,1,16,16] in {0,1}."""
     y = F.interpolate(mask, size=(MASK_TARGET_SIZE, MASK_TARGET_SIZE), mode="bicubic", align_corners=False)
     return torch.ceil(y - 0.5).clamp(0, 1)
-
-
-def color_transfer(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, landmarks: torch.Tensor,
-                   mode: torch.Tensor) -> torch.Tensor:
-    """Applies each sample's ColorMode (spec §3.4). uint8 [B,3,H,W] in and out."""
-    cpu = host_reads_ok(fake.device)
-    out = fake.clone() if cpu else fake  # on CPU every mode writes its own rows into this one copy
-    fns = {
-        ColorMode.RCT_M: lambda f, r, m, lm: color.rct_m(f, r, m),
-        ColorMode.RCT_FS: lambda f, r, m, lm: color.rct_fs(f, r, m),
-        ColorMode.AVG_ALIGN: lambda f, r, m, lm: color.avg_align(f, r, m),
-        ColorMode.FACESWAP: color.faceswap,
-    }
-    for cm, fn in fns.items():
-        out = _on_subset(mode == cm, fn, out, fake, real, mask, landmarks, overwrite=cpu)
-    return out
 
 
 def _validate(target, source, target_landmarks, source_landmarks, region, blend_type, ratio, valid,
@@ -179,34 +164,44 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
                                torch.zeros(0, dtype=torch.bool, device=device), params)
 
     # 1. Region in the partner's frame, deformed (spec §3.1-3.2).
-    region_m = region_mask(source_landmarks, region, S, check_values=False)
-    m_d = deform.random_deform(region_m, params.deform_noise)
+    with stage("region"):
+        region_m = region_mask(source_landmarks, region, S, check_values=False)
+    with stage("deform"):
+        m_d = deform.random_deform(region_m, params.deform_noise)
     # 2. Align partner -> target (spec §3.3); the mask is binarised at > 0 after the cubic warp.
-    M, align_ok = align.umeyama_similarity(align.five_points(source_landmarks), align.five_points(target_landmarks))
-    planes = torch.empty(B, 4, S, S, device=device, dtype=torch.float32)  # image and mask warp together (shared taps)
-    planes[:, :3].copy_(source)  # uint8 -> float in the copy: one pass
-    planes[:, 3:].copy_(m_d)
-    warped = align.warp_affine(planes, M)
-    aligned_src = align.to_u8(warped[:, :3])
-    src_mask = (warped[:, 3:] > 0).float()
-    tgt_mask = mask_postprocess(src_mask, params)
+    with stage("align"):
+        M, align_ok = align.umeyama_similarity(align.five_points(source_landmarks),
+                                               align.five_points(target_landmarks))
+        planes = torch.empty(B, 4, S, S, device=device, dtype=torch.float32)  # image and mask share the taps
+        planes[:, :3].copy_(source)  # uint8 -> float in the copy: one pass
+        planes[:, 3:].copy_(m_d)
+        warped = align.warp_affine(planes, M)
+        aligned_src = align.to_u8(warped[:, :3])
+        src_mask = (warped[:, 3:] > 0).float()
+    with stage("postprocess"):
+        tgt_mask = mask_postprocess(src_mask, params)
     # 3. Colour transfer (spec §3.4).
-    src_crop = color_transfer(aligned_src, target, tgt_mask, target_landmarks, params.color_mode)
+    with stage("color"):
+        src_crop = color.color_transfer(aligned_src, target, tgt_mask, target_landmarks, params.color_mode)
     # 4. Guard (spec §3.5) and the samples that stay real.
-    big_enough = tgt_mask.mean((1, 2, 3)) >= MIN_MASK_FRACTION
-    not_black = src_crop.amax((1, 2, 3)) > 0
-    on_image = align.fraction_inside(m_d, M) >= MIN_INSIDE_FRACTION  # not reflected fragments of an off-frame region
-    in_frame = (align.landmarks_in_frame(target_landmarks, S, LANDMARK_FRAME)
-                & align.landmarks_in_frame(source_landmarks, S, LANDMARK_FRAME))
-    applied = big_enough & not_black & align_ok & on_image & in_frame & (blend_type != BlendType.NONE)
-    if valid is not None:
-        applied &= valid
+    with stage("guard"):
+        big_enough = tgt_mask.mean((1, 2, 3)) >= MIN_MASK_FRACTION
+        not_black = src_crop.amax((1, 2, 3)) > 0  # inside the mask: src_crop is 0 outside
+        on_image = align.fraction_inside(m_d, M) >= MIN_INSIDE_FRACTION  # not the warp's reflected fragments
+        in_frame = (align.landmarks_in_frame(target_landmarks, S, LANDMARK_FRAME)
+                    & align.landmarks_in_frame(source_landmarks, S, LANDMARK_FRAME))
+        applied = big_enough & not_black & align_ok & on_image & in_frame & (blend_type != BlendType.NONE)
+        if valid is not None:
+            applied &= valid
     # 5. Blends (spec §3.6): alpha and copy share one kernel; Poisson only where needed.
-    weight = torch.where(blend_type == BlendType.ALPHA, feather_alpha(tgt_mask, params.feather), ratio)
-    linear = blend_linear(target, src_crop, tgt_mask, weight, check_values=False)
-    poisson_sel = applied & (blend_type == BlendType.POISSON)
-    images = _on_subset(poisson_sel, lambda s, t, m: blend_poisson(t, s, m, check_values=False), linear,
-                        src_crop, target, tgt_mask)
-    images = _where_b(applied, images, target)
-    masks = _where_b(applied, tgt_mask, torch.zeros_like(tgt_mask))
-    return SynthesisResult(images, masks, mask_target(masks), applied, params)
+    with stage("blend"):
+        weight = torch.where(blend_type == BlendType.ALPHA, feather_alpha(tgt_mask, params.feather), ratio)
+        linear = blend_linear(target, src_crop, tgt_mask, weight, check_values=False)
+        poisson_sel = applied & (blend_type == BlendType.POISSON)
+        images = _on_subset(poisson_sel, lambda s, t, m: blend_poisson(t, s, m, check_values=False), linear,
+                            src_crop, target, tgt_mask)
+        images = _where_b(applied, images, target)
+        masks = _where_b(applied, tgt_mask, torch.zeros_like(tgt_mask))
+    with stage("target"):
+        targets = mask_target(masks)
+    return SynthesisResult(images, masks, targets, applied, params)

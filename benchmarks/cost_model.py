@@ -1,0 +1,138 @@
+"""Cost model of synthesize() per forgery, stage by stage, for the GPU path, measured without a GPU.
+
+    python benchmarks/cost_model.py --batch 32 [--json PATH]
+
+Runs the engine on CPU with SLADD_FAST_SYNC_FREE=1, so it takes the branches the GPU takes (whole
+batch, full canvas, every colour mode and the Poisson solve on every sample), under a
+TorchDispatchMode that sees every op the GPU would launch. Per stage (sladd_fast.synthesis.stages)
+it counts:
+  - ops: dispatcher calls, about one kernel launch each (the launch-bound cost at small batches);
+  - MB read / written: bytes of each op's tensor inputs and outputs (a kernel's own re-reads, such
+    as a 4x4 cubic window, hit cache and are not counted: a lower bound on DRAM traffic);
+  - GFLOP: dense math (bmm/mm: 2*m*n*k) and one per output element for everything else;
+  - CPU ms: this machine's time for the stage, for tracking progress between GPU runs.
+Mixed alpha / Poisson / copy blends over all 10 regions, as bench_synthesis. A benchmark, not a
+test: nothing asserts. Device figures follow from bytes and ops (HBM bandwidth, launch latency) and
+stay estimates until a GPU run measures them.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import sys
+import time
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks.bench_synthesis import make_inputs  # noqa: E402
+from benchmarks.common import environment, write_json  # noqa: E402
+from sladd_fast import synthesize  # noqa: E402
+from sladd_fast.synthesis import params as params_mod  # noqa: E402
+from sladd_fast.synthesis import stages  # noqa: E402
+
+STAGES = ("region", "deform", "align", "postprocess", "color", "guard", "blend", "target", "other")
+
+
+def _nbytes(x: object) -> int:
+    return x.numel() * x.element_size() if isinstance(x, torch.Tensor) else 0
+
+
+def _flops(func: object, args: tuple, out: object) -> int:
+    name = str(func)
+    if name.startswith(("aten.bmm", "aten.mm", "aten.matmul", "aten.baddbmm")):
+        a, b = args[-2], args[-1]
+        batch = a.shape[0] if a.dim() == 3 else 1
+        return 2 * batch * a.shape[-2] * a.shape[-1] * b.shape[-1]
+    return sum(t.numel() for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor))
+
+
+class CostCounter(TorchDispatchMode):
+    """Per-stage op count, bytes in/out and FLOPs of everything dispatched inside the mode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cost = collections.defaultdict(lambda: collections.Counter())
+        self.ops = collections.defaultdict(collections.Counter)
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        st = stages.current()
+        ins = sum(_nbytes(t) for t in tree_flatten((args, kwargs))[0])
+        outs = sum(_nbytes(t) for t in tree_flatten(out)[0])
+        c = self.cost[st]
+        c["ops"] += 1
+        c["read"] += ins
+        c["written"] += outs
+        c["flops"] += _flops(func, args, out)
+        self.ops[st][str(func.overloadpacket)] += 1
+        return out
+
+
+def _stage_times(inputs: list[torch.Tensor], p: object, iters: int) -> dict[str, float]:
+    """Seconds per call spent in each stage (wall clock of the stage blocks, CPU)."""
+    with stages.timing() as acc:
+        for _ in range(iters):
+            synthesize(*inputs, params=p, check_values=False)
+    return {k: v / iters for k, v in acc.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--iters", type=int, default=3, help="timed calls for the CPU ms column")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args(argv)
+    os.environ["SLADD_FAST_SYNC_FREE"] = "1"  # the GPU's branches
+    torch.set_num_threads(args.threads)
+    inputs = make_inputs(args.batch, args.size, seed=0)
+    p = params_mod.sample_params(args.batch, args.size, "cpu", torch.Generator().manual_seed(1))
+    synthesize(*inputs, params=p, check_values=False)  # warm-up
+    counter = CostCounter()
+    with counter:
+        synthesize(*inputs, params=p, check_values=False)
+    times = _stage_times(inputs, p, args.iters)
+    B = args.batch
+    rows = []
+    total = collections.Counter()
+    for st in STAGES:
+        c = counter.cost.get(st)
+        if not c:
+            continue
+        row = {"stage": st, "ops": c["ops"], "mb_read_per_forgery": c["read"] / B / 1e6,
+               "mb_written_per_forgery": c["written"] / B / 1e6, "mflop_per_forgery": c["flops"] / B / 1e6,
+               "cpu_ms_per_forgery": 1e3 * times.get(st, 0.0) / B,
+               "top_ops": dict(counter.ops[st].most_common(6))}
+        rows.append(row)
+        total.update({k: c[k] for k in ("ops", "read", "written", "flops")})
+    print(f"synthesize cost per forgery, GPU path (sync-free branches), batch {B}, {args.size}px, "
+          f"{args.threads} CPU thread(s)")
+    print(f"{'stage':<12}{'ops':>6}{'MB read':>10}{'MB written':>12}{'MFLOP':>9}{'CPU ms':>9}")
+    for r in rows:
+        print(f"{r['stage']:<12}{r['ops']:>6}{r['mb_read_per_forgery']:>10.2f}{r['mb_written_per_forgery']:>12.2f}"
+              f"{r['mflop_per_forgery']:>9.1f}{r['cpu_ms_per_forgery']:>9.2f}")
+    cpu_total = 1e3 * sum(times.values()) / B
+    print(f"{'total':<12}{total['ops']:>6}{total['read'] / B / 1e6:>10.2f}{total['written'] / B / 1e6:>12.2f}"
+          f"{total['flops'] / B / 1e6:>9.1f}{cpu_total:>9.2f}")
+    print(f"ops per call: {total['ops']} (each about one kernel launch; at ~5 us each, "
+          f"{total['ops'] * 5e-3:.1f} ms of launch latency per call before any work)")
+    if args.json:
+        write_json(args.json, {"benchmark": "cost_model", "batch": B, "size": args.size, "threads": args.threads,
+                               "stages": rows, "total": {"ops": total["ops"],
+                                                         "mb_read_per_forgery": total["read"] / B / 1e6,
+                                                         "mb_written_per_forgery": total["written"] / B / 1e6,
+                                                         "mflop_per_forgery": total["flops"] / B / 1e6,
+                                                         "cpu_ms_per_forgery": cpu_total},
+                               **environment(torch.device("cpu"))})
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
