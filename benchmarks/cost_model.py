@@ -6,7 +6,8 @@ Runs the engine on CPU with SLADD_FAST_SYNC_FREE=1, so it takes the branches the
 batch, full canvas, every colour mode and the Poisson solve on every sample), under a
 TorchDispatchMode that sees every op the GPU would launch. Per stage (sladd_fast.synthesis.stages)
 it counts:
-  - ops: dispatcher calls, about one kernel launch each (the launch-bound cost at small batches);
+  - ops: dispatcher calls that launch work (views, allocations and profiler marks excluded), about
+    one kernel launch each: the launch-bound cost at small batches;
   - MB read / written: bytes of each op's tensor inputs and outputs (a kernel's own re-reads, such
     as a 4x4 cubic window, hit cache and are not counted: a lower bound on DRAM traffic);
   - GFLOP: dense math (bmm/mm: 2*m*n*k) and one per output element for everything else;
@@ -61,6 +62,10 @@ class CostCounter(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
+        name = str(func.overloadpacket)
+        if getattr(func, "is_view", False) or name.startswith(("profiler.", "aten.empty", "aten.detach",
+                                                                   "aten.lift_fresh", "aten.alias")):
+            return out  # no kernel: metadata, allocation or a profiler mark
         st = stages.current()
         ins = sum(_nbytes(t) for t in tree_flatten((args, kwargs))[0])
         outs = sum(_nbytes(t) for t in tree_flatten(out)[0])
@@ -69,7 +74,7 @@ class CostCounter(TorchDispatchMode):
         c["read"] += ins
         c["written"] += outs
         c["flops"] += _flops(func, args, out)
-        self.ops[st][str(func.overloadpacket)] += 1
+        self.ops[st][name] += 1
         return out
 
 
@@ -130,7 +135,6 @@ def main(argv: list[str] | None = None) -> int:
                                                          "mflop_per_forgery": total["flops"] / B / 1e6,
                                                          "cpu_ms_per_forgery": cpu_total},
                                **environment(torch.device("cpu"))})
-        print(f"wrote {args.json}")
     return 0
 
 

@@ -56,7 +56,7 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "deform_mask": (m, torch.trunc(torch.randn(3, 5, 5, 2, generator=g) * 8)),
         "morph_square": (m, torch.tensor([0, 1, 2]), torch.tensor([3, 19, 5])),
         "warp_affine_cubic": (torch.cat([src.float(), m], 1),
-                              torch.tensor([[[1.3, 0.4, -20.0], [-0.4, 1.3, 5.0]]] * 3)),
+                              torch.tensor([[[1.3, 0.4, -20.0], [-0.4, 1.3, 5.0]]] * 3), box),
         "rgb_to_lab": (img,),
         "lab_to_rgb": (torch.rand(3, 3, S, S, generator=g) * 300 - 20,),
         "blur_in_box": (torch.cat([img.float(), src.float()], 1), gaussian_kernels(k, 21), k // 2, box),

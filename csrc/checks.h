@@ -109,12 +109,15 @@ inline void check_morph_square(const at::Tensor& mask, const at::Tensor& op, con
   check_same_device(mask, k, "k");
 }
 
-inline void check_warp_affine_cubic(const at::Tensor& input, const at::Tensor& inverse_map) {
+inline void check_warp_affine_cubic(const at::Tensor& input, const at::Tensor& inverse_map, const at::Tensor& box) {
   SLADD_CHECK_TENSOR(input, at::kFloat, 4);
   SLADD_CHECK_TENSOR(inverse_map, at::kFloat, 3);
   TORCH_CHECK(inverse_map.size(0) == input.size(0) && inverse_map.size(1) == 2 && inverse_map.size(2) == 3,
               "inverse_map must be [B,2,3], got ", inverse_map.sizes());
+  SLADD_CHECK_TENSOR(box, at::kLong, 2);
+  TORCH_CHECK(box.size(0) == input.size(0) && box.size(1) == 4, "box must be [B,4] (x, y, w, h), got ", box.sizes());
   check_same_device(input, inverse_map, "inverse_map");
+  check_same_device(input, box, "box");
 }
 
 inline void check_blur_in_box(const at::Tensor& input, const at::Tensor& kernels, const at::Tensor& radius,

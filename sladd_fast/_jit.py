@@ -216,14 +216,17 @@ def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor) -> torch
     return out
 
 
-def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor) -> torch.Tensor:
+def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
     import numpy as np
 
-    x, mp = input.contiguous(), inverse_map.contiguous()
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("box", box, torch.int64, (input.shape[0], 4))  # raw pointers: a wrong dtype would be misread
+    x, mp, bx = input.contiguous(), inverse_map.contiguous(), box.contiguous()
     B, C, H, W = x.shape
     out = torch.empty_like(x)
     _launch("sladd_warp_affine_cubic_kernel", H * W, B,
-            (_ptr(x), _ptr(mp), _ptr(out), np.int32(C), np.int32(H), np.int32(W)), x.device)
+            (_ptr(x), _ptr(mp), _ptr(bx), _ptr(out), np.int32(C), np.int32(H), np.int32(W)), x.device)
     return out
 
 

@@ -62,7 +62,9 @@ def test_filter_ops_match_cpu(backend):
     Mi = torch.tensor([[0.9, 0.1, 10.0], [-0.1, 0.9, 5.0]]).expand(8, 2, 3).contiguous()
     assert torch.equal(sf.morph_square(m.cuda(), op.cuda(), k.cuda()).cpu(), _reference.morph_square(m, op, k))
     assert (sf.deform_mask(m.cuda(), noise.cuda()).cpu() - _reference.deform_mask(m, noise)).abs().max() < 1e-4
-    assert (sf.warp_affine_cubic(x.cuda(), Mi.cuda()).cpu() - _reference.warp_affine_cubic(x, Mi)).abs().max() < 1e-2
+    box = torch.tensor([[0, 0, 256, 256]] * 4 + [[10, 20, 100, 50], [-5, 200, 300, 90], [0, 0, 0, 5], [3, 3, 1, 1]])
+    got = sf.warp_affine_cubic(x.cuda(), Mi.cuda(), box.cuda()).cpu()
+    assert (got - _reference.warp_affine_cubic(x, Mi, box)).abs().max() < 1e-2
 
 
 def test_lab_conversions_match_cpu(backend):

@@ -61,9 +61,34 @@ def test_warp_affine_kernel_vs_reference():
     M[3] = torch.tensor([[1.3, 0.4, -80.0], [-0.4, 1.3, 20.0]])  # reaches far outside: reflect
     x = torch.cat([src.float(), _masks(4, 6)], 1)
     Mi = align.invert_affine(M)
-    got = torch.ops.sladd_fast.warp_affine_cubic(x, Mi)
-    want = _reference.warp_affine_cubic(x, Mi)
+    box = torch.tensor([[0, 0, 256, 256], [10, 20, 100, 50], [-5, 200, 300, 90], [0, 0, 0, 5]])
+    got = torch.ops.sladd_fast.warp_affine_cubic(x, Mi, box)
+    want = _reference.warp_affine_cubic(x, Mi, box)
     assert (got - want).abs().max() < 1e-3
+    full = torch.ops.sladd_fast.warp_affine_cubic(x, Mi, torch.tensor([[0, 0, 256, 256]] * 4))
+    assert torch.equal(got[1, :, 20:70, 10:110], full[1, :, 20:70, 10:110])  # the box is computed as before
+    assert (got[1, :, :20] == 0).all() and (got[2, :, :200] == 0).all() and (got[3] == 0).all()
+
+
+def test_reach_box_holds_every_reachable_output_pixel():
+    """The warped mask is zero outside reach_box, mirror images (BORDER_REFLECT) included, for
+    similarities near the image edge, scaled down, rotated, and far enough to need the fallback."""
+    g = torch.Generator().manual_seed(0)
+    m = torch.zeros(8, 1, 64, 64)
+    for b in range(8):
+        x0, y0 = torch.randint(0, 50, (2,), generator=g).tolist()
+        m[b, 0, y0:y0 + 12, x0:x0 + 9] = 1
+    m[7, 0, 0:3, 0:3] = 1  # a corner: reflections on two axes
+    ang = torch.rand(8, generator=g) * 6.28
+    scale = torch.tensor([1.0, 0.5, 0.3, 1.5, 0.9, 1.1, 0.2, 0.7])
+    c, s = torch.cos(ang) * scale, torch.sin(ang) * scale
+    t = (torch.rand(8, 2, generator=g) - 0.5) * 80
+    M = torch.stack([torch.stack([c, -s, t[:, 0] + 32], 1), torch.stack([s, c, t[:, 1] + 32], 1)], 1)
+    warped = align.warp_affine(m, M)
+    box = align.reach_box(ops.mask_bbox(m), M, 64)
+    inside = _reference._box_pixels(box, 64, 64)[:, None]
+    assert (warped.abs() * ~inside).max() == 0
+    assert (box[:, 2] * box[:, 3] < 64 * 64).sum() >= 3  # and it is a real restriction for most
 
 
 def test_warp_affine_matches_opencv():
@@ -85,6 +110,6 @@ def test_empty_batch(name):
     fn = ops._dispatch.op(name)
     m = torch.zeros(0, 1, 16, 16)
     args = {"morph_square": (m, torch.zeros(0, dtype=torch.int64), torch.zeros(0, dtype=torch.int64)),
-            "warp_affine_cubic": (m, torch.zeros(0, 2, 3)),
+            "warp_affine_cubic": (m, torch.zeros(0, 2, 3), torch.zeros(0, 4, dtype=torch.int64)),
             "deform_mask": (m, torch.zeros(0, 5, 5, 2))}[name]
     assert fn(*args).shape == (0, 1, 16, 16)

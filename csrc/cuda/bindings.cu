@@ -142,15 +142,16 @@ at::Tensor morph_square_forward_kernel(const at::Tensor& mask, const at::Tensor&
   return out;
 }
 
-at::Tensor warp_affine_cubic_forward_kernel(const at::Tensor& input, const at::Tensor& inverse_map) {
-  check_warp_affine_cubic(input, inverse_map);
+at::Tensor warp_affine_cubic_forward_kernel(const at::Tensor& input, const at::Tensor& inverse_map,
+                                            const at::Tensor& box) {
+  check_warp_affine_cubic(input, inverse_map, box);
   const int64_t B = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
   const at::cuda::CUDAGuard guard(input.device());
-  const at::Tensor x = input.contiguous(), mp = inverse_map.contiguous();
+  const at::Tensor x = input.contiguous(), mp = inverse_map.contiguous(), bx = box.contiguous();
   at::Tensor out = at::empty_like(x);
   if (x.numel() == 0) return out;
   sladd_warp_affine_cubic_kernel<<<grid_for(H * W, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      x.data_ptr<float>(), mp.data_ptr<float>(), out.data_ptr<float>(), (int)C, (int)H, (int)W);
+      x.data_ptr<float>(), mp.data_ptr<float>(), ll_ptr(bx), out.data_ptr<float>(), (int)C, (int)H, (int)W);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }

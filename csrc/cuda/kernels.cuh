@@ -210,15 +210,20 @@ __global__ void sladd_morph_cols_kernel(const float* mask, const long long* op, 
 }
 
 // warp_affine_cubic: blockIdx.y = sample; one thread per output pixel, all channels.
-__global__ void sladd_warp_affine_cubic_kernel(const float* input, const float* inverse_map, float* out, int C,
-                                               int H, int W) {
+// Pixels outside the sample's box are 0.
+__global__ void sladd_warp_affine_cubic_kernel(const float* input, const float* inverse_map, const long long* box,
+                                               float* out, int C, int H, int W) {
   using namespace sladd;
   const int b = blockIdx.y;
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)H * W) return;
+  const long long plane = (long long)H * W;
+  if (!clipped_box(box + 4 * b, H, W).contains((int)(pix % W), (int)(pix / W))) {
+    for (int c = 0; c < C; ++c) out[((long long)b * C + c) * plane + pix] = 0.0f;
+    return;
+  }
   CubicTaps t;
   cubic_taps(inverse_map + b * 6, (int)(pix % W), (int)(pix / W), H, W, &t);
-  const long long plane = (long long)H * W;
   cubic_sample_channels(input + (long long)b * C * plane, plane, C, W, t, out + (long long)b * C * plane + pix, plane);
 }
 

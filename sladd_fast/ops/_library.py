@@ -34,7 +34,7 @@ SCHEMAS = {
     "poisson_compose": "poisson_compose(Tensor target, Tensor solution, Tensor roi) -> Tensor",
     "deform_mask": "deform_mask(Tensor mask, Tensor noise) -> Tensor",
     "morph_square": "morph_square(Tensor mask, Tensor op, Tensor k) -> Tensor",
-    "warp_affine_cubic": "warp_affine_cubic(Tensor input, Tensor inverse_map) -> Tensor",
+    "warp_affine_cubic": "warp_affine_cubic(Tensor input, Tensor inverse_map, Tensor box) -> Tensor",
     "rgb_to_lab": "rgb_to_lab(Tensor rgb) -> Tensor",
     "lab_to_rgb": "lab_to_rgb(Tensor lab) -> Tensor",
     "blur_in_box": "blur_in_box(Tensor input, Tensor kernels, Tensor radius, Tensor box) -> Tensor",

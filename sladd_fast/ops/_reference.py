@@ -263,8 +263,9 @@ def _cubic(t: torch.Tensor) -> torch.Tensor:
     return torch.where(t <= 1, near, torch.where(t < 2, far, torch.zeros_like(t)))
 
 
-def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor) -> torch.Tensor:
-    """cv2.warpAffine(INTER_CUBIC, BORDER_REFLECT) given the inverse map, float32 [B,C,H,W].
+def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
+    """cv2.warpAffine(INTER_CUBIC, BORDER_REFLECT) given the inverse map, float32 [B,C,H,W], inside
+    each sample's (x, y, w, h) box; 0 outside it.
 
     out(x, y) = sum of the 4x4 taps around the source point m (x, y, 1), the point quantised to
     1/32 px as OpenCV does, weights from the a = -0.75 cubic, taps reflected at the border.
@@ -287,7 +288,7 @@ def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor) -> torch.T
             w = wy * _cubic(fx - dx)
             idx = (yy * W + _reflect(ix + dx, W)).view(B, 1, H * W).expand(B, C, H * W)
             out += w[:, None] * flat.gather(2, idx).view(B, C, H, W)
-    return out
+    return torch.where(_box_pixels(box, H, W)[:, None], out, torch.zeros_like(out))
 
 
 # sRGB D65 (OpenCV's RGB2XYZ matrix and white point).

@@ -66,16 +66,76 @@ def invert_affine(M: torch.Tensor) -> torch.Tensor:
     return torch.cat([Ai, -(Ai @ t[..., None])], -1).float()
 
 
-def warp_affine(images: torch.Tensor, M: torch.Tensor) -> torch.Tensor:
+def warp_affine(images: torch.Tensor, M: torch.Tensor, box: torch.Tensor | None = None) -> torch.Tensor:
     """cv2.warpAffine(src, M, (W, H), INTER_CUBIC, BORDER_REFLECT) for a batch (csrc op
     ``warp_affine_cubic``: OpenCV's 1/32-px source positions and a = -0.75 cubic weights).
 
     Args:
         images: float32 [B,C,H,W]. M: float32 [B,2,3], forward map source -> output pixels.
+        box: optional int64 [B,4] (x, y, w, h): only these output pixels are computed, the rest is 0.
     Returns:
         float32 [B,C,H,W] (not rounded).
     """
-    return op("warp_affine_cubic")(images.contiguous(), invert_affine(M).contiguous())
+    B, _, H, W = images.shape
+    if box is None:
+        box = const((0, 0, W, H), images.device, torch.int64).expand(B, 4)
+    return op("warp_affine_cubic")(images.contiguous(), invert_affine(M).contiguous(), box.contiguous())
+
+
+CUBIC_REACH = 3  # output pixels whose 4x4 taps (floor(s) - 1 .. floor(s) + 2) can touch a source pixel: +-2, +1 spare
+
+
+def reach_box(src_box: torch.Tensor, M: torch.Tensor, size: int) -> torch.Tensor:
+    """The output pixels of warp_affine(., M) that can be nonzero for an input that is zero outside
+    ``src_box``: int64 [B,4] (x, y, w, h), conservative, no host sync.
+
+    BORDER_REFLECT lets taps beyond the image read mirrored pixels (index i is read at i, -1 - i and
+    2 size - 1 - i), so each axis has the box and its two mirror images; each of the 9 combinations
+    is grown by the cubic reach, mapped by M and clipped to the image before they are united (an
+    off-image mirror never widens the box). Where the output maps beyond one reflection, the whole
+    image is returned.
+    """
+    B = src_box.shape[0]
+    dev = src_box.device
+    S = float(size)
+    b = src_box.double()
+    x0, y0 = b[:, 0:1], b[:, 1:2]
+    x1, y1 = x0 + b[:, 2:3] - 1, y0 + b[:, 3:4] - 1  # inclusive
+    empty = (src_box[:, 2] <= 0) | (src_box[:, 3] <= 0)
+    # Per axis the box and its two mirror images, grown by the cubic reach: [B,3] lows and highs.
+    r = CUBIC_REACH
+    xl = torch.cat([x0, -x1 - 1, 2 * S - 1 - x1], 1) - r
+    xh = torch.cat([x1, -x0 - 1, 2 * S - 1 - x0], 1) + r
+    yl = torch.cat([y0, -y1 - 1, 2 * S - 1 - y1], 1) - r
+    yh = torch.cat([y1, -y0 - 1, 2 * S - 1 - y0], 1) + r
+    # The 9 combinations' 4 corners, [B,9,4], mapped by M.
+    pick = const(((0.0, 1.0, 0.0, 1.0),), dev, torch.float64)  # corner uses the high x?
+    xs = (xl[:, :, None] + (xh - xl)[:, :, None] * pick)[:, :, None, :].expand(B, 3, 3, 4).reshape(B, 9, 4)
+    pick_y = const(((0.0, 0.0, 1.0, 1.0),), dev, torch.float64)
+    ys = (yl[:, :, None] + (yh - yl)[:, :, None] * pick_y)[:, None, :, :].expand(B, 3, 3, 4).reshape(B, 9, 4)
+    A = M.double()
+    mx = A[:, 0, 0, None, None] * xs + A[:, 0, 1, None, None] * ys + A[:, 0, 2, None, None]
+    my = A[:, 1, 0, None, None] * xs + A[:, 1, 1, None, None] * ys + A[:, 1, 2, None, None]
+    ax0, ax1, ay0, ay1 = mx.amin(2), mx.amax(2), my.amin(2), my.amax(2)  # [B,9]
+    hit = (ax1 >= 0) & (ax0 <= S - 1) & (ay1 >= 0) & (ay0 <= S - 1)
+    inf = float("inf")
+    lo_x = torch.where(hit, ax0.floor().clamp(0, S - 1), inf).amin(1)
+    hi_x = torch.where(hit, ax1.ceil().clamp(0, S - 1), -inf).amax(1)
+    lo_y = torch.where(hit, ay0.floor().clamp(0, S - 1), inf).amin(1)
+    hi_y = torch.where(hit, ay1.ceil().clamp(0, S - 1), -inf).amax(1)
+    # Beyond one reflection: the output's source positions leave [-size - 3, 2 size + 3).
+    Mi = invert_affine(M).double()
+    cx = const((-0.5, S - 0.5, -0.5, S - 0.5), dev, torch.float64)
+    cy = const((-0.5, -0.5, S - 0.5, S - 0.5), dev, torch.float64)
+    sx = Mi[:, 0, 0, None] * cx + Mi[:, 0, 1, None] * cy + Mi[:, 0, 2, None]
+    sy = Mi[:, 1, 0, None] * cx + Mi[:, 1, 1, None] * cy + Mi[:, 1, 2, None]
+    far = torch.cat([sx, sy], 1)
+    beyond = (far.amin(1) < -S - CUBIC_REACH) | (far.amax(1) >= 2 * S + CUBIC_REACH) | ~torch.isfinite(far).all(1)
+    none = ~torch.isfinite(lo_x) | empty
+    box = torch.stack([lo_x, lo_y, hi_x - lo_x + 1, hi_y - lo_y + 1], 1)
+    box = torch.where(none[:, None], torch.zeros_like(box), box)
+    full = const((0.0, 0.0, S, S), dev, torch.float64).expand(B, 4)
+    return torch.where((beyond & ~empty)[:, None], full, box).long()
 
 
 def to_u8(x: torch.Tensor) -> torch.Tensor:

@@ -15,9 +15,10 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from sladd_fast._consts import const
 from sladd_fast._sync import host_reads_ok
 from sladd_fast.ops import _checks
-from sladd_fast.ops.blend import blend_linear, blend_poisson, feather_alpha
+from sladd_fast.ops.blend import blend_linear, blend_poisson, box_of, feather_alpha, mask_bbox
 from sladd_fast.ops.masks import NUM_REGIONS, region_mask
 from sladd_fast.synthesis import align, color, deform
 from sladd_fast.synthesis.constants import (LANDMARK_FRAME, MASK_TARGET_SIZE, MIN_INSIDE_FRACTION, MIN_MASK_FRACTION,
@@ -172,14 +173,17 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
     with stage("align"):
         M, align_ok = align.umeyama_similarity(align.five_points(source_landmarks),
                                                align.five_points(target_landmarks))
-        planes = torch.empty(B, 4, S, S, device=device, dtype=torch.float32)  # image and mask share the taps
-        planes[:, :3].copy_(source)  # uint8 -> float in the copy: one pass
-        planes[:, 3:].copy_(m_d)
-        warped = align.warp_affine(planes, M)
-        aligned_src = align.to_u8(warped[:, :3])
-        src_mask = (warped[:, 3:] > 0).float()
+        # The mask first, on the output pixels its taps can reach (mirror images included).
+        m_box = align.reach_box(box_of(m_d[:, 0] != 0), M, S)
+        src_mask = (align.warp_affine(m_d, M, m_box) > 0).float()
     with stage("postprocess"):
         tgt_mask = mask_postprocess(src_mask, params)
+    with stage("align"):
+        # The partner image only where it is read: inside the target mask, or everywhere for rct-m,
+        # whose _scale_array spans the whole image.
+        full = const((0, 0, S, S), device, torch.int64).expand(B, 4)
+        src_box = torch.where((params.color_mode == ColorMode.RCT_M)[:, None], full, mask_bbox(tgt_mask))
+        aligned_src = align.to_u8(align.warp_affine(source.float(), M, src_box))
     # 3. Colour transfer (spec §3.4).
     with stage("color"):
         src_crop = color.color_transfer(aligned_src, target, tgt_mask, target_landmarks, params.color_mode)
