@@ -98,9 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline-batch", type=int, default=None, help="baseline batch (default: min(batch, 64))")
     ap.add_argument("--json", default=None)
     ap.add_argument("--profile", default=None, help="write the torch profiler's top ops (one engine step) here")
+    ap.add_argument("--graph", action="store_true",
+                    help="also time the call replayed from a CUDA graph (sladd_fast.synthesis.SynthesisGraph)")
     args = ap.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: no CUDA device")
+    if args.graph and args.device != "cuda":
+        ap.error("--graph needs --device cuda")
     dev = torch.device(args.device)
     torch.set_num_threads(args.threads)
     inputs = make_inputs(args.batch, args.size, 0)
@@ -161,6 +165,23 @@ def main(argv: list[str] | None = None) -> int:
     record = {"suite": "synthesis", "batch": args.batch, "size": args.size, "threads": args.threads,
               "backend": ops.backend_for(dev), "engine": {**eng, "samples_per_s": eng_rate},
               "env": environment(dev)}
+    if dev.type == "cuda":  # peak memory of one eager call, per forgery
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats(dev)
+        base_mem = torch.cuda.memory_allocated(dev)
+        engine()
+        torch.cuda.synchronize()
+        peak = (torch.cuda.max_memory_allocated(dev) - base_mem) / args.batch
+        record["peak_mem_mb_per_forgery"] = peak / 1e6
+        print(f"peak GPU memory of one call: {peak / 1e6:.2f} MB per forgery")
+    if args.graph:
+        from sladd_fast.synthesis import SynthesisGraph
+
+        graph = SynthesisGraph(args.batch, args.size, dev, copy_outputs=False)
+        gr = time_it(lambda: graph(*dev_inputs, generator=g), dev, warmup=2, iters=args.iters)
+        gr_rate = args.batch / gr["median_s"]
+        print(f"engine, CUDA graph replay: {gr_rate:,.1f} samples/s (median {gr['median_s'] * 1e3:.2f} ms)")
+        record["graph"] = {**gr, "samples_per_s": gr_rate}
     if round_ratios:
         base = summarize(base_times)
         base_rate = nb / base["median_s"]

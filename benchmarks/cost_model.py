@@ -11,7 +11,9 @@ it counts:
   - MB read / written: bytes of each op's tensor inputs and outputs (a kernel's own re-reads, such
     as a 4x4 cubic window, hit cache and are not counted: a lower bound on DRAM traffic);
   - GFLOP: dense math (bmm/mm: 2*m*n*k) and one per output element for everything else;
-  - CPU ms: this machine's time for the stage, for tracking progress between GPU runs.
+  - CPU ms: this machine's time for the stage, for tracking progress between GPU runs;
+and for the whole call the peak of the live intermediate tensors (outputs of ops still referenced),
+an estimate of the GPU memory one call needs beyond its inputs.
 Mixed alpha / Poisson / copy blends over all 10 regions, as bench_synthesis. A benchmark, not a
 test: nothing asserts. Device figures follow from bytes and ops (HBM bandwidth, launch latency) and
 stay estimates until a GPU run measures them.
@@ -23,6 +25,7 @@ import collections
 import os
 import sys
 import time
+import weakref
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -59,6 +62,11 @@ class CostCounter(TorchDispatchMode):
         super().__init__()
         self.cost = collections.defaultdict(lambda: collections.Counter())
         self.ops = collections.defaultdict(collections.Counter)
+        self.live = 0
+        self.peak = 0
+
+    def _free(self, nbytes: int) -> None:
+        self.live -= nbytes
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
@@ -74,6 +82,11 @@ class CostCounter(TorchDispatchMode):
         c["read"] += ins
         c["written"] += outs
         c["flops"] += _flops(func, args, out)
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor) and t.numel():
+                self.live += _nbytes(t)
+                weakref.finalize(t, self._free, _nbytes(t))
+        self.peak = max(self.peak, self.live)
         self.ops[st][name] += 1
         return out
 
@@ -127,13 +140,15 @@ def main(argv: list[str] | None = None) -> int:
           f"{total['flops'] / B / 1e6:>9.1f}{cpu_total:>9.2f}")
     print(f"ops per call: {total['ops']} (each about one kernel launch; at ~5 us each, "
           f"{total['ops'] * 5e-3:.1f} ms of launch latency per call before any work)")
+    print(f"peak of live intermediates: {counter.peak / B / 1e6:.2f} MB per forgery")
     if args.json:
         write_json(args.json, {"benchmark": "cost_model", "batch": B, "size": args.size, "threads": args.threads,
                                "stages": rows, "total": {"ops": total["ops"],
                                                          "mb_read_per_forgery": total["read"] / B / 1e6,
                                                          "mb_written_per_forgery": total["written"] / B / 1e6,
                                                          "mflop_per_forgery": total["flops"] / B / 1e6,
-                                                         "cpu_ms_per_forgery": cpu_total},
+                                                         "cpu_ms_per_forgery": cpu_total,
+                                                         "peak_live_mb_per_forgery": counter.peak / B / 1e6},
                                **environment(torch.device("cpu"))})
     return 0
 

@@ -6,8 +6,9 @@
 #   1. the CUDA tests on the NVRTC backend with no sladd_fast._C at all (CPU oracle: the references).
 #   2. builds sladd_fast._C with its CUDA kernels (FORCE_CUDA=1, ninja, all cores; about 2 minutes)
 #      and runs the CUDA tests again, compiled backend first, NVRTC through ops.use_backend.
-#   3. bench_synthesis --device cuda at batch 32, 256, 1024 and 4096 (JSON, profile at 32 and 1024),
-#      the NVRTC backend at 256 beside it; the per-sample baseline only in the batch-256 run.
+#   3. bench_synthesis --device cuda at batch 32, 256, 1024 and 4096 (JSON with peak memory, profile at
+#      32 and 1024, CUDA-graph replay at 32 and 256), the NVRTC backend at 256 beside it; the
+#      per-sample baseline only in the batch-256 run.
 #   4. compute-sanitizer memcheck over every op (benchmarks/sanitize_ops.py), both backends.
 # Suite "train" (no build: the NVRTC kernels; about 5 minutes at most):
 #   1. the training tests (CUDA step under bf16 and channels_last with no host sync, models, losses).
@@ -93,10 +94,11 @@ log "pytest (compiled) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_kernel.log")"
 
 log "synthesis 3/4 benchmarks"
 for b in 32 256 1024 4096; do
-  base="--baseline-iters 0"; prof=""
+  base="--baseline-iters 0"; prof=""; graph=""
   [ $b = 256 ] && base="--baseline-iters 2 --rounds 2 --baseline-batch 64"
+  { [ $b = 32 ] || [ $b = 256 ]; } && graph="--graph"
   { [ $b = 32 ] || [ $b = 1024 ]; } && prof="--profile $OUT_DIR/profile_synthesis_cuda_b$b.txt"
-  timeout 60 $PY benchmarks/bench_synthesis.py --device cuda --batch $b --iters 20 $base $prof \
+  timeout 60 $PY benchmarks/bench_synthesis.py --device cuda --batch $b --iters 20 $base $prof $graph \
     --json "$OUT_DIR/bench_synthesis_cuda_b$b.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
 done
 timeout 40 env SLADD_FAST_BACKEND=jit $PY benchmarks/bench_synthesis.py --device cuda --batch 256 --iters 20 \

@@ -219,6 +219,33 @@ def test_cuda_matches_cpu_and_never_syncs(backend):
     assert diff.max() <= 1 and (diff > 0).float().mean() < 0.002
 
 
+@pytest.mark.needs_cuda
+def test_cuda_graph_replays_the_eager_call():
+    """SynthesisGraph: the same forgeries as the eager CUDA call for the same params, on new inputs
+    each replay; inputs of another shape are refused."""
+    from sladd_fast.synthesis import SynthesisGraph
+
+    graph = SynthesisGraph(8, 256, "cuda")
+    for seed in (7, 8):
+        args = [a.cuda() for a in _inputs(8, seed)]
+        p = sample_params(8, 256, "cuda", torch.Generator("cuda").manual_seed(seed))
+        eager = synthesize(*args, params=p, check_values=False)
+        got = graph(*args, params=p)
+        for name in ("images", "masks", "mask_targets", "applied"):
+            assert torch.equal(getattr(got, name), getattr(eager, name)), (seed, name)
+    g1, g2 = torch.Generator("cuda").manual_seed(3), torch.Generator("cuda").manual_seed(3)
+    assert torch.equal(graph(*args, generator=g1).images, synthesize(*args, generator=g2, check_values=False).images)
+    with pytest.raises(ValueError, match="target must be"):
+        graph(args[0][:4], *args[1:])
+
+
+def test_cuda_graph_needs_cuda():
+    from sladd_fast.synthesis import SynthesisGraph
+
+    with pytest.raises(ValueError, match="needs a CUDA device"):
+        SynthesisGraph(4, 64, "cpu")
+
+
 def test_reference_backend_matches_kernels():
     """The pure-PyTorch fallback (no extension) gives the same forgeries as the compiled kernels."""
     from sladd_fast import ops
