@@ -36,7 +36,8 @@ def color_stats_for(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) 
 
 
 def calls(device: torch.device) -> dict[str, tuple]:
-    """op name -> its arguments on ``device`` (every kernel of csrc/cuda/kernels.cuh is reached)."""
+    """op name (":variant" for a second call of one op) -> its arguments on ``device``; together they
+    reach every kernel of csrc/cuda/kernels.cuh."""
     S = 64
     g = torch.Generator().manual_seed(0)
     lm = torch.cat([faces.random_landmarks(3, size=S, generator=g), torch.rand(2, 68, 2, generator=g) * 90 - 13])
@@ -57,6 +58,7 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "morph_square": (m, torch.tensor([0, 1, 2]), torch.tensor([3, 19, 5])),
         "warp_affine_cubic": (torch.cat([src.float(), m], 1),
                               torch.tensor([[[1.3, 0.4, -20.0], [-0.4, 1.3, 5.0]]] * 3), box),
+        "warp_affine_cubic:u8": (src, torch.tensor([[[0.8, -0.3, 30.0], [0.3, 0.8, -9.0]]] * 3), box),
         "rgb_to_lab": (img,),
         "lab_to_rgb": (torch.rand(3, 3, S, S, generator=g) * 300 - 20,),
         "blur_in_box": (torch.cat([img.float(), src.float()], 1), gaussian_kernels(k, 21), k // 2, box),
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--backend kernel: sladd_fast._C has no {dev.type} kernels (build it first)")
     with ops.use_backend(args.backend, dev.type):  # through the dispatcher, as the engine calls them
         for name, a in calls(dev).items():
-            out = getattr(torch.ops.sladd_fast, name)(*a)
+            out = getattr(torch.ops.sladd_fast, name.split(":")[0])(*a)
             if dev.type == "cuda":
                 torch.cuda.synchronize()
             print(f"{name}: {tuple(out.shape)} {out.dtype}")

@@ -110,7 +110,9 @@ inline void check_morph_square(const at::Tensor& mask, const at::Tensor& op, con
 }
 
 inline void check_warp_affine_cubic(const at::Tensor& input, const at::Tensor& inverse_map, const at::Tensor& box) {
-  SLADD_CHECK_TENSOR(input, at::kFloat, 4);
+  TORCH_CHECK(input.scalar_type() == at::kFloat || input.scalar_type() == at::kByte,
+              "input must be float32 or uint8, got ", input.scalar_type());
+  TORCH_CHECK(input.dim() == 4, "input must be [B,C,H,W], got ", input.sizes());
   SLADD_CHECK_TENSOR(inverse_map, at::kFloat, 3);
   TORCH_CHECK(inverse_map.size(0) == input.size(0) && inverse_map.size(1) == 2 && inverse_map.size(2) == 3,
               "inverse_map must be [B,2,3], got ", inverse_map.sizes());

@@ -222,10 +222,13 @@ def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor, box: torch
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
     _checks.tensor("box", box, torch.int64, (input.shape[0], 4))  # raw pointers: a wrong dtype would be misread
+    if input.dtype not in (torch.float32, torch.uint8):
+        raise ValueError(f"input must have dtype torch.float32 or torch.uint8, got {input.dtype}")
     x, mp, bx = input.contiguous(), inverse_map.contiguous(), box.contiguous()
     B, C, H, W = x.shape
-    out = torch.empty_like(x)
-    _launch("sladd_warp_affine_cubic_kernel", H * W, B,
+    out = torch.empty_like(x)  # uint8 in, uint8 out (saturated), as cv2.warpAffine
+    kernel = "sladd_warp_affine_cubic_u8_kernel" if x.dtype == torch.uint8 else "sladd_warp_affine_cubic_kernel"
+    _launch(kernel, H * W, B,
             (_ptr(x), _ptr(mp), _ptr(bx), _ptr(out), np.int32(C), np.int32(H), np.int32(W)), x.device)
     return out
 

@@ -67,6 +67,10 @@ def test_warp_affine_kernel_vs_reference():
     assert (got - want).abs().max() < 1e-3
     full = torch.ops.sladd_fast.warp_affine_cubic(x, Mi, torch.tensor([[0, 0, 256, 256]] * 4))
     assert torch.equal(got[1, :, 20:70, 10:110], full[1, :, 20:70, 10:110])  # the box is computed as before
+    u8 = torch.ops.sladd_fast.warp_affine_cubic(src, Mi, box)  # uint8 in, saturated uint8 out
+    assert u8.dtype == torch.uint8 and torch.equal(u8, align.to_u8(got[:, :3]))
+    d = (u8.int() - _reference.warp_affine_cubic(src, Mi, box).int()).abs()  # float sums within 1e-3: a
+    assert d.max() <= 1 and (d > 0).float().mean() < 1e-3  # value at a .5 boundary may round apart
     assert (got[1, :, :20] == 0).all() and (got[2, :, :200] == 0).all() and (got[3] == 0).all()
 
 

@@ -29,7 +29,7 @@ def _cases():
         "poisson_compose": (img, torch.rand(2, 3, 62, 62) * 255, roi),
         "deform_mask": (m, torch.trunc(torch.randn(2, 5, 5, 2) * 5)),
         "morph_square": (m, torch.tensor([0, 1]), torch.tensor([5, 9])),
-        "warp_affine_cubic": (img.float(), torch.tensor([[[1.0, 0.1, 2.0], [-0.1, 1.0, 3.0]]] * 2),
+        "warp_affine_cubic": (img, torch.tensor([[[1.0, 0.1, 2.0], [-0.1, 1.0, 3.0]]] * 2),
                               torch.tensor([[3, 4, 20, 30], [0, 0, 64, 64]])),
         "rgb_to_lab": (img,),
         "lab_to_rgb": (torch.rand(2, 3, 8, 8) * 255,),

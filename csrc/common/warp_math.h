@@ -73,18 +73,32 @@ SLADD_HD void cubic_taps(const float* m, int x, int y, int H, int W, CubicTaps* 
 // Summed separably, sum_j wy[j] * (sum_i wx[i] * p[y_j, x_i]): the four row sums are independent
 // chains (a single 16-term chain is latency-bound on CPUs), and the order is fixed here, so CPU,
 // CUDA and NVRTC add in the same order.
-SLADD_HD void cubic_sample_channels(const float* in, long long stride, int C, int W, const CubicTaps& t, float* out,
+// Stores a sample: as is into float, OpenCV's saturate_cast<uchar> (round half up, clamp) into uint8,
+// as cv2.warpAffine returns a uint8 image for a uint8 input.
+SLADD_HD void store_px(float* o, float v) { *o = v; }
+SLADD_HD void store_px(u8* o, float v) {
+  v = floorf(v + 0.5f);
+  *o = (u8)(v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v));
+}
+
+// T: float or uint8 input (read directly; the same float arithmetic follows); O: the output type.
+template <typename T, typename O>
+SLADD_HD void cubic_sample_channels(const T* in, long long stride, int C, int W, const CubicTaps& t, O* out,
                                     long long out_stride) {
   const long long r0 = (long long)t.y[0] * W, r1 = (long long)t.y[1] * W;
   const long long r2 = (long long)t.y[2] * W, r3 = (long long)t.y[3] * W;
   const int x0 = t.x[0], x1 = t.x[1], x2 = t.x[2], x3 = t.x[3];
   for (int c = 0; c < C; ++c) {
-    const float* p = in + c * stride;
-    const float s0 = t.wx[0] * p[r0 + x0] + t.wx[1] * p[r0 + x1] + t.wx[2] * p[r0 + x2] + t.wx[3] * p[r0 + x3];
-    const float s1 = t.wx[0] * p[r1 + x0] + t.wx[1] * p[r1 + x1] + t.wx[2] * p[r1 + x2] + t.wx[3] * p[r1 + x3];
-    const float s2 = t.wx[0] * p[r2 + x0] + t.wx[1] * p[r2 + x1] + t.wx[2] * p[r2 + x2] + t.wx[3] * p[r2 + x3];
-    const float s3 = t.wx[0] * p[r3 + x0] + t.wx[1] * p[r3 + x1] + t.wx[2] * p[r3 + x2] + t.wx[3] * p[r3 + x3];
-    out[c * out_stride] = t.wy[0] * s0 + t.wy[1] * s1 + t.wy[2] * s2 + t.wy[3] * s3;
+    const T* p = in + c * stride;
+    const float s0 = t.wx[0] * (float)p[r0 + x0] + t.wx[1] * (float)p[r0 + x1] + t.wx[2] * (float)p[r0 + x2] +
+                     t.wx[3] * (float)p[r0 + x3];
+    const float s1 = t.wx[0] * (float)p[r1 + x0] + t.wx[1] * (float)p[r1 + x1] + t.wx[2] * (float)p[r1 + x2] +
+                     t.wx[3] * (float)p[r1 + x3];
+    const float s2 = t.wx[0] * (float)p[r2 + x0] + t.wx[1] * (float)p[r2 + x1] + t.wx[2] * (float)p[r2 + x2] +
+                     t.wx[3] * (float)p[r2 + x3];
+    const float s3 = t.wx[0] * (float)p[r3 + x0] + t.wx[1] * (float)p[r3 + x1] + t.wx[2] * (float)p[r3 + x2] +
+                     t.wx[3] * (float)p[r3 + x3];
+    store_px(out + c * out_stride, t.wy[0] * s0 + t.wy[1] * s1 + t.wy[2] * s2 + t.wy[3] * s3);
   }
 }
 

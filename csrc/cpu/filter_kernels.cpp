@@ -40,29 +40,42 @@ at::Tensor morph_square_forward_kernel(const at::Tensor& mask_in, const at::Tens
   return out;
 }
 
-// Rows of each sample's box only; the rest of the output is 0.
-at::Tensor warp_affine_cubic_forward_kernel(const at::Tensor& input_in, const at::Tensor& map_in,
-                                            const at::Tensor& box_in) {
-  check_warp_affine_cubic(input_in, map_in, box_in);
-  const int64_t B = input_in.size(0), C = input_in.size(1), H = input_in.size(2), W = input_in.size(3);
-  const at::Tensor input = input_in.contiguous(), map = map_in.contiguous(), box = box_in.contiguous();
-  at::Tensor out = at::zeros_like(input);
-  const float* in = input.data_ptr<float>();
-  const float* mp = map.data_ptr<float>();
-  const long long* bx = reinterpret_cast<const long long*>(box.data_ptr<int64_t>());
-  float* o = out.data_ptr<float>();
+// Rows of each sample's box only; the rest of the output is 0 (written once, not filled first).
+template <typename T>
+void warp_affine_cubic_loop(const T* in, const float* mp, const long long* bx, T* o, int64_t B, int64_t C,
+                            int64_t H, int64_t W) {
   at::parallel_for(0, B * H, 8, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t b = r / H, y = r % H;
       const Box bb = clipped_box(bx + 4 * b, (int)H, (int)W);
-      if (!bb.contains(bb.x, (int)y)) continue;
-      for (int64_t x = bb.x; x < bb.x + bb.w; ++x) {
+      const bool row_in = bb.contains(bb.x, (int)y);
+      const int64_t x0 = row_in ? bb.x : W, x1 = row_in ? bb.x + bb.w : W;
+      for (int64_t c = 0; c < C; ++c) {
+        T* line = o + ((b * C + c) * H + y) * W;
+        std::fill(line, line + x0, T(0));
+        std::fill(line + x1, line + W, T(0));
+      }
+      for (int64_t x = x0; x < x1; ++x) {
         CubicTaps t;
         cubic_taps(mp + b * 6, (int)x, (int)y, (int)H, (int)W, &t);
         cubic_sample_channels(in + b * C * H * W, H * W, (int)C, (int)W, t, o + (b * C * H + y) * W + x, H * W);
       }
     }
   });
+}
+
+at::Tensor warp_affine_cubic_forward_kernel(const at::Tensor& input_in, const at::Tensor& map_in,
+                                            const at::Tensor& box_in) {
+  check_warp_affine_cubic(input_in, map_in, box_in);
+  const int64_t B = input_in.size(0), C = input_in.size(1), H = input_in.size(2), W = input_in.size(3);
+  const at::Tensor input = input_in.contiguous(), map = map_in.contiguous(), box = box_in.contiguous();
+  at::Tensor out = at::empty_like(input);  // uint8 in, uint8 out (saturated), as cv2.warpAffine
+  const float* mp = map.data_ptr<float>();
+  const long long* bx = reinterpret_cast<const long long*>(box.data_ptr<int64_t>());
+  if (input.scalar_type() == at::kByte)
+    warp_affine_cubic_loop(input.data_ptr<u8>(), mp, bx, out.data_ptr<u8>(), B, C, H, W);
+  else
+    warp_affine_cubic_loop(input.data_ptr<float>(), mp, bx, out.data_ptr<float>(), B, C, H, W);
   return out;
 }
 

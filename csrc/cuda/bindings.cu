@@ -148,10 +148,15 @@ at::Tensor warp_affine_cubic_forward_kernel(const at::Tensor& input, const at::T
   const int64_t B = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
   const at::cuda::CUDAGuard guard(input.device());
   const at::Tensor x = input.contiguous(), mp = inverse_map.contiguous(), bx = box.contiguous();
-  at::Tensor out = at::empty_like(x);
+  at::Tensor out = at::empty_like(x);  // uint8 in, uint8 out (saturated), as cv2.warpAffine
   if (x.numel() == 0) return out;
-  sladd_warp_affine_cubic_kernel<<<grid_for(H * W, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      x.data_ptr<float>(), mp.data_ptr<float>(), ll_ptr(bx), out.data_ptr<float>(), (int)C, (int)H, (int)W);
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  if (x.scalar_type() == at::kByte)
+    sladd_warp_affine_cubic_u8_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
+        x.data_ptr<uint8_t>(), mp.data_ptr<float>(), ll_ptr(bx), out.data_ptr<uint8_t>(), (int)C, (int)H, (int)W);
+  else
+    sladd_warp_affine_cubic_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
+        x.data_ptr<float>(), mp.data_ptr<float>(), ll_ptr(bx), out.data_ptr<float>(), (int)C, (int)H, (int)W);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }

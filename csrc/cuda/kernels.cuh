@@ -210,21 +210,36 @@ __global__ void sladd_morph_cols_kernel(const float* mask, const long long* op, 
 }
 
 // warp_affine_cubic: blockIdx.y = sample; one thread per output pixel, all channels.
-// Pixels outside the sample's box are 0.
-__global__ void sladd_warp_affine_cubic_kernel(const float* input, const float* inverse_map, const long long* box,
-                                               float* out, int C, int H, int W) {
+}  // extern "C"
+
+// Pixels outside the sample's box are 0. T: float in and out, or uint8 in and out (saturated).
+template <typename T>
+__device__ __forceinline__ void sladd_warp_affine_cubic_px(const T* input, const float* inverse_map,
+                                                           const long long* box, T* out, int C, int H, int W) {
   using namespace sladd;
   const int b = blockIdx.y;
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)H * W) return;
   const long long plane = (long long)H * W;
   if (!clipped_box(box + 4 * b, H, W).contains((int)(pix % W), (int)(pix / W))) {
-    for (int c = 0; c < C; ++c) out[((long long)b * C + c) * plane + pix] = 0.0f;
+    for (int c = 0; c < C; ++c) out[((long long)b * C + c) * plane + pix] = T(0);
     return;
   }
   CubicTaps t;
   cubic_taps(inverse_map + b * 6, (int)(pix % W), (int)(pix / W), H, W, &t);
   cubic_sample_channels(input + (long long)b * C * plane, plane, C, W, t, out + (long long)b * C * plane + pix, plane);
+}
+
+extern "C" {
+
+__global__ void sladd_warp_affine_cubic_kernel(const float* input, const float* inverse_map, const long long* box,
+                                               float* out, int C, int H, int W) {
+  sladd_warp_affine_cubic_px(input, inverse_map, box, out, C, H, W);
+}
+
+__global__ void sladd_warp_affine_cubic_u8_kernel(const unsigned char* input, const float* inverse_map,
+                                                  const long long* box, unsigned char* out, int C, int H, int W) {
+  sladd_warp_affine_cubic_px(input, inverse_map, box, out, C, H, W);
 }
 
 // rgb_to_lab / lab_to_rgb: blockIdx.y = sample, one thread per pixel (all three channels).

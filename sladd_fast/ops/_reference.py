@@ -264,8 +264,8 @@ def _cubic(t: torch.Tensor) -> torch.Tensor:
 
 
 def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
-    """cv2.warpAffine(INTER_CUBIC, BORDER_REFLECT) given the inverse map, float32 [B,C,H,W], inside
-    each sample's (x, y, w, h) box; 0 outside it.
+    """cv2.warpAffine(INTER_CUBIC, BORDER_REFLECT) given the inverse map, float32 or uint8 [B,C,H,W]
+    (uint8 results saturated as cv2 does), inside each sample's (x, y, w, h) box; 0 outside it.
 
     out(x, y) = sum of the 4x4 taps around the source point m (x, y, 1), the point quantised to
     1/32 px as OpenCV does, weights from the a = -0.75 cubic, taps reflected at the border.
@@ -279,8 +279,9 @@ def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor, box: torch
     qx, qy = torch.floor(sx * 32 + 0.5).long(), torch.floor(sy * 32 + 0.5).long()
     ix, iy = torch.div(qx, 32, rounding_mode="floor"), torch.div(qy, 32, rounding_mode="floor")
     fx, fy = (qx - 32 * ix).float() / 32, (qy - 32 * iy).float() / 32
-    out = torch.zeros_like(input)
-    flat = input.reshape(B, C, H * W)
+    out = torch.zeros(input.shape, dtype=torch.float32, device=input.device)
+    flat = input.float().reshape(B, C, H * W)
+    u8 = input.dtype == torch.uint8
     for dy in range(-1, 3):
         wy = _cubic(fy - dy)
         yy = _reflect(iy + dy, H)
@@ -288,6 +289,8 @@ def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor, box: torch
             w = wy * _cubic(fx - dx)
             idx = (yy * W + _reflect(ix + dx, W)).view(B, 1, H * W).expand(B, C, H * W)
             out += w[:, None] * flat.gather(2, idx).view(B, C, H, W)
+    if u8:  # uint8 in, uint8 out: OpenCV's saturate_cast (round half up, clamp), as cv2.warpAffine
+        out = (out + 0.5).floor().clamp(0, 255).to(torch.uint8)
     return torch.where(_box_pixels(box, H, W)[:, None], out, torch.zeros_like(out))
 
 

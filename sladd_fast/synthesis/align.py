@@ -71,10 +71,11 @@ def warp_affine(images: torch.Tensor, M: torch.Tensor, box: torch.Tensor | None 
     ``warp_affine_cubic``: OpenCV's 1/32-px source positions and a = -0.75 cubic weights).
 
     Args:
-        images: float32 [B,C,H,W]. M: float32 [B,2,3], forward map source -> output pixels.
+        images: float32 or uint8 [B,C,H,W]. M: float32 [B,2,3], forward map source -> output pixels.
         box: optional int64 [B,4] (x, y, w, h): only these output pixels are computed, the rest is 0.
     Returns:
-        float32 [B,C,H,W] (not rounded).
+        [B,C,H,W] of the input's dtype: float32 not rounded; uint8 saturated (round half up, clamp),
+        as cv2.warpAffine returns it (to_u8 of the float result).
     """
     B, _, H, W = images.shape
     if box is None:

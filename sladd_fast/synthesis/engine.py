@@ -183,7 +183,7 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
         # whose _scale_array spans the whole image.
         full = const((0, 0, S, S), device, torch.int64).expand(B, 4)
         src_box = torch.where((params.color_mode == ColorMode.RCT_M)[:, None], full, mask_bbox(tgt_mask))
-        aligned_src = align.to_u8(align.warp_affine(source.float(), M, src_box))
+        aligned_src = align.warp_affine(source, M, src_box)  # uint8 in and out, as cv2.warpAffine
     # 3. Colour transfer (spec §3.4).
     with stage("color"):
         src_crop = color.color_transfer(aligned_src, target, tgt_mask, target_landmarks, params.color_mode)
@@ -200,11 +200,11 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
     # 5. Blends (spec §3.6): alpha and copy share one kernel; Poisson only where needed.
     with stage("blend"):
         weight = torch.where(blend_type == BlendType.ALPHA, feather_alpha(tgt_mask, params.feather), ratio)
+        weight = torch.where(applied, weight, 0.0)  # R + m 0 (S - R) == R exactly: the samples that stay real
         linear = blend_linear(target, src_crop, tgt_mask, weight, check_values=False)
         poisson_sel = applied & (blend_type == BlendType.POISSON)
         images = _on_subset(poisson_sel, lambda s, t, m: blend_poisson(t, s, m, check_values=False), linear,
                             src_crop, target, tgt_mask)
-        images = _where_b(applied, images, target)
         masks = _where_b(applied, tgt_mask, torch.zeros_like(tgt_mask))
     with stage("target"):
         targets = mask_target(masks)
