@@ -72,7 +72,8 @@ class CostCounter(TorchDispatchMode):
         out = func(*args, **(kwargs or {}))
         name = str(func.overloadpacket)
         if getattr(func, "is_view", False) or name.startswith(("profiler.", "aten.empty", "aten.detach",
-                                                                   "aten.lift_fresh", "aten.alias")):
+                                                                   "aten.lift_fresh", "aten.alias", "aten._unsafe_view",
+                                                                   "aten._reshape_alias")):
             return out  # no kernel: metadata, allocation or a profiler mark
         st = stages.current()
         ins = sum(_nbytes(t) for t in tree_flatten((args, kwargs))[0])

@@ -136,3 +136,13 @@ def test_poisson_matches_cv2_seamless_clone(seed):
 def test_bad_input(fn, kwargs, match):
     with pytest.raises(ValueError, match=match):
         getattr(ops, fn)(**kwargs)
+
+
+@pytest.mark.parametrize("size", [62, 130, 254, 300])
+def test_dst_tables_equal_the_direct_matrices(size):
+    """The cached DST tables (sliced from one table per device) hold exactly the matrices the solve
+    computed per call before; sizes above TABLE_MAX are still computed directly."""
+    from sladd_fast.ops import poisson
+
+    n = torch.tensor([0, 1, 5, 61, 62, 100, 254, 300]).clamp(max=size)
+    assert torch.equal(poisson.dst_matrices(n, size), poisson._dst_direct(n, size))
