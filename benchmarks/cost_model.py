@@ -64,6 +64,7 @@ class CostCounter(TorchDispatchMode):
         self.ops = collections.defaultdict(collections.Counter)
         self.live = 0
         self.peak = 0
+        self.peak_stage = "other"
 
     def _free(self, nbytes: int) -> None:
         self.live -= nbytes
@@ -87,7 +88,8 @@ class CostCounter(TorchDispatchMode):
             if isinstance(t, torch.Tensor) and t.numel():
                 self.live += _nbytes(t)
                 weakref.finalize(t, self._free, _nbytes(t))
-        self.peak = max(self.peak, self.live)
+        if self.live > self.peak:
+            self.peak, self.peak_stage = self.live, st
         self.ops[st][name] += 1
         return out
 
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{total['flops'] / B / 1e6:>9.1f}{cpu_total:>9.2f}")
     print(f"ops per call: {total['ops']} (each about one kernel launch; at ~5 us each, "
           f"{total['ops'] * 5e-3:.1f} ms of launch latency per call before any work)")
-    print(f"peak of live intermediates: {counter.peak / B / 1e6:.2f} MB per forgery")
+    print(f"peak of live intermediates: {counter.peak / B / 1e6:.2f} MB per forgery (reached in {counter.peak_stage})")
     if args.json:
         write_json(args.json, {"benchmark": "cost_model", "batch": B, "size": args.size, "threads": args.threads,
                                "stages": rows, "total": {"ops": total["ops"],
@@ -149,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                                                          "mb_written_per_forgery": total["written"] / B / 1e6,
                                                          "mflop_per_forgery": total["flops"] / B / 1e6,
                                                          "cpu_ms_per_forgery": cpu_total,
-                                                         "peak_live_mb_per_forgery": counter.peak / B / 1e6},
+                                                         "peak_live_mb_per_forgery": counter.peak / B / 1e6,
+                                                         "peak_stage": counter.peak_stage},
                                **environment(torch.device("cpu"))})
     return 0
 

@@ -78,9 +78,17 @@ def solve(rhs: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
     # Channels ride along the matrix columns, in the layout [B, Nh, C, Nw]: S_h @ X is one bmm over
     # [B, Nh, C Nw] and X @ S_w one over [B, Nh C, Nw], so the per-sample DST matrices are never
     # broadcast (copied) per channel. S is symmetric.
+    # At most two [B,C,Nh,Nw] buffers live at a time (the GPU's peak memory is here).
     x = rhs.permute(0, 2, 1, 3).contiguous()  # [B,Nh,C,Nw]
-    spec = torch.bmm(torch.bmm(s_h, x.view(B, Nh, C * Nw)).view(B, Nh * C, Nw), s_w)
-    spec = spec.view(B, Nh, C, Nw) / eig[:, :, None, :]
-    u = torch.bmm(torch.bmm(s_h, spec.view(B, Nh, C * Nw)).view(B, Nh * C, Nw), s_w)
+    del rhs
+    t = torch.bmm(s_h, x.view(B, Nh, C * Nw))
+    del x
+    spec = torch.bmm(t.view(B, Nh * C, Nw), s_w)
+    del t
+    spec = spec.view(B, Nh, C, Nw).div_(eig[:, :, None, :])
+    t = torch.bmm(s_h, spec.view(B, Nh, C * Nw))
+    del spec
+    u = torch.bmm(t.view(B, Nh * C, Nw), s_w)
+    del t
     scale = (4.0 / ((n_h + 1) * (n_w + 1)).float()).view(B, 1, 1, 1)
-    return (u.view(B, Nh, C, Nw) * scale).permute(0, 2, 1, 3).contiguous()
+    return u.view(B, Nh, C, Nw).mul_(scale).permute(0, 2, 1, 3).contiguous()
