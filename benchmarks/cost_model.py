@@ -110,7 +110,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
+    saved = os.environ.get("SLADD_FAST_SYNC_FREE")
     os.environ["SLADD_FAST_SYNC_FREE"] = "1"  # the GPU's branches
+    try:
+        return _run(args)
+    finally:
+        if saved is None:
+            os.environ.pop("SLADD_FAST_SYNC_FREE", None)
+        else:
+            os.environ["SLADD_FAST_SYNC_FREE"] = saved
+
+
+def _run(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     inputs = make_inputs(args.batch, args.size, seed=0)
     p = params_mod.sample_params(args.batch, args.size, "cpu", torch.Generator().manual_seed(1))

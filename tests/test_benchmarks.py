@@ -58,3 +58,27 @@ def test_bench_train_writes_its_record(tmp_path, train_root):
     assert rec["ratio_b_over_a"] > 0 and rec["ratio_c_over_b"] > 0 and rec["loader"]["backend"] == "torch"
     assert set(rec["split_of_end_to_end_step"]) == {"synthesizer_net_s", "detector_net_s", "synthesis_s", "data_s",
                                                       "other_s"}
+
+
+def test_cost_model_counts_every_stage(tmp_path, monkeypatch):
+    """The cost model runs the sync-free branches (the GPU's) and attributes ops, bytes and the
+    peak to named stages; totals are the stages' sums."""
+    import torch
+
+    from benchmarks import cost_model
+
+    monkeypatch.setenv("SLADD_FAST_SYNC_FREE", "0")  # main() sets it to 1 for its run only
+    threads = torch.get_num_threads()
+    path = tmp_path / "cost.json"
+    try:
+        assert cost_model.main(["--batch", "4", "--size", "64", "--iters", "1", "--json", str(path)]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    rec = json.loads(path.read_text())
+    names = [r["stage"] for r in rec["stages"]]
+    assert {"region", "deform", "align", "postprocess", "color", "guard", "blend", "target"} <= set(names)
+    assert rec["total"]["ops"] == sum(r["ops"] for r in rec["stages"]) > 100
+    assert rec["total"]["mb_read_per_forgery"] > 0 and rec["total"]["peak_live_mb_per_forgery"] > 0
+    blend = next(r for r in rec["stages"] if r["stage"] == "blend")
+    assert blend["mflop_per_forgery"] == max(r["mflop_per_forgery"] for r in rec["stages"])  # the DST, every sample
+    assert os.environ["SLADD_FAST_SYNC_FREE"] == "0"  # main() restores the environment
