@@ -131,9 +131,9 @@ def main(argv: list[str] | None = None) -> int:
                                               "synthesizer_net": syn_only, "detector_net": det_only}
     loader_info = None
     if not args.no_loader:
-        from benchmarks.bench_loader import _dataset
+        from benchmarks.bench_loader import _dataset, default_cache
 
-        root = _dataset(args.root, args.size)
+        root = _dataset(args.root, args.size, default_cache())
         dc = DataConfig(root=root, backend=args.backend, workers=args.workers or os.cpu_count() or 2,
                         resolution=args.size, batch_size=B, dset="ALL")
         loader = build_loader(dc, DistEnv(0, 0, 1, str(dev)), 0, 0)

@@ -20,6 +20,7 @@ import glob
 import json
 import os
 import shutil
+import sys
 import time
 
 import torch
@@ -44,11 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     batch = args.batch or (32 if device == "cuda" else 2)
     if steps <= 0 or batch <= 0:
         ap.error("--steps and --batch must be positive")
+    if args.data is not None and not os.path.isfile(os.path.join(args.data, "landmarks.npz")):
+        what = "no such folder" if not os.path.isdir(args.data) else "no landmarks.npz in it"
+        print(f"error: --data {args.data}: {what} (an FF++-layout root with its landmark store; "
+              "omit --data to build the demo data)", file=sys.stderr)
+        return 2
     os.makedirs(args.out, exist_ok=True)
     root = args.data or os.path.join(args.out, "data")
 
     from sladd_fast import evaluate
     from sladd_fast.data import demo as demo_data
+    from sladd_fast.synthesis import BlendType, Region
     from sladd_fast.train import cli
 
     t0 = time.perf_counter()
@@ -92,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                "eval_split_auc": (trained.get("best") or {}).get("auc"), "test_auc": test.get("auc"),
                "test_video_auc": test.get("video_auc"), "test_frames": test.get("frames"), "sample_grid":
                samples[-1] if samples else None, "seconds_data": round(t_data, 1), "seconds_train": round(t_train, 1),
-               "note": "demo data is smoke data: the AUC shows the pipeline runs, not detection quality"}
+               "note": "demo data is smoke data: the AUC shows the pipeline runs, not detection quality",
+               "region_codes": {int(r): r.name for r in Region}, "blend_type_codes": {int(b): b.name for b in BlendType}}
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print(f"\nmain job done in {time.perf_counter() - t0:.0f} s on {device}: {trained['steps']} steps of {batch} "

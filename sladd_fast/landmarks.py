@@ -243,8 +243,16 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"wrote {os.path.join(args.root, STORE_NAME)}: {int(store.valid.sum())}/{len(store)} frames with a face; "
-          f"see {os.path.join(args.root, REPORT)}")
+    with open(os.path.join(args.root, REPORT)) as f:
+        report = json.load(f)
+    print(f"wrote {os.path.join(args.root, STORE_NAME)}: {int(store.valid.sum())}/{len(store)} frames with a face, "
+          f"{len(report['unreadable'])} unreadable, {len(report['no_face'])} without a face; "
+          f"full lists in {os.path.join(args.root, REPORT)}")
+    for what in ("unreadable", "no_face"):
+        names = report[what]
+        if names:
+            more = f" (and {len(names) - 10} more)" if len(names) > 10 else ""
+            print(f"  {what.replace('_', ' ')}: {', '.join(names[:10])}{more}")
     return 0
 
 

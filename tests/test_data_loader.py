@@ -166,3 +166,46 @@ def test_torch_loader_start_batch_resumes_inside_an_epoch(trainset):
     assert list(loader.epoch(1, start_batch=len(full))) == []
     with pytest.raises(ValueError, match="start_batch"):
         next(loader.epoch(1, start_batch=len(full) + 1))
+
+
+def test_missing_data_folders_give_one_line_and_exit_2(tmp_path, capsys):
+    """The main job and bench_loader on a missing or empty folder: one line naming it, exit 2, and
+    the main job creates no --out folder first."""
+    import sys
+
+    from sladd_fast import demo as main_job
+
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from benchmarks import bench_loader
+
+    out = tmp_path / "out"
+    assert main_job.main(["--out", str(out), "--data", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--data" in err and "nope" in err and "no such folder" in err
+    assert not out.exists()
+    (tmp_path / "empty").mkdir()
+    assert main_job.main(["--out", str(out), "--data", str(tmp_path / "empty")]) == 2
+    assert "no landmarks.npz" in capsys.readouterr().err and not out.exists()
+    assert bench_loader.main(["--backend", "torch", "--root", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--root" in err and "no such folder" in err
+
+
+def test_bench_loader_caches_its_demo_data(tmp_path, monkeypatch):
+    """Without --root the demo set is built once under the cache folder and reused."""
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from benchmarks import bench_loader
+
+    built = []
+    from sladd_fast.data import demo
+
+    real_build = demo.build
+    monkeypatch.setattr(demo, "build", lambda *a, **k: (built.append(1), real_build(*a, **{**k, "videos": 6,
+                                                                                         "frames": 2}))[1])
+    first = bench_loader._dataset(None, 64, str(tmp_path / "cache"))
+    again = bench_loader._dataset(None, 64, str(tmp_path / "cache"))
+    assert first == again and os.path.isfile(os.path.join(first, "landmarks.npz")) and built == [1]
+    assert sorted(os.listdir(tmp_path / "cache")) == ["demo_64px"]
+    assert not os.path.exists(tmp_path / "cache" / "demo_64px" / "png")  # only the packed copy is kept

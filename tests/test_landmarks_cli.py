@@ -38,7 +38,7 @@ def test_demo_dataset_is_a_valid_ffpp_tree(demo_root):
     assert (lm >= -10).all() and (lm <= 138).all()
 
 
-def test_cli_resumes_and_reports_unreadable(tmp_path, demo_root):
+def test_cli_resumes_and_reports_unreadable(tmp_path, demo_root, capsys):
     root = str(tmp_path / "ds")
     import shutil
 
@@ -65,7 +65,11 @@ def test_cli_resumes_and_reports_unreadable(tmp_path, demo_root):
     np.savez(lmcli._part_path(root, 0), keys=np.array(chunk), landmarks=np.full((4, 68, 2), 7.0, np.float32),
              valid=np.ones(4, bool), size=np.full((4, 2), 128, np.int32), unreadable=np.array([], dtype=str),
              config=np.array(lmcli.run_config(False, 1, lmcli.default_predictor())))
+    capsys.readouterr()
     assert lmcli.main([root, "--chunk", "4", "--workers", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out  # counts and the first names of both lists, not only "see the report"
+    assert "1 unreadable" in out and "unreadable: image/real/000/0001.png" in out
+    assert "without a face" in out and "no face: " in out and "image/real/000/0009.png" in out
     again = LandmarkStore.load(os.path.join(root, "landmarks.npz"))
     assert not (again.landmarks[:4][again.valid[:4]] == 7.0).any()
     assert not (store.landmarks[4:][store.valid[4:]] == 7.0).all()

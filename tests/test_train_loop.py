@@ -133,3 +133,19 @@ def test_deepfakebench_layout_index_for_training(tmp_path) -> None:
     assert sorted(train_idx.labels.tolist()) == [0, 1] and sorted(eval_idx.labels.tolist()) == [0, 1]
     assert all("/train0/" in p for p in train_idx.paths) and all("/val0/" in p for p in eval_idx.paths)
     assert not any("NeuralTextures" in p for p in train_idx.paths)
+
+
+def test_sample_grid_has_column_titles_and_row_captions():
+    from sladd_fast.train import visualize
+
+    B, S = 3, 32
+    img = torch.full((B, 3, S, S), 60, dtype=torch.uint8)
+    grid = visualize.sample_grid(img, img, img, torch.zeros(B, 1, S, S), torch.tensor([0, 4, 9]),
+                                 torch.tensor([0, 1, 2]), torch.tensor([1, 1, 0]), torch.tensor([0, 1, 3]))
+    H = visualize.HEADER
+    assert grid.shape == (H + B * (S + H), 4 * S, 3)
+    for c in range(4):  # a title over every column (yellow text on black)
+        assert (grid[:H, c * S:(c + 1) * S, 0] > 200).any()
+    for i in range(B):  # a caption over every row
+        y = H + i * (S + H)
+        assert (grid[y:y + H, :, 0] > 200).any()
