@@ -44,7 +44,8 @@ def _dist(distributed: bool | None = None) -> tuple[int, int] | None:
 
 def score_index(detector: nn.Module, loader: Iterable, n_frames: int, device: torch.device | str,
                 max_batches: int | None = None, amp: bool = False, progress: bool = False,
-                distributed: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                distributed: bool | None = None, unreadable: list[int] | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fake probabilities of the frames ``loader`` yields, in index order.
 
     Args:
@@ -59,6 +60,8 @@ def score_index(detector: nn.Module, loader: Iterable, n_frames: int, device: to
         progress: a tqdm bar on stderr (rank 0 only).
         distributed: all-gather the scores of every rank (default: torch.distributed is initialized).
             A collective: every rank must call it.
+        unreadable: if given, the index rows of frames the loader could not decode (batch.valid
+            False) are appended here; such frames are never in the returned scores.
 
     Returns:
         (scores float32 [M], labels int64 [M], indices int64 [M]) sorted by index, M <= N the frames scored.
@@ -82,6 +85,7 @@ def score_index(detector: nn.Module, loader: Iterable, n_frames: int, device: to
     scores_l: list[torch.Tensor] = []
     labels_l: list[torch.Tensor] = []
     index_l: list[torch.Tensor] = []
+    valid_l: list[torch.Tensor] = []
     model.eval()
     try:
         with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp and device.type == "cuda"):
@@ -93,6 +97,8 @@ def score_index(detector: nn.Module, loader: Iterable, n_frames: int, device: to
                 scores_l.append(fake_probability(model(normalize(images)).logits))
                 labels_l.append(batch.labels)
                 index_l.append(batch.indices)
+                valid = getattr(batch, "valid", None)
+                valid_l.append(torch.ones(len(batch.labels), dtype=torch.bool) if valid is None else valid)
                 if bar is not None:
                     bar.update(1)
     finally:
@@ -104,14 +110,20 @@ def score_index(detector: nn.Module, loader: Iterable, n_frames: int, device: to
         scores = torch.cat(scores_l).float().cpu().numpy()
         labels = torch.cat(labels_l).cpu().numpy().astype(np.int64)
         indices = torch.cat(index_l).cpu().numpy().astype(np.int64)
+        ok = torch.cat([v.cpu() for v in valid_l]).numpy().astype(bool)
     else:
         scores, labels, indices = np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        ok = np.zeros(0, bool)
     if dist is not None and dist[1] > 1:
         parts: list = [None] * dist[1]
-        torch.distributed.all_gather_object(parts, (indices, scores, labels))
+        torch.distributed.all_gather_object(parts, (indices, scores, labels, ok))
         indices = np.concatenate([p[0] for p in parts])
         scores = np.concatenate([p[1] for p in parts])
         labels = np.concatenate([p[2] for p in parts])
+        ok = np.concatenate([p[3] for p in parts])
+    if unreadable is not None:
+        unreadable.extend(sorted(set(indices[~ok].tolist())))
+    scores, labels, indices = scores[ok], labels[ok], indices[ok]  # a bad frame is reported, never scored
     if indices.size and (indices.min() < 0 or indices.max() >= n_frames):
         raise ValueError(f"n_frames: batch indices reach {int(indices.max())}, beyond the {n_frames} frames")
     # Into index order; a frame scored twice (a non-sharded loader on several ranks) is kept once.
@@ -134,9 +146,14 @@ def evaluate_index(detector: nn.Module, index: FrameIndex, size: int = 256, batc
 
     rank, world = _dist(distributed) or (0, 1)
     loader = TorchEvalLoader(index, size, batch_size, rank, world, workers, device)
+    bad: list[int] = []
     scores, labels, rows = score_index(detector, loader, len(index), device, max_batches, amp, progress,
-                                       distributed=world > 1)
-    return compute_metrics(scores, labels, index.videos[rows])
+                                       distributed=world > 1, unreadable=bad)
+    metrics = compute_metrics(scores, labels, index.videos[rows])
+    metrics["unreadable"] = len(bad)  # frames left out of the metrics (logged by the loader)
+    if bad:
+        metrics["unreadable_files"] = [str(index.paths[i]) for i in bad[:20]]
+    return metrics
 
 
 def load_index(data_root: str, dataset: str, split: str, frames: int | None = None, dfb_json: str | None = None,
@@ -160,7 +177,8 @@ def load_index(data_root: str, dataset: str, split: str, frames: int | None = No
 
 def format_table(metrics: dict) -> str:
     """Two aligned columns, metric and value (floats with 4 decimals)."""
-    keys = [k for k in METRIC_ORDER if k in metrics] + [k for k in metrics if k not in METRIC_ORDER]
+    keys = [k for k in METRIC_ORDER if k in metrics] + [k for k in metrics if k not in METRIC_ORDER
+                                                        and not isinstance(metrics[k], (list, dict))]
     rows = [(k, f"{metrics[k]:.4f}" if isinstance(metrics[k], float) else str(metrics[k])) for k in keys]
     w = max(len("metric"), *(len(k) for k, _ in rows))
     v = max(len("value"), *(len(x) for _, x in rows))

@@ -124,11 +124,11 @@ def test_torch_loader_two_live_epochs_is_an_error_not_mixed_batches(trainset):
     assert len(list(loader.epoch(2))) == len(loader)  # workers restart after close()
 
 
-def test_corrupt_frame_is_a_clear_error(trainset):
+def test_corrupt_frame_is_a_clear_error_when_failing_fast(trainset):
     path = os.path.join(trainset.index.root, "image", "real", "002", "0003.png")
     with open(path, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n garbage")
-    loader = TorchLoader(trainset, size=32, batch_size=60, workers=0)
+    loader = TorchLoader(trainset, size=32, batch_size=60, workers=0, bad_frames="raise")
     with pytest.raises(ValueError, match="cannot decode image .*real/002/0003.png"):
         list(loader.epoch(0))
 
@@ -209,3 +209,93 @@ def test_bench_loader_caches_its_demo_data(tmp_path, monkeypatch):
     assert first == again and os.path.isfile(os.path.join(first, "landmarks.npz")) and built == [1]
     assert sorted(os.listdir(tmp_path / "cache")) == ["demo_64px"]
     assert not os.path.exists(tmp_path / "cache" / "demo_64px" / "png")  # only the packed copy is kept
+
+
+def _break(root: str, rel: str, how: str) -> None:
+    path = os.path.join(root, rel)
+    if how == "truncate":
+        with open(path, "rb") as f:
+            head = f.read(40)
+        with open(path, "wb") as f:
+            f.write(head)
+    elif how == "empty":
+        open(path, "wb").close()
+    else:  # deleted after indexing
+        os.remove(path)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_bad_frames_are_replaced_and_reported(trainset, workers, caplog):
+    """A truncated PNG, a zero-byte file, a frame deleted after indexing and a fake's missing mask:
+    the epoch runs through with the planned batch shapes and partition, each bad file is replaced
+    by a frame of the same label, logged once and listed in the report."""
+    root, idx = trainset.index.root, trainset.index
+    real = [str(p) for p, l in zip(idx.paths, idx.labels) if l == 0]
+    fake = [str(p) for p, l, m in zip(idx.paths, idx.labels, idx.mask_paths) if l == 1]
+    _break(root, real[3], "truncate")
+    _break(root, real[7], "empty")
+    _break(root, fake[2], "delete")
+    fake_mask = str(idx.mask_paths[list(idx.paths).index(fake[5])])
+    _break(root, fake_mask, "delete")
+    clean = TorchLoader(trainset, size=32, batch_size=4, workers=0, seed=2, bad_frames="raise")
+    loader = TorchLoader(trainset, size=32, batch_size=4, workers=workers, seed=2)
+    plan = plan_epoch(trainset, 0, 4, seed=2)
+    with caplog.at_level("WARNING", logger="sladd_fast.data"):
+        for _ in range(2):  # the second epoch: nothing logged again
+            batches = list(loader.epoch(0))
+    assert len(batches) == len(plan) and all(len(b) == 4 for b in batches)
+    bad_rows = {list(idx.paths).index(p) for p in (real[3], real[7], fake[2], fake[5])}
+    for b, planned_items, planned_partners in zip(batches, plan.items, plan.partners):
+        rep = b.replaced
+        for k in range(4):
+            for col, planned, got in ((0, planned_items[k], b.indices[k]), (1, planned_partners[k], b.partner_indices[k])):
+                if planned in bad_rows:
+                    assert rep[k, col] == planned and got != planned
+                    assert idx.labels[int(got)] == idx.labels[planned]  # same label stands in
+                else:
+                    assert rep[k, col] == -1 and got == planned
+        assert torch.equal(b.labels, torch.from_numpy(idx.labels[b.indices.numpy()]))
+    report = loader.bad_frames_report()
+    hit = {str(idx.paths[r]) for r in bad_rows if r in set(plan.items.ravel()) | set(plan.partners.ravel())}
+    assert set(report["files"]) == hit and report["replaced"] >= 2 * len(hit) - 0
+    logged = [r.getMessage() for r in caplog.records if "unreadable frame replaced" in r.getMessage()]
+    assert len(logged) == len(hit)  # once per file
+    if workers == 0 and hit:
+        with pytest.raises(ValueError, match="cannot decode"):
+            for _ in clean.epoch(0):
+                pass
+    loader.close()
+
+
+def test_replacement_is_deterministic_and_keeps_the_label(trainset):
+    from sladd_fast.data.torch_loader import replacement_row
+
+    for row in range(0, len(trainset), 7):
+        a = [replacement_row(trainset, row, k) for k in range(4)]
+        assert a == [replacement_row(trainset, row, k) for k in range(4)]
+        assert all(trainset.index.labels[r] == trainset.index.labels[row] and trainset.valid[r] for r in a)
+    with pytest.raises(ValueError, match="bad_frames must be one of"):
+        TorchLoader(trainset, size=32, batch_size=4, workers=0, bad_frames="skip")
+
+
+def test_evaluation_leaves_bad_frames_out(trainset, caplog):
+    """A frame that fails to decode in evaluation is reported and not scored (not scored as zeros)."""
+    import torch.nn as nn
+
+    from sladd_fast import evaluate
+    from sladd_fast.data.evaluation import TorchEvalLoader
+
+    class Const(nn.Module):
+        def forward(self, x):  # logits making every frame's fake probability its mean brightness
+            m = x.mean((1, 2, 3))
+            return type("Out", (), {"logits": torch.stack([-m, m], 1)})()
+
+    idx = trainset.index
+    _break(idx.root, str(idx.paths[3]), "truncate")
+    _break(idx.root, str(idx.paths[10]), "empty")
+    bad: list[int] = []
+    with caplog.at_level("WARNING", logger="sladd_fast.data"):
+        scores, labels, rows = evaluate.score_index(Const(), TorchEvalLoader(idx, 32, 8, workers=0), len(idx),
+                                                    "cpu", unreadable=bad)
+    assert bad == [3, 10] and 3 not in rows and 10 not in rows and len(rows) == len(idx) - 2
+    assert any("left out of the metrics" in r.getMessage() for r in caplog.records)

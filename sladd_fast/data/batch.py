@@ -17,7 +17,10 @@ class Batch:
         landmarks_valid, partner_valid: bool [B]; False where no face was found (never synthesize).
         masks: float32 [B,1,S,S] in [0,1], the item's FF++ mask (zeros for reals).
         labels: int64 [B], 0 real, 1 fake.
-        indices, partner_indices: int64 [B], rows of the FrameIndex.
+        indices, partner_indices: int64 [B], rows of the FrameIndex (of the frames delivered).
+        replaced: optional int64 [B,2]: the FrameIndex rows of an item / partner frame that failed to
+            decode and was replaced by another frame (-1 where nothing was replaced); None from
+            backends that do not replace.
     """
 
     images: torch.Tensor
@@ -30,13 +33,17 @@ class Batch:
     labels: torch.Tensor
     indices: torch.Tensor
     partner_indices: torch.Tensor
+    replaced: torch.Tensor | None = None
 
-    def to(self, device: torch.device | str, non_blocking: bool = False) -> "Batch":
-        return Batch(**{f.name: getattr(self, f.name).to(device, non_blocking=non_blocking)
+    def _map(self, fn) -> "Batch":
+        return Batch(**{f.name: (None if getattr(self, f.name) is None else fn(getattr(self, f.name)))
                         for f in dataclasses.fields(self)})
 
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> "Batch":
+        return self._map(lambda t: t.to(device, non_blocking=non_blocking))
+
     def pin_memory(self) -> "Batch":  # DataLoader(pin_memory=True) calls this, so copies can overlap
-        return Batch(**{f.name: getattr(self, f.name).pin_memory() for f in dataclasses.fields(self)})
+        return self._map(lambda t: t.pin_memory())
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])

@@ -3,9 +3,16 @@ CPU workers, collated into a Batch. The baseline the DALI pipelines are measured
 
 One DataLoader with persistent workers serves every epoch: the epoch's plan lives in the sampler,
 which runs in the main process, so workers are started once rather than once per epoch.
+
+Bad frames (bad_frames="replace", the default): a frame or mask that fails to decode (missing,
+empty, truncated, corrupt) is replaced by another frame of the same label with landmarks, chosen
+deterministically from the failed row (replacement_row), so batch shapes and rank partitions stay
+as planned. Each failure is counted, logged once per file, and listed by ``bad_frames_report()``
+(the training loop writes it into its summary). bad_frames="raise" stops at the first one instead.
 """
 from __future__ import annotations
 
+import logging
 import os
 from typing import Iterator
 
@@ -16,6 +23,21 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from sladd_fast.data.batch import Batch
 from sladd_fast.data.decode import read_image, read_mask
 from sladd_fast.data.plan import EpochPlan, TrainSet
+
+log = logging.getLogger("sladd_fast.data")
+BAD_FRAMES = ("replace", "raise")
+MAX_REPLACEMENTS = 8  # tries before a batch gives up (every candidate failing means a broken dataset)
+
+
+def replacement_row(data: TrainSet, row: int, attempt: int) -> int:
+    """The frame that stands in for FrameIndex row ``row`` on its ``attempt``-th failure: a frame of
+    the same label with landmarks, the same for every worker, rank and run."""
+    label = data.index.labels[row]
+    cands = np.flatnonzero((data.index.labels == label) & data.valid)
+    if len(cands) == 0:
+        raise ValueError(f"no frame of label {int(label)} with landmarks to replace {data.index.paths[row]}")
+    h = (int(row) * 2654435761 + (attempt + 1) * 40503) % (2**32)
+    return int(cands[h % len(cands)])
 
 
 class PairSampler(Sampler):
@@ -38,28 +60,50 @@ class PairSampler(Sampler):
 class PairDataset(Dataset):
     """dataset[(item, partner)] -> dict of per-sample tensors (frame indices into data.index)."""
 
-    def __init__(self, data: TrainSet, size: int) -> None:
-        self.data, self.size = data, size
+    def __init__(self, data: TrainSet, size: int, bad_frames: str = "replace") -> None:
+        if bad_frames not in BAD_FRAMES:
+            raise ValueError(f"bad_frames must be one of {BAD_FRAMES}, got {bad_frames!r}")
+        self.data, self.size, self.bad_frames = data, size, bad_frames
 
     def __len__(self) -> int:
         return len(self.data.index.paths)
 
-    def _frame(self, i: int) -> tuple[torch.Tensor, torch.Tensor, bool]:
-        img = read_image(os.path.join(self.data.index.root, self.data.index.paths[i]), self.size)
+    def _frame(self, i: int, with_mask: bool) -> tuple[torch.Tensor, torch.Tensor, bool, torch.Tensor | None]:
+        index = self.data.index
+        img = read_image(os.path.join(index.root, index.paths[i]), self.size)
+        mask = None
+        if with_mask:
+            mask_rel = index.mask_paths[i]
+            mask = read_mask(os.path.join(index.root, mask_rel), self.size) if mask_rel else torch.zeros(
+                1, self.size, self.size)
         lm, ok = self.data.landmarks_at(i, self.size)
-        return img, torch.from_numpy(lm), ok
+        return img, torch.from_numpy(lm), ok, mask
+
+    def _load(self, i: int, with_mask: bool) -> tuple[int, int, tuple]:
+        """(row delivered, row that failed or -1, frame)."""
+        try:
+            return i, -1, self._frame(i, with_mask)
+        except ValueError:
+            if self.bad_frames == "raise":
+                raise
+        errors = []
+        for attempt in range(MAX_REPLACEMENTS):
+            r = replacement_row(self.data, i, attempt)
+            try:
+                return r, i, self._frame(r, with_mask)
+            except ValueError as e:
+                errors.append(str(e))
+        raise ValueError(f"{self.data.index.paths[i]} failed to decode and so did {MAX_REPLACEMENTS} replacements: "
+                         + "; ".join(errors[:3]))
 
     def __getitem__(self, pair: tuple[int, int]) -> dict[str, torch.Tensor]:
         i, p = pair
-        img, lm, ok = self._frame(i)
-        pimg, plm, pok = self._frame(p)
-        mask_rel = self.data.index.mask_paths[i]
-        mask = read_mask(os.path.join(self.data.index.root, mask_rel), self.size) if mask_rel else torch.zeros(
-            1, self.size, self.size)
+        i, bad_i, (img, lm, ok, mask) = self._load(i, with_mask=True)
+        p, bad_p, (pimg, plm, pok, _) = self._load(p, with_mask=False)
         return {"images": img, "partners": pimg, "landmarks": lm, "partner_landmarks": plm,
                 "landmarks_valid": torch.tensor(ok), "partner_valid": torch.tensor(pok), "masks": mask,
                 "labels": torch.tensor(int(self.data.index.labels[i])), "indices": torch.tensor(i),
-                "partner_indices": torch.tensor(p)}
+                "partner_indices": torch.tensor(p), "replaced": torch.tensor([bad_i, bad_p])}
 
 
 def collate(samples: list[dict[str, torch.Tensor]]) -> Batch:
@@ -80,16 +124,18 @@ class TorchLoader:
         data: TrainSet. size: output side S. batch_size: per rank.
         rank, world_size, seed: see sladd_fast.data.plan. workers: DataLoader processes.
         device: where batches are delivered (pinned memory + non-blocking copy for CUDA).
+        bad_frames: "replace" (default: see the module docstring) or "raise" (fail fast).
     """
 
     def __init__(self, data: TrainSet, size: int, batch_size: int, rank: int = 0, world_size: int = 1, seed: int = 0,
-                 workers: int = 2, device: torch.device | str = "cpu") -> None:
+                 workers: int = 2, device: torch.device | str = "cpu", bad_frames: str = "replace") -> None:
         self.data, self.size, self.batch_size = data, size, batch_size
+        self._bad: dict[str, int] = {}  # file -> times replaced
         self.rank, self.world_size, self.seed, self.workers = rank, world_size, seed, workers
         self.device = torch.device(device)
         self.sampler = PairSampler()
         self._generation = 0  # the epoch iterator that owns the workers
-        self.loader = DataLoader(PairDataset(data, size), batch_size=batch_size, sampler=self.sampler,
+        self.loader = DataLoader(PairDataset(data, size, bad_frames), batch_size=batch_size, sampler=self.sampler,
                                  drop_last=False, num_workers=workers, collate_fn=collate,
                                  pin_memory=self.device.type == "cuda", persistent_workers=workers > 0,
                                  generator=torch.Generator().manual_seed(seed))  # not the global RNG: see below
@@ -116,7 +162,21 @@ class TorchLoader:
                 batch = next(batches)
             except StopIteration:
                 return
+            self._note_replaced(batch)
             yield batch.to(self.device, non_blocking=True) if self.device.type != "cpu" else batch
+
+    def _note_replaced(self, batch: Batch) -> None:
+        if batch.replaced is None:
+            return
+        for row in batch.replaced[batch.replaced >= 0].tolist():  # CPU tensor: no device sync
+            path = str(self.data.index.paths[row])
+            if path not in self._bad:
+                log.warning("unreadable frame replaced by another of the same label: %s", path)
+            self._bad[path] = self._bad.get(path, 0) + 1
+
+    def bad_frames_report(self) -> dict:
+        """{"replaced": times a frame was replaced so far, "files": the files that failed, sorted}."""
+        return {"replaced": sum(self._bad.values()), "files": sorted(self._bad)}
 
     def close(self) -> None:
         """Stops the persistent worker processes (they also stop when the loader is garbage-collected)."""

@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     ours.add_argument("--xception-weights", default=S, help="ImageNet xception-b5690688.pth for both trunks")
     ours.add_argument("--backend", default=S, choices=["auto", "dali", "torch", "synthetic"],
                       help="data loader (auto: DALI where installed)")
+    ours.add_argument("--bad-frames", default=S, choices=["replace", "raise"],
+                      help="a frame that fails to decode: replace it with another of its label (replace), or stop "
+                           "(raise)")
     ours.add_argument("--config", default=None, help="YAML config (sections data, model, loss, optim, policy, run)")
     return ap
 
@@ -69,7 +72,7 @@ FLAG_TO_KEY = {"resolution": "data.resolution", "dset": "data.dset", "meta": "ru
                "weight_decay": "optim.weight_decay", "manualSeed": "run.seed", "pretrained": "model.pretrained",
                "workers": "data.workers", "data_root": "data.root", "out": "run.out", "max_steps": "run.max_steps",
                "device": "run.device", "compile": "run.compile", "xception_weights": "model.xception_weights",
-               "backend": "data.backend"}
+               "backend": "data.backend", "bad_frames": "data.bad_frames"}
 
 
 def parse(argv: list[str] | None = None) -> tuple[Config, argparse.Namespace, list[str]]:

@@ -99,7 +99,7 @@ def build_loader(dc: DataConfig, env: DistEnv, start_epoch: int, start_batch: in
     from sladd_fast.data.torch_loader import TorchLoader
 
     return TorchLoader(data, dc.resolution, dc.batch_size, env.rank, env.world_size, _data_seed(dc), workers=dc.workers,
-                       device=dev)
+                       device=dev, bad_frames=dc.bad_frames)
 
 
 def build_models(cfg: Config, device: torch.device, log=print) -> tuple[nn.Module, nn.Module]:
@@ -372,6 +372,10 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
                     save(last, last_pos)
                 if step >= total:
                     break
+            report = loader.bad_frames_report() if hasattr(loader, "bad_frames_report") else None
+            if report and report["replaced"]:
+                log(f"epoch {e}: {report['replaced']} unreadable frame(s) replaced so far on rank {env.rank}: "
+                    + ", ".join(report["files"][:10]) + (" ..." if len(report["files"]) > 10 else ""))
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         t_end = time.perf_counter()
@@ -394,7 +398,8 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
                "items_per_s": round(items_s, 3) if math.isfinite(items_s) else None,
                "detector_images_per_s": round(items_s * (2 if cfg.run.flip else 1), 3)
                if math.isfinite(items_s) else None,
-               "eval": last_eval, "best": best}
+               "eval": last_eval, "best": best,
+               "bad_frames": loader.bad_frames_report() if hasattr(loader, "bad_frames_report") else None}
     if env.rank == 0:
         import json
 
