@@ -15,7 +15,7 @@ from pipelines.source import PairSource
 from sladd_fast.data.batch import Batch
 from sladd_fast.data.plan import TrainSet
 
-OUTPUTS = ("images", "partners", "masks", "landmarks", "partner_landmarks", "flags", "ids")
+OUTPUTS = ("images", "partners", "masks", "landmarks", "partner_landmarks", "flags", "ids", "bad")
 
 
 def png_size(path: str) -> tuple[int, int] | None:
@@ -48,9 +48,10 @@ def _build(source: PairSource, batch_size: int, size: int, device_id: int | None
     @pipeline_def(batch_size=batch_size, num_threads=max(1, workers), device_id=device_id, seed=seed,  # type: ignore[call-overload]
                   prefetch_queue_depth=2, **extra)
     def train_pipeline():
-        img, pimg, mask, lm, plm, flags, ids = fn.external_source(
-            source=source, num_outputs=7, batch=False, parallel=parallel,
-            dtype=[types.UINT8, types.UINT8, types.UINT8, types.FLOAT, types.FLOAT, types.UINT8, types.INT64])
+        img, pimg, mask, lm, plm, flags, ids, bad = fn.external_source(
+            source=source, num_outputs=8, batch=False, parallel=parallel,
+            dtype=[types.UINT8, types.UINT8, types.UINT8, types.FLOAT, types.FLOAT, types.UINT8, types.INT64,
+                   types.INT64])
         dec = "mixed" if gpu else "cpu"
         out = []
         for enc in (img, pimg):
@@ -64,7 +65,7 @@ def _build(source: PairSource, batch_size: int, size: int, device_id: int | None
         m = fn.transpose(fn.cast(m, dtype=types.FLOAT) / 255.0, perm=[2, 0, 1])
         if gpu:
             lm, plm, flags, ids = lm.gpu(), plm.gpu(), flags.gpu(), ids.gpu()
-        return out[0], out[1], m, lm, plm, flags, ids
+        return out[0], out[1], m, lm, plm, flags, ids, bad  # bad stays on the CPU: read without a sync
 
     return train_pipeline()
 
@@ -88,10 +89,13 @@ class DaliLoader:
 
     def __init__(self, data: TrainSet, size: int, batch_size: int, rank: int = 0, world_size: int = 1,
                  device_id: int | None = None, workers: int = 2, seed: int = 0, py_workers: int = 0,
-                 start_epoch: int = 0, start_batch: int = 0) -> None:
+                 start_epoch: int = 0, start_batch: int = 0, bad_frames: str = "replace") -> None:
         from nvidia.dali.plugin.pytorch import DALIGenericIterator, LastBatchPolicy
 
-        self.source = PairSource(data, size, batch_size, rank, world_size, seed, start_epoch, start_batch)
+        self.source = PairSource(data, size, batch_size, rank, world_size, seed, start_epoch, start_batch, bad_frames)
+        self.data = data
+        self._bad: dict[str, int] = {}
+        self._next_epoch = start_epoch
         if start_batch >= self.source.steps:  # DALI cannot run an empty epoch
             raise ValueError(f"start_batch must lie in [0, {self.source.steps}) (an epoch of {self.source.steps} "
                              f"batches); at its end, start the next epoch at batch 0")
@@ -105,8 +109,8 @@ class DaliLoader:
         except ValueError:
             raise
         except Exception as e:  # DALI re-raises worker errors as a bare Exception holding the traceback
-            raise _unwrap(e) from e
-        self._next_epoch = start_epoch
+            err = _unwrap(e)
+            raise (self._decode_error(err, start_epoch, start_batch) if isinstance(err, RuntimeError) else err) from e
         self._start_batch = start_batch
 
     def __len__(self) -> int:
@@ -120,15 +124,56 @@ class DaliLoader:
         if start_batch != self._start_batch:
             raise ValueError(f"DaliLoader epoch {epoch} starts at batch {self._start_batch} (set by the constructor), "
                              f"not {start_batch}")
+        first = self._start_batch
         self._next_epoch += 1
         self._start_batch = 0
-        for out in run_epoch(self.iterator):
-            d = out[0]
-            flags, ids = d["flags"], d["ids"]
-            yield Batch(images=d["images"], partners=d["partners"], landmarks=d["landmarks"],
-                        partner_landmarks=d["partner_landmarks"], landmarks_valid=flags[:, 0].bool(),
-                        partner_valid=flags[:, 1].bool(), masks=d["masks"], labels=ids[:, 0].contiguous(),
-                        indices=ids[:, 1].contiguous(), partner_indices=ids[:, 2].contiguous())
+        b = first
+        try:
+            for out in run_epoch(self.iterator):
+                d = out[0]
+                flags, ids = d["flags"], d["ids"]
+                self._note_replaced(d["bad"])
+                yield Batch(images=d["images"], partners=d["partners"], landmarks=d["landmarks"],
+                            partner_landmarks=d["partner_landmarks"], landmarks_valid=flags[:, 0].bool(),
+                            partner_valid=flags[:, 1].bool(), masks=d["masks"], labels=ids[:, 0].contiguous(),
+                            indices=ids[:, 1].contiguous(), partner_indices=ids[:, 2].contiguous())
+                b += 1
+        except RuntimeError as e:  # the decoder itself failed: no per-sample replacement is possible
+            raise self._decode_error(e, epoch, b) from e
+
+    def _decode_error(self, e: Exception, epoch: int, b: int) -> RuntimeError:
+        """The decoder failed on batch b or one of the 2 prefetched after it: name their files."""
+        steps = self.source.steps
+        files: list[str] = []
+        for k in range(b, min(b + 3, steps)):
+            files += self.batch_files(epoch - self.source.start_epoch, k)
+        return RuntimeError(f"{e}\nthe failing batch is one of batches {b}..{min(b + 2, steps - 1)} of epoch {epoch}, "
+                            f"which hold these files: " + ", ".join(files[:40]) + (" ..." if len(files) > 40 else "")
+                            + "\nfind the damaged ones with: python -m sladd_fast.pack --verify "
+                            + str(self.data.index.root) + " (the index then leaves them out)")
+
+    def batch_files(self, epoch_idx: int, b: int) -> list[str]:
+        """The frame and mask files of batch ``b`` of the loader's ``epoch_idx``-th epoch, in order."""
+        plan = self.source.plan(epoch_idx)
+        idx = self.data.index
+        out = []
+        for i, p in zip(plan.items[b].tolist(), plan.partners[b].tolist()):
+            out += [str(idx.paths[i])] + ([str(idx.mask_paths[i])] if idx.mask_paths[i] else []) + [str(idx.paths[p])]
+        return out
+
+    def _note_replaced(self, bad) -> None:
+        import logging
+
+        for row in bad[bad >= 0].tolist():  # a CPU output: no device sync
+            path = str(self.data.index.paths[row])
+            if path not in self._bad:
+                logging.getLogger("sladd_fast.data").warning(
+                    "unreadable frame replaced by another of the same label: %s", path)
+            self._bad[path] = self._bad.get(path, 0) + 1
+
+    def bad_frames_report(self) -> dict:
+        """{"replaced": times a frame was replaced so far, "files": the files that failed, sorted}."""
+        return {"replaced": sum(self._bad.values()), "files": sorted(self._bad)}
 
 
 def run_epoch(iterator: Iterable) -> Iterator:

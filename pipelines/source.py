@@ -4,8 +4,11 @@ Sample k of epoch e is pair k of this rank's EpochPlan(seed, start_epoch + e) (i
 pair k + start_batch * B: a run resumed inside an epoch): encoded item and
 partner bytes, the item's FF++ mask (an encoded blank for reals), landmarks scaled to the output
 size, validity flags, label and indices. Deterministic and stateless apart from a per-epoch plan
-cache, so DALI may run it in spawned worker processes. Files are checked before DALI sees them:
-a missing, truncated or corrupt file raises ValueError naming it, never an error deep in a decoder.
+cache, so DALI may run it in spawned worker processes. Files are checked before DALI sees them: a
+missing, empty or truncated file (or a fake's missing mask) is replaced by another frame of the
+same label, chosen as the PyTorch loader chooses it (torch_loader.replacement_row), and reported in
+the sample's "bad" output; with bad_frames="raise" it raises ValueError naming it instead. Damage
+that only the decoder sees cannot be replaced per sample: DaliLoader names the batch's files then.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import os
 import numpy as np
 
 from sladd_fast.data.plan import EpochPlan, TrainSet, plan_epoch
+from sladd_fast.data.torch_loader import BAD_FRAMES, MAX_REPLACEMENTS, replacement_row
 
 PNG_SIG = b"\x89PNG\r\n\x1a\n"
 PNG_END = b"IEND\xaeB`\x82"
@@ -56,7 +60,10 @@ class PairSource:
     """Callable for fn.external_source(batch=False, parallel=True); see the module docstring."""
 
     def __init__(self, data: TrainSet, size: int, batch_size: int, rank: int = 0, world_size: int = 1,
-                 seed: int = 0, start_epoch: int = 0, start_batch: int = 0) -> None:
+                 seed: int = 0, start_epoch: int = 0, start_batch: int = 0, bad_frames: str = "replace") -> None:
+        if bad_frames not in BAD_FRAMES:
+            raise ValueError(f"bad_frames must be one of {BAD_FRAMES}, got {bad_frames!r}")
+        self.bad_frames = bad_frames
         self.data, self.size, self.batch_size = data, size, batch_size
         self.rank, self.world_size, self.seed, self.start_epoch = rank, world_size, seed, start_epoch
         self.blank = blank_png(size)
@@ -78,10 +85,35 @@ class PairSource:
         if k >= plan.items.size:
             raise StopIteration
         i, p = int(plan.items.flat[k]), int(plan.partners.flat[k])
+        i, bad_i, (img, mask) = self._read(i, with_mask=True)
+        p, bad_p, (pimg, _) = self._read(p, with_mask=False)
         idx = self.data.index
-        img = read_encoded(os.path.join(idx.root, idx.paths[i]))
-        pimg = read_encoded(os.path.join(idx.root, idx.paths[p]))
-        mask = read_encoded(os.path.join(idx.root, idx.mask_paths[i])) if idx.mask_paths[i] else self.blank
         lm, ok = self.data.landmarks_at(i, self.size)
         plm, pok = self.data.landmarks_at(p, self.size)
-        return (img, pimg, mask, lm, plm, np.array([ok, pok], np.uint8), np.array([idx.labels[i], i, p], np.int64))
+        return (img, pimg, mask, lm, plm, np.array([ok, pok], np.uint8), np.array([idx.labels[i], i, p], np.int64),
+                np.array([bad_i, bad_p], np.int64))
+
+    def _files(self, i: int, with_mask: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        idx = self.data.index
+        img = read_encoded(os.path.join(idx.root, idx.paths[i]))
+        mask = None
+        if with_mask:
+            mask = read_encoded(os.path.join(idx.root, idx.mask_paths[i])) if idx.mask_paths[i] else self.blank
+        return img, mask
+
+    def _read(self, i: int, with_mask: bool) -> tuple[int, int, tuple]:
+        """(row delivered, row that failed or -1, (image bytes, mask bytes))."""
+        try:
+            return i, -1, self._files(i, with_mask)
+        except ValueError:
+            if self.bad_frames == "raise":
+                raise
+        errors = []
+        for attempt in range(MAX_REPLACEMENTS):
+            r = replacement_row(self.data, i, attempt)
+            try:
+                return r, i, self._files(r, with_mask)
+            except ValueError as e:
+                errors.append(str(e))
+        raise ValueError(f"{self.data.index.paths[i]} is unreadable and so were {MAX_REPLACEMENTS} replacements: "
+                         + "; ".join(errors[:3]))

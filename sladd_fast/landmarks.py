@@ -219,6 +219,9 @@ def build_store(root: str, workers: int | None = None, upsample: int = 0, chunk:
               "unreadable": unreadable}
     with open(os.path.join(root, REPORT), "w") as f:
         json.dump(report, f, indent=1)
+    from sladd_fast.data import badfiles
+
+    badfiles.record(root, "landmarks", unreadable)  # the index builders leave these out
     shutil.rmtree(os.path.join(root, PARTS))  # including parts left by runs with another --chunk
     return store
 

@@ -1,6 +1,13 @@
-"""Convert a dataset's PNG frames to a GPU-decodable form: high-quality JPEG.
+"""Convert a dataset's PNG frames to a GPU-decodable form: high-quality JPEG; or verify a dataset.
 
     python -m sladd_fast.pack SRC_ROOT DST_ROOT [--quality 95] [--size 256] [--workers N]
+    python -m sladd_fast.pack --verify ROOT [--workers N]
+
+--verify decodes every frame (image/ or frames/) and every mask in full, as the loaders' decoders
+would, and writes the files that fail to ROOT/bad_files.json, which the index builders read (they
+leave those frames out, counted). Run it before training on a dataset that may hold damaged files:
+a decoder on the GPU (DALI) cannot replace a frame it finds damaged in the middle of a batch.
+Frames that fail to pack are recorded for SRC_ROOT the same way.
 
 DALI decodes JPEG on the GPU (nvJPEG) but PNG only on the CPU, so PNG datasets (FF++, SLADD's
 layout, DeepfakeBench) cannot feed a GPU at speed as they are. This writes DST_ROOT with the same
@@ -85,6 +92,50 @@ def _copy_mask(args: tuple[str, str, str, int | None]) -> str | None:
     return None
 
 
+def _check(args: tuple[str, str]) -> str | None:
+    """Full decode of one file (PIL load(), which raises on truncation); the error, or None."""
+    root, rel = args
+    from PIL import Image
+
+    try:
+        with Image.open(os.path.join(root, rel)) as im:
+            im.load()
+            if im.size[0] == 0 or im.size[1] == 0:
+                return f"{rel}: empty image"
+    except Exception as e:
+        return f"{rel}: {e}"
+    return None
+
+
+def verify(root: str, workers: int | None = None, progress: bool = True) -> dict:
+    """Decodes every frame and mask under ``root`` and records the failures in bad_files.json.
+
+    Returns {"checked": n files, "bad": ["rel: error", ...]}.
+    """
+    from sladd_fast.data import badfiles
+
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"not a folder: {root}")
+    files = []
+    for top in ("image", "frames", "mask", "masks"):
+        for d, _, names in os.walk(os.path.join(root, top)):
+            files += [os.path.relpath(os.path.join(d, n), root).replace(os.sep, "/") for n in names
+                      if n.lower().endswith((".png", ".jpg", ".jpeg"))]
+    if not files:
+        raise ValueError(f"no frames or masks (png/jpg under image/, frames/, mask/ or masks/) in {root}")
+    files.sort()
+    from tqdm import tqdm
+
+    bad: list[str] = []
+    with mp.get_context("spawn").Pool(workers or os.cpu_count() or 1) as pool:
+        for r in tqdm(pool.imap(_check, [(root, f) for f in files], chunksize=64), total=len(files), unit="file",
+                      desc="verify", disable=not progress):
+            if r:
+                bad.append(r)
+    badfiles.record(root, "verify", [b.split(": ", 1)[0] for b in bad])
+    return {"checked": len(files), "bad": bad}
+
+
 def pack(src: str, dst: str, quality: int = 95, size: int | None = None, workers: int | None = None,
          progress: bool = True) -> dict:
     if os.path.abspath(src) == os.path.abspath(dst):
@@ -125,18 +176,43 @@ def pack(src: str, dst: str, quality: int = 95, size: int | None = None, workers
             new_size[:] = size
         keep = np.array([k in done for k in store.keys])
         LandmarkStore(keys[keep], lm[keep], store.valid[keep], new_size[keep]).save(os.path.join(dst, STORE_NAME))
+    from sladd_fast.data import badfiles
+
+    src_abs = os.path.abspath(src)
+    badfiles.record(src, "pack", [os.path.relpath(f.split(": ", 1)[0], src_abs).replace(os.sep, "/")
+                                  for f in failed if os.path.abspath(f.split(": ", 1)[0]).startswith(src_abs)])
     return {"frames": len(done), "failed": failed, "dst": dst}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sladd_fast.pack", description=__doc__.splitlines()[0])
-    ap.add_argument("src")
-    ap.add_argument("dst")
+    ap.add_argument("src", nargs="?")
+    ap.add_argument("dst", nargs="?")
+    ap.add_argument("--verify", metavar="ROOT", default=None,
+                    help="decode every frame and mask of ROOT and write ROOT/bad_files.json instead of packing")
     ap.add_argument("--quality", type=int, default=95, help="JPEG quality (1-100)")
     ap.add_argument("--size", type=int, default=None, help="also resize frames to SIZE x SIZE")
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
+    if args.verify is not None:
+        if args.src or args.dst:
+            ap.error("--verify ROOT takes no SRC/DST")
+        try:
+            res = verify(args.verify, args.workers, not args.quiet)
+        except (FileNotFoundError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(f"verified {res['checked']} files in {args.verify}: {len(res['bad'])} unreadable"
+              + (f", listed in {os.path.join(args.verify, 'bad_files.json')} (the index leaves them out)"
+                 if res["bad"] else ""))
+        for line in res["bad"][:10]:
+            print(f"  {line}")
+        if len(res["bad"]) > 10:
+            print(f"  ... and {len(res['bad']) - 10} more")
+        return 1 if res["bad"] else 0
+    if not args.src or not args.dst:
+        ap.error("SRC_ROOT and DST_ROOT are required (or --verify ROOT)")
     if not 1 <= args.quality <= 100:
         ap.error("--quality must lie in 1..100")
     try:

@@ -165,3 +165,56 @@ def test_deepfakebench_labels_come_from_the_sub_label(tmp_path, dataset):
     assert idx.labels.tolist() == [0, 1]
     assert idx.mask_paths[1] == f"{dataset}/{subs[1]}/c23/masks/v0/000.png" and idx.skipped == {}
     assert idx.methods.tolist() == ([0, 1] if dataset == "FF-DF" else [0, -1])
+
+
+def test_bad_file_list_sources_merge_and_clear(tmp_path):
+    from sladd_fast.data import badfiles
+
+    root = str(tmp_path)
+    assert badfiles.load(root) == frozenset()
+    badfiles.record(root, "landmarks", ["image/real/000/0001.png"])
+    badfiles.record(root, "verify", ["mask/FF-DF/000_001/0002_mask.png", "image/real/000/0001.png"])
+    assert badfiles.load(root) == {"image/real/000/0001.png", "mask/FF-DF/000_001/0002_mask.png"}
+    badfiles.record(root, "verify", [])  # a clean rerun clears its own entry only
+    assert badfiles.load(root) == {"image/real/000/0001.png"}
+    badfiles.record(root, "landmarks", [])
+    assert not os.path.exists(os.path.join(root, badfiles.BAD_FILES))
+    with open(os.path.join(root, badfiles.BAD_FILES), "w") as f:
+        f.write("{not json")
+    with pytest.raises(ValueError, match="bad_files.json: not a bad-file list"):
+        badfiles.load(root)
+
+
+def test_verify_lists_damaged_files_and_the_index_leaves_them_out(tmp_path, capsys):
+    """pack --verify decodes every frame and mask: a truncated frame and a zero-byte mask are listed in
+    bad_files.json, and ffpp_index skips the frame and the fake that owns the mask, counted."""
+    from data_helpers import make_ffpp
+
+    from sladd_fast import pack
+    from sladd_fast.data import badfiles, ffpp_index
+
+    root = str(tmp_path / "FF")
+    make_ffpp(root, {"train": [["000", "001"]], "eval": [["002", "003"]], "test": [["004", "005"]]}, frames=3)
+    before = ffpp_index(root, "train", "FF-DF")
+    frame = os.path.join(root, "image", "real", "000", "0001.png")
+    with open(frame, "rb") as f:
+        head = f.read(60)
+    with open(frame, "wb") as f:
+        f.write(head)
+    open(os.path.join(root, "mask", "FF-DF", "000_001", "0002_mask.png"), "wb").close()
+    assert pack.main(["--verify", root, "--quiet", "--workers", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "2 unreadable" in out and "image/real/000/0001.png" in out
+    assert badfiles.load(root) == {"image/real/000/0001.png", "mask/FF-DF/000_001/0002_mask.png"}
+    after = ffpp_index(root, "train", "FF-DF")
+    assert len(after) == len(before) - 2 and after.skipped.get("unreadable") == 2
+    assert "image/real/000/0001.png" not in set(after.paths)
+    assert "image/FF-DF/000_001/0002.png" not in set(after.paths)
+    with open(frame, "wb") as f:  # repaired: a clean verify clears the list
+        f.write(open(os.path.join(root, "image", "real", "000", "0000.png"), "rb").read())
+    open(os.path.join(root, "mask", "FF-DF", "000_001", "0002_mask.png"), "wb").write(
+        open(os.path.join(root, "mask", "FF-DF", "000_001", "0001_mask.png"), "rb").read())
+    assert pack.main(["--verify", root, "--quiet"]) == 0
+    assert len(ffpp_index(root, "train", "FF-DF")) == len(before)
+    assert pack.main(["--verify", str(tmp_path / "nope"), "--quiet"]) == 2
+    assert "not a folder" in capsys.readouterr().err

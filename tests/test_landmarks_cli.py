@@ -75,6 +75,9 @@ def test_cli_resumes_and_reports_unreadable(tmp_path, demo_root, capsys):
     assert not (store.landmarks[4:][store.valid[4:]] == 7.0).all()
     report = json.load(open(os.path.join(root, lmcli.REPORT)))
     assert report["unreadable"] == ["image/real/000/0001.png"]
+    from sladd_fast.data import badfiles
+
+    assert badfiles.load(root) == {"image/real/000/0001.png"}  # the index builders leave it out
     assert "image/real/000/0009.png" in report["no_face"]
     i_bad, i_flat = keys.index("image/real/000/0001.png"), keys.index("image/real/000/0009.png")
     assert not store.valid[i_bad] and not store.valid[i_flat]

@@ -30,10 +30,10 @@ def _trainset(root: str) -> TrainSet:
     return TrainSet.build(ffpp_index(root, "train", "FF-DF"), LandmarkStore.load(os.path.join(root, "landmarks.npz")))
 
 
-def _dali(ts: TrainSet, size: int, device_id=None, batch: int = 4):
+def _dali(ts: TrainSet, size: int, device_id=None, batch: int = 4, bad_frames: str = "replace"):
     from pipelines.ffpp import DaliLoader
 
-    return DaliLoader(ts, size, batch, workers=1, seed=7, device_id=device_id)
+    return DaliLoader(ts, size, batch, workers=1, seed=7, device_id=device_id, bad_frames=bad_frames)
 
 
 def test_dali_cpu_matches_torch_backend(demo_png):
@@ -61,7 +61,7 @@ def test_dali_resize_scales_landmarks(demo_png):
     assert (b.images.float() - w.images.float()).abs().mean() < 3.0  # DALI cubic vs torch bicubic
 
 
-def test_dali_corrupt_frame_names_the_file(demo_png, tmp_path):
+def test_dali_corrupt_frame_names_the_file_when_failing_fast(demo_png, tmp_path):
     root = str(tmp_path / "bad")
     shutil.copytree(demo_png, root)
     ts = _trainset(root)
@@ -69,8 +69,29 @@ def test_dali_corrupt_frame_names_the_file(demo_png, tmp_path):
     data = open(victim, "rb").read()
     open(victim, "wb").write(data[: len(data) // 2])
     with pytest.raises(ValueError, match=f"truncated or corrupt PNG: .*{ts.index.paths[0]}"):
-        for _ in _dali(ts, 96, batch=len(ts)).epoch(0):  # one batch holding every item
+        for _ in _dali(ts, 96, batch=len(ts), bad_frames="raise").epoch(0):  # one batch holding every item
             pass
+
+
+def test_dali_replaces_unreadable_frames_as_the_torch_loader_does(demo_png, tmp_path):
+    """A truncated frame and a zero-byte file: DALI's source replaces them with the frames the
+    PyTorch loader picks, the batch keeps its shape, and the loader reports them."""
+    from sladd_fast.data.torch_loader import TorchLoader
+
+    root = str(tmp_path / "bad")
+    shutil.copytree(demo_png, root)
+    ts = _trainset(root)
+    for k, how in ((0, "truncate"), (5, "empty")):
+        victim = os.path.join(root, ts.index.paths[k])
+        data = open(victim, "rb").read()
+        open(victim, "wb").write(data[: len(data) // 2] if how == "truncate" else b"")
+    dali = _dali(ts, 96, batch=4)
+    torch_l = TorchLoader(ts, 96, 4, workers=0, seed=7)  # the same plan as _dali
+    got = [(b.indices.tolist(), b.partner_indices.tolist(), b.labels.tolist()) for b in dali.epoch(0)]
+    want = [(b.indices.tolist(), b.partner_indices.tolist(), b.labels.tolist()) for b in torch_l.epoch(0)]
+    assert got == want and all(len(i) == 4 for i, _, _ in got)
+    assert set(dali.bad_frames_report()["files"]) == set(torch_l.bad_frames_report()["files"])
+    assert dali.bad_frames_report()["files"]  # the damaged frames were in the plan
 
 
 def test_pack_to_jpeg_and_read_it_back(demo_png, tmp_path):
@@ -181,3 +202,21 @@ def test_dali_start_batch_resumes_inside_an_epoch(demo_png):
     assert [b.indices.tolist() for b in resumed.epoch(2)] == ref[2]
     with pytest.raises(ValueError, match="start_batch"):  # an empty first epoch: start the next one instead
         DaliLoader(ts, 96, 2, workers=1, seed=7, start_batch=4)
+
+
+def test_dali_decoder_failure_names_the_batch_files_and_the_verify_step(demo_png, tmp_path):
+    """Damage only the decoder sees (intact signature and end marker, garbage inside) cannot be
+    replaced per sample: the error names the batch's files and the verify command."""
+    root = str(tmp_path / "bad")
+    shutil.copytree(demo_png, root)
+    ts = _trainset(root)
+    victim = os.path.join(root, ts.index.paths[2])
+    data = bytearray(open(victim, "rb").read())
+    mid = len(data) // 2
+    data[mid:mid + 200] = bytes(200)
+    open(victim, "wb").write(bytes(data))
+    with pytest.raises(RuntimeError) as err:
+        for _ in _dali(ts, 96, batch=len(ts)).epoch(0):
+            pass
+    msg = str(err.value)
+    assert ts.index.paths[2] in msg and f"python -m sladd_fast.pack --verify {root}" in msg

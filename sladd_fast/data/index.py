@@ -24,6 +24,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from sladd_fast.data import badfiles
+
 METHODS = ("FF-DF", "FF-F2F", "FF-FS", "FF-NT")  # method id = position + 1; 0 = real
 REAL = "real"
 SPLITS = ("train", "eval", "test")
@@ -160,9 +162,13 @@ def ffpp_index(root: str, split: str, dataset: str, frames: int | None = None, s
     fake_frames = n // 4 + 1 if dataset == "ALL" else n  # ALL: fakes only for i <= frames // 4
     ext = image_ext(root)
     lister, skipped = _Lister(), Counter[str]()
+    bad = badfiles.load(root)
     rows: list[tuple[str, int, int, str, int, str]] = []
 
     def add(rel: str, label: int, method: int, video: str, i: int, mask_rel: str) -> None:
+        if rel in bad or (label == 1 and mask_rel in bad):
+            skipped["unreadable"] += 1  # listed in bad_files.json by landmarks, pack or pack --verify
+            return
         if not lister.exists(os.path.join(root, rel)):
             if strict:
                 raise FileNotFoundError(f"missing frame: {os.path.join(root, rel)}")
@@ -205,10 +211,14 @@ def testset_index(root: str, split: str = "test", frames: int | None = None, str
     n = frames if frames is not None else DEFAULT_FRAMES["test"]
     ext = image_ext(root)
     lister, skipped = _Lister(), Counter[str]()
+    bad = badfiles.load(root)
     rows = []
     for video, label in data:
         for i in range(n):
             rel = f"image/{video}/{i:04d}{ext}"
+            if rel in bad:
+                skipped["unreadable"] += 1
+                continue
             if not lister.exists(os.path.join(root, rel)):
                 if strict:
                     raise FileNotFoundError(f"missing frame: {os.path.join(root, rel)}")
@@ -247,6 +257,7 @@ def deepfakebench_index(json_path: str, rgb_root: str, split: str, compression: 
     """
     data = _load_json(json_path)
     lister, skipped = _Lister(), Counter[str]()
+    bad = badfiles.load(rgb_root)
     rows = []
     for trail, video in _walk_dfb(data, ()):
         if split not in trail or (compression is not None and any(t in ("raw", "c23", "c40") for t in trail)
@@ -267,6 +278,9 @@ def deepfakebench_index(json_path: str, rgb_root: str, split: str, compression: 
                 skipped["missing_frame"] += 1
                 continue
             rel_full = os.path.relpath(full, rgb_root).replace(os.sep, "/")
+            if rel_full in bad:
+                skipped["unreadable"] += 1
+                continue
             mask_rel = _swap_last(rel_full, "/frames/", "/masks/") if label == 1 else ""
             if mask_rel and not lister.exists(os.path.join(rgb_root, mask_rel)):
                 mask_rel = ""  # DeepfakeBench writes masks only where a mask video exists

@@ -95,7 +95,8 @@ def build_loader(dc: DataConfig, env: DistEnv, start_epoch: int, start_batch: in
 
         device_id = env.local_rank if dev.type == "cuda" else None
         return DaliLoader(data, dc.resolution, dc.batch_size, env.rank, env.world_size, device_id=device_id,
-                          workers=max(1, dc.workers), seed=_data_seed(dc), start_epoch=start_epoch, start_batch=start_batch)
+                          workers=max(1, dc.workers), seed=_data_seed(dc), start_epoch=start_epoch, start_batch=start_batch,
+                          bad_frames=dc.bad_frames)
     from sladd_fast.data.torch_loader import TorchLoader
 
     return TorchLoader(data, dc.resolution, dc.batch_size, env.rank, env.world_size, _data_seed(dc), workers=dc.workers,
