@@ -299,3 +299,22 @@ def test_evaluation_leaves_bad_frames_out(trainset, caplog):
                                                     "cpu", unreadable=bad)
     assert bad == [3, 10] and 3 not in rows and 10 not in rows and len(rows) == len(idx) - 2
     assert any("left out of the metrics" in r.getMessage() for r in caplog.records)
+
+
+def test_truncated_jpeg_is_detected_by_both_loaders_readers(tmp_path):
+    """The replacement path is format-agnostic; what must hold for JPEG is that both readers see a
+    truncated file as unreadable (PIL's full decode for PyTorch, the end marker for DALI's source)."""
+    from PIL import Image
+
+    from pipelines.source import read_encoded
+    from sladd_fast.data.decode import read_image
+
+    path = str(tmp_path / "f.jpg")
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(path, quality=95)
+    assert read_image(path, 32).shape == (3, 32, 32)
+    data = open(path, "rb").read()
+    open(path, "wb").write(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="cannot decode image"):
+        read_image(path, 32)
+    with pytest.raises(ValueError, match="truncated or corrupt JPEG"):
+        read_encoded(path)
