@@ -1,0 +1,119 @@
+"""python -m sladd_fast.extract on a tiny FF++ download tree made of real videos (cv2.VideoWriter of
+the demo faces): the seed's layout, crops, masks, landmarks, resume and the report of bad videos."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+pytest.importorskip("dlib")
+
+from sladd_fast import extract  # noqa: E402
+from sladd_fast.data import LandmarkStore, demo, ffpp_index  # noqa: E402
+
+
+def _write_video(path: str, frames: list[np.ndarray]) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    h, w = frames[0].shape[:2]
+    vw = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), 25, (w, h))
+    assert vw.isOpened(), "OpenCV cannot write mp4v here"
+    for f in frames:
+        vw.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR) if f.ndim == 3 else cv2.cvtColor(f, cv2.COLOR_GRAY2BGR))
+    vw.release()
+
+
+def _frames(folder: str, pad: int) -> list[np.ndarray]:
+    """The demo's frames, framed by a border (so the face is a part of a larger video frame)."""
+    from PIL import Image
+
+    out = []
+    for name in sorted(os.listdir(folder)):
+        img = np.asarray(Image.open(os.path.join(folder, name)).convert("RGB" if "mask" not in name else "L"))
+        out.append(np.pad(img, ((pad, pad), (pad + 16, pad + 16)) + (((0, 0),) if img.ndim == 3 else ()),
+                          constant_values=40))
+    return out
+
+
+@pytest.fixture(scope="module")
+def ffpp_videos(tmp_path_factory):
+    """FF++'s download layout with 6 originals, their Deepfakes fakes and masks, official-style splits,
+    plus an unreadable fake and a faceless original (video 006, in no split's pairs but test)."""
+    src = str(tmp_path_factory.mktemp("demo") / "FF")
+    demo.build(src, videos=6, frames=4, size=128, seed=3, landmarks=False, workers=2)
+    root = str(tmp_path_factory.mktemp("ffpp"))
+    for v in sorted(os.listdir(os.path.join(src, "image", "real"))):
+        _write_video(os.path.join(root, "original_sequences/youtube/c23/videos", f"{v}.mp4"),
+                     _frames(os.path.join(src, "image", "real", v), 24))
+    for v in sorted(os.listdir(os.path.join(src, "image", "FF-DF"))):
+        _write_video(os.path.join(root, "manipulated_sequences/Deepfakes/c23/videos", f"{v}.mp4"),
+                     _frames(os.path.join(src, "image", "FF-DF", v), 24))
+        _write_video(os.path.join(root, "manipulated_sequences/Deepfakes/masks/videos", f"{v}.mp4"),
+                     _frames(os.path.join(src, "mask", "FF-DF", v), 24))
+    splits = {}
+    for split, name in (("train", "train"), ("eval", "val"), ("test", "test")):
+        with open(os.path.join(src, "config", f"{split}.json")) as f:
+            splits[name] = json.load(f)
+    a, b = splits["test"][0]
+    splits["test"].append(["006", "007"])  # 006: a flat video (no face); 006_007: not a video at all
+    _write_video(os.path.join(root, "original_sequences/youtube/c23/videos/006.mp4"), [np.full((96, 96, 3), 90, np.uint8)] * 4)
+    os.makedirs(os.path.join(root, "manipulated_sequences/Deepfakes/c23/videos"), exist_ok=True)
+    with open(os.path.join(root, "manipulated_sequences/Deepfakes/c23/videos/006_007.mp4"), "wb") as f:
+        f.write(b"not a video")
+    os.makedirs(os.path.join(root, "splits"))
+    for name, ps in splits.items():
+        with open(os.path.join(root, "splits", f"{name}.json"), "w") as f:
+            json.dump(ps, f)
+    return root
+
+
+def test_extracts_the_seeds_layout_with_landmarks_and_reports_bad_videos(ffpp_videos, tmp_path, capsys):
+    out = str(tmp_path / "data")
+    rc = extract.main([ffpp_videos, out, "--methods", "Deepfakes", "--frames", "3,2,2", "--size", "128",
+                       "--workers", "2", "--quiet"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    report = json.load(open(os.path.join(out, extract.REPORT)))
+    assert [r["video"] for r in report["no_face"]] == ["real/006"]
+    assert {r["video"] for r in report["unreadable"]} >= {"FF-DF/006_007"}
+    assert "unreadable" in printed and "006" in printed
+    train = ffpp_index(out, "train", "FF-DF")
+    assert train.skipped == {} and len(train) == 3 * 4  # 3 frames of 2 reals and 2 fakes
+    img = cv2.imread(os.path.join(out, train.paths[0]))
+    assert img.shape == (128, 128, 3)
+    fake = [p for p, l in zip(train.paths, train.labels) if l == 1][0]
+    mask = cv2.imread(os.path.join(out, fake.replace("image/", "mask/").replace(".png", "_mask.png")), 0)
+    assert mask.shape == (128, 128) and mask.max() > 200 and mask.min() < 50  # the region, cropped like its frame
+    store = LandmarkStore.load(os.path.join(out, "landmarks.npz"))
+    rows = store.rows(train.paths)
+    assert store.valid[rows].mean() > 0.8
+    lm = store.landmarks[rows][store.valid[rows]]
+    inner = lm[:, 27:48]  # nose and eyes inside the crop (the jaw line may reach past a 1.3x box)
+    assert (inner > 0).all() and (inner < 128).all()
+    eye_dist = np.linalg.norm(lm[:, 36:42].mean(1) - lm[:, 42:48].mean(1), axis=1)
+    assert (eye_dist > 128 * 0.15).all() and (eye_dist < 128 * 0.6).all()  # a face crop, not the whole frame
+    assert json.load(open(os.path.join(out, "config", "frames.json"))) == {"train": 3, "eval": 2, "test": 2}
+    assert not os.path.exists(os.path.join(out, extract.PARTS))
+
+
+def test_resumes_finished_videos(ffpp_videos, tmp_path):
+    """A video whose part file exists from an earlier (interrupted) run is not extracted again."""
+    out = str(tmp_path / "data")
+    os.makedirs(os.path.join(out, extract.PARTS))
+    np.savez(extract._part(out, "real/000"), error=np.array("unreadable"), detail=np.array("kept from an earlier run"))
+    report = extract.extract(ffpp_videos, out, methods=["Deepfakes"], frames=(2, 1, 1), size=64, workers=2,
+                             progress=False)
+    assert {"video": "real/000", "detail": "kept from an earlier run"} in report["unreadable"]
+    assert not os.path.exists(os.path.join(out, "image", "real", "000"))
+    assert os.path.isfile(os.path.join(out, "image", "real", "001", "0000.png"))
+
+
+def test_frame_numbers_and_bad_arguments(tmp_path, capsys):
+    assert extract.frame_numbers(10, 4) == [0, 3, 6, 9]
+    assert extract.frame_numbers(3, 5) == [0, 1, 2]
+    assert extract.main([str(tmp_path), str(tmp_path / "o"), "--quiet"]) == 2
+    assert "original_sequences" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        extract.main([str(tmp_path), str(tmp_path / "o"), "--frames", "1,2"])
