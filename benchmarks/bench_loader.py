@@ -1,14 +1,18 @@
 """Loader throughput: frames/s with landmarks for a backend, beside the plain DataLoader baseline.
 
     python benchmarks/bench_loader.py --backend dali|torch|synthetic --device cpu|cuda --json PATH
-        [--root PACKED_ROOT] [--batch 32] [--size 256] [--epochs 3] [--workers N]
+        [--root PACKED_ROOT] [--batch 32] [--size 256] [--epochs 3] [--workers N] [--decode cpu|cuda]
+        [--min-batches 50]
 
 Without --root, builds the embedded demo dataset (sladd_fast.data.demo) once into a cache folder
 (--cache, default ~/.cache/sladd_fast/bench_loader) and packs it to JPEG (sladd_fast.pack), so both
 backends read the same GPU-decodable files; later runs reuse it. Frames/s
 counts decoded frames delivered with their landmarks on the target device (each item brings its
 partner: 2 frames per sample). The baseline is sladd_fast.data.torch_loader on the same data, with
-the same number of worker processes, delivering to the same device. A benchmark: nothing asserts.
+the same number of worker processes, delivering to the same device (``--device cuda`` there means
+CPU decode plus a pinned copy); ``--decode cuda`` times the PyTorch loader decoding each batch with
+nvJPEG instead. Epochs hold at least --min-batches batches (the index is repeated when it is
+smaller), so start-up and drain do not dominate. A benchmark: nothing asserts.
 """
 from __future__ import annotations
 
@@ -51,6 +55,20 @@ def _dataset(root: str | None, size: int, cache: str) -> str:
     return jpg
 
 
+def repeat_to(data, items: int):
+    """The TrainSet with its index repeated until it holds at least ``items`` items (same frames,
+    landmarks and labels; the plan then draws from the repeats like from any other rows)."""
+    import numpy as np
+
+    from sladd_fast.data.plan import TrainSet
+
+    n = len(data)
+    if n == 0 or n >= items:
+        return data
+    rows = np.tile(np.arange(n), -(-items // n))
+    return TrainSet(data.index.select(rows), data.store, data.rows[rows])
+
+
 def _measure(loader, epochs: int, device: torch.device) -> dict:
     """Frames/s over ``epochs`` epochs after one warm-up epoch (pipeline start-up excluded)."""
     for _ in loader.epoch(0):
@@ -77,9 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--json", default=None)
     ap.add_argument("--cache", default=default_cache(), help="where the demo dataset is kept without --root")
+    ap.add_argument("--decode", default="cpu", choices=["cpu", "cuda"],
+                    help="torch backend: decode in the workers (cpu) or per batch with nvJPEG (cuda)")
+    ap.add_argument("--min-batches", type=int, default=50, help="repeat the index until an epoch has this many")
     args = ap.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: no CUDA device")
+    if args.decode == "cuda" and (args.backend != "torch" or args.device != "cuda"):
+        ap.error("--decode cuda is the torch backend's GPU decode: use --backend torch --device cuda")
     if args.root and not os.path.isfile(os.path.join(args.root, "landmarks.npz")):
         what = "no such folder" if not os.path.isdir(args.root) else "no landmarks.npz in it"
         print(f"error: --root {args.root}: {what} (a packed FF++-layout root, see python -m sladd_fast.pack)",
@@ -94,21 +117,27 @@ def main(argv: list[str] | None = None) -> int:
     from sladd_fast.data.torch_loader import TorchLoader
 
     data = TrainSet.build(ffpp_index(root, "train", args.dataset), LandmarkStore.load(os.path.join(root, "landmarks.npz")))
+    data = repeat_to(data, args.min_batches * args.batch)
     if args.backend == "dali":
         from pipelines.ffpp import DaliLoader
 
         loader = DaliLoader(data, args.size, args.batch, device_id=0 if dev.type == "cuda" else None,
                             workers=args.workers)
     elif args.backend == "torch":
-        loader = TorchLoader(data, args.size, args.batch, workers=args.workers, device=dev)
+        loader = TorchLoader(data, args.size, args.batch, workers=args.workers, device=dev, decode=args.decode)
     else:
         loader = SyntheticLoader(args.batch, args.size, steps=len(data) // args.batch, device=dev)
-    res = _measure(loader, args.epochs, dev)
-    print(f"{args.backend:9s} [{dev}, {args.workers} workers]: {res['frames_per_s']:,.0f} frames/s "
+    try:
+        res = _measure(loader, args.epochs, dev)
+    except ValueError as e:  # e.g. fewer items than one batch per rank (--min-batches 0)
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    name = args.backend + ("+nvjpeg" if args.decode == "cuda" else "")
+    print(f"{name:9s} [{dev}, {args.workers} workers]: {res['frames_per_s']:,.0f} frames/s "
           f"({res['frames']} frames, batch {args.batch}, {args.size}px)")
-    record = {"suite": "loader", "backend": args.backend, "batch": args.batch, "size": args.size,
+    record = {"suite": "loader", "backend": args.backend, "decode": args.decode, "batch": args.batch, "size": args.size,
               "workers": args.workers, "items_per_epoch": len(data), args.backend: res, "env": environment(dev)}
-    if args.backend != "torch":
+    if args.backend != "torch" or args.decode == "cuda":
         base = _measure(TorchLoader(data, args.size, args.batch, workers=args.workers, device=dev), args.epochs, dev)
         print(f"baseline  [torch DataLoader, {dev}, {args.workers} workers]: {base['frames_per_s']:,.0f} frames/s")
         print(f"ratio {args.backend}/DataLoader: {res['frames_per_s'] / base['frames_per_s']:.2f}x")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One prepared GPU check per suite, for a machine with no network; each suite fits its own 6 minutes
 # from a cold start, so a 15-minute allowance holds one suite and a rerun.
-#   bash benchmarks/device_check.sh [synthesis|train|train_compile|all]      (default: synthesis)
+#   bash benchmarks/device_check.sh [synthesis|train|train_compile|loader|all]      (default: synthesis)
 # Suite "synthesis" ("engine" is an alias):
 #   1. the CUDA tests on the NVRTC backend with no sladd_fast._C at all (CPU oracle: the references).
 #   2. builds sladd_fast._C with its CUDA kernels (FORCE_CUDA=1, ninja, all cores; about 2 minutes)
@@ -15,6 +15,10 @@
 #   2. train.py for 30 steps on the synthetic backend (the loop, checkpoints and logging on the GPU).
 #   3. bench_train eager at batch 32 (SLADD's per-GPU batch) and 64, arm (c) when LOADER_ROOT is set.
 # Suite "train_compile": bench_train with --compile at batch 32 (compiling both networks takes minutes).
+# Suite "loader" (no build; needs LOADER_ROOT, a packed JPEG dataset with landmarks.npz, e.g. from
+#   scripts/device_carry.sh, since the device has no dlib to build one): the GPU-decode tests, then
+#   bench_loader with the torch backend decoding on the GPU (nvJPEG per batch) at batch 128 and 256
+#   beside the CPU-decode DataLoader, epochs of >= 50 batches; DALI at 128 when it is installed.
 # Results (JSON, junit XML, logs) go to $OUT if set (the device tool's folder), else
 # benchmarks/results/device/. Commit them under benchmarks/results/ with the GPU's name.
 set -uo pipefail
@@ -40,7 +44,7 @@ PYEOF
 cat "$OUT_DIR/env.json"
 SUITE=${1:-synthesis}
 [ "$SUITE" = engine ] && SUITE=synthesis
-case "$SUITE" in synthesis|train|train_compile|all) ;; *) echo "unknown suite: $SUITE (synthesis|train|train_compile|all)"; exit 2;; esac
+case "$SUITE" in synthesis|train|train_compile|loader|all) ;; *) echo "unknown suite: $SUITE (synthesis|train|train_compile|loader|all)"; exit 2;; esac
 if [ -z "${LOADER_ROOT:-}" ] && [ -f .carry/loader_root/landmarks.npz ]; then
   LOADER_ROOT=.carry/loader_root  # prepared by scripts/device_carry.sh
 fi
@@ -71,7 +75,29 @@ train_compile_suite() {
   timeout 330 $PY benchmarks/bench_train.py --device cuda --compile --batch 32 --iters 40 --rounds 3 --no-loader \
     --json "$OUT_DIR/bench_train_cuda_b32_compile.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
 }
+loader_suite() {
+  if [ -z "${LOADER_ROOT:-}" ]; then log "loader suite skipped: set LOADER_ROOT (scripts/device_carry.sh)"; return; fi
+  log "loader 1/3 GPU-decode tests"
+  timeout 60 $PY -m pytest -q tests/test_data_loader.py -k "gpu_decode or encoded" -p no:cacheprovider \
+    > "$OUT_DIR/pytest_loader.log" 2>&1
+  log "pytest (loader) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_loader.log")"
+  log "loader 2/3 torch backend, nvJPEG decode"
+  for b in 128 256; do
+    timeout 100 $PY benchmarks/bench_loader.py --backend torch --device cuda --decode cuda --root "$LOADER_ROOT" \
+      --batch $b --epochs 3 --min-batches 50 --workers "$(nproc)" --json "$OUT_DIR/bench_loader_cuda_nvjpeg_b$b.json" \
+      2>&1 | tee -a "$OUT_DIR/device_check.log"
+  done
+  log "loader 3/3 DALI"
+  if $PY -c "import nvidia.dali" 2>/dev/null; then
+    timeout 100 $PY benchmarks/bench_loader.py --backend dali --device cuda --root "$LOADER_ROOT" --batch 128 \
+      --epochs 3 --min-batches 50 --workers "$(nproc)" --json "$OUT_DIR/bench_loader_cuda_dali_b128.json" 2>&1 \
+      | tee -a "$OUT_DIR/device_check.log"
+  else
+    log "DALI not installed: skipped (see scripts/device_carry.sh)"
+  fi
+}
 if [ "$SUITE" = train ]; then train_suite; exit 0; fi
+if [ "$SUITE" = loader ]; then loader_suite; exit 0; fi
 if [ "$SUITE" = train_compile ]; then train_compile_suite; exit 0; fi
 
 CUDA_TESTS="tests/test_cuda_ops.py tests/test_synthesis.py tests/test_region_mask.py tests/test_opcheck.py"
@@ -116,5 +142,5 @@ if command -v compute-sanitizer > /dev/null; then
 else
   log "compute-sanitizer not found: skipped"
 fi
-if [ "$SUITE" = all ]; then train_suite; train_compile_suite; fi
+if [ "$SUITE" = all ]; then train_suite; train_compile_suite; loader_suite; fi
 log "done"

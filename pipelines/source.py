@@ -17,36 +17,9 @@ import os
 
 import numpy as np
 
+from sladd_fast.data.decode import check_encoded, read_encoded  # noqa: F401  (re-exported)
 from sladd_fast.data.plan import EpochPlan, TrainSet, plan_epoch
 from sladd_fast.data.torch_loader import BAD_FRAMES, MAX_REPLACEMENTS, replacement_row
-
-PNG_SIG = b"\x89PNG\r\n\x1a\n"
-PNG_END = b"IEND\xaeB`\x82"
-
-
-def check_encoded(path: str, data: np.ndarray) -> None:
-    """Cheap integrity check of PNG / JPEG bytes (signature and end marker)."""
-    head, tail = data[:8].tobytes(), data[-12:].tobytes()
-    if head.startswith(PNG_SIG):
-        if PNG_END not in tail:
-            raise ValueError(f"truncated or corrupt PNG: {path}")
-    elif head[:2] == b"\xff\xd8":
-        if b"\xff\xd9" not in tail:
-            raise ValueError(f"truncated or corrupt JPEG: {path}")
-    else:
-        raise ValueError(f"not a PNG or JPEG image: {path}")
-
-
-def read_encoded(path: str) -> np.ndarray:
-    try:
-        data = np.fromfile(path, dtype=np.uint8)
-    except OSError as e:
-        raise ValueError(f"cannot read {path}: {e}") from None
-    if data.size < 16:
-        raise ValueError(f"empty or truncated image file: {path}")
-    check_encoded(path, data)
-    return data
-
 
 def blank_png(size: int) -> np.ndarray:
     from PIL import Image

@@ -82,3 +82,18 @@ def test_cost_model_counts_every_stage(tmp_path, monkeypatch):
     blend = next(r for r in rec["stages"] if r["stage"] == "blend")
     assert blend["mflop_per_forgery"] == max(r["mflop_per_forgery"] for r in rec["stages"])  # the DST, every sample
     assert os.environ["SLADD_FAST_SYNC_FREE"] == "0"  # main() restores the environment
+
+
+def test_bench_loader_repeats_a_small_index_to_whole_epochs(tmp_path, train_root, capsys):
+    """A batch larger than the whole index: the index is repeated to --min-batches batches per epoch
+    (start-up no longer dominates); without repetition the short epoch is one clear line."""
+    from benchmarks import bench_loader
+
+    path = tmp_path / "loader.json"
+    args = ["--backend", "torch", "--root", train_root, "--batch", "64", "--size", "64", "--epochs", "1",
+            "--workers", "0", "--dataset", "FF-DF"]
+    assert bench_loader.main(args + ["--min-batches", "2", "--json", str(path)]) == 0
+    rec = json.loads(path.read_text())
+    assert rec["items_per_epoch"] >= 128 and rec["torch"]["frames"] == 2 * 2 * 64
+    assert bench_loader.main(args + ["--min-batches", "0"]) == 2
+    assert "cannot give every one of 1 rank(s) a batch of 64" in capsys.readouterr().err

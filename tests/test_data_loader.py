@@ -318,3 +318,50 @@ def test_truncated_jpeg_is_detected_by_both_loaders_readers(tmp_path):
         read_image(path, 32)
     with pytest.raises(ValueError, match="truncated or corrupt JPEG"):
         read_encoded(path)
+
+
+@pytest.fixture()
+def jpeg_trainset(trainset, tmp_path):
+    from sladd_fast import pack
+
+    dst = str(tmp_path / "FF-jpg")
+    pack.pack(trainset.index.root, dst, progress=False, workers=2)
+    return TrainSet.build(ffpp_index(dst, "train", "FF-DF"), LandmarkStore.load(os.path.join(dst, "landmarks.npz")))
+
+
+def test_encoded_frames_decode_in_one_batch_as_the_workers_decode_them(jpeg_trainset):
+    """decode='cuda' moves frame decoding out of the workers into one batched torchvision decode;
+    run here with its CPU decoder, it gives the workers' (PIL) frames and the same batch otherwise."""
+    from sladd_fast.data.torch_loader import PairDataset, collate, decode_frames
+
+    ts = jpeg_trainset
+    pairs = [(0, 40), (5, 1), (33, 2), (17, 50)]
+    plain = collate([PairDataset(ts, 24)[p] for p in pairs])
+    enc = collate([PairDataset(ts, 24, encoded=True)[p] for p in pairs])
+    assert isinstance(enc.images, list) and enc.images[0].dtype == torch.uint8 and enc.images[0].dim() == 1
+    d = (decode_frames(enc.images, 24, torch.device("cpu")).int() - plain.images.int()).abs()
+    assert d.max() <= 1 and (d > 0).float().mean() < 0.01  # both libjpeg-turbo; resize identical
+    assert torch.equal(enc.masks, plain.masks) and torch.equal(enc.landmarks, plain.landmarks)
+    assert torch.equal(enc.indices, plain.indices) and torch.equal(enc.replaced, plain.replaced)
+    assert enc.pin_memory is not None  # lists of byte tensors survive Batch's pin_memory / to
+
+
+def test_gpu_decode_option_checks_its_inputs(trainset, jpeg_trainset):
+    with pytest.raises(ValueError, match="decode must be one of"):
+        TorchLoader(trainset, 32, 4, workers=0, decode="nvjpeg")
+    with pytest.raises(ValueError, match="pass device='cuda'"):
+        TorchLoader(jpeg_trainset, 32, 4, workers=0, decode="cuda")
+    if torch.cuda.is_available():
+        with pytest.raises(ValueError, match="needs JPEG frames.*pack"):
+            TorchLoader(trainset, 32, 4, workers=0, decode="cuda", device="cuda")
+
+
+@pytest.mark.needs_cuda
+def test_gpu_decode_matches_cpu_decode(jpeg_trainset):
+    cpu = [b for b in TorchLoader(jpeg_trainset, 32, 4, workers=0, seed=1).epoch(0)]
+    gpu = [b for b in TorchLoader(jpeg_trainset, 32, 4, workers=0, seed=1, decode="cuda", device="cuda").epoch(0)]
+    assert len(cpu) == len(gpu)
+    for a, b in zip(cpu, gpu):
+        assert b.images.is_cuda and torch.equal(a.indices, b.indices.cpu())
+        d = (a.images.int() - b.images.cpu().int()).abs()
+        assert d.max() <= 3 and (d > 1).float().mean() < 0.01  # nvJPEG's IDCT vs libjpeg-turbo's

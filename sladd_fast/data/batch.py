@@ -36,8 +36,12 @@ class Batch:
     replaced: torch.Tensor | None = None
 
     def _map(self, fn) -> "Batch":
-        return Batch(**{f.name: (None if getattr(self, f.name) is None else fn(getattr(self, f.name)))
-                        for f in dataclasses.fields(self)})
+        def apply(v):
+            if v is None:
+                return None
+            return [fn(x) for x in v] if isinstance(v, list) else fn(v)  # lists: encoded frames (decode="cuda")
+
+        return Batch(**{f.name: apply(getattr(self, f.name)) for f in dataclasses.fields(self)})
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> "Batch":
         return self._map(lambda t: t.to(device, non_blocking=non_blocking))

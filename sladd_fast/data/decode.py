@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 
+
 def decode_file(path: str, mode: str, what: str = "image") -> np.ndarray:
     """PIL decode to a numpy array in ``mode`` ("RGB", "L"); ValueError naming the file on failure."""
     from PIL import Image
@@ -44,3 +45,33 @@ def read_image(path: str, size: int) -> torch.Tensor:
 def read_mask(path: str, size: int) -> torch.Tensor:
     """float32 [1,size,size] in [0,1] (grayscale / 255, bilinear resize)."""
     return resize_mask(torch.from_numpy(decode_file(path, "L", "mask").astype(np.float32) / 255.0)[None], size)
+
+
+# Encoded files, for decoders that take bytes (DALI, nvJPEG through torchvision): checked cheaply
+# before a decoder sees them.
+PNG_SIG = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"IEND\xaeB`\x82"
+
+
+def check_encoded(path: str, data: np.ndarray) -> None:
+    """Cheap integrity check of PNG / JPEG bytes (signature and end marker)."""
+    head, tail = data[:8].tobytes(), data[-12:].tobytes()
+    if head.startswith(PNG_SIG):
+        if PNG_END not in tail:
+            raise ValueError(f"truncated or corrupt PNG: {path}")
+    elif head[:2] == b"\xff\xd8":
+        if b"\xff\xd9" not in tail:
+            raise ValueError(f"truncated or corrupt JPEG: {path}")
+    else:
+        raise ValueError(f"not a PNG or JPEG image: {path}")
+
+
+def read_encoded(path: str) -> np.ndarray:
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as e:
+        raise ValueError(f"cannot read {path}: {e}") from None
+    if data.size < 16:
+        raise ValueError(f"empty or truncated image file: {path}")
+    check_encoded(path, data)
+    return data

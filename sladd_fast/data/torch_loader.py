@@ -9,6 +9,11 @@ empty, truncated, corrupt) is replaced by another frame of the same label with l
 deterministically from the failed row (replacement_row), so batch shapes and rank partitions stay
 as planned. Each failure is counted, logged once per file, and listed by ``bad_frames_report()``
 (the training loop writes it into its summary). bad_frames="raise" stops at the first one instead.
+
+decode="cuda": the workers read each JPEG frame's bytes (checked like DALI's source checks them) and
+decode masks (PNG) on the CPU; the main process decodes each batch's frames on the GPU in one
+torchvision.io.decode_jpeg call (nvJPEG) and resizes there. Needs JPEG frames (python -m
+sladd_fast.pack). Damage that only the decoder sees stops with the batch's files and the verify step.
 """
 from __future__ import annotations
 
@@ -18,14 +23,16 @@ from typing import Iterator
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from sladd_fast.data.batch import Batch
-from sladd_fast.data.decode import read_image, read_mask
+from sladd_fast.data.decode import read_encoded, read_image, read_mask
 from sladd_fast.data.plan import EpochPlan, TrainSet
 
 log = logging.getLogger("sladd_fast.data")
 BAD_FRAMES = ("replace", "raise")
+DECODES = ("cpu", "cuda")
 MAX_REPLACEMENTS = 8  # tries before a batch gives up (every candidate failing means a broken dataset)
 
 
@@ -60,17 +67,18 @@ class PairSampler(Sampler):
 class PairDataset(Dataset):
     """dataset[(item, partner)] -> dict of per-sample tensors (frame indices into data.index)."""
 
-    def __init__(self, data: TrainSet, size: int, bad_frames: str = "replace") -> None:
+    def __init__(self, data: TrainSet, size: int, bad_frames: str = "replace", encoded: bool = False) -> None:
         if bad_frames not in BAD_FRAMES:
             raise ValueError(f"bad_frames must be one of {BAD_FRAMES}, got {bad_frames!r}")
-        self.data, self.size, self.bad_frames = data, size, bad_frames
+        self.data, self.size, self.bad_frames, self.encoded = data, size, bad_frames, encoded
 
     def __len__(self) -> int:
         return len(self.data.index.paths)
 
     def _frame(self, i: int, with_mask: bool) -> tuple[torch.Tensor, torch.Tensor, bool, torch.Tensor | None]:
         index = self.data.index
-        img = read_image(os.path.join(index.root, index.paths[i]), self.size)
+        path = os.path.join(index.root, index.paths[i])
+        img = torch.from_numpy(read_encoded(path)) if self.encoded else read_image(path, self.size)
         mask = None
         if with_mask:
             mask_rel = index.mask_paths[i]
@@ -107,7 +115,25 @@ class PairDataset(Dataset):
 
 
 def collate(samples: list[dict[str, torch.Tensor]]) -> Batch:
-    return Batch(**{k: torch.stack([s[k] for s in samples]) for k in samples[0]})
+    """Stacks every field; encoded frames (1-D byte tensors of different lengths) stay lists."""
+    return Batch(**{k: [s[k] for s in samples] if samples[0][k].dim() == 1 and k in ("images", "partners")
+                    else torch.stack([s[k] for s in samples]) for k in samples[0]})
+
+
+def decode_frames(encoded: list[torch.Tensor], size: int, device: torch.device) -> torch.Tensor:
+    """One batched JPEG decode (nvJPEG on CUDA, libjpeg-turbo on the CPU) of 1-D uint8 byte tensors,
+    resized to size x size as decode.resize_image does: uint8 [B,3,size,size] on ``device``."""
+    from torchvision.io import ImageReadMode, decode_jpeg
+
+    imgs = decode_jpeg(encoded, mode=ImageReadMode.RGB, device=device)
+    out = torch.empty(len(imgs), 3, size, size, dtype=torch.uint8, device=device)
+    for k, img in enumerate(imgs):  # frames of one dataset share a size: the resize is usually a no-op
+        if img.shape[-2:] == (size, size):
+            out[k] = img
+        else:
+            x = F.interpolate(img[None].float(), size=(size, size), mode="bicubic", align_corners=False)[0]
+            out[k] = torch.floor(x + 0.5).clamp(0, 255).to(torch.uint8)
+    return out
 
 
 class TorchLoader:
@@ -125,17 +151,32 @@ class TorchLoader:
         rank, world_size, seed: see sladd_fast.data.plan. workers: DataLoader processes.
         device: where batches are delivered (pinned memory + non-blocking copy for CUDA).
         bad_frames: "replace" (default: see the module docstring) or "raise" (fail fast).
+        decode: "cpu" (PIL in the workers) or "cuda" (one nvJPEG call per batch on ``device``; JPEG
+            frames only, see the module docstring).
     """
 
     def __init__(self, data: TrainSet, size: int, batch_size: int, rank: int = 0, world_size: int = 1, seed: int = 0,
-                 workers: int = 2, device: torch.device | str = "cpu", bad_frames: str = "replace") -> None:
+                 workers: int = 2, device: torch.device | str = "cpu", bad_frames: str = "replace",
+                 decode: str = "cpu") -> None:
+        if decode not in DECODES:
+            raise ValueError(f"decode must be one of {DECODES}, got {decode!r}")
+        if decode == "cuda":
+            if torch.device(device).type != "cuda":
+                raise ValueError("decode='cuda' delivers batches on the GPU: pass device='cuda'")
+            not_jpeg = [p for p in data.index.paths[:64].tolist() if not p.lower().endswith((".jpg", ".jpeg"))]
+            if not_jpeg:
+                raise ValueError(f"decode='cuda' needs JPEG frames (nvJPEG), got {not_jpeg[0]}: pack the dataset "
+                                 "first (python -m sladd_fast.pack SRC DST)")
+        self.decode = decode
+        self._decode_device = torch.device(device)  # the tests run this path with the CPU decoder
         self.data, self.size, self.batch_size = data, size, batch_size
         self._bad: dict[str, int] = {}  # file -> times replaced
         self.rank, self.world_size, self.seed, self.workers = rank, world_size, seed, workers
         self.device = torch.device(device)
         self.sampler = PairSampler()
         self._generation = 0  # the epoch iterator that owns the workers
-        self.loader = DataLoader(PairDataset(data, size, bad_frames), batch_size=batch_size, sampler=self.sampler,
+        self.loader = DataLoader(PairDataset(data, size, bad_frames, encoded=decode == "cuda"), batch_size=batch_size,
+                                 sampler=self.sampler,
                                  drop_last=False, num_workers=workers, collate_fn=collate,
                                  pin_memory=self.device.type == "cuda", persistent_workers=workers > 0,
                                  generator=torch.Generator().manual_seed(seed))  # not the global RNG: see below
@@ -163,7 +204,22 @@ class TorchLoader:
             except StopIteration:
                 return
             self._note_replaced(batch)
+            if isinstance(batch.images, list):
+                batch = self._decode(batch)
             yield batch.to(self.device, non_blocking=True) if self.device.type != "cpu" else batch
+
+    def _decode(self, batch: Batch) -> Batch:
+        import dataclasses
+
+        try:
+            images = decode_frames(batch.images, self.size, self._decode_device)
+            partners = decode_frames(batch.partners, self.size, self._decode_device)
+        except RuntimeError as e:  # damage only the decoder sees: no per-sample replacement
+            idx = self.data.index
+            files = [str(idx.paths[i]) for i in batch.indices.tolist() + batch.partner_indices.tolist()]
+            raise RuntimeError(f"JPEG decode failed ({e}) in a batch holding: {', '.join(files[:40])}\nfind the "
+                               f"damaged files with: python -m sladd_fast.pack --verify {idx.root}") from e
+        return dataclasses.replace(batch, images=images, partners=partners)
 
     def _note_replaced(self, batch: Batch) -> None:
         if batch.replaced is None:

@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     ours.add_argument("--bad-frames", default=S, choices=["replace", "raise"],
                       help="a frame that fails to decode: replace it with another of its label (replace), or stop "
                            "(raise)")
+    ours.add_argument("--decode", default=S, choices=["cpu", "cuda"],
+                      help="PyTorch loader: decode frames in the workers (cpu) or per batch with nvJPEG (cuda; JPEG "
+                           "frames, see python -m sladd_fast.pack)")
     ours.add_argument("--config", default=None, help="YAML config (sections data, model, loss, optim, policy, run)")
     return ap
 
@@ -72,7 +75,8 @@ FLAG_TO_KEY = {"resolution": "data.resolution", "dset": "data.dset", "meta": "ru
                "weight_decay": "optim.weight_decay", "manualSeed": "run.seed", "pretrained": "model.pretrained",
                "workers": "data.workers", "data_root": "data.root", "out": "run.out", "max_steps": "run.max_steps",
                "device": "run.device", "compile": "run.compile", "xception_weights": "model.xception_weights",
-               "backend": "data.backend", "bad_frames": "data.bad_frames"}
+               "backend": "data.backend", "bad_frames": "data.bad_frames",
+               "decode": "data.decode"}
 
 
 def parse(argv: list[str] | None = None) -> tuple[Config, argparse.Namespace, list[str]]:

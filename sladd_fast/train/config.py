@@ -32,7 +32,8 @@ class DataConfig:
     eval_batch_size: int = 32
     eval_frames: int | None = None  # frames per eval video (default: the index's)
     seed: int | None = None  # the data plan's seed (None: run.seed, so --manualSeed also reorders the data)
-    bad_frames: str = "replace"  # replace | raise: a frame that fails to decode (PyTorch loader)
+    bad_frames: str = "replace"  # replace | raise: a frame that fails to decode
+    decode: str = "cpu"  # cpu | cuda: PyTorch loader frame decoding (cuda: nvJPEG per batch, JPEG frames)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,6 +175,7 @@ def validate(cfg: Config) -> None:
     choices = {"data.layout": (cfg.data.layout, ("ffpp", "deepfakebench")),
                "data.backend": (cfg.data.backend, ("auto", "dali", "torch", "synthetic")),
                "data.bad_frames": (cfg.data.bad_frames, ("replace", "raise")),
+               "data.decode": (cfg.data.decode, ("cpu", "cuda")),
                "policy.reward": (cfg.policy.reward, ("batch", "sample")),
                "policy.baseline": (cfg.policy.baseline, ("none", "ema")),
                "run.device": (cfg.run.device, ("auto", "cpu", "cuda"))}

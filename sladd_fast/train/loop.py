@@ -100,7 +100,7 @@ def build_loader(dc: DataConfig, env: DistEnv, start_epoch: int, start_batch: in
     from sladd_fast.data.torch_loader import TorchLoader
 
     return TorchLoader(data, dc.resolution, dc.batch_size, env.rank, env.world_size, _data_seed(dc), workers=dc.workers,
-                       device=dev, bad_frames=dc.bad_frames)
+                       device=dev, bad_frames=dc.bad_frames, decode=dc.decode)
 
 
 def build_models(cfg: Config, device: torch.device, log=print) -> tuple[nn.Module, nn.Module]:
