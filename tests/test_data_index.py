@@ -218,3 +218,36 @@ def test_verify_lists_damaged_files_and_the_index_leaves_them_out(tmp_path, caps
     assert len(ffpp_index(root, "train", "FF-DF")) == len(before)
     assert pack.main(["--verify", str(tmp_path / "nope"), "--quiet"]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_split_naming_a_missing_video_is_a_counted_skip(ff):
+    """One pair of a split names videos that are not on disk: their frames are counted skips, the
+    rest of the split is indexed (all of a split missing is the ValueError above)."""
+    with open(os.path.join(ff, "config", "train.json")) as f:
+        pairs = json.load(f)
+    before = ffpp_index(ff, "train", "FF-DF")
+    with open(os.path.join(ff, "config", "train.json"), "w") as f:
+        json.dump(pairs + [["950", "951"]], f)
+    idx = ffpp_index(ff, "train", "FF-DF")
+    assert len(idx) == len(before) and idx.skipped["missing_frame"] > 0
+    assert not any(v.startswith(("950", "951")) for v in idx.videos.tolist())
+
+
+def test_masks_of_another_size_are_resized_with_their_frames(ff):
+    """A mask stored at another size than its frame reaches the batch at the frame's output size (the
+    PyTorch loader resizes every mask; DALI's pipeline is told to from the PNG headers)."""
+    from pipelines.ffpp import masks_need_resize
+    from sladd_fast.data.plan import TrainSet
+    from sladd_fast.data.torch_loader import PairDataset
+    from sladd_fast.landmarks import find_frames
+
+    idx = ffpp_index(ff, "train", "FF-DF")
+    fake = int(np.flatnonzero(idx.labels == 1)[0])
+    write_png(os.path.join(ff, idx.mask_paths[fake]), 255, size=64)  # frames are 32 px
+    keys = np.array(find_frames(ff))
+    store = LandmarkStore(keys, np.full((len(keys), 68, 2), 10, np.float32), np.ones(len(keys), bool),
+                          np.full((len(keys), 2), 32, np.int32))
+    ts = TrainSet.build(idx, store)
+    sample = PairDataset(ts, 32)[(fake, 0)]
+    assert sample["masks"].shape == (1, 32, 32) and sample["masks"].min() >= 0 and sample["masks"].max() <= 1
+    assert masks_need_resize(ts, 32)
