@@ -281,3 +281,43 @@ def test_replay_params_must_match_the_batch():
     args = _inputs(4, 14)
     with pytest.raises(ValueError, match="params must hold 4 samples"):
         synthesize(*args, params=sample_params(3, 256, "cpu", torch.Generator().manual_seed(0)))
+
+
+def test_sync_free_path_issues_no_host_reading_op(monkeypatch):
+    """The branches the GPU takes (SLADD_FAST_SYNC_FREE=1), run on CPU under a dispatch mode that
+    records every op that reads a value or a data-dependent size back to the host on a GPU (item(),
+    bool(), nonzero, boolean-mask indexing, unique, ...): there must be none, or
+    set_sync_debug_mode("error") (and CUDA-graph capture) would fail there. A CPU proxy of the GPU test."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    syncing = {"aten._local_scalar_dense", "aten.nonzero", "aten.masked_select", "aten._unique2", "aten.unique_dim",
+               "aten.unique_consecutive", "aten.is_nonzero", "aten.equal", "aten.repeat_interleave"}
+
+    class Watch(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            name = str(func.overloadpacket)
+            bool_index = name in ("aten.index", "aten.index_put", "aten.index_put_") and any(
+                isinstance(t, torch.Tensor) and t.dtype == torch.bool for t in (args[1] or []))
+            if name in syncing or bool_index:
+                self.seen.append(name)
+            return func(*args, **(kwargs or {}))
+
+    probe = Watch()  # the detector itself catches what it must
+    with probe:
+        x = torch.arange(4.0)
+        x.sum().item()
+        x[x > 1]
+    assert "aten._local_scalar_dense" in probe.seen and "aten.index" in probe.seen
+    args = _inputs(8, 31)
+    p = sample_params(8, 256, "cpu", torch.Generator().manual_seed(2))
+    monkeypatch.setenv("SLADD_FAST_SYNC_FREE", "1")
+    synthesize(*args, params=p, check_values=False)  # warm-up: cached constants and DST tables
+    w = Watch()
+    with w:
+        out = synthesize(*args, params=p, check_values=False)
+    assert out.applied.any()
+    assert w.seen == [], sorted(set(w.seen))
