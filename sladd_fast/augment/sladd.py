@@ -1,0 +1,197 @@
+"""SLADD-mode augmentation: the forgery of sladd_fast.synthesize with sampled (not policy-chosen)
+region, blend type and ratio, partners taken from the batch or from a pool.
+
+    out = sladd_augment(images, landmarks, generator=g, video_ids=vids)     # function
+    aug = SladdAugment(p=0.5); out = aug(images, landmarks, video_ids=vids)   # module
+
+Partners: from the batch itself, a random permutation in which no sample is paired with its own
+video (when ``video_ids`` are given; a sample whose batch holds no other video stays real), or from a
+``pool`` of images, landmarks and video ids (drawn uniformly among entries of another video). Every
+random decision is a tensor in SladdAugmentParams, drawn on the batch's device from ``generator``;
+pass ``params=`` to replay a batch exactly.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from torch import nn
+
+from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8, warn_if_reference
+from sladd_fast.ops import _checks
+from sladd_fast.synthesis import BlendType, Region, SynthesisParams, sample_params, synthesize
+
+PARTNER_TRIES = 8  # random re-draws to find a partner of another video (no host sync)
+
+
+@dataclasses.dataclass(frozen=True)
+class SladdPool:
+    """Partner candidates: images uint8 [N,3,H,W] (or float [0,1]), landmarks [N,68|81,2], and
+    optionally video ids int64 [N] (partners are then never of the sample's video)."""
+
+    images: torch.Tensor
+    landmarks: torch.Tensor
+    video_ids: torch.Tensor | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SladdAugmentParams:
+    """Every random draw of one call, [B] tensors on the batch's device.
+
+    Attributes:
+        apply: bool, the sample was chosen for a forgery (probability ``p``).
+        partner: int64, the partner's row (in the batch, or in the pool).
+        partner_ok: bool, a partner of another video was found.
+        region, blend_type: int64 codes (sladd_fast.synthesis.Region, BlendType).
+        ratio: float32, the copy-with-ratio weight.
+        synthesis: SynthesisParams (colour mode, morphology, deformation, feather).
+    """
+
+    apply: torch.Tensor
+    partner: torch.Tensor
+    partner_ok: torch.Tensor
+    region: torch.Tensor
+    blend_type: torch.Tensor
+    ratio: torch.Tensor
+    synthesis: SynthesisParams
+
+
+def _weights(w, n: int, name: str, device: torch.device) -> torch.Tensor:
+    t = torch.as_tensor(w, dtype=torch.float32)
+    if t.shape != (n,) or not bool(torch.isfinite(t).all()) or bool((t < 0).any()) or float(t.sum()) <= 0:
+        raise ValueError(f"{name} must be {n} non-negative weights with a positive sum, got {list(t.shape)} {t.tolist()}")
+    return t.to(device)
+
+
+def _partners(B: int, N: int, own: torch.Tensor | None, cand: torch.Tensor | None, from_batch: bool,
+              g: torch.Generator | None, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(partner rows int64 [B], found bool [B]) without a host sync: the first of PARTNER_TRIES
+    draws whose video differs (from the batch: rolls of one random permutation, never the sample
+    itself; from a pool: uniform draws)."""
+    if from_batch:
+        perm = torch.randperm(B, generator=g, device=device)
+        pos = torch.empty_like(perm)
+        pos[perm] = torch.arange(B, device=device)
+        shifts = torch.arange(1, PARTNER_TRIES + 1, device=device) % max(B, 1)
+        tries = perm[(pos[:, None] + shifts[None]) % B]  # [B,T]: the next samples along the permutation
+    else:
+        tries = torch.randint(0, N, (B, PARTNER_TRIES), generator=g, device=device)
+    ok = tries != torch.arange(B, device=device)[:, None] if from_batch else torch.ones_like(tries, dtype=torch.bool)
+    if own is not None and cand is not None:
+        ok = ok & (cand[tries] != own[:, None])
+    first = ok.float().argmax(1)
+    return tries.gather(1, first[:, None])[:, 0], ok.any(1)
+
+
+def sample_sladd_params(batch: int, size: int, device: torch.device | str = "cpu",
+                        generator: torch.Generator | None = None, *, p: float = 1.0,
+                        region_weights=None, blend_weights=None, ratio_range: tuple[float, float] = (0.0, 1.0),
+                        video_ids: torch.Tensor | None = None, pool: SladdPool | None = None) -> SladdAugmentParams:
+    """Draws SladdAugmentParams for ``batch`` samples (see the module docstring)."""
+    dev = torch.device(device)
+    g = generator
+    rw = _weights(region_weights if region_weights is not None else [1.0] * len(Region), len(Region),
+                  "region_weights", dev)
+    bw = _weights(blend_weights if blend_weights is not None else [1.0, 1.0, 1.0, 0.0], len(BlendType),
+                  "blend_weights", dev)
+    lo, hi = ratio_range
+    if not 0.0 <= lo <= hi <= 1.0:
+        raise ValueError(f"ratio_range must satisfy 0 <= lo <= hi <= 1, got {ratio_range}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p must lie in [0, 1], got {p}")
+    apply = torch.rand(batch, generator=g, device=dev) < p
+    if pool is None:
+        partner, ok = _partners(batch, batch, video_ids, video_ids, True, g, dev)
+    else:
+        partner, ok = _partners(batch, pool.images.shape[0], video_ids, pool.video_ids, False, g, dev)
+    region = torch.multinomial(rw.expand(batch, -1).contiguous(), 1, replacement=True, generator=g)[:, 0]
+    blend = torch.multinomial(bw.expand(batch, -1).contiguous(), 1, replacement=True, generator=g)[:, 0]
+    ratio = lo + (hi - lo) * torch.rand(batch, generator=g, device=dev)
+    return SladdAugmentParams(apply, partner, ok, region, blend, ratio, sample_params(batch, size, dev, g))
+
+
+def sladd_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.Generator | None = None, *,
+                  video_ids: torch.Tensor | None = None, pool: SladdPool | None = None, p: float = 1.0,
+                  region_weights=None, blend_weights=None, ratio_range: tuple[float, float] = (0.0, 1.0),
+                  params: SladdAugmentParams | None = None, check_values: bool = True) -> AugmentResult:
+    """SLADD forgeries of a batch (spec §3), as a data augmentation.
+
+    Args:
+        images: uint8 [B,3,S,S], or float [B,3,S,S] in [0,1]; square, any device.
+        landmarks: float [B,68,2] or [B,81,2] (the first 68 are used), pixels, (x, y), dlib order.
+        generator: torch.Generator on the images' device (None: the default one).
+        video_ids: optional int64 [B]; a partner never comes from the sample's own video.
+        pool: optional SladdPool of partner candidates (default: partners from the batch).
+        p: probability that a sample is forged (the rest stay real, label 0).
+        region_weights: 10 weights for the regions (Region codes 0-9; default uniform).
+        blend_weights: 4 weights for ALPHA, POISSON, COPY, NONE (default 1, 1, 1, 0).
+        ratio_range: the copy-with-ratio weight is uniform in it (default [0, 1]).
+        params: SladdAugmentParams to replay instead of drawing.
+        check_values: check NaN in the landmarks (a host sync on GPU).
+
+    Returns:
+        AugmentResult: images (the input dtype), masks, labels (1 where a forgery was made), params,
+        extras {"region", "blend_type", "mask_targets" (16x16, the SLADD detector's map target),
+        "partner"}.
+    """
+    img, as_float = to_u8(images)
+    B, _, S, W = img.shape
+    if S != W:
+        raise ValueError(f"images must be square [B,3,S,S], got {list(images.shape)}")
+    lm = landmarks68(landmarks, B, check_values)
+    dev = _checks.same_device(images=images, landmarks=landmarks)
+    if video_ids is not None:
+        _checks.tensor("video_ids", video_ids, torch.int64, (B,))
+        _checks.same_device(images=images, video_ids=video_ids)
+    src_img, src_lm = img, lm
+    if pool is not None:
+        pimg, _ = to_u8(pool.images, "pool.images")
+        if pimg.shape[1:] != img.shape[1:]:
+            raise ValueError(f"pool.images must be [N,3,{S},{S}] like images, got {list(pool.images.shape)}")
+        N = pimg.shape[0]
+        if N == 0:
+            raise ValueError("pool is empty")
+        plm = landmarks68(pool.landmarks, N, check_values, "pool.landmarks")
+        if pool.video_ids is not None:
+            _checks.tensor("pool.video_ids", pool.video_ids, torch.int64, (N,))
+            if video_ids is None:
+                raise ValueError("pool.video_ids needs video_ids for the batch (to avoid the sample's own video)")
+        _checks.same_device(images=images, pool_images=pool.images, pool_landmarks=pool.landmarks)
+        src_img, src_lm = pimg, plm
+    elif B < 2:
+        raise ValueError(f"partners from the batch need at least 2 images, got {B}; pass a pool")
+    warn_if_reference(dev)
+    if params is None:
+        params = sample_sladd_params(B, S, dev, generator, p=p, region_weights=region_weights,
+                                     blend_weights=blend_weights, ratio_range=ratio_range, video_ids=video_ids,
+                                     pool=pool)
+    elif len(params.region) != B or params.region.device != dev:
+        raise ValueError(f"params must hold {B} samples on {dev}")
+    blend = torch.where(params.apply & params.partner_ok, params.blend_type, int(BlendType.NONE))
+    res = synthesize(img, src_img[params.partner], lm, src_lm[params.partner], params.region, blend, params.ratio,
+                     params=params.synthesis, check_values=False)
+    return AugmentResult(from_u8(res.images, as_float, images), res.masks, res.applied.long(), params,
+                         {"region": params.region, "blend_type": blend, "mask_targets": res.mask_targets,
+                          "partner": params.partner})
+
+
+class SladdAugment(nn.Module):
+    """SLADD-mode augmentation as a module (kornia style): ``aug(images, landmarks, video_ids=...)``.
+
+    The constructor fixes the distribution (p, region and blend weights, ratio range, an optional
+    pool); ``forward`` takes the batch and an optional generator or params (see sladd_augment).
+    """
+
+    def __init__(self, p: float = 1.0, region_weights=None, blend_weights=None,
+                 ratio_range: tuple[float, float] = (0.0, 1.0), pool: SladdPool | None = None) -> None:
+        super().__init__()
+        self.p, self.region_weights, self.blend_weights = p, region_weights, blend_weights
+        self.ratio_range, self.pool = ratio_range, pool
+        sample_sladd_params(2, 16, "cpu", torch.Generator().manual_seed(0), p=p, region_weights=region_weights,
+                            blend_weights=blend_weights, ratio_range=ratio_range)  # bad settings fail here
+
+    def forward(self, images: torch.Tensor, landmarks: torch.Tensor, video_ids: torch.Tensor | None = None,
+                generator: torch.Generator | None = None, params: SladdAugmentParams | None = None) -> AugmentResult:
+        return sladd_augment(images, landmarks, generator, video_ids=video_ids, pool=self.pool, p=self.p,
+                             region_weights=self.region_weights, blend_weights=self.blend_weights,
+                             ratio_range=self.ratio_range, params=params)
