@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One prepared GPU check per suite, for a machine with no network; each suite fits its own 6 minutes
 # from a cold start, so a 15-minute allowance holds one suite and a rerun.
-#   bash benchmarks/device_check.sh [synthesis|train|train_compile|loader|all]      (default: synthesis)
+#   bash benchmarks/device_check.sh [synthesis|train|train_compile|loader|augment|all]      (default: synthesis)
 # Suite "synthesis" ("engine" is an alias):
 #   1. the CUDA tests on the NVRTC backend with no sladd_fast._C at all (CPU oracle: the references).
 #   2. builds sladd_fast._C with its CUDA kernels (FORCE_CUDA=1, ninja, all cores; about 2 minutes)
@@ -19,6 +19,8 @@
 #   scripts/device_carry.sh, since the device has no dlib to build one): the GPU-decode tests, then
 #   bench_loader with the torch backend decoding on the GPU (nvJPEG per batch) at batch 128 and 256
 #   beside the CPU-decode DataLoader, epochs of >= 50 batches; DALI at 128 when it is installed.
+# Suite "augment" (no build): the augmentation tests on the GPU, then bench_augment --mode sladd at
+#   batch 256 and 1024 (the SBI and Face X-ray modes join it when issue 10 adds them).
 # Results (JSON, junit XML, logs) go to $OUT if set (the device tool's folder), else
 # benchmarks/results/device/. Commit them under benchmarks/results/ with the GPU's name.
 set -uo pipefail
@@ -44,7 +46,7 @@ PYEOF
 cat "$OUT_DIR/env.json"
 SUITE=${1:-synthesis}
 [ "$SUITE" = engine ] && SUITE=synthesis
-case "$SUITE" in synthesis|train|train_compile|loader|all) ;; *) echo "unknown suite: $SUITE (synthesis|train|train_compile|loader|all)"; exit 2;; esac
+case "$SUITE" in synthesis|train|train_compile|loader|augment|all) ;; *) echo "unknown suite: $SUITE (synthesis|train|train_compile|loader|augment|all)"; exit 2;; esac
 if [ -z "${LOADER_ROOT:-}" ] && [ -f .carry/loader_root/landmarks.npz ]; then
   LOADER_ROOT=.carry/loader_root  # prepared by scripts/device_carry.sh
 fi
@@ -96,7 +98,19 @@ loader_suite() {
     log "DALI not installed: skipped (see scripts/device_carry.sh)"
   fi
 }
+augment_suite() {
+  log "augment 1/2 tests"
+  timeout 90 $PY -m pytest -q tests/test_augment.py -p no:cacheprovider > "$OUT_DIR/pytest_augment.log" 2>&1
+  log "pytest (augment) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_augment.log")"
+  log "augment 2/2 bench_augment"
+  for b in 256 1024; do
+    base="--baseline-iters 0"; [ $b = 256 ] && base="--baseline-iters 2 --rounds 2"
+    timeout 90 $PY benchmarks/bench_augment.py --mode sladd --device cuda --batch $b --iters 20 $base \
+      --json "$OUT_DIR/bench_augment_sladd_cuda_b$b.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
+  done
+}
 if [ "$SUITE" = train ]; then train_suite; exit 0; fi
+if [ "$SUITE" = augment ]; then augment_suite; exit 0; fi
 if [ "$SUITE" = loader ]; then loader_suite; exit 0; fi
 if [ "$SUITE" = train_compile ]; then train_compile_suite; exit 0; fi
 
@@ -142,5 +156,5 @@ if command -v compute-sanitizer > /dev/null; then
 else
   log "compute-sanitizer not found: skipped"
 fi
-if [ "$SUITE" = all ]; then train_suite; train_compile_suite; loader_suite; fi
+if [ "$SUITE" = all ]; then train_suite; train_compile_suite; loader_suite; augment_suite; fi
 log "done"

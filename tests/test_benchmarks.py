@@ -97,3 +97,22 @@ def test_bench_loader_repeats_a_small_index_to_whole_epochs(tmp_path, train_root
     assert rec["items_per_epoch"] >= 128 and rec["torch"]["frames"] == 2 * 2 * 64
     assert bench_loader.main(args + ["--min-batches", "0"]) == 2
     assert "cannot give every one of 1 rank(s) a batch of 64" in capsys.readouterr().err
+
+
+def test_bench_augment_writes_its_record(tmp_path, capsys):
+    import torch
+
+    from benchmarks import bench_augment
+
+    threads = torch.get_num_threads()
+    path = tmp_path / "augment.json"
+    try:
+        assert bench_augment.main(["--mode", "sladd", "--batch", "4", "--size", "64", "--threads", "1", "--iters", "2",
+                                   "--baseline-iters", "2", "--rounds", "2", "--json", str(path)]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    rec = json.loads(path.read_text())
+    assert rec["suite"] == "augment" and rec["mode"] == "sladd" and rec["module"]["samples_per_s"] > 0
+    assert len(rec["ratio_rounds"]) == 2 and rec["ratio"] > 0 and rec["baseline"]["batch"] == 4
+    assert bench_augment.main(["--mode", "xray"]) == 2
+    assert "not implemented yet" in capsys.readouterr().err

@@ -220,3 +220,17 @@ def test_dali_decoder_failure_names_the_batch_files_and_the_verify_step(demo_png
             pass
     msg = str(err.value)
     assert ts.index.paths[2] in msg and f"python -m sladd_fast.pack --verify {root}" in msg
+
+
+def test_augmentation_on_a_dali_batch(demo_png):
+    """The DALI hook: a DaliLoader Batch (torch tensors on the pipeline's device) goes straight into
+    the augmentation, no host copy in between."""
+    from sladd_fast.augment import sladd_augment
+
+    ts = _trainset(demo_png)
+    batch = next(iter(_dali(ts, 96, batch=6).epoch(0)))
+    vids = torch.as_tensor(np.unique(ts.index.videos, return_inverse=True)[1])[batch.indices.cpu()]
+    out = sladd_augment(batch.images, batch.landmarks, torch.Generator().manual_seed(0),
+                        video_ids=vids.to(batch.images.device))
+    assert out.images.shape == batch.images.shape and out.images.device == batch.images.device
+    assert out.labels.sum() > 0

@@ -1,0 +1,121 @@
+"""Augmentation throughput: the batched module beside a per-sample baseline of the same recipe.
+
+    python benchmarks/bench_augment.py --mode sladd --device cpu|cuda --json PATH [--batch 32]
+        [--threads N] [--iters 10] [--baseline-iters 3] [--rounds 3]
+
+--mode sladd times sladd_fast.augment.SladdAugment (p=1, partners from the batch, regions and blends
+alpha / Poisson / copy sampled) and, in the same run on the same number of CPU threads, the per-sample
+baseline fixed in advance: sladd_fast.baseline.synthesize_one, spec §3 written as ordinary
+numpy/OpenCV/SciPy/scikit-image code, one sample at a time in that many single-threaded processes
+(the way the original runs). The ratio is the median of alternating rounds. Modes sbi and xray are
+issue 10's next parts and are refused until they exist. A benchmark, not a test: nothing asserts.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import statistics
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks.bench_synthesis import _baseline_worker, _worker_init  # noqa: E402
+from benchmarks.common import environment, summarize, time_it, write_json  # noqa: E402
+from sladd_fast import faces, ops  # noqa: E402
+from sladd_fast.augment import SladdAugment  # noqa: E402
+
+MODES = ("sladd", "sbi", "xray")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mode", default="sladd", choices=MODES)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--iters", type=int, default=10)
+    ap.add_argument("--baseline-iters", type=int, default=3, help="timed baseline batches (0: skip)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args(argv)
+    if args.mode != "sladd":
+        print(f"error: --mode {args.mode} is not implemented yet (issue 10 continues); use --mode sladd",
+              file=sys.stderr)
+        return 2
+    if args.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: no CUDA device")
+    dev = torch.device(args.device)
+    torch.set_num_threads(args.threads)
+    g = torch.Generator().manual_seed(0)
+    lm = faces.random_landmarks(args.batch, args.size, g)
+    img = faces.render_faces(lm, args.size, g)
+    vids = torch.arange(args.batch)
+    aug = SladdAugment(p=1.0)
+    d_img, d_lm, d_vids = img.to(dev), lm.to(dev), vids.to(dev)
+    gen = torch.Generator(dev).manual_seed(0)
+    last = {}
+
+    def module() -> None:
+        last["out"] = aug(d_img, d_lm, d_vids, generator=gen)
+
+    nb = min(args.batch, 64)
+    jobs = []
+    if args.baseline_iters > 0:
+        module()  # the baseline replays the module's own draws (partners, regions, blends, ratios)
+        p = last["out"].params
+        part = p.partner.cpu()
+        t, s = img[:nb].permute(0, 2, 3, 1).numpy(), img[part[:nb]].permute(0, 2, 3, 1).numpy()
+        np_in = [t, s, lm[:nb].numpy(), lm[part[:nb]].numpy(), p.region[:nb].cpu().numpy(),
+                 p.blend_type[:nb].cpu().numpy(), p.ratio[:nb].cpu().numpy()]
+        chunks = np.array_split(np.arange(nb), args.threads)
+        jobs = [tuple(a[c] for a in np_in) + (k,) for k, c in enumerate(chunks) if len(c)]
+    saved_env = {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    os.environ.update({v: "1" for v in saved_env})
+    rounds = max(1, min(args.rounds, args.baseline_iters)) if jobs else 1
+    mod_t, base_t, ratios = [], [], []
+    pool = mp.get_context("spawn").Pool(len(jobs), initializer=_worker_init) if jobs else None
+    try:
+        if pool is not None:
+            pool.map(_baseline_worker, jobs * 2, chunksize=1)
+        for r in range(rounds):
+            e = time_it(module, dev, warmup=2 if r == 0 else 1, iters=max(1, -(-args.iters // rounds)))
+            mod_t += e["times_s"]
+            if pool is None:
+                continue
+            bt = time_it(lambda: pool.map(_baseline_worker, jobs), torch.device("cpu"), warmup=0,
+                         iters=max(1, -(-args.baseline_iters // rounds)))
+            base_t += bt["times_s"]
+            ratios.append((args.batch / e["median_s"]) / (nb / bt["median_s"]))
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+        for v, val in saved_env.items():
+            if val is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = val
+    m = summarize(mod_t)
+    rate = args.batch / m["median_s"]
+    print(f"SladdAugment [{dev}, backend={ops.backend_for(dev)}, {args.threads} threads]: {rate:,.1f} samples/s "
+          f"(batch {args.batch}, median {m['median_s'] * 1e3:.1f} ms)")
+    record = {"suite": "augment", "mode": args.mode, "batch": args.batch, "size": args.size, "threads": args.threads,
+              "backend": ops.backend_for(dev), "module": {**m, "samples_per_s": rate}, "env": environment(dev)}
+    if ratios:
+        b = summarize(base_t)
+        b_rate = nb / b["median_s"]
+        ratio = statistics.median(ratios)
+        print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: {b_rate:,.1f} samples/s; "
+              f"ratio {ratio:.1f}x (rounds {', '.join(f'{x:.1f}' for x in ratios)})")
+        record.update(baseline={**b, "samples_per_s": b_rate, "batch": nb}, ratio=ratio, ratio_rounds=ratios)
+    write_json(args.json, record)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
