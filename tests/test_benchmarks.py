@@ -116,3 +116,32 @@ def test_bench_augment_writes_its_record(tmp_path, capsys):
     assert len(rec["ratio_rounds"]) == 2 and rec["ratio"] > 0 and rec["baseline"]["batch"] == 4
     assert bench_augment.main(["--mode", "xray"]) == 2
     assert "not implemented yet" in capsys.readouterr().err
+
+
+def test_device_check_script_is_valid_and_its_test_selections_exist():
+    """The GPU checklist runs unattended on scarce device time: the script parses, every suite is
+    reachable, every test file it names exists and every -k selection picks tests, and every
+    benchmark flag it passes is one the benchmark accepts."""
+    import re
+    import subprocess
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = os.path.join(repo, "benchmarks", "device_check.sh")
+    assert subprocess.run(["bash", "-n", script]).returncode == 0
+    text = open(script).read()
+    case = next(ln for ln in text.splitlines() if ln.startswith('case "$SUITE" in'))
+    for suite in ("synthesis", "train", "train_compile", "loader", "augment", "all"):
+        assert re.search(rf"[ |]{suite}[|)]", case), suite
+    assert '[ "$SUITE" = engine ] && SUITE=synthesis' in text
+    files = set(re.findall(r"tests/test_\w+\.py", text))
+    assert files and all(os.path.isfile(os.path.join(repo, f)) for f in files), files
+    for k in re.findall(r'-k "([^"]+)"', text):
+        proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "tests/test_data_loader.py",
+                               "-k", k], capture_output=True, text=True, cwd=repo)
+        assert " selected" in proc.stdout or "tests collected" in proc.stdout, (k, proc.stdout[-500:])
+        assert not re.search(r"\b0 selected\b|no tests ran", proc.stdout), k
+    for bench, flags in (("bench_synthesis", ("--graph", "--profile", "--baseline-batch", "--rounds")),
+                         ("bench_loader", ("--decode", "--min-batches", "--root")),
+                         ("bench_augment", ("--mode", "--batch")), ("bench_train", ("--compile", "--no-loader"))):
+        src = open(os.path.join(repo, "benchmarks", f"{bench}.py")).read()
+        assert all(f'"{f}"' in src for f in flags), bench
