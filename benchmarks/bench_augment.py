@@ -7,8 +7,10 @@
 alpha / Poisson / copy sampled) and, in the same run on the same number of CPU threads, the per-sample
 baseline fixed in advance: sladd_fast.baseline.synthesize_one, spec §3 written as ordinary
 numpy/OpenCV/SciPy/scikit-image code, one sample at a time in that many single-threaded processes
-(the way the original runs). The ratio is the median of alternating rounds. Modes sbi and xray are
-issue 10's next parts and are refused until they exist. A benchmark, not a test: nothing asserts.
+(the way the original runs). --mode sbi times SbiAugment beside sladd_fast.augment.sbi_baseline.sbi_one
+(SBI's per-sample recipe in numpy/OpenCV, drawing its own parameters as SBI does). The ratio is the
+median of alternating rounds. Mode xray is issue 10's next part and is refused until it exists. A
+benchmark, not a test: nothing asserts.
 """
 from __future__ import annotations
 
@@ -26,9 +28,23 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks.bench_synthesis import _baseline_worker, _worker_init  # noqa: E402
 from benchmarks.common import environment, summarize, time_it, write_json  # noqa: E402
 from sladd_fast import faces, ops  # noqa: E402
-from sladd_fast.augment import SladdAugment  # noqa: E402
+from sladd_fast.augment import SbiAugment, SladdAugment  # noqa: E402
 
 MODES = ("sladd", "sbi", "xray")
+
+
+def _sbi_worker(args: tuple) -> int:
+    """SBI's per-sample path over a chunk (one process, one OpenCV thread), drawing as SBI does."""
+    import cv2
+
+    from sladd_fast.augment.sbi_baseline import sbi_one
+
+    cv2.setNumThreads(1)
+    imgs, lms, seed = args
+    rng = np.random.default_rng(seed)
+    for i in range(len(imgs)):
+        sbi_one(np.ascontiguousarray(imgs[i]), lms[i], None, rng)
+    return len(imgs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
-    if args.mode != "sladd":
-        print(f"error: --mode {args.mode} is not implemented yet (issue 10 continues); use --mode sladd",
+    if args.mode == "xray":
+        print(f"error: --mode {args.mode} is not implemented yet (issue 10 continues); use --mode sladd or sbi",
               file=sys.stderr)
         return 2
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -55,17 +71,29 @@ def main(argv: list[str] | None = None) -> int:
     lm = faces.random_landmarks(args.batch, args.size, g)
     img = faces.render_faces(lm, args.size, g)
     vids = torch.arange(args.batch)
-    aug = SladdAugment(p=1.0)
     d_img, d_lm, d_vids = img.to(dev), lm.to(dev), vids.to(dev)
     gen = torch.Generator(dev).manual_seed(0)
     last = {}
+    if args.mode == "sladd":
+        aug = SladdAugment(p=1.0)
 
-    def module() -> None:
-        last["out"] = aug(d_img, d_lm, d_vids, generator=gen)
+        def module() -> None:
+            last["out"] = aug(d_img, d_lm, d_vids, generator=gen)
+    else:
+        sbi = SbiAugment()
+
+        def module() -> None:
+            last["out"] = sbi(d_img, d_lm, generator=gen)
 
     nb = min(args.batch, 64)
     jobs = []
-    if args.baseline_iters > 0:
+    worker = _baseline_worker
+    if args.baseline_iters > 0 and args.mode == "sbi":
+        worker = _sbi_worker
+        np_img, np_lm = img[:nb].permute(0, 2, 3, 1).numpy(), lm[:nb].numpy()
+        chunks = np.array_split(np.arange(nb), args.threads)
+        jobs = [(np_img[c], np_lm[c], k) for k, c in enumerate(chunks) if len(c)]
+    elif args.baseline_iters > 0:
         module()  # the baseline replays the module's own draws (partners, regions, blends, ratios)
         p = last["out"].params
         part = p.partner.cpu()
@@ -81,13 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     pool = mp.get_context("spawn").Pool(len(jobs), initializer=_worker_init) if jobs else None
     try:
         if pool is not None:
-            pool.map(_baseline_worker, jobs * 2, chunksize=1)
+            pool.map(worker, jobs * 2, chunksize=1)
         for r in range(rounds):
             e = time_it(module, dev, warmup=2 if r == 0 else 1, iters=max(1, -(-args.iters // rounds)))
             mod_t += e["times_s"]
             if pool is None:
                 continue
-            bt = time_it(lambda: pool.map(_baseline_worker, jobs), torch.device("cpu"), warmup=0,
+            bt = time_it(lambda: pool.map(worker, jobs), torch.device("cpu"), warmup=0,
                          iters=max(1, -(-args.baseline_iters // rounds)))
             base_t += bt["times_s"]
             ratios.append((args.batch / e["median_s"]) / (nb / bt["median_s"]))
@@ -102,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                 os.environ[v] = val
     m = summarize(mod_t)
     rate = args.batch / m["median_s"]
-    print(f"SladdAugment [{dev}, backend={ops.backend_for(dev)}, {args.threads} threads]: {rate:,.1f} samples/s "
+    print(f"{args.mode} module [{dev}, backend={ops.backend_for(dev)}, {args.threads} threads]: {rate:,.1f} samples/s "
           f"(batch {args.batch}, median {m['median_s'] * 1e3:.1f} ms)")
     record = {"suite": "augment", "mode": args.mode, "batch": args.batch, "size": args.size, "threads": args.threads,
               "backend": ops.backend_for(dev), "module": {**m, "samples_per_s": rate}, "env": environment(dev)}

@@ -1,6 +1,6 @@
-"""Writes a PNG grid of an augmentation mode: input | augmented | mask, with the label and codes.
+"""Writes a PNG grid of the augmentation modes: input | augmented | mask, with the label and codes.
 
-    python examples/augment_grid.py docs/augment_sladd.png
+    python examples/augment_grid.py docs/augment_modes.png
 """
 import sys
 
@@ -9,20 +9,23 @@ import torch
 from PIL import Image, ImageDraw
 
 from sladd_fast import faces
-from sladd_fast.augment import sladd_augment
+from sladd_fast.augment import sbi_augment, sladd_augment
 from sladd_fast.synthesis import BlendType, Region
 
 g = torch.Generator().manual_seed(0)
-lm = faces.random_landmarks(4, 160, g)
-img = faces.render_faces(lm, 160, g)
+lm = faces.random_landmarks(4, 128, g)
+img = faces.render_faces(lm, 128, g)
 out = sladd_augment(img, lm, torch.Generator().manual_seed(1), video_ids=torch.arange(4), p=0.85)
-m = (out.masks * 255).to(torch.uint8).expand(-1, 3, -1, -1)
-rows = torch.cat([img, out.images, m], 3).permute(0, 2, 3, 1).numpy()
-canvas = Image.new("RGB", (3 * 160, 4 * 174), (0, 0, 0))
+sbi = sbi_augment(img, lm, torch.Generator().manual_seed(2))
+texts = [f"SLADD: {'fake' if out.labels[i] else 'real'}, {Region(int(out.extras['region'][i])).name}, "
+         f"{BlendType(int(out.extras['blend_type'][i])).name}" for i in range(4)]
+texts += [f"SBI: fake, ratio {float(sbi.params.ratio[i]):.2f}" for i in range(4)]
+imgs, masks = torch.cat([out.images, sbi.images]), torch.cat([out.masks, sbi.masks])
+m = (masks * 255).to(torch.uint8).expand(-1, 3, -1, -1)
+rows = torch.cat([torch.cat([img, img]), imgs, m], 3).permute(0, 2, 3, 1).numpy()
+canvas = Image.new("RGB", (3 * 128, 8 * 142), (0, 0, 0))
 draw = ImageDraw.Draw(canvas)
 for i, row in enumerate(rows):
-    canvas.paste(Image.fromarray(np.ascontiguousarray(row)), (0, i * 174 + 14))
-    label = "fake" if out.labels[i] else "real"
-    draw.text((2, i * 174 + 1), f"input | SLADD mode: {label}, region {Region(int(out.extras['region'][i])).name}, "
-              f"{BlendType(int(out.extras['blend_type'][i])).name} | mask", fill=(255, 255, 0))
-canvas.save(sys.argv[1] if len(sys.argv) > 1 else "augment_sladd.png")
+    canvas.paste(Image.fromarray(np.ascontiguousarray(row)), (0, i * 142 + 14))
+    draw.text((2, i * 142 + 1), f"input | {texts[i]} | mask", fill=(255, 255, 0))
+canvas.save(sys.argv[1] if len(sys.argv) > 1 else "augment_modes.png")

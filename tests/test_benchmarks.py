@@ -114,6 +114,10 @@ def test_bench_augment_writes_its_record(tmp_path, capsys):
     rec = json.loads(path.read_text())
     assert rec["suite"] == "augment" and rec["mode"] == "sladd" and rec["module"]["samples_per_s"] > 0
     assert len(rec["ratio_rounds"]) == 2 and rec["ratio"] > 0 and rec["baseline"]["batch"] == 4
+    assert bench_augment.main(["--mode", "sbi", "--batch", "4", "--size", "64", "--threads", "1", "--iters", "1",
+                               "--baseline-iters", "1", "--rounds", "1", "--json", str(path)]) == 0
+    assert json.loads(path.read_text())["mode"] == "sbi"
+    torch.set_num_threads(threads)
     assert bench_augment.main(["--mode", "xray"]) == 2
     assert "not implemented yet" in capsys.readouterr().err
 
