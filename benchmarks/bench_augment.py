@@ -15,7 +15,6 @@ benchmark, not a test: nothing asserts.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import statistics
 import sys
@@ -26,7 +25,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_synthesis import _baseline_worker, _worker_init  # noqa: E402
-from benchmarks.common import environment, summarize, time_it, write_json  # noqa: E402
+from benchmarks.common import alternate_rounds, environment, summarize, write_json  # noqa: E402
 from sladd_fast import faces, ops  # noqa: E402
 from sladd_fast.augment import SbiAugment, SladdAugment  # noqa: E402
 
@@ -102,32 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                  p.blend_type[:nb].cpu().numpy(), p.ratio[:nb].cpu().numpy()]
         chunks = np.array_split(np.arange(nb), args.threads)
         jobs = [tuple(a[c] for a in np_in) + (k,) for k, c in enumerate(chunks) if len(c)]
-    saved_env = {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    os.environ.update({v: "1" for v in saved_env})
-    rounds = max(1, min(args.rounds, args.baseline_iters)) if jobs else 1
-    mod_t, base_t, ratios = [], [], []
-    pool = mp.get_context("spawn").Pool(len(jobs), initializer=_worker_init) if jobs else None
-    try:
-        if pool is not None:
-            pool.map(worker, jobs * 2, chunksize=1)
-        for r in range(rounds):
-            e = time_it(module, dev, warmup=2 if r == 0 else 1, iters=max(1, -(-args.iters // rounds)))
-            mod_t += e["times_s"]
-            if pool is None:
-                continue
-            bt = time_it(lambda: pool.map(worker, jobs), torch.device("cpu"), warmup=0,
-                         iters=max(1, -(-args.baseline_iters // rounds)))
-            base_t += bt["times_s"]
-            ratios.append((args.batch / e["median_s"]) / (nb / bt["median_s"]))
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
-        for v, val in saved_env.items():
-            if val is None:
-                os.environ.pop(v, None)
-            else:
-                os.environ[v] = val
+    mod_t, base_t, ratios = alternate_rounds(module, dev, args.batch, args.iters, worker, jobs, _worker_init, nb,
+                                             args.baseline_iters, args.rounds)
     m = summarize(mod_t)
     rate = args.batch / m["median_s"]
     print(f"{args.mode} module [{dev}, backend={ops.backend_for(dev)}, {args.threads} threads]: {rate:,.1f} samples/s "

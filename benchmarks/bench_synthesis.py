@@ -14,7 +14,6 @@ records device, versions and git SHA. A benchmark, not a test: nothing asserts.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import statistics
 import sys
@@ -24,7 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import environment, summarize, time_it, write_json  # noqa: E402
+from benchmarks.common import alternate_rounds, environment, summarize, time_it, write_json  # noqa: E402
 from sladd_fast import faces, ops, synthesize  # noqa: E402
 
 
@@ -125,39 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     np_in = [x[:nb].permute(0, 2, 3, 1).contiguous().numpy() if x.dim() == 4 else x[:nb].numpy() for x in inputs]
     chunks = np.array_split(np.arange(nb), args.threads)
     jobs = [tuple(a[c] for a in np_in) + (k,) for k, c in enumerate(chunks) if len(c)]
-    # One thread per worker process, BLAS included: the same core count as the engine. The spawned
-    # workers read these at start-up; this process's own values are restored at the end.
-    saved_env = {var: os.environ.get(var) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    os.environ.update({var: "1" for var in saved_env})
-
-    # Engine and baseline alternate in rounds, so slow drifts of a shared machine hit both sides; the
-    # ratio is the median of the per-round ratios.
-    rounds = max(1, min(args.rounds, args.baseline_iters)) if args.baseline_iters > 0 else 1
-    eng_times: list[float] = []
-    base_times: list[float] = []
-    round_ratios: list[float] = []
-    pool = mp.get_context("spawn").Pool(len(jobs), initializer=_worker_init) if args.baseline_iters > 0 else None
-    try:
-        if pool is not None:  # every worker has imported and run once before any timing
-            pool.map(_baseline_worker, jobs * 2, chunksize=1)
-        for r in range(rounds):
-            e = time_it(engine, dev, warmup=2 if r == 0 else 1, iters=max(1, -(-args.iters // rounds)))
-            eng_times += e["times_s"]
-            if pool is None:
-                continue
-            bt = time_it(lambda: pool.map(_baseline_worker, jobs), torch.device("cpu"), warmup=0,
-                         iters=max(1, -(-args.baseline_iters // rounds)))
-            base_times += bt["times_s"]
-            round_ratios.append((args.batch / e["median_s"]) / (nb / bt["median_s"]))
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
-        for var, value in saved_env.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
+    eng_times, base_times, round_ratios = alternate_rounds(engine, dev, args.batch, args.iters, _baseline_worker, jobs,
+                                                           _worker_init, nb, args.baseline_iters, args.rounds)
     eng = summarize(eng_times)
     eng_rate = args.batch / eng["median_s"]
     print(f"engine   [{dev}, backend={ops.backend_for(dev)}, {args.threads} threads]: "
@@ -188,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         ratio = statistics.median(round_ratios)
         print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: {base_rate:,.1f} samples/s "
               f"(batch {nb}, median {base['median_s']:.2f} s)")
-        print(f"ratio engine/baseline: {ratio:,.1f}x (median of {rounds} alternating rounds: "
+        print(f"ratio engine/baseline: {ratio:,.1f}x (median of {len(round_ratios)} alternating rounds: "
               f"{', '.join(f'{x:.1f}' for x in round_ratios)})")
         record["baseline"] = {**base, "samples_per_s": base_rate, "batch": nb, "processes": len(jobs)}
         record["ratio"] = ratio

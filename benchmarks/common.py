@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import os
 import platform
 import statistics
@@ -66,3 +67,44 @@ def write_json(path: str | None, record: dict[str, Any]) -> None:
     with open(path, "w") as f:
         json.dump(record, f, indent=2)
     print(f"wrote {path}")
+
+
+def alternate_rounds(fn: Callable[[], Any], device: torch.device, batch: int, iters: int,
+                     worker: Callable[[tuple], Any], jobs: list[tuple], worker_init: Callable[[], None],
+                     baseline_samples: int, baseline_iters: int, rounds: int
+                     ) -> tuple[list[float], list[float], list[float]]:
+    """(fn wall times, baseline wall times, per-round throughput ratios): ``fn`` (``batch`` samples
+    per call) and a process pool mapping ``worker`` over ``jobs`` (``baseline_samples`` in all)
+    alternate in rounds, so slow drifts of a shared machine hit both sides. Each worker process runs
+    one thread, BLAS included (the same core count as fn); this process's env is restored after.
+    No jobs or baseline_iters == 0: fn alone, in one round."""
+    with_baseline = bool(jobs) and baseline_iters > 0
+    rounds = max(1, min(rounds, baseline_iters)) if with_baseline else 1
+    saved_env = {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    os.environ.update({v: "1" for v in saved_env})  # the spawned workers read these at start-up
+    fn_t: list[float] = []
+    base_t: list[float] = []
+    ratios: list[float] = []
+    pool = mp.get_context("spawn").Pool(len(jobs), initializer=worker_init) if with_baseline else None
+    try:
+        if pool is not None:  # every worker has imported and run once before any timing
+            pool.map(worker, jobs * 2, chunksize=1)
+        for r in range(rounds):
+            e = time_it(fn, device, warmup=2 if r == 0 else 1, iters=max(1, -(-iters // rounds)))
+            fn_t += e["times_s"]
+            if pool is None:
+                continue
+            bt = time_it(lambda: pool.map(worker, jobs), torch.device("cpu"), warmup=0,
+                         iters=max(1, -(-baseline_iters // rounds)))
+            base_t += bt["times_s"]
+            ratios.append((batch / e["median_s"]) / (baseline_samples / bt["median_s"]))
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+        for v, val in saved_env.items():
+            if val is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = val
+    return fn_t, base_t, ratios

@@ -19,7 +19,7 @@ import numpy as np
 
 from sladd_fast.data.decode import check_encoded, read_encoded  # noqa: F401  (re-exported)
 from sladd_fast.data.plan import EpochPlan, TrainSet, plan_epoch
-from sladd_fast.data.torch_loader import BAD_FRAMES, MAX_REPLACEMENTS, replacement_row
+from sladd_fast.data.torch_loader import BAD_FRAMES, load_or_replace
 
 def blank_png(size: int) -> np.ndarray:
     from PIL import Image
@@ -58,8 +58,8 @@ class PairSource:
         if k >= plan.items.size:
             raise StopIteration
         i, p = int(plan.items.flat[k]), int(plan.partners.flat[k])
-        i, bad_i, (img, mask) = self._read(i, with_mask=True)
-        p, bad_p, (pimg, _) = self._read(p, with_mask=False)
+        i, bad_i, (img, mask) = load_or_replace(self.data, i, lambda r: self._files(r, True), self.bad_frames)
+        p, bad_p, (pimg, _) = load_or_replace(self.data, p, lambda r: self._files(r, False), self.bad_frames)
         idx = self.data.index
         lm, ok = self.data.landmarks_at(i, self.size)
         plm, pok = self.data.landmarks_at(p, self.size)
@@ -73,20 +73,3 @@ class PairSource:
         if with_mask:
             mask = read_encoded(os.path.join(idx.root, idx.mask_paths[i])) if idx.mask_paths[i] else self.blank
         return img, mask
-
-    def _read(self, i: int, with_mask: bool) -> tuple[int, int, tuple]:
-        """(row delivered, row that failed or -1, (image bytes, mask bytes))."""
-        try:
-            return i, -1, self._files(i, with_mask)
-        except ValueError:
-            if self.bad_frames == "raise":
-                raise
-        errors = []
-        for attempt in range(MAX_REPLACEMENTS):
-            r = replacement_row(self.data, i, attempt)
-            try:
-                return r, i, self._files(r, with_mask)
-            except ValueError as e:
-                errors.append(str(e))
-        raise ValueError(f"{self.data.index.paths[i]} is unreadable and so were {MAX_REPLACEMENTS} replacements: "
-                         + "; ".join(errors[:3]))

@@ -87,24 +87,14 @@ SLADD_HD void fixed_line_spans(i64 x1, i64 y1, i64 x2, i64 y2, int size, int* xl
   i64 dx = x2 - x1, dy = y2 - y1;
   const i64 ax = dx < 0 ? -dx : dx, ay = dy < 0 ? -dy : dy;
   const bool x_major = ax > ay;
-  i64 step, count;
-  if (x_major) {
-    if (dx < 0) {
-      dy = -dy;
-      i64 t = x1; x1 = x2; x2 = t;
-      t = y1; y1 = y2; y2 = t;
-    }
-    step = cdiv(dy * kXYOne, ax | 1);
-    count = fx_floor(x2 - x1);
-  } else {
-    if (dy < 0) {
-      dx = -dx;
-      i64 t = x1; x1 = x2; x2 = t;
-      t = y1; y1 = y2; y2 = t;
-    }
-    step = cdiv(dx * kXYOne, ay | 1);
-    count = fx_floor(y2 - y1);
+  if (x_major ? dx < 0 : dy < 0) {  // walk the major axis upwards: swap the ends, negate the deltas
+    i64 t = x1; x1 = x2; x2 = t;
+    t = y1; y1 = y2; y2 = t;
+    dx = -dx;
+    dy = -dy;
   }
+  const i64 step = x_major ? cdiv(dy * kXYOne, ax | 1) : cdiv(dx * kXYOne, ay | 1);
+  const i64 count = fx_floor(x_major ? x2 - x1 : y2 - y1);
   x1 += kXYHalf;
   y1 += kXYHalf;
   const i64 ex = fx_floor(x2 + kXYHalf), ey = fx_floor(y2 + kXYHalf);

@@ -32,6 +32,7 @@ from sladd_fast._consts import const
 from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8, warn_if_reference
 from sladd_fast.ops import _checks
 from sladd_fast.ops.masks import hull_mask
+from sladd_fast.synthesis.engine import where_b
 from sladd_fast.synthesis.filters import blur_in_box, gaussian_kernels
 
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
@@ -85,28 +86,24 @@ def sample_sbi_params(batch: int, size: int, device: torch.device | str = "cpu",
         ratio=const(BLEND_RATIOS, dev)[torch.randint(0, len(BLEND_RATIOS), (batch,), generator=g, device=dev)])
 
 
-def _sel(c: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return torch.where(c.view(-1, *([1] * (a.dim() - 1))), a, b)
-
-
 def _quality(x: torch.Tensor, p: SbiParams) -> torch.Tensor:
     """SBI's source transforms (minus HSV) on uint8 [B,3,H,W]."""
     B, C, H, W = x.shape
     f = x.float()
-    f = _sel(p.rgb_on, (f + p.rgb_shift[:, :, None, None]).clamp(0, 255).floor(), f)
+    f = where_b(p.rgb_on, (f + p.rgb_shift[:, :, None, None]).clamp(0, 255).floor(), f)
     f = (f * (1 + p.contrast.view(B, 1, 1, 1)) + p.brightness.view(B, 1, 1, 1) * 255).clamp(0, 255).floor()
     down = []
     for r in (2, 4):  # nearest down, bilinear up (cv2.resize INTER_NEAREST then INTER_LINEAR)
         small = F.interpolate(f, size=(H // r, W // r), mode="nearest")
         down.append(F.interpolate(small, size=(H, W), mode="bilinear", align_corners=False))
-    ds = _sel(p.down_ratio == 2, down[0], down[1])
+    ds = where_b(p.down_ratio == 2, down[0], down[1])
     a, lt = p.sharpen_alpha.view(B, 1, 1), p.sharpen_lightness.view(B, 1, 1)
     k = const(((0.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 0.0)), x.device) * (1 - a) + a * (
         const(((-1.0, -1.0, -1.0), (-1.0, 8.0, -1.0), (-1.0, -1.0, -1.0)), x.device)
         + lt * const(((0.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 0.0)), x.device))  # [B,3,3]
     sh = F.conv2d(F.pad(f.reshape(1, B * C, H, W), (1, 1, 1, 1), mode="reflect"),
                   k.repeat_interleave(C, 0)[:, None], groups=B * C).view(B, C, H, W)
-    out = _sel(p.downscale, ds, sh)
+    out = where_b(p.downscale, ds, sh)
     return (out + 0.5).floor().clamp(0, 255).to(torch.uint8)  # cv2's saturate_cast
 
 
@@ -184,8 +181,8 @@ def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.
                           pts[:, :1], pts)
     mask = hull_mask(pts.contiguous(), S, check_values=False)
     changed = _quality(img, params)
-    source = _sel(params.on_source, changed, img)
-    target = _sel(params.on_source, img, changed)
+    source = where_b(params.on_source, changed, img)
+    target = where_b(params.on_source, img, changed)
     grid = _affine_grid(params, S, S)
     src = F.grid_sample(source.float(), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     src = (src + 0.5).floor().clamp(0, 255)

@@ -17,6 +17,7 @@ import dataclasses
 import torch
 from torch import nn
 
+from sladd_fast._consts import const
 from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8, warn_if_reference
 from sladd_fast.ops import _checks
 from sladd_fast.synthesis import BlendType, Region, SynthesisParams, sample_params, synthesize
@@ -60,7 +61,7 @@ def _weights(w, n: int, name: str, device: torch.device) -> torch.Tensor:
     t = torch.as_tensor(w, dtype=torch.float32)
     if t.shape != (n,) or not bool(torch.isfinite(t).all()) or bool((t < 0).any()) or float(t.sum()) <= 0:
         raise ValueError(f"{name} must be {n} non-negative weights with a positive sum, got {list(t.shape)} {t.tolist()}")
-    return t.to(device)
+    return const(tuple(t.tolist()), device)  # cached per device: no host->device copy per call
 
 
 def _partners(B: int, N: int, own: torch.Tensor | None, cand: torch.Tensor | None, from_batch: bool,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -45,6 +45,26 @@ def replacement_row(data: TrainSet, row: int, attempt: int) -> int:
         raise ValueError(f"no frame of label {int(label)} with landmarks to replace {data.index.paths[row]}")
     h = (int(row) * 2654435761 + (attempt + 1) * 40503) % (2**32)
     return int(cands[h % len(cands)])
+
+
+def load_or_replace(data: TrainSet, i: int, load: Callable[[int], Any], bad_frames: str) -> tuple[int, int, Any]:
+    """(row delivered, row that failed or -1, load(row delivered)): ``load(i)``, or with
+    bad_frames="replace" and a ValueError from it, the first of MAX_REPLACEMENTS replacement_rows
+    that loads (the PyTorch loader and DALI's source both replace this way)."""
+    try:
+        return i, -1, load(i)
+    except ValueError:
+        if bad_frames == "raise":
+            raise
+    errors = []
+    for attempt in range(MAX_REPLACEMENTS):
+        r = replacement_row(data, i, attempt)
+        try:
+            return r, i, load(r)
+        except ValueError as e:
+            errors.append(str(e))
+    raise ValueError(f"{data.index.paths[i]} failed to load and so did {MAX_REPLACEMENTS} replacements: "
+                     + "; ".join(errors[:3]))
 
 
 class PairSampler(Sampler):
@@ -87,27 +107,10 @@ class PairDataset(Dataset):
         lm, ok = self.data.landmarks_at(i, self.size)
         return img, torch.from_numpy(lm), ok, mask
 
-    def _load(self, i: int, with_mask: bool) -> tuple[int, int, tuple]:
-        """(row delivered, row that failed or -1, frame)."""
-        try:
-            return i, -1, self._frame(i, with_mask)
-        except ValueError:
-            if self.bad_frames == "raise":
-                raise
-        errors = []
-        for attempt in range(MAX_REPLACEMENTS):
-            r = replacement_row(self.data, i, attempt)
-            try:
-                return r, i, self._frame(r, with_mask)
-            except ValueError as e:
-                errors.append(str(e))
-        raise ValueError(f"{self.data.index.paths[i]} failed to decode and so did {MAX_REPLACEMENTS} replacements: "
-                         + "; ".join(errors[:3]))
-
     def __getitem__(self, pair: tuple[int, int]) -> dict[str, torch.Tensor]:
         i, p = pair
-        i, bad_i, (img, lm, ok, mask) = self._load(i, with_mask=True)
-        p, bad_p, (pimg, plm, pok, _) = self._load(p, with_mask=False)
+        i, bad_i, (img, lm, ok, mask) = load_or_replace(self.data, i, lambda r: self._frame(r, True), self.bad_frames)
+        p, bad_p, (pimg, plm, pok, _) = load_or_replace(self.data, p, lambda r: self._frame(r, False), self.bad_frames)
         return {"images": img, "partners": pimg, "landmarks": lm, "partner_landmarks": plm,
                 "landmarks_valid": torch.tensor(ok), "partner_valid": torch.tensor(pok), "masks": mask,
                 "labels": torch.tensor(int(self.data.index.labels[i])), "indices": torch.tensor(i),

@@ -54,7 +54,8 @@ class SynthesisResult:
     params: SynthesisParams
 
 
-def _where_b(select: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def where_b(select: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a where ``select`` (bool [B]) is True, b elsewhere; a and b [B, ...] on select's device."""
     return torch.where(select.view(-1, *([1] * (a.dim() - 1))), a, b)
 
 
@@ -72,7 +73,7 @@ def _on_subset(select: torch.Tensor, fn: Callable[..., torch.Tensor], default: t
         if idx.numel():
             out[idx] = fn(*(a[idx] for a in args))
         return out
-    return _where_b(select, fn(*args), default)
+    return where_b(select, fn(*args), default)
 
 
 def mask_postprocess(mask: torch.Tensor, params: SynthesisParams) -> torch.Tensor:
@@ -205,7 +206,7 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
         poisson_sel = applied & (blend_type == BlendType.POISSON)
         images = _on_subset(poisson_sel, lambda s, t, m: blend_poisson(t, s, m, check_values=False), linear,
                             src_crop, target, tgt_mask)
-        masks = _where_b(applied, tgt_mask, torch.zeros_like(tgt_mask))
+        masks = where_b(applied, tgt_mask, torch.zeros_like(tgt_mask))
     with stage("target"):
         targets = mask_target(masks)
     return SynthesisResult(images, masks, targets, applied, params)
