@@ -1,6 +1,6 @@
 """Augmentation throughput: the batched module beside a per-sample baseline of the same recipe.
 
-    python benchmarks/bench_augment.py --mode sladd --device cpu|cuda --json PATH [--batch 32]
+    python benchmarks/bench_augment.py --mode sladd|sbi|xray --device cpu|cuda --json PATH [--batch 32]
         [--threads N] [--iters 10] [--baseline-iters 3] [--rounds 3]
 
 --mode sladd times sladd_fast.augment.SladdAugment (p=1, partners from the batch, regions and blends
@@ -8,9 +8,12 @@ alpha / Poisson / copy sampled) and, in the same run on the same number of CPU t
 baseline fixed in advance: sladd_fast.baseline.synthesize_one, spec §3 written as ordinary
 numpy/OpenCV/SciPy/scikit-image code, one sample at a time in that many single-threaded processes
 (the way the original runs). --mode sbi times SbiAugment beside sladd_fast.augment.sbi_baseline.sbi_one
-(SBI's per-sample recipe in numpy/OpenCV, drawing its own parameters as SBI does). The ratio is the
-median of alternating rounds. Mode xray is issue 10's next part and is refused until it exists. A
-benchmark, not a test: nothing asserts.
+(SBI's per-sample recipe in numpy/OpenCV, drawing its own parameters as SBI does). --mode xray times
+XrayAugment (p=1, partners by nearest landmarks in the batch, video ids all different) beside
+sladd_fast.augment.xray_baseline: per sample, BI's linear nearest-face scan over the same batch, then
+xray_one drawing its own parameters as the original does (JPEG through cv2, a real round trip; the
+module emulates JPEG on the device). The ratio is the median of alternating rounds. A benchmark, not
+a test: nothing asserts.
 """
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks.bench_synthesis import _baseline_worker, _worker_init  # noqa: E402
 from benchmarks.common import alternate_rounds, environment, summarize, write_json  # noqa: E402
 from sladd_fast import faces, ops  # noqa: E402
-from sladd_fast.augment import SbiAugment, SladdAugment  # noqa: E402
+from sladd_fast.augment import SbiAugment, SladdAugment, XrayAugment  # noqa: E402
 
 MODES = ("sladd", "sbi", "xray")
 
@@ -46,6 +49,26 @@ def _sbi_worker(args: tuple) -> int:
     return len(imgs)
 
 
+def _xray_worker(args: tuple) -> int:
+    """BI's per-sample path over a chunk (one process, one OpenCV thread): nearest-face scan over
+    the batch, then the blend, drawing as the original does."""
+    import random
+
+    import cv2
+
+    from sladd_fast.augment.xray_baseline import search_similar_face, xray_one
+
+    cv2.setNumThreads(1)
+    imgs, lms, vids, rows, seed = args
+    rng = np.random.default_rng(seed)
+    random.seed(seed)
+    cands = list(zip(lms, vids))
+    for i in rows:
+        j = search_similar_face(lms[i], vids[i], cands)
+        xray_one(np.ascontiguousarray(imgs[i]), np.ascontiguousarray(imgs[j]), lms[i], None, rng)
+    return len(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mode", default="sladd", choices=MODES)
@@ -58,10 +81,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
-    if args.mode == "xray":
-        print(f"error: --mode {args.mode} is not implemented yet (issue 10 continues); use --mode sladd or sbi",
-              file=sys.stderr)
-        return 2
     if args.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: no CUDA device")
     dev = torch.device(args.device)
@@ -78,11 +97,16 @@ def main(argv: list[str] | None = None) -> int:
 
         def module() -> None:
             last["out"] = aug(d_img, d_lm, d_vids, generator=gen)
-    else:
+    elif args.mode == "sbi":
         sbi = SbiAugment()
 
         def module() -> None:
             last["out"] = sbi(d_img, d_lm, generator=gen)
+    else:
+        xray = XrayAugment()
+
+        def module() -> None:
+            last["out"] = xray(d_img, d_lm, d_vids, generator=gen)
 
     nb = min(args.batch, 64)
     jobs = []
@@ -92,6 +116,11 @@ def main(argv: list[str] | None = None) -> int:
         np_img, np_lm = img[:nb].permute(0, 2, 3, 1).numpy(), lm[:nb].numpy()
         chunks = np.array_split(np.arange(nb), args.threads)
         jobs = [(np_img[c], np_lm[c], k) for k, c in enumerate(chunks) if len(c)]
+    elif args.baseline_iters > 0 and args.mode == "xray":
+        worker = _xray_worker
+        np_img, np_lm, np_vid = img[:nb].permute(0, 2, 3, 1).numpy(), lm[:nb].numpy(), vids[:nb].numpy()
+        chunks = np.array_split(np.arange(nb), args.threads)
+        jobs = [(np_img, np_lm, np_vid, c, k) for k, c in enumerate(chunks) if len(c)]
     elif args.baseline_iters > 0:
         module()  # the baseline replays the module's own draws (partners, regions, blends, ratios)
         p = last["out"].params

@@ -19,8 +19,8 @@
 #   scripts/device_carry.sh, since the device has no dlib to build one): the GPU-decode tests, then
 #   bench_loader with the torch backend decoding on the GPU (nvJPEG per batch) at batch 128 and 256
 #   beside the CPU-decode DataLoader, epochs of >= 50 batches; DALI at 128 when it is installed.
-# Suite "augment" (no build): the augmentation tests on the GPU, then bench_augment --mode sladd at
-#   batch 256 and 1024 (the SBI and Face X-ray modes join it when issue 10 adds them).
+# Suite "augment" (no build): the augmentation tests on the GPU, then bench_augment for each mode
+#   (sladd, sbi, xray) at batch 256 (with the per-sample baseline) and 1024 (module only).
 # Results (JSON, junit XML, logs) go to $OUT if set (the device tool's folder), else
 # benchmarks/results/device/. Commit them under benchmarks/results/ with the GPU's name.
 set -uo pipefail
@@ -103,10 +103,12 @@ augment_suite() {
   timeout 90 $PY -m pytest -q tests/test_augment.py -p no:cacheprovider > "$OUT_DIR/pytest_augment.log" 2>&1
   log "pytest (augment) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_augment.log")"
   log "augment 2/2 bench_augment"
-  for b in 256 1024; do
-    base="--baseline-iters 0"; [ $b = 256 ] && base="--baseline-iters 2 --rounds 2"
-    timeout 90 $PY benchmarks/bench_augment.py --mode sladd --device cuda --batch $b --iters 20 $base \
-      --json "$OUT_DIR/bench_augment_sladd_cuda_b$b.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
+  for mode in sladd sbi xray; do
+    for b in 256 1024; do
+      base="--baseline-iters 0"; [ $b = 256 ] && base="--baseline-iters 1 --rounds 2"
+      timeout 60 $PY benchmarks/bench_augment.py --mode $mode --device cuda --batch $b --iters 20 $base \
+        --json "$OUT_DIR/bench_augment_${mode}_cuda_b$b.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
+    done
   done
 }
 if [ "$SUITE" = train ]; then train_suite; exit 0; fi

@@ -48,9 +48,21 @@ def calls(device: torch.device) -> dict[str, tuple]:
     roi = ops.blend.poisson_roi(m)
     k = torch.tensor([3, 9, 21])
     box = torch.tensor([[5, 6, 30, 20], [0, 0, S, S], [-3, 40, 20, 0]])  # inside, whole, clipped and empty
+    odd = torch.zeros(4, 1, S, S)  # hull_feather's degenerate masks: empty, one pixel, a line, the whole image
+    odd[1, 0, 7, 9] = 1
+    odd[2, 0, 3:40, 20] = -2
+    odd[3] = 1
+    blobs = (torch.rand(2, 1, 40, 72, generator=g) > 0.97).float()  # H != W, scattered pixels
+    flat = torch.zeros(2, 68, 2)  # hull_mask's degenerate hulls: collinear points (a line), one point (a pixel)
+    flat[0, :, 0] = torch.arange(68) - 3.0
+    flat[0, :, 1] = torch.arange(68) * 0.5
+    flat[1] = 17.0
     args = {
         "region_mask": (lm, torch.arange(5) % 10, S),
         "hull_mask": (lm, S),
+        "hull_mask:int": (torch.cat([lm.trunc(), flat]), S),  # integer points: cv2's shift-0 fill, clipped edges
+        "hull_feather": (torch.cat([m, odd]), torch.tensor([0.2, 0.05, 1.0, 0.2, 0.2, 0.2, 0.0])),
+        "hull_feather:wide": (blobs, torch.tensor([0.2, 0.3])),
         "blend_linear": (img, src, m, torch.tensor([0.3, 1.0, 0.0])),
         "poisson_rhs": (img, src, m, roi),
         "poisson_compose": (img, torch.rand(3, 3, S - 2, S - 2, generator=g) * 255, roi),

@@ -138,6 +138,14 @@ inline void check_blur_in_box(const at::Tensor& input, const at::Tensor& kernels
   check_same_device(input, box, "box");
 }
 
+inline void check_hull_feather(const at::Tensor& mask, const at::Tensor& frac) {
+  SLADD_CHECK_TENSOR(mask, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(frac, at::kFloat, 1);
+  TORCH_CHECK(mask.size(1) == 1, "mask must be [B,1,H,W], got ", mask.sizes());
+  TORCH_CHECK(frac.size(0) == mask.size(0), "frac must be [B], got ", frac.sizes());
+  check_same_device(mask, frac, "frac");
+}
+
 // color_stats / color_apply: fake, real uint8 [B,3,H,W], mask float32 [B,1,H,W], mode int64 [B].
 inline void check_color_common(const at::Tensor& fake, const at::Tensor& real, const at::Tensor& mask,
                                const at::Tensor& mode) {

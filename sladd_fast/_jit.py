@@ -4,7 +4,7 @@ Why CuPy RawModule rather than torch.utils.cpp_extension.load: NVRTC needs no ho
 torch CUDA headers and no ninja, compiles the kernel file in about a second, and the kernels are
 plain extern "C" functions over raw pointers, so torch tensors are passed by data_ptr and launched on
 torch's current stream. The same kernels.cuh is what setup.py compiles with nvcc, and the launch
-geometry and scratch sizes are read from the same headers (cuda/launch.h, common/region_math.h).
+geometry and scratch sizes are read from the same headers (cuda/launch.h, common/*_math.h).
 The sources come from the installed package (setup.py copies them into sladd_fast/csrc) or from
 the checkout, so this works from a wheel too.
 """
@@ -34,12 +34,14 @@ def csrc_dir() -> str:
 
 @functools.lru_cache(maxsize=None)
 def constants(root: str | None = None) -> dict[str, int]:
-    """The integer constexprs of cuda/launch.h, common/region_math.h and common/color_transfer_math.h
-    (kThreads, kMaxGridYZ, kMaxPrimitives, kSpanRows, kColorStats, ...): the launch geometry and
-    scratch sizes, written once in C++."""
+    """The integer constexprs of cuda/launch.h, common/region_math.h, common/color_transfer_math.h,
+    common/feather_math.h and common/hull_math.h (kThreads, kMaxGridYZ, kMaxPrimitives, kSpanRows,
+    kColorStats, kFeatherEndsPerRow, kHullSpanRows, ...): the launch geometry and scratch sizes,
+    written once in C++."""
     root = root or csrc_dir()
     out: dict[str, int] = {}
-    for rel in (("cuda", "launch.h"), ("common", "region_math.h"), ("common", "color_transfer_math.h")):
+    for rel in (("cuda", "launch.h"), ("common", "region_math.h"), ("common", "color_transfer_math.h"),
+                ("common", "feather_math.h"), ("common", "hull_math.h")):
         with open(os.path.join(root, *rel)) as f:
             for name, value in re.findall(r"constexpr\s+(?:int|long long)\s+(k\w+)\s*=\s*(\d+)\s*;", f.read()):
                 out[name] = int(value)
@@ -147,9 +149,39 @@ def hull_mask(landmarks: torch.Tensor, size: int) -> torch.Tensor:
     import numpy as np
 
     lm = landmarks.contiguous()
-    out = torch.empty(lm.shape[0], 1, size, size, device=lm.device, dtype=torch.float32)
-    _launch("sladd_hull_mask_kernel", size * size, lm.shape[0],
-            (_ptr(lm), _ptr(out), np.int32(lm.shape[1]), np.int32(size)), lm.device)
+    B, K = lm.shape[:2]
+    out = torch.empty(B, 1, size, size, device=lm.device, dtype=torch.float32)
+    spans = torch.empty(B, constants()["kHullSpanRows"], size, device=lm.device, dtype=torch.int32)  # as bindings.cu
+    _launch("sladd_hull_spans_kernel", B, 1, (_ptr(lm), _ptr(spans), np.int32(B), np.int32(K), np.int32(size)),
+            lm.device)
+    _launch("sladd_hull_fill_kernel", size * size, B, (_ptr(spans), _ptr(out), np.int32(size)), lm.device)
+    _launch("sladd_hull_edges_kernel", B, 1, (_ptr(lm), _ptr(out), np.int32(B), np.int32(K), np.int32(size)),
+            lm.device)
+    return out
+
+
+def hull_feather(mask: torch.Tensor, frac: torch.Tensor) -> torch.Tensor:
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("mask", mask, torch.float32, (None, 1, None, None))  # raw pointers: a wrong dtype would be misread
+    _checks.tensor("frac", frac, torch.float32, (mask.shape[0],))
+    m, fr = mask.contiguous(), frac.contiguous()
+    B, _, H, W = m.shape
+    out = torch.empty_like(m)
+    if m.numel() == 0:
+        return out
+    c = constants()
+    cap = c["kFeatherEndsPerRow"] * H + c["kFeatherHullSlack"]
+    ends, hull = (torch.empty(B, cap, 2, device=m.device, dtype=torch.int64) for _ in range(2))  # as bindings.cu
+    count = torch.empty(B, device=m.device, dtype=torch.int32)
+    f = torch.empty(B, device=m.device, dtype=torch.float32)
+    _launch("sladd_hull_feather_rows_kernel", H, B, (_ptr(m), _ptr(ends), np.int32(H), np.int32(W)), m.device)
+    _launch("sladd_hull_feather_hull_kernel", B, 1,
+            (_ptr(ends), _ptr(fr), _ptr(hull), _ptr(count), _ptr(f), np.int32(B), np.int32(H)), m.device)
+    _launch("sladd_hull_feather_weight_kernel", H * W, B,
+            (_ptr(m), _ptr(hull), _ptr(count), _ptr(f), _ptr(out), np.int32(H), np.int32(W)), m.device)
     return out
 
 

@@ -63,7 +63,7 @@ def test_wrong_argument_types_are_caught(emulator):
 
     out = torch.zeros(1, 1, 4, 4)
     with pytest.raises(TypeError, match="size is int"):
-        emulator.launch("sladd_hull_mask_kernel", 16, 1, (out.data_ptr(), out.data_ptr(), np.int32(68), 4), None)
+        emulator.launch("sladd_hull_fill_kernel", 16, 1, (out.data_ptr(), out.data_ptr(), 4), None)
 
 
 def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
@@ -87,7 +87,9 @@ def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
     launchers = {name: getattr(jit, name) for name in ops._library.SCHEMAS}
     with ops.use_backend("jit", "cpu", impls=launchers):  # the NVRTC launchers, behind the dispatcher
         gpu_path = synthesize(*args, params=p)
-    unused = {"sladd_hull_mask_kernel", "sladd_rgb_to_lab_kernel", "sladd_lab_to_rgb_kernel"}  # ops, not engine steps
+    unused = {"sladd_hull_spans_kernel", "sladd_hull_fill_kernel", "sladd_hull_edges_kernel",  # ops, not engine steps
+              "sladd_rgb_to_lab_kernel", "sladd_lab_to_rgb_kernel",
+              "sladd_hull_feather_rows_kernel", "sladd_hull_feather_hull_kernel", "sladd_hull_feather_weight_kernel"}
     assert emulator.launched == set(cuda_emulation.kernel_signatures()) - unused
     assert torch.equal(gpu_path.applied, cpu.applied) and torch.equal(gpu_path.masks, cpu.masks)
     assert torch.equal(gpu_path.mask_targets, cpu.mask_targets) and cpu.applied.sum() >= 4

@@ -89,6 +89,18 @@ def test_blur_in_box_matches_cpu(backend):
     assert torch.equal(got, sf.blur_in_box(x, g, k // 2, box))  # same products in the same order, no FMA
 
 
+def test_hull_feather_matches_cpu(backend):
+    lm = landmarks(8, 5)
+    m = torch.cat([ops.region_mask(lm, torch.arange(8) % 10), ops.hull_mask(lm[:2]), torch.zeros(1, 1, 256, 256)])
+    m[3, 0, 100, 40:200] = 0.5  # a stray line joins the hull
+    frac = torch.cat([torch.rand(10, generator=torch.Generator().manual_seed(5)) * 0.4, torch.tensor([0.2])])
+    # integer hulls, then the same float32 sqrt and divisions (IEEE on both sides): exact
+    assert torch.equal(ops.hull_feather(m.cuda(), frac.cuda()).cpu(), ops.hull_feather(m, frac))
+    blobs = (torch.rand(3, 1, 90, 150, generator=torch.Generator().manual_seed(6)) > 0.995).float()  # H != W
+    frac = torch.tensor([0.2, 0.5, 0.05])
+    assert torch.equal(ops.hull_feather(blobs.cuda(), frac.cuda()).cpu(), ops.hull_feather(blobs, frac))
+
+
 def test_every_dispatch_key_is_served(backend):
     for name in ops._library.SCHEMAS:
         assert torch._C._dispatch_has_kernel_for_dispatch_key(f"sladd_fast::{name}", "CUDA"), name

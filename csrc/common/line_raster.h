@@ -1,4 +1,5 @@
-// cv2.line(img, a, b, 1, thickness=2) (LINE_8, shift 0) as per-row spans, for the region masks.
+// cv2.line(img, a, b, 1, thickness=2) (LINE_8, shift 0) as per-row spans, for the region masks, and
+// cv2.fillConvexPoly (LINE_8, shift 0 or 16) for the hull masks.
 //
 // SLADD draws each key-point segment with that call and then dilates it, so the line's exact pixels
 // decide the region's edge. OpenCV (<= 4.12; SLADD used 4.5.1) builds the thick line from the
@@ -45,6 +46,24 @@ SLADD_HD void span_put(int* xl, int* xr, int size, i64 y, i64 x0, i64 x1) {
   if (b > xr[y]) xr[y] = b;
 }
 
+// Where the line tracers put their pixels: PutSpan grows the row spans xl/xr (for shapes whose rows
+// are single intervals: the thick line), PutPixel sets pixels of a float image to 1 (the hull's
+// edges, whose pixels can stand apart from the scanline span of their row).
+struct PutSpan {
+  int* xl;
+  int* xr;
+  int size;
+  SLADD_HD void operator()(i64 x, i64 y) const { span_put(xl, xr, size, y, x, x); }
+};
+
+struct PutPixel {
+  float* out;
+  int size;
+  SLADD_HD void operator()(i64 x, i64 y) const {
+    if (x >= 0 && y >= 0 && x < size && y < size) out[y * size + x] = 1.0f;
+  }
+};
+
 // cv::clipLine(Size2l(w, h), p1, p2) with double intermediate products (OpenCV >= 3.3).
 SLADD_HD bool clip_line(i64 w, i64 h, i64* x1, i64* y1, i64* x2, i64* y2) {
   const i64 right = w - 1, bottom = h - 1;
@@ -82,7 +101,8 @@ SLADD_HD bool clip_line(i64 w, i64 h, i64* x1, i64* y1, i64* x2, i64* y2) {
 }
 
 // cv Line2: 8-connected DDA between 16.16 fixed-point points, clipped to the image.
-SLADD_HD void fixed_line_spans(i64 x1, i64 y1, i64 x2, i64 y2, int size, int* xl, int* xr) {
+template <class Put>
+SLADD_HD void fixed_line(i64 x1, i64 y1, i64 x2, i64 y2, int size, const Put& put) {
   if (!clip_line((i64)size << kXYShift, (i64)size << kXYShift, &x1, &y1, &x2, &y2)) return;
   i64 dx = x2 - x1, dy = y2 - y1;
   const i64 ax = dx < 0 ? -dx : dx, ay = dy < 0 ? -dy : dy;
@@ -98,24 +118,73 @@ SLADD_HD void fixed_line_spans(i64 x1, i64 y1, i64 x2, i64 y2, int size, int* xl
   x1 += kXYHalf;
   y1 += kXYHalf;
   const i64 ex = fx_floor(x2 + kXYHalf), ey = fx_floor(y2 + kXYHalf);
-  span_put(xl, xr, size, ey, ex, ex);
+  put(ex, ey);
   if (x_major) {
     i64 x = fx_floor(x1);
-    for (i64 i = 0; i <= count; ++i, ++x, y1 += step) span_put(xl, xr, size, fx_floor(y1), x, x);
+    for (i64 i = 0; i <= count; ++i, ++x, y1 += step) put(x, fx_floor(y1));
   } else {
     i64 y = fx_floor(y1);
-    for (i64 i = 0; i <= count; ++i, ++y, x1 += step) span_put(xl, xr, size, y, fx_floor(x1), fx_floor(x1));
+    for (i64 i = 0; i <= count; ++i, ++y, x1 += step) put(fx_floor(x1), y);
   }
 }
 
-// cv FillConvexPoly(v, 4, LINE_8, shift = 16): the edges traced with Line2, then one span per row
-// between two edge walkers whose x starts at the edge's first vertex (not at the row's y).
-// Rows above the image are skipped in one step (the walkers move linearly between edge changes).
-SLADD_HD void fill_quad_spans(const i64* vx, const i64* vy, int size, int* xl, int* xr) {
-  const int n = 4;
+// cv Line(img, p1, p2, LINE_8) between integer points: the LineIterator (8-connected Bresenham,
+// left_to_right) after cv::clipLine to the image when an end lies outside. FillConvexPoly draws the
+// edges with it when shift = 0. Walks from the left end (the ends swapped when x2 < x1, after the
+// clip), so the pixels depend on the direction only through the clip.
+template <class Put>
+SLADD_HD void int_line(i64 x1, i64 y1, i64 x2, i64 y2, int size, const Put& put) {
+  if (!clip_line(size, size, &x1, &y1, &x2, &y2)) return;
+  i64 dx = x2 - x1, dy = y2 - y1;
+  if (dx < 0) {
+    i64 t = x1; x1 = x2; x2 = t;
+    t = y1; y1 = y2; y2 = t;
+    dx = -dx;
+    dy = -dy;
+  }
+  const i64 sy = dy < 0 ? -1 : 1;
+  if (dy < 0) dy = -dy;
+  const bool vert = dy > dx;
+  const i64 major = vert ? dy : dx, minor = vert ? dx : dy;
+  i64 err = major - 2 * minor, x = x1, y = y1;
+  for (i64 i = 0; i <= major; ++i) {
+    put(x, y);
+    const bool step = err < 0;  // the minor coordinate moves (cv's mask)
+    err += step ? 2 * major - 2 * minor : -2 * minor;
+    if (vert) {
+      y += sy;
+      x += step ? 1 : 0;
+    } else {
+      x += 1;
+      y += step ? sy : 0;
+    }
+  }
+}
+
+// cv FillConvexPoly(v, n, LINE_8, shift) for vertices v in 16.16 fixed point, in the order given, in
+// two parts: convex_edges, then convex_scanlines.
+// The edges v[i-1] -> v[i], traced with Line2 (shift = 16), or with Line when `integer_edges`
+// (shift = 0: every vertex must then be a whole pixel, a multiple of kXYOne). The order matters only
+// where an edge is clipped.
+template <class Put>
+SLADD_HD void convex_edges(const i64* vx, const i64* vy, int n, int size, bool integer_edges, const Put& put) {
+  for (int i = 0, prev = n - 1; i < n; prev = i++) {
+    if (integer_edges)
+      int_line(fx_floor(vx[prev]), fx_floor(vy[prev]), fx_floor(vx[i]), fx_floor(vy[i]), size, put);
+    else
+      fixed_line(vx[prev], vy[prev], vx[i], vy[i], size, put);
+  }
+}
+
+// The inside, for n >= 3 (cv draws only the edges of one or two vertices): one span per row, added to
+// xl/xr, between two edge walkers whose x starts at the edge's first vertex (not at the row's y). The
+// same for both shifts when the vertices are whole pixels. Rows above the image are skipped in one
+// step (the walkers move linearly between edge changes).
+SLADD_HD void convex_scanlines(const i64* vx, const i64* vy, int n, int size, int* xl, int* xr) {
+  if (n < 3) return;
   int imin = 0;
   i64 xmin = vx[0], xmax = vx[0], ymin = vy[0], ymax = vy[0];
-  for (int i = 0, prev = n - 1; i < n; prev = i++) {
+  for (int i = 0; i < n; ++i) {
     if (vy[i] < ymin) {
       ymin = vy[i];
       imin = i;
@@ -123,7 +192,6 @@ SLADD_HD void fill_quad_spans(const i64* vx, const i64* vy, int size, int* xl, i
     ymax = imax64(ymax, vy[i]);
     xmax = imax64(xmax, vx[i]);
     xmin = imin64(xmin, vx[i]);
-    fixed_line_spans(vx[prev], vy[prev], vx[i], vy[i], size, xl, xr);
   }
   xmin = fx_floor(xmin + kXYHalf);
   xmax = fx_floor(xmax + kXYHalf);
@@ -168,6 +236,21 @@ SLADD_HD void fill_quad_spans(const i64* vx, const i64* vy, int size, int* xl, i
     e_x[1] += e_dx[1] * step;
     y += step;
   } while (y <= ymax);
+}
+
+// The whole FillConvexPoly as row spans: right where every row of the result is one interval (the
+// thick line's quadrilateral: checked against cv2 in the tests). Not for a general polygon, whose
+// Line edges can leave a pixel apart from its row's span: hull_math.h paints those as pixels.
+SLADD_HD void fill_convex_spans(const i64* vx, const i64* vy, int n, int size, int* xl, int* xr,
+                                bool integer_edges = false) {
+  if (n <= 0) return;
+  convex_edges(vx, vy, n, size, integer_edges, PutSpan{xl, xr, size});
+  convex_scanlines(vx, vy, n, size, xl, xr);
+}
+
+// cv FillConvexPoly(v, 4, LINE_8, shift = 16): the thick line's quadrilateral.
+SLADD_HD void fill_quad_spans(const i64* vx, const i64* vy, int size, int* xl, int* xr) {
+  fill_convex_spans(vx, vy, 4, size, xl, xr, false);
 }
 
 // Row spans of cv2.line(img, a, b, 1, thickness=2) on a size x size image, added to xl/xr.

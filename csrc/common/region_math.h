@@ -99,14 +99,4 @@ SLADD_HD void primitive_rows(const Segment& s, int size, int* xl, int* xr, int* 
   for (int y = 0; y < size; ++y) dilated_span(xl, xr, size, s.d, y, &lo[y], &hi[y]);
 }
 
-// Hull-mask fixed point: landmarks are rounded to 1/256 px (round half to even, as rintf and
-// torch.round do), pixel centres are exact multiples of 256.
-constexpr float kSubpixel = 256.0f;
-
-SLADD_HD i64 fixed_coord(float v) {
-  if (!(v == v)) v = 0.0f;
-  v = v < -kCoordLimit ? -kCoordLimit : (v > kCoordLimit ? kCoordLimit : v);
-  return (i64)rintf(v * kSubpixel);
-}
-
 }  // namespace sladd

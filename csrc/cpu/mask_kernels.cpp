@@ -1,5 +1,5 @@
-// CPU backends of region_mask and hull_mask: per sample, the row spans or the hull of
-// common/region_math.h and geometry.h, then the pixels. No geometry here.
+// CPU backends of region_mask, hull_mask, deform_mask and hull_feather: per sample, the row spans or the
+// hull of common/region_math.h, hull_math.h and feather_math.h, then the pixels. No geometry here.
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "../common/deform_math.h"
+#include "../common/feather_math.h"
+#include "../common/hull_math.h"
 #include "../common/region_math.h"
 #include "../checks.h"
 
@@ -44,19 +46,22 @@ at::Tensor hull_mask_forward_kernel(const at::Tensor& landmarks_in, int64_t size
   check_hull_mask(landmarks_in, size);
   const at::Tensor lm = landmarks_in.contiguous();
   const int64_t B = lm.size(0), K = lm.size(1);
+  const int S = (int)size;
   at::Tensor out = at::zeros({B, 1, size, size}, lm.options());
   const float* lm_p = lm.data_ptr<float>();
   float* out_p = out.data_ptr<float>();
   at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
     std::vector<IPt> pts(K), hull(2 * K + 2);
+    std::vector<i64> vx(K + 1), vy(K + 1);
+    std::vector<int> xl(S), xr(S);
     for (int64_t b = b0; b < b1; ++b) {
-      for (int64_t k = 0; k < K; ++k)
-        pts[k] = IPt{fixed_coord(lm_p[(b * K + k) * 2]), fixed_coord(lm_p[(b * K + k) * 2 + 1])};
-      const int n = convex_hull(pts.data(), (int)K, hull.data());
+      bool whole;
+      const int n = hull_vertices(lm_p + b * K * 2, (int)K, pts.data(), hull.data(), vx.data(), vy.data(), &whole);
+      hull_scanlines(vx.data(), vy.data(), n, S, xl.data(), xr.data());
       float* o = out_p + b * size * size;
-      for (int64_t y = 0; y < size; ++y)
-        for (int64_t x = 0; x < size; ++x)
-          o[y * size + x] = in_convex(hull.data(), n, IPt{x * (i64)kSubpixel, y * (i64)kSubpixel}) ? 1.0f : 0.0f;
+      for (int y = 0; y < S; ++y)
+        for (int x = std::max(xl[y], 0); x <= std::min(xr[y], S - 1); ++x) o[(int64_t)y * S + x] = 1.0f;
+      hull_edges(vx.data(), vy.data(), n, whole, S, o);
     }
   });
   return out;
@@ -80,12 +85,45 @@ at::Tensor deform_mask_forward_kernel(const at::Tensor& mask_in, const at::Tenso
   return out;
 }
 
+at::Tensor hull_feather_forward_kernel(const at::Tensor& mask_in, const at::Tensor& frac_in) {
+  check_hull_feather(mask_in, frac_in);
+  const at::Tensor mask = mask_in.contiguous(), frac = frac_in.contiguous();
+  const int64_t B = mask.size(0), H = mask.size(2), W = mask.size(3);
+  at::Tensor out = at::empty_like(mask);
+  if (mask.numel() == 0) return out;
+  const int64_t cap = kFeatherEndsPerRow * H + kFeatherHullSlack;
+  std::vector<IPt> hull(B * cap);
+  std::vector<int> count(B);
+  std::vector<float> f(B);
+  const float* m = mask.data_ptr<float>();
+  const float* fr = frac.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  // Pass 1 per sample: the hull. Pass 2 per row: the weights (parallel even for a small batch).
+  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    std::vector<IPt> ends(kFeatherEndsPerRow * H);
+    for (int64_t b = b0; b < b1; ++b) {
+      for (int64_t y = 0; y < H; ++y)
+        feather_row_ends(m + (b * H + y) * W, (int)W, (int)y, ends.data() + kFeatherEndsPerRow * y);
+      count[b] = feather_hull(ends.data(), (int)H, fr[b], hull.data() + b * cap, &f[b]);
+    }
+  });
+  at::parallel_for(0, B * H, 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t b = r / H, y = r % H;
+      for (int64_t x = 0; x < W; ++x)
+        o[r * W + x] = feather_weight(hull.data() + b * cap, count[b], f[b], m[r * W + x], IPt{x, y});
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(sladd_fast, CPU, m) {
   m.impl("deform_mask", &deform_mask_forward_kernel);
   m.impl("region_mask", &region_mask_forward_kernel);
   m.impl("hull_mask", &hull_mask_forward_kernel);
+  m.impl("hull_feather", &hull_feather_forward_kernel);
 }
 
 }  // namespace sladd

@@ -17,6 +17,8 @@ inline const long long* ll_ptr(const at::Tensor& t) {
   return reinterpret_cast<const long long*>(t.data_ptr<int64_t>());
 }
 
+inline long long* ll_out(const at::Tensor& t) { return reinterpret_cast<long long*>(t.data_ptr<int64_t>()); }
+
 // Grid: x covers n items per plane, y = samples, z = channels.
 dim3 grid_for(int64_t n, int64_t samples, int64_t channels = 1) {
   TORCH_CHECK(samples <= kMaxGridYZ && channels <= kMaxGridYZ, "sladd_fast CUDA ops take at most ", kMaxGridYZ,
@@ -52,8 +54,41 @@ at::Tensor hull_mask_forward_kernel(const at::Tensor& landmarks, int64_t size) {
   const int64_t B = lm.size(0);
   at::Tensor out = at::empty({B, 1, size, size}, lm.options());
   if (B == 0) return out;
-  sladd_hull_mask_kernel<<<grid_for(size * size, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      lm.data_ptr<float>(), out.data_ptr<float>(), (int)lm.size(1), (int)size);
+  at::Tensor spans = at::empty({B, kHullSpanRows, size}, lm.options().dtype(at::kInt));
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  sladd_hull_spans_kernel<<<grid_for(B, 1), kThreads, 0, stream>>>(lm.data_ptr<float>(), spans.data_ptr<int>(), (int)B,
+                                                                   (int)lm.size(1), (int)size);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_hull_fill_kernel<<<grid_for(size * size, B), kThreads, 0, stream>>>(spans.data_ptr<int>(),
+                                                                            out.data_ptr<float>(), (int)size);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_hull_edges_kernel<<<grid_for(B, 1), kThreads, 0, stream>>>(lm.data_ptr<float>(), out.data_ptr<float>(), (int)B,
+                                                                   (int)lm.size(1), (int)size);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
+at::Tensor hull_feather_forward_kernel(const at::Tensor& mask, const at::Tensor& frac) {
+  check_hull_feather(mask, frac);
+  const at::cuda::CUDAGuard guard(mask.device());
+  const at::Tensor m = mask.contiguous(), fr = frac.contiguous();
+  const int64_t B = m.size(0), H = m.size(2), W = m.size(3);
+  at::Tensor out = at::empty_like(m);
+  if (m.numel() == 0) return out;
+  const int64_t cap = kFeatherEndsPerRow * H + kFeatherHullSlack;
+  const auto i64 = m.options().dtype(at::kLong);
+  at::Tensor ends = at::empty({B, cap, 2}, i64), hull = at::empty({B, cap, 2}, i64);
+  at::Tensor count = at::empty({B}, m.options().dtype(at::kInt)), f = at::empty({B}, m.options());
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  sladd_hull_feather_rows_kernel<<<grid_for(H, B), kThreads, 0, stream>>>(m.data_ptr<float>(), ll_out(ends), (int)H,
+                                                                           (int)W);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_hull_feather_hull_kernel<<<grid_for(B, 1), kThreads, 0, stream>>>(
+      ll_out(ends), fr.data_ptr<float>(), ll_out(hull), count.data_ptr<int>(), f.data_ptr<float>(), (int)B, (int)H);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_hull_feather_weight_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
+      m.data_ptr<float>(), ll_ptr(hull), count.data_ptr<int>(), f.data_ptr<float>(), out.data_ptr<float>(), (int)H,
+      (int)W);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }
@@ -253,6 +288,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("color_stats", &color_stats_forward_kernel);
   m.impl("color_apply", &color_apply_forward_kernel);
   m.impl("hull_mask", &hull_mask_forward_kernel);
+  m.impl("hull_feather", &hull_feather_forward_kernel);
   m.impl("blend_linear", &blend_linear_forward_kernel);
   m.impl("poisson_rhs", &poisson_rhs_forward_kernel);
   m.impl("poisson_compose", &poisson_compose_forward_kernel);

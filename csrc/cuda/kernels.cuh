@@ -10,6 +10,8 @@
 #include "../common/color_math.h"
 #include "../common/color_transfer_math.h"
 #include "../common/deform_math.h"
+#include "../common/feather_math.h"
+#include "../common/hull_math.h"
 #include "../common/morph_math.h"
 #include "../common/warp_math.h"
 #include "../common/poisson_math.h"
@@ -63,27 +65,78 @@ __global__ void sladd_region_fill_kernel(const int* spans, float* out, int size)
   out[(long long)b * size * size + pix] = in ? 1.0f : 0.0f;
 }
 
-__global__ void sladd_hull_mask_kernel(const float* landmarks, float* out, int K, int size) {
+// hull_mask in three passes over a scratch of int32 [B, kHullSpanRows, size]: the scanline spans xl, xr.
+// Pass 1: one thread per sample (blockIdx.x * blockDim.x + threadIdx.x = sample): the hull and its
+// scanline walk, serial (common/hull_math.h).
+__global__ void sladd_hull_spans_kernel(const float* landmarks, int* spans, int B, int K, int size) {
   using namespace sladd;
-  __shared__ IPt pts[kMaxHullInput];
-  __shared__ IPt hull[2 * kMaxHullInput + 2];
-  __shared__ int n_hull;
-  const int b = blockIdx.y;
-  if (threadIdx.x == 0) {
-    const float* lm = landmarks + (long long)b * K * 2;
-    for (int k = 0; k < K; ++k) {
-      pts[k].x = fixed_coord(lm[2 * k]);
-      pts[k].y = fixed_coord(lm[2 * k + 1]);
-    }
-    n_hull = convex_hull(pts, K, hull);
-  }
-  __syncthreads();
+  const long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (b >= B) return;
+  IPt pts[kMaxHullInput], hull[2 * kMaxHullInput + 2];
+  i64 vx[kMaxHullInput + 1], vy[kMaxHullInput + 1];
+  bool whole;
+  const int n = hull_vertices(landmarks + b * K * 2, K, pts, hull, vx, vy, &whole);
+  int* xl = spans + b * kHullSpanRows * size;
+  hull_scanlines(vx, vy, n, size, xl, xl + size);
+}
+
+// Pass 2: one thread per pixel, blockIdx.y = sample: the spans.
+__global__ void sladd_hull_fill_kernel(const int* spans, float* out, int size) {
+  using namespace sladd;
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)size * size) return;
+  const long long b = blockIdx.y;
+  const int x = (int)(pix % size), y = (int)(pix / size);
+  const int* xl = spans + b * kHullSpanRows * size;
+  out[b * size * size + pix] = (xl[y] <= x && x <= xl[size + y]) ? 1.0f : 0.0f;
+}
+
+// Pass 3: one thread per sample, as pass 1: the hull again, its edges' pixels set in the mask.
+__global__ void sladd_hull_edges_kernel(const float* landmarks, float* out, int B, int K, int size) {
+  using namespace sladd;
+  const long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (b >= B) return;
+  IPt pts[kMaxHullInput], hull[2 * kMaxHullInput + 2];
+  i64 vx[kMaxHullInput + 1], vy[kMaxHullInput + 1];
+  bool whole;
+  const int n = hull_vertices(landmarks + b * K * 2, K, pts, hull, vx, vy, &whole);
+  hull_edges(vx, vy, n, whole, size, out + b * size * size);
+}
+
+// hull_feather in three passes over two point scratches (IPt as int64 [B, cap, 2], cap = 2H + 2):
+// the rows' ends (the hull input) and the hull, plus the hull's vertex count int [B] and f float [B].
+// Pass 1: one thread per (sample, row), blockIdx.y = sample: the row's ends.
+__global__ void sladd_hull_feather_rows_kernel(const float* mask, long long* ends, int H, int W) {
+  using namespace sladd;
+  const int y = blockIdx.x * blockDim.x + threadIdx.x;
+  if (y >= H) return;
+  const long long b = blockIdx.y, cap = (long long)kFeatherEndsPerRow * H + kFeatherHullSlack;
+  feather_row_ends(mask + (b * H + y) * W, W, y, reinterpret_cast<IPt*>(ends) + b * cap + kFeatherEndsPerRow * y);
+}
+
+// Pass 2: one thread per sample (a serial monotone chain over <= 2H points): the hull, its count and f.
+__global__ void sladd_hull_feather_hull_kernel(long long* ends, const float* frac, long long* hull, int* count,
+                                               float* f, int B, int H) {
+  using namespace sladd;
+  const long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (b >= B) return;
+  const long long cap = (long long)kFeatherEndsPerRow * H + kFeatherHullSlack;
+  count[b] = feather_hull(reinterpret_cast<IPt*>(ends) + b * cap, H, frac[b], reinterpret_cast<IPt*>(hull) + b * cap,
+                          f + b);
+}
+
+// Pass 3: one thread per pixel, blockIdx.y = sample.
+__global__ void sladd_hull_feather_weight_kernel(const float* mask, const long long* hull, const int* count,
+                                                 const float* f, float* out, int H, int W) {
+  using namespace sladd;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= (long long)H * W) return;
+  const long long b = blockIdx.y, cap = (long long)kFeatherEndsPerRow * H + kFeatherHullSlack;
+  const long long o = b * H * W + pix;
   IPt p;
-  p.x = (pix % size) * (i64)kSubpixel;
-  p.y = (pix / size) * (i64)kSubpixel;
-  out[(long long)b * size * size + pix] = in_convex(hull, n_hull, p) ? 1.0f : 0.0f;
+  p.x = pix % W;
+  p.y = pix / W;
+  out[o] = feather_weight(reinterpret_cast<const IPt*>(hull) + b * cap, count[b], f[b], mask[o], p);
 }
 
 // blockIdx.y = sample, blockIdx.z = channel.

@@ -7,18 +7,27 @@ RandomDownScale), one draw per sample:
 1. mask: the filled convex hull of the landmarks (81 points: 25% of the time the 13 forehead points
    are left out; with 68-point input there is no forehead step);
 2. half the time the source copy, else the target, gets: RGBShift(+-20 per channel, p=0.3);
+   HueSaturationValue(+-0.3 on each of OpenCV's uint8 H, S, V: the image goes through OpenCV's 8-bit
+   RGB -> HSV -> RGB round trip, and a negative shift moves its channel down one level, hue 0 -> 179);
    RandomBrightnessContrast(+-0.1, +-0.1); then one of RandomDownScale (nearest down by 2 or 4,
    bilinear up) or Sharpen(alpha 0.2-0.5, lightness 0.5-1.0);
 3. the source and the mask: Affine(translate x +-3%, y +-1.5%, scale 0.95..1/0.95; bilinear image,
-   nearest mask, zero border); the mask alone then ElasticTransform(alpha 50, sigma 7, nearest);
+   nearest mask, zero border); the mask alone then ElasticTransform(alpha 50, sigma 7, nearest; its exact path: the
+   noise blurred by scipy's gaussian_filter, radius 28, edge-repeating border);
 4. dynamic_blend: the (uint8 {0,1}) mask resized to a random 192-256 x 192-256, Gaussian blur k1 in
    {5..25} (sigma from k), divided by its max and cut below 1 (on uint8 data: a threshold at 0.5),
    Gaussian blur k2 in {5..25} with sigma in 5..45, divided by its max, resized back; times a ratio from {0.25, 0.5, 0.75, 1, 1, 1}; the image is
    mask * source + (1 - mask) * target, truncated to uint8.
-Not reproduced yet: HueSaturationValue with SBI's limits (+-0.3 on uint8 channels, which moves a value
-by at most one level). How far each step is from albumentations / OpenCV is issue 10's open part.
+The HueSaturationValue step (augment/hsv.py) is bit-exact against cv2.cvtColor plus albumentations'
+lookup tables (all 2^24 colours, both signs of each shift, cv2 4.14's x86-64 wheel). One caveat: OpenCV's
+8-bit HSV -> RGB truncates in its SIMD loop and rounds in the scalar loop over the last W % block pixels
+of each row; we follow an AVX-512 CPU (block 64). At sizes that are multiples of 64 (256, 512) every
+CPU with AVX2 or AVX-512 gives the same result; at 380 an AVX2 CPU (block 32) rounds 28 columns instead
+of 60. RGBShift -> HSV -> brightness/contrast equals the per-sample recipe bit for bit. How far the
+other steps are from albumentations / OpenCV is issue 10's open part.
 Our ops: hull_mask and blur_in_box (csrc); the rest is batched PyTorch (interpolate, grid_sample,
-conv2d). Every sample is a forgery (label 1); pair the outputs with the real inputs.
+conv2d; integer and float32 arithmetic for the colour conversions). Every sample is a forgery (label 1);
+pair the outputs with the real inputs.
 """
 from __future__ import annotations
 
@@ -30,6 +39,7 @@ from torch import nn
 
 from sladd_fast._consts import const
 from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8, warn_if_reference
+from sladd_fast.augment.hsv import shift_hsv_u8
 from sladd_fast.ops import _checks
 from sladd_fast.ops.masks import hull_mask
 from sladd_fast.synthesis.engine import where_b
@@ -37,7 +47,9 @@ from sladd_fast.synthesis.filters import blur_in_box, gaussian_kernels
 
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
 CANVAS = 256  # the blend mask is resized to at most 256 x 256 (get_blend_mask's 192-256)
-ELASTIC_ALPHA, ELASTIC_SIGMA, ELASTIC_K = 50.0, 7.0, 17
+# ElasticTransform(alpha=50, sigma=7): albumentations' default (approximate=False) path blurs the noise
+# with scipy.ndimage.gaussian_filter: truncate 4 (radius 28), mode 'reflect' (edge pixel repeated).
+ELASTIC_ALPHA, ELASTIC_SIGMA, ELASTIC_R = 50.0, 7.0, 28
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +60,7 @@ class SbiParams:
     on_source: torch.Tensor  # bool: the transforms go to the source copy (else the target)
     rgb_on: torch.Tensor  # bool
     rgb_shift: torch.Tensor  # float [B,3]
+    hsv_shift: torch.Tensor  # float [B,3] in [-0.3,0.3): hue, saturation, value (uint8 units; drawn last)
     brightness: torch.Tensor
     contrast: torch.Tensor
     downscale: torch.Tensor  # bool: RandomDownScale, else Sharpen
@@ -83,14 +96,17 @@ def sample_sbi_params(batch: int, size: int, device: torch.device | str = "cpu",
         scale=0.95 + (1 / 0.95 - 0.95) * u(batch), elastic_noise=u(batch, 2, size, size) * 2 - 1,
         resize_hw=torch.randint(192, 257, (batch, 2), generator=g, device=dev),
         k1=odd(5, 25), k2=odd(5, 25), sigma2=torch.randint(5, 46, (batch,), generator=g, device=dev),
-        ratio=const(BLEND_RATIOS, dev)[torch.randint(0, len(BLEND_RATIOS), (batch,), generator=g, device=dev)])
+        ratio=const(BLEND_RATIOS, dev)[torch.randint(0, len(BLEND_RATIOS), (batch,), generator=g, device=dev)],
+        hsv_shift=(u(batch, 3) * 2 - 1) * 0.3)  # last: the draws before it are those of earlier versions
 
 
 def _quality(x: torch.Tensor, p: SbiParams) -> torch.Tensor:
-    """SBI's source transforms (minus HSV) on uint8 [B,3,H,W]."""
+    """SBI's source transforms on uint8 [B,3,H,W]: RGBShift, HueSaturationValue, brightness/contrast,
+    then downscale or sharpen (albumentations' order)."""
     B, C, H, W = x.shape
     f = x.float()
     f = where_b(p.rgb_on, (f + p.rgb_shift[:, :, None, None]).clamp(0, 255).floor(), f)
+    f = shift_hsv_u8(f, p.hsv_shift)
     f = (f * (1 + p.contrast.view(B, 1, 1, 1)) + p.brightness.view(B, 1, 1, 1) * 255).clamp(0, 255).floor()
     down = []
     for r in (2, 4):  # nearest down, bilinear up (cv2.resize INTER_NEAREST then INTER_LINEAR)
@@ -123,6 +139,20 @@ def _gauss(k: torch.Tensor, sigma: torch.Tensor, width: int) -> torch.Tensor:
     g = torch.exp(-(t[None] ** 2) / (2 * sigma.double()[:, None] ** 2))
     g = torch.where(t[None].abs() <= (k[:, None] // 2), g, torch.zeros((), dtype=g.dtype, device=k.device))
     return (g / g.sum(1, keepdim=True)).float()
+
+
+def _elastic_field(noise: torch.Tensor) -> torch.Tensor:
+    """alpha * gaussian_filter(noise, sigma) per plane, scipy's 'reflect' border: the noise
+    [B,2,S,S] padded by symmetric indices, blurred inside (blur_in_box, no border reached), cropped."""
+    B, _, S, _ = noise.shape
+    R, dev = ELASTIC_R, noise.device
+    i = torch.arange(-R, S + R, device=dev)
+    i = torch.where(i < 0, -1 - i, torch.where(i >= S, 2 * S - 1 - i, i)).clamp(0, S - 1)  # d c b a | a b c d
+    padded = noise[:, :, i][:, :, :, i].contiguous()
+    k = torch.full((B,), 2 * R + 1, dtype=torch.int64, device=dev)
+    box = const((0, 0, S + 2 * R, S + 2 * R), dev, torch.int64).expand(B, 4)
+    blurred = blur_in_box(padded, _gauss(k, torch.full((B,), ELASTIC_SIGMA, device=dev), 2 * R + 1), k // 2, box)
+    return blurred[:, :, R:R + S, R:R + S] * ELASTIC_ALPHA
 
 
 def _max_norm(m: torch.Tensor) -> torch.Tensor:
@@ -179,7 +209,7 @@ def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.
     if pts.shape[1] == 81:  # the forehead left out: its points replaced by a jaw point (on the hull already)
         pts = torch.where(params.drop_forehead[:, None, None] & (torch.arange(81, device=dev) >= 68)[None, :, None],
                           pts[:, :1], pts)
-    mask = hull_mask(pts.contiguous(), S, check_values=False)
+    mask = hull_mask(torch.trunc(pts).contiguous(), S, check_values=False)  # cv2 takes int32 points
     changed = _quality(img, params)
     source = where_b(params.on_source, changed, img)
     target = where_b(params.on_source, img, changed)
@@ -187,10 +217,7 @@ def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.
     src = F.grid_sample(source.float(), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     src = (src + 0.5).floor().clamp(0, 255)
     mask = F.grid_sample(mask, grid, mode="nearest", padding_mode="zeros", align_corners=False)
-    box = const((0, 0, S, S), dev, torch.int64).expand(B, 4)
-    k = torch.full((B,), ELASTIC_K, dtype=torch.int64, device=dev)
-    disp = blur_in_box(params.elastic_noise.contiguous(), _gauss(k, torch.full((B,), ELASTIC_SIGMA, device=dev),
-                                                                  ELASTIC_K), k // 2, box) * ELASTIC_ALPHA
+    disp = _elastic_field(params.elastic_noise)
     ar = torch.arange(S, device=dev, dtype=torch.float32)
     ex = ((ar[None, None] + disp[:, 0] + 0.5) / S * 2 - 1)
     ey = ((ar[None, :, None] + disp[:, 1] + 0.5) / S * 2 - 1)

@@ -4,7 +4,8 @@ baseline of bench_augment --mode sbi and the fidelity reference of the batched m
 albumentations is not a dependency: each of its steps SBI uses is written as the OpenCV calls it makes
 (RGBShift and RandomBrightnessContrast as uint8 lookup tables, HueSaturationValue through
 cv2.cvtColor, Sharpen as cv2.filter2D, RandomDownScale as two cv2.resize, Affine as cv2.warpAffine,
-ElasticTransform as a blurred random field and cv2.remap). ``sbi_one`` takes one sample's draws (from
+ElasticTransform as its default exact path: a random field blurred by scipy's gaussian_filter, then
+cv2.remap). ``sbi_one`` takes one sample's draws (from
 SbiParams, so the batched mode can be compared on the same parameters) or draws them itself.
 """
 from __future__ import annotations
@@ -13,12 +14,16 @@ import random
 
 import cv2
 import numpy as np
+from scipy.ndimage import gaussian_filter
 
 
 def draws(p, k: int) -> dict:
-    """Sample k's draws from an SbiParams, as plain numbers and arrays."""
-    return {f: (getattr(p, f)[k].cpu().numpy() if getattr(p, f)[k].dim() else getattr(p, f)[k].item())
-            for f in p.__dataclass_fields__}
+    """Sample k's draws from an SbiParams, as plain numbers and arrays (hsv_shift as "hsv", a tuple of
+    Python floats, the type albumentations' shifts have)."""
+    d = {f: (getattr(p, f)[k].cpu().numpy() if getattr(p, f)[k].dim() else getattr(p, f)[k].item())
+         for f in p.__dataclass_fields__ if f != "hsv_shift"}
+    d["hsv"] = tuple(float(x) for x in p.hsv_shift[k].tolist())
+    return d
 
 
 def _hsv(img: np.ndarray, shifts: tuple[float, float, float]) -> np.ndarray:
@@ -69,7 +74,7 @@ def sbi_one(img: np.ndarray, landmark: np.ndarray, d: dict | None = None,
     H, W = img.shape[:2]
     if d is None:
         d = _draw(H, rng or np.random.default_rng())
-    hsv = d.get("hsv", (0.0, 0.0, 0.0))
+    hsv = d["hsv"]  # (hue, saturation, value) shifts in uint8 units
     if len(landmark) == 81 and d["drop_forehead"]:
         landmark = landmark[:68]
     mask = np.zeros((H, W), np.uint8)
@@ -84,9 +89,9 @@ def sbi_one(img: np.ndarray, landmark: np.ndarray, d: dict | None = None,
     M = np.array([[s, 0, (1 - s) * cx + d["translate"][0] * W], [0, s, (1 - s) * cy + d["translate"][1] * H]])
     source = cv2.warpAffine(source, M, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     mask = cv2.warpAffine(mask, M, (W, H), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
-    noise = np.asarray(d["elastic_noise"], np.float32)
-    dx = cv2.GaussianBlur(noise[0], (17, 17), 7) * 50
-    dy = cv2.GaussianBlur(noise[1], (17, 17), 7) * 50
+    noise = np.asarray(d["elastic_noise"], np.float64)  # albumentations' default, approximate=False:
+    dx = np.float32(gaussian_filter(noise[0], 7) * 50)  # scipy, float64, truncate 4, mode 'reflect'
+    dy = np.float32(gaussian_filter(noise[1], 7) * 50)
     xs, ys = np.meshgrid(np.arange(W, dtype=np.float32), np.arange(H, dtype=np.float32))
     mask = cv2.remap(mask, xs + dx, ys + dy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
     m = _blend_mask(mask, d) * float(d["ratio"])

@@ -36,5 +36,5 @@ def register() -> None:
 
     # These return a tensor shaped like their first argument.
     for name in ("blend_linear", "poisson_compose", "deform_mask", "morph_square", "warp_affine_cubic", "blur_in_box",
-                 "color_apply"):
+                 "color_apply", "hull_feather"):
         torch.library.register_fake(lib + name)(lambda first, *rest: torch.empty_like(first))

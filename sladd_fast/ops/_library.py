@@ -29,6 +29,7 @@ from sladd_fast.ops import _fake, _reference
 SCHEMAS = {
     "region_mask": "region_mask(Tensor landmarks, Tensor region, int size) -> Tensor",
     "hull_mask": "hull_mask(Tensor landmarks, int size) -> Tensor",
+    "hull_feather": "hull_feather(Tensor mask, Tensor frac) -> Tensor",
     "blend_linear": "blend_linear(Tensor target, Tensor source, Tensor mask, Tensor weight) -> Tensor",
     "poisson_rhs": "poisson_rhs(Tensor target, Tensor source, Tensor mask, Tensor roi) -> Tensor",
     "poisson_compose": "poisson_compose(Tensor target, Tensor solution, Tensor roi) -> Tensor",

@@ -1,4 +1,5 @@
-"""OpenCV's cv2.line(img, a, b, 1, thickness=2) (LINE_8, shift 0) in plain Python integers.
+"""OpenCV's cv2.line(img, a, b, 1, thickness=2) (LINE_8, shift 0) and cv2.fillConvexPoly (LINE_8, shift 0
+or 16) in plain Python integers.
 
 The reference for the region masks (spec §3.1): SLADD draws each key-point segment with that call
 before dilating it, and the pixels it sets decide the region's edge. cv2 (<= 4.12, SLADD's 4.5.1)
@@ -7,7 +8,9 @@ point, filled by FillConvexPoly (edges traced by the fixed-point DDA "Line2", th
 plus a radius-1 filled circle (a plus sign) at each end. Integer arithmetic as in C (truncating
 division, arithmetic shifts); double precision where cv2 uses it (the normal, line clipping).
 OpenCV 4.13+ first clips far-away endpoints (opencv PR 27366), which moves pixels only for
-segments that leave the image. Slow by design: used by the tests and the reference backend.
+segments that leave the image. The hull masks fill cv2.convexHull's polygon with fillConvexPoly,
+whose edges are Line (Bresenham) for shift=0 and Line2 for shift=16. Slow by design: used by the
+tests and the reference backend.
 """
 from __future__ import annotations
 
@@ -85,17 +88,50 @@ def _fixed_line(put, size: int, p1: tuple[int, int], p2: tuple[int, int]) -> Non
             x1, y1 = x1 + step, y1 + 1
 
 
-def _fill_convex(put_span, put, size: int, v: list[tuple[int, int]]) -> None:
-    """cv FillConvexPoly(v, LINE_8, shift=16): edges traced with Line2, then one span per row
-    between two edge walkers whose x starts at the edge's first vertex (not at the row)."""
+def _int_line(put, size: int, p1: tuple[int, int], p2: tuple[int, int]) -> None:
+    """cv Line(LINE_8) between integer points: LineIterator's 8-connected Bresenham, left to right,
+    after clipLine to the image (FillConvexPoly's edges for shift=0)."""
+    ok, x1, y1, x2, y2 = _clip_line(size, size, *p1, *p2)
+    if not ok:
+        return
+    if x2 < x1:
+        x1, y1, x2, y2 = x2, y2, x1, y1
+    dx, dy = x2 - x1, y2 - y1
+    sy = -1 if dy < 0 else 1
+    dy = abs(dy)
+    vert = dy > dx
+    major, minor = (dy, dx) if vert else (dx, dy)
+    err, x, y = major - 2 * minor, x1, y1
+    for _ in range(major + 1):
+        put(x, y)
+        step = err < 0
+        err += 2 * major * step - 2 * minor
+        if vert:
+            x, y = x + step, y + sy
+        else:
+            x, y = x + 1, y + sy * step
+
+
+def _fill_convex(put_span, put, size: int, v: list[tuple[int, int]], integer_edges: bool = False) -> None:
+    """cv FillConvexPoly(v, LINE_8) for 16.16 fixed-point vertices: the edges v[i-1] -> v[i] traced with
+    Line2 (shift=16) or, when integer_edges, with Line (shift=0; the vertices whole pixels), then for
+    three or more vertices one span per row between two edge walkers whose x starts at the edge's
+    first vertex (not at the row). Rows above the image are skipped in one step, as the kernels do."""
     n = len(v)
+    if n == 0:
+        return
     p0 = v[-1]
     imin = 0
     for i, p in enumerate(v):
         if p[1] < v[imin][1]:
             imin = i
-        _fixed_line(put, size, p0, p)
+        if integer_edges:
+            _int_line(put, size, (p0[0] >> SHIFT, p0[1] >> SHIFT), (p[0] >> SHIFT, p[1] >> SHIFT))
+        else:
+            _fixed_line(put, size, p0, p)
         p0 = p
+    if n < 3:
+        return
     xs_all, ys_all = [p[0] for p in v], [p[1] for p in v]
     xmin, xmax = (min(xs_all) + HALF) >> SHIFT, (max(xs_all) + HALF) >> SHIFT
     ymin, ymax = (min(ys_all) + HALF) >> SHIFT, (max(ys_all) + HALF) >> SHIFT
@@ -123,14 +159,39 @@ def _fill_convex(put_span, put, size: int, v: list[tuple[int, int]]) -> None:
                     idx0, idx = idx, (idx + e["di"]) % n
         if edges_left < 0:
             break
+        step = 1
         if y >= 0:
             lo, hi = sorted((edge[0]["x"], edge[1]["x"]))
             put_span(y, (lo + HALF) >> SHIFT, (hi + HALF) >> SHIFT)
-        edge[0]["x"] += edge[0]["dx"]
-        edge[1]["x"] += edge[1]["dx"]
-        y += 1
+        else:  # above the image: straight on to the next edge change or row 0
+            step = max(min(edge[0]["ye"], edge[1]["ye"], 0) - y, 1)
+        edge[0]["x"] += edge[0]["dx"] * step
+        edge[1]["x"] += edge[1]["dx"] * step
+        y += step
         if y > ymax:
             break
+
+
+def fill_convex_poly(v: list[tuple[int, int]], size: int, integer_edges: bool = False) -> list[tuple[int, int, int]]:
+    """Pixels of cv2.fillConvexPoly(img, v, 1, LINE_8, shift) on a size x size image, as row spans.
+
+    Args:
+        v: vertices (x, y) in 16.16 fixed point, in drawing order (cv2.convexHull's for a hull).
+        size: side of the square image.
+        integer_edges: shift=0 (every vertex a whole pixel: a multiple of 65536): edges by Line;
+            else shift=16: edges by Line2.
+
+    Returns:
+        [(y, x0, x1), ...] inclusive spans inside the image, possibly overlapping.
+    """
+    spans: list[tuple[int, int, int]] = []
+
+    def put_span(y: int, x0: int, x1: int) -> None:
+        if 0 <= y < size and x1 >= 0 and x0 < size and x0 <= x1:
+            spans.append((y, max(x0, 0), min(x1, size - 1)))
+
+    _fill_convex(put_span, lambda x, y: put_span(y, x, x), size, list(v), integer_edges)
+    return spans
 
 
 def thick_line(a: tuple[int, int], b: tuple[int, int], size: int) -> list[tuple[int, int, int]]:

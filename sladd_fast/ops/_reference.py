@@ -3,11 +3,12 @@
 Written from the spec (../shared/docs/sladd_spec.md §3, seamless_clone.md), not from the kernels:
 the region masks draw cv2's thick line pixel by pixel (_line_raster) and dilate it d times with the
 4-connected cross, as scipy's binary_dilation does, where the kernels compute per-row spans; the hull
-mask tests hull edges found by brute force where the kernels run a monotone chain.
+mask fills a textbook Python hull with _line_raster's fillConvexPoly, pixel by pixel.
 Runs on any device. Slow by design.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -15,7 +16,6 @@ from sladd_fast._consts import const as _const
 from sladd_fast.ops import _line_raster
 
 COORD_LIMIT = 1048576.0  # landmarks clamp to +-2^20 px, as in the kernels
-SUBPIXEL = 256  # hull-mask fixed point (1/256 px)
 MASK_ON = 0.5
 ERODE_RADIUS = 3
 
@@ -55,11 +55,6 @@ def _segments(landmarks: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Te
     }
 
 
-def _pixel_grid(size: int, device: torch.device) -> torch.Tensor:
-    ys, xs = torch.meshgrid(torch.arange(size, device=device), torch.arange(size, device=device), indexing="ij")
-    return torch.stack([xs.reshape(-1), ys.reshape(-1)], -1)  # [P,2] (x, y)
-
-
 def _cross_dilate(m: torch.Tensor, iterations: int) -> torch.Tensor:
     """scipy.ndimage.binary_dilation(m, iterations=n) with the 4-connected cross; bool [H,W]."""
     for _ in range(iterations):
@@ -94,30 +89,82 @@ def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int) -> tor
 
 
 def hull_mask(landmarks: torch.Tensor, size: int) -> torch.Tensor:
-    """float32 [B,1,size,size]: closed convex hull of each sample's points; zero-area hulls are empty.
+    """float32 [B,1,size,size]: cv2.fillConvexPoly(mask, cv2.convexHull(points), 1) per sample; see
+    sladd_fast.ops.hull_mask.
 
-    Brute force: (i, j) is a hull edge iff no point lies strictly right of i -> j. A pixel centre is
-    covered iff it lies on the non-negative side of every hull edge and the hull has area.
+    Points in 16.16 fixed point (round half to even of p * 65536), their strictly convex hull in
+    positive orientation (the textbook monotone chain, _strict_hull, as cv2.convexHull returns it), then
+    _line_raster's FillConvexPoly: shift=0 (Line edges) when every hull vertex is a whole pixel, else
+    shift=16 (Line2 edges).
     """
     B, K = landmarks.shape[:2]
-    P = (torch.nan_to_num(landmarks, nan=0.0).clamp(-COORD_LIMIT, COORD_LIMIT) * SUBPIXEL).round().to(torch.int64)
-    pix = _pixel_grid(size, landmarks.device) * SUBPIXEL
-    out = torch.zeros(B, size * size, dtype=torch.bool, device=landmarks.device)
+    one = _line_raster.ONE
+    # float32 * 65536 is exact, and torch.round rounds half to even, as rintf does.
+    P = (torch.nan_to_num(landmarks.cpu(), nan=0.0).clamp(-COORD_LIMIT, COORD_LIMIT) * one).round().to(torch.int64)
+    out = torch.zeros(B, size, size, dtype=torch.bool)
     for bi in range(B):
-        pts = P[bi]
-        e = pts[None, :] - pts[:, None]  # e[i,j] = pj - pi
-        w = pts[None, None, :] - pts[:, None, None]  # w[i,_,k] = pk - pi
-        cross = e[:, :, None, 0] * w[..., 1] - e[:, :, None, 1] * w[..., 0]  # [K,K,K]
-        if not bool((cross != 0).any()):
-            continue  # all points collinear: zero area
-        edge = (cross >= 0).all(-1)
-        i_idx, j_idx = edge.nonzero(as_tuple=True)
-        a, b = pts[i_idx], pts[j_idx]
-        ev = b - a
-        pv = pix[:, None, :] - a[None]
-        side = ev[None, :, 0] * pv[..., 1] - ev[None, :, 1] * pv[..., 0]
-        out[bi] = (side >= 0).all(-1)
-    return out.view(B, 1, size, size).float()
+        hull = _strict_hull([(x, y) for x, y in P[bi].tolist()])
+        whole = all(x % one == 0 and y % one == 0 for x, y in hull)
+        for y, x0, x1 in _line_raster.fill_convex_poly(hull, size, integer_edges=whole):
+            out[bi, y, x0:x1 + 1] = True
+    return out.view(B, 1, size, size).float().to(landmarks.device)
+
+
+def _strict_hull(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Textbook monotone chain: the strictly convex hull of integer (x, y) points (collinear and
+    repeated points dropped), counter-clockwise."""
+    pts = sorted(set(points))
+
+    def cross(o: tuple[int, int], a: tuple[int, int], b: tuple[int, int]) -> int:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    if len(pts) < 3:
+        return pts
+    lower: list[tuple[int, int]] = []
+    upper: list[tuple[int, int]] = []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return lower[:-1] + upper[:-1]
+
+
+def hull_feather(mask: torch.Tensor, frac: torch.Tensor) -> torch.Tensor:
+    """float32 [B,1,H,W]: FaceSwap's blendImages weight (Face X-ray) per on-pixel (mask != 0),
+    clip(pointPolygonTest(convexHull(on-pixels), p, True) / (frac * faceSize), 0, 1); 0 elsewhere, and
+    0 everywhere for a hull without area or f <= 0.
+
+    The hull is built from each row's first and last on-pixel (a pixel between two others of its row
+    is no vertex); a pixel's distance is the minimum over hull edges of its distance to the edge's
+    line, |cross| exact in int64, then / sqrtf(|edge|^2) and / f in float32 (the kernels' expression).
+    """
+    B, _, H, W = mask.shape
+    dev = mask.device
+    out = torch.zeros(mask.shape, dtype=torch.float32, device=dev)
+    for b in range(B):
+        on = mask[b, 0] != 0
+        ys, xs = on.nonzero(as_tuple=True)
+        if ys.numel() == 0:
+            continue
+        col = torch.arange(W, device=dev)
+        lo, hi = torch.where(on, col, W).amin(1).tolist(), torch.where(on, col, -1).amax(1).tolist()
+        hull = _strict_hull([(x, y) for y in range(H) if hi[y] >= 0 for x in (lo[y], hi[y])])
+        face = max(int(xs.max() - xs.min()), int(ys.max() - ys.min()))
+        f = float(frac[b].cpu() * torch.tensor(float(face), dtype=torch.float32))  # the float32 product
+        if len(hull) < 3 or not f > 0:
+            continue
+        d = torch.full(xs.shape, float("inf"), dtype=torch.float32, device=dev)
+        for (ax, ay), (bx, by) in zip(hull, hull[1:] + hull[:1]):
+            c = (bx - ax) * (ys - ay) - (by - ay) * (xs - ax)  # int64, exact
+            # sqrtf, correctly rounded as in C and CUDA (torch's CPU float32 sqrt was measured 1 ulp off here, AVX-512)
+            length = float(np.sqrt(np.float32((bx - ax) ** 2 + (by - ay) ** 2)))
+            d = torch.minimum(d, c.abs().float() / torch.full_like(d, length))
+        out[b, 0, ys, xs] = (d / torch.full_like(d, f)).clamp(0.0, 1.0)
+    return out
 
 
 def blend_linear(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:

@@ -66,6 +66,38 @@ def feather_alpha(mask: torch.Tensor, feather: torch.Tensor) -> torch.Tensor:
     return torch.where(f > 1.0, 1.0 / f.clamp(min=1.0), torch.ones_like(f))
 
 
+def hull_feather(mask: torch.Tensor, frac: torch.Tensor, *, check_values: bool = True) -> torch.Tensor:
+    """Face X-ray's feathered blend weight: FaceSwap's blendImages (MarekKowalski/FaceSwap) per pixel.
+
+    For each on-pixel p (mask != 0) of a sample, with hull the convex hull of its on-pixels (pixel
+    centres at integer (x = col, y = row)) and faceSize = max(max x - min x, max y - min y) over them,
+    weight = clip(cv2.pointPolygonTest(hull, p, measureDist=True) / (frac * faceSize), 0, 1): 0 on the
+    hull's outline, rising linearly inwards, 1 from a distance of frac * faceSize on. Pixels off the
+    mask get 0; so does every pixel of a sample whose on-pixels are collinear (a hull without area),
+    empty, or whose frac * faceSize <= 0. Distances in float32 (OpenCV's are double: within 1e-4).
+    csrc op ``hull_feather``: the hull from each row's end pixels by a monotone chain, then one
+    thread per pixel; no host sync. Non-differentiable.
+
+    Args:
+        mask: float32 [B,1,H,W], any values, any device; "on" means != 0 (as np.where(mask != 0)).
+        frac: float32 [B] on mask's device, the feather fraction per sample (FaceSwap's
+            featherAmount, 0.2 there).
+        check_values: check frac for NaN/inf (a host sync on GPU).
+    Returns:
+        float32 [B,1,H,W] in [0,1], on mask's device, contiguous.
+
+    Example:
+        >>> w = hull_feather((torch.rand(2, 1, 64, 64) > 0.5).float(), torch.full((2,), 0.2))
+    """
+    _checks.tensor("mask", mask, torch.float32, (None, 1, None, None))
+    _checks.tensor("frac", frac, torch.float32, (None,))
+    _checks.batch("frac", frac, mask.shape[0])
+    _checks.same_device(mask=mask, frac=frac)
+    if check_values:
+        _checks.finite("frac", frac)
+    return op("hull_feather")(mask.contiguous(), frac.contiguous())
+
+
 def blend_alpha(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, alpha: torch.Tensor, *,
                 check_values: bool = True) -> torch.Tensor:
     """Alpha blend (type 0): alpha S + (1 - alpha) R on the mask. alpha: float32 [B] in [0,1]."""

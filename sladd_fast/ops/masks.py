@@ -1,8 +1,8 @@
 """Landmark masks: SLADD's 10 forgery regions and filled convex hulls. Non-differentiable.
 
-Pixel convention (OpenCV / dlib): pixel (row i, col j) has its centre at (x=j, y=i); a pixel is in a
-mask iff its centre is inside or on the shape. Coverage is decided in exact integer arithmetic, so
-every backend returns the same bits.
+Pixel convention (OpenCV / dlib): pixel (row i, col j) has its centre at (x=j, y=i). Both masks are
+the pixels OpenCV draws (cv2.line, cv2.fillConvexPoly), decided in exact integer arithmetic, so every
+backend returns the same bits.
 """
 from __future__ import annotations
 
@@ -51,9 +51,17 @@ def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int = 256, 
 
 def hull_mask(landmarks: torch.Tensor, size: int = 256, index: torch.Tensor | list[int] | None = None, *,
               check_values: bool = True) -> torch.Tensor:
-    """Filled convex hull of all (or the listed) landmarks of each sample.
+    """Filled convex hull of all (or the listed) landmarks of each sample, pixel for pixel what
+    Self-Blended Images and Face X-ray draw: ``cv2.fillConvexPoly(mask, cv2.convexHull(pts), 1)``.
 
-    Vertices are rounded to 1/256 px; hulls of zero area (collinear or repeated points) are empty.
+    Integer landmarks (every hull vertex a whole pixel): exactly that call on ``pts.astype(np.int32)``
+    (LINE_8, shift 0: the edges are cv2's Bresenham lines, the inside its scanline spans), points
+    outside the canvas included (those recipes truncate float landmarks with ``astype('int32')``
+    first: pass ``landmarks.trunc()`` for that). Any other input: each point in 16.16 fixed point,
+    ``round(p * 65536)`` (half to even), and the same call with ``shift=16`` (edges by cv2's
+    fixed-point line), i.e. what cv2 draws for the sub-pixel hull. Collinear or repeated points give
+    cv2's line or single pixel, not an empty mask. The hull is cv2's (strictly convex, collinear points
+    dropped, same orientation); coordinates are clamped to +-2^20 px (NaN -> 0 with check_values=False).
 
     Args:
         landmarks: float32 [B,K,2], pixels, (x, y), K <= 128 after ``index``.
