@@ -57,6 +57,12 @@ def calls(device: torch.device) -> dict[str, tuple]:
     flat[0, :, 0] = torch.arange(68) - 3.0
     flat[0, :, 1] = torch.arange(68) * 0.5
     flat[1] = 17.0
+    # resample_taps: out-of-range indices (clamped), zero-weight taps, O < H, O > W, H != W, an empty axis
+    rs_in = torch.rand(3, 2, 40, 72, generator=g) * 255
+    rs_idx = torch.randint(-5, 80, (3, 30, 6), generator=g)
+    rs_w = torch.rand(3, 30, 6, generator=g) * (torch.rand(3, 30, 6, generator=g) > 0.3)
+    rs_idx_wide = torch.randint(-3, 75, (3, 90, 4), generator=g)
+    rs_w_wide = torch.rand(3, 90, 4, generator=g)
     args = {
         "region_mask": (lm, torch.arange(5) % 10, S),
         "hull_mask": (lm, S),
@@ -74,6 +80,10 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "rgb_to_lab": (img,),
         "lab_to_rgb": (torch.rand(3, 3, S, S, generator=g) * 300 - 20,),
         "blur_in_box": (torch.cat([img.float(), src.float()], 1), gaussian_kernels(k, 21), k // 2, box),
+        "resample_taps": (rs_in, rs_idx, rs_w, 2),
+        "resample_taps:cols": (rs_in, rs_idx_wide, rs_w_wide, 3),
+        "resample_taps:empty_axis": (torch.zeros(2, 3, 0, 5), torch.zeros(2, 4, 2, dtype=torch.int64),
+                                     torch.ones(2, 4, 2), 2),
         "color_stats": (src, img, m, torch.tensor([0, 1, 2]), torch.tensor([[0, 0, S, S], [5, 6, 30, 20],
                                                                            [-3, 40, 90, 0]])),
         "color_apply": (src, img, m, torch.tensor([0, 3, 3]), color_stats_for(src, img, m),

@@ -146,6 +146,25 @@ inline void check_hull_feather(const at::Tensor& mask, const at::Tensor& frac) {
   check_same_device(mask, frac, "frac");
 }
 
+// resample_taps: input float32 [B,C,H,W], index int64 [B,O,T], weight float32 [B,O,T], axis 2 or 3.
+// Index values are not checked (a device sync): the kernels clamp them into the resampled axis.
+inline void check_resample_taps(const at::Tensor& input, const at::Tensor& index, const at::Tensor& weight,
+                                int64_t axis) {
+  SLADD_CHECK_TENSOR(input, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(index, at::kLong, 3);
+  SLADD_CHECK_TENSOR(weight, at::kFloat, 3);
+  TORCH_CHECK(axis == 2 || axis == 3, "axis must be 2 (rows) or 3 (columns), got ", axis);
+  TORCH_CHECK(index.size(0) == input.size(0), "index must be [B,O,T] with input's B = ", input.size(0), ", got ",
+              index.sizes());
+  TORCH_CHECK(weight.sizes() == index.sizes(), "weight must match index [B,O,T], got ", weight.sizes());
+  const int64_t kIntMax = 0x7fffffff;
+  TORCH_CHECK(input.size(2) <= kIntMax && input.size(3) <= kIntMax && index.size(1) <= kIntMax &&
+                  index.size(2) <= kIntMax,
+              "resample_taps: H, W, O and T must each fit in int32");
+  check_same_device(input, index, "index");
+  check_same_device(input, weight, "weight");
+}
+
 // color_stats / color_apply: fake, real uint8 [B,3,H,W], mask float32 [B,1,H,W], mode int64 [B].
 inline void check_color_common(const at::Tensor& fake, const at::Tensor& real, const at::Tensor& mask,
                                const at::Tensor& mode) {

@@ -310,6 +310,26 @@ def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor
     return out
 
 
+def resample_taps(input: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, axis: int) -> torch.Tensor:
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    B = input.shape[0]
+    _checks.tensor("input", input, torch.float32, (B, None, None, None))  # raw pointers: a wrong dtype would be misread
+    _checks.tensor("index", index, torch.int64, (B, None, None))
+    _checks.tensor("weight", weight, torch.float32, tuple(index.shape))
+    if axis not in (2, 3):
+        raise ValueError(f"axis must be 2 (rows) or 3 (columns), got {axis}")
+    x, i, w = input.contiguous(), index.contiguous(), weight.contiguous()
+    B, C, H, W = x.shape
+    O, T = i.shape[1], i.shape[2]
+    out = torch.empty((B, C, O, W) if axis == 2 else (B, C, H, O), device=x.device, dtype=torch.float32)
+    _launch("sladd_resample_taps_kernel", O * W if axis == 2 else H * O, B,
+            (_ptr(x), _ptr(i), _ptr(w), _ptr(out), np.int32(C), np.int32(H), np.int32(W), np.int32(O), np.int32(T),
+             np.int32(axis)), x.device, C)
+    return out
+
 
 def _checked_color_args(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode: torch.Tensor,
                         extra: tuple) -> None:

@@ -490,23 +490,32 @@ def test_xray_jpeg_emulation_is_close_to_a_real_cv2_round_trip():
         jpeg_round_trip(img, q[:2])
 
 
-def test_xray_resampling_matrices_equal_skimage_and_pil():
+def test_xray_resampling_taps_equal_skimage_and_pil():
     import numpy as np
     from PIL import Image
     from skimage import transform as sk
 
-    from sladd_fast.augment.resample import pil_matrices, resize, skimage_matrices
+    from sladd_fast.augment.resample import pil_taps, resize, skimage_taps, taps_matrix
 
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)
     t = torch.from_numpy(x).permute(2, 0, 1)[None].float()
     for n in (40, 71, 96):
-        got = resize(t, skimage_matrices(torch.tensor([96]), torch.tensor([n]), 96, 96, 40))[0, :, :n, :n]
-        assert np.abs(got.permute(1, 2, 0).numpy() - sk.resize(x, (n, n), preserve_range=True)).max() < 1e-3
-        assert got[:, n:].abs().sum() == 0 if n < 96 else True
+        taps = skimage_taps(torch.tensor([96]), torch.tensor([n]), 96, 96, 40)
+        got = resize(t, taps)[0]
+        assert np.abs(got[:, :n, :n].permute(1, 2, 0).numpy() - sk.resize(x, (n, n), preserve_range=True)).max() < 1e-3
+        assert got[:, n:].abs().sum() == 0 and got[:, :, n:].abs().sum() == 0  # the canvas outside stays 0
+        m = taps_matrix(taps, 96)[0]
+        assert torch.allclose(got, m @ t[0] @ m.T, atol=1e-3)  # taps == the dense resampling matrix
+        small = torch.zeros_like(t)
+        small[..., :n, :n] = torch.from_numpy(sk.resize(x, (n, n), preserve_range=True).astype(np.uint8)).permute(
+            2, 0, 1).float()
+        back = resize(small, skimage_taps(torch.tensor([n]), torch.tensor([96]), 96, 96, 96))[0]
+        want = sk.resize(small[0, :, :n, :n].permute(1, 2, 0).numpy(), (96, 96), preserve_range=True)
+        assert np.abs(back.permute(1, 2, 0).numpy() - want).max() < 1e-3  # enlarging from a corner
         for near in (False, True):
-            m = pil_matrices(torch.tensor([96]), torch.tensor([n]), 96, 96, 40, torch.tensor([near]))
-            got = resize(t, m, round_passes=True)[0, :, :n, :n].permute(1, 2, 0).numpy()
+            taps = pil_taps(torch.tensor([96]), torch.tensor([n]), 96, 96, 40, torch.tensor([near]))
+            got = resize(t, taps, round_passes=True)[0, :, :n, :n].permute(1, 2, 0).numpy()
             ref = np.asarray(Image.fromarray(x).resize((n, n), Image.NEAREST if near else Image.BILINEAR))
             d = np.abs(got - ref)
             assert d.max() <= (0 if near else 1) and (d > 0).mean() < 0.01  # PIL's fixed point: 1 LSB on 0.4% at most (measured)

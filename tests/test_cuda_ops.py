@@ -89,6 +89,19 @@ def test_blur_in_box_matches_cpu(backend):
     assert torch.equal(got, sf.blur_in_box(x, g, k // 2, box))  # same products in the same order, no FMA
 
 
+def test_resample_taps_matches_cpu(backend):
+    from sladd_fast.synthesis.filters import resample_taps
+
+    g = torch.Generator().manual_seed(7)
+    x = torch.rand(5, 3, 90, 150, generator=g) * 255  # H != W
+    for axis, O, T in ((2, 60, 14), (2, 200, 3), (3, 256, 14), (3, 37, 1)):
+        n = x.shape[axis]
+        idx = torch.randint(-3, n + 3, (5, O, T), generator=g)  # out of range: clamped
+        w = torch.rand(5, O, T, generator=g) * (torch.rand(5, O, T, generator=g) > 0.2)  # some zero taps
+        got = resample_taps(x.cuda(), idx.cuda(), w.cuda(), axis, check_values=False).cpu()
+        assert torch.equal(got, resample_taps(x, idx, w, axis, check_values=False)), axis  # same order, no FMA
+
+
 def test_hull_feather_matches_cpu(backend):
     lm = landmarks(8, 5)
     m = torch.cat([ops.region_mask(lm, torch.arange(8) % 10), ops.hull_mask(lm[:2]), torch.zeros(1, 1, 256, 256)])

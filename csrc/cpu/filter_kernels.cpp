@@ -1,13 +1,16 @@
-// CPU backends of morph_square, warp_affine_cubic and blur_in_box: loops over common/morph_math.h,
-// common/warp_math.h and common/blur_math.h.
+// CPU backends of morph_square, warp_affine_cubic, blur_in_box and resample_taps: loops over
+// common/morph_math.h, common/warp_math.h, common/blur_math.h and common/resample_math.h.
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "../common/blur_math.h"
 #include "../common/morph_math.h"
+#include "../common/resample_math.h"
 #include "../common/warp_math.h"
 #include "../checks.h"
 
@@ -129,12 +132,137 @@ at::Tensor blur_in_box_forward_kernel(const at::Tensor& input_in, const at::Tens
   return out;
 }
 
+// resample_taps. The taps of every output are compacted first (zero weights dropped, indices clamped
+// and scaled: common/resample_math.h), then summed over vectors of consecutive outputs:
+//   axis 2: one task per output row (b, o), every channel; the row is a sum of whole input rows,
+//           vectorised along x.
+//   axis 3: one task per strip of kResampleStrip rows of one (b, c) plane. The strip is transposed
+//           (input column x -> kResampleStrip consecutive floats), each output column is then a sum of
+//           transposed columns, vectorised over the strip's rows, and the result is transposed back.
+// x86-64 builds target the baseline ISA (SSE2); the loops are compiled a second time for AVX2 and
+// picked at run time (SLADD_FAST_NO_AVX2=1 keeps the baseline). Neither uses FMA (-ffp-contract=off,
+// and target "avx2" does not enable it), so every version gives resample_taps_px's values exactly.
+typedef float F32x4 __attribute__((vector_size(16)));
+typedef float F32x8 __attribute__((vector_size(32)));
+
+struct Resample {
+  const float* in;
+  const long long* off;  // [B*O, T] compacted taps
+  const float* wt;       // [B*O, T]
+  const int* count;      // [B*O]
+  float* out;
+  int64_t C, H, W, O, T;
+};
+
+// out[i] for i < len from the compacted taps of one output line (whole tiles, then single vectors,
+// then scalars).
+template <typename V, int NV>
+inline __attribute__((always_inline)) void resample_line(const float* src, const long long* off, const float* wt,
+                                                         int k, int64_t len, float* out) {
+  constexpr int kLanes = (int)(sizeof(V) / sizeof(float));
+  int64_t i = 0;
+  for (; i + kLanes * NV <= len; i += kLanes * NV) resample_compact_tile<V, NV>(src + i, off, wt, k, out + i);
+  for (; i + kLanes <= len; i += kLanes) resample_compact_tile<V, 1>(src + i, off, wt, k, out + i);
+  for (; i < len; ++i) out[i] = resample_compact_px(src + i, off, wt, k);
+}
+
+template <typename V, int NV>
+inline __attribute__((always_inline)) void resample_rows_range(const Resample& r, int64_t r0, int64_t r1) {
+  for (int64_t row = r0; row < r1; ++row) {
+    const int64_t b = row / r.O, o = row % r.O;
+    const long long* off = r.off + row * r.T;
+    const float* wt = r.wt + row * r.T;
+    for (int64_t c = 0; c < r.C; ++c)
+      resample_line<V, NV>(r.in + (b * r.C + c) * r.H * r.W, off, wt, r.count[row], r.W,
+                           r.out + ((b * r.C + c) * r.O + o) * r.W);
+  }
+}
+
+template <typename V>
+inline __attribute__((always_inline)) void resample_cols_range(const Resample& r, int64_t p0, int64_t p1) {
+  constexpr int S = kResampleStrip, kLanes = (int)(sizeof(V) / sizeof(float));
+  static_assert(S % kLanes == 0, "a strip is a whole number of vectors");
+  const int64_t strips = (r.H + S - 1) / S, W = r.W, O = r.O;
+  std::vector<float> cols((size_t)W * S), res((size_t)O * S);
+  for (int64_t p = p0; p < p1; ++p) {
+    const int64_t plane = p / strips, y0 = (p % strips) * S, b = plane / r.C;
+    const int rows = (int)std::min<int64_t>(S, r.H - y0);
+    const float* src = r.in + (plane * r.H + y0) * W;
+    if (rows < S) std::fill(cols.begin(), cols.end(), 0.0f);  // lanes past the last row: summed, not stored
+    for (int j = 0; j < rows; ++j)
+      for (int64_t x = 0; x < W; ++x) cols[x * S + j] = src[j * W + x];
+    for (int64_t o = 0; o < O; ++o) {
+      const int64_t q = b * O + o;
+      resample_compact_tile<V, S / kLanes>(cols.data(), r.off + q * r.T, r.wt + q * r.T, r.count[q], &res[o * S]);
+    }
+    float* dst = r.out + (plane * r.H + y0) * O;
+    for (int j = 0; j < rows; ++j)
+      for (int64_t o = 0; o < O; ++o) dst[j * O + o] = res[o * S + j];
+  }
+}
+
+void resample_rows_base(const Resample& r, int64_t r0, int64_t r1) { resample_rows_range<F32x4, 4>(r, r0, r1); }
+void resample_cols_base(const Resample& r, int64_t p0, int64_t p1) { resample_cols_range<F32x4>(r, p0, p1); }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) void resample_rows_avx2(const Resample& r, int64_t r0, int64_t r1) {
+  resample_rows_range<F32x8, 4>(r, r0, r1);
+}
+__attribute__((target("avx2"))) void resample_cols_avx2(const Resample& r, int64_t p0, int64_t p1) {
+  resample_cols_range<F32x8>(r, p0, p1);
+}
+bool resample_use_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2") && !(std::getenv("SLADD_FAST_NO_AVX2") &&
+                                                             std::string(std::getenv("SLADD_FAST_NO_AVX2")) == "1");
+  return yes;
+}
+#else
+void resample_rows_avx2(const Resample& r, int64_t r0, int64_t r1) { resample_rows_base(r, r0, r1); }
+void resample_cols_avx2(const Resample& r, int64_t p0, int64_t p1) { resample_cols_base(r, p0, p1); }
+bool resample_use_avx2() { return false; }
+#endif
+
+at::Tensor resample_taps_forward_kernel(const at::Tensor& input_in, const at::Tensor& index_in,
+                                        const at::Tensor& weight_in, int64_t axis) {
+  check_resample_taps(input_in, index_in, weight_in, axis);
+  const int64_t B = input_in.size(0), C = input_in.size(1), H = input_in.size(2), W = input_in.size(3);
+  const int64_t O = index_in.size(1), T = index_in.size(2);
+  const at::Tensor input = input_in.contiguous(), index = index_in.contiguous(), weight = weight_in.contiguous();
+  at::Tensor out = axis == 2 ? at::empty({B, C, O, W}, input.options()) : at::empty({B, C, H, O}, input.options());
+  if (out.numel() == 0) return out;
+  const int n = (int)(axis == 2 ? H : W);                 // the resampled axis' length
+  const long long stride = axis == 2 ? W : kResampleStrip;  // between its elements: rows, or a strip's columns
+  std::vector<long long> off((size_t)(B * O * T));
+  std::vector<float> wt((size_t)(B * O * T));
+  std::vector<int> count((size_t)(B * O));
+  const long long* idx = reinterpret_cast<const long long*>(index.data_ptr<int64_t>());
+  const float* w = weight.data_ptr<float>();
+  at::parallel_for(0, B * O, 256, [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; ++q)
+      count[q] = resample_compact_taps(idx + q * T, w + q * T, (int)T, n, stride, off.data() + q * T,
+                                       wt.data() + q * T);
+  });
+  const Resample r{input.data_ptr<float>(), off.data(), wt.data(), count.data(), out.data_ptr<float>(), C, H, W, O, T};
+  const bool avx2 = resample_use_avx2();
+  if (axis == 2) {
+    at::parallel_for(0, B * O, 16, [&](int64_t r0, int64_t r1) {
+      avx2 ? resample_rows_avx2(r, r0, r1) : resample_rows_base(r, r0, r1);
+    });
+  } else {
+    at::parallel_for(0, B * C * ((H + kResampleStrip - 1) / kResampleStrip), 4, [&](int64_t p0, int64_t p1) {
+      avx2 ? resample_cols_avx2(r, p0, p1) : resample_cols_base(r, p0, p1);
+    });
+  }
+  return out;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(sladd_fast, CPU, m) {
   m.impl("morph_square", &morph_square_forward_kernel);
   m.impl("warp_affine_cubic", &warp_affine_cubic_forward_kernel);
   m.impl("blur_in_box", &blur_in_box_forward_kernel);
+  m.impl("resample_taps", &resample_taps_forward_kernel);
 }
 
 }  // namespace sladd

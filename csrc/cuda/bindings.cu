@@ -241,6 +241,23 @@ at::Tensor blur_in_box_forward_kernel(const at::Tensor& input, const at::Tensor&
   return out;
 }
 
+at::Tensor resample_taps_forward_kernel(const at::Tensor& input, const at::Tensor& index, const at::Tensor& weight,
+                                        int64_t axis) {
+  check_resample_taps(input, index, weight, axis);
+  const int64_t B = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
+  const int64_t O = index.size(1), T = index.size(2);
+  const at::cuda::CUDAGuard guard(input.device());
+  const at::Tensor x = input.contiguous(), i = index.contiguous(), w = weight.contiguous();
+  at::Tensor out = axis == 2 ? at::empty({B, C, O, W}, x.options()) : at::empty({B, C, H, O}, x.options());
+  if (out.numel() == 0) return out;
+  sladd_resample_taps_kernel<<<grid_for(axis == 2 ? O * W : H * O, B, C), kThreads, 0,
+                               at::cuda::getCurrentCUDAStream()>>>(x.data_ptr<float>(), ll_ptr(i), w.data_ptr<float>(),
+                                                                   out.data_ptr<float>(), (int)C, (int)H, (int)W,
+                                                                   (int)O, (int)T, (int)axis);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 at::Tensor color_stats_forward_kernel(const at::Tensor& fake_in, const at::Tensor& real_in, const at::Tensor& mask_in,
                                       const at::Tensor& mode_in, const at::Tensor& box_in) {
   check_color_stats(fake_in, real_in, mask_in, mode_in, box_in);
@@ -298,6 +315,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("rgb_to_lab", &rgb_to_lab_forward_kernel);
   m.impl("lab_to_rgb", &lab_to_rgb_forward_kernel);
   m.impl("blur_in_box", &blur_in_box_forward_kernel);
+  m.impl("resample_taps", &resample_taps_forward_kernel);
 }
 
 }  // namespace sladd

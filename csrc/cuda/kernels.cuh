@@ -16,6 +16,7 @@
 #include "../common/warp_math.h"
 #include "../common/poisson_math.h"
 #include "../common/region_math.h"
+#include "../common/resample_math.h"
 
 extern "C" {
 
@@ -348,6 +349,30 @@ __global__ void sladd_blur_cols_kernel(const float* tmp, const float* kernels, c
   }
   const float* g = kernels + (long long)b * K + K / 2;
   out[plane + pix] = blur_v_px(tmp + plane, H, W, bb.y, bb.h, g, blur_radius(radius[b], K), x, y);
+}
+
+// resample_taps: blockIdx.y = sample, blockIdx.z = channel, one thread per output element. axis 2:
+// item = o * W + x, so a warp takes consecutive x of one output row (coalesced reads and writes, the
+// same taps for every thread); axis 3: item = y * O + o.
+__global__ void sladd_resample_taps_kernel(const float* input, const long long* index, const float* weight,
+                                           float* out, int C, int H, int W, int O, int T, int axis) {
+  using namespace sladd;
+  const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const bool rows = axis == 2;
+  const long long items = rows ? (long long)O * W : (long long)H * O;
+  if (e >= items) return;
+  const long long b = blockIdx.y, plane = b * C + blockIdx.z;
+  const float* src = input + plane * H * W;
+  long long o;
+  if (rows) {
+    o = e / W;
+    src += e % W;
+  } else {
+    o = e % O;
+    src += (e / O) * W;
+  }
+  const long long taps = (b * O + o) * T;
+  out[plane * items + e] = resample_taps_px(src, rows ? W : 1, rows ? H : W, index + taps, weight + taps, T);
 }
 
 // color_stats, pass 1: one thread per (sample, row) sums the row's pixels inside the sample's box

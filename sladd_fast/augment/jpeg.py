@@ -24,6 +24,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from sladd_fast._consts import const
+
 _LUMA = (16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
          14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
          49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99)
@@ -45,8 +47,8 @@ def quant_tables(quality: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(luma, chroma) float32 [B,64] IJG tables for int64 qualities [B] in [1, 100] (jcparam.c)."""
     q = quality.clamp(1, 100).double()
     scale = torch.where(q < 50, torch.floor(5000 / q), 200 - 2 * q)[:, None]
-    base_l = torch.tensor(_LUMA, dtype=torch.float64, device=quality.device)[None]
-    base_c = torch.tensor(_CHROMA, dtype=torch.float64, device=quality.device)[None]
+    base_l = const(_LUMA, quality.device, torch.float64)[None]  # cached per device: no copy per call
+    base_c = const(_CHROMA, quality.device, torch.float64)[None]
     lum = torch.floor((base_l * scale + 50) / 100).clamp(1, 255)
     chr_ = torch.floor((base_c * scale + 50) / 100).clamp(1, 255)
     return lum.float(), chr_.float()

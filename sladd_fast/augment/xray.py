@@ -28,8 +28,8 @@ bi_online_generation.py and DeepFakeMask.py), one draw per sample:
 Not done here: the original's final crop [60:317, 30:287] and horizontal flip (dataset layout, not
 the blend: do them in your own pipeline), and its 50% real/fake coin (``p`` plays that role).
 Ours and whose: hull masks (csrc hull_mask), erosion/dilation (csrc morph_square), the feather
-weights (csrc hull_feather), resizes as per-sample resampling matrices (augment/resample.py, the
-libraries' filters exactly), the JPEG round trip emulated on the device (augment/jpeg.py); the rest
+weights (csrc hull_feather), resizes as per-sample taps (augment/resample.py, the libraries' filters
+exactly, csrc resample_taps), the JPEG round trip emulated on the device (augment/jpeg.py); the rest
 is batched PyTorch. kornia is not used: its JPEG is a differentiable approximation and its resize
 has one output size per batch.
 """
@@ -46,7 +46,7 @@ from torch import nn
 from sladd_fast._consts import const
 from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8, warn_if_reference
 from sladd_fast.augment.jpeg import jpeg_round_trip
-from sladd_fast.augment.resample import pil_matrices, resize, skimage_matrices
+from sladd_fast.augment.resample import pil_taps, resize, skimage_taps
 from sladd_fast.ops import _checks
 from sladd_fast.ops.masks import hull_mask
 from sladd_fast.synthesis.filters import morph_square
@@ -337,7 +337,7 @@ def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch
     d = P.work_size
     full = torch.full_like(d, S)
     # 2. both faces at the work size, truncated to uint8 (skimage resize + astype)
-    down = skimage_matrices(full, d, S, S, _scaled(WORK_MIN, S))
+    down = skimage_taps(full, d, S, S, _scaled(WORK_MIN, S))
     both = resize(torch.cat([img, src_img[P.partner]], 1).float(), down).clamp(0, 255).floor()
     bg, fg = both[:, :3], both[:, 3:]
     pts = torch.trunc(landmarks.float() * (d.float() / S)[:, None, None])
@@ -358,15 +358,15 @@ def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch
     w = _hull_feather(mask)
     blended = (w * fg + (1 - w) * bg).floor()
     # 8. back to full size
-    up = skimage_matrices(d, full, S, S, S)
+    up = skimage_taps(d, full, S, S, S)
     out = resize(blended, up).clamp(0, 255).floor()
     m = resize(w, up).clamp(0, 1)
     a4 = applied[:, None, None, None]
     out = torch.where(a4, out, img.float())
     m = torch.where(a4, m, torch.zeros_like(m))
     # 9. the down/up resize and JPEG, on every sample
-    shrink = pil_matrices(full, P.post_size, S, S, _scaled(POST_MIN, S), P.post_nearest)
-    grow = pil_matrices(P.post_size, full, S, S, S)
+    shrink = pil_taps(full, P.post_size, S, S, _scaled(POST_MIN, S), P.post_nearest)
+    grow = pil_taps(P.post_size, full, S, S, S)
     small = resize(out, shrink, round_passes=True)
     out = torch.where(P.post_resize[:, None, None, None], resize(small, grow, round_passes=True), out)
     out = out.to(torch.uint8)

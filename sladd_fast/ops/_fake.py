@@ -34,6 +34,17 @@ def register() -> None:
     def _(fake, real, mask, mode, box):
         return fake.new_empty(fake.shape[0], 25, dtype=torch.float64)  # kColorStats
 
+    @torch.library.register_fake(lib + "resample_taps")
+    def _(input, index, weight, axis):
+        # The checks of csrc/checks.h that decide the shape, so a traced call fails where the kernel would.
+        torch._check(input.dim() == 4 and index.dim() == 3, lambda: "resample_taps: input [B,C,H,W], index [B,O,T]")
+        torch._check(axis in (2, 3), lambda: f"resample_taps: axis must be 2 (rows) or 3 (columns), got {axis}")
+        torch._check(weight.shape == index.shape, lambda: "resample_taps: weight must match index [B,O,T]")
+        B, C, H, W = input.shape
+        torch._check(index.shape[0] == B, lambda: "resample_taps: index must be [B,O,T] with input's B")
+        O = index.shape[1]
+        return input.new_empty(B, C, O, W) if axis == 2 else input.new_empty(B, C, H, O)
+
     # These return a tensor shaped like their first argument.
     for name in ("blend_linear", "poisson_compose", "deform_mask", "morph_square", "warp_affine_cubic", "blur_in_box",
                  "color_apply", "hull_feather"):

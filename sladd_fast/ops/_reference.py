@@ -429,6 +429,31 @@ def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor
     return torch.where(inside, out, torch.zeros((), device=input.device))
 
 
+def resample_taps(input: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, axis: int) -> torch.Tensor:
+    """Separable per-sample resampling along ``axis`` (2: rows, 3: columns) with explicit taps:
+    input float32 [B,C,H,W], index int64 [B,O,T], weight float32 [B,O,T] ->
+    axis 2: out[b,c,o,x] = sum_t weight[b,o,t] * input[b,c,index[b,o,t],x]  ([B,C,O,W]);
+    axis 3: out[b,c,y,o] = sum_t weight[b,o,t] * input[b,c,y,index[b,o,t]]  ([B,C,H,O]).
+
+    As the kernels (common/resample_math.h): t ascending from 0, acc = acc + w * v as a float32
+    multiply then a float32 add (never addcmul, which may fuse), taps with weight 0 skipped (they
+    contribute nothing even on inf/NaN pixels), indices clamped into the axis, 0 along an empty axis.
+    """
+    if axis not in (2, 3):
+        raise ValueError(f"axis must be 2 (rows) or 3 (columns), got {axis}")
+    B, C, H, W = input.shape
+    O, T = index.shape[1], index.shape[2]
+    x = input if axis == 2 else input.transpose(2, 3)  # [B,C,n,L]: resample dim 2 of x
+    n, L = x.shape[2], x.shape[3]
+    acc = torch.zeros(B, C, O, L, dtype=torch.float32, device=input.device)
+    if n > 0:
+        idx = index.clamp(0, n - 1)
+        for t in range(T):
+            v = torch.gather(x, 2, idx[:, None, :, t, None].expand(B, C, O, L))  # [B,C,O,L]
+            w = weight[:, None, :, t, None]  # [B,1,O,1]
+            acc = torch.where(w != 0, acc + w * v, acc)
+    return acc if axis == 2 else acc.transpose(2, 3).contiguous()
+
 
 # Colour transfer (spec §3.4) as two ops; statistics layout of csrc/common/color_transfer_math.h.
 COLOR_STATS = 25

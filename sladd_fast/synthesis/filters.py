@@ -1,4 +1,5 @@
-"""Batched image filters with OpenCV semantics and per-sample kernel sizes (no host sync)."""
+"""Batched image filters with OpenCV semantics and per-sample kernel sizes, and per-sample resampling
+with explicit taps (resample_taps). No host sync, except resample_taps' index check (check_values)."""
 from __future__ import annotations
 
 import torch
@@ -87,6 +88,50 @@ def blur_in_box(x: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor, bo
     _checks.tensor("box", box, torch.int64, (B, 4))
     _checks.same_device(x=x, kernels=kernels, radius=radius, box=box)
     return op_for("blur_in_box")(x.contiguous(), kernels.contiguous(), radius.contiguous(), box.contiguous())
+
+
+def resample_taps(x: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, axis: int, *,
+                  check_values: bool = True) -> torch.Tensor:
+    """Separable per-sample resampling along one axis with explicit taps (csrc op ``resample_taps``).
+
+    Each sample's rows (``axis=2``) or columns (``axis=3``) are resized to ``O`` outputs, each a
+    weighted sum of ``T`` input lines: a linear filter (skimage's or PIL's resize) written as taps,
+    one set per sample, at a cost of O * T per line instead of a dense [O, H] matrix product.
+
+        axis 2: out[b,c,o,x] = sum_t weight[b,o,t] * x[b,c,index[b,o,t],x]
+        axis 3: out[b,c,y,o] = sum_t weight[b,o,t] * x[b,c,y,index[b,o,t]]
+
+    The sum runs over t ascending in float32 (a multiply, then an add; no FMA), the same on CPU, CUDA
+    and in the PyTorch reference. Taps with weight 0 are skipped (they add nothing, even on inf/NaN
+    pixels). Out-of-range indices are clamped into [0, H) (axis 2) or [0, W) (axis 3) by the kernels,
+    which never read out of bounds; an empty resampled axis gives zeros.
+
+    Args:
+        x: float32 [B,C,H,W], any device.
+        index: int64 [B,O,T], the input row (axis 2) or column (axis 3) of each tap.
+        weight: float32 [B,O,T], each tap's weight.
+        axis: 2 (resample rows) or 3 (resample columns).
+        check_values: check that every index lies in [0, H) or [0, W) (a host sync on a GPU); False
+            leaves out-of-range indices to the kernels' clamping.
+    Returns:
+        float32 [B,C,O,W] (axis 2) or [B,C,H,O] (axis 3), on x's device.
+    Raises:
+        ValueError naming the argument: wrong type, dtype or shape, batch sizes that differ, tensors
+        on different devices, axis not 2 or 3, an index out of range (with check_values).
+    """
+    _checks.tensor("x", x, torch.float32, (None, None, None, None))
+    _checks.tensor("index", index, torch.int64, (None, None, None))
+    _checks.batch("index", index, x.shape[0])
+    _checks.tensor("weight", weight, torch.float32, tuple(index.shape))
+    if isinstance(axis, bool) or not isinstance(axis, int) or axis not in (2, 3):
+        raise ValueError(f"axis must be 2 (rows) or 3 (columns), got {axis!r}")
+    _checks.same_device(x=x, index=index, weight=weight)
+    if check_values and index.numel():
+        n = x.shape[axis]
+        lo, hi = (int(v) for v in torch.aminmax(index))
+        if lo < 0 or hi >= n:
+            raise ValueError(f"index must lie in [0, {n}) (x's size along axis {axis}), got min {lo} max {hi}")
+    return op_for("resample_taps")(x.contiguous(), index.contiguous(), weight.contiguous(), axis)
 
 
 def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
