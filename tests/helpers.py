@@ -49,3 +49,32 @@ def psnr(a, b) -> float:
 
     mse = float(((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2).mean())
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def _host_read_watch():
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    syncing = {"aten._local_scalar_dense", "aten.nonzero", "aten.masked_select", "aten._unique2", "aten.unique_dim",
+               "aten.unique_consecutive", "aten.is_nonzero", "aten.equal", "aten.repeat_interleave"}
+
+    class HostReadWatch(TorchDispatchMode):
+        """Records every op that reads a value or a data-dependent size back to the host on a GPU
+        (item(), bool(), nonzero, boolean-mask indexing, unique, ...): a CPU proxy of
+        torch.cuda.set_sync_debug_mode("error")."""
+
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            name = str(func.overloadpacket)
+            bool_index = name in ("aten.index", "aten.index_put", "aten.index_put_") and any(
+                isinstance(t, torch.Tensor) and t.dtype == torch.bool for t in (args[1] or []))
+            if name in syncing or bool_index:
+                self.seen.append(name)
+            return func(*args, **(kwargs or {}))
+
+    return HostReadWatch
+
+
+HostReadWatch = _host_read_watch()

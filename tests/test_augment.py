@@ -533,3 +533,24 @@ def test_xray_cuda_agrees_with_cpu():
     assert (gpu.masks.cpu() - cpu.masks).abs().mean() < 1e-3
     d = (gpu.images.cpu().int() - cpu.images.int()).abs()
     assert (d > 1).float().mean() < 0.01
+
+
+@pytest.mark.parametrize("mode", ["sladd", "sbi", "xray"])
+def test_augment_modes_issue_no_host_reading_op(mode, monkeypatch):
+    """Replaying params with check_values=False on the GPU's sync-free branches
+    (SLADD_FAST_SYNC_FREE=1), every mode runs without an op that would sync a GPU (a CPU proxy of
+    set_sync_debug_mode("error"); the GPU test proper is the CUDA-vs-CPU one)."""
+    from helpers import HostReadWatch
+    from sladd_fast.augment import sbi_augment, sladd_augment, xray_augment
+
+    img, lm, vids = _batch(6, 28)
+    monkeypatch.setenv("SLADD_FAST_SYNC_FREE", "1")
+    fn = {"sladd": lambda **kw: sladd_augment(img, lm, video_ids=vids, check_values=False, **kw),
+          "sbi": lambda **kw: sbi_augment(img, lm, check_values=False, **kw),
+          "xray": lambda **kw: xray_augment(img, lm, video_ids=vids, check_values=False, **kw)}[mode]
+    first = fn(generator=torch.Generator().manual_seed(1))  # warm-up: cached constants and tables
+    w = HostReadWatch()
+    with w:
+        out = fn(params=first.params)
+    assert out.labels.any()
+    assert w.seen == [], sorted(set(w.seen))

@@ -288,23 +288,7 @@ def test_sync_free_path_issues_no_host_reading_op(monkeypatch):
     records every op that reads a value or a data-dependent size back to the host on a GPU (item(),
     bool(), nonzero, boolean-mask indexing, unique, ...): there must be none, or
     set_sync_debug_mode("error") (and CUDA-graph capture) would fail there. A CPU proxy of the GPU test."""
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    syncing = {"aten._local_scalar_dense", "aten.nonzero", "aten.masked_select", "aten._unique2", "aten.unique_dim",
-               "aten.unique_consecutive", "aten.is_nonzero", "aten.equal", "aten.repeat_interleave"}
-
-    class Watch(TorchDispatchMode):
-        def __init__(self):
-            super().__init__()
-            self.seen = []
-
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            name = str(func.overloadpacket)
-            bool_index = name in ("aten.index", "aten.index_put", "aten.index_put_") and any(
-                isinstance(t, torch.Tensor) and t.dtype == torch.bool for t in (args[1] or []))
-            if name in syncing or bool_index:
-                self.seen.append(name)
-            return func(*args, **(kwargs or {}))
+    from helpers import HostReadWatch as Watch
 
     probe = Watch()  # the detector itself catches what it must
     with probe:
