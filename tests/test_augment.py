@@ -554,3 +554,30 @@ def test_augment_modes_issue_no_host_reading_op(mode, monkeypatch):
         out = fn(params=first.params)
     assert out.labels.any()
     assert w.seen == [], sorted(set(w.seen))
+
+
+@pytest.mark.parametrize("mode", ["sladd", "sbi", "xray"])
+def test_augment_modes_run_on_the_reference_ops_with_a_warning(mode):
+    """Without the compiled extension (the reference backend) every mode warns and gives the
+    kernels' result for the same params (small images: the reference ops are slow)."""
+    from sladd_fast import ops
+    from sladd_fast._ext import has_ops
+    from sladd_fast.augment import sbi_augment, sladd_augment, xray_augment
+
+    if not has_ops():
+        pytest.skip("sladd_fast._C not built: both sides would be the reference")
+    g = torch.Generator().manual_seed(3)
+    from sladd_fast import faces
+
+    lm = faces.random_landmarks(4, 64, g)
+    img = faces.render_faces(lm, 64, g)
+    vids = torch.arange(4)
+    fn = {"sladd": lambda **kw: sladd_augment(img, lm, video_ids=vids, **kw),
+          "sbi": lambda **kw: sbi_augment(img, lm, **kw),
+          "xray": lambda **kw: xray_augment(img, lm, video_ids=vids, **kw)}[mode]
+    kern = fn(generator=torch.Generator().manual_seed(0))
+    with ops.use_backend("reference", "cpu"), pytest.warns(RuntimeWarning, match="reference"):
+        ref = fn(params=kern.params)
+    assert torch.equal(ref.labels, kern.labels)
+    assert (ref.masks - kern.masks).abs().max() < 1e-4
+    assert ((ref.images.int() - kern.images.int()).abs() > 1).float().mean() < 0.002
