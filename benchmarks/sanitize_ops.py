@@ -63,6 +63,9 @@ def calls(device: torch.device) -> dict[str, tuple]:
     rs_w = torch.rand(3, 30, 6, generator=g) * (torch.rand(3, 30, 6, generator=g) > 0.3)
     rs_idx_wide = torch.randint(-3, 75, (3, 90, 4), generator=g)
     rs_w_wide = torch.rand(3, 90, 4, generator=g)
+    # hsv_shift: W not a multiple of the block (a scalar tail), shifts of both signs, large, NaN and inf
+    hsv_in = torch.randint(0, 256, (3, 3, 40, 72), generator=torch.Generator().manual_seed(1), dtype=torch.uint8)
+    hsv_shifts = torch.tensor([[-0.2, -0.1, 0.25], [179.9, -300.0, 7.3], [float("nan"), float("inf"), float("-inf")]])
     args = {
         "region_mask": (lm, torch.arange(5) % 10, S),
         "hull_mask": (lm, S),
@@ -84,6 +87,8 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "resample_taps:cols": (rs_in, rs_idx_wide, rs_w_wide, 3),
         "resample_taps:empty_axis": (torch.zeros(2, 3, 0, 5), torch.zeros(2, 4, 2, dtype=torch.int64),
                                      torch.ones(2, 4, 2), 2),
+        "hsv_shift": (hsv_in, hsv_shifts, 32),
+        "hsv_shift:no_block": (img, torch.tensor([[0.2, -0.3, -0.1]] * 3), 0),  # every column rounds
         "color_stats": (src, img, m, torch.tensor([0, 1, 2]), torch.tensor([[0, 0, S, S], [5, 6, 30, 20],
                                                                            [-3, 40, 90, 0]])),
         "color_apply": (src, img, m, torch.tensor([0, 3, 3]), color_stats_for(src, img, m),

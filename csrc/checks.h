@@ -165,6 +165,19 @@ inline void check_resample_taps(const at::Tensor& input, const at::Tensor& index
   check_same_device(input, weight, "weight");
 }
 
+// hsv_shift: rgb uint8 [B,3,H,W], shifts float32 [B,3] (hue, saturation, value), block >= 0 (OpenCV's
+// SIMD block in pixels; 0: none). The shifts' values are not checked (a device sync): any float has a
+// defined move (common/hsv_math.h hsv_moves).
+inline void check_hsv_shift(const at::Tensor& rgb, const at::Tensor& shifts, int64_t block) {
+  check_color_planes(rgb, at::kByte, "rgb");
+  SLADD_CHECK_TENSOR(shifts, at::kFloat, 2);
+  TORCH_CHECK(shifts.size(0) == rgb.size(0) && shifts.size(1) == 3, "shifts must be [B,3] with rgb's B = ",
+              rgb.size(0), ", got ", shifts.sizes());
+  TORCH_CHECK(block >= 0, "block must be >= 0 (0: no SIMD block), got ", block);
+  TORCH_CHECK(rgb.size(3) <= 0x7fffffff, "hsv_shift: W must fit in int32");
+  check_same_device(rgb, shifts, "shifts");
+}
+
 // color_stats / color_apply: fake, real uint8 [B,3,H,W], mask float32 [B,1,H,W], mode int64 [B].
 inline void check_color_common(const at::Tensor& fake, const at::Tensor& real, const at::Tensor& mask,
                                const at::Tensor& mode) {

@@ -331,6 +331,23 @@ def resample_taps(input: torch.Tensor, index: torch.Tensor, weight: torch.Tensor
     return out
 
 
+def hsv_shift(rgb: torch.Tensor, shifts: torch.Tensor, block: int) -> torch.Tensor:
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("rgb", rgb, torch.uint8, (None, 3, None, None))  # raw pointers: a wrong dtype would be misread
+    _checks.tensor("shifts", shifts, torch.float32, (rgb.shape[0], 3))
+    if block < 0:
+        raise ValueError(f"block must be >= 0 (0: no SIMD block), got {block}")
+    x, sh = rgb.contiguous(), shifts.contiguous()
+    out = torch.empty_like(x)
+    B, _, H, W = x.shape
+    _launch("sladd_hsv_shift_kernel", H * W, B,
+            (_ptr(x), _ptr(sh), _ptr(out), np.int32(W), np.int64(H * W), np.int64(block)), x.device)
+    return out
+
+
 def _checked_color_args(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode: torch.Tensor,
                         extra: tuple) -> None:
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module

@@ -90,7 +90,7 @@ def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
     unused = {"sladd_hull_spans_kernel", "sladd_hull_fill_kernel", "sladd_hull_edges_kernel",  # ops, not engine steps
               "sladd_rgb_to_lab_kernel", "sladd_lab_to_rgb_kernel",
               "sladd_hull_feather_rows_kernel", "sladd_hull_feather_hull_kernel", "sladd_hull_feather_weight_kernel",
-              "sladd_resample_taps_kernel"}
+              "sladd_resample_taps_kernel", "sladd_hsv_shift_kernel"}
     assert emulator.launched == set(cuda_emulation.kernel_signatures()) - unused
     assert torch.equal(gpu_path.applied, cpu.applied) and torch.equal(gpu_path.masks, cpu.masks)
     assert torch.equal(gpu_path.mask_targets, cpu.mask_targets) and cpu.applied.sum() >= 4
@@ -111,3 +111,7 @@ def test_jit_launchers_reject_wrong_dtypes(jit):
         jit.resample_taps(x, torch.zeros(1, 4, 2, dtype=torch.int32), torch.ones(1, 4, 2), 2)
     with pytest.raises(ValueError, match="weight must have dtype torch.float32"):
         jit.resample_taps(x, torch.zeros(1, 4, 2, dtype=torch.int64), torch.ones(1, 4, 2).double(), 3)
+    with pytest.raises(ValueError, match="rgb must have dtype torch.uint8"):
+        jit.hsv_shift(x, torch.zeros(1, 3), 64)
+    with pytest.raises(ValueError, match="shifts must have dtype torch.float32"):
+        jit.hsv_shift(x.to(torch.uint8), torch.zeros(1, 3).double(), 64)

@@ -114,6 +114,20 @@ def test_hull_feather_matches_cpu(backend):
     assert torch.equal(ops.hull_feather(blobs.cuda(), frac.cuda()).cpu(), ops.hull_feather(blobs, frac))
 
 
+def test_hsv_shift_matches_cpu(backend):
+    """The same integer RGB -> HSV, fmaf and float32 products in the same order on both sides: exact."""
+    from sladd_fast.augment.hsv import shift_hsv_u8
+
+    g = torch.Generator().manual_seed(8)
+    for W, block in ((256, 64), (380, 64), (100, 32), (1, 64), (77, 0)):
+        img = torch.randint(0, 256, (6, 3, 50, W), generator=g, dtype=torch.uint8)
+        shifts = (torch.rand(6, 3, generator=g) * 2 - 1) * 0.3
+        shifts[4:] = torch.tensor([[179.9, -300.0, 7.3], [float("nan"), float("inf"), float("-inf")]])
+        want = sf.hsv_shift(img, shifts, block)
+        assert torch.equal(sf.hsv_shift(img.cuda(), shifts.cuda(), block).cpu(), want), (W, block)
+        assert torch.equal(shift_hsv_u8(img.cuda(), shifts.cuda(), block).cpu(), want), (W, block)
+
+
 def test_every_dispatch_key_is_served(backend):
     for name in ops._library.SCHEMAS:
         assert torch._C._dispatch_has_kernel_for_dispatch_key(f"sladd_fast::{name}", "CUDA"), name

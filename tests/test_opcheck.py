@@ -37,6 +37,7 @@ def _cases():
         "blur_in_box": (img.float(), torch.rand(2, 9), torch.tensor([4, 2]),
                         torch.tensor([[3, 4, 20, 30], [0, 0, 64, 64]])),
         "resample_taps": (img.float(), torch.randint(-2, 70, (2, 40, 5)), torch.rand(2, 40, 5), 3),
+        "hsv_shift": (img, torch.tensor([[-0.2, 0.1, -0.3], [12.5, -3.2, 0.0]]), 32),
         "color_stats": (src, img, m, torch.tensor([0, 1]), torch.tensor([[0, 0, 64, 64], [3, 4, 40, 30]])),
         "color_apply": (src, img, m, torch.tensor([0, 3]), torch.rand(2, 25, dtype=torch.float64) * 100,
                         torch.rand(1, 6, 64, 64) * 255, torch.tensor([-1, 0])),

@@ -1,11 +1,15 @@
-// CPU backends of rgb_to_lab, lab_to_rgb, color_stats and color_apply: loops over
-// common/color_math.h and common/color_transfer_math.h.
+// CPU backends of rgb_to_lab, lab_to_rgb, color_stats, color_apply and hsv_shift: loops over
+// common/color_math.h, common/color_transfer_math.h and common/hsv_math.h.
 #include <ATen/Parallel.h>
 #include <torch/library.h>
+
+#include <algorithm>
 
 #include "../checks.h"
 #include "../common/color_math.h"
 #include "../common/color_transfer_math.h"
+#include "../common/hsv_math.h"
+#include "isa.h"
 
 namespace sladd {
 namespace {
@@ -122,9 +126,78 @@ at::Tensor color_apply_forward_kernel(const at::Tensor& fake_in, const at::Tenso
   return out;
 }
 
+// hsv_shift: tasks of whole rows ((sample, row) pairs); each row in two runs of columns, OpenCV's SIMD
+// (truncating) columns, then its scalar (rounding) tail, each a loop over common/hsv_math.h's
+// hsv_shift_px with the division tables of HsvDivTables. On x86-64 the loops are compiled a second time
+// for AVX2 + FMA and picked at run time (cpu/isa.h; SLADD_FAST_NO_AVX2=1 keeps the baseline), where g++
+// vectorises them (about 9x faster than the baseline loop). Both give the same values: fmaf is exactly
+// rounded whether it is an FMA instruction or libm's, the int conversions truncate, rintf rounds half to
+// even, and nothing else is fused (-ffp-contract=off).
+constexpr HsvDivTables kHsvDiv{};
+
+struct HsvRows {
+  const u8* in;
+  const float* shifts;  // [B, 3]
+  u8* out;
+  int64_t H, W, simd_end;  // columns [0, simd_end) truncate
+};
+
+// n pixels of one row: channel planes r, g, b in, ro, go, bo out (__restrict: the planes do not overlap,
+// so the loop vectorises without run-time alias checks).
+template <bool Truncate>
+inline __attribute__((always_inline)) void hsv_shift_run(const u8* __restrict r, const u8* __restrict g,
+                                                         const u8* __restrict b, u8* __restrict ro,
+                                                         u8* __restrict go, u8* __restrict bo, int64_t n,
+                                                         const HsvMove m) {
+  for (int64_t x = 0; x < n; ++x) {
+    u8 px[3];
+    hsv_shift_px(r[x], g[x], b[x], m, Truncate, kHsvDiv, px);
+    ro[x] = px[0];
+    go[x] = px[1];
+    bo[x] = px[2];
+  }
+}
+
+inline __attribute__((always_inline)) void hsv_shift_rows_impl(const HsvRows& a, int64_t r0, int64_t r1) {
+  const int64_t HW = a.H * a.W, e = a.simd_end;
+  for (int64_t row = r0; row < r1; ++row) {
+    const int64_t b = row / a.H, y = row % a.H;
+    const HsvMove m = hsv_moves(a.shifts + 3 * b);
+    const u8* i = a.in + b * 3 * HW + y * a.W;
+    u8* o = a.out + b * 3 * HW + y * a.W;
+    hsv_shift_run<true>(i, i + HW, i + 2 * HW, o, o + HW, o + 2 * HW, e, m);
+    hsv_shift_run<false>(i + e, i + HW + e, i + 2 * HW + e, o + e, o + HW + e, o + 2 * HW + e, a.W - e, m);
+  }
+}
+
+void hsv_shift_rows_base(const HsvRows& a, int64_t r0, int64_t r1) { hsv_shift_rows_impl(a, r0, r1); }
+
+#if SLADD_X86_DISPATCH
+__attribute__((target("avx2,fma"))) void hsv_shift_rows_avx2(const HsvRows& a, int64_t r0, int64_t r1) {
+  hsv_shift_rows_impl(a, r0, r1);
+}
+#else
+void hsv_shift_rows_avx2(const HsvRows& a, int64_t r0, int64_t r1) { hsv_shift_rows_base(a, r0, r1); }
+#endif
+
+at::Tensor hsv_shift_forward_kernel(const at::Tensor& rgb_in, const at::Tensor& shifts_in, int64_t block) {
+  check_hsv_shift(rgb_in, shifts_in, block);
+  const at::Tensor rgb = rgb_in.contiguous(), shifts = shifts_in.contiguous();
+  at::Tensor out = at::empty(rgb.sizes(), rgb.options());
+  if (out.numel() == 0) return out;
+  const int64_t B = rgb.size(0), H = rgb.size(2), W = rgb.size(3);
+  const HsvRows a{rgb.data_ptr<u8>(), shifts.data_ptr<float>(), out.data_ptr<u8>(), H, W, hsv_simd_end(W, block)};
+  const bool avx2 = cpu_use_avx2_fma();
+  at::parallel_for(0, B * H, std::max<int64_t>(1, kGrain * 4 / W), [&](int64_t r0, int64_t r1) {
+    avx2 ? hsv_shift_rows_avx2(a, r0, r1) : hsv_shift_rows_base(a, r0, r1);
+  });
+  return out;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(sladd_fast, CPU, m) {
+  m.impl("hsv_shift", &hsv_shift_forward_kernel);
   m.impl("color_stats", &color_stats_forward_kernel);
   m.impl("color_apply", &color_apply_forward_kernel);
   m.impl("rgb_to_lab", &rgb_to_lab_forward_kernel);

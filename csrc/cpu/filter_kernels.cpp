@@ -4,8 +4,6 @@
 #include <torch/library.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <string>
 #include <vector>
 
 #include "../common/blur_math.h"
@@ -13,6 +11,7 @@
 #include "../common/resample_math.h"
 #include "../common/warp_math.h"
 #include "../checks.h"
+#include "isa.h"
 
 namespace sladd {
 namespace {
@@ -140,7 +139,7 @@ at::Tensor blur_in_box_forward_kernel(const at::Tensor& input_in, const at::Tens
 //           (input column x -> kResampleStrip consecutive floats), each output column is then a sum of
 //           transposed columns, vectorised over the strip's rows, and the result is transposed back.
 // x86-64 builds target the baseline ISA (SSE2); the loops are compiled a second time for AVX2 and
-// picked at run time (SLADD_FAST_NO_AVX2=1 keeps the baseline). Neither uses FMA (-ffp-contract=off,
+// picked at run time (cpu/isa.h: SLADD_FAST_NO_AVX2=1 keeps the baseline). Neither uses FMA (-ffp-contract=off,
 // and target "avx2" does not enable it), so every version gives resample_taps_px's values exactly.
 typedef float F32x4 __attribute__((vector_size(16)));
 typedef float F32x8 __attribute__((vector_size(32)));
@@ -211,15 +210,9 @@ __attribute__((target("avx2"))) void resample_rows_avx2(const Resample& r, int64
 __attribute__((target("avx2"))) void resample_cols_avx2(const Resample& r, int64_t p0, int64_t p1) {
   resample_cols_range<F32x8>(r, p0, p1);
 }
-bool resample_use_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2") && !(std::getenv("SLADD_FAST_NO_AVX2") &&
-                                                             std::string(std::getenv("SLADD_FAST_NO_AVX2")) == "1");
-  return yes;
-}
 #else
 void resample_rows_avx2(const Resample& r, int64_t r0, int64_t r1) { resample_rows_base(r, r0, r1); }
 void resample_cols_avx2(const Resample& r, int64_t p0, int64_t p1) { resample_cols_base(r, p0, p1); }
-bool resample_use_avx2() { return false; }
 #endif
 
 at::Tensor resample_taps_forward_kernel(const at::Tensor& input_in, const at::Tensor& index_in,
@@ -243,7 +236,7 @@ at::Tensor resample_taps_forward_kernel(const at::Tensor& input_in, const at::Te
                                        wt.data() + q * T);
   });
   const Resample r{input.data_ptr<float>(), off.data(), wt.data(), count.data(), out.data_ptr<float>(), C, H, W, O, T};
-  const bool avx2 = resample_use_avx2();
+  const bool avx2 = cpu_use_avx2();
   if (axis == 2) {
     at::parallel_for(0, B * O, 16, [&](int64_t r0, int64_t r1) {
       avx2 ? resample_rows_avx2(r, r0, r1) : resample_rows_base(r, r0, r1);

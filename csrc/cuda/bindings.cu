@@ -220,6 +220,20 @@ at::Tensor lab_to_rgb_forward_kernel(const at::Tensor& lab) {
   return per_pixel_color<float, unsigned char>(lab, at::kFloat, at::kByte, "lab", sladd_lab_to_rgb_kernel);
 }
 
+at::Tensor hsv_shift_forward_kernel(const at::Tensor& rgb_in, const at::Tensor& shifts_in, int64_t block) {
+  check_hsv_shift(rgb_in, shifts_in, block);
+  const at::cuda::CUDAGuard guard(rgb_in.device());
+  const at::Tensor rgb = rgb_in.contiguous(), shifts = shifts_in.contiguous();
+  at::Tensor out = at::empty(rgb.sizes(), rgb.options());
+  if (out.numel() == 0) return out;
+  const int64_t W = rgb.size(3), HW = rgb.size(2) * W;
+  sladd_hsv_shift_kernel<<<grid_for(HW, rgb.size(0)), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      rgb.data_ptr<uint8_t>(), shifts.data_ptr<float>(), out.data_ptr<uint8_t>(), (int)W, (long long)HW,
+      (long long)block);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 at::Tensor blur_in_box_forward_kernel(const at::Tensor& input, const at::Tensor& kernels, const at::Tensor& radius,
                                       const at::Tensor& box) {
   check_blur_in_box(input, kernels, radius, box);
@@ -316,6 +330,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("lab_to_rgb", &lab_to_rgb_forward_kernel);
   m.impl("blur_in_box", &blur_in_box_forward_kernel);
   m.impl("resample_taps", &resample_taps_forward_kernel);
+  m.impl("hsv_shift", &hsv_shift_forward_kernel);
 }
 
 }  // namespace sladd

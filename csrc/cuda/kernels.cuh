@@ -11,6 +11,7 @@
 #include "../common/color_transfer_math.h"
 #include "../common/deform_math.h"
 #include "../common/feather_math.h"
+#include "../common/hsv_math.h"
 #include "../common/hull_math.h"
 #include "../common/morph_math.h"
 #include "../common/warp_math.h"
@@ -318,6 +319,20 @@ __global__ void sladd_lab_to_rgb_kernel(const float* lab, unsigned char* rgb, lo
   for (int c = 0; c < 3; ++c) in[c] = lab[base + c * HW];
   rgb_u8_from_lab(in, out);
   for (int c = 0; c < 3; ++c) rgb[base + c * HW] = out[c];
+}
+
+// hsv_shift: blockIdx.y = sample, one thread per pixel (all three channels); the division tables' values
+// are computed per pixel (common/hsv_math.h HsvDivide).
+__global__ void sladd_hsv_shift_kernel(const unsigned char* rgb, const float* shifts, unsigned char* out, int W,
+                                       long long HW, long long block) {
+  using namespace sladd;
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= HW) return;
+  const long long b = blockIdx.y, base = b * 3 * HW + i;
+  const HsvMove m = hsv_moves(shifts + 3 * b);
+  u8 px[3];
+  hsv_shift_px(rgb[base], rgb[base + HW], rgb[base + 2 * HW], m, i % W < hsv_simd_end(W, block), HsvDivide(), px);
+  for (int c = 0; c < 3; ++c) out[base + c * HW] = px[c];
 }
 
 // blur_in_box: blockIdx.y = sample, blockIdx.z = channel, one thread per pixel; threads outside the

@@ -25,8 +25,8 @@ of each row; we follow an AVX-512 CPU (block 64). At sizes that are multiples of
 CPU with AVX2 or AVX-512 gives the same result; at 380 an AVX2 CPU (block 32) rounds 28 columns instead
 of 60. RGBShift -> HSV -> brightness/contrast equals the per-sample recipe bit for bit. How far the
 other steps are from albumentations / OpenCV is issue 10's open part.
-Our ops: hull_mask and blur_in_box (csrc); the rest is batched PyTorch (interpolate, grid_sample,
-conv2d; integer and float32 arithmetic for the colour conversions). Every sample is a forgery (label 1);
+Our ops: hull_mask, blur_in_box and hsv_shift (csrc); the rest is batched PyTorch (interpolate,
+grid_sample, conv2d). Every sample is a forgery (label 1);
 pair the outputs with the real inputs.
 """
 from __future__ import annotations

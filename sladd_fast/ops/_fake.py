@@ -45,6 +45,17 @@ def register() -> None:
         O = index.shape[1]
         return input.new_empty(B, C, O, W) if axis == 2 else input.new_empty(B, C, H, O)
 
+    @torch.library.register_fake(lib + "hsv_shift")
+    def _(rgb, shifts, block):
+        # The checks of csrc/checks.h (check_hsv_shift), so a traced call fails where the kernel would.
+        torch._check(rgb.dtype == torch.uint8 and shifts.dtype == torch.float32,
+                     lambda: "hsv_shift: rgb uint8 [B,3,H,W], shifts float32 [B,3]")
+        torch._check(rgb.dim() == 4 and rgb.shape[1] == 3, lambda: "hsv_shift: rgb must be [B,3,H,W]")
+        torch._check(shifts.dim() == 2 and shifts.shape[0] == rgb.shape[0] and shifts.shape[1] == 3,
+                     lambda: "hsv_shift: shifts must be [B,3] with rgb's B")
+        torch._check(block >= 0, lambda: f"hsv_shift: block must be >= 0, got {block}")
+        return rgb.new_empty(rgb.shape)
+
     # These return a tensor shaped like their first argument.
     for name in ("blend_linear", "poisson_compose", "deform_mask", "morph_square", "warp_affine_cubic", "blur_in_box",
                  "color_apply", "hull_feather"):

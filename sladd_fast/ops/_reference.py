@@ -8,6 +8,8 @@ Runs on any device. Slow by design.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -386,6 +388,105 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     rgb = torch.einsum("ij,bjhw->bihw", _const(_XYZ2RGB, lab.device), xyz)
     out = torch.floor(_linear_to_srgb(rgb) * 255 + 0.5).clamp(0, 255)
     return torch.nan_to_num(out, nan=0.0).to(torch.uint8).contiguous()  # NaN -> 0, as the kernels
+
+
+# albumentations' uint8 HueSaturationValue on OpenCV's 8-bit HSV (sladd_fast/augment/hsv.py derives it and
+# holds the measurements against cv2; common/hsv_math.h is the kernels' arithmetic, the same per pixel).
+HSV_SHIFT = 12  # OpenCV's hsv_shift: the division tables' fixed point
+_SDIV = tuple([0] + [round((255 << HSV_SHIFT) / i) for i in range(1, 256)])  # no ties: round == cvRound
+_HDIV180 = tuple([0] + [round((180 << HSV_SHIFT) / (6 * i)) for i in range(1, 256)])
+# OpenCV's float32 constants (6.f / 180, 1.f / 255): a Python float rounds to the same float32
+_HSCALE, _INV255 = 6 / 180, 1 / 255
+# sector -> which of (v, v(1-s), v(1-s f), v(1-s(1-f))) each of R, G, B takes (OpenCV's sector_data, BGR)
+_SECTOR_RGB = ((0, 3, 1), (2, 0, 1), (1, 0, 3), (1, 2, 0), (3, 1, 0), (0, 1, 2))
+
+
+def _one_minus_product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """float32 fma(-a, b, 1) of float32 a, b in [0, 1], exactly: a b is exact in float64; 1 - a b rounded
+    to odd in float64 (Fast2Sum gives the error), then one rounding to float32 (53 >= 24 + 2 bits)."""
+    p = a.double() * b.double()
+    hi = 1 - p
+    lo = (1 - hi) - p  # hi + lo == 1 - p exactly (Fast2Sum, |1| >= |p|)
+    even = (hi.view(torch.int64) & 1) == 0
+    toward = torch.where(lo > 0, torch.full_like(hi, float("inf")), torch.full_like(hi, float("-inf")))
+    hi = torch.where((lo != 0) & even, torch.nextafter(hi, toward), hi)
+    return hi.float()
+
+
+@functools.lru_cache(maxsize=16)
+def _fused_tables(device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The factors (1, 1 - s, fma(-s, f, 1), fma(-s, 1 - f, 1)) of v for every (H, S) byte pair, float32
+    [4 * 65536] (index k * 65536 + H * 256 + S), and OpenCV's sector of each H, int64 [256]. Built on the
+    CPU once per device."""
+    H = torch.arange(256, dtype=torch.float32) * torch.tensor(_HSCALE, dtype=torch.float32)
+    pre = H.trunc()
+    f = H - pre
+    s = torch.arange(256, dtype=torch.float32) * torch.tensor(_INV255, dtype=torch.float32)
+    one_minus_s = (1 - s)[None].expand(256, 256)
+    f2 = _one_minus_product(s[None], f[:, None])
+    f3 = _one_minus_product(s[None], (1 - f)[:, None])
+    sector = (pre - (pre * torch.tensor(1 / 6, dtype=torch.float32)).trunc() * 6).long()
+    factors = torch.stack([torch.ones(256, 256), one_minus_s, f2, f3]).reshape(-1)  # [4 * 65536]
+    return factors.to(device), sector.to(device)
+
+
+def rgb_to_hsv_u8(rgb: torch.Tensor) -> torch.Tensor:
+    """cv2.cvtColor(COLOR_RGB2HSV) on 8-bit values: [..., 3, H, W] integer-valued (any dtype, 0..255) ->
+    int32 [..., 3, H, W] (H in [0, 180), S and V in [0, 255])."""
+    dev = rgb.device
+    r, g, b = rgb.to(torch.int32).unbind(-3)
+    v = torch.maximum(torch.maximum(r, g), b)
+    d = v - torch.minimum(torch.minimum(r, g), b)
+    half = 1 << (HSV_SHIFT - 1)
+    s = (d * _const(_SDIV, dev, torch.int32)[v.long()] + half) >> HSV_SHIFT
+    h = torch.where(v == r, g - b, torch.where(v == g, b - r + 2 * d, r - g + 4 * d))
+    h = (h * _const(_HDIV180, dev, torch.int32)[d.long()] + half) >> HSV_SHIFT  # arithmetic shift: floor
+    h = torch.where(h < 0, h + 180, h)
+    return torch.stack([h, s, v], -3)
+
+
+def hsv_to_rgb_u8(hsv: torch.Tensor, block: int) -> torch.Tensor:
+    """cv2.cvtColor(COLOR_HSV2RGB) on 8-bit values: [..., 3, H, W] integer-valued (H in [0, 256), S, V in
+    [0, 255]) -> float32 [..., 3, H, W] holding 0..255. ``block``: OpenCV's SIMD block in pixels (the
+    last ``W % block`` columns of each row take its rounding scalar path; 0: all columns do)."""
+    dev = hsv.device
+    factors, sector = _fused_tables(str(dev))
+    hi = hsv.long()
+    h, s, v = hi.unbind(-3)
+    idx = h * 256 + s
+    sel = _const(_SECTOR_RGB, dev, torch.int64)[sector[h]]  # [..., H, W, 3]
+    fac = factors[sel.movedim(-1, -3) * 65536 + idx.unsqueeze(-3)]  # [..., 3, H, W]
+    vf = v.float() * _const((_INV255,), dev)
+    out = (vf.unsqueeze(-3) * fac) * _const((255.0,), dev)
+    W = out.shape[-1]
+    simd = torch.arange(W, device=dev) < (W - W % block if block > 0 else 0)
+    return torch.where(simd, out.trunc(), out.round()).clamp(0, 255)
+
+
+def _hsv_moves(shifts: torch.Tensor) -> torch.Tensor:
+    """int32 [B,3]: floor(shift) per channel as the lookup tables apply it, the hue's reduced mod 180
+    (torch.fmod: exact), saturation's and value's clamped to [-256, 256] (the same tables for any finite
+    shift); a NaN shift, and an infinite hue shift, moves nothing (common/hsv_math.h hsv_moves)."""
+    k = shifts.float().floor()
+    k = torch.where(torch.isnan(k), torch.zeros_like(k), k)
+    kh = torch.fmod(k[:, :1], 180)
+    kh = torch.where(torch.isnan(kh), torch.zeros_like(kh), kh)
+    return torch.cat([kh, k[:, 1:].clamp(-256, 256)], 1).to(torch.int32)
+
+
+def hsv_shift(rgb: torch.Tensor, shifts: torch.Tensor, block: int) -> torch.Tensor:
+    """albumentations' HueSaturationValue on uint8 images, per sample: rgb uint8 [B,3,H,W], shifts
+    float32 [B,3] (hue, saturation, value in uint8 units, hue in OpenCV's 0..180), block: OpenCV's SIMD
+    block (hsv_to_rgb_u8) -> uint8 [B,3,H,W]. RGB -> HSV (OpenCV), the lookup tables
+    ``np.mod(ar + shift, 180)`` / ``np.clip(ar + shift, 0, 255)`` cast to uint8 (for integer levels:
+    floor(shift) moves, _hsv_moves), HSV -> RGB (OpenCV)."""
+    if block < 0:
+        raise ValueError(f"block must be >= 0 (0: no SIMD block), got {block}")
+    hsv = rgb_to_hsv_u8(rgb)
+    k = _hsv_moves(shifts)[:, :, None, None]
+    h = torch.remainder(hsv[:, :1] + k[:, :1], 180)
+    sv = (hsv[:, 1:] + k[:, 1:]).clamp(0, 255)
+    return hsv_to_rgb_u8(torch.cat([h, sv], 1), block).to(torch.uint8).contiguous()  # the kernels' layout
 
 
 def _reflect101(i: torch.Tensor, n: int) -> torch.Tensor:
