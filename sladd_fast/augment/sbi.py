@@ -23,11 +23,11 @@ lookup tables (all 2^24 colours, both signs of each shift, cv2 4.14's x86-64 whe
 8-bit HSV -> RGB truncates in its SIMD loop and rounds in the scalar loop over the last W % block pixels
 of each row; we follow an AVX-512 CPU (block 64). At sizes that are multiples of 64 (256, 512) every
 CPU with AVX2 or AVX-512 gives the same result; at 380 an AVX2 CPU (block 32) rounds 28 columns instead
-of 60. RGBShift -> HSV -> brightness/contrast equals the per-sample recipe bit for bit. How far the
-other steps are from albumentations / OpenCV is issue 10's open part.
-Our ops: hull_mask, blur_in_box and hsv_shift (csrc); the rest is batched PyTorch (interpolate,
-grid_sample, conv2d). Every sample is a forgery (label 1);
-pair the outputs with the real inputs.
+of 60. RGBShift -> HSV -> brightness/contrast -> RandomDownScale (OpenCV's 8-bit fixed-point INTER_LINEAR)
+equals the per-sample recipe bit for bit; Sharpen is within one level on about 0.01% of values; the
+whole mode is 51.6-62.3 dB from the per-sample recipe on the same draws (tests/test_augment.py).
+Our ops: hull_mask, blur_in_box and hsv_shift (csrc); the rest is batched PyTorch (integer resampling,
+pooling, grid_sample). Every sample is a forgery (label 1); pair the outputs with the real inputs.
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8
 from sladd_fast.augment.hsv import shift_hsv_u8
 from sladd_fast.ops import _checks
 from sladd_fast.ops.masks import hull_mask
-from sladd_fast.synthesis.engine import where_b
+from sladd_fast.synthesis.engine import on_subset, where_b
 from sladd_fast.synthesis.filters import blur_in_box, gaussian_kernels
 
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
@@ -100,6 +100,44 @@ def sample_sbi_params(batch: int, size: int, device: torch.device | str = "cpu",
         hsv_shift=(u(batch, 3) * 2 - 1) * 0.3)  # last: the draws before it are those of earlier versions
 
 
+def _cv2_linear_taps(n_in: int, n_out: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """cv2.resize INTER_LINEAR's taps along one axis for uint8: source rows floor(f) and floor(f) + 1
+    of f = (d + 0.5) n_in / n_out - 0.5, clamped into the image, and the 11-bit fixed-point weights
+    (cvRound of (1 - a) and a times 2048, a = f - floor(f), not reset at the borders: the vertical
+    pass weighs a clamped row twice, and its truncations make that differ from weight 2048 once)."""
+    d = torch.arange(n_out, device=device, dtype=torch.float64)
+    fx = (d + 0.5) * (n_in / n_out) - 0.5
+    i0 = fx.floor()
+    w1 = torch.round((fx - i0) * 2048).long()  # no ties: the fractions are odd multiples of 1/(2r)
+    return i0.long().clamp(0, n_in - 1), (i0.long() + 1).clamp(0, n_in - 1), torch.stack([2048 - w1, w1])
+
+
+def _downscale(f: torch.Tensor, r: int) -> torch.Tensor:
+    """RandomDownScale on integer-valued float [B,3,H,W]: cv2.resize INTER_NEAREST down by r
+    (source pixel r * d), then INTER_LINEAR back in OpenCV's 8-bit fixed point: 11-bit weights, the
+    horizontal pass kept exact in int32, the vertical pass as its VResizeLinear does it,
+    ((w0 * (s0 >> 4)) >> 16) + ((w1 * (s1 >> 4)) >> 16) + 2) >> 2 (so ties and fractions round as
+    OpenCV's, not to nearest)."""
+    H, W = f.shape[-2:]
+    small = f[..., :: r, :: r][..., : H // r, : W // r].to(torch.int64)
+    x0, x1, wx = _cv2_linear_taps(W // r, W, f.device)
+    y0, y1, wy = _cv2_linear_taps(H // r, H, f.device)
+    rows = small[..., x0] * wx[0] + small[..., x1] * wx[1]  # [B,3,H/r,W], values x 2048
+    s0, s1 = rows[..., y0, :] >> 4, rows[..., y1, :] >> 4
+    out = (((wy[0][:, None] * s0) >> 16) + ((wy[1][:, None] * s1) >> 16) + 2) >> 2
+    return out.to(f.dtype)
+
+
+def _sharpen(f: torch.Tensor, alpha: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
+    """albumentations Sharpen: cv2.filter2D with (1 - a) I + a ([-1 .. 8 + l .. -1]), reflect-101 border,
+    written as (1 - a) f + a ((9 + l) f - the 3x3 box sum of f): one pooling instead of a grouped
+    convolution with a kernel per sample."""
+    B = f.shape[0]
+    a, lt = alpha.view(B, 1, 1, 1), lightness.view(B, 1, 1, 1)
+    box = F.avg_pool2d(F.pad(f, (1, 1, 1, 1), mode="reflect"), 3, stride=1) * 9
+    return (1 - a) * f + a * ((9 + lt) * f - box)
+
+
 def _quality(x: torch.Tensor, p: SbiParams) -> torch.Tensor:
     """SBI's source transforms on uint8 [B,3,H,W]: RGBShift, HueSaturationValue, brightness/contrast,
     then downscale or sharpen (albumentations' order)."""
@@ -108,18 +146,11 @@ def _quality(x: torch.Tensor, p: SbiParams) -> torch.Tensor:
     f = where_b(p.rgb_on, (f + p.rgb_shift[:, :, None, None]).clamp(0, 255).floor(), f)
     f = shift_hsv_u8(f, p.hsv_shift)
     f = (f * (1 + p.contrast.view(B, 1, 1, 1)) + p.brightness.view(B, 1, 1, 1) * 255).clamp(0, 255).floor()
-    down = []
-    for r in (2, 4):  # nearest down, bilinear up (cv2.resize INTER_NEAREST then INTER_LINEAR)
-        small = F.interpolate(f, size=(H // r, W // r), mode="nearest")
-        down.append(F.interpolate(small, size=(H, W), mode="bilinear", align_corners=False))
-    ds = where_b(p.down_ratio == 2, down[0], down[1])
-    a, lt = p.sharpen_alpha.view(B, 1, 1), p.sharpen_lightness.view(B, 1, 1)
-    k = const(((0.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 0.0)), x.device) * (1 - a) + a * (
-        const(((-1.0, -1.0, -1.0), (-1.0, 8.0, -1.0), (-1.0, -1.0, -1.0)), x.device)
-        + lt * const(((0.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 0.0)), x.device))  # [B,3,3]
-    sh = F.conv2d(F.pad(f.reshape(1, B * C, H, W), (1, 1, 1, 1), mode="reflect"),
-                  k.repeat_interleave(C, 0)[:, None], groups=B * C).view(B, C, H, W)
-    out = where_b(p.downscale, ds, sh)
+    # One of RandomDownScale (ratio 2 or 4) and Sharpen per sample: on CPU each runs on its own samples
+    # only (on_subset); on a GPU all run on the whole batch and the sample's result is selected.
+    out = on_subset(p.downscale & (p.down_ratio == 2), lambda t: _downscale(t, 2), f, f)
+    out = on_subset(p.downscale & (p.down_ratio == 4), lambda t: _downscale(t, 4), out, f, overwrite=True)
+    out = on_subset(~p.downscale, _sharpen, out, f, p.sharpen_alpha, p.sharpen_lightness, overwrite=True)
     return (out + 0.5).floor().clamp(0, 255).to(torch.uint8)  # cv2's saturate_cast
 
 

@@ -59,7 +59,7 @@ def where_b(select: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Ten
     return torch.where(select.view(-1, *([1] * (a.dim() - 1))), a, b)
 
 
-def _on_subset(select: torch.Tensor, fn: Callable[..., torch.Tensor], default: torch.Tensor,
+def on_subset(select: torch.Tensor, fn: Callable[..., torch.Tensor], default: torch.Tensor,
                *args: torch.Tensor, overwrite: bool = False) -> torch.Tensor:
     """fn(*args) where ``select`` [B] is True, ``default`` elsewhere.
 
@@ -204,7 +204,7 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
         weight = torch.where(applied, weight, 0.0)  # R + m 0 (S - R) == R exactly: the samples that stay real
         linear = blend_linear(target, src_crop, tgt_mask, weight, check_values=False)
         poisson_sel = applied & (blend_type == BlendType.POISSON)
-        images = _on_subset(poisson_sel, lambda s, t, m: blend_poisson(t, s, m, check_values=False), linear,
+        images = on_subset(poisson_sel, lambda s, t, m: blend_poisson(t, s, m, check_values=False), linear,
                             src_crop, target, tgt_mask)
         masks = where_b(applied, tgt_mask, torch.zeros_like(tgt_mask))
     with stage("target"):
