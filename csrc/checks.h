@@ -5,6 +5,7 @@
 
 #include "common/color_transfer_math.h"
 #include "common/deform_math.h"
+#include "common/feather_math.h"
 #include "common/region_math.h"
 
 #define SLADD_CHECK_TENSOR(t, dtype, ndim)                                                  \
@@ -14,6 +15,8 @@
               (t).sizes())
 
 namespace sladd {
+
+constexpr int64_t kInt32Max = 0x7fffffff;  // the kernels take sizes as int
 
 inline void check_same_device(const at::Tensor& a, const at::Tensor& b, const char* name) {
   TORCH_CHECK(a.device() == b.device(), name, " must be on ", a.device(), ", got ", b.device());
@@ -143,6 +146,10 @@ inline void check_hull_feather(const at::Tensor& mask, const at::Tensor& frac) {
   SLADD_CHECK_TENSOR(frac, at::kFloat, 1);
   TORCH_CHECK(mask.size(1) == 1, "mask must be [B,1,H,W], got ", mask.sizes());
   TORCH_CHECK(frac.size(0) == mask.size(0), "frac must be [B], got ", frac.sizes());
+  // The kernels take H and W as int, and index the hull input's 2H + 2 points with int.
+  constexpr int64_t kMaxH = (kInt32Max - kFeatherHullSlack) / kFeatherEndsPerRow;
+  TORCH_CHECK(mask.size(3) <= kInt32Max && mask.size(2) <= kMaxH, "hull_feather: W must fit in int32 and H be at most ",
+              kMaxH, ", got ", mask.sizes());
   check_same_device(mask, frac, "frac");
 }
 
@@ -157,9 +164,8 @@ inline void check_resample_taps(const at::Tensor& input, const at::Tensor& index
   TORCH_CHECK(index.size(0) == input.size(0), "index must be [B,O,T] with input's B = ", input.size(0), ", got ",
               index.sizes());
   TORCH_CHECK(weight.sizes() == index.sizes(), "weight must match index [B,O,T], got ", weight.sizes());
-  const int64_t kIntMax = 0x7fffffff;
-  TORCH_CHECK(input.size(2) <= kIntMax && input.size(3) <= kIntMax && index.size(1) <= kIntMax &&
-                  index.size(2) <= kIntMax,
+  TORCH_CHECK(input.size(2) <= kInt32Max && input.size(3) <= kInt32Max && index.size(1) <= kInt32Max &&
+                  index.size(2) <= kInt32Max,
               "resample_taps: H, W, O and T must each fit in int32");
   check_same_device(input, index, "index");
   check_same_device(input, weight, "weight");
@@ -174,7 +180,7 @@ inline void check_hsv_shift(const at::Tensor& rgb, const at::Tensor& shifts, int
   TORCH_CHECK(shifts.size(0) == rgb.size(0) && shifts.size(1) == 3, "shifts must be [B,3] with rgb's B = ",
               rgb.size(0), ", got ", shifts.sizes());
   TORCH_CHECK(block >= 0, "block must be >= 0 (0: no SIMD block), got ", block);
-  TORCH_CHECK(rgb.size(3) <= 0x7fffffff, "hsv_shift: W must fit in int32");
+  TORCH_CHECK(rgb.size(3) <= kInt32Max, "hsv_shift: W must fit in int32");
   check_same_device(rgb, shifts, "shifts");
 }
 

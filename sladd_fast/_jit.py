@@ -34,14 +34,14 @@ def csrc_dir() -> str:
 
 @functools.lru_cache(maxsize=None)
 def constants(root: str | None = None) -> dict[str, int]:
-    """The integer constexprs of cuda/launch.h, common/region_math.h, common/color_transfer_math.h,
-    common/feather_math.h and common/hull_math.h (kThreads, kMaxGridYZ, kMaxPrimitives, kSpanRows,
-    kColorStats, kFeatherEndsPerRow, kHullSpanRows, ...): the launch geometry and scratch sizes,
-    written once in C++."""
+    """The integer constexprs of cuda/launch.h, common/geometry.h, common/region_math.h,
+    common/color_transfer_math.h, common/feather_math.h and common/hull_math.h (kThreads, kMaxGridYZ,
+    kMaxHullInput, kMaxPrimitives, kSpanRows, kColorStats, kFeatherEndsPerRow, kHullSpanRows, ...): the
+    launch geometry, input limits and scratch sizes, written once in C++."""
     root = root or csrc_dir()
     out: dict[str, int] = {}
-    for rel in (("cuda", "launch.h"), ("common", "region_math.h"), ("common", "color_transfer_math.h"),
-                ("common", "feather_math.h"), ("common", "hull_math.h")):
+    for rel in (("cuda", "launch.h"), ("common", "geometry.h"), ("common", "region_math.h"),
+                ("common", "color_transfer_math.h"), ("common", "feather_math.h"), ("common", "hull_math.h")):
         with open(os.path.join(root, *rel)) as f:
             for name, value in re.findall(r"constexpr\s+(?:int|long long)\s+(k\w+)\s*=\s*(\d+)\s*;", f.read()):
                 out[name] = int(value)
@@ -107,7 +107,11 @@ def _kernel(name: str, device_index: int) -> Any:
 
 def _launch(name: str, n: int, samples: int, args: tuple, device: torch.device, channels: int = 1) -> None:
     """grid = (ceil(n / kThreads), samples, channels): blockIdx.y = sample, blockIdx.z = channel
-    (cuda/launch.h, as bindings.cu launches them)."""
+    (cuda/launch.h, as bindings.cu launches them). ``device``: the arguments' device (the launchers
+    check that every tensor is on it), which must be a CUDA device: the kernels dereference the raw
+    pointers."""
+    if device.type != "cuda":
+        raise ValueError(f"the NVRTC kernels take CUDA tensors, got tensors on {device}")
     import cupy
 
     if n == 0 or samples == 0 or channels == 0:
@@ -129,9 +133,22 @@ def _ptr(t: torch.Tensor) -> int:
     return t.data_ptr()
 
 
+_INT32_MAX = 2**31 - 1  # the kernels take sizes as int (csrc/checks.h kInt32Max)
+
+
+def _check_int32(op: str, limit: int = _INT32_MAX, **sizes: int) -> None:
+    """Sizes the kernels take as int, at most ``limit`` (the limits of csrc/checks.h)."""
+    for name, v in sizes.items():
+        if v > limit:
+            raise ValueError(f"{op}: {name} must be at most {limit} (the kernels index with int32), got {v}")
+
+
 def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int) -> torch.Tensor:
     import numpy as np
 
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.same_device(landmarks=landmarks, region=region)  # raw pointers: one device
     lm, reg = landmarks.contiguous(), region.contiguous()
     B = lm.shape[0]
     out = torch.empty(B, 1, size, size, device=lm.device, dtype=torch.float32)
@@ -148,15 +165,27 @@ def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int) -> tor
 def hull_mask(landmarks: torch.Tensor, size: int) -> torch.Tensor:
     import numpy as np
 
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    c = constants()
+    _checks.tensor("landmarks", landmarks, torch.float32, (None, None, 2))  # raw pointers: as csrc/checks.h
+    if landmarks.shape[1] > c["kMaxHullInput"]:
+        raise ValueError(f"landmarks: at most {c['kMaxHullInput']} hull points are supported, got {landmarks.shape[1]}")
+    _checks.size("size", size)
     lm = landmarks.contiguous()
     B, K = lm.shape[:2]
     out = torch.empty(B, 1, size, size, device=lm.device, dtype=torch.float32)
-    spans = torch.empty(B, constants()["kHullSpanRows"], size, device=lm.device, dtype=torch.int32)  # as bindings.cu
-    _launch("sladd_hull_spans_kernel", B, 1, (_ptr(lm), _ptr(spans), np.int32(B), np.int32(K), np.int32(size)),
+    # As bindings.cu: the hull's scratch (common/hull_math.h), written once by pass 1 and read by pass 3.
+    points = torch.empty(B, c["kHullPointsPerInput"] * K + c["kHullPointSlack"], 2, device=lm.device,
+                         dtype=torch.int64)
+    vertices = torch.empty(B, c["kHullVertexRows"], K + c["kHullVertexSlack"], device=lm.device, dtype=torch.int64)
+    meta = torch.empty(B, c["kHullMetaFields"], device=lm.device, dtype=torch.int32)
+    spans = torch.empty(B, c["kHullSpanRows"], size, device=lm.device, dtype=torch.int32)
+    dims = (np.int32(B), np.int32(K), np.int32(size))
+    _launch("sladd_hull_spans_kernel", B, 1, (_ptr(lm), _ptr(points), _ptr(vertices), _ptr(meta), _ptr(spans)) + dims,
             lm.device)
     _launch("sladd_hull_fill_kernel", size * size, B, (_ptr(spans), _ptr(out), np.int32(size)), lm.device)
-    _launch("sladd_hull_edges_kernel", B, 1, (_ptr(lm), _ptr(out), np.int32(B), np.int32(K), np.int32(size)),
-            lm.device)
+    _launch("sladd_hull_edges_kernel", B, 1, (_ptr(vertices), _ptr(meta), _ptr(out)) + dims, lm.device)
     return out
 
 
@@ -167,12 +196,15 @@ def hull_feather(mask: torch.Tensor, frac: torch.Tensor) -> torch.Tensor:
 
     _checks.tensor("mask", mask, torch.float32, (None, 1, None, None))  # raw pointers: a wrong dtype would be misread
     _checks.tensor("frac", frac, torch.float32, (mask.shape[0],))
+    _checks.same_device(mask=mask, frac=frac)
+    c = constants()
+    _check_int32("hull_feather", W=mask.shape[3])
+    _check_int32("hull_feather", (_INT32_MAX - c["kFeatherHullSlack"]) // c["kFeatherEndsPerRow"], H=mask.shape[2])
     m, fr = mask.contiguous(), frac.contiguous()
     B, _, H, W = m.shape
     out = torch.empty_like(m)
     if m.numel() == 0:
         return out
-    c = constants()
     cap = c["kFeatherEndsPerRow"] * H + c["kFeatherHullSlack"]
     ends, hull = (torch.empty(B, cap, 2, device=m.device, dtype=torch.int64) for _ in range(2))  # as bindings.cu
     count = torch.empty(B, device=m.device, dtype=torch.int32)
@@ -188,6 +220,9 @@ def hull_feather(mask: torch.Tensor, frac: torch.Tensor) -> torch.Tensor:
 def blend_linear(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     import numpy as np
 
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.same_device(target=target, source=source, mask=mask, weight=weight)  # raw pointers: one device
     t, s, m, w = target.contiguous(), source.contiguous(), mask.contiguous(), weight.contiguous()
     out = torch.empty_like(t)
     B, C, H, W = t.shape
@@ -199,6 +234,9 @@ def blend_linear(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor,
 def poisson_rhs(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
     import numpy as np
 
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.same_device(target=target, source=source, mask=mask, roi=roi)  # raw pointers: one device
     t, s, m, r = target.contiguous(), source.contiguous(), mask.contiguous(), roi.contiguous()
     B, C, H, W = t.shape
     eroded = torch.zeros(B, H, W, device=t.device, dtype=torch.uint8)
@@ -214,6 +252,9 @@ def poisson_rhs(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, 
 def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
     import numpy as np
 
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.same_device(target=target, solution=solution, roi=roi)  # raw pointers: one device
     t, u, r = target.contiguous(), solution.contiguous(), roi.contiguous()
     B, C, H, W = t.shape
     out = torch.empty_like(t)
@@ -225,6 +266,9 @@ def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Ten
 def deform_mask(mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     import numpy as np
 
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.same_device(mask=mask, noise=noise)  # raw pointers: one device
     m, n = mask.contiguous(), noise.contiguous()
     out = torch.empty_like(m)
     S = m.shape[-1]
@@ -235,6 +279,9 @@ def deform_mask(mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
 def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     import numpy as np
 
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.same_device(mask=mask, op=op, k=k)  # raw pointers: one device
     m, o, kk = mask.contiguous(), op.contiguous(), k.contiguous()
     B, _, H, W = m.shape
     out = torch.empty_like(m)
@@ -256,6 +303,7 @@ def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor, box: torch
     _checks.tensor("box", box, torch.int64, (input.shape[0], 4))  # raw pointers: a wrong dtype would be misread
     if input.dtype not in (torch.float32, torch.uint8):
         raise ValueError(f"input must have dtype torch.float32 or torch.uint8, got {input.dtype}")
+    _checks.same_device(input=input, inverse_map=inverse_map, box=box)
     x, mp, bx = input.contiguous(), inverse_map.contiguous(), box.contiguous()
     B, C, H, W = x.shape
     out = torch.empty_like(x)  # uint8 in, uint8 out (saturated), as cv2.warpAffine
@@ -301,6 +349,7 @@ def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor
                                   ("kernels", kernels, torch.float32, (B, None)),
                                   ("radius", radius, torch.int64, (B,)), ("box", box, torch.int64, (B, 4))):
         _checks.tensor(name, t, dtype, shape)  # raw pointers: a wrong dtype would be misread
+    _checks.same_device(input=input, kernels=kernels, radius=radius, box=box)
     x, g, r, bx = input.contiguous(), kernels.contiguous(), radius.contiguous(), box.contiguous()
     B, C, H, W = x.shape
     tmp, out = torch.empty_like(x), torch.empty_like(x)
@@ -321,6 +370,8 @@ def resample_taps(input: torch.Tensor, index: torch.Tensor, weight: torch.Tensor
     _checks.tensor("weight", weight, torch.float32, tuple(index.shape))
     if axis not in (2, 3):
         raise ValueError(f"axis must be 2 (rows) or 3 (columns), got {axis}")
+    _checks.same_device(input=input, index=index, weight=weight)
+    _check_int32("resample_taps", H=input.shape[2], W=input.shape[3], O=index.shape[1], T=index.shape[2])
     x, i, w = input.contiguous(), index.contiguous(), weight.contiguous()
     B, C, H, W = x.shape
     O, T = i.shape[1], i.shape[2]
@@ -340,6 +391,8 @@ def hsv_shift(rgb: torch.Tensor, shifts: torch.Tensor, block: int) -> torch.Tens
     _checks.tensor("shifts", shifts, torch.float32, (rgb.shape[0], 3))
     if block < 0:
         raise ValueError(f"block must be >= 0 (0: no SIMD block), got {block}")
+    _checks.same_device(rgb=rgb, shifts=shifts)
+    _check_int32("hsv_shift", W=rgb.shape[3])
     x, sh = rgb.contiguous(), shifts.contiguous()
     out = torch.empty_like(x)
     B, _, H, W = x.shape
@@ -359,6 +412,7 @@ def _checked_color_args(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tens
     _checks.tensor("mode", mode, torch.int64, (B,))
     for name, t, dtype, shape in extra:
         _checks.tensor(name, t, dtype, shape)
+    _checks.same_device(fake=fake, real=real, mask=mask, mode=mode, **{name: t for name, t, _, _ in extra})
 
 
 def color_stats(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode: torch.Tensor,

@@ -115,3 +115,59 @@ def test_jit_launchers_reject_wrong_dtypes(jit):
         jit.hsv_shift(x, torch.zeros(1, 3), 64)
     with pytest.raises(ValueError, match="shifts must have dtype torch.float32"):
         jit.hsv_shift(x.to(torch.uint8), torch.zeros(1, 3).double(), 64)
+    with pytest.raises(ValueError, match="landmarks must have dtype torch.float32"):
+        jit.hull_mask(torch.zeros(1, 68, 2, dtype=torch.float64), 16)
+    with pytest.raises(ValueError, match=r"landmarks must have shape \[\*,\*,2\]"):
+        jit.hull_mask(torch.zeros(1, 68, 3), 16)
+    with pytest.raises(ValueError, match="at most 128 hull points"):
+        jit.hull_mask(torch.zeros(1, 129, 2), 16)
+    with pytest.raises(ValueError, match="size must be a positive int"):
+        jit.hull_mask(torch.zeros(1, 68, 2), 0)
+
+
+def test_jit_launchers_reject_mixed_devices(jit, emulator):
+    """The kernels dereference every pointer on the launch device: a tensor elsewhere (a direct torch.ops
+    call with a CPU tensor) is an error before any launch. A meta tensor stands in for the other device."""
+    emulator.launched.clear()
+    x, meta = torch.zeros(1, 3, 8, 8), "meta"
+    with pytest.raises(ValueError, match="frac is on meta but mask is on cpu"):
+        jit.hull_feather(torch.zeros(1, 1, 8, 8), torch.zeros(1, device=meta))
+    with pytest.raises(ValueError, match="index is on meta but input is on cpu"):
+        jit.resample_taps(x, torch.zeros(1, 4, 2, dtype=torch.int64, device=meta), torch.ones(1, 4, 2), 2)
+    with pytest.raises(ValueError, match="weight is on meta but input is on cpu"):
+        jit.resample_taps(x, torch.zeros(1, 4, 2, dtype=torch.int64), torch.ones(1, 4, 2, device=meta), 3)
+    with pytest.raises(ValueError, match="shifts is on meta but rgb is on cpu"):
+        jit.hsv_shift(x.to(torch.uint8), torch.zeros(1, 3, device=meta), 64)
+    with pytest.raises(ValueError, match="box is on meta but input is on cpu"):
+        jit.blur_in_box(x, torch.ones(1, 3), torch.ones(1, dtype=torch.int64),
+                        torch.zeros(1, 4, dtype=torch.int64, device=meta))
+    with pytest.raises(ValueError, match="region is on meta but landmarks is on cpu"):
+        jit.region_mask(torch.zeros(1, 68, 2), torch.zeros(1, dtype=torch.int64, device=meta), 16)
+    assert not emulator.launched
+
+
+def test_jit_launch_takes_only_cuda_tensors():
+    """The real launcher (not the emulator) refuses tensors on a host device: a CPU tensor's address
+    would be read as device memory."""
+    with pytest.raises(ValueError, match="the NVRTC kernels take CUDA tensors, got tensors on cpu"):
+        _jit.hull_mask(torch.zeros(1, 68, 2), 16)
+    with pytest.raises(ValueError, match="take CUDA tensors"):
+        _jit.hsv_shift(torch.zeros(1, 3, 4, 4, dtype=torch.uint8), torch.zeros(1, 3), 64)
+
+
+@pytest.mark.parametrize("K", [0, 1, 2, 3, 5, 81, 128])
+def test_emulated_hull_mask_any_hull_size(jit, emulator, K):
+    """hull_mask's scratch (common/hull_math.h layout: input points, hull, vertices, count and flag per
+    sample) for every hull input size up to kMaxHullInput, integer and sub-pixel points, several samples
+    with different hulls: pass 3 reads pass 1's hull."""
+    g = torch.Generator().manual_seed(K)
+    lm = torch.rand(5, K, 2, generator=g) * 47
+    lm[::2] = lm[::2].trunc()  # integer hulls (shift 0) and sub-pixel ones (shift 16)
+    lm[4] = lm[4] * 4 - 90  # clipped by the canvas
+    if K:
+        lm[3] = lm[3, :1]  # all points equal: a pixel
+    emulator.launched.clear()
+    got = jit.hull_mask(lm, 48)
+    assert emulator.launched == {"sladd_hull_spans_kernel", "sladd_hull_fill_kernel", "sladd_hull_edges_kernel"}
+    assert torch.equal(got, torch.ops.sladd_fast.hull_mask(lm, 48))
+    assert bool((got[:4].flatten(1).sum(1) > 0).all()) == (K > 0) and got[3].sum() == min(K, 1)

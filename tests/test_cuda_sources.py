@@ -87,6 +87,33 @@ def test_nvrtc_compiles_the_jit_source(arch):
         assert f".entry {kernel}(" in ptx, kernel
 
 
+def test_kernels_use_little_local_memory():
+    """The driver reserves a kernel's local memory (stack frame) for every resident thread: about 2 GiB on
+    an H200 for 8 KB per thread, outside PyTorch's allocator. Per-sample work goes to global scratch
+    instead (hull_mask: common/hull_math.h); ptxas' stack frame per kernel (NVRTC, sm_90) stays small."""
+    import re
+
+    nvrtc = pytest.importorskip("cupy_backends.cuda.libs.nvrtc")
+    from sladd_fast import _jit
+
+    code, options = _jit.jit_source()
+    try:
+        prog = nvrtc.createProgram(code, "kernels.cu", [], [])
+    except Exception as e:  # libnvrtc missing
+        pytest.skip(f"NVRTC unavailable: {e}")
+    try:
+        nvrtc.compileProgram(prog, list(options) + ["-arch=sm_90", "--ptxas-options=-v"])
+    except Exception as e:
+        pytest.fail(f"NVRTC failed: {e}\n{nvrtc.getProgramLog(prog)}")
+    log = nvrtc.getProgramLog(prog)
+    log = log.decode() if isinstance(log, bytes) else log
+    frames = {name: int(stack) for name, stack in
+              re.findall(r"Function properties for (\w+)\n\S*\s*\.?\s*(\d+) bytes stack frame", log)}
+    assert set(KERNELS) <= set(frames), log[-2000:]
+    big = {k: v for k, v in frames.items() if k in KERNELS and v > 256}
+    assert not big, f"kernels with more than 256 bytes of local memory per thread: {big}"
+
+
 def test_jit_source_hash_tracks_headers(tmp_path, monkeypatch):
     """Editing any included header changes the JIT source string (CuPy's cache key)."""
     import shutil

@@ -89,6 +89,30 @@ def test_op_equals_cv2_and_albumentations_tables(W):
         assert np.array_equal(got[k].permute(1, 2, 0).numpy(), ref), (W, k)
 
 
+def test_shifts_beyond_float32_precision_keep_their_tables():
+    """A shift beyond 2^24 in magnitude, which float32 would round (16777217 -> 16777216: hue 137 -> 136
+    mod 180), is reduced exactly before the op takes it as float32: float64 and int64 shifts equal
+    albumentations' tables (sbi_baseline._hsv; magnitudes below 2^53 - 256, where numpy's float64 sum
+    is exact)."""
+    from sladd_fast.augment.sbi_baseline import _hsv
+
+    block = _opencv_block()
+    img, _ = _case(6, 16, 70, seed=11)
+    shifts = torch.tensor([[16777217.0, 0.0, 0.0], [-16777217.0, 2.0**40 + 3, -(2.0**40) - 3],
+                           [1e15 + 7.5, 16777217.0, -16777217.0], [-(2.0**50) - 0.5, 300.25, -300.75],
+                           [2.0**52 + 179, 1e300, -1e300], [33554431.0, -16777473.0, 16777473.0]],
+                          dtype=torch.float64)
+    got = shift_hsv_u8(img, shifts, block)
+    for k in range(len(shifts)):
+        ref = _hsv(img[k].permute(1, 2, 0).numpy().copy(), tuple(shifts[k].tolist()))
+        assert np.array_equal(got[k].permute(1, 2, 0).numpy(), ref), k
+    assert not torch.equal(got[0], shift_hsv_u8(img[:1], shifts[:1].float(), block)[0])  # float32 rounds it
+    ints = torch.tensor([[16777217, 0, 0], [-(2**62) - 1, 2**62, -(2**40)]])  # int64: reduced in int64
+    reduced = torch.tensor([[16777217 % 180, 0, 0], [-((2**62 + 1) % 180), 256, -256]], dtype=torch.float32)
+    assert torch.equal(shift_hsv_u8(img[:2], ints, block), shift_hsv_u8(img[:2], reduced, block))
+    assert torch.equal(shift_hsv_u8(img[:1], ints[:1], block), got[:1])
+
+
 @needs_ext
 def test_baseline_cpu_path_equals_reference():
     """SLADD_FAST_NO_AVX2=1 runs the SSE2 loops (the AVX2 + FMA ones are picked where the CPU has them):

@@ -138,3 +138,25 @@ def test_kernel_rejects_bad_input():
         torch.ops.sladd_fast.hull_feather(torch.zeros(2, 1, 4, 4), torch.zeros(3))
     with pytest.raises(RuntimeError, match="mask must be"):
         torch.ops.sladd_fast.hull_feather(torch.zeros(2, 1, 4, 4).double(), torch.zeros(2))
+
+
+def _huge(H: int, W: int) -> torch.Tensor:
+    """A [1,1,H,W] float mask of any size: one element, stride 0 (no memory)."""
+    return torch.zeros(1).expand(1, 1, H, W)
+
+
+@needs_ext
+def test_kernel_rejects_sizes_beyond_int32():
+    """The kernels take H and W as int and index the hull input's 2H + 2 points with int
+    (csrc/checks.h); the NVRTC launcher has the same limits."""
+    from sladd_fast import _jit
+
+    max_h = (2**31 - 1 - 2) // 2
+    frac = torch.zeros(1)
+    for mask in (_huge(max_h + 1, 1), _huge(1, 2**31)):
+        with pytest.raises(RuntimeError, match="hull_feather: W must fit in int32 and H be at most 1073741822"):
+            torch.ops.sladd_fast.hull_feather(mask, frac)
+    with pytest.raises(ValueError, match="hull_feather: H must be at most 1073741822"):
+        _jit.hull_feather(_huge(max_h + 1, 1), frac)
+    with pytest.raises(ValueError, match="hull_feather: W must be at most 2147483647"):
+        _jit.hull_feather(_huge(1, 2**31), frac)

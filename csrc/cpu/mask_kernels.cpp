@@ -51,17 +51,18 @@ at::Tensor hull_mask_forward_kernel(const at::Tensor& landmarks_in, int64_t size
   const float* lm_p = lm.data_ptr<float>();
   float* out_p = out.data_ptr<float>();
   at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
-    std::vector<IPt> pts(K), hull(2 * K + 2);
-    std::vector<i64> vx(K + 1), vy(K + 1);
+    std::vector<IPt> points(hull_points_cap(K));
+    std::vector<i64> vertices(hull_vertex_offset(K, 1));
+    const HullScratch s = hull_scratch(points.data(), vertices.data(), (int)K, 0);
     std::vector<int> xl(S), xr(S);
     for (int64_t b = b0; b < b1; ++b) {
       bool whole;
-      const int n = hull_vertices(lm_p + b * K * 2, (int)K, pts.data(), hull.data(), vx.data(), vy.data(), &whole);
-      hull_scanlines(vx.data(), vy.data(), n, S, xl.data(), xr.data());
+      const int n = hull_vertices(lm_p + b * K * 2, (int)K, s, &whole);
+      hull_scanlines(s.vx, s.vy, n, S, xl.data(), xr.data());
       float* o = out_p + b * size * size;
       for (int y = 0; y < S; ++y)
         for (int x = std::max(xl[y], 0); x <= std::min(xr[y], S - 1); ++x) o[(int64_t)y * S + x] = 1.0f;
-      hull_edges(vx.data(), vy.data(), n, whole, S, o);
+      hull_edges(s.vx, s.vy, n, whole, S, o);
     }
   });
   return out;

@@ -67,19 +67,25 @@ __global__ void sladd_region_fill_kernel(const int* spans, float* out, int size)
   out[(long long)b * size * size + pix] = in ? 1.0f : 0.0f;
 }
 
-// hull_mask in three passes over a scratch of int32 [B, kHullSpanRows, size]: the scanline spans xl, xr.
-// Pass 1: one thread per sample (blockIdx.x * blockDim.x + threadIdx.x = sample): the hull and its
-// scanline walk, serial (common/hull_math.h).
-__global__ void sladd_hull_spans_kernel(const float* landmarks, int* spans, int B, int K, int size) {
+// hull_mask in three passes over global scratch (common/hull_math.h; no per-thread arrays, whose local
+// memory the driver would reserve for every resident thread): points int64 [B, hull_points_cap(K), 2]
+// (the input points, then the hull), vertices int64 [B, kHullVertexRows, hull_vertex_cap(K)] (vx, vy),
+// meta int32 [B, kHullMetaFields] (the vertex count and the whole-pixel flag) and the scanline spans
+// int32 [B, kHullSpanRows, size] (xl, xr).
+// Pass 1: one thread per sample (blockIdx.x * blockDim.x + threadIdx.x = sample): the hull, computed
+// once into the scratch, and its scanline walk, serial.
+__global__ void sladd_hull_spans_kernel(const float* landmarks, long long* points, long long* vertices, int* meta,
+                                        int* spans, int B, int K, int size) {
   using namespace sladd;
   const long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (b >= B) return;
-  IPt pts[kMaxHullInput], hull[2 * kMaxHullInput + 2];
-  i64 vx[kMaxHullInput + 1], vy[kMaxHullInput + 1];
+  const HullScratch s = hull_scratch(reinterpret_cast<IPt*>(points), vertices, K, b);
   bool whole;
-  const int n = hull_vertices(landmarks + b * K * 2, K, pts, hull, vx, vy, &whole);
+  const int n = hull_vertices(landmarks + b * K * 2, K, s, &whole);
+  meta[b * kHullMetaFields + kHullMetaCount] = n;
+  meta[b * kHullMetaFields + kHullMetaWhole] = whole ? 1 : 0;
   int* xl = spans + b * kHullSpanRows * size;
-  hull_scanlines(vx, vy, n, size, xl, xl + size);
+  hull_scanlines(s.vx, s.vy, n, size, xl, xl + size);
 }
 
 // Pass 2: one thread per pixel, blockIdx.y = sample: the spans.
@@ -93,16 +99,15 @@ __global__ void sladd_hull_fill_kernel(const int* spans, float* out, int size) {
   out[b * size * size + pix] = (xl[y] <= x && x <= xl[size + y]) ? 1.0f : 0.0f;
 }
 
-// Pass 3: one thread per sample, as pass 1: the hull again, its edges' pixels set in the mask.
-__global__ void sladd_hull_edges_kernel(const float* landmarks, float* out, int B, int K, int size) {
+// Pass 3: one thread per sample, as pass 1: pass 1's hull, its edges' pixels set in the mask.
+__global__ void sladd_hull_edges_kernel(const long long* vertices, const int* meta, float* out, int B, int K,
+                                        int size) {
   using namespace sladd;
   const long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (b >= B) return;
-  IPt pts[kMaxHullInput], hull[2 * kMaxHullInput + 2];
-  i64 vx[kMaxHullInput + 1], vy[kMaxHullInput + 1];
-  bool whole;
-  const int n = hull_vertices(landmarks + b * K * 2, K, pts, hull, vx, vy, &whole);
-  hull_edges(vx, vy, n, whole, size, out + b * size * size);
+  const i64* vx = vertices + hull_vertex_offset(K, b);
+  hull_edges(vx, vx + hull_vertex_cap(K), meta[b * kHullMetaFields + kHullMetaCount],
+             meta[b * kHullMetaFields + kHullMetaWhole] != 0, size, out + b * size * size);
 }
 
 // hull_feather in three passes over two point scratches (IPt as int64 [B, cap, 2], cap = 2H + 2):

@@ -27,10 +27,12 @@ The lookup tables (``np.mod(ar + hue, 180)``, ``np.clip(ar + sat, 0, 255)``, the
 integer ``ar``, ``(ar + floor(shift)) mod 180`` and ``clip(ar + floor(shift), 0, 255)``: a shift in (-1, 0)
 moves every level down by one (hue 0 -> 179, saturation / value 0 stays 0), a shift in [0, 1) changes
 nothing. That holds for shifts as float32 values (SbiParams) replayed as Python floats (the baseline); a
-float64 shift within about 1e-14 below an integer would round up in numpy's sum. ``shift_hsv_u8`` floors
-the shifts in their own dtype before the op takes them as float32. The op reduces the hue move mod 180
-and clamps the saturation / value moves to [-256, 256] (the same tables for any finite shift); a NaN
-shift, and an infinite hue shift, moves nothing.
+float64 shift within about 1e-14 below an integer would round up in numpy's sum, and so does any level
+plus a shift beyond 2^53 (here the moves are exact). The op reduces the hue move mod 180 and clamps the
+saturation / value moves to [-256, 256] (the same tables for any finite shift); a NaN shift, and an
+infinite hue shift, moves nothing. ``shift_hsv_u8`` floors, reduces and clamps the shifts the same way,
+exactly (in float64, or int64 for integer shifts), before the op takes them as float32, so a shift
+beyond 2^24 in magnitude, which float32 would round, keeps its tables.
 """
 from __future__ import annotations
 
@@ -50,6 +52,18 @@ def hsv_to_rgb_u8(hsv: torch.Tensor, block: int = HSV_BLOCK) -> torch.Tensor:
     [0, 255]) -> float32 [..., 3, H, W] holding 0..255. ``block``: OpenCV's SIMD block in pixels (the
     last ``W % block`` columns of each row take its rounding scalar path; 0: all columns do)."""
     return _ref.hsv_to_rgb_u8(hsv, block)
+
+
+def _level_moves(shifts: torch.Tensor) -> torch.Tensor:
+    """float32 [B,3] shifts the op maps to the same tables as ``shifts``: float32 shifts as they are (the op
+    floors, reduces and clamps them exactly); others floored, the hue's reduced mod 180 (torch.fmod: exact)
+    and the saturation's / value's clamped to [-256, 256] in float64 (integer dtypes: int64), where they
+    are exact, before the float32 conversion, which would round a shift beyond 2^24. NaN and infinite
+    shifts keep their meaning (fmod of an infinite hue shift is NaN: no move, as the op's)."""
+    if shifts.dtype == torch.float32:
+        return shifts
+    k = shifts.double().floor() if shifts.is_floating_point() else shifts.long()
+    return torch.cat([torch.fmod(k[:, :1], 180), k[:, 1:].clamp(-256, 256)], 1).float()
 
 
 def shift_hsv_u8(rgb: torch.Tensor, shifts: torch.Tensor, block: int = HSV_BLOCK) -> torch.Tensor:
@@ -82,8 +96,7 @@ def shift_hsv_u8(rgb: torch.Tensor, shifts: torch.Tensor, block: int = HSV_BLOCK
     if isinstance(block, bool) or not isinstance(block, int) or block < 0:
         raise ValueError(f"block must be an int >= 0 (0: no SIMD block), got {block!r}")
     x = rgb if rgb.dtype == torch.uint8 else rgb.clamp(0, 255).to(torch.uint8)
-    k = shifts if shifts.dtype == torch.float32 else (shifts.floor() if shifts.is_floating_point() else shifts).float()
-    out = op("hsv_shift")(x.contiguous(), k.contiguous(), block)
+    out = op("hsv_shift")(x.contiguous(), _level_moves(shifts).contiguous(), block)
     return out if rgb.dtype == torch.uint8 else out.to(rgb.dtype)
 
 
