@@ -31,6 +31,30 @@ def test_kernel_equals_reference():
 
 
 @needs_ext
+def test_baseline_cpu_path_equals_reference():
+    """SLADD_FAST_NO_AVX2=1 runs the SSE2 loops (the AVX2 copy is picked where the CPU has AVX2): the
+    same values, bit for bit, in a fresh process (the choice is made once per process)."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = """
+import torch, sys
+sys.path.insert(0, "tests")
+from test_blur_in_box import _case
+from sladd_fast.ops import _reference
+for seed, (H, W) in enumerate([(64, 80), (33, 17), (256, 256)]):
+    x, kernels, r, box = _case(H=H, W=W, seed=seed)
+    assert torch.equal(torch.ops.sladd_fast.blur_in_box(x, kernels, r, box), _reference.blur_in_box(x, kernels, r, box))
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                          env={**os.environ, "SLADD_FAST_NO_AVX2": "1", "SLADD_FAST_BACKEND": "kernel"})
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
+
+
+@needs_ext
 def test_radius_larger_than_image_reflects():
     x, kernels, _, box = _case(B=2, H=9, W=7)
     r = torch.tensor([30, 30])  # clamped to K // 2 = 30 > image side: reflect-101 wraps repeatedly

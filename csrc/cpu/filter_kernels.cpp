@@ -83,50 +83,74 @@ at::Tensor warp_affine_cubic_forward_kernel(const at::Tensor& input_in, const at
 
 // One (sample, channel) plane per task: the horizontal pass row by row from a padded line into a
 // box-sized buffer, then the vertical pass row by row (taps outermost, vectorised over the row).
+// Like resample_taps below, the loops are compiled twice on x86-64 (baseline SSE2 and AVX2, no FMA:
+// the same products added in the same order, so both give the reference's values exactly) and the
+// AVX2 copy is picked at run time (cpu/isa.h).
+struct BlurArgs {
+  const float* in;
+  const float* kp;
+  const int64_t* rp;
+  const int64_t* bp;
+  float* out;
+  int64_t C, H, W;
+  int K;
+};
+
+inline __attribute__((always_inline)) void blur_planes_range(const BlurArgs& a, int64_t p0, int64_t p1) {
+  std::vector<float> tmp, line, acc;
+  const int64_t C = a.C, H = a.H, W = a.W;
+  for (int64_t p = p0; p < p1; ++p) {
+    const int64_t b = p / C;
+    const Box bb = clipped_box(reinterpret_cast<const long long*>(a.bp) + 4 * b, (int)H, (int)W);
+    if (bb.empty()) continue;
+    const int bx = bb.x, by = bb.y, bw = bb.w, bh = bb.h;
+    const int r = blur_radius(a.rp[b], a.K);
+    const float* g = a.kp + b * a.K + a.K / 2;
+    const float* plane = a.in + p * H * W;
+    tmp.assign((size_t)bw * bh, 0.0f);
+    line.resize((size_t)bw + 2 * r);
+    for (int y = 0; y < bh; ++y) {
+      const float* row = plane + (int64_t)(by + y) * W;
+      for (int j = 0; j < bw + 2 * r; ++j) line[j] = blur_row_value(row, (int)W, bx, bw, bx - r + j);
+      blur_padded_line(line.data(), g, r, bw, &tmp[(size_t)y * bw]);
+    }
+    acc.resize(bw);
+    float* dst = a.out + p * H * W;
+    for (int y = 0; y < bh; ++y) {
+      for (int i = 0; i < bw; ++i) acc[i] = 0.0f;
+      for (int t = -r; t <= r; ++t) {  // blur_v_px's order: taps ascending, rows outside the box skipped
+        const int k = reflect101_index(by + y + t, (int)H);
+        if (!in_span(k, by, bh)) continue;
+        const float w = g[t];
+        const float* src = &tmp[(size_t)(k - by) * bw];
+        for (int i = 0; i < bw; ++i) acc[i] = acc[i] + w * src[i];
+      }
+      std::copy(acc.begin(), acc.end(), dst + (int64_t)(by + y) * W + bx);
+    }
+  }
+}
+
+void blur_planes_base(const BlurArgs& a, int64_t p0, int64_t p1) { blur_planes_range(a, p0, p1); }
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) void blur_planes_avx2(const BlurArgs& a, int64_t p0, int64_t p1) {
+  blur_planes_range(a, p0, p1);
+}
+#else
+void blur_planes_avx2(const BlurArgs& a, int64_t p0, int64_t p1) { blur_planes_base(a, p0, p1); }
+#endif
+
 at::Tensor blur_in_box_forward_kernel(const at::Tensor& input_in, const at::Tensor& kernels_in,
                                       const at::Tensor& radius_in, const at::Tensor& box_in) {
   check_blur_in_box(input_in, kernels_in, radius_in, box_in);
   const int64_t B = input_in.size(0), C = input_in.size(1), H = input_in.size(2), W = input_in.size(3);
   const at::Tensor input = input_in.contiguous(), kernels = kernels_in.contiguous();
   const at::Tensor radius = radius_in.contiguous(), box = box_in.contiguous();
-  const int K = (int)kernels.size(1);
   at::Tensor out = at::zeros_like(input);
-  const float* in = input.data_ptr<float>();
-  const float* kp = kernels.data_ptr<float>();
-  const int64_t* rp = radius.data_ptr<int64_t>();
-  const int64_t* bp = box.data_ptr<int64_t>();
-  float* o = out.data_ptr<float>();
+  const BlurArgs a{input.data_ptr<float>(), kernels.data_ptr<float>(), radius.data_ptr<int64_t>(),
+                   box.data_ptr<int64_t>(), out.data_ptr<float>(), C, H, W, (int)kernels.size(1)};
+  const bool avx2 = cpu_use_avx2();
   at::parallel_for(0, B * C, 1, [&](int64_t p0, int64_t p1) {
-    std::vector<float> tmp, line, acc;
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t b = p / C;
-      const Box bb = clipped_box(reinterpret_cast<const long long*>(bp) + 4 * b, (int)H, (int)W);
-      if (bb.empty()) continue;
-      const int bx = bb.x, by = bb.y, bw = bb.w, bh = bb.h;
-      const int r = blur_radius(rp[b], K);
-      const float* g = kp + b * K + K / 2;
-      const float* plane = in + p * H * W;
-      tmp.assign((size_t)bw * bh, 0.0f);
-      line.resize((size_t)bw + 2 * r);
-      for (int y = 0; y < bh; ++y) {
-        const float* row = plane + (int64_t)(by + y) * W;
-        for (int j = 0; j < bw + 2 * r; ++j) line[j] = blur_row_value(row, (int)W, bx, bw, bx - r + j);
-        blur_padded_line(line.data(), g, r, bw, &tmp[(size_t)y * bw]);
-      }
-      acc.resize(bw);
-      float* dst = o + p * H * W;
-      for (int y = 0; y < bh; ++y) {
-        for (int i = 0; i < bw; ++i) acc[i] = 0.0f;
-        for (int t = -r; t <= r; ++t) {  // blur_v_px's order: taps ascending, rows outside the box skipped
-          const int k = reflect101_index(by + y + t, (int)H);
-          if (!in_span(k, by, bh)) continue;
-          const float w = g[t];
-          const float* src = &tmp[(size_t)(k - by) * bw];
-          for (int i = 0; i < bw; ++i) acc[i] = acc[i] + w * src[i];
-        }
-        std::copy(acc.begin(), acc.end(), dst + (int64_t)(by + y) * W + bx);
-      }
-    }
+    avx2 ? blur_planes_avx2(a, p0, p1) : blur_planes_base(a, p0, p1);
   });
   return out;
 }
