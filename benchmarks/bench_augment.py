@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 
 import numpy as np
@@ -28,7 +27,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_synthesis import _baseline_worker, _worker_init  # noqa: E402
-from benchmarks.common import alternate_rounds, environment, summarize, write_json  # noqa: E402
+from benchmarks.common import alternate_rounds, baseline_record, environment, summarize, write_json  # noqa: E402
 from sladd_fast import faces, ops  # noqa: E402
 from sladd_fast.augment import SbiAugment, SladdAugment, XrayAugment  # noqa: E402
 
@@ -139,12 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     record = {"suite": "augment", "mode": args.mode, "batch": args.batch, "size": args.size, "threads": args.threads,
               "backend": ops.backend_for(dev), "module": {**m, "samples_per_s": rate}, "env": environment(dev)}
     if ratios:
-        b = summarize(base_t)
-        b_rate = nb / b["median_s"]
-        ratio = statistics.median(ratios)
-        print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: {b_rate:,.1f} samples/s; "
-              f"ratio {ratio:.1f}x (rounds {', '.join(f'{x:.1f}' for x in ratios)})")
-        record.update(baseline={**b, "samples_per_s": b_rate, "batch": nb}, ratio=ratio, ratio_rounds=ratios)
+        record.update(baseline_record(base_t, ratios, nb, len(jobs)))
+        print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: "
+              f"{record['baseline']['samples_per_s']:,.1f} samples/s; ratio {record['ratio']:.1f}x "
+              f"(rounds {', '.join(f'{x:.1f}' for x in ratios)})")
     write_json(args.json, record)
     return 0
 

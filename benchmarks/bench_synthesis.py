@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 
 import numpy as np
@@ -23,7 +22,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import alternate_rounds, environment, summarize, time_it, write_json  # noqa: E402
+from benchmarks.common import alternate_rounds, baseline_record, environment, summarize, time_it, write_json  # noqa: E402
 from sladd_fast import faces, ops, synthesize  # noqa: E402
 
 
@@ -151,16 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"engine, CUDA graph replay: {gr_rate:,.1f} samples/s (median {gr['median_s'] * 1e3:.2f} ms)")
         record["graph"] = {**gr, "samples_per_s": gr_rate}
     if round_ratios:
-        base = summarize(base_times)
-        base_rate = nb / base["median_s"]
-        ratio = statistics.median(round_ratios)
-        print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: {base_rate:,.1f} samples/s "
+        record.update(baseline_record(base_times, round_ratios, nb, len(jobs)))
+        base, ratio = record["baseline"], record["ratio"]
+        print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: {base['samples_per_s']:,.1f} samples/s "
               f"(batch {nb}, median {base['median_s']:.2f} s)")
         print(f"ratio engine/baseline: {ratio:,.1f}x (median of {len(round_ratios)} alternating rounds: "
               f"{', '.join(f'{x:.1f}' for x in round_ratios)})")
-        record["baseline"] = {**base, "samples_per_s": base_rate, "batch": nb, "processes": len(jobs)}
-        record["ratio"] = ratio
-        record["ratio_rounds"] = round_ratios
         bd = baseline_breakdown(np_in)
         stages = ", ".join(f"{k} {v:.1f}" for k, v in bd["stage_ms_per_sample"].items())
         print(f"baseline stages, ms per sample on 1 thread ({bd['ms_per_sample']:.1f} in all): {stages}; "

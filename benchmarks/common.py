@@ -60,6 +60,15 @@ def time_it(fn: Callable[[], Any], device: torch.device, warmup: int, iters: int
     return summarize(times)
 
 
+def baseline_record(times: list[float], ratios: list[float], samples: int, processes: int) -> dict[str, Any]:
+    """The per-sample baseline's part of a benchmark record: its timing summary and rate for
+    ``samples`` per timed call, the median module/baseline ratio of the alternating rounds, the rounds."""
+    base = summarize(times)
+    return {"baseline": {**base, "samples_per_s": samples / base["median_s"], "batch": samples,
+                         "processes": processes},
+            "ratio": statistics.median(ratios), "ratio_rounds": ratios}
+
+
 def write_json(path: str | None, record: dict[str, Any]) -> None:
     if not path:
         return

@@ -66,10 +66,8 @@ def test_torch_bindings_compile(tmp_path):
     assert proc.returncode == 0, proc.stderr[-4000:]
 
 
-@pytest.mark.parametrize("arch", ["compute_80", "compute_90"])
-def test_nvrtc_compiles_the_jit_source(arch):
-    """The NVRTC (CuPy) path compiles exactly what it would compile on a GPU; NVRTC needs no device."""
-    nvrtc = pytest.importorskip("cupy_backends.cuda.libs.nvrtc")
+def _nvrtc_compile(nvrtc, extra: list[str]):
+    """The JIT source compiled by NVRTC with its own options plus ``extra``; skips without libnvrtc."""
     from sladd_fast import _jit
 
     code, options = _jit.jit_source()
@@ -78,9 +76,17 @@ def test_nvrtc_compiles_the_jit_source(arch):
     except Exception as e:  # libnvrtc missing
         pytest.skip(f"NVRTC unavailable: {e}")
     try:
-        nvrtc.compileProgram(prog, list(options) + [f"-arch={arch}"])
+        nvrtc.compileProgram(prog, list(options) + extra)
     except Exception as e:
         pytest.fail(f"NVRTC failed: {e}\n{nvrtc.getProgramLog(prog)}")
+    return prog
+
+
+@pytest.mark.parametrize("arch", ["compute_80", "compute_90"])
+def test_nvrtc_compiles_the_jit_source(arch):
+    """The NVRTC (CuPy) path compiles exactly what it would compile on a GPU; NVRTC needs no device."""
+    nvrtc = pytest.importorskip("cupy_backends.cuda.libs.nvrtc")
+    prog = _nvrtc_compile(nvrtc, [f"-arch={arch}"])
     ptx = nvrtc.getPTX(prog)
     ptx = ptx.decode() if isinstance(ptx, bytes) else ptx
     for kernel in KERNELS:
@@ -94,17 +100,7 @@ def test_kernels_use_little_local_memory():
     import re
 
     nvrtc = pytest.importorskip("cupy_backends.cuda.libs.nvrtc")
-    from sladd_fast import _jit
-
-    code, options = _jit.jit_source()
-    try:
-        prog = nvrtc.createProgram(code, "kernels.cu", [], [])
-    except Exception as e:  # libnvrtc missing
-        pytest.skip(f"NVRTC unavailable: {e}")
-    try:
-        nvrtc.compileProgram(prog, list(options) + ["-arch=sm_90", "--ptxas-options=-v"])
-    except Exception as e:
-        pytest.fail(f"NVRTC failed: {e}\n{nvrtc.getProgramLog(prog)}")
+    prog = _nvrtc_compile(nvrtc, ["-arch=sm_90", "--ptxas-options=-v"])
     log = nvrtc.getProgramLog(prog)
     log = log.decode() if isinstance(log, bytes) else log
     frames = {name: int(stack) for name, stack in

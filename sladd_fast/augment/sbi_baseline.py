@@ -16,12 +16,13 @@ import cv2
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from sladd_fast.augment.common import sample_draws
+
 
 def draws(p, k: int) -> dict:
     """Sample k's draws from an SbiParams, as plain numbers and arrays (hsv_shift as "hsv", a tuple of
     Python floats, the type albumentations' shifts have)."""
-    d = {f: (getattr(p, f)[k].cpu().numpy() if getattr(p, f)[k].dim() else getattr(p, f)[k].item())
-         for f in p.__dataclass_fields__ if f != "hsv_shift"}
+    d = sample_draws(p, k, skip=("hsv_shift",))
     d["hsv"] = tuple(float(x) for x in p.hsv_shift[k].tolist())
     return d
 

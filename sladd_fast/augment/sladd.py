@@ -18,21 +18,13 @@ import torch
 from torch import nn
 
 from sladd_fast._consts import const
-from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8, warn_if_reference
-from sladd_fast.ops import _checks
+from sladd_fast.augment.common import AugmentResult, FacePool, checked_pair_inputs, from_u8, warn_if_reference
 from sladd_fast.synthesis import BlendType, Region, SynthesisParams, sample_params, synthesize
 
 PARTNER_TRIES = 8  # random re-draws to find a partner of another video (no host sync)
 
 
-@dataclasses.dataclass(frozen=True)
-class SladdPool:
-    """Partner candidates: images uint8 [N,3,H,W] (or float [0,1]), landmarks [N,68|81,2], and
-    optionally video ids int64 [N] (partners are then never of the sample's video)."""
-
-    images: torch.Tensor
-    landmarks: torch.Tensor
-    video_ids: torch.Tensor | None = None
+SladdPool = FacePool  # partner candidates (augment.common.FacePool)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,32 +127,10 @@ def sladd_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torc
         extras {"region", "blend_type", "mask_targets" (16x16, the SLADD detector's map target),
         "partner"}.
     """
-    img, as_float = to_u8(images)
-    B, _, S, W = img.shape
-    if S != W:
-        raise ValueError(f"images must be square [B,3,S,S], got {list(images.shape)}")
-    lm = landmarks68(landmarks, B, check_values)
-    dev = _checks.same_device(images=images, landmarks=landmarks)
-    if video_ids is not None:
-        _checks.tensor("video_ids", video_ids, torch.int64, (B,))
-        _checks.same_device(images=images, video_ids=video_ids)
-    src_img, src_lm = img, lm
-    if pool is not None:
-        pimg, _ = to_u8(pool.images, "pool.images")
-        if pimg.shape[1:] != img.shape[1:]:
-            raise ValueError(f"pool.images must be [N,3,{S},{S}] like images, got {list(pool.images.shape)}")
-        N = pimg.shape[0]
-        if N == 0:
-            raise ValueError("pool is empty")
-        plm = landmarks68(pool.landmarks, N, check_values, "pool.landmarks")
-        if pool.video_ids is not None:
-            _checks.tensor("pool.video_ids", pool.video_ids, torch.int64, (N,))
-            if video_ids is None:
-                raise ValueError("pool.video_ids needs video_ids for the batch (to avoid the sample's own video)")
-        _checks.same_device(images=images, pool_images=pool.images, pool_landmarks=pool.landmarks)
-        src_img, src_lm = pimg, plm
-    elif B < 2:
-        raise ValueError(f"partners from the batch need at least 2 images, got {B}; pass a pool")
+    x = checked_pair_inputs(images, landmarks, video_ids, pool, check_values, "pool is empty",
+                            "partners from the batch need at least 2 images, got {B}; pass a pool")
+    img, lm, dev, src_img, src_lm = x.img, x.lm, x.device, x.src_img, x.src_lm
+    B, S = img.shape[0], img.shape[-1]
     warn_if_reference(dev)
     if params is None:
         params = sample_sladd_params(B, S, dev, generator, p=p, region_weights=region_weights,
@@ -171,7 +141,7 @@ def sladd_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torc
     blend = torch.where(params.apply & params.partner_ok, params.blend_type, int(BlendType.NONE))
     res = synthesize(img, src_img[params.partner], lm, src_lm[params.partner], params.region, blend, params.ratio,
                      params=params.synthesis, check_values=False)
-    return AugmentResult(from_u8(res.images, as_float, images), res.masks, res.applied.long(), params,
+    return AugmentResult(from_u8(res.images, x.as_float, images), res.masks, res.applied.long(), params,
                          {"region": params.region, "blend_type": blend, "mask_targets": res.mask_targets,
                           "partner": params.partner})
 

@@ -43,11 +43,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sladd_fast._consts import const
-from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8, warn_if_reference
+from sladd_fast.augment.common import AugmentResult, FacePool, checked_pair_inputs, from_u8, warn_if_reference
 from sladd_fast.augment.jpeg import jpeg_round_trip
 from sladd_fast.augment.resample import pil_taps, resize, skimage_taps
-from sladd_fast.ops import _checks
 from sladd_fast.ops.masks import hull_mask
 from sladd_fast.synthesis.filters import morph_square
 
@@ -93,14 +91,7 @@ class XrayParams:
     quality: torch.Tensor  # int64 in [60, 100]
 
 
-@dataclasses.dataclass(frozen=True)
-class XrayPool:
-    """Partner candidates: images uint8 [N,3,S,S] (or float [0,1]), landmarks [N,68|81,2], and
-    optionally video ids int64 [N] (a partner is never of the sample's video)."""
-
-    images: torch.Tensor
-    landmarks: torch.Tensor
-    video_ids: torch.Tensor | None = None
+XrayPool = FacePool  # partner candidates (augment.common.FacePool)
 
 
 def _scaled(lo: int, size: int) -> int:
@@ -166,17 +157,17 @@ def nearest_partners(landmarks: torch.Tensor, candidates: torch.Tensor, video_id
     return arg, torch.isfinite(best)
 
 
-@torch.no_grad()
-def _part_table(n_points: int, device: torch.device) -> torch.Tensor:
+@functools.lru_cache(maxsize=16)
+def _part_table(n_points: int, device: str) -> torch.Tensor:
     """int64 [4, 8, K]: per hull type, 8 parts of K indices (parts and points padded by repetition,
-    which changes no hull). facehull takes every given point."""
+    which changes no hull). facehull takes every given point. Built once per device."""
     parts = dict(_PARTS, facehull=[list(range(n_points))])
     K = max(len(q) for v in parts.values() for q in v)
     rows = []
     for name in HULL_TYPES:
         ps = parts[name] + [parts[name][-1]] * (8 - len(parts[name]))
         rows.append([q + [q[0]] * (K - len(q)) for q in ps])
-    return const(tuple(tuple(tuple(r) for r in t) for t in rows), device, torch.int64)
+    return torch.tensor(rows, dtype=torch.int64, device=device)
 
 
 def _extended(lm: torch.Tensor) -> torch.Tensor:
@@ -199,7 +190,7 @@ def hull_masks(landmarks: torch.Tensor, hull_type: torch.Tensor, size: int) -> t
     [B,1,size,size] in {0,1}, the union of the type's convex parts."""
     B, K = landmarks.shape[:2]
     lm = torch.where((hull_type == 1)[:, None, None], _extended(landmarks), landmarks)
-    idx = _part_table(K, landmarks.device)[hull_type]  # [B,8,P]
+    idx = _part_table(K, str(landmarks.device))[hull_type]  # [B,8,P]
     pts = lm.gather(1, idx.flatten(1)[..., None].expand(-1, -1, 2)).view(B, 8, -1, 2)
     mask = torch.zeros(B, 1, size, size, device=landmarks.device)
     for part in range(8):
@@ -207,11 +198,11 @@ def hull_masks(landmarks: torch.Tensor, hull_type: torch.Tensor, size: int) -> t
     return mask
 
 
-@functools.lru_cache(maxsize=8)
-def _diagonals(canvas: int) -> tuple:
-    """For every work size n in 0..canvas, which diagonal scipy's Delaunay (skimage's
-    PiecewiseAffineTransform) cuts each of the 9 anchor cells along: True for (0,0)-(1,1). The
-    anchors are cocircular in fours, so qhull's choice depends on n; it is tabulated once."""
+@functools.lru_cache(maxsize=16)
+def _diagonals(canvas: int, device: str) -> torch.Tensor:
+    """bool [canvas + 1, 9]: for every work size n in 0..canvas, which diagonal scipy's Delaunay
+    (skimage's PiecewiseAffineTransform) cuts each of the 9 anchor cells along: True for (0,0)-(1,1).
+    The anchors are cocircular in fours, so qhull's choice depends on n; tabulated once per device."""
     from scipy.spatial import Delaunay
 
     table = []
@@ -224,8 +215,8 @@ def _diagonals(canvas: int) -> tuple:
             r, c = min(q[0] for q in rc), min(q[1] for q in rc)
             if (r, c) in rc and (r + 1, c + 1) in rc:
                 main[r * (MESH - 1) + c] = True
-        table.append(tuple(main))
-    return tuple(table)
+        table.append(main)
+    return torch.tensor(table, dtype=torch.bool, device=device)
 
 
 def piecewise_affine_grid(jitter: torch.Tensor, scale: torch.Tensor, n: torch.Tensor, canvas: int) -> torch.Tensor:
@@ -245,7 +236,7 @@ def piecewise_affine_grid(jitter: torch.Tensor, scale: torch.Tensor, n: torch.Te
     cx = fx.floor().clamp(0, MESH - 2).long().expand(B, canvas, canvas)
     cy = fy.floor().clamp(0, MESH - 2).long().expand(B, canvas, canvas)
     u, v = fx - cx, fy - cy
-    main = const(_diagonals(canvas), dev, torch.bool)[n.clamp(0, canvas)]  # [B,9]
+    main = _diagonals(canvas, str(dev))[n.clamp(0, canvas)]  # [B,9]
     main = main.gather(1, (cy * (MESH - 1) + cx).flatten(1)).view(B, canvas, canvas)
 
     def corner(t: torch.Tensor, dr: int, dc: int) -> torch.Tensor:
@@ -295,33 +286,12 @@ def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch
         where blended), params, extras {"boundary": 4 M (1 - M), "partner", "hull_type", "empty"
         (bool [B]: the deformed mask vanished, the sample stayed real)}.
     """
-    img, as_float = to_u8(images)
-    B, _, S, W = img.shape
-    if S != W:
-        raise ValueError(f"images must be square [B,3,S,S], got {list(images.shape)}")
-    lm = landmarks68(landmarks, B, check_values)
-    dev = _checks.same_device(images=images, landmarks=landmarks)
-    if video_ids is not None:
-        _checks.tensor("video_ids", video_ids, torch.int64, (B,))
-        _checks.same_device(images=images, video_ids=video_ids)
-    src_img, src_lm, src_ids = img, lm, video_ids
-    if pool is not None:
-        src_img, _ = to_u8(pool.images, "pool.images")
-        if src_img.shape[1:] != img.shape[1:]:
-            raise ValueError(f"pool.images must be [N,3,{S},{S}] like images, got {list(pool.images.shape)}")
-        N = src_img.shape[0]
-        if N == 0:
-            raise ValueError("pool is too small for Face X-ray's nearest-face search: it is empty")
-        src_lm = landmarks68(pool.landmarks, N, check_values, "pool.landmarks")
-        src_ids = pool.video_ids
-        if src_ids is not None:
-            _checks.tensor("pool.video_ids", src_ids, torch.int64, (N,))
-            if video_ids is None:
-                raise ValueError("pool.video_ids needs video_ids for the batch (to avoid the sample's own video)")
-        _checks.same_device(images=images, pool_images=pool.images, pool_landmarks=pool.landmarks)
-    elif B < 2:
-        raise ValueError(f"Face X-ray's nearest-face search in the batch needs at least 2 images, got {B}; "
-                         "pass a pool")
+    x = checked_pair_inputs(images, landmarks, video_ids, pool, check_values,
+                            "pool is too small for Face X-ray's nearest-face search: it is empty",
+                            "Face X-ray's nearest-face search in the batch needs at least 2 images, got {B}; "
+                            "pass a pool")
+    img, lm, dev, src_img, src_lm, src_ids = x.img, x.lm, x.device, x.src_img, x.src_lm, x.src_ids
+    B, S = img.shape[0], img.shape[-1]
     warn_if_reference(dev)
     if params is None:
         partner, ok = nearest_partners(lm, src_lm, video_ids, src_ids, exclude_self=pool is None)
@@ -371,7 +341,7 @@ def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch
     out = torch.where(P.post_resize[:, None, None, None], resize(small, grow, round_passes=True), out)
     out = out.to(torch.uint8)
     out = torch.where(P.jpeg[:, None, None, None], jpeg_round_trip(out, P.quality, bgr=True), out)
-    return AugmentResult(from_u8(out, as_float, images), m, applied.long(), P,
+    return AugmentResult(from_u8(out, x.as_float, images), m, applied.long(), P,
                          {"boundary": 4 * m * (1 - m), "partner": P.partner, "hull_type": P.hull_type,
                           "empty": P.apply & P.partner_ok & empty})
 

@@ -20,17 +20,13 @@ import numpy as np
 from PIL import Image
 from skimage import transform as sktransform
 
-REF_SIZE = 317
-
-
-def _scaled(lo: int, size: int) -> int:
-    return max(1, min(size, round(lo * size / REF_SIZE)))
+from sladd_fast.augment.common import sample_draws
+from sladd_fast.augment.xray import POST_MIN, WORK_MIN, _scaled
 
 
 def draws(p, k: int) -> dict:
     """Sample k's draws from an XrayParams, as plain numbers and arrays."""
-    return {f: (getattr(p, f)[k].cpu().numpy() if getattr(p, f)[k].dim() else getattr(p, f)[k].item())
-            for f in p.__dataclass_fields__}
+    return sample_draws(p, k)
 
 
 def _hull(mask: np.ndarray, pts: np.ndarray, aa: bool = False) -> None:
@@ -167,9 +163,9 @@ def _draw(size: int, rng: np.random.Generator) -> dict:
     """One sample's draws as the original makes them (Python's random and numpy)."""
     erode = random.random() > 0.5
     k = random.randint(1, 21) if erode else random.randint(1, 5)
-    return {"apply": True, "partner_ok": True, "work_size": random.randint(_scaled(128, size), size),
+    return {"apply": True, "partner_ok": True, "work_size": random.randint(_scaled(WORK_MIN, size), size),
             "hull_type": random.choice([0, 1, 2, 3]), "deform_scale": rng.uniform(0.01, 0.15),
             "deform_jitter": rng.standard_normal((4, 4, 2)), "erode": erode, "morph_k": k + (k % 2 == 0),
-            "post_resize": random.randint(0, 1) == 1, "post_size": random.randint(_scaled(64, size), size),
+            "post_resize": random.randint(0, 1) == 1, "post_size": random.randint(_scaled(POST_MIN, size), size),
             "post_nearest": random.randint(0, 1) == 1, "jpeg": random.randint(0, 1) == 1,
             "quality": random.randint(60, 100)}

@@ -172,6 +172,17 @@ def _fill_convex(put_span, put, size: int, v: list[tuple[int, int]], integer_edg
             break
 
 
+def _span_sink(size: int):
+    """(spans, put_span): put_span(y, x0, x1) appends the part of a span inside the size x size image."""
+    spans: list[tuple[int, int, int]] = []
+
+    def put_span(y: int, x0: int, x1: int) -> None:
+        if 0 <= y < size and x1 >= 0 and x0 < size and x0 <= x1:
+            spans.append((y, max(x0, 0), min(x1, size - 1)))
+
+    return spans, put_span
+
+
 def fill_convex_poly(v: list[tuple[int, int]], size: int, integer_edges: bool = False) -> list[tuple[int, int, int]]:
     """Pixels of cv2.fillConvexPoly(img, v, 1, LINE_8, shift) on a size x size image, as row spans.
 
@@ -184,12 +195,7 @@ def fill_convex_poly(v: list[tuple[int, int]], size: int, integer_edges: bool = 
     Returns:
         [(y, x0, x1), ...] inclusive spans inside the image, possibly overlapping.
     """
-    spans: list[tuple[int, int, int]] = []
-
-    def put_span(y: int, x0: int, x1: int) -> None:
-        if 0 <= y < size and x1 >= 0 and x0 < size and x0 <= x1:
-            spans.append((y, max(x0, 0), min(x1, size - 1)))
-
+    spans, put_span = _span_sink(size)
     _fill_convex(put_span, lambda x, y: put_span(y, x, x), size, list(v), integer_edges)
     return spans
 
@@ -204,11 +210,7 @@ def thick_line(a: tuple[int, int], b: tuple[int, int], size: int) -> list[tuple[
     Returns:
         [(y, x0, x1), ...] inclusive spans inside the image, possibly overlapping.
     """
-    spans: list[tuple[int, int, int]] = []
-
-    def put_span(y: int, x0: int, x1: int) -> None:
-        if 0 <= y < size and x1 >= 0 and x0 < size and x0 <= x1:
-            spans.append((y, max(x0, 0), min(x1, size - 1)))
+    spans, put_span = _span_sink(size)
 
     def put(x: int, y: int) -> None:
         put_span(y, x, x)
