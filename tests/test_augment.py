@@ -199,9 +199,10 @@ def test_sbi_bad_input(call, match):
 
 def test_sbi_matches_the_per_sample_recipe_on_the_same_draws():
     """The batched mode against SBI's per-sample numpy/OpenCV path fed the same draws, HueSaturationValue
-    included: measured 51.6-62.2 dB on these 8 samples (37.3-49.5 before the batched mode had the HSV
-    step, 47.5-52.8 before hull_mask equalled cv2.fillConvexPoly and the elastic field used
-    albumentations' exact gaussian_filter path)."""
+    included: measured 52.0-95.0 dB and mask mean differences <= 0.0015 on these 8 samples (51.6-62.2
+    before the affine, elastic remap and blend-mask resizes used OpenCV's own fixed-point arithmetic
+    (augment/cv2_taps.py); 37.3-49.5 before the HSV step, 47.5-52.8 before hull_mask equalled
+    cv2.fillConvexPoly and the elastic field used albumentations' exact gaussian_filter path)."""
     import numpy as np
 
     from helpers import psnr
@@ -212,8 +213,8 @@ def test_sbi_matches_the_per_sample_recipe_on_the_same_draws():
     out = sbi_augment(img, lm, torch.Generator().manual_seed(5))
     for k in range(8):
         b, m = sbi_one(img[k].permute(1, 2, 0).numpy().copy(), lm[k].numpy(), draws(out.params, k))
-        assert psnr(out.images[k].permute(1, 2, 0).numpy(), b) >= 30.0, k
-        assert np.abs(out.masks[k, 0].numpy() - m[..., 0]).mean() < 0.01, k
+        assert psnr(out.images[k].permute(1, 2, 0).numpy(), b) >= 45.0, k
+        assert np.abs(out.masks[k, 0].numpy() - m[..., 0]).mean() < 0.005, k
 
 
 # SBI's HueSaturationValue step (augment/hsv.py) ---------------------------------------------------

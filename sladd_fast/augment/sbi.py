@@ -11,9 +11,10 @@ RandomDownScale), one draw per sample:
    RGB -> HSV -> RGB round trip, and a negative shift moves its channel down one level, hue 0 -> 179);
    RandomBrightnessContrast(+-0.1, +-0.1); then one of RandomDownScale (nearest down by 2 or 4,
    bilinear up) or Sharpen(alpha 0.2-0.5, lightness 0.5-1.0);
-3. the source and the mask: Affine(translate x +-3%, y +-1.5%, scale 0.95..1/0.95; bilinear image,
-   nearest mask, zero border); the mask alone then ElasticTransform(alpha 50, sigma 7, nearest; its exact path: the
-   noise blurred by scipy's gaussian_filter, radius 28, edge-repeating border);
+3. the source and the mask: Affine(translate x +-3%, y +-1.5%, scale 0.95..1/0.95 about the centre
+   pixel; bilinear image, nearest mask, zero border); the mask alone then ElasticTransform(alpha 50,
+   sigma 7, nearest, reflect-101 border; its exact path: the noise blurred by scipy's gaussian_filter,
+   radius 28, edge-repeating border);
 4. dynamic_blend: the (uint8 {0,1}) mask resized to a random 192-256 x 192-256, Gaussian blur k1 in
    {5..25} (sigma from k), divided by its max and cut below 1 (on uint8 data: a threshold at 0.5),
    Gaussian blur k2 in {5..25} with sigma in 5..45, divided by its max, resized back; times a ratio from {0.25, 0.5, 0.75, 1, 1, 1}; the image is
@@ -24,26 +25,35 @@ lookup tables (all 2^24 colours, both signs of each shift, cv2 4.14's x86-64 whe
 of each row; we follow an AVX-512 CPU (block 64). At sizes that are multiples of 64 (256, 512) every
 CPU with AVX2 or AVX-512 gives the same result; at 380 an AVX2 CPU (block 32) rounds 28 columns instead
 of 60. RGBShift -> HSV -> brightness/contrast -> RandomDownScale (OpenCV's 8-bit fixed-point INTER_LINEAR)
-equals the per-sample recipe bit for bit; Sharpen is within one level on about 0.01% of values; the
-whole mode is 51.6-62.3 dB from the per-sample recipe on the same draws (tests/test_augment.py).
-Our ops: hull_mask, blur_in_box and hsv_shift (csrc); the rest is batched PyTorch (integer resampling,
-pooling, grid_sample). Every sample is a forgery (label 1); pair the outputs with the real inputs.
+equals the per-sample recipe bit for bit; Sharpen is within one level on about 0.01% of values. The
+geometric steps use OpenCV's own fixed-point arithmetic (augment/cv2_taps.py, each tested bit for bit
+against cv2): the Affine of the source (warpAffine INTER_LINEAR) and of the mask (INTER_NEAREST), the
+elastic remap (INTER_NEAREST, BORDER_REFLECT_101) and the mask's resize to (w, h); the resize back is
+OpenCV's float path in float32. What is left of the gap is float32 against float64 (the elastic field,
+the k2 blur) and the k1 blur of the uint8 mask in float32 rather than OpenCV's fixed point: the whole
+mode is 52.0-95.0 dB from the per-sample recipe on the same draws (tests/test_augment.py).
+Our ops: hull_mask, resample_taps (every resize, warp and the 57-tap elastic blur), blur_in_box,
+hsv_shift and blend_linear (csrc); the rest is batched PyTorch. On CPU the large buffers are updated in
+place where the arithmetic allows: a fresh batch-sized buffer costs more in page faults than the
+arithmetic done in it. Every sample is a forgery (label 1); pair the outputs with the real inputs.
 """
 from __future__ import annotations
 
 import dataclasses
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from sladd_fast._consts import const
 from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8, warn_if_reference
+from sladd_fast.augment.cv2_taps import (invert_scale_translate, remap_nearest_reflect101, resize_linear_taps,
+                                         vresize_u8, warp_affine_taps, warp_affine_u8)
 from sladd_fast.augment.hsv import shift_hsv_u8
 from sladd_fast.ops import _checks
 from sladd_fast.ops.masks import hull_mask
 from sladd_fast.synthesis.engine import on_subset, where_b
-from sladd_fast.synthesis.filters import blur_in_box, gaussian_kernels
+from sladd_fast.ops.blend import blend_linear
+from sladd_fast.synthesis.filters import blur_in_box, gaussian_kernels, resample_taps
 
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
 CANVAS = 256  # the blend mask is resized to at most 256 x 256 (get_blend_mask's 192-256)
@@ -93,75 +103,78 @@ def sample_sbi_params(batch: int, size: int, device: torch.device | str = "cpu",
         downscale=u(batch) < 0.5, down_ratio=torch.where(u(batch) < 0.5, 2, 4),
         sharpen_alpha=0.2 + 0.3 * u(batch), sharpen_lightness=0.5 + 0.5 * u(batch),
         translate=torch.stack([(u(batch) * 2 - 1) * 0.03, (u(batch) * 2 - 1) * 0.015], 1),
-        scale=0.95 + (1 / 0.95 - 0.95) * u(batch), elastic_noise=u(batch, 2, size, size) * 2 - 1,
+        scale=0.95 + (1 / 0.95 - 0.95) * u(batch), elastic_noise=torch.empty(batch, 2, size, size, device=dev).uniform_(-1, 1, generator=g),  # = u * 2 - 1
         resize_hw=torch.randint(192, 257, (batch, 2), generator=g, device=dev),
         k1=odd(5, 25), k2=odd(5, 25), sigma2=torch.randint(5, 46, (batch,), generator=g, device=dev),
         ratio=const(BLEND_RATIOS, dev)[torch.randint(0, len(BLEND_RATIOS), (batch,), generator=g, device=dev)],
         hsv_shift=(u(batch, 3) * 2 - 1) * 0.3)  # last: the draws before it are those of earlier versions
 
 
-def _cv2_linear_taps(n_in: int, n_out: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """cv2.resize INTER_LINEAR's taps along one axis for uint8: source rows floor(f) and floor(f) + 1
-    of f = (d + 0.5) n_in / n_out - 0.5, clamped into the image, and the 11-bit fixed-point weights
-    (cvRound of (1 - a) and a times 2048, a = f - floor(f), not reset at the borders: the vertical
-    pass weighs a clamped row twice, and its truncations make that differ from weight 2048 once)."""
-    d = torch.arange(n_out, device=device, dtype=torch.float64)
-    fx = (d + 0.5) * (n_in / n_out) - 0.5
-    i0 = fx.floor()
-    w1 = torch.round((fx - i0) * 2048).long()  # no ties: the fractions are odd multiples of 1/(2r)
-    return i0.long().clamp(0, n_in - 1), (i0.long() + 1).clamp(0, n_in - 1), torch.stack([2048 - w1, w1])
-
-
 def _downscale(f: torch.Tensor, r: int) -> torch.Tensor:
     """RandomDownScale on integer-valued float [B,3,H,W]: cv2.resize INTER_NEAREST down by r
-    (source pixel r * d), then INTER_LINEAR back in OpenCV's 8-bit fixed point: 11-bit weights, the
-    horizontal pass kept exact in int32, the vertical pass as its VResizeLinear does it,
-    ((w0 * (s0 >> 4)) >> 16) + ((w1 * (s1 >> 4)) >> 16) + 2) >> 2 (so ties and fractions round as
-    OpenCV's, not to nearest)."""
-    H, W = f.shape[-2:]
-    small = f[..., :: r, :: r][..., : H // r, : W // r].to(torch.int64)
-    x0, x1, wx = _cv2_linear_taps(W // r, W, f.device)
-    y0, y1, wy = _cv2_linear_taps(H // r, H, f.device)
-    rows = small[..., x0] * wx[0] + small[..., x1] * wx[1]  # [B,3,H/r,W], values x 2048
-    s0, s1 = rows[..., y0, :] >> 4, rows[..., y1, :] >> 4
-    out = (((wy[0][:, None] * s0) >> 16) + ((wy[1][:, None] * s1) >> 16) + 2) >> 2
-    return out.to(f.dtype)
+    (source pixel r * d), then INTER_LINEAR back in OpenCV's 8-bit fixed point (cv2_taps): 11-bit
+    weights, the horizontal pass exact (resample_taps on integers below 2^24), the vertical pass as its
+    VResizeLinear does it, ((w0 * (s0 >> 4)) >> 16) + ((w1 * (s1 >> 4)) >> 16) + 2) >> 2 in int32 (so
+    ties and fractions round as OpenCV's, not to nearest)."""
+    n, _, H, W = f.shape
+    small = f[..., :: r, :: r][..., : H // r, : W // r].contiguous()
+    ci, cw = resize_linear_taps(torch.full((n,), W // r, device=f.device), torch.full((n,), W, device=f.device),
+                                W, True, True)
+    ri, rw = resize_linear_taps(torch.full((1,), H // r, device=f.device), torch.full((1,), H, device=f.device),
+                                H, True, False)
+    rows = resample_taps(small, ci, cw, 3, check_values=False).to(torch.int32)  # [n,3,H/r,W], x 2048
+    rows >>= 4
+    wy = rw[0].to(torch.int32)  # [H,2]: the same taps for every sample
+    s0 = rows.index_select(2, ri[0, :, 0]).mul_(wy[:, None, 0])
+    s1 = rows.index_select(2, ri[0, :, 1]).mul_(wy[:, None, 1])
+    s0 >>= 16
+    s1 >>= 16
+    s0 += s1
+    s0 += 2
+    s0 >>= 2
+    return s0.to(f.dtype)
+
+
+def _box3(f: torch.Tensor) -> torch.Tensor:
+    """3 x 3 box sum of float [B,C,H,W] with reflect-101 borders, as two 3-tap resample_taps passes
+    (exact on integer values)."""
+    B, _, H, W = f.shape
+
+    def taps(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        i = torch.arange(n, device=f.device)[:, None] + torch.arange(-1, 2, device=f.device)[None]
+        idx = torch.where(i < 0, -i, torch.where(i >= n, 2 * n - 2 - i, i)).clamp(0, n - 1)
+        return idx[None].expand(B, n, 3), torch.ones(B, n, 3, device=f.device)
+
+    return resample_taps(resample_taps(f, *taps(W), 3, check_values=False), *taps(H), 2, check_values=False)
 
 
 def _sharpen(f: torch.Tensor, alpha: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
     """albumentations Sharpen: cv2.filter2D with (1 - a) I + a ([-1 .. 8 + l .. -1]), reflect-101 border,
-    written as (1 - a) f + a ((9 + l) f - the 3x3 box sum of f): one pooling instead of a grouped
+    written as (1 - a) f + a ((9 + l) f - the 3x3 box sum of f): two 3-tap passes instead of a grouped
     convolution with a kernel per sample."""
     B = f.shape[0]
     a, lt = alpha.view(B, 1, 1, 1), lightness.view(B, 1, 1, 1)
-    box = F.avg_pool2d(F.pad(f, (1, 1, 1, 1), mode="reflect"), 3, stride=1) * 9
-    return (1 - a) * f + a * ((9 + lt) * f - box)
+    t = f.mul(9 + lt).sub_(_box3(f)).mul_(a)
+    return t.add_(f.mul(1 - a))  # (1 - a) f + a ((9 + l) f - box): the same roundings, fewer buffers
 
 
 def _quality(x: torch.Tensor, p: SbiParams) -> torch.Tensor:
     """SBI's source transforms on uint8 [B,3,H,W]: RGBShift, HueSaturationValue, brightness/contrast,
     then downscale or sharpen (albumentations' order)."""
-    B, C, H, W = x.shape
-    f = x.float()
-    f = where_b(p.rgb_on, (f + p.rgb_shift[:, :, None, None]).clamp(0, 255).floor(), f)
-    f = shift_hsv_u8(f, p.hsv_shift)
-    f = (f * (1 + p.contrast.view(B, 1, 1, 1)) + p.brightness.view(B, 1, 1, 1) * 255).clamp(0, 255).floor()
+    B = x.shape[0]
+    # RGBShift's floor(clamp(x + s)) is clamp(x + floor(s)) on integer x (shift 0 where the step is off).
+    # Large CPU buffers are updated in place: a fresh one costs more in page faults than the arithmetic.
+    shift = torch.where(p.rgb_on[:, None], p.rgb_shift.floor(), torch.zeros((), device=x.device))
+    q = x.to(torch.int16).add_(shift.to(torch.int16).view(B, 3, 1, 1)).clamp_(0, 255).to(torch.uint8)
+    f = shift_hsv_u8(q, p.hsv_shift).float()
+    f.mul_(1 + p.contrast.view(B, 1, 1, 1)).add_(p.brightness.view(B, 1, 1, 1) * 255).clamp_(0, 255).floor_()
     # One of RandomDownScale (ratio 2 or 4) and Sharpen per sample: on CPU each runs on its own samples
-    # only (on_subset); on a GPU all run on the whole batch and the sample's result is selected.
-    out = on_subset(p.downscale & (p.down_ratio == 2), lambda t: _downscale(t, 2), f, f)
+    # only (on_subset), written into f (the subsets are disjoint, so each reads its rows unchanged); on a
+    # GPU all run on the whole batch and the sample's result is selected.
+    out = on_subset(p.downscale & (p.down_ratio == 2), lambda t: _downscale(t, 2), f, f, overwrite=True)
     out = on_subset(p.downscale & (p.down_ratio == 4), lambda t: _downscale(t, 4), out, f, overwrite=True)
     out = on_subset(~p.downscale, _sharpen, out, f, p.sharpen_alpha, p.sharpen_lightness, overwrite=True)
-    return (out + 0.5).floor().clamp(0, 255).to(torch.uint8)  # cv2's saturate_cast
-
-
-def _affine_grid(p: SbiParams, H: int, W: int) -> torch.Tensor:
-    """Sampling grid of the Affine step (scale about the centre, then translate), output -> input."""
-    B = p.scale.shape[0]
-    theta = torch.zeros(B, 2, 3, device=p.scale.device)
-    theta[:, 0, 0] = theta[:, 1, 1] = 1 / p.scale
-    theta[:, 0, 2] = -2 * p.translate[:, 0] / p.scale
-    theta[:, 1, 2] = -2 * p.translate[:, 1] / p.scale
-    return F.affine_grid(theta, (B, 1, H, W), align_corners=False)
+    return out.add_(0.5).floor_().clamp_(0, 255).to(torch.uint8)  # cv2's saturate_cast
 
 
 def _gauss(k: torch.Tensor, sigma: torch.Tensor, width: int) -> torch.Tensor:
@@ -172,18 +185,28 @@ def _gauss(k: torch.Tensor, sigma: torch.Tensor, width: int) -> torch.Tensor:
     return (g / g.sum(1, keepdim=True)).float()
 
 
+def _elastic_taps(S: int, B: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """scipy's gaussian_filter1d(sigma 7, truncate 4) along an axis of S as resample_taps: 57 taps per
+    output, 'reflect' indices (d c b a | a b c d | d c b a) and the normalised float64 Gaussian in
+    float32 ([B,S,57] each, expanded views)."""
+    R = ELASTIC_R
+    i = torch.arange(S, device=device)[:, None] + torch.arange(-R, R + 1, device=device)[None]
+    for _ in range(2):  # two folds cover R <= 2S (a plane smaller than the radius)
+        i = torch.where(i < 0, -1 - i, torch.where(i >= S, 2 * S - 1 - i, i))
+    i = i.clamp(0, S - 1)
+    t = torch.arange(-R, R + 1, device=device, dtype=torch.float64)
+    w = torch.exp(-(t ** 2) / (2 * ELASTIC_SIGMA ** 2))
+    w = (w / w.sum()).float()
+    return i[None].expand(B, S, 2 * R + 1), w[None, None].expand(B, S, 2 * R + 1)
+
+
 def _elastic_field(noise: torch.Tensor) -> torch.Tensor:
-    """alpha * gaussian_filter(noise, sigma) per plane, scipy's 'reflect' border: the noise
-    [B,2,S,S] padded by symmetric indices, blurred inside (blur_in_box, no border reached), cropped."""
+    """alpha * gaussian_filter(noise, sigma) per plane [B,2,S,S], scipy's 'reflect' border: the
+    separable blur as two passes of resample_taps over the S x S plane (no padded copy)."""
     B, _, S, _ = noise.shape
-    R, dev = ELASTIC_R, noise.device
-    i = torch.arange(-R, S + R, device=dev)
-    i = torch.where(i < 0, -1 - i, torch.where(i >= S, 2 * S - 1 - i, i)).clamp(0, S - 1)  # d c b a | a b c d
-    padded = noise[:, :, i][:, :, :, i].contiguous()
-    k = torch.full((B,), 2 * R + 1, dtype=torch.int64, device=dev)
-    box = const((0, 0, S + 2 * R, S + 2 * R), dev, torch.int64).expand(B, 4)
-    blurred = blur_in_box(padded, _gauss(k, torch.full((B,), ELASTIC_SIGMA, device=dev), 2 * R + 1), k // 2, box)
-    return blurred[:, :, R:R + S, R:R + S] * ELASTIC_ALPHA
+    idx, w = _elastic_taps(S, B, noise.device)
+    rows = resample_taps(noise, idx, w, 3, check_values=False)
+    return resample_taps(rows, idx, w, 2, check_values=False).mul_(ELASTIC_ALPHA)
 
 
 def _max_norm(m: torch.Tensor) -> torch.Tensor:
@@ -192,24 +215,21 @@ def _max_norm(m: torch.Tensor) -> torch.Tensor:
 
 
 def _blend_mask(mask: torch.Tensor, p: SbiParams) -> torch.Tensor:
-    """get_blend_mask on float [B,1,H,W] (on a 256 x 256 canvas, each sample in its own corner box)."""
+    """get_blend_mask on a {0,1} float [B,1,H,W] mask, each sample in the corner box of a 256 x 256
+    canvas: cv2.resize of the uint8 mask to (w, h) in OpenCV's fixed point (exact: {0,1} out), the
+    k1 blur and its cut (on uint8 data, a threshold at 0.5), the k2 blur, divided by the max, and
+    cv2.resize back to (W, H) (the float path's taps)."""
     B, _, H, W = mask.shape
     h, w = p.resize_hw[:, 0], p.resize_hw[:, 1]
-    ar = torch.arange(CANVAS, device=mask.device, dtype=torch.float32)
-    gx = ((ar[None] + 0.5) / w[:, None] * 2 - 1)[:, None, :].expand(B, CANVAS, CANVAS)
-    gy = ((ar[None] + 0.5) / h[:, None] * 2 - 1)[:, :, None].expand(B, CANVAS, CANVAS)
-    # SBI's mask is uint8 {0,1}: the resize and the first blur round to 0 or 1, so "divide by the max
-    # and cut below 1" keeps exactly the pixels that rounded to 1 (a threshold at 0.5).
-    small = F.grid_sample(mask, torch.stack([gx, gy], -1), mode="bilinear", padding_mode="zeros", align_corners=False)
-    small = (small >= 0.5).float()
+    ci, cw = resize_linear_taps(torch.full_like(w, W), w, CANVAS, True, True)
+    ri, rw = resize_linear_taps(torch.full_like(h, H), h, CANVAS, True, False)
+    small = vresize_u8(resample_taps(mask, ci, cw, 3, check_values=False), ri, rw)
     box = torch.stack([torch.zeros_like(w), torch.zeros_like(h), w, h], 1)
     m = (blur_in_box(small, gaussian_kernels(p.k1, 25), p.k1 // 2, box) >= 0.5).float()
     m = _max_norm(blur_in_box(m, _gauss(p.k2, p.sigma2, 25), p.k2 // 2, box))
-    ox = torch.arange(W, device=mask.device, dtype=torch.float32)
-    oy = torch.arange(H, device=mask.device, dtype=torch.float32)
-    bx = (((ox[None] + 0.5) * w[:, None] / W) / CANVAS * 2 - 1)[:, None, :].expand(B, H, W)
-    by = (((oy[None] + 0.5) * h[:, None] / H) / CANVAS * 2 - 1)[:, :, None].expand(B, H, W)
-    return F.grid_sample(m, torch.stack([bx, by], -1), mode="bilinear", padding_mode="border", align_corners=False)
+    ci, cw = resize_linear_taps(w, torch.full_like(w, W), W, False, True)
+    ri, rw = resize_linear_taps(h, torch.full_like(h, H), H, False, False)
+    return resample_taps(resample_taps(m, ci, cw, 3, check_values=False), ri, rw, 2, check_values=False)
 
 
 def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.Generator | None = None, *,
@@ -244,18 +264,19 @@ def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.
     changed = _quality(img, params)
     source = where_b(params.on_source, changed, img)
     target = where_b(params.on_source, img, changed)
-    grid = _affine_grid(params, S, S)
-    src = F.grid_sample(source.float(), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-    src = (src + 0.5).floor().clamp(0, 255)
-    mask = F.grid_sample(mask, grid, mode="nearest", padding_mode="zeros", align_corners=False)
+    a00, a02, a11, a12 = invert_scale_translate(params.scale, params.translate[:, 0], params.translate[:, 1], S, S)
+    src = warp_affine_u8(source.float(), warp_affine_taps(a00, a02, S, False, False),
+                         warp_affine_taps(a11, a12, S, True, False))
+    cols, rows = warp_affine_taps(a00, a02, S, False, True), warp_affine_taps(a11, a12, S, True, True)
+    mask = resample_taps(resample_taps(mask, *cols, 3, check_values=False), *rows, 2, check_values=False)
     disp = _elastic_field(params.elastic_noise)
     ar = torch.arange(S, device=dev, dtype=torch.float32)
-    ex = ((ar[None, None] + disp[:, 0] + 0.5) / S * 2 - 1)
-    ey = ((ar[None, :, None] + disp[:, 1] + 0.5) / S * 2 - 1)
-    mask = F.grid_sample(mask, torch.stack([ex, ey], -1), mode="nearest", padding_mode="reflection",
-                         align_corners=False)
-    m = _blend_mask(mask, params) * params.ratio.view(B, 1, 1, 1)
-    out = (m * src + (1 - m) * target.float()).clamp(0, 255).to(torch.uint8)  # astype(uint8): truncation
+    mask = remap_nearest_reflect101(mask, disp[:, 0].add_(ar[None, None]), disp[:, 1].add_(ar[None, :, None]),
+                                    consume_maps=True)  # xs + dx, ys + dy (float32, as the baseline's sums)
+    m = _blend_mask(mask, params)
+    # (m r) src + (1 - m r) target, truncated as astype(uint8): blend_linear's target + m r (src - target)
+    out = blend_linear(target, src.to(torch.uint8), m, params.ratio.float(), check_values=False)
+    m = m * params.ratio.view(B, 1, 1, 1)
     return AugmentResult(from_u8(out, as_float, images), m, torch.ones(B, dtype=torch.int64, device=dev), params, {})
 
 

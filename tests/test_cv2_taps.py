@@ -1,0 +1,86 @@
+"""sladd_fast.augment.cv2_taps against OpenCV itself: resize INTER_LINEAR (uint8 fixed point and float),
+axis-aligned warpAffine (linear and nearest, BORDER_CONSTANT) and nearest remap (BORDER_REFLECT_101),
+each bit for bit (the float resize within float32 rounding of cv2's float64 result)."""
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from sladd_fast.augment import cv2_taps as T
+from sladd_fast.synthesis.filters import resample_taps
+
+S = 256
+
+
+def _blobs(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n uint8 {0,1} masks: a disc plus 2% speckle (edges everywhere, at every phase)."""
+    m = np.zeros((n, S, S), np.uint8)
+    for b in range(n):
+        cv2.circle(m[b], (int(rng.integers(60, 200)), int(rng.integers(60, 200))), int(rng.integers(30, 90)), 1, -1)
+        m[b] |= (rng.random((S, S)) < 0.02).astype(np.uint8)
+    return m
+
+
+def test_uint8_resize_of_a_binary_mask_equals_cv2():
+    rng = np.random.default_rng(0)
+    m = _blobs(rng, 12)
+    hw = rng.integers(150, 300, (12, 2))  # down and up
+    n = torch.full((12,), S)
+    ci, cw = T.resize_linear_taps(n, torch.tensor(hw[:, 1]), 300, True, True)
+    ri, rw = T.resize_linear_taps(n, torch.tensor(hw[:, 0]), 300, True, False)
+    got = T.vresize_u8(resample_taps(torch.tensor(m).float()[:, None], ci, cw, 3), ri, rw)
+    for b in range(12):
+        h, w = int(hw[b, 0]), int(hw[b, 1])
+        assert np.array_equal(got[b, 0, :h, :w].numpy(), cv2.resize(m[b], (w, h))), b
+        assert got[b, 0, h:].abs().sum() == 0 and got[b, 0, :, w:].abs().sum() == 0  # outside: 0
+
+
+def test_float_resize_equals_cv2_within_float32():
+    rng = np.random.default_rng(1)
+    for _ in range(6):
+        h, w = (int(v) for v in rng.integers(192, 257, 2))
+        small = rng.random((h, w))
+        canvas = torch.zeros(1, 1, S, S)
+        canvas[0, 0, :h, :w] = torch.tensor(small).float()
+        ci, cw = T.resize_linear_taps(torch.tensor([w]), torch.tensor([S]), S, False, True)
+        ri, rw = T.resize_linear_taps(torch.tensor([h]), torch.tensor([S]), S, False, False)
+        got = resample_taps(resample_taps(canvas, ci, cw, 3), ri, rw, 2)[0, 0].numpy()
+        assert np.abs(got - cv2.resize(small, (S, S))).max() < 1e-6
+
+
+def _matrix(rng: np.random.Generator) -> tuple[float, float, float, np.ndarray]:
+    s, tx, ty = rng.uniform(0.9, 1.1), rng.uniform(-0.05, 0.05), rng.uniform(-0.05, 0.05)
+    c = (S - 1) / 2
+    return s, tx, ty, np.array([[s, 0, (1 - s) * c + tx * S], [0, s, (1 - s) * c + ty * S]])
+
+
+def test_axis_aligned_warp_affine_equals_cv2_linear_and_nearest():
+    rng = np.random.default_rng(2)
+    for _ in range(10):
+        img = rng.integers(0, 256, (S, S, 3), dtype=np.uint8)
+        mask = (rng.random((S, S)) < 0.5).astype(np.uint8)
+        s, tx, ty, M = _matrix(rng)
+        a00, a02, a11, a12 = T.invert_scale_translate(torch.tensor([s]), torch.tensor([tx]), torch.tensor([ty]), S, S)
+        got = T.warp_affine_u8(torch.tensor(img).permute(2, 0, 1)[None].float(),
+                               T.warp_affine_taps(a00, a02, S, False, False), T.warp_affine_taps(a11, a12, S, True, False))
+        want = cv2.warpAffine(img, M, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        assert np.array_equal(got[0].permute(1, 2, 0).numpy(), want)
+        cols, rows = T.warp_affine_taps(a00, a02, S, False, True), T.warp_affine_taps(a11, a12, S, True, True)
+        got = resample_taps(resample_taps(torch.tensor(mask).float()[None, None], *cols, 3), *rows, 2)
+        want = cv2.warpAffine(mask, M, (S, S), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+        assert np.array_equal(got[0, 0].numpy(), want)
+
+
+@pytest.mark.parametrize("spread", [3.0, 200.0])  # in-range folds, and overshoots past a whole period
+def test_nearest_remap_reflect101_equals_cv2(spread):
+    rng = np.random.default_rng(3)
+    mask = rng.integers(0, 256, (S, S), dtype=np.uint8)
+    xs, ys = np.meshgrid(np.arange(S, dtype=np.float32), np.arange(S, dtype=np.float32))
+    dx = (rng.standard_normal((S, S)) * spread).astype(np.float32)
+    dy = (rng.standard_normal((S, S)) * spread).astype(np.float32)
+    dx[0, :4] = [0.5, -0.5, 1.5, 2.5]  # ties round half to even
+    mx, my = torch.tensor(xs + dx)[None], torch.tensor(ys + dy)[None]
+    got = T.remap_nearest_reflect101(torch.tensor(mask)[None, None], mx, my)
+    want = cv2.remap(mask, xs + dx, ys + dy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
+    assert np.array_equal(got[0, 0].numpy(), want)
+    assert torch.equal(mx[0], torch.tensor(xs + dx))  # the maps are left alone unless consumed
