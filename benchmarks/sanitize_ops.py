@@ -66,6 +66,23 @@ def calls(device: torch.device) -> dict[str, tuple]:
     # hsv_shift: W not a multiple of the block (a scalar tail), shifts of both signs, large, NaN and inf
     hsv_in = torch.randint(0, 256, (3, 3, 40, 72), generator=torch.Generator().manual_seed(1), dtype=torch.uint8)
     hsv_shifts = torch.tensor([[-0.2, -0.1, 0.25], [179.9, -300.0, 7.3], [float("nan"), float("inf"), float("-inf")]])
+    # sbi_quality: every branch (0, Sharpen 1, RandomDownScale 2 and 4, and values that act as 0), odd sizes,
+    # RGBShift adds that are fractional, large, NaN and infinite; images smaller than the down ratio (no
+    # downscale: 4 > H) and one pixel wide or high (reflect-101 of a single row or column)
+    nan, inf = float("nan"), float("inf")
+    sbi_in = torch.randint(0, 256, (7, 3, 37, 53), generator=torch.Generator().manual_seed(2), dtype=torch.uint8)
+    sbi_shifts = torch.cat([hsv_shifts, torch.tensor([[3.0, -40.0, 25.0], [-7.0, 12.0, -9.0], [0.0] * 3,
+                                                       [-178.0, 255.0, -255.0]])])
+    sbi_coeffs = torch.tensor([[3.0, -2.0, 0.0, 1.05, -10.0, 0.3, 9.7, 0.7],
+                               [0.0, 0.0, 0.0, 0.95, 5.0, 0.2, 9.5, 0.8],
+                               [-19.5, 12.2, 7.9, 1.1, -3.5, 0.45, 9.9, 0.55],
+                               [nan, inf, -inf, 0.9, 12.75, 0.5, 10.0, 0.5],
+                               [300.0, -300.0, 255.5, -1.0, 300.0, 4.0, 9.5, -3.0],  # negative gain, large a
+                               [-255.0, 0.4, -0.4, 3.0, -255.0, 0.25, 9.75, 0.75],
+                               [1.0, 1.0, 1.0, 1.0, 0.0, 0.3, 9.6, 0.7]])
+    sbi_branch = torch.tensor([1, 2, 0, 4, 1, 3, -1])  # sample 2 is black (value shift -inf)
+    sbi_tiny = torch.randint(0, 256, (4, 3, 3, 5), generator=torch.Generator().manual_seed(3), dtype=torch.uint8)
+    sbi_line = torch.randint(0, 256, (3, 3, 9, 1), generator=torch.Generator().manual_seed(4), dtype=torch.uint8)
     args = {
         "region_mask": (lm, torch.arange(5) % 10, S),
         "hull_mask": (lm, S),
@@ -89,6 +106,12 @@ def calls(device: torch.device) -> dict[str, tuple]:
                                      torch.ones(2, 4, 2), 2),
         "hsv_shift": (hsv_in, hsv_shifts, 32),
         "hsv_shift:no_block": (img, torch.tensor([[0.2, -0.3, -0.1]] * 3), 0),  # every column rounds
+        "sbi_quality": (sbi_in, sbi_shifts, sbi_coeffs, sbi_branch, 32),
+        "sbi_quality:no_block": (sbi_in, sbi_shifts, sbi_coeffs, sbi_branch.roll(2), 0),
+        "sbi_quality:tiny": (sbi_tiny, sbi_shifts[3:], sbi_coeffs[3:], torch.tensor([4, 2, 1, 4]), 2),
+        "sbi_quality:line": (sbi_line, sbi_shifts[4:], sbi_coeffs[4:], torch.tensor([1, 2, 4]), 64),
+        "sbi_quality:row": (sbi_line.transpose(2, 3).contiguous(), sbi_shifts[:3], sbi_coeffs[:3],
+                            torch.tensor([1, 2, 4]), 64),
         "color_stats": (src, img, m, torch.tensor([0, 1, 2]), torch.tensor([[0, 0, S, S], [5, 6, 30, 20],
                                                                            [-3, 40, 90, 0]])),
         "color_apply": (src, img, m, torch.tensor([0, 3, 3]), color_stats_for(src, img, m),

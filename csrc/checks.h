@@ -184,6 +184,24 @@ inline void check_hsv_shift(const at::Tensor& rgb, const at::Tensor& shifts, int
   check_same_device(rgb, shifts, "shifts");
 }
 
+// sbi_quality: rgb uint8 [B,3,H,W], shifts float32 [B,3] (hsv_shift's), coeffs float32 [B,8]
+// (common/sbi_quality_math.h), branch int64 [B], block >= 0. Values are not checked (a device sync):
+// every coefficient and branch value has a defined result (a NaN level is 0, unknown branches act as 0).
+inline void check_sbi_quality(const at::Tensor& rgb, const at::Tensor& shifts, const at::Tensor& coeffs,
+                              const at::Tensor& branch, int64_t block) {
+  check_hsv_shift(rgb, shifts, block);
+  SLADD_CHECK_TENSOR(coeffs, at::kFloat, 2);
+  TORCH_CHECK(coeffs.size(0) == rgb.size(0) && coeffs.size(1) == 8, "coeffs must be [B,8] with rgb's B = ",
+              rgb.size(0), ", got ", coeffs.sizes());
+  SLADD_CHECK_TENSOR(branch, at::kLong, 1);
+  TORCH_CHECK(branch.size(0) == rgb.size(0), "branch must be [B] with rgb's B = ", rgb.size(0), ", got ",
+              branch.sizes());
+  TORCH_CHECK(rgb.size(2) <= kInt32Max && rgb.size(2) * rgb.size(3) <= kInt32Max,
+              "sbi_quality: H and H * W must fit in int32");
+  check_same_device(rgb, coeffs, "coeffs");
+  check_same_device(rgb, branch, "branch");
+}
+
 // color_stats / color_apply: fake, real uint8 [B,3,H,W], mask float32 [B,1,H,W], mode int64 [B].
 inline void check_color_common(const at::Tensor& fake, const at::Tensor& real, const at::Tensor& mask,
                                const at::Tensor& mode) {

@@ -35,13 +35,14 @@ def csrc_dir() -> str:
 @functools.lru_cache(maxsize=None)
 def constants(root: str | None = None) -> dict[str, int]:
     """The integer constexprs of cuda/launch.h, common/geometry.h, common/region_math.h,
-    common/color_transfer_math.h, common/feather_math.h and common/hull_math.h (kThreads, kMaxGridYZ,
-    kMaxHullInput, kMaxPrimitives, kSpanRows, kColorStats, kFeatherEndsPerRow, kHullSpanRows, ...): the
-    launch geometry, input limits and scratch sizes, written once in C++."""
+    common/color_transfer_math.h, common/feather_math.h, common/hull_math.h and common/sbi_quality_math.h
+    (kThreads, kMaxGridYZ, kMaxHullInput, kMaxPrimitives, kSpanRows, kColorStats, kFeatherEndsPerRow,
+    kHullSpanRows, kSbiCoeffs, ...): the launch geometry, input limits and scratch sizes, written once in C++."""
     root = root or csrc_dir()
     out: dict[str, int] = {}
     for rel in (("cuda", "launch.h"), ("common", "geometry.h"), ("common", "region_math.h"),
-                ("common", "color_transfer_math.h"), ("common", "feather_math.h"), ("common", "hull_math.h")):
+                ("common", "color_transfer_math.h"), ("common", "feather_math.h"), ("common", "hull_math.h"),
+                ("common", "sbi_quality_math.h")):
         with open(os.path.join(root, *rel)) as f:
             for name, value in re.findall(r"constexpr\s+(?:int|long long)\s+(k\w+)\s*=\s*(\d+)\s*;", f.read()):
                 out[name] = int(value)
@@ -398,6 +399,32 @@ def hsv_shift(rgb: torch.Tensor, shifts: torch.Tensor, block: int) -> torch.Tens
     B, _, H, W = x.shape
     _launch("sladd_hsv_shift_kernel", H * W, B,
             (_ptr(x), _ptr(sh), _ptr(out), np.int32(W), np.int64(H * W), np.int64(block)), x.device)
+    return out
+
+
+def sbi_quality(rgb: torch.Tensor, shifts: torch.Tensor, coeffs: torch.Tensor, branch: torch.Tensor,
+                block: int) -> torch.Tensor:
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    B = rgb.shape[0]
+    _checks.tensor("rgb", rgb, torch.uint8, (None, 3, None, None))  # raw pointers: a wrong dtype would be misread
+    _checks.tensor("shifts", shifts, torch.float32, (B, 3))
+    _checks.tensor("coeffs", coeffs, torch.float32, (B, constants()["kSbiCoeffs"]))
+    _checks.tensor("branch", branch, torch.int64, (B,))
+    if block < 0:
+        raise ValueError(f"block must be >= 0 (0: no SIMD block), got {block}")
+    _checks.same_device(rgb=rgb, shifts=shifts, coeffs=coeffs, branch=branch)
+    _check_int32("sbi_quality", H=rgb.shape[2], W=rgb.shape[3], **{"H * W": rgb.shape[2] * rgb.shape[3]})
+    x, sh, q, br = rgb.contiguous(), shifts.contiguous(), coeffs.contiguous(), branch.contiguous()
+    out = torch.empty_like(x)
+    _, _, H, W = x.shape
+    planes = torch.empty_like(x)  # as bindings.cu: the colour stage, read by the branch stage
+    _launch("sladd_sbi_color_kernel", H * W, B,
+            (_ptr(x), _ptr(sh), _ptr(q), _ptr(planes), np.int32(W), np.int64(H * W), np.int64(block)), x.device)
+    _launch("sladd_sbi_branch_kernel", H * W, B, (_ptr(planes), _ptr(q), _ptr(br), _ptr(out), np.int32(H), np.int32(W)),
+            x.device, 3)
     return out
 
 

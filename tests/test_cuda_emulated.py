@@ -90,7 +90,8 @@ def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
     unused = {"sladd_hull_spans_kernel", "sladd_hull_fill_kernel", "sladd_hull_edges_kernel",  # ops, not engine steps
               "sladd_rgb_to_lab_kernel", "sladd_lab_to_rgb_kernel",
               "sladd_hull_feather_rows_kernel", "sladd_hull_feather_hull_kernel", "sladd_hull_feather_weight_kernel",
-              "sladd_resample_taps_kernel", "sladd_hsv_shift_kernel"}
+              "sladd_resample_taps_kernel", "sladd_hsv_shift_kernel", "sladd_sbi_color_kernel",
+              "sladd_sbi_branch_kernel"}
     assert emulator.launched == set(cuda_emulation.kernel_signatures()) - unused
     assert torch.equal(gpu_path.applied, cpu.applied) and torch.equal(gpu_path.masks, cpu.masks)
     assert torch.equal(gpu_path.mask_targets, cpu.mask_targets) and cpu.applied.sum() >= 4
@@ -115,6 +116,19 @@ def test_jit_launchers_reject_wrong_dtypes(jit):
         jit.hsv_shift(x, torch.zeros(1, 3), 64)
     with pytest.raises(ValueError, match="shifts must have dtype torch.float32"):
         jit.hsv_shift(x.to(torch.uint8), torch.zeros(1, 3).double(), 64)
+    u8, q, br = x.to(torch.uint8), torch.zeros(1, 8), torch.ones(1, dtype=torch.int64)
+    with pytest.raises(ValueError, match="rgb must have dtype torch.uint8"):
+        jit.sbi_quality(x, torch.zeros(1, 3), q, br, 64)
+    with pytest.raises(ValueError, match="shifts must have dtype torch.float32"):
+        jit.sbi_quality(u8, torch.zeros(1, 3).double(), q, br, 64)
+    with pytest.raises(ValueError, match="coeffs must have dtype torch.float32"):
+        jit.sbi_quality(u8, torch.zeros(1, 3), q.double(), br, 64)
+    with pytest.raises(ValueError, match=r"coeffs must have shape \[1,8\]"):
+        jit.sbi_quality(u8, torch.zeros(1, 3), torch.zeros(1, 7), br, 64)
+    with pytest.raises(ValueError, match="branch must have dtype torch.int64"):
+        jit.sbi_quality(u8, torch.zeros(1, 3), q, br.int(), 64)
+    with pytest.raises(ValueError, match="block must be >= 0"):
+        jit.sbi_quality(u8, torch.zeros(1, 3), q, br, -1)
     with pytest.raises(ValueError, match="landmarks must have dtype torch.float32"):
         jit.hull_mask(torch.zeros(1, 68, 2, dtype=torch.float64), 16)
     with pytest.raises(ValueError, match=r"landmarks must have shape \[\*,\*,2\]"):
@@ -138,6 +152,12 @@ def test_jit_launchers_reject_mixed_devices(jit, emulator):
         jit.resample_taps(x, torch.zeros(1, 4, 2, dtype=torch.int64), torch.ones(1, 4, 2, device=meta), 3)
     with pytest.raises(ValueError, match="shifts is on meta but rgb is on cpu"):
         jit.hsv_shift(x.to(torch.uint8), torch.zeros(1, 3, device=meta), 64)
+    with pytest.raises(ValueError, match="coeffs is on meta but rgb is on cpu"):
+        jit.sbi_quality(x.to(torch.uint8), torch.zeros(1, 3), torch.zeros(1, 8, device=meta),
+                        torch.ones(1, dtype=torch.int64), 64)
+    with pytest.raises(ValueError, match="branch is on meta but rgb is on cpu"):
+        jit.sbi_quality(x.to(torch.uint8), torch.zeros(1, 3), torch.zeros(1, 8),
+                        torch.ones(1, dtype=torch.int64, device=meta), 64)
     with pytest.raises(ValueError, match="box is on meta but input is on cpu"):
         jit.blur_in_box(x, torch.ones(1, 3), torch.ones(1, dtype=torch.int64),
                         torch.zeros(1, 4, dtype=torch.int64, device=meta))
@@ -153,6 +173,9 @@ def test_jit_launch_takes_only_cuda_tensors():
         _jit.hull_mask(torch.zeros(1, 68, 2), 16)
     with pytest.raises(ValueError, match="take CUDA tensors"):
         _jit.hsv_shift(torch.zeros(1, 3, 4, 4, dtype=torch.uint8), torch.zeros(1, 3), 64)
+    with pytest.raises(ValueError, match="take CUDA tensors"):
+        _jit.sbi_quality(torch.zeros(1, 3, 4, 4, dtype=torch.uint8), torch.zeros(1, 3), torch.zeros(1, 8),
+                         torch.ones(1, dtype=torch.int64), 64)
 
 
 @pytest.mark.parametrize("K", [0, 1, 2, 3, 5, 81, 128])

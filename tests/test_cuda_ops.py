@@ -128,6 +128,30 @@ def test_hsv_shift_matches_cpu(backend):
         assert torch.equal(shift_hsv_u8(img.cuda(), shifts.cuda(), block).cpu(), want), (W, block)
 
 
+def test_sbi_quality_matches_cpu(backend):
+    """The colour stage is hsv_shift's arithmetic between integer steps, the brightness/contrast level and
+    Sharpen are float32 products and sums in the same order with no FMA on both sides, RandomDownScale is
+    integer: exact, for every branch (0, Sharpen, down by 2 and 4), with and without OpenCV's SIMD block."""
+    g = torch.Generator().manual_seed(9)
+    nan, inf = float("nan"), float("inf")
+    coeffs = torch.tensor([[3.0, -2.0, 0.0, 1.05, -10.0, 0.3, 9.7, 0.7], [0.0, 0.0, 0.0, 0.95, 5.0, 0.2, 9.5, 0.8],
+                           [-19.5, 12.2, 7.9, 1.1, -3.5, 0.45, 9.9, 0.55], [nan, inf, -inf, 0.9, 12.75, 0.5, 10.0, 0.5],
+                           [300.0, -300.0, 255.5, -1.0, 300.0, 4.0, 9.5, -3.0],
+                           [-20.0, 0.4, -0.4, 1.08, -25.5, 0.37, 9.61, 0.63],
+                           [17.0, -5.0, 1.0, 0.91, 24.0, 0.21, 9.93, 0.79],
+                           [0.0, 0.0, 0.0, 1.0, 0.0, 0.5, 10.0, 0.5]])
+    branch = torch.tensor([0, 1, 2, 4, 1, 2, 4, 0])
+    for H, W in ((256, 256), (37, 53)):
+        for block in (64, 0):
+            img = torch.randint(0, 256, (8, 3, H, W), generator=g, dtype=torch.uint8)
+            shifts = (torch.rand(8, 3, generator=g) * 2 - 1) * 0.3
+            shifts[[3, 7]] = torch.tensor([[179.9, -300.0, 7.3], [nan, inf, -inf]])
+            for br in (branch, branch.roll(1), branch.roll(2), branch.roll(3)):  # each branch on each coeffs row
+                want = sf.sbi_quality(img, shifts, coeffs, br, block)
+                got = sf.sbi_quality(img.cuda(), shifts.cuda(), coeffs.cuda(), br.cuda(), block).cpu()
+                assert torch.equal(got, want), (H, W, block, br.tolist())
+
+
 def test_every_dispatch_key_is_served(backend):
     for name in ops._library.SCHEMAS:
         assert torch._C._dispatch_has_kernel_for_dispatch_key(f"sladd_fast::{name}", "CUDA"), name

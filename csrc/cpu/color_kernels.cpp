@@ -4,11 +4,13 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "../checks.h"
 #include "../common/color_math.h"
 #include "../common/color_transfer_math.h"
 #include "../common/hsv_math.h"
+#include "../common/sbi_quality_math.h"
 #include "isa.h"
 
 namespace sladd {
@@ -194,10 +196,172 @@ at::Tensor hsv_shift_forward_kernel(const at::Tensor& rgb_in, const at::Tensor& 
   return out;
 }
 
+// sbi_quality: one task per sample, written out for the CPU with common/sbi_quality_math.h's arithmetic
+// (sbi_color_px, sbi_branch_px; tested equal) in loops g++ vectorises in the AVX2 + FMA copy: the colour
+// stage row by row (RGBShift into row buffers, hsv_shift's two runs of columns, the brightness/contrast
+// level in place), then Sharpen from per-row 3-tap sums or RandomDownScale from the horizontal sums of
+// the small image's rows, each computed once.
+struct SbiArgs {
+  const u8* in;
+  const float* shifts;  // [B, 3]
+  const float* coeffs;  // [B, kSbiCoeffs]
+  const int64_t* branch;
+  u8* out;
+  int64_t H, W, simd_end;
+};
+
+// Sharpen of one plane: sbi_sharpen_px's box as three rows of 3-tap sums (exact integers, each row's
+// computed once and rotated), then its float32 formula, vectorised along the row.
+inline __attribute__((always_inline)) void sbi_row_sums(const u8* __restrict row, int* __restrict dst, int W) {
+  if (W == 1) {
+    dst[0] = 3 * row[0];
+    return;
+  }
+  dst[0] = row[1] + row[0] + row[1];
+  for (int x = 1; x < W - 1; ++x) dst[x] = row[x - 1] + row[x] + row[x + 1];
+  dst[W - 1] = row[W - 2] + row[W - 1] + row[W - 2];
+}
+
+inline __attribute__((always_inline)) void sbi_sharpen_plane(const u8* p, u8* o, int H, int W, float a, float k,
+                                                             float one_minus_a, int* sums) {
+  int* s[3] = {sums, sums + W, sums + 2 * W};  // rows y - 1, y, y + 1 (reflect-101)
+  sbi_row_sums(p + (int64_t)sbi_reflect101(-1, H) * W, s[0], W);
+  sbi_row_sums(p, s[1], W);
+  for (int y = 0; y < H; ++y) {
+    sbi_row_sums(p + (int64_t)sbi_reflect101(y + 1, H) * W, s[2], W);
+    const int* __restrict s0 = s[0];
+    const int* __restrict s1 = s[1];
+    const int* __restrict s2 = s[2];
+    const u8* __restrict f8 = p + (int64_t)y * W;
+    u8* __restrict d = o + (int64_t)y * W;
+    for (int x = 0; x < W; ++x) {
+      const float f = (float)(int)f8[x];
+      float t = f * k;
+      t = t - (float)(s0[x] + s1[x] + s2[x]);
+      t = t * a;
+      const float u = f * one_minus_a;
+      float v = (t + u) + 0.5f;  // floor, then clamp: the same as clamp, then trunc (no floorf: it vectorises)
+      v = v > 0.0f ? v : 0.0f;     // NaN -> 0
+      v = v < 255.0f ? v : 255.0f;
+      d[x] = (u8)(int)v;
+    }
+    int* t = s[0];
+    s[0] = s[1];
+    s[1] = s[2];
+    s[2] = t;
+  }
+}
+
+// RandomDownScale of one plane (sbi_downscale_px): the horizontal sums of each small row once, then each
+// output row from two of them.
+inline __attribute__((always_inline)) void sbi_downscale_plane(const u8* p, u8* o, int H, int W, int r,
+                                                               const SbiTap* tx, const SbiTap* ty, int* hs) {
+  const int h = H / r;
+  for (int i = 0; i < h; ++i) {
+    const u8* row = p + (int64_t)i * r * W;
+    int* d = hs + (int64_t)i * W;
+    for (int x = 0; x < W; ++x) d[x] = ((int)row[tx[x].i0 * r] * tx[x].w0 + (int)row[tx[x].i1 * r] * tx[x].w1) >> 4;
+  }
+  for (int y = 0; y < H; ++y) {
+    const int* s0 = hs + (int64_t)ty[y].i0 * W;
+    const int* s1 = hs + (int64_t)ty[y].i1 * W;
+    const int b0 = ty[y].w0, b1 = ty[y].w1;
+    u8* d = o + (int64_t)y * W;
+    for (int x = 0; x < W; ++x) d[x] = sbi_clamp_u8((((b0 * s0[x]) >> 16) + ((b1 * s1[x]) >> 16) + 2) >> 2);
+  }
+}
+
+inline __attribute__((always_inline)) void sbi_sample(const SbiArgs& a, int64_t b, u8* planes, u8* rows, int* work,
+                                                      SbiTap* taps) {
+  const int64_t H = a.H, W = a.W, HW = H * W, e = a.simd_end;
+  const float* q = a.coeffs + b * kSbiCoeffs;
+  const int add[3] = {sbi_add(q[0]), sbi_add(q[1]), sbi_add(q[2])};
+  const HsvMove m = hsv_moves(a.shifts + 3 * b);
+  const int64_t br = a.branch[b];
+  const bool down = (br == 2 || br == 4) && br <= H && br <= W;
+  u8* dst = (br == 1 || down) ? planes : a.out + b * 3 * HW;  // no branch: the colour stage is the output
+  const float gain = q[3], bias = q[4];
+  for (int64_t y = 0; y < H; ++y) {  // RGBShift into row buffers, hsv_shift's two runs, the level in place
+    const u8* i = a.in + b * 3 * HW + y * W;
+    for (int c = 0; c < 3; ++c) {
+      const int k = add[c];
+      const u8* src = i + c * HW;
+      u8* __restrict row = rows + c * W;
+      for (int64_t x = 0; x < W; ++x) {
+        const int v = (int)src[x] + k;
+        row[x] = (u8)(v < 0 ? 0 : (v > 255 ? 255 : v));
+      }
+    }
+    u8* o = dst + y * W;
+    hsv_shift_run<true>(rows, rows + W, rows + 2 * W, o, o + HW, o + 2 * HW, e, m);
+    hsv_shift_run<false>(rows + e, rows + W + e, rows + 2 * W + e, o + e, o + HW + e, o + 2 * HW + e, W - e, m);
+    for (int c = 0; c < 3; ++c) {
+      u8* __restrict p = o + c * HW;
+      for (int64_t x = 0; x < W; ++x) {  // sbi_bc_level
+        float t = (float)(int)p[x] * gain;
+        t = t + bias;
+        t = t > 0.0f ? t : 0.0f;  // NaN -> 0
+        t = t < 255.0f ? t : 255.0f;
+        p[x] = (u8)(int)t;  // floor of a value >= 0
+      }
+    }
+  }
+  u8* out = a.out + b * 3 * HW;
+  if (br == 1) {
+    for (int c = 0; c < 3; ++c) sbi_sharpen_plane(planes + c * HW, out + c * HW, (int)H, (int)W, q[5], q[6], q[7], work);
+  } else if (down) {
+    const int r = (int)br;
+    SbiTap *tx = taps, *ty = taps + W;
+    for (int x = 0; x < W; ++x) tx[x] = sbi_linear_tap((int)W / r, (int)W, x, true);
+    for (int y = 0; y < H; ++y) ty[y] = sbi_linear_tap((int)H / r, (int)H, y, false);
+    for (int c = 0; c < 3; ++c) sbi_downscale_plane(planes + c * HW, out + c * HW, (int)H, (int)W, r, tx, ty, work);
+  }
+}
+
+void sbi_sample_base(const SbiArgs& a, int64_t b, u8* planes, u8* rows, int* work, SbiTap* taps) {
+  sbi_sample(a, b, planes, rows, work, taps);
+}
+
+#if SLADD_X86_DISPATCH
+__attribute__((target("avx2,fma"))) void sbi_sample_avx2(const SbiArgs& a, int64_t b, u8* planes, u8* rows,
+                                                         int* work, SbiTap* taps) {
+  sbi_sample(a, b, planes, rows, work, taps);
+}
+#else
+void sbi_sample_avx2(const SbiArgs& a, int64_t b, u8* planes, u8* rows, int* work, SbiTap* taps) {
+  sbi_sample_base(a, b, planes, rows, work, taps);
+}
+#endif
+
+at::Tensor sbi_quality_forward_kernel(const at::Tensor& rgb_in, const at::Tensor& shifts_in,
+                                      const at::Tensor& coeffs_in, const at::Tensor& branch_in, int64_t block) {
+  check_sbi_quality(rgb_in, shifts_in, coeffs_in, branch_in, block);
+  const at::Tensor rgb = rgb_in.contiguous(), shifts = shifts_in.contiguous(), coeffs = coeffs_in.contiguous(),
+                   branch = branch_in.contiguous();
+  at::Tensor out = at::empty(rgb.sizes(), rgb.options());
+  if (out.numel() == 0) return out;
+  const int64_t B = rgb.size(0), H = rgb.size(2), W = rgb.size(3);
+  const SbiArgs a{rgb.data_ptr<u8>(), shifts.data_ptr<float>(), coeffs.data_ptr<float>(), branch.data_ptr<int64_t>(),
+                  out.data_ptr<u8>(), H, W, hsv_simd_end(W, block)};
+  const bool avx2 = cpu_use_avx2_fma();
+  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    // per task: the colour planes, the branch's integer rows (3 rows of sums, or the small image's rows)
+    // and the downscale taps
+    std::vector<u8> planes((size_t)(3 * H * W)), rows((size_t)(3 * W));
+    std::vector<int> work((size_t)(std::max<int64_t>(3, H / 2 + 1) * W));
+    std::vector<SbiTap> taps((size_t)(H + W));
+    for (int64_t b = b0; b < b1; ++b)
+      avx2 ? sbi_sample_avx2(a, b, planes.data(), rows.data(), work.data(), taps.data())
+           : sbi_sample_base(a, b, planes.data(), rows.data(), work.data(), taps.data());
+  });
+  return out;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(sladd_fast, CPU, m) {
   m.impl("hsv_shift", &hsv_shift_forward_kernel);
+  m.impl("sbi_quality", &sbi_quality_forward_kernel);
   m.impl("color_stats", &color_stats_forward_kernel);
   m.impl("color_apply", &color_apply_forward_kernel);
   m.impl("rgb_to_lab", &rgb_to_lab_forward_kernel);

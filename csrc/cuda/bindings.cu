@@ -241,6 +241,27 @@ at::Tensor hsv_shift_forward_kernel(const at::Tensor& rgb_in, const at::Tensor& 
   return out;
 }
 
+at::Tensor sbi_quality_forward_kernel(const at::Tensor& rgb_in, const at::Tensor& shifts_in,
+                                      const at::Tensor& coeffs_in, const at::Tensor& branch_in, int64_t block) {
+  check_sbi_quality(rgb_in, shifts_in, coeffs_in, branch_in, block);
+  const at::cuda::CUDAGuard guard(rgb_in.device());
+  const at::Tensor rgb = rgb_in.contiguous(), shifts = shifts_in.contiguous(), coeffs = coeffs_in.contiguous(),
+                   branch = branch_in.contiguous();
+  at::Tensor out = at::empty(rgb.sizes(), rgb.options());
+  if (out.numel() == 0) return out;
+  const int64_t B = rgb.size(0), H = rgb.size(2), W = rgb.size(3), HW = H * W;
+  at::Tensor planes = at::empty_like(rgb);  // the colour stage, read by the branch stage
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  sladd_sbi_color_kernel<<<grid_for(HW, B), kThreads, 0, stream>>>(
+      rgb.data_ptr<uint8_t>(), shifts.data_ptr<float>(), coeffs.data_ptr<float>(), planes.data_ptr<uint8_t>(), (int)W,
+      (long long)HW, (long long)block);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_sbi_branch_kernel<<<grid_for(HW, B, 3), kThreads, 0, stream>>>(
+      planes.data_ptr<uint8_t>(), coeffs.data_ptr<float>(), ll_ptr(branch), out.data_ptr<uint8_t>(), (int)H, (int)W);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 at::Tensor blur_in_box_forward_kernel(const at::Tensor& input, const at::Tensor& kernels, const at::Tensor& radius,
                                       const at::Tensor& box) {
   check_blur_in_box(input, kernels, radius, box);
@@ -338,6 +359,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("blur_in_box", &blur_in_box_forward_kernel);
   m.impl("resample_taps", &resample_taps_forward_kernel);
   m.impl("hsv_shift", &hsv_shift_forward_kernel);
+  m.impl("sbi_quality", &sbi_quality_forward_kernel);
 }
 
 }  // namespace sladd

@@ -18,6 +18,7 @@
 #include "../common/poisson_math.h"
 #include "../common/region_math.h"
 #include "../common/resample_math.h"
+#include "../common/sbi_quality_math.h"
 
 extern "C" {
 
@@ -338,6 +339,36 @@ __global__ void sladd_hsv_shift_kernel(const unsigned char* rgb, const float* sh
   u8 px[3];
   hsv_shift_px(rgb[base], rgb[base + HW], rgb[base + 2 * HW], m, i % W < hsv_simd_end(W, block), HsvDivide(), px);
   for (int c = 0; c < 3; ++c) out[base + c * HW] = px[c];
+}
+
+// sbi_quality in two passes over a scratch of uint8 [B,3,H,W] (the colour stage's planes).
+// Pass 1: blockIdx.y = sample, one thread per pixel (all three channels): RGBShift, hsv_shift, the
+// brightness/contrast level (common/sbi_quality_math.h sbi_color_px; divisions per pixel, HsvDivide).
+__global__ void sladd_sbi_color_kernel(const unsigned char* rgb, const float* shifts, const float* coeffs,
+                                       unsigned char* planes, int W, long long HW, long long block) {
+  using namespace sladd;
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= HW) return;
+  const long long b = blockIdx.y, base = b * 3 * HW + i;
+  const float* q = coeffs + kSbiCoeffs * b;
+  const int add[3] = {sbi_add(q[0]), sbi_add(q[1]), sbi_add(q[2])};
+  const HsvMove m = hsv_moves(shifts + 3 * b);
+  u8 px[3];
+  sbi_color_px(rgb[base], rgb[base + HW], rgb[base + 2 * HW], add, m, i % W < hsv_simd_end(W, block), HsvDivide(),
+               q[3], q[4], px);
+  for (int c = 0; c < 3; ++c) planes[base + c * HW] = px[c];
+}
+
+// Pass 2: blockIdx.y = sample, blockIdx.z = channel, one thread per pixel: the sample's branch (Sharpen,
+// RandomDownScale or a copy) read from the channel's colour-stage plane (sbi_branch_px).
+__global__ void sladd_sbi_branch_kernel(const unsigned char* planes, const float* coeffs, const long long* branch,
+                                        unsigned char* out, int H, int W) {
+  using namespace sladd;
+  const long long HW = (long long)H * W;
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= HW) return;
+  const long long b = blockIdx.y, plane = (b * 3 + blockIdx.z) * HW;
+  out[plane + i] = sbi_branch_px(planes + plane, H, W, branch[b], coeffs + kSbiCoeffs * b, (int)(i / W), (int)(i % W));
 }
 
 // blur_in_box: blockIdx.y = sample, blockIdx.z = channel, one thread per pixel; threads outside the

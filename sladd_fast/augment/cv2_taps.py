@@ -63,10 +63,11 @@ def vresize_u8(rows: torch.Tensor, index: torch.Tensor, weight: torch.Tensor) ->
     pass's float32 [B,C,H,W] sums (values x 2048, exact integers): ((b0 (s0 >> 4)) >> 16) + ((b1 (s1 >> 4))
     >> 16) + 2) >> 2. Exact in float32 while rows stay below 2^13 (a {0,1} mask); uint8 images need int64."""
     one = torch.ones_like(weight[..., :1])
-    s0 = torch.floor(_taps_rows(rows, index[..., :1], one) / 16)
-    s1 = torch.floor(_taps_rows(rows, index[..., 1:], one) / 16)
     b0, b1 = weight[:, None, :, 0, None], weight[:, None, :, 1, None]
-    return torch.floor((torch.floor(b0 * s0 / 65536) + torch.floor(b1 * s1 / 65536) + 2) / 4)
+    # Divisions by powers of two and products below 2^24: every step is exact, in place.
+    s0 = _taps_rows(rows, index[..., :1], one).div_(16).floor_().mul_(b0).div_(65536).floor_()
+    s1 = _taps_rows(rows, index[..., 1:], one).div_(16).floor_().mul_(b1).div_(65536).floor_()
+    return s0.add_(s1).add_(2).div_(4).floor_()
 
 
 def _taps_rows(x: torch.Tensor, index: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:

@@ -45,14 +45,16 @@ import torch
 from torch import nn
 
 from sladd_fast._consts import const
+from sladd_fast._sync import host_reads_ok
 from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8, warn_if_reference
 from sladd_fast.augment.cv2_taps import (invert_scale_translate, remap_nearest_reflect101, resize_linear_taps,
                                          vresize_u8, warp_affine_taps, warp_affine_u8)
-from sladd_fast.augment.hsv import shift_hsv_u8
+from sladd_fast.augment.hsv import HSV_BLOCK, _level_moves
 from sladd_fast.ops import _checks
-from sladd_fast.ops.masks import hull_mask
-from sladd_fast.synthesis.engine import on_subset, where_b
+from sladd_fast.ops._dispatch import op
 from sladd_fast.ops.blend import blend_linear
+from sladd_fast.ops.masks import hull_mask
+from sladd_fast.synthesis.engine import where_b
 from sladd_fast.synthesis.filters import blur_in_box, gaussian_kernels, resample_taps
 
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
@@ -110,71 +112,35 @@ def sample_sbi_params(batch: int, size: int, device: torch.device | str = "cpu",
         hsv_shift=(u(batch, 3) * 2 - 1) * 0.3)  # last: the draws before it are those of earlier versions
 
 
-def _downscale(f: torch.Tensor, r: int) -> torch.Tensor:
-    """RandomDownScale on integer-valued float [B,3,H,W]: cv2.resize INTER_NEAREST down by r
-    (source pixel r * d), then INTER_LINEAR back in OpenCV's 8-bit fixed point (cv2_taps): 11-bit
-    weights, the horizontal pass exact (resample_taps on integers below 2^24), the vertical pass as its
-    VResizeLinear does it, ((w0 * (s0 >> 4)) >> 16) + ((w1 * (s1 >> 4)) >> 16) + 2) >> 2 in int32 (so
-    ties and fractions round as OpenCV's, not to nearest)."""
-    n, _, H, W = f.shape
-    small = f[..., :: r, :: r][..., : H // r, : W // r].contiguous()
-    ci, cw = resize_linear_taps(torch.full((n,), W // r, device=f.device), torch.full((n,), W, device=f.device),
-                                W, True, True)
-    ri, rw = resize_linear_taps(torch.full((1,), H // r, device=f.device), torch.full((1,), H, device=f.device),
-                                H, True, False)
-    rows = resample_taps(small, ci, cw, 3, check_values=False).to(torch.int32)  # [n,3,H/r,W], x 2048
-    rows >>= 4
-    wy = rw[0].to(torch.int32)  # [H,2]: the same taps for every sample
-    s0 = rows.index_select(2, ri[0, :, 0]).mul_(wy[:, None, 0])
-    s1 = rows.index_select(2, ri[0, :, 1]).mul_(wy[:, None, 1])
-    s0 >>= 16
-    s1 >>= 16
-    s0 += s1
-    s0 += 2
-    s0 >>= 2
-    return s0.to(f.dtype)
-
-
-def _box3(f: torch.Tensor) -> torch.Tensor:
-    """3 x 3 box sum of float [B,C,H,W] with reflect-101 borders, as two 3-tap resample_taps passes
-    (exact on integer values)."""
-    B, _, H, W = f.shape
-
-    def taps(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        i = torch.arange(n, device=f.device)[:, None] + torch.arange(-1, 2, device=f.device)[None]
-        idx = torch.where(i < 0, -i, torch.where(i >= n, 2 * n - 2 - i, i)).clamp(0, n - 1)
-        return idx[None].expand(B, n, 3), torch.ones(B, n, 3, device=f.device)
-
-    return resample_taps(resample_taps(f, *taps(W), 3, check_values=False), *taps(H), 2, check_values=False)
-
-
-def _sharpen(f: torch.Tensor, alpha: torch.Tensor, lightness: torch.Tensor) -> torch.Tensor:
-    """albumentations Sharpen: cv2.filter2D with (1 - a) I + a ([-1 .. 8 + l .. -1]), reflect-101 border,
-    written as (1 - a) f + a ((9 + l) f - the 3x3 box sum of f): two 3-tap passes instead of a grouped
-    convolution with a kernel per sample."""
-    B = f.shape[0]
-    a, lt = alpha.view(B, 1, 1, 1), lightness.view(B, 1, 1, 1)
-    t = f.mul(9 + lt).sub_(_box3(f)).mul_(a)
-    return t.add_(f.mul(1 - a))  # (1 - a) f + a ((9 + l) f - box): the same roundings, fewer buffers
-
-
 def _quality(x: torch.Tensor, p: SbiParams) -> torch.Tensor:
-    """SBI's source transforms on uint8 [B,3,H,W]: RGBShift, HueSaturationValue, brightness/contrast,
-    then downscale or sharpen (albumentations' order)."""
-    B = x.shape[0]
-    # RGBShift's floor(clamp(x + s)) is clamp(x + floor(s)) on integer x (shift 0 where the step is off).
-    # Large CPU buffers are updated in place: a fresh one costs more in page faults than the arithmetic.
-    shift = torch.where(p.rgb_on[:, None], p.rgb_shift.floor(), torch.zeros((), device=x.device))
-    q = x.to(torch.int16).add_(shift.to(torch.int16).view(B, 3, 1, 1)).clamp_(0, 255).to(torch.uint8)
-    f = shift_hsv_u8(q, p.hsv_shift).float()
-    f.mul_(1 + p.contrast.view(B, 1, 1, 1)).add_(p.brightness.view(B, 1, 1, 1) * 255).clamp_(0, 255).floor_()
-    # One of RandomDownScale (ratio 2 or 4) and Sharpen per sample: on CPU each runs on its own samples
-    # only (on_subset), written into f (the subsets are disjoint, so each reads its rows unchanged); on a
-    # GPU all run on the whole batch and the sample's result is selected.
-    out = on_subset(p.downscale & (p.down_ratio == 2), lambda t: _downscale(t, 2), f, f, overwrite=True)
-    out = on_subset(p.downscale & (p.down_ratio == 4), lambda t: _downscale(t, 4), out, f, overwrite=True)
-    out = on_subset(~p.downscale, _sharpen, out, f, p.sharpen_alpha, p.sharpen_lightness, overwrite=True)
-    return out.add_(0.5).floor_().clamp_(0, 255).to(torch.uint8)  # cv2's saturate_cast
+    """SBI's source transforms on uint8 [B,3,H,W] (albumentations' order: RGBShift, HueSaturationValue,
+    brightness/contrast, then RandomDownScale or Sharpen): the csrc op ``sbi_quality``, one pass per sample
+    that computes only the sample's own branch. RGBShift's floor(clamp(x + s)) is clamp(x + floor(s)) on
+    integer x (shift 0 where the step is off); the coefficients are the float32 values the per-step
+    arithmetic uses (1 + contrast, 255 brightness, 9 + lightness, 1 - alpha)."""
+    zero = torch.zeros((), device=x.device)
+    coeffs = torch.cat([torch.where(p.rgb_on[:, None], p.rgb_shift.float().floor(), zero),
+                        torch.stack([1 + p.contrast, p.brightness * 255, p.sharpen_alpha, 9 + p.sharpen_lightness,
+                                     1 - p.sharpen_alpha], 1).float()], 1)
+    branch = torch.where(p.downscale, p.down_ratio, torch.ones((), dtype=torch.int64, device=x.device))
+    return op("sbi_quality")(x.contiguous(), _level_moves(p.hsv_shift).contiguous(), coeffs.contiguous(),
+                             branch.contiguous(), HSV_BLOCK)
+
+
+def _source_target(on_source: torch.Tensor, changed: torch.Tensor,
+                   img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(source as float32, target as uint8): the transformed copy is the source where ``on_source``, the
+    target elsewhere. On CPU by row copies into a float buffer and into ``changed`` (ours), with no
+    batch-sized selection; on a GPU by selection (no sync)."""
+    if not host_reads_ok(changed.device):
+        return where_b(on_source, changed, img).float(), where_b(on_source, img, changed)
+    on = on_source.nonzero().squeeze(1)
+    off = (~on_source).nonzero().squeeze(1)
+    source = torch.empty(changed.shape, dtype=torch.float32, device=changed.device)
+    source[on] = changed[on].float()
+    source[off] = img[off].float()
+    changed[on] = img[on]
+    return source, changed
 
 
 def _gauss(k: torch.Tensor, sigma: torch.Tensor, width: int) -> torch.Tensor:
@@ -261,11 +227,9 @@ def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.
         pts = torch.where(params.drop_forehead[:, None, None] & (torch.arange(81, device=dev) >= 68)[None, :, None],
                           pts[:, :1], pts)
     mask = hull_mask(torch.trunc(pts).contiguous(), S, check_values=False)  # cv2 takes int32 points
-    changed = _quality(img, params)
-    source = where_b(params.on_source, changed, img)
-    target = where_b(params.on_source, img, changed)
+    source, target = _source_target(params.on_source, _quality(img, params), img)
     a00, a02, a11, a12 = invert_scale_translate(params.scale, params.translate[:, 0], params.translate[:, 1], S, S)
-    src = warp_affine_u8(source.float(), warp_affine_taps(a00, a02, S, False, False),
+    src = warp_affine_u8(source, warp_affine_taps(a00, a02, S, False, False),
                          warp_affine_taps(a11, a12, S, True, False))
     cols, rows = warp_affine_taps(a00, a02, S, False, True), warp_affine_taps(a11, a12, S, True, True)
     mask = resample_taps(resample_taps(mask, *cols, 3, check_values=False), *rows, 2, check_values=False)

@@ -56,6 +56,22 @@ def register() -> None:
         torch._check(block >= 0, lambda: f"hsv_shift: block must be >= 0, got {block}")
         return rgb.new_empty(rgb.shape)
 
+    @torch.library.register_fake(lib + "sbi_quality")
+    def _(rgb, shifts, coeffs, branch, block):
+        # check_sbi_quality (csrc/checks.h).
+        torch._check(rgb.dtype == torch.uint8 and shifts.dtype == torch.float32 and coeffs.dtype == torch.float32
+                     and branch.dtype == torch.int64,
+                     lambda: "sbi_quality: rgb uint8, shifts and coeffs float32, branch int64")
+        torch._check(rgb.dim() == 4 and rgb.shape[1] == 3, lambda: "sbi_quality: rgb must be [B,3,H,W]")
+        B = rgb.shape[0]
+        torch._check(shifts.dim() == 2 and shifts.shape[0] == B and shifts.shape[1] == 3,
+                     lambda: "sbi_quality: shifts must be [B,3] with rgb's B")
+        torch._check(coeffs.dim() == 2 and coeffs.shape[0] == B and coeffs.shape[1] == 8,
+                     lambda: "sbi_quality: coeffs must be [B,8] with rgb's B")
+        torch._check(branch.dim() == 1 and branch.shape[0] == B, lambda: "sbi_quality: branch must be [B]")
+        torch._check(block >= 0, lambda: f"sbi_quality: block must be >= 0, got {block}")
+        return rgb.new_empty(rgb.shape)
+
     # These return a tensor shaped like their first argument.
     for name in ("blend_linear", "poisson_compose", "deform_mask", "morph_square", "warp_affine_cubic", "blur_in_box",
                  "color_apply", "hull_feather"):

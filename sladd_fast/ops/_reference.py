@@ -489,6 +489,64 @@ def hsv_shift(rgb: torch.Tensor, shifts: torch.Tensor, block: int) -> torch.Tens
     return hsv_to_rgb_u8(torch.cat([h, sv], 1), block).to(torch.uint8).contiguous()  # the kernels' layout
 
 
+SBI_COEFFS = 8  # add_r, add_g, add_b, gain, bias, a, k = 9 + l, 1 - a (common/sbi_quality_math.h)
+
+
+def _sbi_taps(n_in: int, n_out: int, horizontal: bool, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """cv2.resize INTER_LINEAR's uint8 taps of the outputs 0..n_out-1: (i0, i1, w0, w1) int64 [n_out]."""
+    d = torch.arange(n_out, device=device, dtype=torch.float64)
+    fx = ((d + 0.5) * (1.0 / (n_out / n_in)) - 0.5).float()
+    sx = fx.floor()
+    fx = fx - sx
+    last = float(n_in - 1)
+    if horizontal:
+        fx = torch.where((sx < 0) | (sx >= last), torch.zeros_like(fx), fx)
+    w0, w1 = torch.round((1.0 - fx) * 2048).long(), torch.round(fx * 2048).long()
+    return sx.clamp(0, last).long(), (sx + 1).clamp(0, last).long(), w0, w1
+
+
+def _sbi_downscale(f: torch.Tensor, r: int) -> torch.Tensor:
+    """RandomDownScale of integer-valued [B,3,H,W]: INTER_NEAREST down by r, OpenCV's 8-bit fixed-point
+    INTER_LINEAR back (int64 [B,3,H,W])."""
+    H, W = f.shape[-2:]
+    small = f[..., ::r, ::r][..., : H // r, : W // r].long()
+    x0, x1, a0, a1 = _sbi_taps(W // r, W, True, f.device)
+    y0, y1, b0, b1 = _sbi_taps(H // r, H, False, f.device)
+    rows = small[..., x0] * a0 + small[..., x1] * a1  # [B,3,H/r,W]
+    s0, s1 = rows[..., y0, :] >> 4, rows[..., y1, :] >> 4
+    return (((b0[:, None] * s0) >> 16) + ((b1[:, None] * s1) >> 16) + 2) >> 2
+
+
+def sbi_quality(rgb: torch.Tensor, shifts: torch.Tensor, coeffs: torch.Tensor, branch: torch.Tensor,
+                block: int) -> torch.Tensor:
+    """SBI's source transforms per sample (common/sbi_quality_math.h): rgb uint8 [B,3,H,W], shifts float32
+    [B,3] (hsv_shift's), coeffs float32 [B,8] (add_r, add_g, add_b, gain, bias, a, 9 + l, 1 - a), branch
+    int64 [B] (1: Sharpen, 2 / 4: RandomDownScale by 2 / 4, else nothing) -> uint8 [B,3,H,W]:
+    RGBShift (+ floor(add), clamped), HueSaturationValue, brightness/contrast floor(clamp(v gain + bias)),
+    then the branch; a NaN level is 0. Every branch is computed for the whole batch and selected (no host
+    read)."""
+    if block < 0:
+        raise ValueError(f"block must be >= 0 (0: no SIMD block), got {block}")
+    B, _, H, W = rgb.shape
+    add = coeffs[:, :3].float().floor()
+    add = torch.where(torch.isnan(add), torch.zeros_like(add), add).clamp(-256, 256)
+    v = (rgb.float() + add.view(B, 3, 1, 1)).clamp(0, 255).to(torch.uint8)
+    v = hsv_shift(v, shifts, block).float()
+    f = (v * coeffs[:, 3].view(B, 1, 1, 1) + coeffs[:, 4].view(B, 1, 1, 1)).nan_to_num(0.0, 255.0, 0.0).clamp(0, 255)
+    f = f.floor()
+    ys, xs = torch.arange(H, device=rgb.device), torch.arange(W, device=rgb.device)
+    box = sum(f.index_select(2, _reflect101(ys + dy, H)).index_select(3, _reflect101(xs + dx, W))
+              for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    a, k, one_minus_a = (coeffs[:, i].view(B, 1, 1, 1) for i in (5, 6, 7))
+    t = ((f * k) - box) * a
+    sharp = ((t + f * one_minus_a) + 0.5).floor().nan_to_num(0.0, 255.0, 0.0).clamp(0, 255)
+    out = torch.where(branch.view(B, 1, 1, 1) == 1, sharp, f)
+    for r in (2, 4):
+        if H >= r and W >= r:
+            out = torch.where(branch.view(B, 1, 1, 1) == r, _sbi_downscale(f, r).float(), out)
+    return out.to(torch.uint8)
+
+
 def _reflect101(i: torch.Tensor, n: int) -> torch.Tensor:
     """OpenCV BORDER_REFLECT_101 indices (gfedcb|abcdefgh|gfedcba) into [0, n)."""
     if n == 1:
