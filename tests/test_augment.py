@@ -217,6 +217,19 @@ def test_sbi_matches_the_per_sample_recipe_on_the_same_draws():
         assert np.abs(out.masks[k, 0].numpy() - m[..., 0]).mean() < 0.005, k
 
 
+def test_sbi_cpu_chunks_give_the_whole_batch_result(monkeypatch):
+    """On CPU the batch is worked in chunks of CPU_CHUNK samples: the result is the whole batch's, exactly."""
+    from sladd_fast.augment import sbi
+
+    img, lm, _ = _batch(7, 3)
+    p = sbi.sample_sbi_params(7, 256, "cpu", torch.Generator().manual_seed(2))
+    monkeypatch.setattr(sbi, "CPU_CHUNK", 100)
+    whole = sbi.sbi_augment(img, lm, params=p)
+    monkeypatch.setattr(sbi, "CPU_CHUNK", 3)  # chunks of 3, 3 and 1
+    chunked = sbi.sbi_augment(img, lm, params=p)
+    assert torch.equal(chunked.images, whole.images) and torch.equal(chunked.masks, whole.masks)
+
+
 # SBI's HueSaturationValue step (augment/hsv.py) ---------------------------------------------------
 
 def _hwc(x):

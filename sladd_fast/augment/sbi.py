@@ -59,6 +59,10 @@ from sladd_fast.synthesis.filters import blur_in_box, gaussian_kernels, resample
 
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
 CANVAS = 256  # the blend mask is resized to at most 256 x 256 (get_blend_mask's 192-256)
+# On CPU a batch is worked in chunks of this many samples (the same results: every step is per sample):
+# the chunk's buffers (6 MB of float32 per 256 px image plane set) stay in the allocator's reuse range,
+# where a 32-sample batch's are returned to the OS and faulted in again on every call (0.7 ms a sample).
+CPU_CHUNK = 8
 # ElasticTransform(alpha=50, sigma=7): albumentations' default (approximate=False) path blurs the noise
 # with scipy.ndimage.gaussian_filter: truncate 4 (radius 28), mode 'reflect' (edge pixel repeated).
 ELASTIC_ALPHA, ELASTIC_SIGMA, ELASTIC_R = 50.0, 7.0, 28
@@ -226,6 +230,24 @@ def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.
     if pts.shape[1] == 81:  # the forehead left out: its points replaced by a jaw point (on the hull already)
         pts = torch.where(params.drop_forehead[:, None, None] & (torch.arange(81, device=dev) >= 68)[None, :, None],
                           pts[:, :1], pts)
+    if host_reads_ok(dev) and B > CPU_CHUNK:  # CPU: chunks, so the working buffers are reused, not faulted in
+        parts = [_blend(img[i:i + CPU_CHUNK], pts[i:i + CPU_CHUNK], _chunk(params, i, i + CPU_CHUNK))
+                 for i in range(0, B, CPU_CHUNK)]
+        out, m = torch.cat([o for o, _ in parts]), torch.cat([w for _, w in parts])
+    else:
+        out, m = _blend(img, pts, params)
+    return AugmentResult(from_u8(out, as_float, images), m, torch.ones(B, dtype=torch.int64, device=dev), params, {})
+
+
+def _chunk(p: SbiParams, i: int, j: int) -> SbiParams:
+    return SbiParams(**{f.name: getattr(p, f.name)[i:j] for f in dataclasses.fields(p)})
+
+
+def _blend(img: torch.Tensor, pts: torch.Tensor, params: SbiParams) -> tuple[torch.Tensor, torch.Tensor]:
+    """The mode on uint8 [B,3,S,S] and float [B,68|81,2] (forehead draw applied): (uint8 images, float32
+    [B,1,S,S] blend weights)."""
+    B, _, S, _ = img.shape
+    dev = img.device
     mask = hull_mask(torch.trunc(pts).contiguous(), S, check_values=False)  # cv2 takes int32 points
     source, target = _source_target(params.on_source, _quality(img, params), img)
     a00, a02, a11, a12 = invert_scale_translate(params.scale, params.translate[:, 0], params.translate[:, 1], S, S)
@@ -240,8 +262,7 @@ def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.
     m = _blend_mask(mask, params)
     # (m r) src + (1 - m r) target, truncated as astype(uint8): blend_linear's target + m r (src - target)
     out = blend_linear(target, src.to(torch.uint8), m, params.ratio.float(), check_values=False)
-    m = m * params.ratio.view(B, 1, 1, 1)
-    return AugmentResult(from_u8(out, as_float, images), m, torch.ones(B, dtype=torch.int64, device=dev), params, {})
+    return out, m.mul_(params.ratio.view(B, 1, 1, 1))
 
 
 class SbiAugment(nn.Module):
