@@ -333,7 +333,7 @@ def test_sbi_hsv_shift_is_drawn_last_and_replayed_by_the_baseline():
 
     import numpy as np
 
-    from sladd_fast.augment.sbi import _quality, sample_sbi_params
+    from sladd_fast.augment.sbi import _plan, _quality, sample_sbi_params
     from sladd_fast.augment.sbi_baseline import _quality as quality_one
     from sladd_fast.augment.sbi_baseline import draws
 
@@ -349,7 +349,7 @@ def test_sbi_hsv_shift_is_drawn_last_and_replayed_by_the_baseline():
     img, _, _ = _batch(8, 15)
     q = dataclasses.replace(p, downscale=torch.zeros(8, dtype=torch.bool), sharpen_alpha=torch.zeros(8),
                             rgb_on=torch.arange(8) % 2 == 0)  # Sharpen with alpha 0: the identity
-    out = _quality(img, q)
+    out = _quality(img, _plan(q, 256))
     for k in range(8):
         assert np.array_equal(_hwc(out[k]), quality_one(_hwc(img[k]).copy(), draws(q, k), draws(q, k)["hsv"])), k
 
@@ -604,7 +604,7 @@ def test_sbi_source_transforms_equal_the_per_sample_ones(branch):
     under 0.1% of values (cv2.filter2D sums in its own float order; measured 0.009%)."""
     import numpy as np
 
-    from sladd_fast.augment.sbi import _quality, sample_sbi_params
+    from sladd_fast.augment.sbi import _plan, _quality, sample_sbi_params
     from sladd_fast.augment.sbi_baseline import _quality as quality_one
     from sladd_fast.augment.sbi_baseline import draws
 
@@ -612,7 +612,7 @@ def test_sbi_source_transforms_equal_the_per_sample_ones(branch):
     p = sample_sbi_params(6, 256, "cpu", torch.Generator().manual_seed(9))
     q = dataclasses_replace(p, downscale=torch.full((6,), branch != "sharpen"),
                             down_ratio=torch.full((6,), 4 if branch == "down4" else 2))
-    out = _quality(img, q)
+    out = _quality(img, _plan(q, 256))
     for k in range(6):
         want = quality_one(_hwc(img[k]).copy(), draws(q, k), draws(q, k)["hsv"]).astype(int)
         d = np.abs(_hwc(out[k]).astype(int) - want)

@@ -148,8 +148,10 @@ def _reflect101_(i: torch.Tensor, n: int) -> torch.Tensor:
     if n == 1:
         return i.zero_()
     m = float(n - 1)
-    if host_reads_ok(i.device) and not bool(((i <= -m) | (i >= 2 * m)).any()):  # CPU: one check, then folds
-        return i.abs_().sub_(m).abs_().neg_().add_(m)
+    if host_reads_ok(i.device) and i.numel():  # CPU: one check (a min and a max), then the folds
+        lo, hi = torch.aminmax(i)
+        if float(lo) > -m and float(hi) < 2 * m:
+            return i.abs_().sub_(m).abs_().neg_().add_(m)
     r = torch.remainder(i, 2 * m)
     return i.copy_(torch.where(r < n, r, 2 * m - r))
 

@@ -109,26 +109,19 @@ def sample_sbi_params(batch: int, size: int, device: torch.device | str = "cpu",
         downscale=u(batch) < 0.5, down_ratio=torch.where(u(batch) < 0.5, 2, 4),
         sharpen_alpha=0.2 + 0.3 * u(batch), sharpen_lightness=0.5 + 0.5 * u(batch),
         translate=torch.stack([(u(batch) * 2 - 1) * 0.03, (u(batch) * 2 - 1) * 0.015], 1),
-        scale=0.95 + (1 / 0.95 - 0.95) * u(batch), elastic_noise=torch.empty(batch, 2, size, size, device=dev).uniform_(-1, 1, generator=g),  # = u * 2 - 1
+        scale=0.95 + (1 / 0.95 - 0.95) * u(batch),
+        elastic_noise=torch.empty(batch, 2, size, size, device=dev).uniform_(-1, 1, generator=g),  # = u * 2 - 1
         resize_hw=torch.randint(192, 257, (batch, 2), generator=g, device=dev),
         k1=odd(5, 25), k2=odd(5, 25), sigma2=torch.randint(5, 46, (batch,), generator=g, device=dev),
         ratio=const(BLEND_RATIOS, dev)[torch.randint(0, len(BLEND_RATIOS), (batch,), generator=g, device=dev)],
         hsv_shift=(u(batch, 3) * 2 - 1) * 0.3)  # last: the draws before it are those of earlier versions
 
 
-def _quality(x: torch.Tensor, p: SbiParams) -> torch.Tensor:
+def _quality(x: torch.Tensor, plan: _Plan) -> torch.Tensor:
     """SBI's source transforms on uint8 [B,3,H,W] (albumentations' order: RGBShift, HueSaturationValue,
     brightness/contrast, then RandomDownScale or Sharpen): the csrc op ``sbi_quality``, one pass per sample
-    that computes only the sample's own branch. RGBShift's floor(clamp(x + s)) is clamp(x + floor(s)) on
-    integer x (shift 0 where the step is off); the coefficients are the float32 values the per-step
-    arithmetic uses (1 + contrast, 255 brightness, 9 + lightness, 1 - alpha)."""
-    zero = torch.zeros((), device=x.device)
-    coeffs = torch.cat([torch.where(p.rgb_on[:, None], p.rgb_shift.float().floor(), zero),
-                        torch.stack([1 + p.contrast, p.brightness * 255, p.sharpen_alpha, 9 + p.sharpen_lightness,
-                                     1 - p.sharpen_alpha], 1).float()], 1)
-    branch = torch.where(p.downscale, p.down_ratio, torch.ones((), dtype=torch.int64, device=x.device))
-    return op("sbi_quality")(x.contiguous(), _level_moves(p.hsv_shift).contiguous(), coeffs.contiguous(),
-                             branch.contiguous(), HSV_BLOCK)
+    that computes only the sample's own branch."""
+    return op("sbi_quality")(x.contiguous(), plan.moves, plan.coeffs, plan.branch, HSV_BLOCK)
 
 
 def _source_target(on_source: torch.Tensor, changed: torch.Tensor,
@@ -141,9 +134,9 @@ def _source_target(on_source: torch.Tensor, changed: torch.Tensor,
     on = on_source.nonzero().squeeze(1)
     off = (~on_source).nonzero().squeeze(1)
     source = torch.empty(changed.shape, dtype=torch.float32, device=changed.device)
-    source[on] = changed[on].float()
-    source[off] = img[off].float()
-    changed[on] = img[on]
+    source.index_copy_(0, on, changed.index_select(0, on).float())  # whole samples: index_select, not x[idx]
+    source.index_copy_(0, off, img.index_select(0, off).float())
+    changed.index_copy_(0, on, img.index_select(0, on))
     return source, changed
 
 
@@ -170,36 +163,80 @@ def _elastic_taps(S: int, B: int, device: torch.device) -> tuple[torch.Tensor, t
     return i[None].expand(B, S, 2 * R + 1), w[None, None].expand(B, S, 2 * R + 1)
 
 
-def _elastic_field(noise: torch.Tensor) -> torch.Tensor:
+def _elastic_field(noise: torch.Tensor, taps: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
     """alpha * gaussian_filter(noise, sigma) per plane [B,2,S,S], scipy's 'reflect' border: the
-    separable blur as two passes of resample_taps over the S x S plane (no padded copy)."""
-    B, _, S, _ = noise.shape
-    idx, w = _elastic_taps(S, B, noise.device)
-    rows = resample_taps(noise, idx, w, 3, check_values=False)
-    return resample_taps(rows, idx, w, 2, check_values=False).mul_(ELASTIC_ALPHA)
+    separable blur as two passes of resample_taps (``_elastic_taps``) over the S x S plane."""
+    rows = resample_taps(noise, *taps, 3, check_values=False)
+    return resample_taps(rows, *taps, 2, check_values=False).mul_(ELASTIC_ALPHA)
 
 
-def _max_norm(m: torch.Tensor) -> torch.Tensor:
-    mx = m.amax((2, 3), keepdim=True)
-    return torch.where(mx > 0, m / mx.clamp(min=1e-12), torch.zeros_like(m))
-
-
-def _blend_mask(mask: torch.Tensor, p: SbiParams) -> torch.Tensor:
+def _blend_mask(mask: torch.Tensor, plan: _Plan) -> torch.Tensor:
     """get_blend_mask on a {0,1} float [B,1,H,W] mask, each sample in the corner box of a 256 x 256
     canvas: cv2.resize of the uint8 mask to (w, h) in OpenCV's fixed point (exact: {0,1} out), the
-    k1 blur and its cut (on uint8 data, a threshold at 0.5), the k2 blur, divided by the max, and
-    cv2.resize back to (W, H) (the float path's taps)."""
-    B, _, H, W = mask.shape
+    k1 blur and its cut (on uint8 data, a threshold at 0.5), the k2 blur, divided by the max (an all-zero
+    mask stays 0), and cv2.resize back to (W, H) (the float path's taps)."""
+    small = vresize_u8(resample_taps(mask, *plan.down_cols, 3, check_values=False), *plan.down_rows)
+    m = (blur_in_box(small, plan.k1, plan.r1, plan.box) >= 0.5).float()
+    m = blur_in_box(m, plan.k2, plan.r2, plan.box)
+    m = m.div_(m.amax((2, 3), keepdim=True).clamp_(min=1e-12))
+    return resample_taps(resample_taps(m, *plan.up_cols, 3, check_values=False), *plan.up_rows, 2,
+                         check_values=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """What the steps need from SbiParams, derived once per batch (and sliced per CPU chunk): the colour
+    op's arguments, every resample_taps tap set (index, weight) and the blend-mask blurs' kernels."""
+
+    moves: torch.Tensor  # float32 [B,3]: HSV level moves
+    coeffs: torch.Tensor  # float32 [B,8]: sbi_quality's coefficients
+    branch: torch.Tensor  # int64 [B]: 1 Sharpen, 2 / 4 RandomDownScale
+    warp_cols: tuple[torch.Tensor, torch.Tensor]  # Affine, linear, [B,S,2]
+    warp_rows: tuple[torch.Tensor, torch.Tensor]
+    mask_cols: tuple[torch.Tensor, torch.Tensor]  # Affine, nearest, [B,S,1]
+    mask_rows: tuple[torch.Tensor, torch.Tensor]
+    elastic: tuple[torch.Tensor, torch.Tensor]  # [B,S,57]
+    down_cols: tuple[torch.Tensor, torch.Tensor]  # the blend mask to (w, h), uint8 fixed point, [B,256,2]
+    down_rows: tuple[torch.Tensor, torch.Tensor]
+    up_cols: tuple[torch.Tensor, torch.Tensor]  # and back to (S, S), float, [B,S,2]
+    up_rows: tuple[torch.Tensor, torch.Tensor]
+    k1: torch.Tensor  # float32 [B,25]
+    r1: torch.Tensor
+    k2: torch.Tensor
+    r2: torch.Tensor
+    box: torch.Tensor  # int64 [B,4]: (0, 0, w, h)
+    ratio: torch.Tensor  # float32 [B]
+
+    def rows(self, i: int, j: int) -> _Plan:
+        def cut(v):
+            return tuple(t[i:j] for t in v) if isinstance(v, tuple) else v[i:j]
+
+        return _Plan(**{f.name: cut(getattr(self, f.name)) for f in dataclasses.fields(self)})
+
+
+def _plan(p: SbiParams, S: int) -> _Plan:
+    dev = p.scale.device
+    B = p.scale.shape[0]
+    zero = torch.zeros((), device=dev)
+    # RGBShift's floor(clamp(x + s)) is clamp(x + floor(s)) on integer x (0 where the step is off); the
+    # coefficients are the float32 values of the per-step arithmetic (1 + contrast, 255 brightness,
+    # 9 + lightness, 1 - alpha)
+    coeffs = torch.cat([torch.where(p.rgb_on[:, None], p.rgb_shift.float().floor(), zero),
+                        torch.stack([1 + p.contrast, p.brightness * 255, p.sharpen_alpha, 9 + p.sharpen_lightness,
+                                     1 - p.sharpen_alpha], 1).float()], 1)
+    branch = torch.where(p.downscale, p.down_ratio, torch.ones((), dtype=torch.int64, device=dev))
+    a00, a02, a11, a12 = invert_scale_translate(p.scale, p.translate[:, 0], p.translate[:, 1], S, S)
     h, w = p.resize_hw[:, 0], p.resize_hw[:, 1]
-    ci, cw = resize_linear_taps(torch.full_like(w, W), w, CANVAS, True, True)
-    ri, rw = resize_linear_taps(torch.full_like(h, H), h, CANVAS, True, False)
-    small = vresize_u8(resample_taps(mask, ci, cw, 3, check_values=False), ri, rw)
-    box = torch.stack([torch.zeros_like(w), torch.zeros_like(h), w, h], 1)
-    m = (blur_in_box(small, gaussian_kernels(p.k1, 25), p.k1 // 2, box) >= 0.5).float()
-    m = _max_norm(blur_in_box(m, _gauss(p.k2, p.sigma2, 25), p.k2 // 2, box))
-    ci, cw = resize_linear_taps(w, torch.full_like(w, W), W, False, True)
-    ri, rw = resize_linear_taps(h, torch.full_like(h, H), H, False, False)
-    return resample_taps(resample_taps(m, ci, cw, 3, check_values=False), ri, rw, 2, check_values=False)
+    full = torch.full_like(w, S)
+    return _Plan(
+        moves=_level_moves(p.hsv_shift).contiguous(), coeffs=coeffs.contiguous(), branch=branch.contiguous(),
+        warp_cols=warp_affine_taps(a00, a02, S, False, False), warp_rows=warp_affine_taps(a11, a12, S, True, False),
+        mask_cols=warp_affine_taps(a00, a02, S, False, True), mask_rows=warp_affine_taps(a11, a12, S, True, True),
+        elastic=_elastic_taps(S, B, dev),
+        down_cols=resize_linear_taps(full, w, CANVAS, True, True), down_rows=resize_linear_taps(full, h, CANVAS, True, False),
+        up_cols=resize_linear_taps(w, full, S, False, True), up_rows=resize_linear_taps(h, full, S, False, False),
+        k1=gaussian_kernels(p.k1, 25), r1=p.k1 // 2, k2=_gauss(p.k2, p.sigma2, 25), r2=p.k2 // 2,
+        box=torch.stack([torch.zeros_like(w), torch.zeros_like(h), w, h], 1), ratio=p.ratio.float())
 
 
 def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.Generator | None = None, *,
@@ -230,39 +267,35 @@ def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.
     if pts.shape[1] == 81:  # the forehead left out: its points replaced by a jaw point (on the hull already)
         pts = torch.where(params.drop_forehead[:, None, None] & (torch.arange(81, device=dev) >= 68)[None, :, None],
                           pts[:, :1], pts)
+    plan = _plan(params, S)
     if host_reads_ok(dev) and B > CPU_CHUNK:  # CPU: chunks, so the working buffers are reused, not faulted in
-        parts = [_blend(img[i:i + CPU_CHUNK], pts[i:i + CPU_CHUNK], _chunk(params, i, i + CPU_CHUNK))
+        parts = [_blend(img[i:i + CPU_CHUNK], pts[i:i + CPU_CHUNK], params.on_source[i:i + CPU_CHUNK],
+                        params.elastic_noise[i:i + CPU_CHUNK], plan.rows(i, i + CPU_CHUNK))
                  for i in range(0, B, CPU_CHUNK)]
         out, m = torch.cat([o for o, _ in parts]), torch.cat([w for _, w in parts])
     else:
-        out, m = _blend(img, pts, params)
+        out, m = _blend(img, pts, params.on_source, params.elastic_noise, plan)
     return AugmentResult(from_u8(out, as_float, images), m, torch.ones(B, dtype=torch.int64, device=dev), params, {})
 
 
-def _chunk(p: SbiParams, i: int, j: int) -> SbiParams:
-    return SbiParams(**{f.name: getattr(p, f.name)[i:j] for f in dataclasses.fields(p)})
-
-
-def _blend(img: torch.Tensor, pts: torch.Tensor, params: SbiParams) -> tuple[torch.Tensor, torch.Tensor]:
+def _blend(img: torch.Tensor, pts: torch.Tensor, on_source: torch.Tensor, noise: torch.Tensor,
+           plan: _Plan) -> tuple[torch.Tensor, torch.Tensor]:
     """The mode on uint8 [B,3,S,S] and float [B,68|81,2] (forehead draw applied): (uint8 images, float32
     [B,1,S,S] blend weights)."""
     B, _, S, _ = img.shape
-    dev = img.device
     mask = hull_mask(torch.trunc(pts).contiguous(), S, check_values=False)  # cv2 takes int32 points
-    source, target = _source_target(params.on_source, _quality(img, params), img)
-    a00, a02, a11, a12 = invert_scale_translate(params.scale, params.translate[:, 0], params.translate[:, 1], S, S)
-    src = warp_affine_u8(source, warp_affine_taps(a00, a02, S, False, False),
-                         warp_affine_taps(a11, a12, S, True, False))
-    cols, rows = warp_affine_taps(a00, a02, S, False, True), warp_affine_taps(a11, a12, S, True, True)
-    mask = resample_taps(resample_taps(mask, *cols, 3, check_values=False), *rows, 2, check_values=False)
-    disp = _elastic_field(params.elastic_noise)
-    ar = torch.arange(S, device=dev, dtype=torch.float32)
+    source, target = _source_target(on_source, _quality(img, plan), img)
+    src = warp_affine_u8(source, plan.warp_cols, plan.warp_rows)
+    mask = resample_taps(resample_taps(mask, *plan.mask_cols, 3, check_values=False), *plan.mask_rows, 2,
+                         check_values=False)
+    disp = _elastic_field(noise, plan.elastic)
+    ar = torch.arange(S, device=img.device, dtype=torch.float32)
     mask = remap_nearest_reflect101(mask, disp[:, 0].add_(ar[None, None]), disp[:, 1].add_(ar[None, :, None]),
                                     consume_maps=True)  # xs + dx, ys + dy (float32, as the baseline's sums)
-    m = _blend_mask(mask, params)
+    m = _blend_mask(mask, plan)
     # (m r) src + (1 - m r) target, truncated as astype(uint8): blend_linear's target + m r (src - target)
-    out = blend_linear(target, src.to(torch.uint8), m, params.ratio.float(), check_values=False)
-    return out, m.mul_(params.ratio.view(B, 1, 1, 1))
+    out = blend_linear(target, src.to(torch.uint8), m, plan.ratio, check_values=False)
+    return out, m.mul_(plan.ratio.view(B, 1, 1, 1))
 
 
 class SbiAugment(nn.Module):
