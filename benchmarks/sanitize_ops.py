@@ -83,6 +83,12 @@ def calls(device: torch.device) -> dict[str, tuple]:
     sbi_branch = torch.tensor([1, 2, 0, 4, 1, 3, -1])  # sample 2 is black (value shift -inf)
     sbi_tiny = torch.randint(0, 256, (4, 3, 3, 5), generator=torch.Generator().manual_seed(3), dtype=torch.uint8)
     sbi_line = torch.randint(0, 256, (3, 3, 9, 1), generator=torch.Generator().manual_seed(4), dtype=torch.uint8)
+    # gaussian_filter: sigma 7 truncated at R = 28 (augment/sbi.py's elastic blur) on odd sizes, R larger than
+    # both sides of the plane (the 'reflect' index folded several times), one pixel wide, R = 0, an empty plane
+    t = torch.arange(29, dtype=torch.float64)
+    gf_taps = torch.exp(-t * t / 98)
+    gf_taps = (gf_taps / (2 * gf_taps.sum() - gf_taps[0])).float()
+    gf_in = torch.rand(2, 3, 37, 53, generator=torch.Generator().manual_seed(5)) * 2 - 1
     args = {
         "region_mask": (lm, torch.arange(5) % 10, S),
         "hull_mask": (lm, S),
@@ -104,6 +110,11 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "resample_taps:cols": (rs_in, rs_idx_wide, rs_w_wide, 3),
         "resample_taps:empty_axis": (torch.zeros(2, 3, 0, 5), torch.zeros(2, 4, 2, dtype=torch.int64),
                                      torch.ones(2, 4, 2), 2),
+        "gaussian_filter": (gf_in, gf_taps, 50.0),
+        "gaussian_filter:tiny": (gf_in[:1, :2, 3:8, 7:16].contiguous(), gf_taps, 50.0),  # R = 28 > H = 5, W = 9
+        "gaussian_filter:line": (gf_in[:, :, :, :1].contiguous(), gf_taps[:4], -2.0),  # W = 1
+        "gaussian_filter:centre": (gf_in, torch.tensor([1.5]), 0.5),  # R = 0
+        "gaussian_filter:empty": (torch.zeros(2, 3, 0, 5), gf_taps, 1.0),
         "hsv_shift": (hsv_in, hsv_shifts, 32),
         "hsv_shift:no_block": (img, torch.tensor([[0.2, -0.3, -0.1]] * 3), 0),  # every column rounds
         "sbi_quality": (sbi_in, sbi_shifts, sbi_coeffs, sbi_branch, 32),

@@ -171,6 +171,17 @@ inline void check_resample_taps(const at::Tensor& input, const at::Tensor& index
   check_same_device(input, weight, "weight");
 }
 
+// gaussian_filter: input float32 [B,C,H,W], taps float32 [R+1] (the kernel's centre and one half), on one
+// device.
+inline void check_gaussian_filter(const at::Tensor& input, const at::Tensor& taps) {
+  SLADD_CHECK_TENSOR(input, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(taps, at::kFloat, 1);
+  TORCH_CHECK(taps.size(0) >= 1, "taps must hold the centre weight at least, got ", taps.sizes());
+  TORCH_CHECK(input.size(2) <= kInt32Max && input.size(3) <= kInt32Max && taps.size(0) <= kInt32Max,
+              "gaussian_filter: H, W and R must each fit in int32");
+  check_same_device(input, taps, "taps");
+}
+
 // hsv_shift: rgb uint8 [B,3,H,W], shifts float32 [B,3] (hue, saturation, value), block >= 0 (OpenCV's
 // SIMD block in pixels; 0: none). The shifts' values are not checked (a device sync): any float has a
 // defined move (common/hsv_math.h hsv_moves).

@@ -383,6 +383,28 @@ def resample_taps(input: torch.Tensor, index: torch.Tensor, weight: torch.Tensor
     return out
 
 
+def gaussian_filter(input: torch.Tensor, taps: torch.Tensor, scale: float) -> torch.Tensor:
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("input", input, torch.float32, (None,) * 4)  # raw pointers: a wrong dtype would be misread
+    _checks.tensor("taps", taps, torch.float32, (None,))
+    if taps.shape[0] < 1:
+        raise ValueError(f"taps must hold the centre weight at least, got {list(taps.shape)}")
+    _checks.same_device(input=input, taps=taps)
+    _check_int32("gaussian_filter", H=input.shape[2], W=input.shape[3], **{"R + 1": taps.shape[0]})
+    x, w = input.contiguous(), taps.contiguous()
+    B, C, H, W = x.shape
+    out = torch.empty_like(x)
+    tmp = torch.empty_like(x)  # as bindings.cu: the rows pass, read by the columns pass
+    dims = (np.int32(C), np.int32(H), np.int32(W), np.int32(w.shape[0] - 1))
+    _launch("sladd_gauss_rows_kernel", H * W, B, (_ptr(x), _ptr(w), _ptr(tmp)) + dims, x.device, C)
+    _launch("sladd_gauss_cols_kernel", H * W, B, (_ptr(tmp), _ptr(w), _ptr(out)) + dims + (np.float32(scale),),
+            x.device, C)
+    return out
+
+
 def hsv_shift(rgb: torch.Tensor, shifts: torch.Tensor, block: int) -> torch.Tensor:
     import numpy as np
 

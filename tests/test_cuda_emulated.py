@@ -91,7 +91,7 @@ def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
               "sladd_rgb_to_lab_kernel", "sladd_lab_to_rgb_kernel",
               "sladd_hull_feather_rows_kernel", "sladd_hull_feather_hull_kernel", "sladd_hull_feather_weight_kernel",
               "sladd_resample_taps_kernel", "sladd_hsv_shift_kernel", "sladd_sbi_color_kernel",
-              "sladd_sbi_branch_kernel"}
+              "sladd_sbi_branch_kernel", "sladd_gauss_rows_kernel", "sladd_gauss_cols_kernel"}
     assert emulator.launched == set(cuda_emulation.kernel_signatures()) - unused
     assert torch.equal(gpu_path.applied, cpu.applied) and torch.equal(gpu_path.masks, cpu.masks)
     assert torch.equal(gpu_path.mask_targets, cpu.mask_targets) and cpu.applied.sum() >= 4
@@ -129,6 +129,17 @@ def test_jit_launchers_reject_wrong_dtypes(jit):
         jit.sbi_quality(u8, torch.zeros(1, 3), q, br.int(), 64)
     with pytest.raises(ValueError, match="block must be >= 0"):
         jit.sbi_quality(u8, torch.zeros(1, 3), q, br, -1)
+    taps = torch.tensor([0.5, 0.25])
+    with pytest.raises(ValueError, match="input must have dtype torch.float32"):
+        jit.gaussian_filter(x.double(), taps, 2.0)
+    with pytest.raises(ValueError, match=r"input must have shape \[\*,\*,\*,\*\]"):
+        jit.gaussian_filter(x[0], taps, 2.0)
+    with pytest.raises(ValueError, match="taps must have dtype torch.float32"):
+        jit.gaussian_filter(x, taps.double(), 2.0)
+    with pytest.raises(ValueError, match=r"taps must have shape \[\*\]"):
+        jit.gaussian_filter(x, taps[None], 2.0)
+    with pytest.raises(ValueError, match="taps must hold the centre weight at least"):
+        jit.gaussian_filter(x, taps[:0], 2.0)
     with pytest.raises(ValueError, match="landmarks must have dtype torch.float32"):
         jit.hull_mask(torch.zeros(1, 68, 2, dtype=torch.float64), 16)
     with pytest.raises(ValueError, match=r"landmarks must have shape \[\*,\*,2\]"):
@@ -158,6 +169,8 @@ def test_jit_launchers_reject_mixed_devices(jit, emulator):
     with pytest.raises(ValueError, match="branch is on meta but rgb is on cpu"):
         jit.sbi_quality(x.to(torch.uint8), torch.zeros(1, 3), torch.zeros(1, 8),
                         torch.ones(1, dtype=torch.int64, device=meta), 64)
+    with pytest.raises(ValueError, match="taps is on meta but input is on cpu"):
+        jit.gaussian_filter(x, torch.ones(3, device=meta), 2.0)
     with pytest.raises(ValueError, match="box is on meta but input is on cpu"):
         jit.blur_in_box(x, torch.ones(1, 3), torch.ones(1, dtype=torch.int64),
                         torch.zeros(1, 4, dtype=torch.int64, device=meta))
@@ -176,6 +189,8 @@ def test_jit_launch_takes_only_cuda_tensors():
     with pytest.raises(ValueError, match="take CUDA tensors"):
         _jit.sbi_quality(torch.zeros(1, 3, 4, 4, dtype=torch.uint8), torch.zeros(1, 3), torch.zeros(1, 8),
                          torch.ones(1, dtype=torch.int64), 64)
+    with pytest.raises(ValueError, match="take CUDA tensors"):
+        _jit.gaussian_filter(torch.zeros(1, 3, 4, 4), torch.ones(3), 2.0)
 
 
 @pytest.mark.parametrize("K", [0, 1, 2, 3, 5, 81, 128])

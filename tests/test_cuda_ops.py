@@ -114,6 +114,20 @@ def test_hull_feather_matches_cpu(backend):
     assert torch.equal(ops.hull_feather(blobs.cuda(), frac.cuda()).cpu(), ops.hull_feather(blobs, frac))
 
 
+def test_gaussian_filter_matches_cpu(backend):
+    """Each output is gauss_px (common/gauss_math.h) on both sides: the centre product, then per pair a float32
+    sum and one exactly rounded fma (fmaf / __fmaf_rn), then one float32 multiply by scale: exact, on square,
+    odd and R > H, W (the 'reflect' index folded several times) planes."""
+    t = torch.arange(29, dtype=torch.float64)
+    w = torch.exp(-t * t / 98)  # sigma 7, truncated at R = 28
+    taps = (w / (2 * w.sum() - w[0])).float()  # w0 + 2 sum(w[1:]) = 1
+    g = torch.Generator().manual_seed(10)
+    for shape in ((2, 2, 256, 256), (1, 3, 37, 53), (1, 1, 5, 9)):
+        x = torch.rand(shape, generator=g) * 2 - 1
+        want = sf.gaussian_filter(x, taps, 50.0)
+        assert torch.equal(sf.gaussian_filter(x.cuda(), taps.cuda(), 50.0).cpu(), want), shape
+
+
 def test_hsv_shift_matches_cpu(backend):
     """The same integer RGB -> HSV, fmaf and float32 products in the same order on both sides: exact."""
     from sladd_fast.augment.hsv import shift_hsv_u8

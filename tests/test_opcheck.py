@@ -37,6 +37,7 @@ def _cases():
         "blur_in_box": (img.float(), torch.rand(2, 9), torch.tensor([4, 2]),
                         torch.tensor([[3, 4, 20, 30], [0, 0, 64, 64]])),
         "resample_taps": (img.float(), torch.randint(-2, 70, (2, 40, 5)), torch.rand(2, 40, 5), 3),
+        "gaussian_filter": (torch.rand(2, 2, 9, 11), torch.tensor([0.4, 0.2, 0.07, 0.03]), 2.0),
         "hsv_shift": (img, torch.tensor([[-0.2, 0.1, -0.3], [12.5, -3.2, 0.0]]), 32),
         "sbi_quality": (img, torch.tensor([[-0.2, 0.1, -0.3], [12.5, -3.2, 0.0]]),
                         torch.tensor([[3., -2., 0., 1.05, -10., 0.3, 9.7, 0.7], [0., 0., 0., 0.95, 5., 0.2, 9.5, 0.8]]),

@@ -300,6 +300,25 @@ at::Tensor resample_taps_forward_kernel(const at::Tensor& input, const at::Tenso
   return out;
 }
 
+at::Tensor gaussian_filter_forward_kernel(const at::Tensor& input_in, const at::Tensor& taps_in, double scale) {
+  check_gaussian_filter(input_in, taps_in);
+  const at::cuda::CUDAGuard guard(input_in.device());
+  const at::Tensor input = input_in.contiguous(), taps = taps_in.contiguous();
+  at::Tensor out = at::empty_like(input);
+  if (out.numel() == 0) return out;
+  const int64_t B = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
+  const int R = (int)(taps.size(0) - 1);
+  at::Tensor tmp = at::empty_like(input);  // the rows pass, read by the columns pass
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  sladd_gauss_rows_kernel<<<grid_for(H * W, B, C), kThreads, 0, stream>>>(
+      input.data_ptr<float>(), taps.data_ptr<float>(), tmp.data_ptr<float>(), (int)C, (int)H, (int)W, R);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_gauss_cols_kernel<<<grid_for(H * W, B, C), kThreads, 0, stream>>>(
+      tmp.data_ptr<float>(), taps.data_ptr<float>(), out.data_ptr<float>(), (int)C, (int)H, (int)W, R, (float)scale);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 at::Tensor color_stats_forward_kernel(const at::Tensor& fake_in, const at::Tensor& real_in, const at::Tensor& mask_in,
                                       const at::Tensor& mode_in, const at::Tensor& box_in) {
   check_color_stats(fake_in, real_in, mask_in, mode_in, box_in);
@@ -358,6 +377,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("lab_to_rgb", &lab_to_rgb_forward_kernel);
   m.impl("blur_in_box", &blur_in_box_forward_kernel);
   m.impl("resample_taps", &resample_taps_forward_kernel);
+  m.impl("gaussian_filter", &gaussian_filter_forward_kernel);
   m.impl("hsv_shift", &hsv_shift_forward_kernel);
   m.impl("sbi_quality", &sbi_quality_forward_kernel);
 }

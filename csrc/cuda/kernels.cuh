@@ -11,6 +11,7 @@
 #include "../common/color_transfer_math.h"
 #include "../common/deform_math.h"
 #include "../common/feather_math.h"
+#include "../common/gauss_math.h"
 #include "../common/hsv_math.h"
 #include "../common/hull_math.h"
 #include "../common/morph_math.h"
@@ -424,6 +425,47 @@ __global__ void sladd_resample_taps_kernel(const float* input, const long long* 
   }
   const long long taps = (b * O + o) * T;
   out[plane * items + e] = resample_taps_px(src, rows ? W : 1, rows ? H : W, index + taps, weight + taps, T);
+}
+
+}  // extern "C"
+
+// gaussian_filter's line readers for common/gauss_math.h gauss_px: x(k) is the line's k-th sample.
+struct SladdGaussRow {  // a row: consecutive samples
+  const float* row;
+  SLADD_HD float operator()(int k) const { return row[k]; }
+};
+
+struct SladdGaussCol {  // a column: samples W apart
+  const float* col;
+  int W;
+  SLADD_HD float operator()(int k) const { return col[(long long)k * W]; }
+};
+
+extern "C" {
+
+// gaussian_filter in two passes over a scratch of float32 [B,C,H,W] (the rows pass), each output one
+// gauss_px (common/gauss_math.h): blockIdx.y = sample, blockIdx.z = channel, one thread per pixel;
+// taps float32 [R+1] (the centre, then one half).
+// Pass 1: along the pixel's row (W samples).
+__global__ void sladd_gauss_rows_kernel(const float* input, const float* taps, float* tmp, int C, int H, int W,
+                                        int R) {
+  using namespace sladd;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= (long long)H * W) return;
+  const long long plane = ((long long)blockIdx.y * C + blockIdx.z) * H * W;
+  const int x = (int)(pix % W), y = (int)(pix / W);
+  tmp[plane + pix] = gauss_px(SladdGaussRow{input + plane + (long long)y * W}, W, x, taps, R);
+}
+
+// Pass 2: along the pixel's column (H samples) of pass 1's plane, times scale.
+__global__ void sladd_gauss_cols_kernel(const float* tmp, const float* taps, float* out, int C, int H, int W, int R,
+                                        float scale) {
+  using namespace sladd;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= (long long)H * W) return;
+  const long long plane = ((long long)blockIdx.y * C + blockIdx.z) * H * W;
+  const int x = (int)(pix % W), y = (int)(pix / W);
+  out[plane + pix] = gauss_px(SladdGaussCol{tmp + plane + x, W}, H, y, taps, R) * scale;
 }
 
 // color_stats, pass 1: one thread per (sample, row) sums the row's pixels inside the sample's box

@@ -55,7 +55,8 @@ from sladd_fast.ops._dispatch import op
 from sladd_fast.ops.blend import blend_linear
 from sladd_fast.ops.masks import hull_mask
 from sladd_fast.synthesis.engine import where_b
-from sladd_fast.synthesis.filters import blur_in_box, gaussian_kernels, resample_taps
+from sladd_fast.synthesis.filters import (blur_in_box, gaussian_filter, gaussian_half_taps, gaussian_kernels,
+                                         resample_taps)
 
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
 CANVAS = 256  # the blend mask is resized to at most 256 x 256 (get_blend_mask's 192-256)
@@ -65,7 +66,8 @@ CANVAS = 256  # the blend mask is resized to at most 256 x 256 (get_blend_mask's
 CPU_CHUNK = 8
 # ElasticTransform(alpha=50, sigma=7): albumentations' default (approximate=False) path blurs the noise
 # with scipy.ndimage.gaussian_filter: truncate 4 (radius 28), mode 'reflect' (edge pixel repeated).
-ELASTIC_ALPHA, ELASTIC_SIGMA, ELASTIC_R = 50.0, 7.0, 28
+ELASTIC_ALPHA, ELASTIC_SIGMA = 50.0, 7.0
+_ELASTIC_TAPS = tuple(gaussian_half_taps(ELASTIC_SIGMA).tolist())  # radius 28: centre, one half
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,26 +150,12 @@ def _gauss(k: torch.Tensor, sigma: torch.Tensor, width: int) -> torch.Tensor:
     return (g / g.sum(1, keepdim=True)).float()
 
 
-def _elastic_taps(S: int, B: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """scipy's gaussian_filter1d(sigma 7, truncate 4) along an axis of S as resample_taps: 57 taps per
-    output, 'reflect' indices (d c b a | a b c d | d c b a) and the normalised float64 Gaussian in
-    float32 ([B,S,57] each, expanded views)."""
-    R = ELASTIC_R
-    i = torch.arange(S, device=device)[:, None] + torch.arange(-R, R + 1, device=device)[None]
-    for _ in range(2):  # two folds cover R <= 2S (a plane smaller than the radius)
-        i = torch.where(i < 0, -1 - i, torch.where(i >= S, 2 * S - 1 - i, i))
-    i = i.clamp(0, S - 1)
-    t = torch.arange(-R, R + 1, device=device, dtype=torch.float64)
-    w = torch.exp(-(t ** 2) / (2 * ELASTIC_SIGMA ** 2))
-    w = (w / w.sum()).float()
-    return i[None].expand(B, S, 2 * R + 1), w[None, None].expand(B, S, 2 * R + 1)
-
-
-def _elastic_field(noise: torch.Tensor, taps: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-    """alpha * gaussian_filter(noise, sigma) per plane [B,2,S,S], scipy's 'reflect' border: the
-    separable blur as two passes of resample_taps (``_elastic_taps``) over the S x S plane."""
-    rows = resample_taps(noise, *taps, 3, check_values=False)
-    return resample_taps(rows, *taps, 2, check_values=False).mul_(ELASTIC_ALPHA)
+def _elastic_field(noise: torch.Tensor) -> torch.Tensor:
+    """alpha * gaussian_filter(noise, sigma) per plane [B,2,S,S]: albumentations' exact path, scipy's
+    kernel (truncate 4: radius 28) and 'reflect' border, here the csrc op in float32 (within 3e-6 px of
+    scipy's float64 field)."""
+    taps = const(_ELASTIC_TAPS, noise.device)
+    return gaussian_filter(noise, taps, ELASTIC_ALPHA)
 
 
 def _blend_mask(mask: torch.Tensor, plan: _Plan) -> torch.Tensor:
@@ -195,7 +183,6 @@ class _Plan:
     warp_rows: tuple[torch.Tensor, torch.Tensor]
     mask_cols: tuple[torch.Tensor, torch.Tensor]  # Affine, nearest, [B,S,1]
     mask_rows: tuple[torch.Tensor, torch.Tensor]
-    elastic: tuple[torch.Tensor, torch.Tensor]  # [B,S,57]
     down_cols: tuple[torch.Tensor, torch.Tensor]  # the blend mask to (w, h), uint8 fixed point, [B,256,2]
     down_rows: tuple[torch.Tensor, torch.Tensor]
     up_cols: tuple[torch.Tensor, torch.Tensor]  # and back to (S, S), float, [B,S,2]
@@ -216,7 +203,6 @@ class _Plan:
 
 def _plan(p: SbiParams, S: int) -> _Plan:
     dev = p.scale.device
-    B = p.scale.shape[0]
     zero = torch.zeros((), device=dev)
     # RGBShift's floor(clamp(x + s)) is clamp(x + floor(s)) on integer x (0 where the step is off); the
     # coefficients are the float32 values of the per-step arithmetic (1 + contrast, 255 brightness,
@@ -232,7 +218,6 @@ def _plan(p: SbiParams, S: int) -> _Plan:
         moves=_level_moves(p.hsv_shift).contiguous(), coeffs=coeffs.contiguous(), branch=branch.contiguous(),
         warp_cols=warp_affine_taps(a00, a02, S, False, False), warp_rows=warp_affine_taps(a11, a12, S, True, False),
         mask_cols=warp_affine_taps(a00, a02, S, False, True), mask_rows=warp_affine_taps(a11, a12, S, True, True),
-        elastic=_elastic_taps(S, B, dev),
         down_cols=resize_linear_taps(full, w, CANVAS, True, True), down_rows=resize_linear_taps(full, h, CANVAS, True, False),
         up_cols=resize_linear_taps(w, full, S, False, True), up_rows=resize_linear_taps(h, full, S, False, False),
         k1=gaussian_kernels(p.k1, 25), r1=p.k1 // 2, k2=_gauss(p.k2, p.sigma2, 25), r2=p.k2 // 2,
@@ -288,7 +273,7 @@ def _blend(img: torch.Tensor, pts: torch.Tensor, on_source: torch.Tensor, noise:
     src = warp_affine_u8(source, plan.warp_cols, plan.warp_rows)
     mask = resample_taps(resample_taps(mask, *plan.mask_cols, 3, check_values=False), *plan.mask_rows, 2,
                          check_values=False)
-    disp = _elastic_field(noise, plan.elastic)
+    disp = _elastic_field(noise)
     ar = torch.arange(S, device=img.device, dtype=torch.float32)
     mask = remap_nearest_reflect101(mask, disp[:, 0].add_(ar[None, None]), disp[:, 1].add_(ar[None, :, None]),
                                     consume_maps=True)  # xs + dx, ys + dy (float32, as the baseline's sums)

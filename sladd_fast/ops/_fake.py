@@ -56,6 +56,15 @@ def register() -> None:
         torch._check(block >= 0, lambda: f"hsv_shift: block must be >= 0, got {block}")
         return rgb.new_empty(rgb.shape)
 
+    @torch.library.register_fake(lib + "gaussian_filter")
+    def _(input, taps, scale):
+        # check_gaussian_filter (csrc/checks.h).
+        torch._check(input.dtype == torch.float32 and taps.dtype == torch.float32,
+                     lambda: "gaussian_filter: input and taps float32")
+        torch._check(input.dim() == 4, lambda: "gaussian_filter: input must be [B,C,H,W]")
+        torch._check(taps.dim() == 1 and taps.shape[0] >= 1, lambda: "gaussian_filter: taps must be [R+1]")
+        return torch.empty_like(input)
+
     @torch.library.register_fake(lib + "sbi_quality")
     def _(rgb, shifts, coeffs, branch, block):
         # check_sbi_quality (csrc/checks.h).

@@ -40,6 +40,7 @@ SCHEMAS = {
     "lab_to_rgb": "lab_to_rgb(Tensor lab) -> Tensor",
     "blur_in_box": "blur_in_box(Tensor input, Tensor kernels, Tensor radius, Tensor box) -> Tensor",
     "resample_taps": "resample_taps(Tensor input, Tensor index, Tensor weight, int axis) -> Tensor",
+    "gaussian_filter": "gaussian_filter(Tensor input, Tensor taps, float scale) -> Tensor",
     "hsv_shift": "hsv_shift(Tensor rgb, Tensor shifts, int block) -> Tensor",
     "sbi_quality": "sbi_quality(Tensor rgb, Tensor shifts, Tensor coeffs, Tensor branch, int block) -> Tensor",
     "color_stats": "color_stats(Tensor fake, Tensor real, Tensor mask, Tensor mode, Tensor box) -> Tensor",

@@ -489,6 +489,46 @@ def hsv_shift(rgb: torch.Tensor, shifts: torch.Tensor, block: int) -> torch.Tens
     return hsv_to_rgb_u8(torch.cat([h, sv], 1), block).to(torch.uint8).contiguous()  # the kernels' layout
 
 
+def _fma32(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """float32 fmaf(a, b, c) of float32 tensors, exactly rounded: a b is exact in float64; a b + c rounded
+    to odd in float64 (TwoSum gives the error), then one rounding to float32 (53 >= 24 + 2 bits). Finite
+    inputs (an infinite or NaN sum is passed through as float64 arithmetic gives it)."""
+    p = a.double() * b.double()
+    cd = c.double()
+    s = p + cd
+    bb = s - p
+    err = (p - (s - bb)) + (cd - bb)
+    even = (s.view(torch.int64) & 1) == 0
+    toward = torch.where(err > 0, torch.full_like(s, float("inf")), torch.full_like(s, float("-inf")))
+    s = torch.where((err != 0) & even & torch.isfinite(s), torch.nextafter(s, toward), s)
+    return s.float()
+
+
+def _gauss_reflect(i: torch.Tensor, n: int) -> torch.Tensor:
+    """scipy's 'reflect' indices (d c b a | a b c d | d c b a) into [0, n), any overshoot."""
+    m = torch.remainder(i, 2 * n)
+    return torch.where(m < n, m, 2 * n - 1 - m)
+
+
+def gaussian_filter(input: torch.Tensor, taps: torch.Tensor, scale: float) -> torch.Tensor:
+    """scipy.ndimage.gaussian_filter's separable blur of float32 [B,C,H,W] planes, 'reflect' border, with the
+    symmetric kernel taps [R+1] (centre, one half), times scale (common/gauss_math.h): rows then columns,
+    each acc = w0 x0, then fmaf(w_t, x_-t + x_t, acc) for t = 1..R, in float32."""
+    R = taps.shape[0] - 1
+    w = taps.float()
+
+    def blur(x: torch.Tensor, dim: int) -> torch.Tensor:
+        n = x.shape[dim]
+        pos = torch.arange(n, device=x.device)
+        acc = w[0] * x
+        for t in range(1, R + 1):
+            pair = x.index_select(dim, _gauss_reflect(pos - t, n)) + x.index_select(dim, _gauss_reflect(pos + t, n))
+            acc = _fma32(w[t].expand_as(pair), pair, acc)
+        return acc
+
+    return blur(blur(input.float(), 3), 2) * torch.tensor(scale, dtype=torch.float32, device=input.device)
+
+
 SBI_COEFFS = 8  # add_r, add_g, add_b, gain, bias, a, k = 9 + l, 1 - a (common/sbi_quality_math.h)
 
 
