@@ -84,3 +84,22 @@ def test_nearest_remap_reflect101_equals_cv2(spread):
     want = cv2.remap(mask, xs + dx, ys + dy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
     assert np.array_equal(got[0, 0].numpy(), want)
     assert torch.equal(mx[0], torch.tensor(xs + dx))  # the maps are left alone unless consumed
+
+
+def test_warp_then_remap_in_one_gather_equals_cv2_two_steps():
+    """warp_remap_nearest == cv2.remap(cv2.warpAffine(mask, NEAREST), NEAREST, REFLECT_101), large displacements
+    included (the warp's zero border read through the remap's reflection)."""
+    rng = np.random.default_rng(5)
+    xs, ys = np.meshgrid(np.arange(S, dtype=np.float32), np.arange(S, dtype=np.float32))
+    for spread in (2.0, 40.0):
+        mask = (rng.random((S, S)) < 0.5).astype(np.uint8)
+        s, tx, ty, M = _matrix(rng)
+        a00, a02, a11, a12 = T.invert_scale_translate(torch.tensor([s]), torch.tensor([tx]), torch.tensor([ty]), S, S)
+        dx = (rng.standard_normal((S, S)) * spread).astype(np.float32)
+        dy = (rng.standard_normal((S, S)) * spread).astype(np.float32)
+        got = T.warp_remap_nearest(torch.tensor(mask)[None, None], T.warp_affine_taps(a00, a02, S, False, True),
+                                   T.warp_affine_taps(a11, a12, S, True, True), torch.tensor(xs + dx)[None],
+                                   torch.tensor(ys + dy)[None])
+        warped = cv2.warpAffine(mask, M, (S, S), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+        want = cv2.remap(warped, xs + dx, ys + dy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
+        assert np.array_equal(got[0, 0].numpy(), want), spread

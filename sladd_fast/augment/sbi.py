@@ -47,8 +47,8 @@ from torch import nn
 from sladd_fast._consts import const
 from sladd_fast._sync import host_reads_ok
 from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8, warn_if_reference
-from sladd_fast.augment.cv2_taps import (invert_scale_translate, remap_nearest_reflect101, resize_linear_taps,
-                                         vresize_u8, warp_affine_taps, warp_affine_u8)
+from sladd_fast.augment.cv2_taps import (invert_scale_translate, resize_linear_taps, vresize_u8, warp_affine_taps,
+                                         warp_affine_u8, warp_remap_nearest)
 from sladd_fast.augment.hsv import HSV_BLOCK, _level_moves
 from sladd_fast.ops import _checks
 from sladd_fast.ops._dispatch import op
@@ -164,7 +164,7 @@ def _blend_mask(mask: torch.Tensor, plan: _Plan) -> torch.Tensor:
     k1 blur and its cut (on uint8 data, a threshold at 0.5), the k2 blur, divided by the max (an all-zero
     mask stays 0), and cv2.resize back to (W, H) (the float path's taps)."""
     small = vresize_u8(resample_taps(mask, *plan.down_cols, 3, check_values=False), *plan.down_rows)
-    m = (blur_in_box(small, plan.k1, plan.r1, plan.box) >= 0.5).float()
+    m = blur_in_box(small, plan.k1, plan.r1, plan.box).ge_(0.5)  # 1.0 / 0.0 in place
     m = blur_in_box(m, plan.k2, plan.r2, plan.box)
     m = m.div_(m.amax((2, 3), keepdim=True).clamp_(min=1e-12))
     return resample_taps(resample_taps(m, *plan.up_cols, 3, check_values=False), *plan.up_rows, 2,
@@ -271,15 +271,15 @@ def _blend(img: torch.Tensor, pts: torch.Tensor, on_source: torch.Tensor, noise:
     mask = hull_mask(torch.trunc(pts).contiguous(), S, check_values=False)  # cv2 takes int32 points
     source, target = _source_target(on_source, _quality(img, plan), img)
     src = warp_affine_u8(source, plan.warp_cols, plan.warp_rows)
-    mask = resample_taps(resample_taps(mask, *plan.mask_cols, 3, check_values=False), *plan.mask_rows, 2,
-                         check_values=False)
     disp = _elastic_field(noise)
     ar = torch.arange(S, device=img.device, dtype=torch.float32)
-    mask = remap_nearest_reflect101(mask, disp[:, 0].add_(ar[None, None]), disp[:, 1].add_(ar[None, :, None]),
-                                    consume_maps=True)  # xs + dx, ys + dy (float32, as the baseline's sums)
+    # the mask's Affine (nearest) and ElasticTransform (nearest remap of xs + dx, ys + dy in float32, as the
+    # baseline's sums) as one gather
+    mask = warp_remap_nearest(mask, plan.mask_cols, plan.mask_rows, disp[:, 0].add_(ar[None, None]),
+                              disp[:, 1].add_(ar[None, :, None]))
     m = _blend_mask(mask, plan)
     # (m r) src + (1 - m r) target, truncated as astype(uint8): blend_linear's target + m r (src - target)
-    out = blend_linear(target, src.to(torch.uint8), m, plan.ratio, check_values=False)
+    out = blend_linear(target, src, m, plan.ratio, check_values=False)
     return out, m.mul_(plan.ratio.view(B, 1, 1, 1))
 
 
