@@ -549,6 +549,21 @@ def test_xray_cuda_agrees_with_cpu():
     assert (d > 1).float().mean() < 0.01
 
 
+@needs_cuda
+def test_sbi_cuda_agrees_with_cpu():
+    """Every SBI op has CUDA kernels equal to the CPU ones; what may differ is the float32 Gaussian kernels
+    (exp on the device): masks within 1e-5, pixels within one level on under 0.1% of values."""
+    from sladd_fast.augment import sbi_augment
+
+    img, lm, _ = _batch(12, 28)  # more than CPU_CHUNK: the CPU side works in chunks
+    cpu = sbi_augment(img, lm, torch.Generator().manual_seed(1))
+    moved = type(cpu.params)(**{f: getattr(cpu.params, f).cuda() for f in cpu.params.__dataclass_fields__})
+    gpu = sbi_augment(img.cuda(), lm.cuda(), params=moved, check_values=False)
+    assert (gpu.masks.cpu() - cpu.masks).abs().max() < 1e-5
+    d = (gpu.images.cpu().int() - cpu.images.int()).abs()
+    assert d.max() <= 1 and (d > 0).float().mean() < 1e-3
+
+
 @pytest.mark.parametrize("mode", ["sladd", "sbi", "xray"])
 def test_augment_modes_issue_no_host_reading_op(mode, monkeypatch):
     """Replaying params with check_values=False on the GPU's sync-free branches
