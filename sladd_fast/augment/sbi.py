@@ -32,10 +32,11 @@ elastic remap (INTER_NEAREST, BORDER_REFLECT_101) and the mask's resize to (w, h
 OpenCV's float path in float32. What is left of the gap is float32 against float64 (the elastic field,
 the k2 blur) and the k1 blur of the uint8 mask in float32 rather than OpenCV's fixed point: the whole
 mode is 52.0-95.0 dB from the per-sample recipe on the same draws (tests/test_augment.py).
-Our ops: hull_mask, resample_taps (every resize, warp and the 57-tap elastic blur), blur_in_box,
-hsv_shift and blend_linear (csrc); the rest is batched PyTorch. On CPU the large buffers are updated in
-place where the arithmetic allows: a fresh batch-sized buffer costs more in page faults than the
-arithmetic done in it. Every sample is a forgery (label 1); pair the outputs with the real inputs.
+Our ops: hull_mask, sbi_quality (the source transforms), resample_taps (every resize and warp),
+gaussian_filter (the elastic field), blur_in_box and blend_linear (csrc); the rest is batched PyTorch.
+On CPU the batch is worked in chunks of CPU_CHUNK samples and the large buffers are updated in place
+where the arithmetic allows: a fresh batch-sized buffer costs more in page faults than the arithmetic
+done in it. Every sample is a forgery (label 1); pair the outputs with the real inputs.
 """
 from __future__ import annotations
 
