@@ -177,8 +177,9 @@ inline void check_gaussian_filter(const at::Tensor& input, const at::Tensor& tap
   SLADD_CHECK_TENSOR(input, at::kFloat, 4);
   SLADD_CHECK_TENSOR(taps, at::kFloat, 1);
   TORCH_CHECK(taps.size(0) >= 1, "taps must hold the centre weight at least, got ", taps.sizes());
-  TORCH_CHECK(input.size(2) <= kInt32Max && input.size(3) <= kInt32Max && taps.size(0) <= kInt32Max,
-              "gaussian_filter: H, W and R must each fit in int32");
+  TORCH_CHECK(input.size(2) <= kInt32Max && input.size(3) <= kInt32Max,
+              "gaussian_filter: H and W must each fit in int32");
+  TORCH_CHECK(taps.size(0) <= (1 << 20), "gaussian_filter: at most 2^20 taps (R < 2^20), got ", taps.size(0));
   check_same_device(input, taps, "taps");
 }
 

@@ -393,7 +393,9 @@ def gaussian_filter(input: torch.Tensor, taps: torch.Tensor, scale: float) -> to
     if taps.shape[0] < 1:
         raise ValueError(f"taps must hold the centre weight at least, got {list(taps.shape)}")
     _checks.same_device(input=input, taps=taps)
-    _check_int32("gaussian_filter", H=input.shape[2], W=input.shape[3], **{"R + 1": taps.shape[0]})
+    _check_int32("gaussian_filter", H=input.shape[2], W=input.shape[3])
+    if taps.shape[0] > 1 << 20:
+        raise ValueError(f"taps: at most 2^20 taps (R < 2^20), got {taps.shape[0]}")  # as check_gaussian_filter
     x, w = input.contiguous(), taps.contiguous()
     B, C, H, W = x.shape
     out = torch.empty_like(x)

@@ -62,7 +62,8 @@ def test_axis_aligned_warp_affine_equals_cv2_linear_and_nearest():
         s, tx, ty, M = _matrix(rng)
         a00, a02, a11, a12 = T.invert_scale_translate(torch.tensor([s]), torch.tensor([tx]), torch.tensor([ty]), S, S)
         got = T.warp_affine_u8(torch.tensor(img).permute(2, 0, 1)[None].float(),
-                               T.warp_affine_taps(a00, a02, S, False, False), T.warp_affine_taps(a11, a12, S, True, False))
+                               T.warp_affine_taps(a00, a02, S, False, False),
+                               T.warp_affine_taps(a11, a12, S, True, False))
         want = cv2.warpAffine(img, M, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         assert np.array_equal(got[0].permute(1, 2, 0).numpy(), want)
         cols, rows = T.warp_affine_taps(a00, a02, S, False, True), T.warp_affine_taps(a11, a12, S, True, True)

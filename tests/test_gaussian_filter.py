@@ -78,6 +78,7 @@ def test_baseline_loops_give_the_same_values():
     ((torch.rand(1, 4, 4), gaussian_half_taps(1.0)), "x must"),
     ((torch.rand(1, 1, 4, 4), gaussian_half_taps(1.0).double()), "taps must"),
     ((torch.rand(1, 1, 4, 4), torch.zeros(0)), "taps must hold"),
+    ((torch.rand(1, 1, 4, 4), torch.zeros((1 << 20) + 1)), "at most 2"),
 ])
 def test_bad_input_names_the_argument(args, match):
     with pytest.raises(ValueError, match=match):

@@ -3,7 +3,7 @@
 // arithmetic is sladd_fast/ops/_reference.py (sbi_quality); the derivations and the measurements against
 // cv2 are in sladd_fast/augment/sbi.py and augment/cv2_taps.py.
 //
-// Two stages. Colour, per pixel: RGBShift (v + floor(add_c), clamped to 0..255: albumentations' uint8
+// Two stages. Colour, per pixel: RGBShift (trunc(clip(float32 v + shift_c, 0, 255)): albumentations' uint8
 // lookup table), HueSaturationValue (common/hsv_math.h), RandomBrightnessContrast as its table,
 // floor(clamp(v * gain + bias, 0, 255)) in float32 (a multiply, then an add: never fused). Then one
 // branch per sample on the colour stage's planes:
@@ -11,7 +11,9 @@
 //   1: Sharpen, cv2.filter2D's (1 - a) I + a ([-1 .. 8 + l .. -1]) written as
 //      ((f k - box) a) + f (1 - a), k = 9 + l, box the 3 x 3 sum with reflect-101 borders (exact
 //      integers), then saturate_cast: floor(x + 1/2) clamped;
-//   r = 2 or 4: RandomDownScale (an image smaller than r: nothing), cv2.resize INTER_NEAREST down to (W / r, H / r) (pixel r d), then
+//   r = 2 or 4: RandomDownScale (an image smaller than r: nothing), cv2.resize INTER_NEAREST down to
+//      (w, h) = (W / r, H / r) (source pixel floor(d (1 / (w / W))) in double, as resizeNN computes it:
+//      not always r d), then
 //      INTER_LINEAR back in OpenCV's 8-bit fixed point: 11-bit weights (column taps outside the small
 //      image reset to (clamped index, weight 2048), row taps keep their fraction and read clamped rows),
 //      the horizontal sum exact, the vertical one as VResizeLinearVec_32s8u:
@@ -23,18 +25,27 @@
 
 namespace sladd {
 
-// coeffs[8] per sample: add_r, add_g, add_b (RGBShift, floored), gain, bias (brightness / contrast),
+// coeffs[8] per sample: shift_r, shift_g, shift_b (RGBShift), gain, bias (brightness / contrast),
 // a, k = 9 + l, 1 - a (Sharpen), each as the float32 the reference computes.
 constexpr int kSbiCoeffs = 8;
 
-SLADD_HD int sbi_add(float a) {
-  float k = floorf(a);
-  if (!(k == k)) return 0;
-  k = k < -256.0f ? -256.0f : (k > 256.0f ? 256.0f : k);
-  return (int)k;
+SLADD_HD u8 sbi_clamp_u8(int v) { return (u8)(v < 0 ? 0 : (v > 255 ? 255 : v)); }
+
+// RGBShift's table entry for level v: albumentations' float32 arange + shift, clipped, cast (truncation);
+// NaN -> 0.
+SLADD_HD u8 sbi_rgb_level(int v, float shift) {
+  float t = (float)v + shift;
+  t = t > 0.0f ? (t < 255.0f ? t : 255.0f) : 0.0f;
+  return (u8)(int)t;
 }
 
-SLADD_HD u8 sbi_clamp_u8(int v) { return (u8)(v < 0 ? 0 : (v > 255 ? 255 : v)); }
+// The nearest source index of output d of cv2.resize INTER_NEAREST from N down to n samples:
+// floor(d / (n / N)) with the scale in double, as resizeNN computes it, clamped to N - 1.
+SLADD_HD int sbi_nearest_index(int d, int n, int N) {
+  const double ifx = 1.0 / ((double)n / (double)N);
+  const int s = (int)floor((double)d * ifx);
+  return s < N - 1 ? s : N - 1;
+}
 
 // RandomBrightnessContrast's table entry for level v.
 SLADD_HD u8 sbi_bc_level(int v, float gain, float bias) {
@@ -46,9 +57,10 @@ SLADD_HD u8 sbi_bc_level(int v, float gain, float bias) {
 
 // The colour stage of one pixel.
 template <typename Div>
-SLADD_HD void sbi_color_px(int r, int g, int b, const int* add, const HsvMove& m, bool truncate, const Div& div,
+SLADD_HD void sbi_color_px(int r, int g, int b, const float* shift, const HsvMove& m, bool truncate, const Div& div,
                            float gain, float bias, u8* rgb) {
-  hsv_shift_px(sbi_clamp_u8(r + add[0]), sbi_clamp_u8(g + add[1]), sbi_clamp_u8(b + add[2]), m, truncate, div, rgb);
+  hsv_shift_px(sbi_rgb_level(r, shift[0]), sbi_rgb_level(g, shift[1]), sbi_rgb_level(b, shift[2]), m, truncate, div,
+               rgb);
   for (int c = 0; c < 3; ++c) rgb[c] = sbi_bc_level(rgb[c], gain, bias);
 }
 
@@ -100,10 +112,11 @@ SLADD_HD SbiTap sbi_linear_tap(int n_in, int n_out, int d, bool horizontal) {
 SLADD_HD u8 sbi_downscale_px(const u8* plane, int H, int W, int r, int y, int x) {
   const int h = H / r, w = W / r;
   const SbiTap tx = sbi_linear_tap(w, W, x, true), ty = sbi_linear_tap(h, H, y, false);
-  const u8* row0 = plane + (i64)ty.i0 * r * W;
-  const u8* row1 = plane + (i64)ty.i1 * r * W;
-  const int s0 = (int)row0[tx.i0 * r] * tx.w0 + (int)row0[tx.i1 * r] * tx.w1;
-  const int s1 = (int)row1[tx.i0 * r] * tx.w0 + (int)row1[tx.i1 * r] * tx.w1;
+  const u8* row0 = plane + (i64)sbi_nearest_index(ty.i0, h, H) * W;
+  const u8* row1 = plane + (i64)sbi_nearest_index(ty.i1, h, H) * W;
+  const int c0 = sbi_nearest_index(tx.i0, w, W), c1 = sbi_nearest_index(tx.i1, w, W);
+  const int s0 = (int)row0[c0] * tx.w0 + (int)row0[c1] * tx.w1;
+  const int s1 = (int)row1[c0] * tx.w0 + (int)row1[c1] * tx.w1;
   const int v = ((ty.w0 * (s0 >> 4)) >> 16) + ((ty.w1 * (s1 >> 4)) >> 16) + 2;
   return sbi_clamp_u8(v >> 2);
 }

@@ -197,7 +197,8 @@ at::Tensor hsv_shift_forward_kernel(const at::Tensor& rgb_in, const at::Tensor& 
 }
 
 // sbi_quality: one task per sample, written out for the CPU with common/sbi_quality_math.h's arithmetic
-// (sbi_color_px, sbi_branch_px; tested equal) in loops g++ vectorises in the AVX2 + FMA copy: the colour
+// (sbi_color_px, sbi_branch_px: the CUDA kernels', compared in test_cuda_emulated.py) in loops g++
+// vectorises in the AVX2 + FMA copy: the colour
 // stage row by row (RGBShift into row buffers, hsv_shift's two runs of columns, the brightness/contrast
 // level in place), then Sharpen from per-row 3-tap sums or RandomDownScale from the horizontal sums of
 // the small image's rows, each computed once.
@@ -254,13 +255,13 @@ inline __attribute__((always_inline)) void sbi_sharpen_plane(const u8* p, u8* o,
 
 // RandomDownScale of one plane (sbi_downscale_px): the horizontal sums of each small row once, then each
 // output row from two of them.
-inline __attribute__((always_inline)) void sbi_downscale_plane(const u8* p, u8* o, int H, int W, int r,
-                                                               const SbiTap* tx, const SbiTap* ty, int* hs) {
-  const int h = H / r;
-  for (int i = 0; i < h; ++i) {
-    const u8* row = p + (int64_t)i * r * W;
+inline __attribute__((always_inline)) void sbi_downscale_plane(const u8* p, u8* o, int H, int W, int h,
+                                                               const int* nx, const int* ny, const SbiTap* tx,
+                                                               const SbiTap* ty, int* hs) {
+  for (int i = 0; i < h; ++i) {  // nx / ny: the nearest-down source column / row of each small pixel
+    const u8* row = p + (int64_t)ny[i] * W;
     int* d = hs + (int64_t)i * W;
-    for (int x = 0; x < W; ++x) d[x] = ((int)row[tx[x].i0 * r] * tx[x].w0 + (int)row[tx[x].i1 * r] * tx[x].w1) >> 4;
+    for (int x = 0; x < W; ++x) d[x] = ((int)row[nx[tx[x].i0]] * tx[x].w0 + (int)row[nx[tx[x].i1]] * tx[x].w1) >> 4;
   }
   for (int y = 0; y < H; ++y) {
     const int* s0 = hs + (int64_t)ty[y].i0 * W;
@@ -272,10 +273,9 @@ inline __attribute__((always_inline)) void sbi_downscale_plane(const u8* p, u8* 
 }
 
 inline __attribute__((always_inline)) void sbi_sample(const SbiArgs& a, int64_t b, u8* planes, u8* rows, int* work,
-                                                      SbiTap* taps) {
+                                                      SbiTap* taps, int* near) {
   const int64_t H = a.H, W = a.W, HW = H * W, e = a.simd_end;
   const float* q = a.coeffs + b * kSbiCoeffs;
-  const int add[3] = {sbi_add(q[0]), sbi_add(q[1]), sbi_add(q[2])};
   const HsvMove m = hsv_moves(a.shifts + 3 * b);
   const int64_t br = a.branch[b];
   const bool down = (br == 2 || br == 4) && br <= H && br <= W;
@@ -283,13 +283,15 @@ inline __attribute__((always_inline)) void sbi_sample(const SbiArgs& a, int64_t 
   const float gain = q[3], bias = q[4];
   for (int64_t y = 0; y < H; ++y) {  // RGBShift into row buffers, hsv_shift's two runs, the level in place
     const u8* i = a.in + b * 3 * HW + y * W;
-    for (int c = 0; c < 3; ++c) {
-      const int k = add[c];
+    for (int c = 0; c < 3; ++c) {  // sbi_rgb_level
+      const float sh = q[c];
       const u8* src = i + c * HW;
       u8* __restrict row = rows + c * W;
       for (int64_t x = 0; x < W; ++x) {
-        const int v = (int)src[x] + k;
-        row[x] = (u8)(v < 0 ? 0 : (v > 255 ? 255 : v));
+        float t = (float)(int)src[x] + sh;
+        t = t > 0.0f ? t : 0.0f;  // NaN -> 0
+        t = t < 255.0f ? t : 255.0f;
+        row[x] = (u8)(int)t;
       }
     }
     u8* o = dst + y * W;
@@ -308,28 +310,33 @@ inline __attribute__((always_inline)) void sbi_sample(const SbiArgs& a, int64_t 
   }
   u8* out = a.out + b * 3 * HW;
   if (br == 1) {
-    for (int c = 0; c < 3; ++c) sbi_sharpen_plane(planes + c * HW, out + c * HW, (int)H, (int)W, q[5], q[6], q[7], work);
+    for (int c = 0; c < 3; ++c)
+      sbi_sharpen_plane(planes + c * HW, out + c * HW, (int)H, (int)W, q[5], q[6], q[7], work);
   } else if (down) {
-    const int r = (int)br;
+    const int r = (int)br, h = (int)H / r, w = (int)W / r;
     SbiTap *tx = taps, *ty = taps + W;
-    for (int x = 0; x < W; ++x) tx[x] = sbi_linear_tap((int)W / r, (int)W, x, true);
-    for (int y = 0; y < H; ++y) ty[y] = sbi_linear_tap((int)H / r, (int)H, y, false);
-    for (int c = 0; c < 3; ++c) sbi_downscale_plane(planes + c * HW, out + c * HW, (int)H, (int)W, r, tx, ty, work);
+    int *nx = near, *ny = near + w;
+    for (int x = 0; x < W; ++x) tx[x] = sbi_linear_tap(w, (int)W, x, true);
+    for (int y = 0; y < H; ++y) ty[y] = sbi_linear_tap(h, (int)H, y, false);
+    for (int j = 0; j < w; ++j) nx[j] = sbi_nearest_index(j, w, (int)W);
+    for (int i = 0; i < h; ++i) ny[i] = sbi_nearest_index(i, h, (int)H);
+    for (int c = 0; c < 3; ++c)
+      sbi_downscale_plane(planes + c * HW, out + c * HW, (int)H, (int)W, h, nx, ny, tx, ty, work);
   }
 }
 
-void sbi_sample_base(const SbiArgs& a, int64_t b, u8* planes, u8* rows, int* work, SbiTap* taps) {
-  sbi_sample(a, b, planes, rows, work, taps);
+void sbi_sample_base(const SbiArgs& a, int64_t b, u8* planes, u8* rows, int* work, SbiTap* taps, int* near) {
+  sbi_sample(a, b, planes, rows, work, taps, near);
 }
 
 #if SLADD_X86_DISPATCH
 __attribute__((target("avx2,fma"))) void sbi_sample_avx2(const SbiArgs& a, int64_t b, u8* planes, u8* rows,
-                                                         int* work, SbiTap* taps) {
-  sbi_sample(a, b, planes, rows, work, taps);
+                                                         int* work, SbiTap* taps, int* near) {
+  sbi_sample(a, b, planes, rows, work, taps, near);
 }
 #else
-void sbi_sample_avx2(const SbiArgs& a, int64_t b, u8* planes, u8* rows, int* work, SbiTap* taps) {
-  sbi_sample_base(a, b, planes, rows, work, taps);
+void sbi_sample_avx2(const SbiArgs& a, int64_t b, u8* planes, u8* rows, int* work, SbiTap* taps, int* near) {
+  sbi_sample_base(a, b, planes, rows, work, taps, near);
 }
 #endif
 
@@ -350,9 +357,10 @@ at::Tensor sbi_quality_forward_kernel(const at::Tensor& rgb_in, const at::Tensor
     std::vector<u8> planes((size_t)(3 * H * W)), rows((size_t)(3 * W));
     std::vector<int> work((size_t)(std::max<int64_t>(3, H / 2 + 1) * W));
     std::vector<SbiTap> taps((size_t)(H + W));
+    std::vector<int> near((size_t)(H + W));
     for (int64_t b = b0; b < b1; ++b)
-      avx2 ? sbi_sample_avx2(a, b, planes.data(), rows.data(), work.data(), taps.data())
-           : sbi_sample_base(a, b, planes.data(), rows.data(), work.data(), taps.data());
+      avx2 ? sbi_sample_avx2(a, b, planes.data(), rows.data(), work.data(), taps.data(), near.data())
+           : sbi_sample_base(a, b, planes.data(), rows.data(), work.data(), taps.data(), near.data());
   });
   return out;
 }

@@ -352,10 +352,9 @@ __global__ void sladd_sbi_color_kernel(const unsigned char* rgb, const float* sh
   if (i >= HW) return;
   const long long b = blockIdx.y, base = b * 3 * HW + i;
   const float* q = coeffs + kSbiCoeffs * b;
-  const int add[3] = {sbi_add(q[0]), sbi_add(q[1]), sbi_add(q[2])};
   const HsvMove m = hsv_moves(shifts + 3 * b);
   u8 px[3];
-  sbi_color_px(rgb[base], rgb[base + HW], rgb[base + 2 * HW], add, m, i % W < hsv_simd_end(W, block), HsvDivide(),
+  sbi_color_px(rgb[base], rgb[base + HW], rgb[base + 2 * HW], q, m, i % W < hsv_simd_end(W, block), HsvDivide(),
                q[3], q[4], px);
   for (int c = 0; c < 3; ++c) planes[base + c * HW] = px[c];
 }

@@ -4,7 +4,8 @@ SBI mode's geometric steps equal the per-sample cv2 calls bit for bit on uint8 d
 
 - ``resize_linear_taps``: cv2.resize INTER_LINEAR (imgproc/src/resize.cpp): scale = 1 / (n_out / n_in)
   in double, fx = float((d + 0.5) scale - 0.5), sx = floor(fx), fx -= sx; a column tap left of 0 or at /
-  right of the last input is (sx clamped, fx = 0), a row tap reads the clamped rows. Weights (1 - fx, fx) as float32, or for uint8 images
+  right of the last input is (sx clamped, fx = 0), a row tap reads the clamped rows. Weights (1 - fx, fx)
+  as float32, or for uint8 images
   cvRound(w * 2048) (INTER_RESIZE_COEF_SCALE).
 - ``warp_affine_taps``: cv2.warpAffine of a scale-and-translate matrix (no rotation or shear: each output
   column reads one source column position, each row one row, so the warp is separable). OpenCV inverts the
@@ -16,7 +17,7 @@ SBI mode's geometric steps equal the per-sample cv2 calls bit for bit on uint8 d
 - ``remap_nearest_reflect101``: cv2.remap INTER_NEAREST with float maps: the map rounded half to even
   (saturate_cast<short>), BORDER_REFLECT_101 (gfedcb|abcdefgh|gfedcba); ``warp_remap_nearest``: a nearest
   warpAffine followed by that remap, as one gather (the warp's index tables composed with the remap's).
-Measured against cv2 4.14 (x86-64 wheel) in tests/test_augment.py.
+Measured against cv2 4.14 (x86-64 wheel) in tests/test_cv2_taps.py.
 """
 from __future__ import annotations
 
@@ -131,7 +132,8 @@ def remap_nearest_reflect101(x: torch.Tensor, map_x: torch.Tensor, map_y: torch.
                              consume_maps: bool = False) -> torch.Tensor:
     """cv2.remap(x, map_x, map_y, INTER_NEAREST, BORDER_REFLECT_101) per sample: x [B,C,H,W], maps
     float32 [B,H,W] (absolute source coordinates). ``consume_maps``: the maps are scratch the caller
-    gives up (overwritten, no copies). Returns [B,C,H,W] in x's dtype."""
+    gives up (overwritten, no copies). Returns [B,C,H,W] in x's dtype. (The SBI mode, which warps the
+    mask first, uses warp_remap_nearest.)"""
     B, C, H, W = x.shape
     if not consume_maps:
         map_x, map_y = map_x.clone(), map_y.clone()
@@ -141,8 +143,8 @@ def remap_nearest_reflect101(x: torch.Tensor, map_x: torch.Tensor, map_y: torch.
     return x.reshape(B, C, H * W).gather(2, flat.view(B, 1, H * W).expand(B, C, H * W)).view(B, C, H, W)
 
 
-def warp_remap_nearest(x: torch.Tensor, cols: tuple[torch.Tensor, torch.Tensor], rows: tuple[torch.Tensor, torch.Tensor],
-                       map_x: torch.Tensor, map_y: torch.Tensor) -> torch.Tensor:
+def warp_remap_nearest(x: torch.Tensor, cols: tuple[torch.Tensor, torch.Tensor],
+                       rows: tuple[torch.Tensor, torch.Tensor], map_x: torch.Tensor, map_y: torch.Tensor) -> torch.Tensor:
     """cv2.remap(cv2.warpAffine(x, INTER_NEAREST, BORDER_CONSTANT 0), map_x, map_y, INTER_NEAREST,
     BORDER_REFLECT_101) in one gather: the warp (nearest taps of warp_affine_taps, [B,S,1] per axis) reads
     one source column per output column and one source row per output row, so the remap's integer

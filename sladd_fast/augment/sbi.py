@@ -17,7 +17,8 @@ RandomDownScale), one draw per sample:
    radius 28, edge-repeating border);
 4. dynamic_blend: the (uint8 {0,1}) mask resized to a random 192-256 x 192-256, Gaussian blur k1 in
    {5..25} (sigma from k), divided by its max and cut below 1 (on uint8 data: a threshold at 0.5),
-   Gaussian blur k2 in {5..25} with sigma in 5..45, divided by its max, resized back; times a ratio from {0.25, 0.5, 0.75, 1, 1, 1}; the image is
+   Gaussian blur k2 in {5..25} with sigma in 5..45, divided by its max, resized back; times a ratio from
+   {0.25, 0.5, 0.75, 1, 1, 1}; the image is
    mask * source + (1 - mask) * target, truncated to uint8.
 The HueSaturationValue step (augment/hsv.py) is bit-exact against cv2.cvtColor plus albumentations'
 lookup tables (all 2^24 colours, both signs of each shift, cv2 4.14's x86-64 wheel). One caveat: OpenCV's
@@ -122,8 +123,8 @@ def sample_sbi_params(batch: int, size: int, device: torch.device | str = "cpu",
 
 def _quality(x: torch.Tensor, plan: _Plan) -> torch.Tensor:
     """SBI's source transforms on uint8 [B,3,H,W] (albumentations' order: RGBShift, HueSaturationValue,
-    brightness/contrast, then RandomDownScale or Sharpen): the csrc op ``sbi_quality``, one pass per sample
-    that computes only the sample's own branch."""
+    brightness/contrast, then RandomDownScale or Sharpen): the csrc op ``sbi_quality``, which computes
+    only the sample's own branch."""
     return op("sbi_quality")(x.contiguous(), plan.moves, plan.coeffs, plan.branch, HSV_BLOCK)
 
 
@@ -205,10 +206,9 @@ class _Plan:
 def _plan(p: SbiParams, S: int) -> _Plan:
     dev = p.scale.device
     zero = torch.zeros((), device=dev)
-    # RGBShift's floor(clamp(x + s)) is clamp(x + floor(s)) on integer x (0 where the step is off); the
-    # coefficients are the float32 values of the per-step arithmetic (1 + contrast, 255 brightness,
-    # 9 + lightness, 1 - alpha)
-    coeffs = torch.cat([torch.where(p.rgb_on[:, None], p.rgb_shift.float().floor(), zero),
+    # the coefficients are the float32 values of the per-step arithmetic: RGBShift's shift (0 where the step
+    # is off), 1 + contrast, 255 brightness, 9 + lightness, 1 - alpha
+    coeffs = torch.cat([torch.where(p.rgb_on[:, None], p.rgb_shift.float(), zero),
                         torch.stack([1 + p.contrast, p.brightness * 255, p.sharpen_alpha, 9 + p.sharpen_lightness,
                                      1 - p.sharpen_alpha], 1).float()], 1)
     branch = torch.where(p.downscale, p.down_ratio, torch.ones((), dtype=torch.int64, device=dev))
@@ -219,7 +219,8 @@ def _plan(p: SbiParams, S: int) -> _Plan:
         moves=_level_moves(p.hsv_shift).contiguous(), coeffs=coeffs.contiguous(), branch=branch.contiguous(),
         warp_cols=warp_affine_taps(a00, a02, S, False, False), warp_rows=warp_affine_taps(a11, a12, S, True, False),
         mask_cols=warp_affine_taps(a00, a02, S, False, True), mask_rows=warp_affine_taps(a11, a12, S, True, True),
-        down_cols=resize_linear_taps(full, w, CANVAS, True, True), down_rows=resize_linear_taps(full, h, CANVAS, True, False),
+        down_cols=resize_linear_taps(full, w, CANVAS, True, True),
+        down_rows=resize_linear_taps(full, h, CANVAS, True, False),
         up_cols=resize_linear_taps(w, full, S, False, True), up_rows=resize_linear_taps(h, full, S, False, False),
         k1=gaussian_kernels(p.k1, 25), r1=p.k1 // 2, k2=_gauss(p.k2, p.sigma2, 25), r2=p.k2 // 2,
         box=torch.stack([torch.zeros_like(w), torch.zeros_like(h), w, h], 1), ratio=p.ratio.float())

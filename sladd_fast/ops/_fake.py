@@ -62,7 +62,8 @@ def register() -> None:
         torch._check(input.dtype == torch.float32 and taps.dtype == torch.float32,
                      lambda: "gaussian_filter: input and taps float32")
         torch._check(input.dim() == 4, lambda: "gaussian_filter: input must be [B,C,H,W]")
-        torch._check(taps.dim() == 1 and taps.shape[0] >= 1, lambda: "gaussian_filter: taps must be [R+1]")
+        torch._check(taps.dim() == 1 and 1 <= taps.shape[0] <= 1 << 20,
+                     lambda: "gaussian_filter: taps must be [R+1], R < 2^20")
         return torch.empty_like(input)
 
     @torch.library.register_fake(lib + "sbi_quality")

@@ -529,7 +529,7 @@ def gaussian_filter(input: torch.Tensor, taps: torch.Tensor, scale: float) -> to
     return blur(blur(input.float(), 3), 2) * torch.tensor(scale, dtype=torch.float32, device=input.device)
 
 
-SBI_COEFFS = 8  # add_r, add_g, add_b, gain, bias, a, k = 9 + l, 1 - a (common/sbi_quality_math.h)
+SBI_COEFFS = 8  # shift_r, shift_g, shift_b, gain, bias, a, k = 9 + l, 1 - a (common/sbi_quality_math.h)
 
 
 def _sbi_taps(n_in: int, n_out: int, horizontal: bool, device: torch.device) -> tuple[torch.Tensor, ...]:
@@ -545,11 +545,19 @@ def _sbi_taps(n_in: int, n_out: int, horizontal: bool, device: torch.device) -> 
     return sx.clamp(0, last).long(), (sx + 1).clamp(0, last).long(), w0, w1
 
 
+def _nearest_down(n: int, N: int, device: torch.device) -> torch.Tensor:
+    """cv2.resize INTER_NEAREST's source indices from N down to n: floor(d (1 / (n / N))) in float64,
+    clamped to N - 1."""
+    d = torch.arange(n, device=device, dtype=torch.float64)
+    return (d * (1.0 / (n / N))).floor().long().clamp(max=N - 1)
+
+
 def _sbi_downscale(f: torch.Tensor, r: int) -> torch.Tensor:
     """RandomDownScale of integer-valued [B,3,H,W]: INTER_NEAREST down by r, OpenCV's 8-bit fixed-point
     INTER_LINEAR back (int64 [B,3,H,W])."""
     H, W = f.shape[-2:]
-    small = f[..., ::r, ::r][..., : H // r, : W // r].long()
+    small = f.index_select(-2, _nearest_down(H // r, H, f.device)).index_select(-1, _nearest_down(W // r, W, f.device))
+    small = small.long()
     x0, x1, a0, a1 = _sbi_taps(W // r, W, True, f.device)
     y0, y1, b0, b1 = _sbi_taps(H // r, H, False, f.device)
     rows = small[..., x0] * a0 + small[..., x1] * a1  # [B,3,H/r,W]
@@ -560,17 +568,16 @@ def _sbi_downscale(f: torch.Tensor, r: int) -> torch.Tensor:
 def sbi_quality(rgb: torch.Tensor, shifts: torch.Tensor, coeffs: torch.Tensor, branch: torch.Tensor,
                 block: int) -> torch.Tensor:
     """SBI's source transforms per sample (common/sbi_quality_math.h): rgb uint8 [B,3,H,W], shifts float32
-    [B,3] (hsv_shift's), coeffs float32 [B,8] (add_r, add_g, add_b, gain, bias, a, 9 + l, 1 - a), branch
-    int64 [B] (1: Sharpen, 2 / 4: RandomDownScale by 2 / 4, else nothing) -> uint8 [B,3,H,W]:
-    RGBShift (+ floor(add), clamped), HueSaturationValue, brightness/contrast floor(clamp(v gain + bias)),
+    [B,3] (hsv_shift's), coeffs float32 [B,8] (shift_r, shift_g, shift_b, gain, bias, a, 9 + l, 1 - a),
+    branch int64 [B] (1: Sharpen, 2 / 4: RandomDownScale by 2 / 4, else nothing) -> uint8 [B,3,H,W]:
+    RGBShift trunc(clamp(float32 v + shift)), HueSaturationValue, brightness/contrast floor(clamp(v gain + bias)),
     then the branch; a NaN level is 0. Every branch is computed for the whole batch and selected (no host
     read)."""
     if block < 0:
         raise ValueError(f"block must be >= 0 (0: no SIMD block), got {block}")
     B, _, H, W = rgb.shape
-    add = coeffs[:, :3].float().floor()
-    add = torch.where(torch.isnan(add), torch.zeros_like(add), add).clamp(-256, 256)
-    v = (rgb.float() + add.view(B, 3, 1, 1)).clamp(0, 255).to(torch.uint8)
+    v = (rgb.float() + coeffs[:, :3].float().view(B, 3, 1, 1)).nan_to_num(0.0, 255.0, 0.0).clamp(0, 255)
+    v = v.to(torch.uint8)  # truncation, as numpy's astype
     v = hsv_shift(v, shifts, block).float()
     f = (v * coeffs[:, 3].view(B, 1, 1, 1) + coeffs[:, 4].view(B, 1, 1, 1)).nan_to_num(0.0, 255.0, 0.0).clamp(0, 255)
     f = f.floor()

@@ -161,6 +161,8 @@ def gaussian_filter(x: torch.Tensor, taps: torch.Tensor, scale: float = 1.0) -> 
     _checks.tensor("taps", taps, torch.float32, (None,))
     if taps.shape[0] < 1:
         raise ValueError("taps must hold the centre weight at least, got an empty tensor")
+    if taps.shape[0] > 1 << 20:
+        raise ValueError(f"taps: at most 2^20 taps (R < 2^20), got {taps.shape[0]}")
     _checks.same_device(x=x, taps=taps)
     return op_for("gaussian_filter")(x.contiguous(), taps.contiguous(), float(scale))
 
