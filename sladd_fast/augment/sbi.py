@@ -136,10 +136,8 @@ def _source_target(on_source: torch.Tensor, changed: torch.Tensor,
     if not host_reads_ok(changed.device):
         return where_b(on_source, changed, img).float(), where_b(on_source, img, changed)
     on = on_source.nonzero().squeeze(1)
-    off = (~on_source).nonzero().squeeze(1)
-    source = torch.empty(changed.shape, dtype=torch.float32, device=changed.device)
-    source.index_copy_(0, on, changed.index_select(0, on).float())  # whole samples: index_select, not x[idx]
-    source.index_copy_(0, off, img.index_select(0, off).float())
+    source = img.float()  # then the transformed samples over it (whole samples: index_select, not x[idx])
+    source.index_copy_(0, on, changed.index_select(0, on).float())
     changed.index_copy_(0, on, img.index_select(0, on))
     return source, changed
 
