@@ -283,29 +283,18 @@ inline __attribute__((always_inline)) void sbi_sample(const SbiArgs& a, int64_t 
   const float gain = q[3], bias = q[4];
   for (int64_t y = 0; y < H; ++y) {  // RGBShift into row buffers, hsv_shift's two runs, the level in place
     const u8* i = a.in + b * 3 * HW + y * W;
-    for (int c = 0; c < 3; ++c) {  // sbi_rgb_level
+    for (int c = 0; c < 3; ++c) {
       const float sh = q[c];
-      const u8* src = i + c * HW;
+      const u8* __restrict src = i + c * HW;
       u8* __restrict row = rows + c * W;
-      for (int64_t x = 0; x < W; ++x) {
-        float t = (float)(int)src[x] + sh;
-        t = t > 0.0f ? t : 0.0f;  // NaN -> 0
-        t = t < 255.0f ? t : 255.0f;
-        row[x] = (u8)(int)t;
-      }
+      for (int64_t x = 0; x < W; ++x) row[x] = sbi_rgb_level(src[x], sh);
     }
     u8* o = dst + y * W;
     hsv_shift_run<true>(rows, rows + W, rows + 2 * W, o, o + HW, o + 2 * HW, e, m);
     hsv_shift_run<false>(rows + e, rows + W + e, rows + 2 * W + e, o + e, o + HW + e, o + 2 * HW + e, W - e, m);
     for (int c = 0; c < 3; ++c) {
       u8* __restrict p = o + c * HW;
-      for (int64_t x = 0; x < W; ++x) {  // sbi_bc_level
-        float t = (float)(int)p[x] * gain;
-        t = t + bias;
-        t = t > 0.0f ? t : 0.0f;  // NaN -> 0
-        t = t < 255.0f ? t : 255.0f;
-        p[x] = (u8)(int)t;  // floor of a value >= 0
-      }
+      for (int64_t x = 0; x < W; ++x) p[x] = sbi_bc_level(p[x], gain, bias);
     }
   }
   u8* out = a.out + b * 3 * HW;

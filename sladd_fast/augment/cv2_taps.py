@@ -132,15 +132,16 @@ def remap_nearest_reflect101(x: torch.Tensor, map_x: torch.Tensor, map_y: torch.
                              consume_maps: bool = False) -> torch.Tensor:
     """cv2.remap(x, map_x, map_y, INTER_NEAREST, BORDER_REFLECT_101) per sample: x [B,C,H,W], maps
     float32 [B,H,W] (absolute source coordinates). ``consume_maps``: the maps are scratch the caller
-    gives up (overwritten, no copies). Returns [B,C,H,W] in x's dtype. (The SBI mode, which warps the
-    mask first, uses warp_remap_nearest.)"""
-    B, C, H, W = x.shape
+    gives up (overwritten, no copies). Returns [B,C,H,W] in x's dtype: warp_remap_nearest with an
+    identity warp (the SBI mode warps the mask first)."""
+    B, _, H, W = x.shape
     if not consume_maps:
         map_x, map_y = map_x.clone(), map_y.clone()
-    xi = _reflect101_(map_x.round_(), W)  # half to even, as saturate_cast<short>
-    yi = _reflect101_(map_y.round_(), H)
-    flat = yi.mul_(W).add_(xi).long()  # exact in float32 below 2^24 pixels
-    return x.reshape(B, C, H * W).gather(2, flat.view(B, 1, H * W).expand(B, C, H * W)).view(B, C, H, W)
+
+    def identity(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.arange(n, device=x.device).expand(B, n)[..., None], torch.ones(B, n, 1, device=x.device)
+
+    return warp_remap_nearest(x, identity(W), identity(H), map_x, map_y)
 
 
 def warp_remap_nearest(x: torch.Tensor, cols: tuple[torch.Tensor, torch.Tensor],

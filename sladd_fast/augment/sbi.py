@@ -131,8 +131,8 @@ def _quality(x: torch.Tensor, plan: _Plan) -> torch.Tensor:
 def _source_target(on_source: torch.Tensor, changed: torch.Tensor,
                    img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(source as float32, target as uint8): the transformed copy is the source where ``on_source``, the
-    target elsewhere. On CPU by row copies into a float buffer and into ``changed`` (ours), with no
-    batch-sized selection; on a GPU by selection (no sync)."""
+    target elsewhere. On CPU by whole-sample copies (the image in float, the transformed samples over it;
+    the originals into ``changed``, ours), with no batch-sized selection; on a GPU by selection (no sync)."""
     if not host_reads_ok(changed.device):
         return where_b(on_source, changed, img).float(), where_b(on_source, img, changed)
     on = on_source.nonzero().squeeze(1)
@@ -202,6 +202,7 @@ class _Plan:
 
 
 def _plan(p: SbiParams, S: int) -> _Plan:
+    """The _Plan of a batch of S x S images (small [B, ...] tensors on the params' device, no sync)."""
     dev = p.scale.device
     zero = torch.zeros((), device=dev)
     # the coefficients are the float32 values of the per-step arithmetic: RGBShift's shift (0 where the step
