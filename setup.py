@@ -84,7 +84,9 @@ def _extension():
     # -ffp-contract=off: g++ would otherwise fuse a*b+c into FMAs wherever the target has them (e.g.
     # CFLAGS=-march=native), and the kernels' rounding must stay that of the references and CUDA.
     openmp = _openmp_flags()
-    cxx = (["-O0", "-g"] if debug else ["-O3"]) + ["-ffp-contract=off"] + openmp
+    # -fno-trapping-math: no program here traps on FP exceptions; without it g++ keeps float -> int
+    # conversions and float selects out of vector loops (the values are the same either way).
+    cxx = (["-O0", "-g"] if debug else ["-O3"]) + ["-ffp-contract=off", "-fno-trapping-math"] + openmp
     extra = {"cxx": cxx}
     cls = CppExtension
     include_dirs = []

@@ -89,6 +89,25 @@ def calls(device: torch.device) -> dict[str, tuple]:
     gf_taps = torch.exp(-t * t / 98)
     gf_taps = (gf_taps / (2 * gf_taps.sum() - gf_taps[0])).float()
     gf_in = torch.rand(2, 3, 37, 53, generator=torch.Generator().manual_seed(5)) * 2 - 1
+    # uniform_noise: seeds of every sign and size (2^62 - 1, the largest draw_seeds gives, and int64's
+    # extremes), odd sizes, one value, a zero-size dimension and no samples (empty outputs, no launch)
+    un_seeds = torch.tensor([0, 1, -1, 7, (1 << 62) - 1, -(1 << 63), (1 << 63) - 1, -123456789012345])
+    # remap_nearest: maps with NaN, +-inf, huge values (saturated to a short, then folded many times), halves
+    # (rounded to even); relative and absolute; table values negative and >= W, H (the border's 0); tables of
+    # length 1; Ho, Wo != H, W; 1 and 3 channels; an input with no rows (every pixel reads the border)
+    rm_g = torch.Generator().manual_seed(6)
+    rm_in = torch.rand(3, 3, 37, 53, generator=rm_g) * 2 - 1
+    rm_map = torch.randn(3, 2, 41, 29, generator=rm_g) * 40
+    rm_special = torch.tensor([nan, inf, -inf, 1e9, -1e9, 3.4e38, -3.4e38, 32767.5, -32768.5, 40000.5, 2.5, -0.5,
+                               1.5, 52.5, -53.0, 0.49999997])
+    rm_map.view(-1)[::97][:rm_special.numel()] = rm_special
+    rm_bad = rm_special[:3].repeat(12)[:35].view(5, 7)  # NaN, inf and -inf in both coordinates, mixed
+    rm_map[1, 0, :5, :7], rm_map[1, 1, :5, :7] = rm_bad, rm_bad.roll(1)
+    rm_abs = torch.rand(3, 2, 41, 29, generator=rm_g) * 160 - 50  # absolute coordinates from -50 to 110
+    rm_abs.view(-1)[5::131][:rm_special.numel()] = rm_special
+    rm_cols = torch.randint(-4, 58, (3, 61), generator=rm_g)  # Wt != W, values < 0 and >= W = 53
+    rm_rows = torch.randint(-4, 42, (3, 23), generator=rm_g)  # Ht != H, values < 0 and >= H = 37
+    rm_id_cols, rm_id_rows = torch.arange(53).expand(3, 53).contiguous(), torch.arange(37).expand(3, 37).contiguous()
     args = {
         "region_mask": (lm, torch.arange(5) % 10, S),
         "hull_mask": (lm, S),
@@ -123,6 +142,18 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "sbi_quality:line": (sbi_line, sbi_shifts[4:], sbi_coeffs[4:], torch.tensor([1, 2, 4]), 64),
         "sbi_quality:row": (sbi_line.transpose(2, 3).contiguous(), sbi_shifts[:3], sbi_coeffs[:3],
                             torch.tensor([1, 2, 4]), 64),
+        "uniform_noise": (un_seeds, 3, 37, 53),
+        "uniform_noise:one": (un_seeds[4:5], 1, 1, 1),
+        "uniform_noise:empty": (un_seeds[:2], 3, 0, 5),
+        "uniform_noise:no_samples": (un_seeds[:0], 2, 3, 3),
+        "remap_nearest": (rm_in, rm_map, rm_cols, rm_rows, True),
+        "remap_nearest:absolute": (rm_in, rm_abs, rm_cols, rm_rows, False),
+        "remap_nearest:identity": (rm_in[:, :1].contiguous(), rm_map, rm_id_cols, rm_id_rows, True),  # 1 channel
+        "remap_nearest:identity_abs": (rm_in[:, 1:2].contiguous(), rm_abs, rm_id_cols, rm_id_rows, False),
+        "remap_nearest:one_entry": (rm_in, rm_map[:, :, :9, :11].contiguous(), torch.tensor([[7], [0], [60]]),
+                                    torch.tensor([[3], [36], [10]]), True),  # tables of length 1 (60: outside)
+        "remap_nearest:no_rows": (torch.zeros(3, 3, 0, 53), rm_abs, rm_cols, rm_rows, False),  # reads the border
+        "remap_nearest:empty": (rm_in, torch.zeros(3, 2, 0, 6), rm_cols[:, :0], rm_rows[:, :0], True),
         "color_stats": (src, img, m, torch.tensor([0, 1, 2]), torch.tensor([[0, 0, S, S], [5, 6, 30, 20],
                                                                            [-3, 40, 90, 0]])),
         "color_apply": (src, img, m, torch.tensor([0, 3, 3]), color_stats_for(src, img, m),

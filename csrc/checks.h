@@ -183,6 +183,42 @@ inline void check_gaussian_filter(const at::Tensor& input, const at::Tensor& tap
   check_same_device(input, taps, "taps");
 }
 
+// uniform_noise: seeds int64 [B]; the field [B,C,H,W] must have at most 2^32 values per sample (the
+// counter is a 32-bit word) and fit int32 sizes.
+inline void check_uniform_noise(const at::Tensor& seeds, int64_t channels, int64_t height, int64_t width) {
+  SLADD_CHECK_TENSOR(seeds, at::kLong, 1);
+  TORCH_CHECK(channels >= 0 && height >= 0 && width >= 0, "uniform_noise: channels, height and width must be >= 0, "
+              "got ", channels, ", ", height, ", ", width);
+  TORCH_CHECK(channels <= kInt32Max && height <= kInt32Max && width <= kInt32Max &&
+                  (channels == 0 || height == 0 || width == 0 || channels * height <= (int64_t(1) << 32) / width),
+              "uniform_noise: at most 2^32 values per sample, got ", channels, " x ", height, " x ", width);
+}
+
+// remap_nearest: input float32 [B,C,H,W], map float32 [B,2,Ho,Wo], col_table int64 [B,Wt], row_table int64
+// [B,Ht] (Wt, Ht >= 1 where the output is not empty), on one device. Table values are not checked (a
+// device sync): any value outside [0, W) or [0, H) reads the border's 0.
+inline void check_remap_nearest(const at::Tensor& input, const at::Tensor& map, const at::Tensor& col_table,
+                                const at::Tensor& row_table) {
+  SLADD_CHECK_TENSOR(input, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(map, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(col_table, at::kLong, 2);
+  SLADD_CHECK_TENSOR(row_table, at::kLong, 2);
+  const int64_t B = input.size(0);
+  TORCH_CHECK(map.size(0) == B && map.size(1) == 2, "map must be [B,2,Ho,Wo] with input's B = ", B, ", got ",
+              map.sizes());
+  TORCH_CHECK(col_table.size(0) == B && row_table.size(0) == B, "col_table and row_table must be [B,n] with input's B = ",
+              B, ", got ", col_table.sizes(), " and ", row_table.sizes());
+  TORCH_CHECK(map.numel() == 0 || (col_table.size(1) >= 1 && row_table.size(1) >= 1),
+              "remap_nearest: col_table and row_table must hold at least one entry each");
+  TORCH_CHECK(input.size(2) <= kInt32Max && input.size(3) <= kInt32Max && map.size(2) <= kInt32Max &&
+                  map.size(3) <= kInt32Max && col_table.size(1) <= kInt32Max && row_table.size(1) <= kInt32Max &&
+                  input.size(2) * input.size(3) <= kInt32Max,
+              "remap_nearest: every size, and H * W, must fit in int32");
+  check_same_device(input, map, "map");
+  check_same_device(input, col_table, "col_table");
+  check_same_device(input, row_table, "row_table");
+}
+
 // hsv_shift: rgb uint8 [B,3,H,W], shifts float32 [B,3] (hue, saturation, value), block >= 0 (OpenCV's
 // SIMD block in pixels; 0: none). The shifts' values are not checked (a device sync): any float has a
 // defined move (common/hsv_math.h hsv_moves).

@@ -452,6 +452,55 @@ def sbi_quality(rgb: torch.Tensor, shifts: torch.Tensor, coeffs: torch.Tensor, b
     return out
 
 
+def uniform_noise(seeds: torch.Tensor, channels: int, height: int, width: int) -> torch.Tensor:
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("seeds", seeds, torch.int64, (None,))  # raw pointers: a wrong dtype would be misread
+    if min(channels, height, width) < 0:
+        raise ValueError(f"uniform_noise: channels, height and width must be >= 0, got {channels}, {height}, {width}")
+    _check_int32("uniform_noise", channels=channels, height=height, width=width)
+    n = channels * height * width
+    if n > 1 << 32:  # as check_uniform_noise: the counter is a 32-bit word
+        raise ValueError(f"uniform_noise: at most 2^32 values per sample, got {channels} x {height} x {width}")
+    s = seeds.contiguous()
+    B = s.shape[0]
+    out = torch.empty(B, channels, height, width, device=s.device, dtype=torch.float32)
+    if out.numel() == 0:
+        return out
+    _launch("sladd_uniform_noise_kernel", n, B, (_ptr(s), _ptr(out), np.int64(n)), s.device)
+    return out
+
+
+def remap_nearest(input: torch.Tensor, map: torch.Tensor, col_table: torch.Tensor, row_table: torch.Tensor,
+                  relative: bool) -> torch.Tensor:
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("input", input, torch.float32, (None,) * 4)  # raw pointers: a wrong dtype would be misread
+    B = input.shape[0]
+    _checks.tensor("map", map, torch.float32, (B, 2, None, None))
+    _checks.tensor("col_table", col_table, torch.int64, (B, None))
+    _checks.tensor("row_table", row_table, torch.int64, (B, None))
+    if map.numel() and (col_table.shape[1] < 1 or row_table.shape[1] < 1):
+        raise ValueError(f"col_table and row_table must hold at least one entry each, got {list(col_table.shape)} "
+                         f"and {list(row_table.shape)}")
+    _checks.same_device(input=input, map=map, col_table=col_table, row_table=row_table)
+    _, C, H, W = input.shape
+    Ho, Wo, Wt, Ht = map.shape[2], map.shape[3], col_table.shape[1], row_table.shape[1]
+    _check_int32("remap_nearest", H=H, W=W, Ho=Ho, Wo=Wo, Wt=Wt, Ht=Ht, **{"H * W": H * W})
+    x, mp, ct, rt = input.contiguous(), map.contiguous(), col_table.contiguous(), row_table.contiguous()
+    out = torch.empty(B, C, Ho, Wo, device=x.device, dtype=torch.float32)
+    if out.numel() == 0:
+        return out
+    _launch("sladd_remap_nearest_kernel", Ho * Wo, B,
+            (_ptr(x), _ptr(mp), _ptr(ct), _ptr(rt), _ptr(out), np.int32(C), np.int32(H), np.int32(W), np.int32(Ho),
+             np.int32(Wo), np.int32(Wt), np.int32(Ht), np.int32(1 if relative else 0)), x.device)
+    return out
+
+
 def _checked_color_args(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode: torch.Tensor,
                         extra: tuple) -> None:
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module

@@ -91,7 +91,8 @@ def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
               "sladd_rgb_to_lab_kernel", "sladd_lab_to_rgb_kernel",
               "sladd_hull_feather_rows_kernel", "sladd_hull_feather_hull_kernel", "sladd_hull_feather_weight_kernel",
               "sladd_resample_taps_kernel", "sladd_hsv_shift_kernel", "sladd_sbi_color_kernel",
-              "sladd_sbi_branch_kernel", "sladd_gauss_rows_kernel", "sladd_gauss_cols_kernel"}
+              "sladd_sbi_branch_kernel", "sladd_gauss_rows_kernel", "sladd_gauss_cols_kernel",
+              "sladd_uniform_noise_kernel", "sladd_remap_nearest_kernel"}
     assert emulator.launched == set(cuda_emulation.kernel_signatures()) - unused
     assert torch.equal(gpu_path.applied, cpu.applied) and torch.equal(gpu_path.masks, cpu.masks)
     assert torch.equal(gpu_path.mask_targets, cpu.mask_targets) and cpu.applied.sum() >= 4
@@ -140,6 +141,40 @@ def test_jit_launchers_reject_wrong_dtypes(jit):
         jit.gaussian_filter(x, taps[None], 2.0)
     with pytest.raises(ValueError, match="taps must hold the centre weight at least"):
         jit.gaussian_filter(x, taps[:0], 2.0)
+    seeds = torch.tensor([3, -1])
+    with pytest.raises(ValueError, match="seeds must have dtype torch.int64"):
+        jit.uniform_noise(seeds.int(), 3, 4, 5)
+    with pytest.raises(ValueError, match="seeds must have dtype torch.int64"):
+        jit.uniform_noise(seeds.double(), 3, 4, 5)
+    with pytest.raises(ValueError, match=r"seeds must have shape \[\*\]"):
+        jit.uniform_noise(seeds[None], 3, 4, 5)
+    with pytest.raises(ValueError, match="channels, height and width must be >= 0"):
+        jit.uniform_noise(seeds, 3, -1, 5)
+    with pytest.raises(ValueError, match="width must be at most 2147483647"):
+        jit.uniform_noise(seeds, 1, 1, 1 << 31)
+    with pytest.raises(ValueError, match="at most 2\\^32 values per sample"):
+        jit.uniform_noise(seeds, 2, 1 << 16, (1 << 16) + 1)
+    mp, ct, rt = torch.zeros(1, 2, 5, 6), torch.arange(8)[None], torch.arange(8)[None]
+    with pytest.raises(ValueError, match="input must have dtype torch.float32"):
+        jit.remap_nearest(x.double(), mp, ct, rt, True)
+    with pytest.raises(ValueError, match=r"input must have shape \[\*,\*,\*,\*\]"):
+        jit.remap_nearest(x[0], mp, ct, rt, True)
+    with pytest.raises(ValueError, match="map must have dtype torch.float32"):
+        jit.remap_nearest(x, mp.double(), ct, rt, False)
+    with pytest.raises(ValueError, match=r"map must have shape \[1,2,\*,\*\]"):
+        jit.remap_nearest(x, torch.zeros(1, 3, 5, 6), ct, rt, True)
+    with pytest.raises(ValueError, match=r"map must have shape \[1,2,\*,\*\]"):
+        jit.remap_nearest(x, torch.zeros(2, 2, 5, 6), ct, rt, True)  # batch sizes differ
+    with pytest.raises(ValueError, match="col_table must have dtype torch.int64"):
+        jit.remap_nearest(x, mp, ct.int(), rt, True)
+    with pytest.raises(ValueError, match="row_table must have dtype torch.int64"):
+        jit.remap_nearest(x, mp, ct, rt.float(), True)
+    with pytest.raises(ValueError, match=r"col_table must have shape \[1,\*\]"):
+        jit.remap_nearest(x, mp, ct[0], rt, True)
+    with pytest.raises(ValueError, match=r"row_table must have shape \[1,\*\]"):
+        jit.remap_nearest(x, mp, ct, rt.expand(2, 8), True)  # batch sizes differ
+    with pytest.raises(ValueError, match="col_table and row_table must hold at least one entry each"):
+        jit.remap_nearest(x, mp, ct, rt[:, :0], True)
     with pytest.raises(ValueError, match="landmarks must have dtype torch.float32"):
         jit.hull_mask(torch.zeros(1, 68, 2, dtype=torch.float64), 16)
     with pytest.raises(ValueError, match=r"landmarks must have shape \[\*,\*,2\]"):
@@ -171,6 +206,12 @@ def test_jit_launchers_reject_mixed_devices(jit, emulator):
                         torch.ones(1, dtype=torch.int64, device=meta), 64)
     with pytest.raises(ValueError, match="taps is on meta but input is on cpu"):
         jit.gaussian_filter(x, torch.ones(3, device=meta), 2.0)
+    with pytest.raises(ValueError, match="map is on meta but input is on cpu"):
+        jit.remap_nearest(x, torch.zeros(1, 2, 4, 4, device=meta), torch.zeros(1, 8, dtype=torch.int64),
+                          torch.zeros(1, 8, dtype=torch.int64), True)
+    with pytest.raises(ValueError, match="row_table is on meta but input is on cpu"):
+        jit.remap_nearest(x, torch.zeros(1, 2, 4, 4), torch.zeros(1, 8, dtype=torch.int64),
+                          torch.zeros(1, 8, dtype=torch.int64, device=meta), False)
     with pytest.raises(ValueError, match="box is on meta but input is on cpu"):
         jit.blur_in_box(x, torch.ones(1, 3), torch.ones(1, dtype=torch.int64),
                         torch.zeros(1, 4, dtype=torch.int64, device=meta))
@@ -191,6 +232,11 @@ def test_jit_launch_takes_only_cuda_tensors():
                          torch.ones(1, dtype=torch.int64), 64)
     with pytest.raises(ValueError, match="take CUDA tensors"):
         _jit.gaussian_filter(torch.zeros(1, 3, 4, 4), torch.ones(3), 2.0)
+    with pytest.raises(ValueError, match="take CUDA tensors"):
+        _jit.uniform_noise(torch.zeros(2, dtype=torch.int64), 3, 4, 5)
+    with pytest.raises(ValueError, match="take CUDA tensors"):
+        _jit.remap_nearest(torch.zeros(1, 3, 4, 4), torch.zeros(1, 2, 4, 4), torch.zeros(1, 4, dtype=torch.int64),
+                           torch.zeros(1, 4, dtype=torch.int64), True)
 
 
 @pytest.mark.parametrize("K", [0, 1, 2, 3, 5, 81, 128])

@@ -166,6 +166,47 @@ def test_sbi_quality_matches_cpu(backend):
                 assert torch.equal(got, want), (H, W, block, br.tolist())
 
 
+def test_uniform_noise_matches_cpu(backend):
+    """Integer hashing then an exact scaling on both sides: exact, for any seed (negative, 2^62 - 1, int64's
+    extremes), odd sizes, several samples, and the same field for a seed whatever the batch around it."""
+    from sladd_fast.ops.noise import uniform_noise
+
+    seeds = torch.tensor([0, 1, -1, 7, (1 << 62) - 1, -(1 << 63), (1 << 63) - 1, -123456789012345, 7])
+    for C, H, W in ((2, 256, 256), (3, 37, 53), (1, 1, 1), (3, 0, 5)):
+        want = sf.uniform_noise(seeds, C, H, W)
+        got = uniform_noise(seeds.cuda(), C, H, W)
+        assert got.device.type == "cuda" and got.dtype == torch.float32
+        assert torch.equal(got.cpu(), want), (C, H, W)
+        assert torch.equal(sf.uniform_noise(seeds[4:5].cuda(), C, H, W).cpu(), want[4:5]), (C, H, W)
+    assert torch.equal(sf.uniform_noise(seeds[:0].cuda(), 2, 3, 3).cpu(), torch.empty(0, 2, 3, 3))
+
+
+def test_remap_nearest_matches_cpu(backend):
+    """Float32 adds (relative maps), then integer rounding, folding and table reads on both sides: exact,
+    with NaN, infinite, huge and half-integer map values, tables with values outside the input, tables of
+    length 1, relative and absolute maps, 1 and 3 channels, Ho, Wo != H, W."""
+    from sladd_fast.synthesis.filters import remap_nearest
+
+    g = torch.Generator().manual_seed(11)
+    special = torch.tensor([float("nan"), float("inf"), float("-inf"), 1e9, -1e9, 3.4e38, 32767.5, -32768.5,
+                            40000.5, 2.5, -0.5, 1.5, 255.5, -256.0])
+    for (B, C, H, W), (Ho, Wo), (Wt, Ht) in (((4, 3, 256, 256), (256, 256), (256, 256)),
+                                             ((3, 1, 37, 53), (41, 29), (61, 23)),
+                                             ((2, 3, 40, 72), (17, 90), (1, 1))):
+        x = torch.rand(B, C, H, W, generator=g) * 2 - 1
+        rel = torch.randn(B, 2, Ho, Wo, generator=g) * 30
+        absolute = torch.rand(B, 2, Ho, Wo, generator=g) * (3 * max(W, H)) - max(W, H)
+        for mp in (rel, absolute):
+            mp.view(-1)[::37][:special.numel()] = special
+        cols = torch.randint(-3, W + 3, (B, Wt), generator=g)
+        rows = torch.randint(-3, H + 3, (B, Ht), generator=g)
+        cols[0], rows[0] = torch.arange(Wt) % W, torch.arange(Ht) % H  # identity-like tables
+        for mp, relative in ((rel, True), (absolute, False)):
+            want = sf.remap_nearest(x, mp, cols, rows, relative)
+            got = remap_nearest(x.cuda(), mp.cuda(), cols.cuda(), rows.cuda(), relative=relative).cpu()
+            assert torch.equal(got, want), (B, C, H, W, Ho, Wo, Wt, Ht, relative)
+
+
 def test_every_dispatch_key_is_served(backend):
     for name in ops._library.SCHEMAS:
         assert torch._C._dispatch_has_kernel_for_dispatch_key(f"sladd_fast::{name}", "CUDA"), name

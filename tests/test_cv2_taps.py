@@ -84,7 +84,7 @@ def test_nearest_remap_reflect101_equals_cv2(spread):
     got = T.remap_nearest_reflect101(torch.tensor(mask)[None, None], mx, my)
     want = cv2.remap(mask, xs + dx, ys + dy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
     assert np.array_equal(got[0, 0].numpy(), want)
-    assert torch.equal(mx[0], torch.tensor(xs + dx))  # the maps are left alone unless consumed
+    assert torch.equal(mx[0], torch.tensor(xs + dx))  # the maps are left alone
 
 
 def test_warp_then_remap_in_one_gather_equals_cv2_two_steps():
@@ -104,3 +104,57 @@ def test_warp_then_remap_in_one_gather_equals_cv2_two_steps():
         warped = cv2.warpAffine(mask, M, (S, S), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
         want = cv2.remap(warped, xs + dx, ys + dy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
         assert np.array_equal(got[0, 0].numpy(), want), spread
+
+
+def _remap_case(rng: np.random.Generator, S: int, spread: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A float32 image and float32 maps with ties, NaN, huge and short-overflowing values."""
+    img = rng.random((S, S + 7)).astype(np.float32)
+    mx = (rng.standard_normal((S - 3, S + 2)) * spread + S / 2).astype(np.float32)
+    my = (rng.standard_normal((S - 3, S + 2)) * spread + S / 2).astype(np.float32)
+    mx[0, :12] = [0.5, 1.5, 2.5, -0.5, -1.5, np.nan, 3.4999998, 1e6, -1e9, 32767.5, 2.1e9, 3e9]
+    my[1, :6] = [np.nan, -32768.5, 40000.5, np.inf, -np.inf, 2.5]
+    return img, mx, my
+
+
+@pytest.mark.parametrize("spread", [3.0, 300.0])  # one fold, and many periods
+def test_remap_nearest_op_equals_cv2_and_its_reference(spread):
+    """The csrc op remap_nearest (absolute maps, identity tables) == cv2.remap(INTER_NEAREST,
+    BORDER_REFLECT_101), ties, NaN, inf and values past a short included; relative maps == absolute
+    ones made by the same float32 add; the kernel == the PyTorch reference with random tables."""
+    from sladd_fast.ops import _reference
+    from sladd_fast.synthesis.filters import remap_nearest
+
+    rng = np.random.default_rng(11)
+    img, mx, my = _remap_case(rng, S, spread)
+    H, W = img.shape
+    ident = (torch.arange(W)[None], torch.arange(H)[None])
+    absolute = torch.tensor(np.stack([mx, my]))[None]
+    got = remap_nearest(torch.tensor(img)[None, None], absolute, *ident, relative=False)
+    want = cv2.remap(img, mx, my, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
+    assert got.shape == (1, 1) + want.shape and np.array_equal(got[0, 0].numpy(), want)
+    Ho, Wo = mx.shape
+    xs, ys = np.meshgrid(np.arange(Wo, dtype=np.float32), np.arange(Ho, dtype=np.float32))
+    rel = remap_nearest(torch.tensor(img)[None, None], torch.tensor(np.stack([mx - xs, my - ys]))[None], *ident)
+    want_rel = cv2.remap(img, xs + (mx - xs), ys + (my - ys), cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
+    assert np.array_equal(rel[0, 0].numpy(), want_rel)
+    x = torch.rand(3, 2, H, W)
+    maps = torch.tensor(np.stack([mx, my]))[None].repeat(3, 1, 1, 1)
+    tables = torch.randint(-3, W + 3, (3, W + 5)), torch.randint(-3, H + 3, (3, 17))
+    for relative in (False, True):
+        out = remap_nearest(x, maps, *tables, relative=relative)
+        assert torch.equal(out, _reference.remap_nearest(x, maps, *tables, relative)), relative
+        assert (out != 0).float().mean() > 0.3  # tables pointing outside the input read 0, the rest reads x
+
+
+def test_remap_nearest_bad_input():
+    from sladd_fast.synthesis.filters import remap_nearest
+
+    x, m, t = torch.rand(2, 1, 8, 8), torch.rand(2, 2, 8, 8), torch.arange(8).expand(2, 8)
+    with pytest.raises(ValueError, match="map must have shape"):
+        remap_nearest(x, m[:1], t, t)
+    with pytest.raises(ValueError, match="col_table must have dtype"):
+        remap_nearest(x, m, t.int(), t)
+    with pytest.raises(ValueError, match="x must have dtype"):
+        remap_nearest(x.double(), m, t, t)
+    with pytest.raises(ValueError, match="at least one entry"):
+        remap_nearest(x, m, t[:, :0], t)

@@ -319,6 +319,37 @@ at::Tensor gaussian_filter_forward_kernel(const at::Tensor& input_in, const at::
   return out;
 }
 
+at::Tensor uniform_noise_forward_kernel(const at::Tensor& seeds_in, int64_t channels, int64_t height, int64_t width) {
+  check_uniform_noise(seeds_in, channels, height, width);
+  const at::cuda::CUDAGuard guard(seeds_in.device());
+  const at::Tensor seeds = seeds_in.contiguous();
+  const int64_t B = seeds.size(0), n = channels * height * width;
+  at::Tensor out = at::empty({B, channels, height, width}, seeds.options().dtype(at::kFloat));
+  if (out.numel() == 0) return out;
+  sladd_uniform_noise_kernel<<<grid_for(n, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      ll_ptr(seeds), out.data_ptr<float>(), (long long)n);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
+at::Tensor remap_nearest_forward_kernel(const at::Tensor& input_in, const at::Tensor& map_in,
+                                        const at::Tensor& col_table_in, const at::Tensor& row_table_in,
+                                        bool relative) {
+  check_remap_nearest(input_in, map_in, col_table_in, row_table_in);
+  const at::cuda::CUDAGuard guard(input_in.device());
+  const at::Tensor input = input_in.contiguous(), map = map_in.contiguous();
+  const at::Tensor cols = col_table_in.contiguous(), rows = row_table_in.contiguous();
+  const int64_t B = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
+  const int64_t Ho = map.size(2), Wo = map.size(3);
+  at::Tensor out = at::empty({B, C, Ho, Wo}, input.options());
+  if (out.numel() == 0) return out;
+  sladd_remap_nearest_kernel<<<grid_for(Ho * Wo, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      input.data_ptr<float>(), map.data_ptr<float>(), ll_ptr(cols), ll_ptr(rows), out.data_ptr<float>(), (int)C,
+      (int)H, (int)W, (int)Ho, (int)Wo, (int)cols.size(1), (int)rows.size(1), relative ? 1 : 0);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 at::Tensor color_stats_forward_kernel(const at::Tensor& fake_in, const at::Tensor& real_in, const at::Tensor& mask_in,
                                       const at::Tensor& mode_in, const at::Tensor& box_in) {
   check_color_stats(fake_in, real_in, mask_in, mode_in, box_in);
@@ -380,6 +411,8 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("gaussian_filter", &gaussian_filter_forward_kernel);
   m.impl("hsv_shift", &hsv_shift_forward_kernel);
   m.impl("sbi_quality", &sbi_quality_forward_kernel);
+  m.impl("uniform_noise", &uniform_noise_forward_kernel);
+  m.impl("remap_nearest", &remap_nearest_forward_kernel);
 }
 
 }  // namespace sladd

@@ -15,9 +15,11 @@
 #include "../common/hsv_math.h"
 #include "../common/hull_math.h"
 #include "../common/morph_math.h"
+#include "../common/noise_math.h"
 #include "../common/warp_math.h"
 #include "../common/poisson_math.h"
 #include "../common/region_math.h"
+#include "../common/remap_math.h"
 #include "../common/resample_math.h"
 #include "../common/sbi_quality_math.h"
 
@@ -465,6 +467,42 @@ __global__ void sladd_gauss_cols_kernel(const float* tmp, const float* taps, flo
   const long long plane = ((long long)blockIdx.y * C + blockIdx.z) * H * W;
   const int x = (int)(pix % W), y = (int)(pix / W);
   out[plane + pix] = gauss_px(SladdGaussCol{tmp + plane + x, W}, H, y, taps, R) * scale;
+}
+
+// uniform_noise: blockIdx.y = sample, one thread per value of the sample's field (n = C * H * W values,
+// i = c * H * W + y * W + x < 2^32): common/noise_math.h uniform_noise_px of the sample's seed and i.
+__global__ void sladd_uniform_noise_kernel(const long long* seeds, float* out, long long n) {
+  using namespace sladd;
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const long long b = blockIdx.y;
+  out[b * n + i] = uniform_noise_px(noise_key(seeds[b]), (u32)i);
+}
+
+// remap_nearest: blockIdx.y = sample, one thread per output pixel (Ho * Wo of them), all C channels: the
+// source offset once (common/remap_math.h remap_source over the sample's tables), then one read and one
+// write per channel (consecutive threads write consecutive pixels of each plane). relative != 0: the map
+// holds displacements, added to the pixel's own coordinates in float32.
+__global__ void sladd_remap_nearest_kernel(const float* input, const float* map, const long long* col_table,
+                                           const long long* row_table, float* out, int C, int H, int W, int Ho,
+                                           int Wo, int Wt, int Ht, int relative) {
+  using namespace sladd;
+  const long long HWo = (long long)Ho * Wo;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= HWo) return;
+  const long long b = blockIdx.y;
+  const float* mx = map + b * 2 * HWo + pix;
+  float fx = mx[0], fy = mx[HWo];
+  if (relative) {
+    fx = (float)(int)(pix % Wo) + fx;
+    fy = (float)(int)(pix / Wo) + fy;
+  }
+  const long long src = remap_source(fx, fy, col_table + b * Wt, row_table + b * Ht, Wt, Ht, W, H);
+  const long long HW = (long long)H * W;
+  for (int c = 0; c < C; ++c) {
+    const long long plane = b * C + c;
+    out[plane * HWo + pix] = src < 0 ? 0.0f : input[plane * HW + src];
+  }
 }
 
 // color_stats, pass 1: one thread per (sample, row) sums the row's pixels inside the sample's box

@@ -17,13 +17,13 @@ SBI mode's geometric steps equal the per-sample cv2 calls bit for bit on uint8 d
 - ``remap_nearest_reflect101``: cv2.remap INTER_NEAREST with float maps: the map rounded half to even
   (saturate_cast<short>), BORDER_REFLECT_101 (gfedcb|abcdefgh|gfedcba); ``warp_remap_nearest``: a nearest
   warpAffine followed by that remap, as one gather (the warp's index tables composed with the remap's).
+  Both are the csrc op remap_nearest (``nearest_table`` turns the warp's taps into its tables).
 Measured against cv2 4.14 (x86-64 wheel) in tests/test_cv2_taps.py.
 """
 from __future__ import annotations
 
 import torch
 
-from sladd_fast._sync import host_reads_ok
 
 AB_SCALE = 1024  # OpenCV's warpAffine fixed point (AB_BITS 10)
 RESIZE_SCALE = 2048  # INTER_RESIZE_COEF_SCALE (11 bits)
@@ -128,20 +128,22 @@ def warp_affine_u8(img: torch.Tensor, cols: tuple[torch.Tensor, torch.Tensor],
     return resample_taps(x, rows[0], rows[1], 2, check_values=False).add_(0.5).to(torch.uint8)
 
 
-def remap_nearest_reflect101(x: torch.Tensor, map_x: torch.Tensor, map_y: torch.Tensor,
-                             consume_maps: bool = False) -> torch.Tensor:
-    """cv2.remap(x, map_x, map_y, INTER_NEAREST, BORDER_REFLECT_101) per sample: x [B,C,H,W], maps
-    float32 [B,H,W] (absolute source coordinates). ``consume_maps``: the maps are scratch the caller
-    gives up (overwritten, no copies). Returns [B,C,H,W] in x's dtype: warp_remap_nearest with an
-    identity warp (the SBI mode warps the mask first)."""
+def nearest_table(taps: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """A nearest warp's taps (warp_affine_taps(..., nearest=True): [B,n,1] index and weight) as
+    remap_nearest's table: int64 [B,n], each output's source index, -1 where it reads the zero border."""
+    return torch.where(taps[1][..., 0] != 0, taps[0][..., 0], -1)
+
+
+def remap_nearest_reflect101(x: torch.Tensor, map_x: torch.Tensor, map_y: torch.Tensor) -> torch.Tensor:
+    """cv2.remap(x, map_x, map_y, INTER_NEAREST, BORDER_REFLECT_101) per sample: x [B,C,H,W] (float32,
+    or integer values exact in float32), maps float32 [B,H,W] (absolute source coordinates; left alone).
+    Returns [B,C,H,W] in x's dtype: the csrc op remap_nearest with identity tables."""
     B, _, H, W = x.shape
-    if not consume_maps:
-        map_x, map_y = map_x.clone(), map_y.clone()
+    return warp_remap_nearest(x, _identity(B, W, x.device), _identity(B, H, x.device), map_x, map_y)
 
-    def identity(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.arange(n, device=x.device).expand(B, n)[..., None], torch.ones(B, n, 1, device=x.device)
 
-    return warp_remap_nearest(x, identity(W), identity(H), map_x, map_y)
+def _identity(B: int, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.arange(n, device=device).expand(B, n)[..., None], torch.ones(B, n, 1, device=device)
 
 
 def warp_remap_nearest(x: torch.Tensor, cols: tuple[torch.Tensor, torch.Tensor],
@@ -149,33 +151,15 @@ def warp_remap_nearest(x: torch.Tensor, cols: tuple[torch.Tensor, torch.Tensor],
     """cv2.remap(cv2.warpAffine(x, INTER_NEAREST, BORDER_CONSTANT 0), map_x, map_y, INTER_NEAREST,
     BORDER_REFLECT_101) in one gather: the warp (nearest taps of warp_affine_taps, [B,S,1] per axis) reads
     one source column per output column and one source row per output row, so the remap's integer
-    coordinates are looked up in those two tables (outside the image: a zero row and column appended).
-    x [B,C,S,S]; the maps float32 [B,S,S] are consumed (overwritten). Returns [B,C,S,S] in x's dtype."""
-    B, C, H, W = x.shape
-    ci = torch.where(cols[1][..., 0] != 0, cols[0][..., 0], W)  # [B,W]: source column, W outside
-    ri = torch.where(rows[1][..., 0] != 0, rows[0][..., 0], H)
-    xi = _reflect101_(map_x.round_(), W).view(B, H * W).long()  # half to even, as saturate_cast<short>
-    yi = _reflect101_(map_y.round_(), H).view(B, H * W).long()
-    flat = ri.gather(1, yi).mul_(W + 1).add_(ci.gather(1, xi))
-    padded = torch.nn.functional.pad(x, (0, 1, 0, 1)).reshape(B, C, (H + 1) * (W + 1))
-    return padded.gather(2, flat.view(B, 1, H * W).expand(B, C, H * W)).view(B, C, H, W)
+    coordinates are looked up in those two tables (the csrc op remap_nearest; common/remap_math.h).
+    x [B,C,S,S] (float32, or integer values exact in float32); the maps float32 [B,S,S], absolute.
+    Returns [B,C,S,S] in x's dtype."""
+    from sladd_fast.synthesis.filters import remap_nearest
+
+    out = remap_nearest(x.float(), torch.stack([map_x, map_y], 1), nearest_table(cols), nearest_table(rows),
+                        relative=False)
+    return out if x.dtype == torch.float32 else out.to(x.dtype)
 
 
-def _reflect101_(i: torch.Tensor, n: int) -> torch.Tensor:
-    """OpenCV's BORDER_REFLECT_101 of integer-valued float32 ``i`` into [0, n), in place: (n - 1) -
-    |(n - 1) - |i|| folds every i in (-(n - 1), 2 (n - 1)) once; anything further goes through the
-    periodic form (never for SBI's displacements, at most 50 px, on images of 52 px and up). Without
-    host reads (a GPU) the periodic form always: no sync."""
-    if n == 1:
-        return i.zero_()
-    m = float(n - 1)
-    if host_reads_ok(i.device) and i.numel():  # CPU: one check (a min and a max), then the folds
-        lo, hi = torch.aminmax(i)
-        if float(lo) > -m and float(hi) < 2 * m:
-            return i.abs_().sub_(m).abs_().neg_().add_(m)
-    r = torch.remainder(i, 2 * m)
-    return i.copy_(torch.where(r < n, r, 2 * m - r))
-
-
-__all__ = ["invert_scale_translate", "remap_nearest_reflect101", "resize_linear_taps", "vresize_u8",
-           "warp_affine_taps", "warp_affine_u8", "warp_remap_nearest"]
+__all__ = ["invert_scale_translate", "nearest_table", "remap_nearest_reflect101", "resize_linear_taps",
+           "vresize_u8", "warp_affine_taps", "warp_affine_u8", "warp_remap_nearest"]

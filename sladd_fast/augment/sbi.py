@@ -13,8 +13,8 @@ RandomDownScale), one draw per sample:
    bilinear up) or Sharpen(alpha 0.2-0.5, lightness 0.5-1.0);
 3. the source and the mask: Affine(translate x +-3%, y +-1.5%, scale 0.95..1/0.95 about the centre
    pixel; bilinear image, nearest mask, zero border); the mask alone then ElasticTransform(alpha 50,
-   sigma 7, nearest, reflect-101 border; its exact path: the noise blurred by scipy's gaussian_filter,
-   radius 28, edge-repeating border);
+   sigma 7, nearest, reflect-101 border; its exact path: uniform noise in [-1, 1) blurred by scipy's
+   gaussian_filter, radius 28, edge-repeating border);
 4. dynamic_blend: the (uint8 {0,1}) mask resized to a random 192-256 x 192-256, Gaussian blur k1 in
    {5..25} (sigma from k), divided by its max and cut below 1 (on uint8 data: a threshold at 0.5),
    Gaussian blur k2 in {5..25} with sigma in 5..45, divided by its max, resized back; times a ratio from
@@ -33,8 +33,13 @@ elastic remap (INTER_NEAREST, BORDER_REFLECT_101) and the mask's resize to (w, h
 OpenCV's float path in float32. What is left of the gap is float32 against float64 (the elastic field,
 the k2 blur) and the k1 blur of the uint8 mask in float32 rather than OpenCV's fixed point: the whole
 mode is 52.0-95.0 dB from the per-sample recipe on the same draws (tests/test_augment.py).
-Our ops: hull_mask, sbi_quality (the source transforms), resample_taps (every resize and warp),
-gaussian_filter (the elastic field), blur_in_box and blend_linear (csrc); the rest is batched PyTorch.
+Our ops: hull_mask, sbi_quality (the source transforms), resample_taps (every resize and the source's
+warp), uniform_noise and gaussian_filter (the elastic field), remap_nearest (the mask's warp and elastic
+remap as one gather), blur_in_box and blend_linear (csrc); the rest is batched PyTorch. The elastic
+noise is the one random draw not made value by value from the generator: each sample draws an int64
+seed, and its field is the counter-based uniform_noise of that seed (ops/noise.py: 24-bit uniform values
+as torch.rand's, the same on every device, and 0.05 ms a sample on one core where the generator took
+0.3 ms).
 On CPU the batch is worked in chunks of CPU_CHUNK samples and the large buffers are updated in place
 where the arithmetic allows: a fresh batch-sized buffer costs more in page faults than the arithmetic
 done in it. Every sample is a forgery (label 1); pair the outputs with the real inputs.
@@ -49,16 +54,17 @@ from torch import nn
 from sladd_fast._consts import const
 from sladd_fast._sync import host_reads_ok
 from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8, warn_if_reference
-from sladd_fast.augment.cv2_taps import (invert_scale_translate, resize_linear_taps, vresize_u8, warp_affine_taps,
-                                         warp_affine_u8, warp_remap_nearest)
+from sladd_fast.augment.cv2_taps import (invert_scale_translate, nearest_table, resize_linear_taps, vresize_u8,
+                                         warp_affine_taps, warp_affine_u8)
 from sladd_fast.augment.hsv import HSV_BLOCK, _level_moves
 from sladd_fast.ops import _checks
 from sladd_fast.ops._dispatch import op
 from sladd_fast.ops.blend import blend_linear
 from sladd_fast.ops.masks import hull_mask
+from sladd_fast.ops.noise import draw_seeds, uniform_noise
 from sladd_fast.synthesis.engine import where_b
 from sladd_fast.synthesis.filters import (blur_in_box, gaussian_filter, gaussian_half_taps, gaussian_kernels,
-                                         resample_taps)
+                                         remap_nearest, resample_taps)
 
 BLEND_RATIOS = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
 CANVAS = 256  # the blend mask is resized to at most 256 x 256 (get_blend_mask's 192-256)
@@ -89,7 +95,7 @@ class SbiParams:
     sharpen_lightness: torch.Tensor
     translate: torch.Tensor  # float [B,2], fractions of W and H
     scale: torch.Tensor
-    elastic_noise: torch.Tensor  # float [B,2,H,W] in [-1,1)
+    elastic_seed: torch.Tensor  # int64: the elastic noise's seed (elastic_noise gives the [2,S,S] field)
     resize_hw: torch.Tensor  # int64 [B,2] in [192,256]
     k1: torch.Tensor
     k2: torch.Tensor
@@ -99,6 +105,8 @@ class SbiParams:
 
 def sample_sbi_params(batch: int, size: int, device: torch.device | str = "cpu",
                       generator: torch.Generator | None = None) -> SbiParams:
+    """Every draw of a batch, made on ``device`` from ``generator``. ``size`` (the images' side) keeps the
+    modes' common signature: no draw depends on it (the elastic noise is a per-sample seed)."""
     dev, g = torch.device(device), generator
 
     def u(*shape: int) -> torch.Tensor:
@@ -114,7 +122,7 @@ def sample_sbi_params(batch: int, size: int, device: torch.device | str = "cpu",
         sharpen_alpha=0.2 + 0.3 * u(batch), sharpen_lightness=0.5 + 0.5 * u(batch),
         translate=torch.stack([(u(batch) * 2 - 1) * 0.03, (u(batch) * 2 - 1) * 0.015], 1),
         scale=0.95 + (1 / 0.95 - 0.95) * u(batch),
-        elastic_noise=torch.empty(batch, 2, size, size, device=dev).uniform_(-1, 1, generator=g),  # = u * 2 - 1
+        elastic_seed=draw_seeds(batch, dev, g),
         resize_hw=torch.randint(192, 257, (batch, 2), generator=g, device=dev),
         k1=odd(5, 25), k2=odd(5, 25), sigma2=torch.randint(5, 46, (batch,), generator=g, device=dev),
         ratio=const(BLEND_RATIOS, dev)[torch.randint(0, len(BLEND_RATIOS), (batch,), generator=g, device=dev)],
@@ -150,12 +158,18 @@ def _gauss(k: torch.Tensor, sigma: torch.Tensor, width: int) -> torch.Tensor:
     return (g / g.sum(1, keepdim=True)).float()
 
 
-def _elastic_field(noise: torch.Tensor) -> torch.Tensor:
+def elastic_noise(seeds: torch.Tensor, size: int) -> torch.Tensor:
+    """The ElasticTransform noise of SbiParams.elastic_seed: uniform in [-1, 1), float32 [B,2,size,size]
+    (dx's, then dy's), the same on every device."""
+    return uniform_noise(seeds, 2, size, size)
+
+
+def _elastic_field(seeds: torch.Tensor, size: int) -> torch.Tensor:
     """alpha * gaussian_filter(noise, sigma) per plane [B,2,S,S]: albumentations' exact path, scipy's
     kernel (truncate 4: radius 28) and 'reflect' border, here the csrc op in float32 (within 3e-6 px of
     scipy's float64 field)."""
-    taps = const(_ELASTIC_TAPS, noise.device)
-    return gaussian_filter(noise, taps, ELASTIC_ALPHA)
+    taps = const(_ELASTIC_TAPS, seeds.device)
+    return gaussian_filter(elastic_noise(seeds, size), taps, ELASTIC_ALPHA)
 
 
 def _blend_mask(mask: torch.Tensor, plan: _Plan) -> torch.Tensor:
@@ -181,8 +195,8 @@ class _Plan:
     branch: torch.Tensor  # int64 [B]: 1 Sharpen, 2 / 4 RandomDownScale
     warp_cols: tuple[torch.Tensor, torch.Tensor]  # Affine, linear, [B,S,2]
     warp_rows: tuple[torch.Tensor, torch.Tensor]
-    mask_cols: tuple[torch.Tensor, torch.Tensor]  # Affine, nearest, [B,S,1]
-    mask_rows: tuple[torch.Tensor, torch.Tensor]
+    mask_cols: torch.Tensor  # Affine, nearest: int64 [B,S], each output column's source column (-1: outside)
+    mask_rows: torch.Tensor
     down_cols: tuple[torch.Tensor, torch.Tensor]  # the blend mask to (w, h), uint8 fixed point, [B,256,2]
     down_rows: tuple[torch.Tensor, torch.Tensor]
     up_cols: tuple[torch.Tensor, torch.Tensor]  # and back to (S, S), float, [B,S,2]
@@ -217,7 +231,8 @@ def _plan(p: SbiParams, S: int) -> _Plan:
     return _Plan(
         moves=_level_moves(p.hsv_shift).contiguous(), coeffs=coeffs.contiguous(), branch=branch.contiguous(),
         warp_cols=warp_affine_taps(a00, a02, S, False, False), warp_rows=warp_affine_taps(a11, a12, S, True, False),
-        mask_cols=warp_affine_taps(a00, a02, S, False, True), mask_rows=warp_affine_taps(a11, a12, S, True, True),
+        mask_cols=nearest_table(warp_affine_taps(a00, a02, S, False, True)),
+        mask_rows=nearest_table(warp_affine_taps(a11, a12, S, True, True)),
         down_cols=resize_linear_taps(full, w, CANVAS, True, True),
         down_rows=resize_linear_taps(full, h, CANVAS, True, False),
         up_cols=resize_linear_taps(w, full, S, False, True), up_rows=resize_linear_taps(h, full, S, False, False),
@@ -247,8 +262,8 @@ def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.
     warn_if_reference(dev)
     if params is None:
         params = sample_sbi_params(B, S, dev, generator)
-    elif params.scale.shape[0] != B or params.elastic_noise.shape[-1] != S or params.scale.device != dev:
-        raise ValueError(f"params must hold {B} samples of {S} px on {dev}")
+    elif params.scale.shape[0] != B or params.scale.device != dev:
+        raise ValueError(f"params must hold {B} samples on {dev}")
     pts = landmarks.float()
     if pts.shape[1] == 81:  # the forehead left out: its points replaced by a jaw point (on the hull already)
         pts = torch.where(params.drop_forehead[:, None, None] & (torch.arange(81, device=dev) >= 68)[None, :, None],
@@ -256,15 +271,15 @@ def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.
     plan = _plan(params, S)
     if host_reads_ok(dev) and B > CPU_CHUNK:  # CPU: chunks, so the working buffers are reused, not faulted in
         parts = [_blend(img[i:i + CPU_CHUNK], pts[i:i + CPU_CHUNK], params.on_source[i:i + CPU_CHUNK],
-                        params.elastic_noise[i:i + CPU_CHUNK], plan.rows(i, i + CPU_CHUNK))
+                        params.elastic_seed[i:i + CPU_CHUNK], plan.rows(i, i + CPU_CHUNK))
                  for i in range(0, B, CPU_CHUNK)]
         out, m = torch.cat([o for o, _ in parts]), torch.cat([w for _, w in parts])
     else:
-        out, m = _blend(img, pts, params.on_source, params.elastic_noise, plan)
+        out, m = _blend(img, pts, params.on_source, params.elastic_seed, plan)
     return AugmentResult(from_u8(out, as_float, images), m, torch.ones(B, dtype=torch.int64, device=dev), params, {})
 
 
-def _blend(img: torch.Tensor, pts: torch.Tensor, on_source: torch.Tensor, noise: torch.Tensor,
+def _blend(img: torch.Tensor, pts: torch.Tensor, on_source: torch.Tensor, seeds: torch.Tensor,
            plan: _Plan) -> tuple[torch.Tensor, torch.Tensor]:
     """The mode on uint8 [B,3,S,S] and float [B,68|81,2] (forehead draw applied): (uint8 images, float32
     [B,1,S,S] blend weights)."""
@@ -272,12 +287,9 @@ def _blend(img: torch.Tensor, pts: torch.Tensor, on_source: torch.Tensor, noise:
     mask = hull_mask(torch.trunc(pts).contiguous(), S, check_values=False)  # cv2 takes int32 points
     source, target = _source_target(on_source, _quality(img, plan), img)
     src = warp_affine_u8(source, plan.warp_cols, plan.warp_rows)
-    disp = _elastic_field(noise)
-    ar = torch.arange(S, device=img.device, dtype=torch.float32)
     # the mask's Affine (nearest) and ElasticTransform (nearest remap of xs + dx, ys + dy in float32, as the
     # baseline's sums) as one gather
-    mask = warp_remap_nearest(mask, plan.mask_cols, plan.mask_rows, disp[:, 0].add_(ar[None, None]),
-                              disp[:, 1].add_(ar[None, :, None]))
+    mask = remap_nearest(mask, _elastic_field(seeds, S), plan.mask_cols, plan.mask_rows, relative=True)
     m = _blend_mask(mask, plan)
     # (m r) src + (1 - m r) target, truncated as astype(uint8): blend_linear's target + m r (src - target)
     out = blend_linear(target, src, m, plan.ratio, check_values=False)
@@ -292,4 +304,4 @@ class SbiAugment(nn.Module):
         return sbi_augment(images, landmarks, generator, params=params)
 
 
-__all__ = ["SbiAugment", "SbiParams", "sample_sbi_params", "sbi_augment"]
+__all__ = ["SbiAugment", "SbiParams", "elastic_noise", "sample_sbi_params", "sbi_augment"]

@@ -27,6 +27,18 @@ def draws(p, k: int) -> dict:
     return d
 
 
+def _noise(d: dict, size: int) -> np.ndarray:
+    """The sample's elastic noise [2,size,size] in [-1, 1): drawn (``elastic_noise``) or, for the batched
+    mode's draws, expanded from its seed (``elastic_seed``)."""
+    if "elastic_noise" in d:
+        return np.asarray(d["elastic_noise"], np.float64)
+    import torch
+
+    from sladd_fast.augment.sbi import elastic_noise
+
+    return elastic_noise(torch.tensor([int(d["elastic_seed"])]), size)[0].double().numpy()
+
+
 def _hsv(img: np.ndarray, shifts: tuple[float, float, float]) -> np.ndarray:
     """albumentations' uint8 HueSaturationValue (lookup tables on OpenCV's HSV)."""
     h, s, v = cv2.split(cv2.cvtColor(img, cv2.COLOR_RGB2HSV))
@@ -90,7 +102,7 @@ def sbi_one(img: np.ndarray, landmark: np.ndarray, d: dict | None = None,
     M = np.array([[s, 0, (1 - s) * cx + d["translate"][0] * W], [0, s, (1 - s) * cy + d["translate"][1] * H]])
     source = cv2.warpAffine(source, M, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     mask = cv2.warpAffine(mask, M, (W, H), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
-    noise = np.asarray(d["elastic_noise"], np.float64)  # albumentations' default, approximate=False:
+    noise = _noise(d, H)  # albumentations' default, approximate=False:
     dx = np.float32(gaussian_filter(noise[0], 7) * 50)  # scipy, float64, truncate 4, mode 'reflect'
     dy = np.float32(gaussian_filter(noise[1], 7) * 50)
     xs, ys = np.meshgrid(np.arange(W, dtype=np.float32), np.arange(H, dtype=np.float32))

@@ -82,6 +82,29 @@ def register() -> None:
         torch._check(block >= 0, lambda: f"sbi_quality: block must be >= 0, got {block}")
         return rgb.new_empty(rgb.shape)
 
+    @torch.library.register_fake(lib + "uniform_noise")
+    def _(seeds, channels, height, width):
+        # check_uniform_noise (csrc/checks.h).
+        torch._check(seeds.dtype == torch.int64 and seeds.dim() == 1, lambda: "uniform_noise: seeds must be int64 [B]")
+        torch._check(channels >= 0 and height >= 0 and width >= 0,
+                     lambda: "uniform_noise: channels, height and width must be >= 0")
+        torch._check(channels * height * width <= 1 << 32, lambda: "uniform_noise: at most 2^32 values per sample")
+        return seeds.new_empty(seeds.shape[0], channels, height, width, dtype=torch.float32)
+
+    @torch.library.register_fake(lib + "remap_nearest")
+    def _(input, map, col_table, row_table, relative):
+        # check_remap_nearest (csrc/checks.h).
+        torch._check(input.dtype == torch.float32 and map.dtype == torch.float32 and col_table.dtype == torch.int64
+                     and row_table.dtype == torch.int64,
+                     lambda: "remap_nearest: input and map float32, col_table and row_table int64")
+        torch._check(input.dim() == 4 and map.dim() == 4 and col_table.dim() == 2 and row_table.dim() == 2,
+                     lambda: "remap_nearest: input [B,C,H,W], map [B,2,Ho,Wo], tables [B,n]")
+        B = input.shape[0]
+        torch._check(map.shape[0] == B and map.shape[1] == 2, lambda: "remap_nearest: map must be [B,2,Ho,Wo]")
+        torch._check(col_table.shape[0] == B and row_table.shape[0] == B,
+                     lambda: "remap_nearest: tables must be [B,n] with input's B")
+        return input.new_empty(B, input.shape[1], map.shape[2], map.shape[3])
+
     # These return a tensor shaped like their first argument.
     for name in ("blend_linear", "poisson_compose", "deform_mask", "morph_square", "warp_affine_cubic", "blur_in_box",
                  "color_apply", "hull_feather"):

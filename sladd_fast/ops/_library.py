@@ -43,6 +43,9 @@ SCHEMAS = {
     "gaussian_filter": "gaussian_filter(Tensor input, Tensor taps, float scale) -> Tensor",
     "hsv_shift": "hsv_shift(Tensor rgb, Tensor shifts, int block) -> Tensor",
     "sbi_quality": "sbi_quality(Tensor rgb, Tensor shifts, Tensor coeffs, Tensor branch, int block) -> Tensor",
+    "uniform_noise": "uniform_noise(Tensor seeds, int channels, int height, int width) -> Tensor",
+    "remap_nearest": "remap_nearest(Tensor input, Tensor map, Tensor col_table, Tensor row_table, bool relative) "
+                     "-> Tensor",
     "color_stats": "color_stats(Tensor fake, Tensor real, Tensor mask, Tensor mode, Tensor box) -> Tensor",
     "color_apply": "color_apply(Tensor fake, Tensor real, Tensor mask, Tensor mode, Tensor stats, Tensor blurred, "
                    "Tensor blur_row) -> Tensor",

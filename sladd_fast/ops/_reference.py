@@ -738,3 +738,71 @@ def color_apply(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode
     for m_id, img in ((_RCT_M, rct_m), (_RCT_FS, rct_fs), (_AVG_ALIGN, avg), (_FACESWAP, fsw)):
         out = torch.where((mode == m_id).view(B, 1, 1, 1), img, out)
     return torch.where(mask >= 0.5, out, torch.zeros_like(out)).contiguous()
+
+
+_U32 = 0xFFFFFFFF
+
+
+def _mul32(x: torch.Tensor, c: int) -> torch.Tensor:
+    """(x * c) mod 2^32 for uint32 values held in int64, without int64 overflow (c split in 16-bit halves)."""
+    lo = x * (c & 0xFFFF)
+    hi = ((x * (c >> 16)) & 0xFFFF) << 16
+    return (lo + hi) & _U32
+
+
+def _mix32(x: torch.Tensor) -> torch.Tensor:
+    """common/noise_math.h noise_mix32 (Wellons' lowbias32) on uint32 values held in int64."""
+    x = x ^ (x >> 16)
+    x = _mul32(x, 0x7FEB352D)
+    x = x ^ (x >> 15)
+    x = _mul32(x, 0x846CA68B)
+    return x ^ (x >> 16)
+
+
+def uniform_noise(seeds: torch.Tensor, channels: int, height: int, width: int) -> torch.Tensor:
+    """Counter-based uniform noise (common/noise_math.h): seeds int64 [B] -> float32 [B,C,H,W] in [-1, 1),
+    value i of sample b (i = c H W + y W + x) = (h >> 8) 2^-23 - 1 with h = mix(mix(i ^ k0) + k1),
+    k0 = mix(lo32(seed) ^ 0x9e3779b9), k1 = mix(hi32(seed) + k0), all in wrapping uint32 arithmetic."""
+    if min(channels, height, width) < 0:
+        raise ValueError(f"channels, height and width must be >= 0, got {channels}, {height}, {width}")
+    if channels * height * width > 1 << 32:
+        raise ValueError("uniform_noise: at most 2^32 values per sample")
+    s = seeds.long()
+    k0 = _mix32((s & _U32) ^ 0x9E3779B9)
+    k1 = _mix32((((s >> 32) & _U32) + k0) & _U32)
+    i = torch.arange(channels * height * width, device=seeds.device, dtype=torch.int64)[None]
+    h = _mix32((_mix32(i ^ k0[:, None]) + k1[:, None]) & _U32)
+    v = (h >> 8).float() * (1.0 / 8388608.0) - 1.0  # exact: 24-bit integers scaled by a power of two
+    return v.view(seeds.shape[0], channels, height, width)
+
+
+def _remap_round(v: torch.Tensor) -> torch.Tensor:
+    """saturate_cast<short> of float32 map values as cv2 on x86-64 (common/remap_math.h remap_round): half
+    to even, clamped to [-32768, 32767]; NaN and v >= 2^31 (cvtps2dq's INT_MIN) -> -32768. int64."""
+    r = torch.round(v.clamp(-40000.0, 40000.0))  # torch.round: half to even
+    r = torch.where(torch.isnan(v) | (v >= 2.0 ** 31), -32768.0, r)
+    return r.clamp(-32768, 32767).long()
+
+
+def remap_nearest(input: torch.Tensor, map: torch.Tensor, col_table: torch.Tensor, row_table: torch.Tensor,
+                  relative: bool) -> torch.Tensor:
+    """cv2.remap INTER_NEAREST, BORDER_REFLECT_101, through per-sample tables (common/remap_math.h):
+    input float32 [B,C,H,W], map float32 [B,2,Ho,Wo] (x, then y; ``relative``: added to the output pixel's
+    own coordinates in float32), col_table int64 [B,Wt], row_table int64 [B,Ht] -> float32 [B,C,Ho,Wo]:
+    out = input[row_table[reflect101(round(fy), Ht)], col_table[reflect101(round(fx), Wt)]], 0 where a
+    table value lies outside the input."""
+    B, C, H, W = input.shape
+    Ho, Wo = map.shape[2], map.shape[3]
+    fx, fy = map[:, 0].float(), map[:, 1].float()
+    if relative:
+        fx = torch.arange(Wo, device=map.device, dtype=torch.float32)[None, None] + fx
+        fy = torch.arange(Ho, device=map.device, dtype=torch.float32)[None, :, None] + fy
+    ix = _reflect101(_remap_round(fx), col_table.shape[1]).view(B, Ho * Wo)
+    iy = _reflect101(_remap_round(fy), row_table.shape[1]).view(B, Ho * Wo)
+    sx, sy = col_table.gather(1, ix), row_table.gather(1, iy)
+    inside = (sx >= 0) & (sx < W) & (sy >= 0) & (sy < H)
+    flat = torch.where(inside, sy.clamp(0, max(H - 1, 0)) * W + sx.clamp(0, max(W - 1, 0)), 0)
+    if H * W == 0:
+        return input.new_zeros(B, C, Ho, Wo)
+    v = input.reshape(B, C, H * W).gather(2, flat[:, None].expand(B, C, Ho * Wo))
+    return torch.where(inside[:, None], v, torch.zeros((), device=input.device)).view(B, C, Ho, Wo)

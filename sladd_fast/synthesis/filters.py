@@ -167,6 +167,44 @@ def gaussian_filter(x: torch.Tensor, taps: torch.Tensor, scale: float = 1.0) -> 
     return op_for("gaussian_filter")(x.contiguous(), taps.contiguous(), float(scale))
 
 
+def remap_nearest(x: torch.Tensor, map: torch.Tensor, col_table: torch.Tensor, row_table: torch.Tensor, *,
+                  relative: bool = True) -> torch.Tensor:
+    """cv2.remap(INTER_NEAREST, BORDER_REFLECT_101) with float maps, per sample, read through column and row
+    tables (csrc op ``remap_nearest``; common/remap_math.h).
+
+    Output pixel (x, y) takes map (fx, fy) (``relative``: x + map_x and y + map_y in float32, a
+    displacement field), rounds each half to even into a short as cv2 does on x86-64 (NaN and values from
+    2^31 up -> -32768), reflects it into the tables' lengths (gfedcb|abcdefgh|gfedcba) and reads
+    x[b, :, row_table[iy], col_table[ix]];
+    a table value outside the input reads 0. Identity tables (``arange``) give the plain cv2.remap; a
+    nearest scale-and-translate warpAffine's per-axis source indices (-1 outside) give the warp
+    followed by the remap, in one gather.
+
+    Args:
+        x: float32 [B,C,H,W], any device.
+        map: float32 [B,2,Ho,Wo], x then y (absolute coordinates, or displacements with ``relative``).
+        col_table: int64 [B,Wt], row_table: int64 [B,Ht], Wt, Ht >= 1: the remapped image's columns and
+            rows (cv2's remap source is Wt x Ht) as columns and rows of x.
+        relative: map holds displacements.
+    Returns:
+        float32 [B,C,Ho,Wo] on x's device.
+    Raises:
+        ValueError naming the argument: wrong type, dtype or shape, batch sizes that differ, an empty
+        table, tensors on different devices.
+    """
+    _checks.tensor("x", x, torch.float32, (None, None, None, None))
+    B = x.shape[0]
+    _checks.tensor("map", map, torch.float32, (B, 2, None, None))
+    _checks.tensor("col_table", col_table, torch.int64, (B, None))
+    _checks.tensor("row_table", row_table, torch.int64, (B, None))
+    if map.numel() and (col_table.shape[1] < 1 or row_table.shape[1] < 1):
+        raise ValueError(f"col_table and row_table must hold at least one entry each, got {list(col_table.shape)} "
+                         f"and {list(row_table.shape)}")
+    _checks.same_device(x=x, map=map, col_table=col_table, row_table=row_table)
+    return op_for("remap_nearest")(x.contiguous(), map.contiguous(), col_table.contiguous(), row_table.contiguous(),
+                                   bool(relative))
+
+
 def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     """Per-sample k x k square erosion (op 0), dilation (op 1) or nothing (other) of a {0,1} mask
     [B,1,H,W], with OpenCV's borders. csrc op ``morph_square``: separable distance sweeps, O(HW)
