@@ -35,6 +35,28 @@ def color_stats_for(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor) 
     return torch.cat([shift[:, :7], rct[:, 7:]], 1)
 
 
+def warp_u8_taps(B: int, n_out: int, n_in: int, g: torch.Generator, opencv: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """warp_linear_u8's taps along one axis, int64 [B,n_out,2] index and weight. opencv: as cv2.warpAffine's
+    (i, i + 1 with weights 32 - f and f, 0 for a tap outside the image), i from -2 to n_in, so some pairs
+    straddle either border; the indices are left unclamped (the kernels clamp them). Else arbitrary: indices
+    a few past either border, weights < 0 and > 32 (clamped into [0, 32]: sums past 255 saturate), and int64's
+    extremes in both."""
+    if opencv:
+        i0 = torch.randint(-2, n_in + 1, (B, n_out), generator=g)
+        f = torch.randint(0, 32, (B, n_out), generator=g)
+        f[:, ::7] = 0  # a whole-pixel position: the second tap has weight 0
+        idx = torch.stack([i0, i0 + 1], -1)
+        return idx, torch.stack([32 - f, f], -1) * ((idx >= 0) & (idx < n_in))
+    idx = torch.randint(-6, n_in + 6, (B, n_out, 2), generator=g)
+    w = torch.randint(-20, 60, (B, n_out, 2), generator=g)
+    extremes = torch.tensor([-(1 << 63), (1 << 63) - 1, -1, 1 << 40])
+    for t, start in ((idx, 3), (w, 5)):
+        sel = t.view(-1)[start::7]
+        k = min(sel.numel(), extremes.numel())
+        sel[:k] = extremes[:k]
+    return idx, w
+
+
 def calls(device: torch.device) -> dict[str, tuple]:
     """op name (":variant" for a second call of one op) -> its arguments on ``device``; together they
     reach every kernel of csrc/cuda/kernels.cuh."""
@@ -108,6 +130,14 @@ def calls(device: torch.device) -> dict[str, tuple]:
     rm_cols = torch.randint(-4, 58, (3, 61), generator=rm_g)  # Wt != W, values < 0 and >= W = 53
     rm_rows = torch.randint(-4, 42, (3, 23), generator=rm_g)  # Ht != H, values < 0 and >= H = 37
     rm_id_cols, rm_id_rows = torch.arange(53).expand(3, 53).contiguous(), torch.arange(37).expand(3, 37).contiguous()
+    # warp_linear_u8: OpenCV-like and arbitrary taps (warp_u8_taps); Ho, Wo != H, W; 3 and 1 channels; a 1x1
+    # input and a 1x1 output; inputs with no rows or no columns (a non-empty output of zeros, no launch); an
+    # empty output and no samples (no launch)
+    wl_g = torch.Generator().manual_seed(7)
+    wl_in = torch.randint(0, 256, (3, 3, 37, 53), generator=wl_g, dtype=torch.uint8)
+    wl_cols, wl_rows = warp_u8_taps(3, 29, 53, wl_g, True), warp_u8_taps(3, 41, 37, wl_g, True)
+    wl_any_cols, wl_any_rows = warp_u8_taps(3, 61, 53, wl_g, False), warp_u8_taps(3, 23, 37, wl_g, False)
+    wl_px_cols, wl_px_rows = warp_u8_taps(3, 5, 1, wl_g, False), warp_u8_taps(3, 4, 1, wl_g, True)
     args = {
         "region_mask": (lm, torch.arange(5) % 10, S),
         "hull_mask": (lm, S),
@@ -154,6 +184,16 @@ def calls(device: torch.device) -> dict[str, tuple]:
                                     torch.tensor([[3], [36], [10]]), True),  # tables of length 1 (60: outside)
         "remap_nearest:no_rows": (torch.zeros(3, 3, 0, 53), rm_abs, rm_cols, rm_rows, False),  # reads the border
         "remap_nearest:empty": (rm_in, torch.zeros(3, 2, 0, 6), rm_cols[:, :0], rm_rows[:, :0], True),
+        "warp_linear_u8": (wl_in, *wl_cols, *wl_rows),
+        "warp_linear_u8:arbitrary": (wl_in[:, :1].contiguous(), *wl_any_cols, *wl_any_rows),  # 1 channel
+        "warp_linear_u8:mixed": (wl_in, *wl_any_cols, *wl_rows),
+        "warp_linear_u8:one_pixel": (wl_in[:, :, :1, :1].contiguous(), *wl_px_cols, *wl_px_rows),  # 1x1 input
+        "warp_linear_u8:one_out": (wl_in, wl_any_cols[0][:, 1:2].contiguous(), wl_any_cols[1][:, 1:2].contiguous(),
+                                   wl_rows[0][:, :1].contiguous(), wl_rows[1][:, :1].contiguous()),  # 1x1 output
+        "warp_linear_u8:no_rows": (wl_in[:, :, :0].contiguous(), *wl_cols, *wl_rows),  # H = 0: zeros
+        "warp_linear_u8:no_cols": (wl_in[:, :1, :, :0].contiguous(), *wl_cols, *wl_any_rows),  # W = 0: zeros
+        "warp_linear_u8:empty": (wl_in, *wl_cols, wl_rows[0][:, :0], wl_rows[1][:, :0]),  # Ho = 0
+        "warp_linear_u8:no_samples": (wl_in[:0], wl_cols[0][:0], wl_cols[1][:0], wl_rows[0][:0], wl_rows[1][:0]),
         "color_stats": (src, img, m, torch.tensor([0, 1, 2]), torch.tensor([[0, 0, S, S], [5, 6, 30, 20],
                                                                            [-3, 40, 90, 0]])),
         "color_apply": (src, img, m, torch.tensor([0, 3, 3]), color_stats_for(src, img, m),

@@ -7,6 +7,7 @@
 #include "common/deform_math.h"
 #include "common/feather_math.h"
 #include "common/region_math.h"
+#include "common/warp_u8_math.h"
 
 #define SLADD_CHECK_TENSOR(t, dtype, ndim)                                                  \
   TORCH_CHECK((t).scalar_type() == (dtype), __func__, ": ", #t, " must be ", (dtype),       \
@@ -206,17 +207,45 @@ inline void check_remap_nearest(const at::Tensor& input, const at::Tensor& map, 
   const int64_t B = input.size(0);
   TORCH_CHECK(map.size(0) == B && map.size(1) == 2, "map must be [B,2,Ho,Wo] with input's B = ", B, ", got ",
               map.sizes());
-  TORCH_CHECK(col_table.size(0) == B && row_table.size(0) == B, "col_table and row_table must be [B,n] with input's B = ",
-              B, ", got ", col_table.sizes(), " and ", row_table.sizes());
+  TORCH_CHECK(col_table.size(0) == B && row_table.size(0) == B,
+              "col_table and row_table must be [B,n] with input's B = ", B, ", got ", col_table.sizes(), " and ",
+              row_table.sizes());
   TORCH_CHECK(map.numel() == 0 || (col_table.size(1) >= 1 && row_table.size(1) >= 1),
               "remap_nearest: col_table and row_table must hold at least one entry each");
-  TORCH_CHECK(input.size(2) <= kInt32Max && input.size(3) <= kInt32Max && map.size(2) <= kInt32Max &&
+  TORCH_CHECK(input.size(1) <= kInt32Max && input.size(2) <= kInt32Max && input.size(3) <= kInt32Max &&
+                  map.size(2) <= kInt32Max &&
                   map.size(3) <= kInt32Max && col_table.size(1) <= kInt32Max && row_table.size(1) <= kInt32Max &&
                   input.size(2) * input.size(3) <= kInt32Max,
               "remap_nearest: every size, and H * W, must fit in int32");
   check_same_device(input, map, "map");
   check_same_device(input, col_table, "col_table");
   check_same_device(input, row_table, "row_table");
+}
+
+// warp_linear_u8: input uint8 [B,C,H,W], col_index and col_weight int64 [B,Wo,2], row_index and row_weight
+// int64 [B,Ho,2] (common/warp_u8_math.h), on one device. Values are not checked (a device sync): indices
+// are clamped into the image and weights into [0, 32] by the kernels.
+inline void check_warp_linear_u8(const at::Tensor& input, const at::Tensor& col_index, const at::Tensor& col_weight,
+                                 const at::Tensor& row_index, const at::Tensor& row_weight) {
+  SLADD_CHECK_TENSOR(input, at::kByte, 4);
+  SLADD_CHECK_TENSOR(col_index, at::kLong, 3);
+  SLADD_CHECK_TENSOR(col_weight, at::kLong, 3);
+  SLADD_CHECK_TENSOR(row_index, at::kLong, 3);
+  SLADD_CHECK_TENSOR(row_weight, at::kLong, 3);
+  const int64_t B = input.size(0);
+  TORCH_CHECK(col_index.size(0) == B && col_index.size(2) == kWarpU8Taps,
+              "col_index must be [B,Wo,2] with input's B = ", B, ", got ", col_index.sizes());
+  TORCH_CHECK(row_index.size(0) == B && row_index.size(2) == kWarpU8Taps,
+              "row_index must be [B,Ho,2] with input's B = ", B, ", got ", row_index.sizes());
+  TORCH_CHECK(col_weight.sizes() == col_index.sizes(), "col_weight must match col_index, got ", col_weight.sizes());
+  TORCH_CHECK(row_weight.sizes() == row_index.sizes(), "row_weight must match row_index, got ", row_weight.sizes());
+  TORCH_CHECK(input.size(1) <= kInt32Max && input.size(2) <= kInt32Max && input.size(3) <= kInt32Max &&
+                  col_index.size(1) <= kInt32Max && row_index.size(1) <= kInt32Max,
+              "warp_linear_u8: C, H, W, Ho and Wo must each fit in int32");
+  check_same_device(input, col_index, "col_index");
+  check_same_device(input, col_weight, "col_weight");
+  check_same_device(input, row_index, "row_index");
+  check_same_device(input, row_weight, "row_weight");
 }
 
 // hsv_shift: rgb uint8 [B,3,H,W], shifts float32 [B,3] (hue, saturation, value), block >= 0 (OpenCV's

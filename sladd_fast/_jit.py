@@ -35,14 +35,15 @@ def csrc_dir() -> str:
 @functools.lru_cache(maxsize=None)
 def constants(root: str | None = None) -> dict[str, int]:
     """The integer constexprs of cuda/launch.h, common/geometry.h, common/region_math.h,
-    common/color_transfer_math.h, common/feather_math.h, common/hull_math.h and common/sbi_quality_math.h
-    (kThreads, kMaxGridYZ, kMaxHullInput, kMaxPrimitives, kSpanRows, kColorStats, kFeatherEndsPerRow,
-    kHullSpanRows, kSbiCoeffs, ...): the launch geometry, input limits and scratch sizes, written once in C++."""
+    common/color_transfer_math.h, common/feather_math.h, common/hull_math.h, common/sbi_quality_math.h and
+    common/warp_u8_math.h (kThreads, kMaxGridYZ, kMaxHullInput, kMaxPrimitives, kSpanRows, kColorStats,
+    kFeatherEndsPerRow, kHullSpanRows, kSbiCoeffs, kWarpU8Taps, ...): the launch geometry, input limits and
+    scratch sizes, written once in C++."""
     root = root or csrc_dir()
     out: dict[str, int] = {}
     for rel in (("cuda", "launch.h"), ("common", "geometry.h"), ("common", "region_math.h"),
                 ("common", "color_transfer_math.h"), ("common", "feather_math.h"), ("common", "hull_math.h"),
-                ("common", "sbi_quality_math.h")):
+                ("common", "sbi_quality_math.h"), ("common", "warp_u8_math.h")):
         with open(os.path.join(root, *rel)) as f:
             for name, value in re.findall(r"constexpr\s+(?:int|long long)\s+(k\w+)\s*=\s*(\d+)\s*;", f.read()):
                 out[name] = int(value)
@@ -490,7 +491,7 @@ def remap_nearest(input: torch.Tensor, map: torch.Tensor, col_table: torch.Tenso
     _checks.same_device(input=input, map=map, col_table=col_table, row_table=row_table)
     _, C, H, W = input.shape
     Ho, Wo, Wt, Ht = map.shape[2], map.shape[3], col_table.shape[1], row_table.shape[1]
-    _check_int32("remap_nearest", H=H, W=W, Ho=Ho, Wo=Wo, Wt=Wt, Ht=Ht, **{"H * W": H * W})
+    _check_int32("remap_nearest", C=input.shape[1], H=H, W=W, Ho=Ho, Wo=Wo, Wt=Wt, Ht=Ht, **{"H * W": H * W})
     x, mp, ct, rt = input.contiguous(), map.contiguous(), col_table.contiguous(), row_table.contiguous()
     out = torch.empty(B, C, Ho, Wo, device=x.device, dtype=torch.float32)
     if out.numel() == 0:
@@ -498,6 +499,36 @@ def remap_nearest(input: torch.Tensor, map: torch.Tensor, col_table: torch.Tenso
     _launch("sladd_remap_nearest_kernel", Ho * Wo, B,
             (_ptr(x), _ptr(mp), _ptr(ct), _ptr(rt), _ptr(out), np.int32(C), np.int32(H), np.int32(W), np.int32(Ho),
              np.int32(Wo), np.int32(Wt), np.int32(Ht), np.int32(1 if relative else 0)), x.device)
+    return out
+
+
+def warp_linear_u8(input: torch.Tensor, col_index: torch.Tensor, col_weight: torch.Tensor, row_index: torch.Tensor,
+                   row_weight: torch.Tensor) -> torch.Tensor:
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("input", input, torch.uint8, (None,) * 4)  # raw pointers: a wrong dtype would be misread
+    B, T = input.shape[0], constants()["kWarpU8Taps"]
+    _checks.tensor("col_index", col_index, torch.int64, (B, None, T))
+    _checks.tensor("col_weight", col_weight, torch.int64, tuple(col_index.shape))
+    _checks.tensor("row_index", row_index, torch.int64, (B, None, T))
+    _checks.tensor("row_weight", row_weight, torch.int64, tuple(row_index.shape))
+    _checks.same_device(input=input, col_index=col_index, col_weight=col_weight, row_index=row_index,
+                        row_weight=row_weight)
+    _, C, H, W = input.shape
+    Ho, Wo = row_index.shape[1], col_index.shape[1]
+    _check_int32("warp_linear_u8", C=C, H=H, W=W, Ho=Ho, Wo=Wo)  # C too: the kernel takes it as int
+    x, ci, cw = input.contiguous(), col_index.contiguous(), col_weight.contiguous()
+    ri, rw = row_index.contiguous(), row_weight.contiguous()
+    out = torch.empty(B, C, Ho, Wo, device=x.device, dtype=torch.uint8)
+    if out.numel() == 0:
+        return out
+    if H == 0 or W == 0:  # as bindings.cu: nothing to read, every tap reads the border's 0
+        return out.zero_()
+    _launch("sladd_warp_linear_u8_kernel", Ho * Wo, B,
+            (_ptr(x), _ptr(ci), _ptr(cw), _ptr(ri), _ptr(rw), _ptr(out), np.int32(C), np.int32(H), np.int32(W),
+             np.int32(Ho), np.int32(Wo)), x.device)
     return out
 
 

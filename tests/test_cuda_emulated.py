@@ -92,7 +92,7 @@ def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
               "sladd_hull_feather_rows_kernel", "sladd_hull_feather_hull_kernel", "sladd_hull_feather_weight_kernel",
               "sladd_resample_taps_kernel", "sladd_hsv_shift_kernel", "sladd_sbi_color_kernel",
               "sladd_sbi_branch_kernel", "sladd_gauss_rows_kernel", "sladd_gauss_cols_kernel",
-              "sladd_uniform_noise_kernel", "sladd_remap_nearest_kernel"}
+              "sladd_uniform_noise_kernel", "sladd_remap_nearest_kernel", "sladd_warp_linear_u8_kernel"}
     assert emulator.launched == set(cuda_emulation.kernel_signatures()) - unused
     assert torch.equal(gpu_path.applied, cpu.applied) and torch.equal(gpu_path.masks, cpu.masks)
     assert torch.equal(gpu_path.mask_targets, cpu.mask_targets) and cpu.applied.sum() >= 4
@@ -175,6 +175,30 @@ def test_jit_launchers_reject_wrong_dtypes(jit):
         jit.remap_nearest(x, mp, ct, rt.expand(2, 8), True)  # batch sizes differ
     with pytest.raises(ValueError, match="col_table and row_table must hold at least one entry each"):
         jit.remap_nearest(x, mp, ct, rt[:, :0], True)
+    u8, ci, ri = x.to(torch.uint8), torch.zeros(1, 6, 2, dtype=torch.int64), torch.zeros(1, 5, 2, dtype=torch.int64)
+    cw, rw = torch.full((1, 6, 2), 16), torch.full((1, 5, 2), 16)
+    with pytest.raises(ValueError, match="input must have dtype torch.uint8"):
+        jit.warp_linear_u8(x, ci, cw, ri, rw)
+    with pytest.raises(ValueError, match=r"input must have shape \[\*,\*,\*,\*\]"):
+        jit.warp_linear_u8(u8[0], ci, cw, ri, rw)
+    with pytest.raises(ValueError, match="col_index must have dtype torch.int64"):
+        jit.warp_linear_u8(u8, ci.int(), cw, ri, rw)
+    with pytest.raises(ValueError, match="col_weight must have dtype torch.int64"):
+        jit.warp_linear_u8(u8, ci, cw.float(), ri, rw)
+    with pytest.raises(ValueError, match="row_index must have dtype torch.int64"):
+        jit.warp_linear_u8(u8, ci, cw, ri.double(), rw)
+    with pytest.raises(ValueError, match="row_weight must have dtype torch.int64"):
+        jit.warp_linear_u8(u8, ci, cw, ri, rw.int())
+    with pytest.raises(ValueError, match=r"col_index must have shape \[1,\*,2\]"):
+        jit.warp_linear_u8(u8, ci.expand(2, 6, 2), cw, ri, rw)  # batch sizes differ
+    with pytest.raises(ValueError, match=r"row_index must have shape \[1,\*,2\]"):
+        jit.warp_linear_u8(u8, ci, cw, torch.zeros(1, 5, 3, dtype=torch.int64), rw)  # three taps
+    with pytest.raises(ValueError, match=r"col_weight must have shape \[1,6,2\]"):
+        jit.warp_linear_u8(u8, ci, cw[:, :5], ri, rw)
+    with pytest.raises(ValueError, match=r"row_weight must have shape \[1,5,2\]"):
+        jit.warp_linear_u8(u8, ci, cw, ri, rw[..., :1])
+    with pytest.raises(ValueError, match="C must be at most 2147483647"):  # the kernel takes C as int
+        jit.warp_linear_u8(u8[:, :1, :1, :1].expand(1, 1 << 31, 1, 1), ci, cw, ri, rw)
     with pytest.raises(ValueError, match="landmarks must have dtype torch.float32"):
         jit.hull_mask(torch.zeros(1, 68, 2, dtype=torch.float64), 16)
     with pytest.raises(ValueError, match=r"landmarks must have shape \[\*,\*,2\]"):
@@ -212,6 +236,11 @@ def test_jit_launchers_reject_mixed_devices(jit, emulator):
     with pytest.raises(ValueError, match="row_table is on meta but input is on cpu"):
         jit.remap_nearest(x, torch.zeros(1, 2, 4, 4), torch.zeros(1, 8, dtype=torch.int64),
                           torch.zeros(1, 8, dtype=torch.int64, device=meta), False)
+    ci, cw = torch.zeros(1, 6, 2, dtype=torch.int64), torch.full((1, 6, 2), 16)
+    with pytest.raises(ValueError, match="col_weight is on meta but input is on cpu"):
+        jit.warp_linear_u8(x.to(torch.uint8), ci, cw.to(meta), ci, cw)
+    with pytest.raises(ValueError, match="row_index is on meta but input is on cpu"):
+        jit.warp_linear_u8(x.to(torch.uint8), ci, cw, ci.to(meta), cw)
     with pytest.raises(ValueError, match="box is on meta but input is on cpu"):
         jit.blur_in_box(x, torch.ones(1, 3), torch.ones(1, dtype=torch.int64),
                         torch.zeros(1, 4, dtype=torch.int64, device=meta))
@@ -237,6 +266,8 @@ def test_jit_launch_takes_only_cuda_tensors():
     with pytest.raises(ValueError, match="take CUDA tensors"):
         _jit.remap_nearest(torch.zeros(1, 3, 4, 4), torch.zeros(1, 2, 4, 4), torch.zeros(1, 4, dtype=torch.int64),
                            torch.zeros(1, 4, dtype=torch.int64), True)
+    with pytest.raises(ValueError, match="take CUDA tensors"):
+        _jit.warp_linear_u8(torch.zeros(1, 3, 4, 4, dtype=torch.uint8), *[torch.zeros(1, 5, 2, dtype=torch.int64)] * 4)
 
 
 @pytest.mark.parametrize("K", [0, 1, 2, 3, 5, 81, 128])

@@ -207,6 +207,38 @@ def test_remap_nearest_matches_cpu(backend):
             assert torch.equal(got, want), (B, C, H, W, Ho, Wo, Wt, Ht, relative)
 
 
+def test_warp_linear_u8_matches_cpu(backend):
+    """Integer fixed point on both sides: exact, for cv2.warpAffine's taps (augment/cv2_taps.py) of scales
+    and translations that move part of the image out, arbitrary taps (indices outside the image, weights
+    < 0 and > 32, clamped; sums that saturate), 1 and 3 channels, Ho, Wo != H, W, a 1x1 image, an input
+    with no rows (zeros) and no samples."""
+    from sladd_fast.augment.cv2_taps import fixed_taps, warp_affine_taps
+    from sladd_fast.synthesis.filters import warp_linear_u8
+
+    g = torch.Generator().manual_seed(12)
+
+    def any_taps(B: int, n_out: int, n_in: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return (torch.randint(-5, n_in + 5, (B, n_out, 2), generator=g),
+                torch.randint(-20, 60, (B, n_out, 2), generator=g))
+
+    for B, C, H, W in ((4, 3, 256, 256), (3, 1, 37, 53), (2, 3, 1, 1)):
+        x = torch.randint(0, 256, (B, C, H, W), generator=g, dtype=torch.uint8)
+        scale = 0.8 + 0.4 * torch.rand(B, generator=g, dtype=torch.float64)
+        shift = (torch.rand(B, 2, generator=g, dtype=torch.float64) - 0.5) * 0.3
+        cols = fixed_taps(warp_affine_taps(scale, shift[:, 0] * W, W, False, False))
+        rows = fixed_taps(warp_affine_taps(scale, shift[:, 1] * H, H, True, False))
+        for c, r in ((cols, rows), (any_taps(B, 61, W), any_taps(B, 23, H)), (cols, any_taps(B, 29, H))):
+            want = sf.warp_linear_u8(x, *c, *r)
+            got = warp_linear_u8(x.cuda(), *(t.cuda() for t in c + r))
+            assert got.device.type == "cuda" and got.dtype == torch.uint8
+            assert torch.equal(got.cpu(), want), (B, C, H, W, c[0].shape[1], r[0].shape[1])
+    c, r = any_taps(2, 7, 5), any_taps(2, 4, 0)
+    got = warp_linear_u8(torch.zeros(2, 3, 0, 5, dtype=torch.uint8).cuda(), *(t.cuda() for t in c + r))
+    assert torch.equal(got.cpu(), torch.zeros(2, 3, 4, 7, dtype=torch.uint8))  # no rows: the border's zeros
+    got = warp_linear_u8(torch.zeros(0, 3, 5, 5, dtype=torch.uint8).cuda(), *(t[:0].cuda() for t in c + r))
+    assert got.shape == (0, 3, 4, 7)
+
+
 def test_every_dispatch_key_is_served(backend):
     for name in ops._library.SCHEMAS:
         assert torch._C._dispatch_has_kernel_for_dispatch_key(f"sladd_fast::{name}", "CUDA"), name

@@ -61,7 +61,7 @@ def test_axis_aligned_warp_affine_equals_cv2_linear_and_nearest():
         mask = (rng.random((S, S)) < 0.5).astype(np.uint8)
         s, tx, ty, M = _matrix(rng)
         a00, a02, a11, a12 = T.invert_scale_translate(torch.tensor([s]), torch.tensor([tx]), torch.tensor([ty]), S, S)
-        got = T.warp_affine_u8(torch.tensor(img).permute(2, 0, 1)[None].float(),
+        got = T.warp_affine_u8(torch.tensor(img).permute(2, 0, 1)[None],
                                T.warp_affine_taps(a00, a02, S, False, False),
                                T.warp_affine_taps(a11, a12, S, True, False))
         want = cv2.warpAffine(img, M, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
@@ -158,3 +158,35 @@ def test_remap_nearest_bad_input():
         remap_nearest(x.double(), m, t, t)
     with pytest.raises(ValueError, match="at least one entry"):
         remap_nearest(x, m, t[:, :0], t)
+
+
+def test_warp_linear_u8_kernel_equals_its_reference():
+    """The csrc op on arbitrary taps (indices and weights past their ranges, clamped) == the reference;
+    OpenCV's taps are checked against cv2 above (test_warps_equal_cv2...)."""
+    from sladd_fast.ops import _reference
+    from sladd_fast.synthesis.filters import warp_linear_u8
+
+    g = torch.Generator().manual_seed(4)
+    for C, H, W, Ho, Wo in ((3, 37, 53, 41, 29), (1, 1, 1, 3, 2), (2, 16, 16, 16, 16)):
+        x = torch.randint(0, 256, (2, C, H, W), dtype=torch.uint8, generator=g)
+        ci, ri = torch.randint(-3, W + 3, (2, Wo, 2), generator=g), torch.randint(-3, H + 3, (2, Ho, 2), generator=g)
+        cw, rw = torch.randint(-4, 40, (2, Wo, 2), generator=g), torch.randint(-4, 40, (2, Ho, 2), generator=g)
+        got = warp_linear_u8(x, ci, cw, ri, rw)
+        assert got.shape == (2, C, Ho, Wo) and torch.equal(got, _reference.warp_linear_u8(x, ci, cw, ri, rw)), (C, H)
+        assert (got == 255).any() and (got < 255).any()  # weights past 32 saturate some outputs, not all
+    empty = warp_linear_u8(torch.zeros(1, 3, 0, 5, dtype=torch.uint8), ci[:1], cw[:1], ri[:1], rw[:1])
+    assert empty.shape == (1, 3, 16, 16) and not empty.any()
+
+
+def test_warp_linear_u8_bad_input():
+    from sladd_fast.synthesis.filters import warp_linear_u8
+
+    x, t = torch.zeros(2, 3, 8, 8, dtype=torch.uint8), torch.zeros(2, 8, 2, dtype=torch.int64)
+    with pytest.raises(ValueError, match="x must have dtype torch.uint8"):
+        warp_linear_u8(x.float(), t, t, t, t)
+    with pytest.raises(ValueError, match="col_index must have shape"):
+        warp_linear_u8(x, t[:1], t, t, t)
+    with pytest.raises(ValueError, match="row_weight must have shape"):
+        warp_linear_u8(x, t, t, t, t[:, :4])
+    with pytest.raises(ValueError, match="col_weight must have dtype"):
+        warp_linear_u8(x, t, t.float(), t, t)

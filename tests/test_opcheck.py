@@ -45,6 +45,8 @@ def _cases():
         "uniform_noise": (torch.tensor([5, -(1 << 62)]), 3, 7, 9),
         "remap_nearest": (img.float(), torch.randn(2, 2, 40, 50) * 20, torch.randint(-2, 67, (2, 70)),
                           torch.randint(-2, 67, (2, 33)), True),
+        "warp_linear_u8": (img, torch.randint(-2, 67, (2, 50, 2)), torch.randint(-3, 36, (2, 50, 2)),
+                           torch.randint(-2, 67, (2, 40, 2)), torch.randint(-3, 36, (2, 40, 2))),
         "color_stats": (src, img, m, torch.tensor([0, 1]), torch.tensor([[0, 0, 64, 64], [3, 4, 40, 30]])),
         "color_apply": (src, img, m, torch.tensor([0, 3]), torch.rand(2, 25, dtype=torch.float64) * 100,
                         torch.rand(1, 6, 64, 64) * 255, torch.tensor([-1, 0])),

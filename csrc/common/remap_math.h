@@ -24,8 +24,9 @@ namespace sladd {
 // exact (it rounds half to even for |v| < 2^22). Written as selects, which g++ vectorises.
 SLADD_HD int remap_round(float v) {
   float c = v < -40000.0f ? -40000.0f : v;
+  c = v >= 2147483648.0f ? -40000.0f : c;
   c = c > 40000.0f ? 40000.0f : c;
-  c = (c == c && v < 2147483648.0f) ? c : -40000.0f;
+  c = c == c ? c : -40000.0f;
   const int i = (int)((c + 12582912.0f) - 12582912.0f);  // 1.5 * 2^23: the float adds round half to even
   return i < -32768 ? -32768 : (i > 32767 ? 32767 : i);
 }

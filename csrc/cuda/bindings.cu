@@ -350,6 +350,25 @@ at::Tensor remap_nearest_forward_kernel(const at::Tensor& input_in, const at::Te
   return out;
 }
 
+at::Tensor warp_linear_u8_forward_kernel(const at::Tensor& input_in, const at::Tensor& col_index_in,
+                                         const at::Tensor& col_weight_in, const at::Tensor& row_index_in,
+                                         const at::Tensor& row_weight_in) {
+  check_warp_linear_u8(input_in, col_index_in, col_weight_in, row_index_in, row_weight_in);
+  const at::cuda::CUDAGuard guard(input_in.device());
+  const at::Tensor input = input_in.contiguous(), ci = col_index_in.contiguous(), cw = col_weight_in.contiguous();
+  const at::Tensor ri = row_index_in.contiguous(), rw = row_weight_in.contiguous();
+  const int64_t B = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
+  const int64_t Ho = ri.size(1), Wo = ci.size(1);
+  at::Tensor out = at::empty({B, C, Ho, Wo}, input.options());
+  if (out.numel() == 0) return out;
+  if (H == 0 || W == 0) return out.zero_();  // nothing to read: every tap reads the border's 0
+  sladd_warp_linear_u8_kernel<<<grid_for(Ho * Wo, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      input.data_ptr<uint8_t>(), ll_ptr(ci), ll_ptr(cw), ll_ptr(ri), ll_ptr(rw), out.data_ptr<uint8_t>(), (int)C,
+      (int)H, (int)W, (int)Ho, (int)Wo);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 at::Tensor color_stats_forward_kernel(const at::Tensor& fake_in, const at::Tensor& real_in, const at::Tensor& mask_in,
                                       const at::Tensor& mode_in, const at::Tensor& box_in) {
   check_color_stats(fake_in, real_in, mask_in, mode_in, box_in);
@@ -413,6 +432,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("sbi_quality", &sbi_quality_forward_kernel);
   m.impl("uniform_noise", &uniform_noise_forward_kernel);
   m.impl("remap_nearest", &remap_nearest_forward_kernel);
+  m.impl("warp_linear_u8", &warp_linear_u8_forward_kernel);
 }
 
 }  // namespace sladd

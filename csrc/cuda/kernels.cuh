@@ -22,6 +22,7 @@
 #include "../common/remap_math.h"
 #include "../common/resample_math.h"
 #include "../common/sbi_quality_math.h"
+#include "../common/warp_u8_math.h"
 
 extern "C" {
 
@@ -502,6 +503,28 @@ __global__ void sladd_remap_nearest_kernel(const float* input, const float* map,
   for (int c = 0; c < C; ++c) {
     const long long plane = b * C + c;
     out[plane * HWo + pix] = src < 0 ? 0.0f : input[plane * HW + src];
+  }
+}
+
+// warp_linear_u8: blockIdx.y = sample, one thread per output pixel (Ho * Wo of them), all C channels:
+// common/warp_u8_math.h warp_u8_px over the pixel's two column taps (col_index, col_weight [B,Wo,2]) and
+// two row taps (row_index, row_weight [B,Ho,2]); consecutive threads write consecutive pixels of each
+// plane. H, W >= 1: with no rows or columns bindings.cu and _jit.py zero the output instead of launching.
+__global__ void sladd_warp_linear_u8_kernel(const unsigned char* input, const long long* col_index,
+                                            const long long* col_weight, const long long* row_index,
+                                            const long long* row_weight, unsigned char* out, int C, int H, int W,
+                                            int Ho, int Wo) {
+  using namespace sladd;
+  const long long HWo = (long long)Ho * Wo;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= HWo) return;
+  const long long b = blockIdx.y;
+  const long long ct = (b * Wo + pix % Wo) * kWarpU8Taps, rt = (b * Ho + pix / Wo) * kWarpU8Taps;
+  const long long HW = (long long)H * W;
+  for (int c = 0; c < C; ++c) {
+    const long long plane = b * C + c;
+    out[plane * HWo + pix] =
+        warp_u8_px(input + plane * HW, H, W, col_index + ct, col_weight + ct, row_index + rt, row_weight + rt);
   }
 }
 

@@ -117,15 +117,23 @@ def warp_affine_taps(a: torch.Tensor, b: torch.Tensor, n: int, along_rows: bool,
     return idx.clamp(0, n - 1), torch.where(inside, w, torch.zeros((), device=a.device))
 
 
+def fixed_taps(taps: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """warp_affine_taps' linear taps (float weights k / 32) with int64 weights k: warp_linear_u8's taps."""
+    return taps[0], torch.round(taps[1] * 32).long()
+
+
 def warp_affine_u8(img: torch.Tensor, cols: tuple[torch.Tensor, torch.Tensor],
                    rows: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-    """cv2.warpAffine INTER_LINEAR of integer-valued float32 [B,C,H,W] (0..255) with linear taps from
-    warp_affine_taps: OpenCV's (sum of 32768-scaled products + 2^14) >> 15 is floor(v + 1/2) of the two
-    passes' exact value v >= 0, here the uint8 conversion's truncation of v + 1/2. Returns uint8 [B,C,H,W]."""
-    from sladd_fast.synthesis.filters import resample_taps
+    """cv2.warpAffine INTER_LINEAR of uint8 [B,C,H,W] with linear taps from warp_affine_taps (float
+    weights) or fixed_taps (int64 weights): the csrc op warp_linear_u8, OpenCV's (sum of 32768-scaled
+    products + 2^14) >> 15 as (sum of the 32nds' products + 512) >> 10. Returns uint8 [B,C,H,W]."""
+    from sladd_fast.synthesis.filters import warp_linear_u8
 
-    x = resample_taps(img, cols[0], cols[1], 3, check_values=False)
-    return resample_taps(x, rows[0], rows[1], 2, check_values=False).add_(0.5).to(torch.uint8)
+    if cols[1].dtype != torch.int64:
+        cols = fixed_taps(cols)
+    if rows[1].dtype != torch.int64:
+        rows = fixed_taps(rows)
+    return warp_linear_u8(img, cols[0], cols[1], rows[0], rows[1])
 
 
 def nearest_table(taps: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
@@ -146,8 +154,8 @@ def _identity(B: int, n: int, device: torch.device) -> tuple[torch.Tensor, torch
     return torch.arange(n, device=device).expand(B, n)[..., None], torch.ones(B, n, 1, device=device)
 
 
-def warp_remap_nearest(x: torch.Tensor, cols: tuple[torch.Tensor, torch.Tensor],
-                       rows: tuple[torch.Tensor, torch.Tensor], map_x: torch.Tensor, map_y: torch.Tensor) -> torch.Tensor:
+def warp_remap_nearest(x: torch.Tensor, cols: tuple[torch.Tensor, torch.Tensor], rows: tuple[torch.Tensor, torch.Tensor],
+                       map_x: torch.Tensor, map_y: torch.Tensor) -> torch.Tensor:
     """cv2.remap(cv2.warpAffine(x, INTER_NEAREST, BORDER_CONSTANT 0), map_x, map_y, INTER_NEAREST,
     BORDER_REFLECT_101) in one gather: the warp (nearest taps of warp_affine_taps, [B,S,1] per axis) reads
     one source column per output column and one source row per output row, so the remap's integer
@@ -161,5 +169,5 @@ def warp_remap_nearest(x: torch.Tensor, cols: tuple[torch.Tensor, torch.Tensor],
     return out if x.dtype == torch.float32 else out.to(x.dtype)
 
 
-__all__ = ["invert_scale_translate", "nearest_table", "remap_nearest_reflect101", "resize_linear_taps",
+__all__ = ["fixed_taps", "invert_scale_translate", "nearest_table", "remap_nearest_reflect101", "resize_linear_taps",
            "vresize_u8", "warp_affine_taps", "warp_affine_u8", "warp_remap_nearest"]

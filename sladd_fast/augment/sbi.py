@@ -32,10 +32,11 @@ against cv2): the Affine of the source (warpAffine INTER_LINEAR) and of the mask
 elastic remap (INTER_NEAREST, BORDER_REFLECT_101) and the mask's resize to (w, h); the resize back is
 OpenCV's float path in float32. What is left of the gap is float32 against float64 (the elastic field,
 the k2 blur) and the k1 blur of the uint8 mask in float32 rather than OpenCV's fixed point: the whole
-mode is 52.0-95.0 dB from the per-sample recipe on the same draws (tests/test_augment.py).
-Our ops: hull_mask, sbi_quality (the source transforms), resample_taps (every resize and the source's
-warp), uniform_noise and gaussian_filter (the elastic field), remap_nearest (the mask's warp and elastic
-remap as one gather), blur_in_box and blend_linear (csrc); the rest is batched PyTorch. The elastic
+mode is 64.1-80.8 dB from the per-sample recipe on the same draws (tests/test_augment.py).
+Our ops: hull_mask, sbi_quality (the source transforms), warp_linear_u8 (the source's Affine, uint8 in
+and out), resample_taps (the blend mask's resizes), uniform_noise and gaussian_filter (the elastic
+field), remap_nearest (the mask's warp and elastic remap as one gather), blur_in_box and blend_linear
+(csrc); the rest is batched PyTorch. The elastic
 noise is the one random draw not made value by value from the generator: each sample draws an int64
 seed, and its field is the counter-based uniform_noise of that seed (ops/noise.py: 24-bit uniform values
 as torch.rand's, the same on every device, and 0.05 ms a sample on one core where the generator took
@@ -54,8 +55,8 @@ from torch import nn
 from sladd_fast._consts import const
 from sladd_fast._sync import host_reads_ok
 from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8, warn_if_reference
-from sladd_fast.augment.cv2_taps import (invert_scale_translate, nearest_table, resize_linear_taps, vresize_u8,
-                                         warp_affine_taps, warp_affine_u8)
+from sladd_fast.augment.cv2_taps import (fixed_taps, invert_scale_translate, nearest_table, resize_linear_taps,
+                                         vresize_u8, warp_affine_taps, warp_affine_u8)
 from sladd_fast.augment.hsv import HSV_BLOCK, _level_moves
 from sladd_fast.ops import _checks
 from sladd_fast.ops._dispatch import op
@@ -138,14 +139,14 @@ def _quality(x: torch.Tensor, plan: _Plan) -> torch.Tensor:
 
 def _source_target(on_source: torch.Tensor, changed: torch.Tensor,
                    img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(source as float32, target as uint8): the transformed copy is the source where ``on_source``, the
-    target elsewhere. On CPU by whole-sample copies (the image in float, the transformed samples over it;
-    the originals into ``changed``, ours), with no batch-sized selection; on a GPU by selection (no sync)."""
+    """(source, target), uint8: the transformed copy is the source where ``on_source``, the target
+    elsewhere. On CPU by whole-sample copies (the transformed samples over a copy of the image; the
+    originals into ``changed``, ours), with no batch-sized selection; on a GPU by selection (no sync)."""
     if not host_reads_ok(changed.device):
-        return where_b(on_source, changed, img).float(), where_b(on_source, img, changed)
+        return where_b(on_source, changed, img), where_b(on_source, img, changed)
     on = on_source.nonzero().squeeze(1)
-    source = img.float()  # then the transformed samples over it (whole samples: index_select, not x[idx])
-    source.index_copy_(0, on, changed.index_select(0, on).float())
+    source = img.clone()  # then the transformed samples over it (whole samples: index_select, not x[idx])
+    source.index_copy_(0, on, changed.index_select(0, on))
     changed.index_copy_(0, on, img.index_select(0, on))
     return source, changed
 
@@ -193,7 +194,7 @@ class _Plan:
     moves: torch.Tensor  # float32 [B,3]: HSV level moves
     coeffs: torch.Tensor  # float32 [B,8]: sbi_quality's coefficients
     branch: torch.Tensor  # int64 [B]: 1 Sharpen, 2 / 4 RandomDownScale
-    warp_cols: tuple[torch.Tensor, torch.Tensor]  # Affine, linear, [B,S,2]
+    warp_cols: tuple[torch.Tensor, torch.Tensor]  # Affine, linear: int64 [B,S,2] index and weight (32nds)
     warp_rows: tuple[torch.Tensor, torch.Tensor]
     mask_cols: torch.Tensor  # Affine, nearest: int64 [B,S], each output column's source column (-1: outside)
     mask_rows: torch.Tensor
@@ -230,7 +231,8 @@ def _plan(p: SbiParams, S: int) -> _Plan:
     full = torch.full_like(w, S)
     return _Plan(
         moves=_level_moves(p.hsv_shift).contiguous(), coeffs=coeffs.contiguous(), branch=branch.contiguous(),
-        warp_cols=warp_affine_taps(a00, a02, S, False, False), warp_rows=warp_affine_taps(a11, a12, S, True, False),
+        warp_cols=fixed_taps(warp_affine_taps(a00, a02, S, False, False)),
+        warp_rows=fixed_taps(warp_affine_taps(a11, a12, S, True, False)),
         mask_cols=nearest_table(warp_affine_taps(a00, a02, S, False, True)),
         mask_rows=nearest_table(warp_affine_taps(a11, a12, S, True, True)),
         down_cols=resize_linear_taps(full, w, CANVAS, True, True),

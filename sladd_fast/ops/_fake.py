@@ -91,6 +91,21 @@ def register() -> None:
         torch._check(channels * height * width <= 1 << 32, lambda: "uniform_noise: at most 2^32 values per sample")
         return seeds.new_empty(seeds.shape[0], channels, height, width, dtype=torch.float32)
 
+    @torch.library.register_fake(lib + "warp_linear_u8")
+    def _(input, col_index, col_weight, row_index, row_weight):
+        # check_warp_linear_u8 (csrc/checks.h).
+        torch._check(input.dtype == torch.uint8 and all(t.dtype == torch.int64 for t in
+                                                        (col_index, col_weight, row_index, row_weight)),
+                     lambda: "warp_linear_u8: input uint8, taps int64")
+        torch._check(input.dim() == 4 and col_index.dim() == 3 and row_index.dim() == 3,
+                     lambda: "warp_linear_u8: input [B,C,H,W], taps [B,n,2]")
+        B = input.shape[0]
+        torch._check(col_index.shape[0] == B and col_index.shape[2] == 2 and row_index.shape[0] == B
+                     and row_index.shape[2] == 2, lambda: "warp_linear_u8: taps must be [B,n,2] with input's B")
+        torch._check(col_weight.shape == col_index.shape and row_weight.shape == row_index.shape,
+                     lambda: "warp_linear_u8: weights must match their indices")
+        return input.new_empty(B, input.shape[1], row_index.shape[1], col_index.shape[1])
+
     @torch.library.register_fake(lib + "remap_nearest")
     def _(input, map, col_table, row_table, relative):
         # check_remap_nearest (csrc/checks.h).

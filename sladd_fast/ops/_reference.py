@@ -806,3 +806,24 @@ def remap_nearest(input: torch.Tensor, map: torch.Tensor, col_table: torch.Tenso
         return input.new_zeros(B, C, Ho, Wo)
     v = input.reshape(B, C, H * W).gather(2, flat[:, None].expand(B, C, Ho * Wo))
     return torch.where(inside[:, None], v, torch.zeros((), device=input.device)).view(B, C, Ho, Wo)
+
+
+def warp_linear_u8(input: torch.Tensor, col_index: torch.Tensor, col_weight: torch.Tensor, row_index: torch.Tensor,
+                   row_weight: torch.Tensor) -> torch.Tensor:
+    """cv2.warpAffine INTER_LINEAR (uint8, separable map) in OpenCV's fixed point (common/warp_u8_math.h):
+    input uint8 [B,C,H,W], taps int64 [B,Wo,2] (columns) and [B,Ho,2] (rows), indices clamped into the
+    image, weights into [0, 32] -> uint8 [B,C,Ho,Wo]: min(255, (sum_i rw_i sum_j cw_j in[ri_i, ci_j] + 512) >> 10)."""
+    B, C, H, W = input.shape
+    Ho, Wo = row_index.shape[1], col_index.shape[1]
+    if H == 0 or W == 0:
+        return input.new_zeros(B, C, Ho, Wo)
+    ci, ri = col_index.clamp(0, W - 1), row_index.clamp(0, H - 1)
+    cw, rw = col_weight.clamp(0, 32), row_weight.clamp(0, 32)
+    x = input.long()
+    acc = torch.zeros(B, C, Ho, Wo, dtype=torch.int64, device=input.device)
+    for i in range(2):
+        rows = x.gather(2, ri[:, None, :, i, None].expand(B, C, Ho, W))  # [B,C,Ho,W]
+        h = sum(cw[:, None, None, :, j] * rows.gather(3, ci[:, None, None, :, j].expand(B, C, Ho, Wo))
+                for j in range(2))
+        acc = acc + rw[:, None, :, i, None] * h
+    return ((acc + 512) >> 10).clamp(max=255).to(torch.uint8)

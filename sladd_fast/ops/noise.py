@@ -17,7 +17,8 @@ from sladd_fast.ops._dispatch import op
 SEED_HIGH = 1 << 62  # seeds are drawn in [0, 2^62)
 
 
-def draw_seeds(batch: int, device: torch.device | str = "cpu", generator: torch.Generator | None = None) -> torch.Tensor:
+def draw_seeds(batch: int, device: torch.device | str = "cpu",
+               generator: torch.Generator | None = None) -> torch.Tensor:
     """One noise seed per sample: int64 [batch] in [0, 2^62), drawn from ``generator`` on ``device``."""
     return torch.randint(0, SEED_HIGH, (batch,), generator=generator, device=torch.device(device))
 

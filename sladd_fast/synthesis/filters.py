@@ -167,6 +167,38 @@ def gaussian_filter(x: torch.Tensor, taps: torch.Tensor, scale: float = 1.0) -> 
     return op_for("gaussian_filter")(x.contiguous(), taps.contiguous(), float(scale))
 
 
+def warp_linear_u8(x: torch.Tensor, col_index: torch.Tensor, col_weight: torch.Tensor, row_index: torch.Tensor,
+                   row_weight: torch.Tensor) -> torch.Tensor:
+    """A separable bilinear warp of uint8 images in OpenCV's warpAffine fixed point (csrc op
+    ``warp_linear_u8``; common/warp_u8_math.h): each output column reads two source columns, each output
+    row two source rows, with integer weights in 32nds (32 - f and f, 0 for a tap outside the image):
+
+        out = min(255, (sum_i rw_i sum_j cw_j x[ri_i, ci_j] + 512) >> 10)
+
+    which is cv2.warpAffine(INTER_LINEAR, BORDER_CONSTANT 0) bit for bit for a scale-and-translate matrix
+    with augment/cv2_taps.py's warp_affine_taps.
+
+    Args:
+        x: uint8 [B,C,H,W], any device.
+        col_index, col_weight: int64 [B,Wo,2]; row_index, row_weight: int64 [B,Ho,2]. Indices are clamped
+            into the image and weights into [0, 32] by the kernels.
+    Returns:
+        uint8 [B,C,Ho,Wo] on x's device.
+    Raises:
+        ValueError naming the argument: wrong type, dtype or shape, batch sizes that differ, tensors on
+        different devices.
+    """
+    _checks.tensor("x", x, torch.uint8, (None, None, None, None))
+    B = x.shape[0]
+    _checks.tensor("col_index", col_index, torch.int64, (B, None, 2))
+    _checks.tensor("col_weight", col_weight, torch.int64, tuple(col_index.shape))
+    _checks.tensor("row_index", row_index, torch.int64, (B, None, 2))
+    _checks.tensor("row_weight", row_weight, torch.int64, tuple(row_index.shape))
+    _checks.same_device(x=x, col_index=col_index, col_weight=col_weight, row_index=row_index, row_weight=row_weight)
+    return op_for("warp_linear_u8")(x.contiguous(), col_index.contiguous(), col_weight.contiguous(),
+                                    row_index.contiguous(), row_weight.contiguous())
+
+
 def remap_nearest(x: torch.Tensor, map: torch.Tensor, col_table: torch.Tensor, row_table: torch.Tensor, *,
                   relative: bool = True) -> torch.Tensor:
     """cv2.remap(INTER_NEAREST, BORDER_REFLECT_101) with float maps, per sample, read through column and row
