@@ -170,8 +170,7 @@ def test_sbi_81_points_and_the_forehead_draw():
     fore = lm[:, 19:20].expand(-1, 13, -1) - torch.tensor([0.0, 40.0])  # points above the brows
     lm81 = torch.cat([lm, fore], 1)
     p = sample_sbi_params(4, 256, "cpu", torch.Generator().manual_seed(0))
-    keep = dataclasses_replace(p, drop_forehead=torch.zeros(4, dtype=torch.bool), ratio=torch.ones(4),
-                               elastic_seed=torch.zeros_like(p.elastic_seed))
+    keep = dataclasses_replace(p, drop_forehead=torch.zeros(4, dtype=torch.bool), ratio=torch.ones(4))
     drop = dataclasses_replace(keep, drop_forehead=torch.ones(4, dtype=torch.bool))
     with_f = sbi_augment(img, lm81, params=keep).masks
     without = sbi_augment(img, lm81, params=drop).masks

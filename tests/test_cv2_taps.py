@@ -48,10 +48,14 @@ def test_float_resize_equals_cv2_within_float32():
         assert np.abs(got - cv2.resize(small, (S, S))).max() < 1e-6
 
 
-def _matrix(rng: np.random.Generator) -> tuple[float, float, float, np.ndarray]:
-    s, tx, ty = rng.uniform(0.9, 1.1), rng.uniform(-0.05, 0.05), rng.uniform(-0.05, 0.05)
-    c = (S - 1) / 2
-    return s, tx, ty, np.array([[s, 0, (1 - s) * c + tx * S], [0, s, (1 - s) * c + ty * S]])
+def _matrix(rng: np.random.Generator, size: int = S, lo: float = 0.9,
+            hi: float = 1.1) -> tuple[float, float, float, np.ndarray]:
+    """A scale-and-translate matrix from float32 parameters (as SbiParams holds them; the taps take their
+    float64 values, as cv2's matrix does)."""
+    s, tx, ty = (float(np.float32(v)) for v in (rng.uniform(lo, hi), rng.uniform(-0.05, 0.05),
+                                                 rng.uniform(-0.05, 0.05)))
+    c = (size - 1) / 2
+    return s, tx, ty, np.array([[s, 0, (1 - s) * c + tx * size], [0, s, (1 - s) * c + ty * size]])
 
 
 def test_axis_aligned_warp_affine_equals_cv2_linear_and_nearest():
@@ -60,7 +64,8 @@ def test_axis_aligned_warp_affine_equals_cv2_linear_and_nearest():
         img = rng.integers(0, 256, (S, S, 3), dtype=np.uint8)
         mask = (rng.random((S, S)) < 0.5).astype(np.uint8)
         s, tx, ty, M = _matrix(rng)
-        a00, a02, a11, a12 = T.invert_scale_translate(torch.tensor([s]), torch.tensor([tx]), torch.tensor([ty]), S, S)
+        a00, a02, a11, a12 = T.invert_scale_translate(*(torch.tensor([v], dtype=torch.float64) for v in (s, tx, ty)),
+                                                      S, S)
         got = T.warp_affine_u8(torch.tensor(img).permute(2, 0, 1)[None],
                                T.warp_affine_taps(a00, a02, S, False, False),
                                T.warp_affine_taps(a11, a12, S, True, False))
@@ -162,7 +167,8 @@ def test_remap_nearest_bad_input():
 
 def test_warp_linear_u8_kernel_equals_its_reference():
     """The csrc op on arbitrary taps (indices and weights past their ranges, clamped) == the reference;
-    OpenCV's taps are checked against cv2 above (test_warps_equal_cv2...)."""
+    OpenCV's taps are checked against cv2 in test_axis_aligned_warp_affine_equals_cv2_linear_and_nearest
+    and test_warp_linear_u8_equals_cv2_over_scales_sizes_and_channels."""
     from sladd_fast.ops import _reference
     from sladd_fast.synthesis.filters import warp_linear_u8
 
@@ -190,3 +196,57 @@ def test_warp_linear_u8_bad_input():
         warp_linear_u8(x, t, t, t, t[:, :4])
     with pytest.raises(ValueError, match="col_weight must have dtype"):
         warp_linear_u8(x, t, t.float(), t, t)
+
+
+def test_warp_linear_u8_equals_cv2_over_scales_sizes_and_channels():
+    """cv2.warpAffine(INTER_LINEAR, BORDER_CONSTANT) == warp_affine_u8 (the csrc op warp_linear_u8) for
+    scales 0.3-3 (SBI draws 0.95-1.05), 1, 3 and 4 channels and sizes that are not multiples of 8."""
+    rng = np.random.default_rng(8)
+    for size, C in ((64, 1), (100, 3), (299, 4), (37, 3)):
+        for lo, hi in ((0.3, 0.9), (0.9, 1.1), (1.1, 3.0)):
+            img = rng.integers(0, 256, (size, size, C), dtype=np.uint8)
+            s, tx, ty, M = _matrix(rng, size, lo, hi)
+            a00, a02, a11, a12 = T.invert_scale_translate(*(torch.tensor([v], dtype=torch.float64) for v in (s, tx, ty)),
+                                                          size, size)
+            got = T.warp_affine_u8(torch.tensor(img).permute(2, 0, 1)[None],
+                                   T.warp_affine_taps(a00, a02, size, False, False),
+                                   T.warp_affine_taps(a11, a12, size, True, False))
+            want = cv2.warpAffine(img, M, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+            assert np.array_equal(got[0].permute(1, 2, 0).numpy(), want.reshape(size, size, C)), (size, C, s)
+
+
+def test_new_ops_baseline_loops_give_the_same_values():
+    """SLADD_FAST_NO_AVX2=1 runs the SSE2 copies of uniform_noise, remap_nearest and warp_linear_u8 (the
+    AVX2 ones are picked where the CPU has them): the same values."""
+    import os
+    import subprocess
+    import sys
+
+    from sladd_fast._ext import has_ops
+
+    if not has_ops():
+        pytest.skip("sladd_fast._C not built")
+    code = """
+import sys, torch
+from sladd_fast.ops.noise import uniform_noise
+from sladd_fast.synthesis.filters import remap_nearest, warp_linear_u8
+g = torch.Generator().manual_seed(6)
+x = torch.rand(2, 3, 37, 53, generator=g)
+m = torch.randn(2, 2, 41, 29, generator=g) * 30
+m[0, 0, 0, :4] = torch.tensor([float('nan'), float('inf'), 3e9, 2.5])
+ct, rt = torch.randint(-2, 56, (2, 61), generator=g), torch.randint(-2, 40, (2, 23), generator=g)
+u = torch.randint(0, 256, (2, 3, 37, 53), dtype=torch.uint8, generator=g)
+ci, ri = torch.randint(-2, 56, (2, 29, 2), generator=g), torch.randint(-2, 40, (2, 41, 2), generator=g)
+cw, rw = torch.randint(0, 33, (2, 29, 2), generator=g), torch.randint(0, 33, (2, 41, 2), generator=g)
+torch.save([uniform_noise(torch.tensor([3, -5]), 3, 100, 100), remap_nearest(x, m, ct, rt),
+            remap_nearest(x, m, ct, rt, relative=False), warp_linear_u8(u, ci, cw, ri, rw)], sys.argv[1])
+"""
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"new_ops_{os.getpid()}.pt")
+    outs = []
+    for no_avx2 in ("1", "0"):
+        env = {**os.environ, "SLADD_FAST_NO_AVX2": no_avx2, "SLADD_FAST_BACKEND": "kernel"}
+        subprocess.run([sys.executable, "-c", code, path], check=True, env=env)
+        outs.append(torch.load(path))
+        os.remove(path)
+    for base, avx in zip(*outs):
+        assert torch.equal(base, avx)

@@ -14,7 +14,7 @@ SEEDS = torch.tensor([0, 1, -1, 7, SEED_HIGH - 1, 2 ** 63 - 1, -2 ** 63, 1234567
 
 @needs_ext
 def test_kernel_equals_reference_bit_for_bit():
-    for shape in ((2, 37, 53), (1, 1, 1), (3, 0, 5), (2, 256, 256)):
+    for shape in ((2, 37, 53), (1, 1, 1), (3, 0, 5), (2, 256, 256), (3, 100, 100)):  # 16384-value blocks
         got = uniform_noise(SEEDS, *shape)
         assert got.shape == (len(SEEDS),) + shape and got.dtype == torch.float32
         assert torch.equal(got, _reference.uniform_noise(SEEDS, *shape)), shape
@@ -60,6 +60,7 @@ def test_a_seed_replays_its_field_whatever_the_batch_around_it():
     (lambda: uniform_noise(torch.zeros(2, dtype=torch.int64), -1, 2, 2), "channels must be an int >= 0"),
     (lambda: uniform_noise(torch.zeros(2, dtype=torch.int64), 1, 2.0, 2), "height must be an int >= 0"),
     (lambda: uniform_noise(torch.zeros(2, dtype=torch.int64), 2, 1 << 16, 1 << 16), "at most 2\\^32 values"),
+    (lambda: uniform_noise(torch.zeros(2, dtype=torch.int64), 1, 1, 1 << 31), "width must fit in int32"),
 ])
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):

@@ -31,9 +31,12 @@ SLADD_HD int remap_round(float v) {
   return i < -32768 ? -32768 : (i > 32767 ? 32767 : i);
 }
 
-// OpenCV's borderInterpolate(p, n, BORDER_REFLECT_101) for any int p, n >= 1.
+// OpenCV's borderInterpolate(p, n, BORDER_REFLECT_101) for a rounded coordinate p (|p| <= 32768) and any
+// n >= 1. Past n = 32769 every such p folds at most once, as with n = 32769: n is capped there, so the
+// period 2 (n - 1) never overflows an int.
 SLADD_HD int remap_reflect101(int p, int n) {
   if (n == 1) return 0;
+  n = n > 32769 ? 32769 : n;
   const int period = 2 * (n - 1);
   int r = p % period;
   if (r < 0) r += period;

@@ -50,8 +50,8 @@ inline __attribute__((always_inline)) void remap_row(const Remap& r, int64_t b, 
       hi = std::max(hi, std::max(a, c));
     }
   }
-  const int mw = (int)r.Wt - 1, mh = (int)r.Ht - 1;
-  if (mw >= 1 && mh >= 1 && lo > -std::min(mw, mh) && hi < 2 * std::min(mw, mh)) {
+  const int mw = (int)r.Wt - 1, mh = (int)r.Ht - 1, m = std::min(std::min(mw, mh), 32768);  // |p| <= 32768
+  if (mw >= 1 && mh >= 1 && lo > -m && hi < 2 * m) {
     for (int64_t x = 0; x < Wo; ++x) {
       ix[x] = mw - std::abs(mw - std::abs(ix[x]));
       iy[x] = mh - std::abs(mh - std::abs(iy[x]));

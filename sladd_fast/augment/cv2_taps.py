@@ -1,6 +1,7 @@
-"""OpenCV's resize, axis-aligned warpAffine and nearest remap as batched, per-sample taps for the csrc op
-``resample_taps`` (or a gather), with OpenCV 4.x's own coordinate and weight arithmetic, so that the
-SBI mode's geometric steps equal the per-sample cv2 calls bit for bit on uint8 data.
+"""OpenCV's resize, axis-aligned warpAffine and nearest remap as batched, per-sample taps and tables for
+the csrc ops ``resample_taps`` (resizes), ``warp_linear_u8`` (the linear warp of uint8 images) and
+``remap_nearest`` (the nearest warp and remap), with OpenCV 4.x's own coordinate and weight arithmetic,
+so that the SBI mode's geometric steps equal the per-sample cv2 calls bit for bit on uint8 data.
 
 - ``resize_linear_taps``: cv2.resize INTER_LINEAR (imgproc/src/resize.cpp): scale = 1 / (n_out / n_in)
   in double, fx = float((d + 0.5) scale - 0.5), sx = floor(fx), fx -= sx; a column tap left of 0 or at /
@@ -94,7 +95,8 @@ def invert_scale_translate(scale: torch.Tensor, tx: torch.Tensor, ty: torch.Tens
 def warp_affine_taps(a: torch.Tensor, b: torch.Tensor, n: int, along_rows: bool,
                      nearest: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Taps of cv2.warpAffine along one axis for source position a * p + b (float64 [B] each) of output p
-    in 0..n-1, BORDER_CONSTANT 0. Columns: cvRound(a p 1024) + cvRound(b 1024); rows: cvRound((a p + b)
+    in 0..n-1, BORDER_CONSTANT 0, for a warp whose output has the image's size (dsize = the input's, as
+    SBI's Affine): n is both lengths. Columns: cvRound(a p 1024) + cvRound(b 1024); rows: cvRound((a p + b)
     1024). Nearest: one tap of weight 1; linear: two taps of weights 1 - f and f (f a 5-bit fraction, so
     every product and sum of the two passes over 0..255 values is exact in float32).
     Returns index int64 [B,n,T] (clamped into the image) and weight float32 [B,n,T] (0 outside it)."""

@@ -127,7 +127,7 @@ def sample_sbi_params(batch: int, size: int, device: torch.device | str = "cpu",
         resize_hw=torch.randint(192, 257, (batch, 2), generator=g, device=dev),
         k1=odd(5, 25), k2=odd(5, 25), sigma2=torch.randint(5, 46, (batch,), generator=g, device=dev),
         ratio=const(BLEND_RATIOS, dev)[torch.randint(0, len(BLEND_RATIOS), (batch,), generator=g, device=dev)],
-        hsv_shift=(u(batch, 3) * 2 - 1) * 0.3)  # last: the draws before it are those of earlier versions
+        hsv_shift=(u(batch, 3) * 2 - 1) * 0.3)  # drawn last: adding it left the earlier draws as they were
 
 
 def _quality(x: torch.Tensor, plan: _Plan) -> torch.Tensor:

@@ -33,12 +33,15 @@ def uniform_noise(seeds: torch.Tensor, channels: int, height: int, width: int) -
         float32 [B,channels,height,width] on the seeds' device: multiples of 2^-23 in [-1, 1), value
         (c, y, x) of sample b a function of seeds[b] and c H W + y W + x only.
     Raises:
-        ValueError naming the argument: seeds not int64 [B], a negative size, more than 2^32 values.
+        ValueError naming the argument: seeds not int64 [B], a negative size or one past int32, more than
+        2^32 values.
     """
     _checks.tensor("seeds", seeds, torch.int64, (None,))
     for name, v in (("channels", channels), ("height", height), ("width", width)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise ValueError(f"{name} must be an int >= 0, got {v!r}")
+        if v > 2 ** 31 - 1:
+            raise ValueError(f"{name} must fit in int32, got {v}")
     if channels * height * width > 1 << 32:
         raise ValueError(f"at most 2^32 values per sample, got {channels} x {height} x {width}")
     return op("uniform_noise")(seeds.contiguous(), channels, height, width)
