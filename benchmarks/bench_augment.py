@@ -1,7 +1,7 @@
 """Augmentation throughput: the batched module beside a per-sample baseline of the same recipe.
 
     python benchmarks/bench_augment.py --mode sladd|sbi|xray --device cpu|cuda --json PATH [--batch 32]
-        [--threads N] [--iters 10] [--baseline-iters 3] [--rounds 3]
+        [--threads N] [--iters 10] [--baseline-iters 3] [--rounds 3] [--graph]
 
 --mode sladd times sladd_fast.augment.SladdAugment (p=1, partners from the batch, regions and blends
 alpha / Poisson / copy sampled) and, in the same run on the same number of CPU threads, the per-sample
@@ -12,8 +12,10 @@ numpy/OpenCV/SciPy/scikit-image code, one sample at a time in that many single-t
 XrayAugment (p=1, partners by nearest landmarks in the batch, video ids all different) beside
 sladd_fast.augment.xray_baseline: per sample, BI's linear nearest-face scan over the same batch, then
 xray_one drawing its own parameters as the original does (JPEG through cv2, a real round trip; the
-module emulates JPEG on the device). The ratio is the median of alternating rounds. A benchmark, not
-a test: nothing asserts.
+module emulates JPEG on the device). The ratio is the median of alternating rounds. --graph (CUDA,
+sladd and sbi) times the module replayed from a CUDA graph (sladd_fast.augment.AugmentGraph). The JSON
+also records ops_per_call: the ops one call dispatches on the GPU's code path (about one kernel launch
+each), counted on CPU through the sync-free branches. A benchmark, not a test: nothing asserts.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks.bench_synthesis import _baseline_worker, _worker_init  # noqa: E402
 from benchmarks.common import alternate_rounds, baseline_record, environment, summarize, write_json  # noqa: E402
 from sladd_fast import faces, ops  # noqa: E402
-from sladd_fast.augment import SbiAugment, SladdAugment, XrayAugment  # noqa: E402
+from sladd_fast.augment import AugmentGraph, SbiAugment, SladdAugment, XrayAugment  # noqa: E402
 
 MODES = ("sladd", "sbi", "xray")
 
@@ -68,6 +70,26 @@ def _xray_worker(args: tuple) -> int:
     return len(rows)
 
 
+def gpu_path_ops(module) -> int:
+    """Ops one call dispatches on the GPU's code path (about one kernel launch each; views and
+    allocations excluded): counted by benchmarks/cost_model.py's CostCounter, on CPU through the
+    sync-free branches (SLADD_FAST_SYNC_FREE=1), so it tracks the launch-bound cost of small GPU batches
+    without a GPU."""
+    from benchmarks.cost_model import CostCounter
+
+    old = os.environ.get("SLADD_FAST_SYNC_FREE")
+    os.environ["SLADD_FAST_SYNC_FREE"] = "1"
+    try:
+        with CostCounter() as c:
+            module()
+    finally:
+        if old is None:
+            del os.environ["SLADD_FAST_SYNC_FREE"]
+        else:
+            os.environ["SLADD_FAST_SYNC_FREE"] = old
+    return sum(v["ops"] for v in c.cost.values())
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mode", default="sladd", choices=MODES)
@@ -79,9 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline-iters", type=int, default=3, help="timed baseline batches (0: skip)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--graph", action="store_true",
+                    help="cuda, sladd and sbi: time the mode replayed from a CUDA graph (AugmentGraph)")
     args = ap.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: no CUDA device")
+    if args.graph and (args.device != "cuda" or args.mode == "xray"):
+        ap.error("--graph needs --device cuda and --mode sladd or sbi")
     dev = torch.device(args.device)
     torch.set_num_threads(args.threads)
     g = torch.Generator().manual_seed(0)
@@ -93,11 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     last = {}
     if args.mode == "sladd":
         aug = SladdAugment(p=1.0)
+        if args.graph:
+            aug = AugmentGraph(aug, args.batch, args.size, dev, with_video_ids=True)
 
         def module() -> None:
             last["out"] = aug(d_img, d_lm, d_vids, generator=gen)
     elif args.mode == "sbi":
         sbi = SbiAugment()
+        if args.graph:
+            sbi = AugmentGraph(sbi, args.batch, args.size, dev)
 
         def module() -> None:
             last["out"] = sbi(d_img, d_lm, generator=gen)
@@ -133,10 +163,12 @@ def main(argv: list[str] | None = None) -> int:
                                              args.baseline_iters, args.rounds)
     m = summarize(mod_t)
     rate = args.batch / m["median_s"]
+    n_ops = gpu_path_ops(module)
     print(f"{args.mode} module [{dev}, backend={ops.backend_for(dev)}, {args.threads} threads]: {rate:,.1f} samples/s "
-          f"(batch {args.batch}, median {m['median_s'] * 1e3:.1f} ms)")
-    record = {"suite": "augment", "mode": args.mode, "batch": args.batch, "size": args.size, "threads": args.threads,
-              "backend": ops.backend_for(dev), "module": {**m, "samples_per_s": rate}, "env": environment(dev)}
+          f"(batch {args.batch}, median {m['median_s'] * 1e3:.1f} ms; {n_ops} ops a call on the GPU path)")
+    record = {"suite": "augment", "mode": args.mode, "graph": args.graph, "batch": args.batch, "size": args.size, "threads": args.threads,
+              "backend": ops.backend_for(dev), "module": {**m, "samples_per_s": rate, "ops_per_call": n_ops},
+              "env": environment(dev)}
     if ratios:
         record.update(baseline_record(base_t, ratios, nb, len(jobs)))
         print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: "

@@ -30,33 +30,47 @@ AB_SCALE = 1024  # OpenCV's warpAffine fixed point (AB_BITS 10)
 RESIZE_SCALE = 2048  # INTER_RESIZE_COEF_SCALE (11 bits)
 
 
-def resize_linear_taps(n_in: torch.Tensor, n_out: torch.Tensor, canvas: int, fixed_point: bool,
-                       horizontal: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def _flag(flag: bool | torch.Tensor) -> bool | torch.Tensor:
+    """A Python bool as is; a bool tensor [K] (one per tap set of a [K,B,n] computation) as [K,1,1]."""
+    return flag if isinstance(flag, bool) else flag.view(-1, 1, 1)
+
+
+def resize_linear_taps(n_in: torch.Tensor, n_out: torch.Tensor, canvas: int, fixed_point: bool | torch.Tensor,
+                       horizontal: bool | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """cv2.resize INTER_LINEAR's taps along one axis, per sample.
 
     Args:
-        n_in, n_out: int64 [B], each sample's input and output lengths (>= 1).
+        n_in, n_out: int64 [B] (or [K,B]: K tap sets in one call), each sample's input and output
+            lengths (>= 1).
         canvas: taps are built for outputs 0..canvas-1; those at or past n_out weigh 0.
         fixed_point: the uint8 path's integer weights (cvRound(w 2048)), else float32 ones (sum 1).
         horizontal: OpenCV resets a column tap outside the input to (clamped sx, fx = 0); a row tap keeps
             its fraction and reads the clamped rows (so the top and bottom rows may be weighed twice).
+            With [K,B] lengths, each flag may be a bool tensor [K] (one per tap set).
     Returns:
-        index int64 [B,canvas,2] (clamped into the input) and weight float32 [B,canvas,2], for resample_taps.
+        index int64 [B,canvas,2] (clamped into the input) and weight float32 [B,canvas,2] ([K,B,canvas,2]
+        with [K,B] lengths), for resample_taps.
     """
     dev = n_in.device
-    d = torch.arange(canvas, device=dev, dtype=torch.float64)[None]
-    scale = 1.0 / (n_out.double() / n_in.double())[:, None]
+    d = torch.arange(canvas, device=dev, dtype=torch.float64)
+    scale = (1.0 / (n_out.double() / n_in.double()))[..., None]
     fx = ((d + 0.5) * scale - 0.5).float()
     sx = fx.floor()
     fx = fx - sx
-    last = (n_in - 1)[:, None].float()
-    if horizontal:
+    last = (n_in - 1)[..., None].float()
+    hor, fixed = _flag(horizontal), _flag(fixed_point)
+    if hor is True:
         fx = torch.where((sx < 0) | (sx >= last), torch.zeros((), device=dev), fx)
         sx = torch.minimum(sx.clamp(min=0), last)
+    elif hor is not False:
+        fx = torch.where(hor & ((sx < 0) | (sx >= last)), torch.zeros((), device=dev), fx)
+        sx = torch.where(hor, torch.minimum(sx.clamp(min=0), last), sx)
     w = torch.stack([1.0 - fx, fx], -1)
-    if fixed_point:
+    if fixed is True:
         w = torch.round(w * RESIZE_SCALE)
-    w = torch.where((d < n_out[:, None].double())[..., None], w, torch.zeros((), device=dev))
+    elif fixed is not False:
+        w = torch.where(fixed[..., None], torch.round(w * RESIZE_SCALE), w)
+    w = torch.where((d < n_out[..., None].double())[..., None], w, torch.zeros((), device=dev))
     idx = torch.stack([torch.minimum(sx.clamp(min=0), last), torch.minimum((sx + 1).clamp(min=0), last)], -1)
     return idx.long(), w.contiguous()
 
@@ -92,23 +106,41 @@ def invert_scale_translate(scale: torch.Tensor, tx: torch.Tensor, ty: torch.Tens
     return a00, -a00 * m02, a11, -a11 * m12
 
 
-def warp_affine_taps(a: torch.Tensor, b: torch.Tensor, n: int, along_rows: bool,
+def warp_affine_taps(a: torch.Tensor, b: torch.Tensor, n: int, along_rows: bool | torch.Tensor,
                      nearest: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Taps of cv2.warpAffine along one axis for source position a * p + b (float64 [B] each) of output p
     in 0..n-1, BORDER_CONSTANT 0, for a warp whose output has the image's size (dsize = the input's, as
     SBI's Affine): n is both lengths. Columns: cvRound(a p 1024) + cvRound(b 1024); rows: cvRound((a p + b)
     1024). Nearest: one tap of weight 1; linear: two taps of weights 1 - f and f (f a 5-bit fraction, so
-    every product and sum of the two passes over 0..255 values is exact in float32).
-    Returns index int64 [B,n,T] (clamped into the image) and weight float32 [B,n,T] (0 outside it)."""
-    p = torch.arange(n, device=a.device, dtype=torch.float64)[None]
-    if along_rows:
-        fixed = torch.round((a[:, None] * p + b[:, None]) * AB_SCALE)
-    else:
-        fixed = torch.round(a[:, None] * p * AB_SCALE) + torch.round(b * AB_SCALE)[:, None]
-    fixed = fixed.long()
+    every product and sum of the two passes over 0..255 values is exact in float32). ``a`` and ``b`` may
+    be [K,B] (K tap sets in one call) with ``along_rows`` a bool tensor [K].
+    Returns index int64 [B,n,T] (clamped into the image) and weight float32 [B,n,T] (0 outside it), or
+    [K,B,n,T]."""
+    return _warp_taps(_warp_fixed(a, b, n, along_rows), n, nearest)
+
+
+def warp_affine_taps_both(a: torch.Tensor, b: torch.Tensor, n: int, along_rows: bool | torch.Tensor
+                          ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """warp_affine_taps' (linear, nearest) taps from one coordinate computation."""
+    fixed = _warp_fixed(a, b, n, along_rows)
+    return _warp_taps(fixed, n, False), _warp_taps(fixed, n, True)
+
+
+def _warp_fixed(a: torch.Tensor, b: torch.Tensor, n: int, along_rows: bool | torch.Tensor) -> torch.Tensor:
+    """OpenCV's 10-bit source coordinates of outputs 0..n-1: int64 [..., n]."""
+    p = torch.arange(n, device=a.device, dtype=torch.float64)
+    a, b = a[..., None], b[..., None]
+    rows = torch.round((a * p + b) * AB_SCALE)
+    cols = torch.round(a * p * AB_SCALE) + torch.round(b * AB_SCALE)
+    if isinstance(along_rows, bool):
+        return (rows if along_rows else cols).long()
+    return torch.where(_flag(along_rows), rows, cols).long()
+
+
+def _warp_taps(fixed: torch.Tensor, n: int, nearest: bool) -> tuple[torch.Tensor, torch.Tensor]:
     if nearest:
         idx = ((fixed + AB_SCALE // 2) >> 10)[..., None]
-        w = torch.ones(idx.shape, device=a.device)
+        w = torch.ones(idx.shape, device=fixed.device)
     else:
         x5 = (fixed + 16) >> 5
         i0 = x5 >> 5
@@ -116,7 +148,7 @@ def warp_affine_taps(a: torch.Tensor, b: torch.Tensor, n: int, along_rows: bool,
         idx = torch.stack([i0, i0 + 1], -1)
         w = torch.stack([1 - f, f], -1)
     inside = (idx >= 0) & (idx < n)
-    return idx.clamp(0, n - 1), torch.where(inside, w, torch.zeros((), device=a.device))
+    return idx.clamp(0, n - 1), torch.where(inside, w, torch.zeros((), device=fixed.device))
 
 
 def fixed_taps(taps: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -172,4 +204,4 @@ def warp_remap_nearest(x: torch.Tensor, cols: tuple[torch.Tensor, torch.Tensor],
 
 
 __all__ = ["fixed_taps", "invert_scale_translate", "nearest_table", "remap_nearest_reflect101", "resize_linear_taps",
-           "vresize_u8", "warp_affine_taps", "warp_affine_u8", "warp_remap_nearest"]
+           "vresize_u8", "warp_affine_taps", "warp_affine_taps_both", "warp_affine_u8", "warp_remap_nearest"]

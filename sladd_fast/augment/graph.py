@@ -1,0 +1,155 @@
+"""An augmentation mode captured once in a CUDA graph and replayed: one launch per call instead of
+hundreds (SBI and SLADD modes).
+
+A call of the eager modules dispatches a few hundred small ops on a GPU (``bench_augment`` records
+``ops_per_call``: 278 for SBI, 826 for SLADD at batch 32), so at moderate batches launch latency, not
+work, bounds it. Their CUDA paths are sync-free with ``check_values=False`` and their shapes depend
+only on (batch, size, landmark count, image dtype), so they can be captured, the way
+sladd_fast.synthesis.SynthesisGraph captures synthesize():
+
+* Shapes: one graph per (mode, batch, size, points, dtype, device).
+* Inputs: the caller's tensors are copied (device to device, in stream order) into static buffers the
+  graph reads; the random draws (the mode's params) are made outside the graph with the caller's
+  generator, exactly as the eager call draws them, and copied in the same way, so a seed replays the
+  same batch as the eager module. For SLADD, partners are drawn outside too (from the batch or the
+  module's pool, which the graph reads in place: keep the pool's tensors alive and unchanged).
+* Outputs: static buffers, cloned before returning unless ``copy_outputs=False`` (then valid until the
+  next call).
+* Capture: a few eager calls on a side stream first (NVRTC compilation, the per-device constant cache),
+  then torch.cuda.graph. Inputs are checked for shape, dtype and device only (no NaN check: a sync).
+Face X-ray is not offered: its piecewise-affine step builds per-work-size triangle tables on the host
+the first time a size is drawn, which a captured graph cannot do.
+Not yet run on a GPU (no device in the sessions that wrote it): tests/test_augment.py compares graph
+and eager results where CUDA is present.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+from torch import nn
+
+from sladd_fast.augment.common import AugmentResult
+from sladd_fast.augment.sbi import SbiAugment, sample_sbi_params, sbi_augment
+from sladd_fast.augment.sladd import SladdAugment, sample_sladd_params, sladd_augment
+
+
+def _copy_into(dst: Any, src: Any) -> None:
+    """Copies every tensor of the params dataclass ``src`` into the same field of ``dst`` (recursively)."""
+    for f in dataclasses.fields(dst):
+        d, s = getattr(dst, f.name), getattr(src, f.name)
+        if isinstance(d, torch.Tensor):
+            d.copy_(s)
+        elif dataclasses.is_dataclass(d):
+            _copy_into(d, s)
+
+
+def _batch_of(params: Any) -> int:
+    """The batch size of a params dataclass: its first field's length."""
+    return len(getattr(params, dataclasses.fields(params)[0].name))
+
+
+def _clone(out: AugmentResult, params: Any) -> AugmentResult:
+    return AugmentResult(out.images.clone(), out.masks.clone(), out.labels.clone(), params,
+                         {k: v.clone() for k, v in out.extras.items()})
+
+
+class AugmentGraph:
+    """A CUDA-graph replay of an SbiAugment or SladdAugment module for a fixed batch.
+
+    Example:
+        >>> graph = AugmentGraph(SbiAugment(), batch=256, size=256, device="cuda")
+        >>> out = graph(images, landmarks, generator=g)  # AugmentResult, as SbiAugment()(...)
+
+    Args:
+        mode: the module whose settings (p, weights, pool) the graph fixes.
+        batch, size: the batch's B and S ([B,3,S,S] images).
+        device: a CUDA device.
+        points: 68 or 81 landmarks per face.
+        dtype: the images' dtype (uint8, or a float dtype for [0,1] images).
+        with_video_ids: SLADD only: calls pass video_ids (int64 [B]) for the partner draw.
+        warmup: eager calls before the capture.
+        copy_outputs: clone the outputs (False: the graph's buffers, valid until the next call).
+    """
+
+    def __init__(self, mode: nn.Module, batch: int, size: int = 256, device: torch.device | str = "cuda", *,
+                 points: int = 68, dtype: torch.dtype = torch.uint8, with_video_ids: bool = False, warmup: int = 3,
+                 copy_outputs: bool = True) -> None:
+        dev = torch.device(device)
+        if dev.type != "cuda":
+            raise ValueError(f"AugmentGraph needs a CUDA device, got {dev}")
+        if not isinstance(mode, (SbiAugment, SladdAugment)):
+            raise ValueError(f"AugmentGraph captures SbiAugment or SladdAugment, got {type(mode).__name__}"
+                             + (" (Face X-ray builds host-side tables per drawn size: run it eagerly)"
+                                if type(mode).__name__ == "XrayAugment" else ""))
+        if batch < 1 or size < 16 or points not in (68, 81):
+            raise ValueError(f"batch must be >= 1, size >= 16 and points 68 or 81, got batch={batch}, size={size}, "
+                             f"points={points}")
+        if with_video_ids and not isinstance(mode, SladdAugment):
+            raise ValueError("with_video_ids is for the SLADD mode (SBI blends each image with itself)")
+        self.mode, self.batch, self.size, self.device, self.copy_outputs = mode, batch, size, dev, copy_outputs
+        self._images = torch.zeros(batch, 3, size, size, dtype=dtype, device=dev)
+        angle = torch.linspace(0, 6.283, points, device=dev)  # warm-up landmarks: a circle, a non-empty hull
+        self._landmarks = (size / 2 + size * 0.3 * torch.stack([angle.cos(), angle.sin()], 1)).expand(batch, -1, -1)
+        self._landmarks = self._landmarks.contiguous()
+        self._video_ids = torch.arange(batch, device=dev) if with_video_ids else None
+        self._params = self._draw(self._images, self._landmarks, self._video_ids, torch.Generator(dev).manual_seed(0))
+        self._graph = torch.cuda.CUDAGraph()
+        side = torch.cuda.Stream(dev)
+        side.wait_stream(torch.cuda.current_stream(dev))
+        with torch.cuda.stream(side):
+            for _ in range(max(warmup, 1)):
+                self._run()
+        torch.cuda.current_stream(dev).wait_stream(side)
+        with torch.cuda.graph(self._graph):
+            self._out = self._run()
+
+    def _draw(self, images: torch.Tensor, landmarks: torch.Tensor, video_ids: torch.Tensor | None,
+              generator: torch.Generator | None) -> Any:
+        """The mode's params, drawn exactly as the eager call draws them."""
+        m, B, S = self.mode, self.batch, self.size
+        if isinstance(m, SbiAugment):
+            return sample_sbi_params(B, S, self.device, generator)
+        return sample_sladd_params(B, S, self.device, generator, p=m.p, region_weights=m.region_weights,
+                                   blend_weights=m.blend_weights, ratio_range=m.ratio_range, video_ids=video_ids,
+                                   pool=m.pool)
+
+    def _run(self) -> AugmentResult:
+        m = self.mode
+        if isinstance(m, SbiAugment):
+            return sbi_augment(self._images, self._landmarks, params=self._params, check_values=False)
+        return sladd_augment(self._images, self._landmarks, video_ids=self._video_ids, pool=m.pool, p=m.p,
+                             region_weights=m.region_weights, blend_weights=m.blend_weights,
+                             ratio_range=m.ratio_range, params=self._params, check_values=False)
+
+    def __call__(self, images: torch.Tensor, landmarks: torch.Tensor, video_ids: torch.Tensor | None = None,
+                 generator: torch.Generator | None = None, params: Any = None) -> AugmentResult:
+        """The mode's call on the graph: the same arguments and result as the module's forward."""
+        for name, t, buf in (("images", images, self._images), ("landmarks", landmarks, self._landmarks)):
+            if not isinstance(t, torch.Tensor) or (t.shape, t.dtype, t.device) != (buf.shape, buf.dtype, buf.device):
+                got = (tuple(t.shape), t.dtype, t.device) if isinstance(t, torch.Tensor) else type(t).__name__
+                raise ValueError(f"{name} must be {tuple(buf.shape)} {buf.dtype} on {buf.device} for this graph, "
+                                 f"got {got}")
+        if (video_ids is None) != (self._video_ids is None):
+            raise ValueError("video_ids must be given exactly when the graph was built with with_video_ids=True")
+        if video_ids is not None:
+            if video_ids.shape != self._video_ids.shape or video_ids.device != self.device:
+                raise ValueError(f"video_ids must be [{self.batch}] on {self.device}, got {tuple(video_ids.shape)} "
+                                 f"on {video_ids.device}")
+            self._video_ids.copy_(video_ids)
+        self._images.copy_(images)
+        self._landmarks.copy_(landmarks)
+        if params is None:
+            params = self._draw(self._images, self._landmarks, self._video_ids, generator)
+        elif type(params) is not type(self._params) or _batch_of(params) != self.batch:
+            raise ValueError(f"params must be {type(self._params).__name__} of {self.batch} samples, got "
+                             f"{type(params).__name__}")
+        _copy_into(self._params, params)
+        self._graph.replay()
+        if self.copy_outputs:
+            return _clone(self._out, params)
+        return dataclasses.replace(self._out, params=params)
+
+
+__all__ = ["AugmentGraph"]
