@@ -100,6 +100,34 @@ def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
     assert diff.max() <= 1 and (diff > 0).float().mean() < 0.001  # BLAS summation order only
 
 
+def test_augment_modes_on_the_gpu_path(jit, emulator, monkeypatch):
+    """The SBI and Face X-ray modes as they run on CUDA: every op through the emulated NVRTC kernels and
+    the sync-free Python branches (whole batch, selections instead of index copies), against the CPU
+    path on the same params: equal images and masks (no BLAS in these modes)."""
+    from sladd_fast import ops
+    from sladd_fast.augment import sample_sbi_params, sbi_augment, xray_augment
+
+    B = 6
+    img, lm = face_batch(B, 23, S)
+    p = sample_sbi_params(B, S, "cpu", torch.Generator().manual_seed(5))
+    cpu_sbi = sbi_augment(img, lm, params=p)
+    cpu_xray = xray_augment(img, lm, torch.Generator().manual_seed(6), video_ids=torch.arange(B))
+    monkeypatch.setenv("SLADD_FAST_SYNC_FREE", "1")
+    monkeypatch.setattr(jit, "available", lambda: True)  # the modes ask for their backend (reference warning)
+    emulator.launched.clear()
+    launchers = {name: getattr(jit, name) for name in ops._library.SCHEMAS}
+    with ops.use_backend("jit", "cpu", impls=launchers):
+        gpu_sbi = sbi_augment(img, lm, params=p, check_values=False)
+        sbi_kernels = set(emulator.launched)
+        gpu_xray = xray_augment(img, lm, video_ids=torch.arange(B), params=cpu_xray.params, check_values=False)
+    assert {"sladd_sbi_color_kernel", "sladd_sbi_branch_kernel", "sladd_uniform_noise_kernel",
+            "sladd_gauss_rows_kernel", "sladd_remap_nearest_kernel", "sladd_warp_linear_u8_kernel"} <= sbi_kernels
+    assert torch.equal(gpu_sbi.images, cpu_sbi.images) and torch.equal(gpu_sbi.masks, cpu_sbi.masks)
+    assert "sladd_hull_feather_weight_kernel" in emulator.launched
+    assert torch.equal(gpu_xray.images, cpu_xray.images) and torch.equal(gpu_xray.masks, cpu_xray.masks)
+    assert cpu_xray.labels.sum() >= 3 and (cpu_sbi.masks.sum((1, 2, 3)) > 0).all()
+
+
 def test_jit_launchers_reject_wrong_dtypes(jit):
     """A wrong dtype would be read through a raw pointer as another type: the launchers refuse it."""
     x = torch.zeros(1, 3, 8, 8)
