@@ -20,8 +20,8 @@
 #   bench_loader with the torch backend decoding on the GPU (nvJPEG per batch) at batch 128 and 256
 #   beside the CPU-decode DataLoader, epochs of >= 50 batches; DALI at 128 when it is installed.
 # Suite "augment" (no build): the augmentation tests on the GPU, then bench_augment for each mode
-#   (sladd, sbi, xray) at batch 256 (with the per-sample baseline) and 1024 (module only), and sladd and
-#   sbi at 256 replayed from a CUDA graph (--graph).
+#   (sladd, sbi, xray) at batch 256 (with the per-sample baseline) and 1024 (module only), and each at
+#   256 replayed from a CUDA graph (--graph).
 # Results (JSON, junit XML, logs) go to $OUT if set (the device tool's folder), else
 # benchmarks/results/device/. Commit them under benchmarks/results/ with the GPU's name.
 set -uo pipefail
@@ -111,7 +111,7 @@ augment_suite() {
         --json "$OUT_DIR/bench_augment_${mode}_cuda_b$b.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
     done
   done
-  for mode in sladd sbi; do  # replayed from a CUDA graph (AugmentGraph): the launch-bound batch
+  for mode in sladd sbi xray; do  # replayed from a CUDA graph (AugmentGraph): the launch-bound batch
     timeout 60 $PY benchmarks/bench_augment.py --mode $mode --device cuda --batch 256 --iters 20 --baseline-iters 0 \
       --graph --json "$OUT_DIR/bench_augment_${mode}_cuda_b256_graph.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
   done

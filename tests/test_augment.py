@@ -662,29 +662,32 @@ def test_sbi_source_transforms_equal_the_per_sample_ones(branch):
 
 # CUDA-graph replay (augment/graph.py) -------------------------------------------------------------
 
-def test_augment_graph_refuses_cpu_xray_and_bad_shapes():
-    from sladd_fast.augment import AugmentGraph, SbiAugment, XrayAugment
+def test_augment_graph_refuses_cpu_other_modules_and_bad_shapes():
+    from torch import nn
+
+    from sladd_fast.augment import AugmentGraph, SbiAugment
 
     with pytest.raises(ValueError, match="needs a CUDA device"):
         AugmentGraph(SbiAugment(), 4, 64, "cpu")
     if torch.cuda.is_available():
-        with pytest.raises(ValueError, match="Face X-ray builds host-side tables"):
-            AugmentGraph(XrayAugment(), 4, 64, "cuda")
+        with pytest.raises(ValueError, match="captures SbiAugment, SladdAugment or XrayAugment, got Identity"):
+            AugmentGraph(nn.Identity(), 4, 64, "cuda")
         with pytest.raises(ValueError, match="points 68 or 81"):
             AugmentGraph(SbiAugment(), 4, 64, "cuda", points=70)
-        with pytest.raises(ValueError, match="with_video_ids is for the SLADD mode"):
+        with pytest.raises(ValueError, match="with_video_ids is for the SLADD and Face X-ray modes"):
             AugmentGraph(SbiAugment(), 4, 64, "cuda", with_video_ids=True)
 
 
 @needs_cuda
 def test_augment_graph_replays_the_eager_modes():
-    """AugmentGraph == the eager module on the same seed (SBI with 68 and 81 points, SLADD with video
-    ids), twice in a row (the graph's buffers are refilled), and its input checks."""
-    from sladd_fast.augment import AugmentGraph, SbiAugment, SladdAugment
+    """AugmentGraph == the eager module on the same seed (SBI with 68 and 81 points, SLADD and Face X-ray
+    with video ids), twice in a row (the graph's buffers are refilled), and its input checks."""
+    from sladd_fast.augment import AugmentGraph, SbiAugment, SladdAugment, XrayAugment
 
     img, lm, vids = (t.cuda() for t in _batch(8, 21))
     lm81 = torch.cat([lm, lm[:, 17:30] - torch.tensor([0.0, 30.0], device="cuda")], 1)
-    cases = [(SbiAugment(), lm, {}), (SbiAugment(), lm81, {}), (SladdAugment(p=0.9), lm, {"video_ids": vids})]
+    cases = [(SbiAugment(), lm, {}), (SbiAugment(), lm81, {}), (SladdAugment(p=0.9), lm, {"video_ids": vids}),
+             (XrayAugment(p=0.9), lm, {"video_ids": vids})]
     for mode, points, kw in cases:
         graph = AugmentGraph(mode, 8, 256, "cuda", points=points.shape[1], with_video_ids="video_ids" in kw)
         for seed in (3, 4):

@@ -1,8 +1,9 @@
 """An augmentation mode captured once in a CUDA graph and replayed: one launch per call instead of
-hundreds (SBI and SLADD modes).
+hundreds (SLADD, SBI and Face X-ray modes).
 
 A call of the eager modules dispatches a few hundred small ops on a GPU (``bench_augment`` records
-``ops_per_call``: 278 for SBI, 826 for SLADD at batch 32), so at moderate batches launch latency, not
+``ops_per_call``: 278 for SBI, 826 for SLADD, 724 for Face X-ray at batch 32), so at moderate batches
+launch latency, not
 work, bounds it. Their CUDA paths are sync-free with ``check_values=False`` and their shapes depend
 only on (batch, size, landmark count, image dtype), so they can be captured, the way
 sladd_fast.synthesis.SynthesisGraph captures synthesize():
@@ -11,14 +12,14 @@ sladd_fast.synthesis.SynthesisGraph captures synthesize():
 * Inputs: the caller's tensors are copied (device to device, in stream order) into static buffers the
   graph reads; the random draws (the mode's params) are made outside the graph with the caller's
   generator, exactly as the eager call draws them, and copied in the same way, so a seed replays the
-  same batch as the eager module. For SLADD, partners are drawn outside too (from the batch or the
-  module's pool, which the graph reads in place: keep the pool's tensors alive and unchanged).
+  same batch as the eager module. For SLADD and Face X-ray, partners are drawn outside too (from the
+  batch or the module's pool, which the graph reads in place: keep the pool's tensors alive and
+  unchanged).
 * Outputs: static buffers, cloned before returning unless ``copy_outputs=False`` (then valid until the
   next call).
 * Capture: a few eager calls on a side stream first (NVRTC compilation, the per-device constant cache),
-  then torch.cuda.graph. Inputs are checked for shape, dtype and device only (no NaN check: a sync).
-Face X-ray is not offered: its piecewise-affine step builds per-work-size triangle tables on the host
-the first time a size is drawn, which a captured graph cannot do.
+  then torch.cuda.graph (Face X-ray's tables for every work size, built on the host, are cached during
+  the warm-up). Inputs are checked for shape, dtype and device only (no NaN check: a sync).
 Not yet run on a GPU (no device in the sessions that wrote it): tests/test_augment.py compares graph
 and eager results where CUDA is present.
 """
@@ -33,6 +34,7 @@ from torch import nn
 from sladd_fast.augment.common import AugmentResult
 from sladd_fast.augment.sbi import SbiAugment, sample_sbi_params, sbi_augment
 from sladd_fast.augment.sladd import SladdAugment, sample_sladd_params, sladd_augment
+from sladd_fast.augment.xray import XrayAugment, draw_xray_params, xray_augment
 
 
 def _copy_into(dst: Any, src: Any) -> None:
@@ -56,7 +58,7 @@ def _clone(out: AugmentResult, params: Any) -> AugmentResult:
 
 
 class AugmentGraph:
-    """A CUDA-graph replay of an SbiAugment or SladdAugment module for a fixed batch.
+    """A CUDA-graph replay of an SbiAugment, SladdAugment or XrayAugment module for a fixed batch.
 
     Example:
         >>> graph = AugmentGraph(SbiAugment(), batch=256, size=256, device="cuda")
@@ -68,7 +70,7 @@ class AugmentGraph:
         device: a CUDA device.
         points: 68 or 81 landmarks per face.
         dtype: the images' dtype (uint8, or a float dtype for [0,1] images).
-        with_video_ids: SLADD only: calls pass video_ids (int64 [B]) for the partner draw.
+        with_video_ids: SLADD and Face X-ray: calls pass video_ids (int64 [B]) for the partner draw.
         warmup: eager calls before the capture.
         copy_outputs: clone the outputs (False: the graph's buffers, valid until the next call).
     """
@@ -79,15 +81,14 @@ class AugmentGraph:
         dev = torch.device(device)
         if dev.type != "cuda":
             raise ValueError(f"AugmentGraph needs a CUDA device, got {dev}")
-        if not isinstance(mode, (SbiAugment, SladdAugment)):
-            raise ValueError(f"AugmentGraph captures SbiAugment or SladdAugment, got {type(mode).__name__}"
-                             + (" (Face X-ray builds host-side tables per drawn size: run it eagerly)"
-                                if type(mode).__name__ == "XrayAugment" else ""))
+        if not isinstance(mode, (SbiAugment, SladdAugment, XrayAugment)):
+            raise ValueError("AugmentGraph captures SbiAugment, SladdAugment or XrayAugment, got "
+                             f"{type(mode).__name__}")
         if batch < 1 or size < 16 or points not in (68, 81):
             raise ValueError(f"batch must be >= 1, size >= 16 and points 68 or 81, got batch={batch}, size={size}, "
                              f"points={points}")
-        if with_video_ids and not isinstance(mode, SladdAugment):
-            raise ValueError("with_video_ids is for the SLADD mode (SBI blends each image with itself)")
+        if with_video_ids and isinstance(mode, SbiAugment):
+            raise ValueError("with_video_ids is for the SLADD and Face X-ray modes (SBI blends each image with itself)")
         self.mode, self.batch, self.size, self.device, self.copy_outputs = mode, batch, size, dev, copy_outputs
         self._images = torch.zeros(batch, 3, size, size, dtype=dtype, device=dev)
         angle = torch.linspace(0, 6.283, points, device=dev)  # warm-up landmarks: a circle, a non-empty hull
@@ -111,6 +112,9 @@ class AugmentGraph:
         m, B, S = self.mode, self.batch, self.size
         if isinstance(m, SbiAugment):
             return sample_sbi_params(B, S, self.device, generator)
+        if isinstance(m, XrayAugment):
+            return draw_xray_params(images, landmarks, generator, video_ids=video_ids, pool=m.pool, p=m.p,
+                                    check_values=False)
         return sample_sladd_params(B, S, self.device, generator, p=m.p, region_weights=m.region_weights,
                                    blend_weights=m.blend_weights, ratio_range=m.ratio_range, video_ids=video_ids,
                                    pool=m.pool)
@@ -119,6 +123,9 @@ class AugmentGraph:
         m = self.mode
         if isinstance(m, SbiAugment):
             return sbi_augment(self._images, self._landmarks, params=self._params, check_values=False)
+        if isinstance(m, XrayAugment):
+            return xray_augment(self._images, self._landmarks, video_ids=self._video_ids, pool=m.pool, p=m.p,
+                                params=self._params, check_values=False)
         return sladd_augment(self._images, self._landmarks, video_ids=self._video_ids, pool=m.pool, p=m.p,
                              region_weights=m.region_weights, blend_weights=m.blend_weights,
                              ratio_range=m.ratio_range, params=self._params, check_values=False)

@@ -267,6 +267,35 @@ def _hull_feather(mask: torch.Tensor) -> torch.Tensor:
     return hull_feather(mask.contiguous(), frac, check_values=False)  # frac is our constant: no sync
 
 
+def _checked(images: torch.Tensor, landmarks: torch.Tensor, video_ids: torch.Tensor | None, pool: XrayPool | None,
+             check_values: bool):
+    return checked_pair_inputs(images, landmarks, video_ids, pool, check_values,
+                               "pool is too small for Face X-ray's nearest-face search: it is empty",
+                               "Face X-ray's nearest-face search in the batch needs at least 2 images, got {B}; "
+                               "pass a pool")
+
+
+def _draw(x, video_ids: torch.Tensor | None, pool: XrayPool | None, generator: torch.Generator | None, p: float,
+          check_values: bool) -> XrayParams:
+    """The partners (nearest landmarks of another video) and the draws of a checked batch ``x``."""
+    partner, ok = nearest_partners(x.lm, x.src_lm, video_ids, x.src_ids, exclude_self=pool is None)
+    if check_values and not bool(ok.all()):
+        k = int((~ok).nonzero()[0, 0])
+        where = "pool" if pool is not None else "batch"
+        raise ValueError(f"the {where} is too small for Face X-ray's nearest-face search: sample {k} has no "
+                         f"candidate of another video")
+    return sample_xray_params(x.img.shape[0], x.img.shape[-1], partner, ok, x.device, generator, p=p)
+
+
+def draw_xray_params(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.Generator | None = None, *,
+                     video_ids: torch.Tensor | None = None, pool: XrayPool | None = None, p: float = 1.0,
+                     check_values: bool = True) -> XrayParams:
+    """The XrayParams xray_augment draws for this batch (partners by nearest landmarks, then every
+    draw), without blending: what a CUDA-graph replay draws outside its graph."""
+    return _draw(_checked(images, landmarks, video_ids, pool, check_values), video_ids, pool, generator, p,
+                 check_values)
+
+
 def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.Generator | None = None, *,
                  video_ids: torch.Tensor | None = None, pool: XrayPool | None = None, p: float = 1.0,
                  params: XrayParams | None = None, check_values: bool = True) -> AugmentResult:
@@ -286,21 +315,12 @@ def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch
         where blended), params, extras {"boundary": 4 M (1 - M), "partner", "hull_type", "empty"
         (bool [B]: the deformed mask vanished, the sample stayed real)}.
     """
-    x = checked_pair_inputs(images, landmarks, video_ids, pool, check_values,
-                            "pool is too small for Face X-ray's nearest-face search: it is empty",
-                            "Face X-ray's nearest-face search in the batch needs at least 2 images, got {B}; "
-                            "pass a pool")
-    img, lm, dev, src_img, src_lm, src_ids = x.img, x.lm, x.device, x.src_img, x.src_lm, x.src_ids
+    x = _checked(images, landmarks, video_ids, pool, check_values)
+    img, dev, src_img = x.img, x.device, x.src_img
     B, S = img.shape[0], img.shape[-1]
     warn_if_reference(dev)
     if params is None:
-        partner, ok = nearest_partners(lm, src_lm, video_ids, src_ids, exclude_self=pool is None)
-        if check_values and not bool(ok.all()):
-            k = int((~ok).nonzero()[0, 0])
-            where = "pool" if pool is not None else "batch"
-            raise ValueError(f"the {where} is too small for Face X-ray's nearest-face search: sample {k} has no "
-                             f"candidate of another video")
-        params = sample_xray_params(B, S, partner, ok, dev, generator, p=p)
+        params = _draw(x, video_ids, pool, generator, p, check_values)
     elif params.apply.shape[0] != B or params.apply.device != dev:
         raise ValueError(f"params must hold {B} samples on {dev}")
     P = params
@@ -361,5 +381,5 @@ class XrayAugment(nn.Module):
                             params=params)
 
 
-__all__ = ["HULL_TYPES", "XrayAugment", "XrayParams", "XrayPool", "hull_masks", "nearest_partners",
-           "piecewise_affine_grid", "sample_xray_params", "xray_augment"]
+__all__ = ["HULL_TYPES", "XrayAugment", "XrayParams", "XrayPool", "draw_xray_params", "hull_masks",
+           "nearest_partners", "piecewise_affine_grid", "sample_xray_params", "xray_augment"]
