@@ -56,6 +56,9 @@ def _host_read_watch():
 
     syncing = {"aten._local_scalar_dense", "aten.nonzero", "aten.masked_select", "aten._unique2", "aten.unique_dim",
                "aten.unique_consecutive", "aten.is_nonzero", "aten.equal", "aten.repeat_interleave"}
+    rng_ops = {"aten.uniform_", "aten.normal_", "aten.random_", "aten.bernoulli_", "aten.bernoulli",
+               "aten.exponential_", "aten.rand", "aten.randn", "aten.randint", "aten.randperm", "aten.multinomial",
+               "aten.normal", "aten.rand_like", "aten.randn_like", "aten.randint_like"}
 
     class HostReadWatch(TorchDispatchMode):
         """Records every op that reads a value or a data-dependent size back to the host on a GPU
@@ -65,9 +68,12 @@ def _host_read_watch():
         def __init__(self):
             super().__init__()
             self.seen = []
+            self.rng = []  # random draws: inside a CUDA graph they would replay frozen
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             name = str(func.overloadpacket)
+            if name in rng_ops:
+                self.rng.append(name)
             bool_index = name in ("aten.index", "aten.index_put", "aten.index_put_") and any(
                 isinstance(t, torch.Tensor) and t.dtype == torch.bool for t in (args[1] or []))
             if name in syncing or bool_index:

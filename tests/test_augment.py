@@ -591,7 +591,8 @@ def test_sbi_cuda_agrees_with_cpu():
 def test_augment_modes_issue_no_host_reading_op(mode, monkeypatch):
     """Replaying params with check_values=False on the GPU's sync-free branches
     (SLADD_FAST_SYNC_FREE=1), every mode runs without an op that would sync a GPU (a CPU proxy of
-    set_sync_debug_mode("error"); the GPU test proper is the CUDA-vs-CPU one)."""
+    set_sync_debug_mode("error"); the GPU test proper is the CUDA-vs-CPU one) and without a random draw
+    (AugmentGraph captures exactly this call: a draw inside the graph would replay frozen)."""
     from helpers import HostReadWatch
     from sladd_fast.augment import sbi_augment, sladd_augment, xray_augment
 
@@ -606,6 +607,7 @@ def test_augment_modes_issue_no_host_reading_op(mode, monkeypatch):
         out = fn(params=first.params)
     assert out.labels.any()
     assert w.seen == [], sorted(set(w.seen))
+    assert w.rng == [], sorted(set(w.rng))
 
 
 @pytest.mark.parametrize("mode", ["sladd", "sbi", "xray"])
