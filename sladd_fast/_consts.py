@@ -1,9 +1,13 @@
 """Constant tensors cached per device, so hot paths never copy Python data host -> device."""
 from __future__ import annotations
 
+import contextlib
 import functools
+from typing import Iterator
 
 import torch
+
+_holders: list[list[torch.Tensor]] = []  # open keep_alive() blocks
 
 
 @functools.lru_cache(maxsize=256)
@@ -13,4 +17,20 @@ def _cached(values: tuple, device: str, dtype: torch.dtype) -> torch.Tensor:
 
 def const(values: tuple, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """A read-only constant tensor of ``values`` (nested tuples) on ``device``; copied once per device."""
-    return _cached(values, str(device), dtype)
+    t = _cached(values, str(device), dtype)
+    for held in _holders:
+        held.append(t)
+    return t
+
+
+@contextlib.contextmanager
+def keep_alive() -> Iterator[list[torch.Tensor]]:
+    """Collects every constant handed out inside the block: a CUDA graph captured there reads them by
+    address, so it keeps the list (the cache may evict an entry later; the graph's reference keeps its
+    memory from being reused)."""
+    held: list[torch.Tensor] = []
+    _holders.append(held)
+    try:
+        yield held
+    finally:
+        _holders.remove(held)

@@ -699,3 +699,32 @@ def test_augment_graph_replays_the_eager_modes():
             assert torch.equal(got.labels, want.labels)
         with pytest.raises(ValueError, match="images must be"):
             graph(img[:4], points[:4], **kw)
+        if not kw:  # SBI's forward order: the generator third
+            pos = graph(img, points, torch.Generator("cuda").manual_seed(3))
+            assert torch.equal(pos.images, mode(img, points, torch.Generator("cuda").manual_seed(3)).images)
+
+
+def test_augment_graph_param_checks_and_kept_constants():
+    """The graph's params check (every field's shape, dtype and device, nested dataclasses included)
+    and the constants a capture reads, collected to be kept alive with the graph."""
+    from sladd_fast._consts import const, keep_alive
+    from sladd_fast.augment import sample_sbi_params, sample_sladd_params
+    from sladd_fast.augment.graph import _check_like
+
+    g = torch.Generator().manual_seed(0)
+    p = sample_sbi_params(4, 64, "cpu", g)
+    _check_like(p, sample_sbi_params(4, 64, "cpu", g), "params")
+    with pytest.raises(ValueError, match=r"params.drop_forehead must be \(4,\) torch.bool"):
+        _check_like(p, sample_sbi_params(3, 64, "cpu", g), "params")
+    with pytest.raises(ValueError, match=r"params.hsv_shift must be \(4, 3\) torch.float32"):
+        _check_like(p, dataclasses_replace(p, hsv_shift=p.hsv_shift.double()), "params")
+    q = sample_sladd_params(4, 64, "cpu", g)
+    bad = dataclasses_replace(q.synthesis, color_mode=q.synthesis.color_mode.int())
+    with pytest.raises(ValueError, match="params.synthesis.color_mode must be"):
+        _check_like(q, dataclasses_replace(q, synthesis=bad), "params")
+    with pytest.raises(ValueError, match="params must be SladdAugmentParams, got SbiParams"):
+        _check_like(q, p, "params")
+    with keep_alive() as held:
+        a = const((1.0, 2.0), torch.device("cpu"))
+    b = const((1.0, 2.0), torch.device("cpu"))
+    assert len(held) == 1 and held[0] is a and b is a

@@ -18,8 +18,10 @@ sladd_fast.synthesis.SynthesisGraph captures synthesize():
 * Outputs: static buffers, cloned before returning unless ``copy_outputs=False`` (then valid until the
   next call).
 * Capture: a few eager calls on a side stream first (NVRTC compilation, the per-device constant cache),
-  then torch.cuda.graph (Face X-ray's tables for every work size, built on the host, are cached during
-  the warm-up). Inputs are checked for shape, dtype and device only (no NaN check: a sync).
+  then torch.cuda.graph on the graph's device (sladd_fast/_graph.py; Face X-ray's tables for every work
+  size, built on the host, are cached during the warm-up, and the cached constants the graph reads are
+  kept alive with it). Inputs and params are checked for shape, dtype and device only (no NaN check: a
+  sync). A module's pool is read in place: replacing it needs a new graph.
 Not yet run on a GPU (no device in the sessions that wrote it): tests/test_augment.py compares graph
 and eager results where CUDA is present.
 """
@@ -31,10 +33,28 @@ from typing import Any
 import torch
 from torch import nn
 
+from sladd_fast._graph import capture, graph_device
 from sladd_fast.augment.common import AugmentResult
 from sladd_fast.augment.sbi import SbiAugment, sample_sbi_params, sbi_augment
 from sladd_fast.augment.sladd import SladdAugment, sample_sladd_params, sladd_augment
 from sladd_fast.augment.xray import XrayAugment, draw_xray_params, xray_augment
+
+
+def _check_like(dst: Any, src: Any, path: str) -> None:
+    """ValueError unless the params dataclass ``src`` has ``dst``'s type and, field by field
+    (recursively), tensors of the same shape, dtype and device."""
+    if type(src) is not type(dst):
+        raise ValueError(f"{path} must be {type(dst).__name__}, got {type(src).__name__}")
+    for f in dataclasses.fields(dst):
+        d, s, name = getattr(dst, f.name), getattr(src, f.name), f"{path}.{f.name}"
+        if isinstance(d, torch.Tensor):
+            if not isinstance(s, torch.Tensor) or (s.shape, s.dtype, s.device) != (d.shape, d.dtype, d.device):
+                got = (tuple(s.shape), s.dtype, s.device) if isinstance(s, torch.Tensor) else type(s).__name__
+                raise ValueError(f"{name} must be {tuple(d.shape)} {d.dtype} on {d.device} for this graph, got {got}")
+        elif dataclasses.is_dataclass(d):
+            _check_like(d, s, name)
+        elif d != s:
+            raise ValueError(f"{name} must be {d!r} for this graph, got {s!r}")
 
 
 def _copy_into(dst: Any, src: Any) -> None:
@@ -45,11 +65,6 @@ def _copy_into(dst: Any, src: Any) -> None:
             d.copy_(s)
         elif dataclasses.is_dataclass(d):
             _copy_into(d, s)
-
-
-def _batch_of(params: Any) -> int:
-    """The batch size of a params dataclass: its first field's length."""
-    return len(getattr(params, dataclasses.fields(params)[0].name))
 
 
 def _clone(out: AugmentResult, params: Any) -> AugmentResult:
@@ -78,9 +93,6 @@ class AugmentGraph:
     def __init__(self, mode: nn.Module, batch: int, size: int = 256, device: torch.device | str = "cuda", *,
                  points: int = 68, dtype: torch.dtype = torch.uint8, with_video_ids: bool = False, warmup: int = 3,
                  copy_outputs: bool = True) -> None:
-        dev = torch.device(device)
-        if dev.type != "cuda":
-            raise ValueError(f"AugmentGraph needs a CUDA device, got {dev}")
         if not isinstance(mode, (SbiAugment, SladdAugment, XrayAugment)):
             raise ValueError("AugmentGraph captures SbiAugment, SladdAugment or XrayAugment, got "
                              f"{type(mode).__name__}")
@@ -89,22 +101,16 @@ class AugmentGraph:
                              f"points={points}")
         if with_video_ids and isinstance(mode, SbiAugment):
             raise ValueError("with_video_ids is for the SLADD and Face X-ray modes (SBI blends each image with itself)")
+        dev = graph_device(device, "AugmentGraph")
         self.mode, self.batch, self.size, self.device, self.copy_outputs = mode, batch, size, dev, copy_outputs
         self._images = torch.zeros(batch, 3, size, size, dtype=dtype, device=dev)
         angle = torch.linspace(0, 6.283, points, device=dev)  # warm-up landmarks: a circle, a non-empty hull
         self._landmarks = (size / 2 + size * 0.3 * torch.stack([angle.cos(), angle.sin()], 1)).expand(batch, -1, -1)
         self._landmarks = self._landmarks.contiguous()
         self._video_ids = torch.arange(batch, device=dev) if with_video_ids else None
+        self._pool = getattr(mode, "pool", None)  # the graph reads this pool's memory: it must stay the module's
         self._params = self._draw(self._images, self._landmarks, self._video_ids, torch.Generator(dev).manual_seed(0))
-        self._graph = torch.cuda.CUDAGraph()
-        side = torch.cuda.Stream(dev)
-        side.wait_stream(torch.cuda.current_stream(dev))
-        with torch.cuda.stream(side):
-            for _ in range(max(warmup, 1)):
-                self._run()
-        torch.cuda.current_stream(dev).wait_stream(side)
-        with torch.cuda.graph(self._graph):
-            self._out = self._run()
+        self._graph, self._out, self._held = capture(self._run, dev, warmup)
 
     def _draw(self, images: torch.Tensor, landmarks: torch.Tensor, video_ids: torch.Tensor | None,
               generator: torch.Generator | None) -> Any:
@@ -113,26 +119,40 @@ class AugmentGraph:
         if isinstance(m, SbiAugment):
             return sample_sbi_params(B, S, self.device, generator)
         if isinstance(m, XrayAugment):
-            return draw_xray_params(images, landmarks, generator, video_ids=video_ids, pool=m.pool, p=m.p,
+            return draw_xray_params(images, landmarks, generator, video_ids=video_ids, pool=self._pool, p=m.p,
                                     check_values=False)
         return sample_sladd_params(B, S, self.device, generator, p=m.p, region_weights=m.region_weights,
                                    blend_weights=m.blend_weights, ratio_range=m.ratio_range, video_ids=video_ids,
-                                   pool=m.pool)
+                                   pool=self._pool)
 
     def _run(self) -> AugmentResult:
         m = self.mode
         if isinstance(m, SbiAugment):
             return sbi_augment(self._images, self._landmarks, params=self._params, check_values=False)
         if isinstance(m, XrayAugment):
-            return xray_augment(self._images, self._landmarks, video_ids=self._video_ids, pool=m.pool, p=m.p,
+            return xray_augment(self._images, self._landmarks, video_ids=self._video_ids, pool=self._pool, p=m.p,
                                 params=self._params, check_values=False)
-        return sladd_augment(self._images, self._landmarks, video_ids=self._video_ids, pool=m.pool, p=m.p,
+        return sladd_augment(self._images, self._landmarks, video_ids=self._video_ids, pool=self._pool, p=m.p,
                              region_weights=m.region_weights, blend_weights=m.blend_weights,
                              ratio_range=m.ratio_range, params=self._params, check_values=False)
 
-    def __call__(self, images: torch.Tensor, landmarks: torch.Tensor, video_ids: torch.Tensor | None = None,
+    def __call__(self, images: torch.Tensor, landmarks: torch.Tensor, *args: Any, video_ids: torch.Tensor | None = None,
                  generator: torch.Generator | None = None, params: Any = None) -> AugmentResult:
-        """The mode's call on the graph: the same arguments and result as the module's forward."""
+        """The mode's call on the graph: the same arguments (positional after the landmarks as in the
+        module's forward: SBI's generator, params; SLADD's and Face X-ray's video_ids, generator, params)
+        and the same result."""
+        names = ("generator", "params") if isinstance(self.mode, SbiAugment) else ("video_ids", "generator", "params")
+        if len(args) > len(names):
+            raise TypeError(f"at most {2 + len(names)} positional arguments (images, landmarks, {', '.join(names)})")
+        given = dict(video_ids=video_ids, generator=generator, params=params)
+        for name, value in zip(names, args):
+            if given[name] is not None:
+                raise TypeError(f"{name} given twice")
+            given[name] = value
+        video_ids, generator, params = given["video_ids"], given["generator"], given["params"]
+        if getattr(self.mode, "pool", None) is not self._pool:
+            raise ValueError("the module's pool changed after the graph was built (the graph reads the old pool's "
+                             "memory): build a new AugmentGraph")
         for name, t, buf in (("images", images, self._images), ("landmarks", landmarks, self._landmarks)):
             if not isinstance(t, torch.Tensor) or (t.shape, t.dtype, t.device) != (buf.shape, buf.dtype, buf.device):
                 got = (tuple(t.shape), t.dtype, t.device) if isinstance(t, torch.Tensor) else type(t).__name__
@@ -149,14 +169,13 @@ class AugmentGraph:
         self._landmarks.copy_(landmarks)
         if params is None:
             params = self._draw(self._images, self._landmarks, self._video_ids, generator)
-        elif type(params) is not type(self._params) or _batch_of(params) != self.batch:
-            raise ValueError(f"params must be {type(self._params).__name__} of {self.batch} samples, got "
-                             f"{type(params).__name__}")
+        else:
+            _check_like(self._params, params, "params")
         _copy_into(self._params, params)
         self._graph.replay()
         if self.copy_outputs:
             return _clone(self._out, params)
-        return dataclasses.replace(self._out, params=params)
+        return dataclasses.replace(self._out, params=params, extras=dict(self._out.extras))
 
 
 __all__ = ["AugmentGraph"]

@@ -33,7 +33,7 @@ _CHROMA = (17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 2
            47, 66, 99, 99, 99, 99, 99, 99) + (99,) * 32
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=None)  # keys: sizes and devices; never evicted (CUDA graphs read it)
 def _dct2_matrix(device: str) -> torch.Tensor:
     """The 2-D 8x8 DCT-II as one float32 [64, 64] matrix (kron(D, D), D orthonormal), so a whole
     plane's blocks transform in one GEMM: coefficients = blocks [N, 64] @ K^T."""

@@ -63,7 +63,7 @@ def skimage_taps(n_in: torch.Tensor, n_out: torch.Tensor, canvas_in: int, canvas
     return idx.flatten(2), w.flatten(2).float()
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=None)  # keys: sizes and devices; never evicted (CUDA graphs read it)
 def _pil_nearest(n_in: int, canvas_out: int, device: str) -> torch.Tensor:
     """float64 [canvas_out + 1, canvas_out]: Pillow's NEAREST source columns for a resize from n_in to
     every n_out in 0..canvas_out. Its affine transform accumulates the position in double, so the

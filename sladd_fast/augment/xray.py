@@ -157,7 +157,7 @@ def nearest_partners(landmarks: torch.Tensor, candidates: torch.Tensor, video_id
     return arg, torch.isfinite(best)
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=None)  # keys: sizes and devices; never evicted (CUDA graphs read it)
 def _part_table(n_points: int, device: str) -> torch.Tensor:
     """int64 [4, 8, K]: per hull type, 8 parts of K indices (parts and points padded by repetition,
     which changes no hull). facehull takes every given point. Built once per device."""
@@ -198,7 +198,7 @@ def hull_masks(landmarks: torch.Tensor, hull_type: torch.Tensor, size: int) -> t
     return mask
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=None)  # keys: sizes and devices; never evicted (CUDA graphs read it)
 def _diagonals(canvas: int, device: str) -> torch.Tensor:
     """bool [canvas + 1, 9]: for every work size n in 0..canvas, which diagonal scipy's Delaunay
     (skimage's PiecewiseAffineTransform) cuts each of the 9 anchor cells along: True for (0,0)-(1,1).

@@ -31,7 +31,7 @@ def _dst_direct(n: torch.Tensor, size: int) -> torch.Tensor:
     return s * (live[:, :, None] & live[:, None, :])
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=None)  # keys: sizes and devices; never evicted (CUDA graphs read it)
 def _dst_table(side: int, device: str) -> torch.Tensor:
     """float32 [side+1, side, side]: S_n for every n = 0..side, built once per side and device (in
     chunks, to bound the int64/double temporaries)."""

@@ -12,7 +12,8 @@ its shapes depend only on (batch, size), so it can be captured:
 * Outputs: the graph writes static buffers; by default they are cloned before returning (set
   ``copy_outputs=False`` to get the buffers themselves, valid until the next call).
 * Capture: a few eager calls on a side stream first (NVRTC compilation, the per-device constant
-  cache, cuBLAS workspaces), then torch.cuda.graph. check_values is off inside (it would sync).
+  cache, cuBLAS workspaces), then torch.cuda.graph on the graph's device (sladd_fast/_graph.py); the
+  cached constants it reads are kept alive with it. check_values is off inside (it would sync).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import dataclasses
 
 import torch
 
+from sladd_fast._graph import capture, graph_device
 from sladd_fast.synthesis.engine import SynthesisResult, synthesize
 from sladd_fast.synthesis.params import SynthesisParams, sample_params
 
@@ -34,9 +36,7 @@ class SynthesisGraph:
 
     def __init__(self, batch: int, size: int = 256, device: torch.device | str = "cuda", *, with_valid: bool = False,
                  warmup: int = 3, copy_outputs: bool = True) -> None:
-        dev = torch.device(device)
-        if dev.type != "cuda":
-            raise ValueError(f"SynthesisGraph needs a CUDA device, got {dev}")
+        dev = graph_device(device, "SynthesisGraph")
         if batch < 1 or size < 16:
             raise ValueError(f"batch must be >= 1 and size >= 16, got batch={batch}, size={size}")
         self.batch, self.size, self.device, self.copy_outputs = batch, size, dev, copy_outputs
@@ -53,15 +53,7 @@ class SynthesisGraph:
         }
         self._valid = torch.ones(B, dtype=torch.bool, **z) if with_valid else None
         self._params = sample_params(B, S, dev, torch.Generator(dev).manual_seed(0))
-        self._graph = torch.cuda.CUDAGraph()
-        side = torch.cuda.Stream(dev)
-        side.wait_stream(torch.cuda.current_stream(dev))
-        with torch.cuda.stream(side):
-            for _ in range(max(warmup, 1)):
-                self._run()
-        torch.cuda.current_stream(dev).wait_stream(side)
-        with torch.cuda.graph(self._graph):
-            self._out = self._run()
+        self._graph, self._out, self._held = capture(self._run, dev, warmup)
 
     def _run(self) -> SynthesisResult:
         return synthesize(**self._in, valid=self._valid, params=self._params, check_values=False)
