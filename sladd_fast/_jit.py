@@ -480,16 +480,8 @@ def remap_nearest(input: torch.Tensor, map: torch.Tensor, col_table: torch.Tenso
 
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
-    _checks.tensor("input", input, torch.float32, (None,) * 4)  # raw pointers: a wrong dtype would be misread
-    B = input.shape[0]
-    _checks.tensor("map", map, torch.float32, (B, 2, None, None))
-    _checks.tensor("col_table", col_table, torch.int64, (B, None))
-    _checks.tensor("row_table", row_table, torch.int64, (B, None))
-    if map.numel() and (col_table.shape[1] < 1 or row_table.shape[1] < 1):
-        raise ValueError(f"col_table and row_table must hold at least one entry each, got {list(col_table.shape)} "
-                         f"and {list(row_table.shape)}")
-    _checks.same_device(input=input, map=map, col_table=col_table, row_table=row_table)
-    _, C, H, W = input.shape
+    _checks.remap_args("input", input, map, col_table, row_table)  # raw pointers: a wrong dtype would be misread
+    B, C, H, W = input.shape
     Ho, Wo, Wt, Ht = map.shape[2], map.shape[3], col_table.shape[1], row_table.shape[1]
     _check_int32("remap_nearest", C=input.shape[1], H=H, W=W, Ho=Ho, Wo=Wo, Wt=Wt, Ht=Ht, **{"H * W": H * W})
     x, mp, ct, rt = input.contiguous(), map.contiguous(), col_table.contiguous(), row_table.contiguous()

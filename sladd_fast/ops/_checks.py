@@ -55,6 +55,20 @@ def landmarks(name: str, t: object, k: int | None = 68, check_values: bool = Tru
     return t
 
 
+def remap_args(x_name: str, x: object, map: object, col_table: object, row_table: object) -> None:
+    """remap_nearest's arguments (the public wrapper and the NVRTC launcher): x float32 [B,C,H,W], map
+    float32 [B,2,Ho,Wo], tables int64 [B,n] with an entry at least where the output is not empty, one device."""
+    x = tensor(x_name, x, torch.float32, (None, None, None, None))
+    B = x.shape[0]
+    map = tensor("map", map, torch.float32, (B, 2, None, None))
+    col_table = tensor("col_table", col_table, torch.int64, (B, None))
+    row_table = tensor("row_table", row_table, torch.int64, (B, None))
+    if map.numel() and (col_table.shape[1] < 1 or row_table.shape[1] < 1):
+        raise ValueError(f"col_table and row_table must hold at least one entry each, got {list(col_table.shape)} "
+                         f"and {list(row_table.shape)}")
+    same_device(**{x_name: x}, map=map, col_table=col_table, row_table=row_table)
+
+
 def size(name: str, v: object) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
         raise ValueError(f"{name} must be a positive int, got {v!r}")

@@ -224,15 +224,7 @@ def remap_nearest(x: torch.Tensor, map: torch.Tensor, col_table: torch.Tensor, r
         ValueError naming the argument: wrong type, dtype or shape, batch sizes that differ, an empty
         table, tensors on different devices.
     """
-    _checks.tensor("x", x, torch.float32, (None, None, None, None))
-    B = x.shape[0]
-    _checks.tensor("map", map, torch.float32, (B, 2, None, None))
-    _checks.tensor("col_table", col_table, torch.int64, (B, None))
-    _checks.tensor("row_table", row_table, torch.int64, (B, None))
-    if map.numel() and (col_table.shape[1] < 1 or row_table.shape[1] < 1):
-        raise ValueError(f"col_table and row_table must hold at least one entry each, got {list(col_table.shape)} "
-                         f"and {list(row_table.shape)}")
-    _checks.same_device(x=x, map=map, col_table=col_table, row_table=row_table)
+    _checks.remap_args("x", x, map, col_table, row_table)
     return op_for("remap_nearest")(x.contiguous(), map.contiguous(), col_table.contiguous(), row_table.contiguous(),
                                    bool(relative))
 
