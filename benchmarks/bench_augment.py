@@ -29,7 +29,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_synthesis import _baseline_worker, _worker_init  # noqa: E402
-from benchmarks.common import alternate_rounds, baseline_record, environment, summarize, write_json  # noqa: E402
+from benchmarks.common import (alternate_rounds, baseline_record, environment, peak_mb_per_sample,  # noqa: E402
+                               summarize, write_json)
 from sladd_fast import faces, ops  # noqa: E402
 from sladd_fast.augment import AugmentGraph, SbiAugment, SladdAugment, XrayAugment  # noqa: E402
 
@@ -168,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     n_ops = gpu_path_ops(module)
     print(f"{args.mode} module [{dev}, backend={ops.backend_for(dev)}, {args.threads} threads]: {rate:,.1f} samples/s "
           f"(batch {args.batch}, median {m['median_s'] * 1e3:.1f} ms; {n_ops} ops a call on the GPU path)")
-    record = {"suite": "augment", "mode": args.mode, "graph": args.graph, "batch": args.batch, "size": args.size, "threads": args.threads,
+    record = {"suite": "augment", "mode": args.mode, "graph": args.graph, "batch": args.batch, "size": args.size,
+              "threads": args.threads,
               "backend": ops.backend_for(dev), "module": {**m, "samples_per_s": rate, "ops_per_call": n_ops},
               "env": environment(dev)}
     if ratios:
@@ -176,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: "
               f"{record['baseline']['samples_per_s']:,.1f} samples/s; ratio {record['ratio']:.1f}x "
               f"(rounds {', '.join(f'{x:.1f}' for x in ratios)})")
+    if dev.type == "cuda":  # peak memory of one call, per sample
+        record["peak_mem_mb_per_sample"] = peak_mb_per_sample(module, dev, args.batch)
+        print(f"peak GPU memory of one call: {record['peak_mem_mb_per_sample']:.2f} MB per sample")
     write_json(args.json, record)
     return 0
 

@@ -22,7 +22,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import alternate_rounds, baseline_record, environment, summarize, time_it, write_json  # noqa: E402
+from benchmarks.common import (alternate_rounds, baseline_record, environment, peak_mb_per_sample,  # noqa: E402
+                               summarize, time_it, write_json)
 from sladd_fast import faces, ops, synthesize  # noqa: E402
 
 
@@ -133,14 +134,9 @@ def main(argv: list[str] | None = None) -> int:
               "backend": ops.backend_for(dev), "engine": {**eng, "samples_per_s": eng_rate},
               "env": environment(dev)}
     if dev.type == "cuda":  # peak memory of one eager call, per forgery
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats(dev)
-        base_mem = torch.cuda.memory_allocated(dev)
-        engine()
-        torch.cuda.synchronize()
-        peak = (torch.cuda.max_memory_allocated(dev) - base_mem) / args.batch
-        record["peak_mem_mb_per_forgery"] = peak / 1e6
-        print(f"peak GPU memory of one call: {peak / 1e6:.2f} MB per forgery")
+        peak = peak_mb_per_sample(engine, dev, args.batch)
+        record["peak_mem_mb_per_forgery"] = peak
+        print(f"peak GPU memory of one call: {peak:.2f} MB per forgery")
     if args.graph:
         from sladd_fast.synthesis import SynthesisGraph
 

@@ -39,6 +39,17 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def peak_mb_per_sample(fn: Callable[[], Any], device: torch.device, batch: int) -> float:
+    """GPU memory one call of ``fn`` allocates at its peak beyond what was live before, in MB per sample
+    (CUDA only)."""
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    base = torch.cuda.memory_allocated(device)
+    fn()
+    torch.cuda.synchronize(device)
+    return (torch.cuda.max_memory_allocated(device) - base) / batch / 1e6
+
+
 def summarize(times: list[float]) -> dict[str, Any]:
     """Median and p90 of wall times in seconds, with the times themselves."""
     times = sorted(times)
