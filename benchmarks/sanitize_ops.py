@@ -57,6 +57,20 @@ def warp_u8_taps(B: int, n_out: int, n_in: int, g: torch.Generator, opencv: bool
     return idx, w
 
 
+def piecewise_targets(n: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """piecewise_affine_grid's tx, ty float32 [B,4,4] and step [B] as augment/xray.py draws them for work
+    sizes n int64 [B]: anchors n / 3 apart, jittered by a normal times scale 0.01..0.15 times n, clipped to
+    [0, n - 1]."""
+    B = n.shape[0]
+    nf = n.float()[:, None, None]
+    step = nf / 3
+    anchor = torch.arange(4, dtype=torch.float32)[None, :] * step[:, 0]  # [B,4]
+    jitter = torch.randn(B, 4, 4, 2, generator=g) * (0.01 + 0.14 * torch.rand(B, generator=g))[:, None, None, None]
+    ty = torch.minimum((anchor[:, :, None] + jitter[..., 0] * nf).clamp(min=0), nf - 1)
+    tx = torch.minimum((anchor[:, None, :] + jitter[..., 1] * nf).clamp(min=0), nf - 1)
+    return tx, ty, step[:, 0, 0].contiguous()
+
+
 def calls(device: torch.device) -> dict[str, tuple]:
     """op name (":variant" for a second call of one op) -> its arguments on ``device``; together they
     reach every kernel of csrc/cuda/kernels.cuh."""
@@ -138,6 +152,18 @@ def calls(device: torch.device) -> dict[str, tuple]:
     wl_cols, wl_rows = warp_u8_taps(3, 29, 53, wl_g, True), warp_u8_taps(3, 41, 37, wl_g, True)
     wl_any_cols, wl_any_rows = warp_u8_taps(3, 61, 53, wl_g, False), warp_u8_taps(3, 23, 37, wl_g, False)
     wl_px_cols, wl_px_rows = warp_u8_taps(3, 5, 1, wl_g, False), warp_u8_taps(3, 4, 1, wl_g, True)
+    # piecewise_affine_grid: Face X-ray's targets (piecewise_targets) for work sizes 128..256 on a 256 canvas
+    # (pixels past n clamp to the last cell); canvases 1, 2 and 7; steps that clamp every cell: tiny (cell 2,
+    # u and v huge), subnormal and 0 (x / 0: NaN at pixel 0, inf elsewhere), NaN (NaN everywhere), negative,
+    # huge and inf (cell 0); arbitrary targets (negative, past the canvas); main all True, all False and mixed;
+    # no samples (no launch)
+    pw_g = torch.Generator().manual_seed(8)
+    pw_tx, pw_ty, pw_step = piecewise_targets(torch.tensor([128, 256, 171, 200]), pw_g)
+    pw_main = torch.rand(4, 9, generator=pw_g) < 0.5
+    pw_main[0], pw_main[1] = True, False
+    pw_any_tx, pw_any_ty = (torch.rand(8, 4, 4, generator=pw_g) * 320 - 30 for _ in range(2))
+    pw_any_step = torch.tensor([1e-3, 1e-40, 0.0, nan, -5.0, 1e30, inf, 2.5])
+    pw_any_main, pw_all = torch.rand(8, 9, generator=pw_g) < 0.5, torch.ones(8, 9, dtype=torch.bool)
     args = {
         "region_mask": (lm, torch.arange(5) % 10, S),
         "hull_mask": (lm, S),
@@ -194,6 +220,14 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "warp_linear_u8:no_cols": (wl_in[:, :1, :, :0].contiguous(), *wl_cols, *wl_any_rows),  # W = 0: zeros
         "warp_linear_u8:empty": (wl_in, *wl_cols, wl_rows[0][:, :0], wl_rows[1][:, :0]),  # Ho = 0
         "warp_linear_u8:no_samples": (wl_in[:0], wl_cols[0][:0], wl_cols[1][:0], wl_rows[0][:0], wl_rows[1][:0]),
+        "piecewise_affine_grid": (pw_tx, pw_ty, pw_step, pw_main, 256),
+        "piecewise_affine_grid:one": (pw_tx, pw_ty, pw_step, pw_main, 1),  # a 1x1 canvas
+        "piecewise_affine_grid:two": (pw_tx[:3], pw_ty[:3], torch.tensor([0.5, 1.0, 2 / 3]), pw_main[:3], 2),
+        "piecewise_affine_grid:seven": (pw_tx[1:], pw_ty[1:], torch.tensor([2.0, 2.5, 7 / 3]), pw_main[1:], 7),
+        "piecewise_affine_grid:clamp": (pw_any_tx, pw_any_ty, pw_any_step, pw_any_main, 23),
+        "piecewise_affine_grid:all_main": (pw_any_tx, pw_any_ty, pw_any_step.roll(1), pw_all, 19),
+        "piecewise_affine_grid:no_main": (pw_any_tx, pw_any_ty, pw_any_step.roll(2), ~pw_all, 19),
+        "piecewise_affine_grid:no_samples": (pw_tx[:0], pw_ty[:0], pw_step[:0], pw_main[:0], 256),
         "color_stats": (src, img, m, torch.tensor([0, 1, 2]), torch.tensor([[0, 0, S, S], [5, 6, 30, 20],
                                                                            [-3, 40, 90, 0]])),
         "color_apply": (src, img, m, torch.tensor([0, 3, 3]), color_stats_for(src, img, m),

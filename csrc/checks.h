@@ -6,6 +6,7 @@
 #include "common/color_transfer_math.h"
 #include "common/deform_math.h"
 #include "common/feather_math.h"
+#include "common/piecewise_math.h"
 #include "common/region_math.h"
 #include "common/warp_u8_math.h"
 
@@ -246,6 +247,24 @@ inline void check_warp_linear_u8(const at::Tensor& input, const at::Tensor& col_
   check_same_device(input, col_weight, "col_weight");
   check_same_device(input, row_index, "row_index");
   check_same_device(input, row_weight, "row_weight");
+}
+
+// piecewise_affine_grid: tx, ty float32 [B,4,4], step float32 [B], main bool [B,9], canvas >= 1, on one device.
+inline void check_piecewise_affine_grid(const at::Tensor& tx, const at::Tensor& ty, const at::Tensor& step,
+                                        const at::Tensor& main, int64_t canvas) {
+  SLADD_CHECK_TENSOR(tx, at::kFloat, 3);
+  SLADD_CHECK_TENSOR(ty, at::kFloat, 3);
+  SLADD_CHECK_TENSOR(step, at::kFloat, 1);
+  SLADD_CHECK_TENSOR(main, at::kBool, 2);
+  const int64_t B = tx.size(0);
+  TORCH_CHECK(tx.size(1) == kPiecewiseMesh && tx.size(2) == kPiecewiseMesh && ty.sizes() == tx.sizes(),
+              "tx and ty must be [B,4,4], got ", tx.sizes(), " and ", ty.sizes());
+  TORCH_CHECK(step.size(0) == B && main.size(0) == B && main.size(1) == (kPiecewiseMesh - 1) * (kPiecewiseMesh - 1),
+              "step must be [B] and main [B,9] with tx's B = ", B, ", got ", step.sizes(), " and ", main.sizes());
+  TORCH_CHECK(canvas >= 1 && canvas <= 46340, "piecewise_affine_grid: canvas must be in [1, 46340], got ", canvas);
+  check_same_device(tx, ty, "ty");
+  check_same_device(tx, step, "step");
+  check_same_device(tx, main, "main");
 }
 
 // hsv_shift: rgb uint8 [B,3,H,W], shifts float32 [B,3] (hue, saturation, value), block >= 0 (OpenCV's

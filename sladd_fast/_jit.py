@@ -35,15 +35,15 @@ def csrc_dir() -> str:
 @functools.lru_cache(maxsize=None)
 def constants(root: str | None = None) -> dict[str, int]:
     """The integer constexprs of cuda/launch.h, common/geometry.h, common/region_math.h,
-    common/color_transfer_math.h, common/feather_math.h, common/hull_math.h, common/sbi_quality_math.h and
-    common/warp_u8_math.h (kThreads, kMaxGridYZ, kMaxHullInput, kMaxPrimitives, kSpanRows, kColorStats,
-    kFeatherEndsPerRow, kHullSpanRows, kSbiCoeffs, kWarpU8Taps, ...): the launch geometry, input limits and
-    scratch sizes, written once in C++."""
+    common/color_transfer_math.h, common/feather_math.h, common/hull_math.h, common/sbi_quality_math.h,
+    common/warp_u8_math.h and common/piecewise_math.h (kThreads, kMaxGridYZ, kMaxHullInput, kMaxPrimitives,
+    kSpanRows, kColorStats, kFeatherEndsPerRow, kHullSpanRows, kSbiCoeffs, kWarpU8Taps, kPiecewiseMesh, ...):
+    the launch geometry, input limits and scratch sizes, written once in C++."""
     root = root or csrc_dir()
     out: dict[str, int] = {}
     for rel in (("cuda", "launch.h"), ("common", "geometry.h"), ("common", "region_math.h"),
                 ("common", "color_transfer_math.h"), ("common", "feather_math.h"), ("common", "hull_math.h"),
-                ("common", "sbi_quality_math.h"), ("common", "warp_u8_math.h")):
+                ("common", "sbi_quality_math.h"), ("common", "warp_u8_math.h"), ("common", "piecewise_math.h")):
         with open(os.path.join(root, *rel)) as f:
             for name, value in re.findall(r"constexpr\s+(?:int|long long)\s+(k\w+)\s*=\s*(\d+)\s*;", f.read()):
                 out[name] = int(value)
@@ -521,6 +521,33 @@ def warp_linear_u8(input: torch.Tensor, col_index: torch.Tensor, col_weight: tor
     _launch("sladd_warp_linear_u8_kernel", Ho * Wo, B,
             (_ptr(x), _ptr(ci), _ptr(cw), _ptr(ri), _ptr(rw), _ptr(out), np.int32(C), np.int32(H), np.int32(W),
              np.int32(Ho), np.int32(Wo)), x.device)
+    return out
+
+
+_PIECEWISE_MAX_CANVAS = 46340  # csrc/checks.h check_piecewise_affine_grid: canvas^2 fits int32
+
+
+def piecewise_affine_grid(tx: torch.Tensor, ty: torch.Tensor, step: torch.Tensor, main: torch.Tensor,
+                          canvas: int) -> torch.Tensor:
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    M = constants()["kPiecewiseMesh"]
+    _checks.tensor("tx", tx, torch.float32, (None, M, M))  # raw pointers: a wrong dtype would be misread
+    B = tx.shape[0]
+    _checks.tensor("ty", ty, torch.float32, (B, M, M))
+    _checks.tensor("step", step, torch.float32, (B,))
+    _checks.tensor("main", main, torch.bool, (B, (M - 1) * (M - 1)))
+    if isinstance(canvas, bool) or not isinstance(canvas, int) or not 1 <= canvas <= _PIECEWISE_MAX_CANVAS:
+        raise ValueError(f"piecewise_affine_grid: canvas must be in [1, {_PIECEWISE_MAX_CANVAS}], got {canvas!r}")
+    _checks.same_device(tx=tx, ty=ty, step=step, main=main)
+    x, y, s, m = tx.contiguous(), ty.contiguous(), step.contiguous(), main.contiguous()
+    out = torch.empty(B, canvas, canvas, 2, device=x.device, dtype=torch.float32)
+    if out.numel() == 0:
+        return out
+    _launch("sladd_piecewise_affine_grid_kernel", canvas * canvas, B,
+            (_ptr(x), _ptr(y), _ptr(s), _ptr(m), _ptr(out), np.int32(canvas)), x.device)
     return out
 
 

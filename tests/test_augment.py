@@ -728,3 +728,25 @@ def test_augment_graph_param_checks_and_kept_constants():
         a = const((1.0, 2.0), torch.device("cpu"))
     b = const((1.0, 2.0), torch.device("cpu"))
     assert len(held) == 1 and held[0] is a and b is a
+
+
+def test_piecewise_affine_grid_kernel_equals_its_reference():
+    """The csrc op behind Face X-ray's PiecewiseAffine grid == its PyTorch reference bit for bit
+    (random targets, both diagonals, canvases 256 and 67, steps that clamp the cells)."""
+    from sladd_fast._ext import has_ops
+    from sladd_fast.ops import _reference
+    from sladd_fast.ops._dispatch import op
+
+    if not has_ops():
+        pytest.skip("sladd_fast._C not built: both sides would be the reference")
+    g = torch.Generator().manual_seed(2)
+    B = 6
+    tx, ty = torch.rand(B, 4, 4, generator=g) * 300 - 20, torch.rand(B, 4, 4, generator=g) * 300 - 20
+    step = torch.tensor([42.67, 85.33, 1.0, 500.0, 0.3, 64.0])
+    main = torch.rand(B, 9, generator=g) < 0.5
+    for canvas in (256, 67, 1):
+        got = op("piecewise_affine_grid")(tx, ty, step, main, canvas)
+        assert got.shape == (B, canvas, canvas, 2)
+        assert torch.equal(got, _reference.piecewise_affine_grid(tx, ty, step, main, canvas)), canvas
+    with pytest.raises(RuntimeError, match="canvas must be in"):
+        op("piecewise_affine_grid")(tx, ty, step, main, 0)

@@ -38,12 +38,20 @@ def _calls() -> dict[str, tuple]:
     return sanitize_ops.calls(torch.device("cpu"))
 
 
+def _same(got: torch.Tensor, want: torch.Tensor) -> bool:
+    """torch.equal, with NaN equal to NaN (piecewise_affine_grid's step 0 and NaN cases give NaN coordinates)."""
+    if not got.is_floating_point():
+        return torch.equal(got, want)
+    nan = got.isnan()
+    return torch.equal(nan, want.isnan()) and torch.equal(got.masked_fill(nan, 0), want.masked_fill(nan, 0))
+
+
 @pytest.mark.parametrize("name", list(_calls()))
 def test_emulated_cuda_kernel_equals_cpu_kernel(jit, name):
     args, op = _calls()[name], name.split(":")[0]
     got, want = getattr(jit, op)(*args), getattr(torch.ops.sladd_fast, op)(*args)
     assert got.dtype == want.dtype and got.shape == want.shape
-    assert torch.equal(got, want), name
+    assert _same(got, want), name
 
 
 def test_every_kernel_is_covered(jit, emulator):
@@ -92,7 +100,8 @@ def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
               "sladd_hull_feather_rows_kernel", "sladd_hull_feather_hull_kernel", "sladd_hull_feather_weight_kernel",
               "sladd_resample_taps_kernel", "sladd_hsv_shift_kernel", "sladd_sbi_color_kernel",
               "sladd_sbi_branch_kernel", "sladd_gauss_rows_kernel", "sladd_gauss_cols_kernel",
-              "sladd_uniform_noise_kernel", "sladd_remap_nearest_kernel", "sladd_warp_linear_u8_kernel"}
+              "sladd_uniform_noise_kernel", "sladd_remap_nearest_kernel", "sladd_warp_linear_u8_kernel",
+              "sladd_piecewise_affine_grid_kernel"}
     assert emulator.launched == set(cuda_emulation.kernel_signatures()) - unused
     assert torch.equal(gpu_path.applied, cpu.applied) and torch.equal(gpu_path.masks, cpu.masks)
     assert torch.equal(gpu_path.mask_targets, cpu.mask_targets) and cpu.applied.sum() >= 4
@@ -123,7 +132,7 @@ def test_augment_modes_on_the_gpu_path(jit, emulator, monkeypatch):
     assert {"sladd_sbi_color_kernel", "sladd_sbi_branch_kernel", "sladd_uniform_noise_kernel",
             "sladd_gauss_rows_kernel", "sladd_remap_nearest_kernel", "sladd_warp_linear_u8_kernel"} <= sbi_kernels
     assert torch.equal(gpu_sbi.images, cpu_sbi.images) and torch.equal(gpu_sbi.masks, cpu_sbi.masks)
-    assert "sladd_hull_feather_weight_kernel" in emulator.launched
+    assert {"sladd_hull_feather_weight_kernel", "sladd_piecewise_affine_grid_kernel"} <= emulator.launched
     assert torch.equal(gpu_xray.images, cpu_xray.images) and torch.equal(gpu_xray.masks, cpu_xray.masks)
     assert cpu_xray.labels.sum() >= 3 and (cpu_sbi.masks.sum((1, 2, 3)) > 0).all()
 
@@ -227,6 +236,26 @@ def test_jit_launchers_reject_wrong_dtypes(jit):
         jit.warp_linear_u8(u8, ci, cw, ri, rw[..., :1])
     with pytest.raises(ValueError, match="C must be at most 2147483647"):  # the kernel takes C as int
         jit.warp_linear_u8(u8[:, :1, :1, :1].expand(1, 1 << 31, 1, 1), ci, cw, ri, rw)
+    tx, st, mn = torch.zeros(2, 4, 4), torch.ones(2), torch.zeros(2, 9, dtype=torch.bool)
+    with pytest.raises(ValueError, match="tx must have dtype torch.float32"):
+        jit.piecewise_affine_grid(tx.double(), tx, st, mn, 8)
+    with pytest.raises(ValueError, match=r"tx must have shape \[\*,4,4\]"):
+        jit.piecewise_affine_grid(tx[:, :3], tx, st, mn, 8)
+    with pytest.raises(ValueError, match="ty must have dtype torch.float32"):
+        jit.piecewise_affine_grid(tx, tx.half(), st, mn, 8)
+    with pytest.raises(ValueError, match=r"ty must have shape \[2,4,4\]"):
+        jit.piecewise_affine_grid(tx, tx[:1], st, mn, 8)  # batch sizes differ
+    with pytest.raises(ValueError, match="step must have dtype torch.float32"):
+        jit.piecewise_affine_grid(tx, tx, st.double(), mn, 8)
+    with pytest.raises(ValueError, match=r"step must have shape \[2\]"):
+        jit.piecewise_affine_grid(tx, tx, st[:, None], mn, 8)
+    with pytest.raises(ValueError, match="main must have dtype torch.bool"):
+        jit.piecewise_affine_grid(tx, tx, st, mn.to(torch.uint8), 8)  # same size, would be read as bool
+    with pytest.raises(ValueError, match=r"main must have shape \[2,9\]"):
+        jit.piecewise_affine_grid(tx, tx, st, mn[:, :8], 8)
+    for canvas in (0, -3, 46341):
+        with pytest.raises(ValueError, match=r"canvas must be in \[1, 46340\]"):
+            jit.piecewise_affine_grid(tx, tx, st, mn, canvas)
     with pytest.raises(ValueError, match="landmarks must have dtype torch.float32"):
         jit.hull_mask(torch.zeros(1, 68, 2, dtype=torch.float64), 16)
     with pytest.raises(ValueError, match=r"landmarks must have shape \[\*,\*,2\]"):
@@ -269,6 +298,11 @@ def test_jit_launchers_reject_mixed_devices(jit, emulator):
         jit.warp_linear_u8(x.to(torch.uint8), ci, cw.to(meta), ci, cw)
     with pytest.raises(ValueError, match="row_index is on meta but input is on cpu"):
         jit.warp_linear_u8(x.to(torch.uint8), ci, cw, ci.to(meta), cw)
+    tx, st, mn = torch.zeros(1, 4, 4), torch.ones(1), torch.zeros(1, 9, dtype=torch.bool)
+    with pytest.raises(ValueError, match="step is on meta but tx is on cpu"):
+        jit.piecewise_affine_grid(tx, tx, st.to(meta), mn, 8)
+    with pytest.raises(ValueError, match="main is on meta but tx is on cpu"):
+        jit.piecewise_affine_grid(tx, tx, st, mn.to(meta), 8)
     with pytest.raises(ValueError, match="box is on meta but input is on cpu"):
         jit.blur_in_box(x, torch.ones(1, 3), torch.ones(1, dtype=torch.int64),
                         torch.zeros(1, 4, dtype=torch.int64, device=meta))
@@ -296,6 +330,9 @@ def test_jit_launch_takes_only_cuda_tensors():
                            torch.zeros(1, 4, dtype=torch.int64), True)
     with pytest.raises(ValueError, match="take CUDA tensors"):
         _jit.warp_linear_u8(torch.zeros(1, 3, 4, 4, dtype=torch.uint8), *[torch.zeros(1, 5, 2, dtype=torch.int64)] * 4)
+    with pytest.raises(ValueError, match="take CUDA tensors"):
+        _jit.piecewise_affine_grid(torch.zeros(1, 4, 4), torch.zeros(1, 4, 4), torch.ones(1),
+                                   torch.zeros(1, 9, dtype=torch.bool), 8)
 
 
 @pytest.mark.parametrize("K", [0, 1, 2, 3, 5, 81, 128])

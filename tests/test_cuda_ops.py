@@ -239,6 +239,41 @@ def test_warp_linear_u8_matches_cpu(backend):
     assert got.shape == (0, 3, 4, 7)
 
 
+def test_piecewise_affine_grid_matches_cpu(backend):
+    """Float32 with every operation rounded on its own (--fmad=false on the device): exact, for Face X-ray's
+    targets (anchors n / 3 apart, jittered, clipped) at work sizes 128..256 on canvas 256, and for arbitrary
+    targets with steps that clamp every cell (tiny, subnormal, huge, negative, inf; 0 and NaN: NaN coordinates,
+    in the same places), canvases 1, 2, 7 and 67, main all True, all False and mixed, no samples."""
+    from sladd_fast.ops._dispatch import op
+
+    grid = op("piecewise_affine_grid")
+    g = torch.Generator().manual_seed(13)
+    n = torch.randint(128, 257, (16,), generator=g)
+    nf = n.float()[:, None, None]
+    anchor = torch.arange(4.0)[None, :] * (nf / 3)[:, 0]  # as augment/xray.py piecewise_affine_grid
+    scale = (0.01 + 0.14 * torch.rand(16, 1, 1, 1, generator=g)) * nf[..., None]
+    jitter = torch.randn(16, 4, 4, 2, generator=g) * scale
+    ty = torch.minimum((anchor[:, :, None] + jitter[..., 0]).clamp(min=0), nf - 1)
+    tx = torch.minimum((anchor[:, None, :] + jitter[..., 1]).clamp(min=0), nf - 1)
+    step, main = (nf / 3)[:, 0, 0].contiguous(), torch.rand(16, 9, generator=g) < 0.5
+    for m in (main, ~main):
+        want = sf.piecewise_affine_grid(tx, ty, step, m, 256)
+        got = grid(tx.cuda(), ty.cuda(), step.cuda(), m.cuda(), 256)
+        assert got.device.type == "cuda" and got.dtype == torch.float32 and bool(want.isfinite().all())
+        assert torch.equal(got.cpu(), want)
+    any_tx, any_ty = (torch.rand(10, 4, 4, generator=g) * 320 - 30 for _ in range(2))
+    any_step = torch.tensor([1e-3, 1e-40, 0.3, 2.5, -5.0, 1e30, float("inf"), 7 / 3, 0.0, float("nan")])
+    for canvas in (1, 2, 7, 67):
+        for m in (torch.ones(10, 9, dtype=torch.bool), torch.zeros(10, 9, dtype=torch.bool),
+                  torch.rand(10, 9, generator=g) < 0.5):
+            want = sf.piecewise_affine_grid(any_tx, any_ty, any_step, m, canvas)
+            got = grid(any_tx.cuda(), any_ty.cuda(), any_step.cuda(), m.cuda(), canvas).cpu()
+            nan = want.isnan()
+            assert torch.equal(got.isnan(), nan) and torch.equal(got[~nan], want[~nan]), (canvas, m[0, 0])
+    got = grid(tx[:0].cuda(), ty[:0].cuda(), step[:0].cuda(), main[:0].cuda(), 256)
+    assert got.shape == (0, 256, 256, 2) and got.device.type == "cuda"
+
+
 def test_every_dispatch_key_is_served(backend):
     for name in ops._library.SCHEMAS:
         assert torch._C._dispatch_has_kernel_for_dispatch_key(f"sladd_fast::{name}", "CUDA"), name

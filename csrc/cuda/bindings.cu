@@ -369,6 +369,22 @@ at::Tensor warp_linear_u8_forward_kernel(const at::Tensor& input_in, const at::T
   return out;
 }
 
+at::Tensor piecewise_affine_grid_forward_kernel(const at::Tensor& tx_in, const at::Tensor& ty_in,
+                                                const at::Tensor& step_in, const at::Tensor& main_in, int64_t canvas) {
+  check_piecewise_affine_grid(tx_in, ty_in, step_in, main_in, canvas);
+  const at::cuda::CUDAGuard guard(tx_in.device());
+  const at::Tensor tx = tx_in.contiguous(), ty = ty_in.contiguous(), step = step_in.contiguous();
+  const at::Tensor main = main_in.contiguous();
+  const int64_t B = tx.size(0);
+  at::Tensor out = at::empty({B, canvas, canvas, 2}, tx.options());
+  if (out.numel() == 0) return out;
+  sladd_piecewise_affine_grid_kernel<<<grid_for(canvas * canvas, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      tx.data_ptr<float>(), ty.data_ptr<float>(), step.data_ptr<float>(), main.data_ptr<bool>(), out.data_ptr<float>(),
+      (int)canvas);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 at::Tensor color_stats_forward_kernel(const at::Tensor& fake_in, const at::Tensor& real_in, const at::Tensor& mask_in,
                                       const at::Tensor& mode_in, const at::Tensor& box_in) {
   check_color_stats(fake_in, real_in, mask_in, mode_in, box_in);
@@ -433,6 +449,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("uniform_noise", &uniform_noise_forward_kernel);
   m.impl("remap_nearest", &remap_nearest_forward_kernel);
   m.impl("warp_linear_u8", &warp_linear_u8_forward_kernel);
+  m.impl("piecewise_affine_grid", &piecewise_affine_grid_forward_kernel);
 }
 
 }  // namespace sladd

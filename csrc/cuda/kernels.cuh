@@ -16,6 +16,7 @@
 #include "../common/hull_math.h"
 #include "../common/morph_math.h"
 #include "../common/noise_math.h"
+#include "../common/piecewise_math.h"
 #include "../common/warp_math.h"
 #include "../common/poisson_math.h"
 #include "../common/region_math.h"
@@ -526,6 +527,21 @@ __global__ void sladd_warp_linear_u8_kernel(const unsigned char* input, const lo
     out[plane * HWo + pix] =
         warp_u8_px(input + plane * HW, H, W, col_index + ct, col_weight + ct, row_index + rt, row_weight + rt);
   }
+}
+
+// piecewise_affine_grid: blockIdx.y = sample, one thread per output pixel (canvas * canvas of them):
+// common/piecewise_math.h piecewise_px over the sample's targets tx, ty [B,4,4], step [B] and diagonals
+// main [B,9] (bool), writing the pixel's (x, y) to out [B,canvas,canvas,2]. canvas <= 46340 (checked): x, y fit int.
+__global__ void sladd_piecewise_affine_grid_kernel(const float* tx, const float* ty, const float* step,
+                                                   const bool* main, float* out, int canvas) {
+  using namespace sladd;
+  const long long n = (long long)canvas * canvas;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= n) return;
+  const long long b = blockIdx.y;
+  constexpr int kTargets = kPiecewiseMesh * kPiecewiseMesh, kCells = (kPiecewiseMesh - 1) * (kPiecewiseMesh - 1);
+  piecewise_px(tx + b * kTargets, ty + b * kTargets, step[b], main + b * kCells, (int)(pix % canvas),
+               (int)(pix / canvas), canvas, out + (b * n + pix) * 2);
 }
 
 // color_stats, pass 1: one thread per (sample, row) sums the row's pixels inside the sample's box

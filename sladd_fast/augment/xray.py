@@ -27,7 +27,8 @@ bi_online_generation.py and DeepFakeMask.py), one draw per sample:
    BGR: replicated).
 Not done here: the original's final crop [60:317, 30:287] and horizontal flip (dataset layout, not
 the blend: do them in your own pipeline), and its 50% real/fake coin (``p`` plays that role).
-Ours and whose: hull masks (csrc hull_mask), erosion/dilation (csrc morph_square), the feather
+Ours and whose: hull masks (csrc hull_mask), the deformation's per-pixel map (csrc
+piecewise_affine_grid), erosion/dilation (csrc morph_square), the feather
 weights (csrc hull_feather), resizes as per-sample taps (augment/resample.py, the libraries' filters
 exactly, csrc resample_taps), the JPEG round trip emulated on the device (augment/jpeg.py); the rest
 is batched PyTorch. kornia is not used: its JPEG is a differentiable approximation and its resize
@@ -46,6 +47,7 @@ from torch import nn
 from sladd_fast.augment.common import AugmentResult, FacePool, checked_pair_inputs, from_u8, warn_if_reference
 from sladd_fast.augment.jpeg import jpeg_round_trip
 from sladd_fast.augment.resample import pil_taps, resize, skimage_taps
+from sladd_fast.ops._dispatch import op
 from sladd_fast.ops.masks import hull_mask
 from sladd_fast.synthesis.filters import morph_square
 
@@ -224,33 +226,17 @@ def piecewise_affine_grid(jitter: torch.Tensor, scale: torch.Tensor, n: torch.Te
     n x n corner of the canvas: anchors linspace(0, n, 4) on both axes, moved by jitter * scale * n and
     clipped to [0, n-1]; inside each anchor cell the map is affine on the two triangles of the
     diagonal qhull picks for that n (``_diagonals``). float32 [B, canvas, canvas, 2]."""
-    B, dev = jitter.shape[0], jitter.device
+    dev = jitter.device
     nf = n.float()[:, None, None]
     step = nf / (MESH - 1)
     anchor = torch.arange(MESH, device=dev, dtype=torch.float32)[None, :] * step[:, 0]  # [B,4]
     ty = (anchor[:, :, None] + jitter[..., 0] * scale[:, None, None] * nf).clamp(min=0)
     tx = (anchor[:, None, :] + jitter[..., 1] * scale[:, None, None] * nf).clamp(min=0)
     ty, tx = torch.minimum(ty, nf - 1), torch.minimum(tx, nf - 1)  # [B,4,4] targets (row r, col c)
-    ar = torch.arange(canvas, device=dev, dtype=torch.float32)
-    fx, fy = ar[None, None, :] / step, ar[None, :, None] / step  # [B,1,W], [B,H,1] in cells
-    cx = fx.floor().clamp(0, MESH - 2).long().expand(B, canvas, canvas)
-    cy = fy.floor().clamp(0, MESH - 2).long().expand(B, canvas, canvas)
-    u, v = fx - cx, fy - cy
     main = _diagonals(canvas, str(dev))[n.clamp(0, canvas)]  # [B,9]
-    main = main.gather(1, (cy * (MESH - 1) + cx).flatten(1)).view(B, canvas, canvas)
-
-    def corner(t: torch.Tensor, dr: int, dc: int) -> torch.Tensor:
-        return t.flatten(1).gather(1, ((cy + dr) * MESH + cx + dc).flatten(1)).view(B, canvas, canvas)
-
-    out = []
-    for t in (tx, ty):
-        t00, t10, t01, t11 = corner(t, 0, 0), corner(t, 0, 1), corner(t, 1, 0), corner(t, 1, 1)
-        # t10: the next column (u), t01: the next row (v); barycentric weights of each triangle
-        anti = torch.where(u + v <= 1, t00 + u * (t10 - t00) + v * (t01 - t00),
-                           t11 + (1 - u) * (t01 - t11) + (1 - v) * (t10 - t11))
-        diag = torch.where(v >= u, (1 - v) * t00 + u * t11 + (v - u) * t01, (1 - u) * t00 + v * t11 + (u - v) * t10)
-        out.append(torch.where(main, diag, anti))
-    return torch.stack([(out[0] + 0.5) / canvas * 2 - 1, (out[1] + 0.5) / canvas * 2 - 1], -1)
+    # per pixel: the cell, its triangle and the affine map (the csrc op; common/piecewise_math.h)
+    return op("piecewise_affine_grid")(tx.contiguous(), ty.contiguous(), step[:, 0, 0].contiguous(),
+                                       main.contiguous(), canvas)
 
 
 def _corner(n: torch.Tensor, canvas: int) -> torch.Tensor:

@@ -91,6 +91,19 @@ def register() -> None:
         torch._check(channels * height * width <= 1 << 32, lambda: "uniform_noise: at most 2^32 values per sample")
         return seeds.new_empty(seeds.shape[0], channels, height, width, dtype=torch.float32)
 
+    @torch.library.register_fake(lib + "piecewise_affine_grid")
+    def _(tx, ty, step, main, canvas):
+        # check_piecewise_affine_grid (csrc/checks.h).
+        torch._check(tx.dtype == torch.float32 and ty.dtype == torch.float32 and step.dtype == torch.float32
+                     and main.dtype == torch.bool, lambda: "piecewise_affine_grid: tx, ty, step float32, main bool")
+        torch._check(tx.dim() == 3 and tuple(tx.shape[1:]) == (4, 4) and ty.shape == tx.shape,
+                     lambda: "piecewise_affine_grid: tx and ty must be [B,4,4]")
+        B = tx.shape[0]
+        torch._check(step.dim() == 1 and step.shape[0] == B and main.dim() == 2 and main.shape[0] == B
+                     and main.shape[1] == 9, lambda: "piecewise_affine_grid: step [B], main [B,9]")
+        torch._check(1 <= canvas <= 46340, lambda: f"piecewise_affine_grid: canvas must be in [1, 46340], got {canvas}")
+        return tx.new_empty(B, canvas, canvas, 2)
+
     @torch.library.register_fake(lib + "warp_linear_u8")
     def _(input, col_index, col_weight, row_index, row_weight):
         # check_warp_linear_u8 (csrc/checks.h).

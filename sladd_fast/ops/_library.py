@@ -44,6 +44,8 @@ SCHEMAS = {
     "hsv_shift": "hsv_shift(Tensor rgb, Tensor shifts, int block) -> Tensor",
     "sbi_quality": "sbi_quality(Tensor rgb, Tensor shifts, Tensor coeffs, Tensor branch, int block) -> Tensor",
     "uniform_noise": "uniform_noise(Tensor seeds, int channels, int height, int width) -> Tensor",
+    "piecewise_affine_grid": "piecewise_affine_grid(Tensor tx, Tensor ty, Tensor step, Tensor main, int canvas) "
+                             "-> Tensor",
     "warp_linear_u8": "warp_linear_u8(Tensor input, Tensor col_index, Tensor col_weight, Tensor row_index, "
                       "Tensor row_weight) -> Tensor",
     "remap_nearest": "remap_nearest(Tensor input, Tensor map, Tensor col_table, Tensor row_table, bool relative) "

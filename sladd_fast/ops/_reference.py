@@ -827,3 +827,36 @@ def warp_linear_u8(input: torch.Tensor, col_index: torch.Tensor, col_weight: tor
                 for j in range(2))
         acc = acc + rw[:, None, :, i, None] * h
     return ((acc + 512) >> 10).clamp(max=255).to(torch.uint8)
+
+
+def piecewise_affine_grid(tx: torch.Tensor, ty: torch.Tensor, step: torch.Tensor, main: torch.Tensor,
+                          canvas: int) -> torch.Tensor:
+    """imgaug's PiecewiseAffine as a grid_sample grid (common/piecewise_math.h): anchor targets tx, ty float32
+    [B,4,4] (row-major [cy][cx]), anchor spacing step float32 [B] (n / 3), qhull's diagonal per cell main
+    bool [B,9] -> float32 [B,canvas,canvas,2]: inside each cell the map is affine on the two triangles of
+    its diagonal, then (value + 0.5) / canvas * 2 - 1 (align_corners=False)."""
+    if not 1 <= canvas <= 46340:
+        raise ValueError(f"canvas must be in [1, 46340], got {canvas}")
+    B, dev = tx.shape[0], tx.device
+    ar = torch.arange(canvas, device=dev, dtype=torch.float32)
+    st = step.float()[:, None, None]
+    fx, fy = ar[None, None, :] / st, ar[None, :, None] / st  # [B,1,W], [B,H,1]
+
+    def cell(f: torch.Tensor) -> torch.Tensor:  # floor clamped to [0, 2]; NaN -> 0, as the kernels
+        return torch.nan_to_num(f.floor(), nan=0.0).clamp(0, 2).long().expand(B, canvas, canvas)
+
+    cx, cy = cell(fx), cell(fy)
+    u, v = fx - cx, fy - cy
+    m = main.gather(1, (cy * 3 + cx).flatten(1)).view(B, canvas, canvas)
+
+    def corner(t: torch.Tensor, dr: int, dc: int) -> torch.Tensor:
+        return t.flatten(1).gather(1, ((cy + dr) * 4 + cx + dc).flatten(1)).view(B, canvas, canvas)
+
+    out = []
+    for t in (tx.float(), ty.float()):
+        t00, t10, t01, t11 = corner(t, 0, 0), corner(t, 0, 1), corner(t, 1, 0), corner(t, 1, 1)
+        anti = torch.where(u + v <= 1, t00 + u * (t10 - t00) + v * (t01 - t00),
+                           t11 + (1 - u) * (t01 - t11) + (1 - v) * (t10 - t11))
+        diag = torch.where(v >= u, (1 - v) * t00 + u * t11 + (v - u) * t01, (1 - u) * t00 + v * t11 + (u - v) * t10)
+        out.append(torch.where(m, diag, anti))
+    return torch.stack([(out[0] + 0.5) / canvas * 2 - 1, (out[1] + 0.5) / canvas * 2 - 1], -1)
