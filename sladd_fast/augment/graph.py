@@ -2,7 +2,7 @@
 hundreds (SLADD, SBI and Face X-ray modes).
 
 A call of the eager modules dispatches a few hundred small ops on a GPU (``bench_augment`` records
-``ops_per_call``: 278 for SBI, 826 for SLADD, 724 for Face X-ray at batch 32), so at moderate batches
+``ops_per_call``: 278 for SBI, 826 for SLADD, 594 for Face X-ray at batch 32), so at moderate batches
 launch latency, not
 work, bounds it. Their CUDA paths are sync-free with ``check_values=False`` and their shapes depend
 only on (batch, size, landmark count, image dtype), so they can be captured, the way
