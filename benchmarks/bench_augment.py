@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_synthesis import _baseline_worker, _worker_init  # noqa: E402
 from benchmarks.common import (alternate_rounds, baseline_record, environment, peak_mb_per_sample,  # noqa: E402
-                               summarize, write_json)
+                               summarize, sync_free, write_json)
 from sladd_fast import faces, ops  # noqa: E402
 from sladd_fast.augment import AugmentGraph, SbiAugment, SladdAugment, XrayAugment  # noqa: E402
 
@@ -78,16 +78,8 @@ def gpu_path_ops(module) -> int:
     without a GPU."""
     from benchmarks.cost_model import CostCounter
 
-    old = os.environ.get("SLADD_FAST_SYNC_FREE")
-    os.environ["SLADD_FAST_SYNC_FREE"] = "1"
-    try:
-        with CostCounter() as c:
-            module()
-    finally:
-        if old is None:
-            del os.environ["SLADD_FAST_SYNC_FREE"]
-        else:
-            os.environ["SLADD_FAST_SYNC_FREE"] = old
+    with sync_free(), CostCounter() as c:
+        module()
     return sum(v["ops"] for v in c.cost.values())
 
 

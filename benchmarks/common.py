@@ -1,13 +1,14 @@
 """Benchmark plumbing: environment record, timing with warm-up, JSON output."""
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing as mp
 import os
 import platform
 import statistics
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -37,6 +38,20 @@ def environment(device: torch.device) -> dict[str, Any]:
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+@contextlib.contextmanager
+def sync_free() -> Iterator[None]:
+    """The GPU's sync-free code branches on CPU inside the block (SLADD_FAST_SYNC_FREE=1, restored after)."""
+    saved = os.environ.get("SLADD_FAST_SYNC_FREE")
+    os.environ["SLADD_FAST_SYNC_FREE"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("SLADD_FAST_SYNC_FREE", None)
+        else:
+            os.environ["SLADD_FAST_SYNC_FREE"] = saved
 
 
 def peak_mb_per_sample(fn: Callable[[], Any], device: torch.device, batch: int) -> float:

@@ -34,7 +34,7 @@ from torch.utils._pytree import tree_flatten
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_synthesis import make_inputs  # noqa: E402
-from benchmarks.common import environment, write_json  # noqa: E402
+from benchmarks.common import environment, sync_free, write_json  # noqa: E402
 from sladd_fast import synthesize  # noqa: E402
 from sladd_fast.synthesis import params as params_mod  # noqa: E402
 from sladd_fast.synthesis import stages  # noqa: E402
@@ -110,15 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
-    saved = os.environ.get("SLADD_FAST_SYNC_FREE")
-    os.environ["SLADD_FAST_SYNC_FREE"] = "1"  # the GPU's branches
-    try:
+    with sync_free():  # the GPU's branches
         return _run(args)
-    finally:
-        if saved is None:
-            os.environ.pop("SLADD_FAST_SYNC_FREE", None)
-        else:
-            os.environ["SLADD_FAST_SYNC_FREE"] = saved
 
 
 def _run(args: argparse.Namespace) -> int:

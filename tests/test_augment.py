@@ -750,3 +750,7 @@ def test_piecewise_affine_grid_kernel_equals_its_reference():
         assert torch.equal(got, _reference.piecewise_affine_grid(tx, ty, step, main, canvas)), canvas
     with pytest.raises(RuntimeError, match="canvas must be in"):
         op("piecewise_affine_grid")(tx, ty, step, main, 0)
+    with pytest.raises(RuntimeError, match="main must be Bool"):
+        op("piecewise_affine_grid")(tx, ty, step, main.to(torch.uint8), 8)
+    with pytest.raises(RuntimeError, match=r"tx and ty must be \[B,4,4\]"):
+        op("piecewise_affine_grid")(tx[:, :3], ty[:, :3], step, main, 8)

@@ -36,11 +36,10 @@ mode is 64.1-80.8 dB from the per-sample recipe on the same draws (tests/test_au
 Our ops: hull_mask, sbi_quality (the source transforms), warp_linear_u8 (the source's Affine, uint8 in
 and out), resample_taps (the blend mask's resizes), uniform_noise and gaussian_filter (the elastic
 field), remap_nearest (the mask's warp and elastic remap as one gather), blur_in_box and blend_linear
-(csrc); the rest is batched PyTorch. The elastic
-noise is the one random draw not made value by value from the generator: each sample draws an int64
-seed, and its field is the counter-based uniform_noise of that seed (ops/noise.py: 24-bit uniform values
-as torch.rand's, the same on every device, and 0.05 ms a sample on one core where the generator took
-0.3 ms).
+(csrc); the rest is batched PyTorch. The elastic noise is the one random draw not made value by value
+from the generator: each sample draws an int64 seed, and its field is the counter-based uniform_noise
+of that seed (ops/noise.py: 24-bit uniform values as torch.rand's, the same on every device, and 0.05
+ms a sample on one core where the generator took 0.3 ms).
 On CPU the batch is worked in chunks of CPU_CHUNK samples and the large buffers are updated in place
 where the arithmetic allows: a fresh batch-sized buffer costs more in page faults than the arithmetic
 done in it. Every sample is a forgery (label 1); pair the outputs with the real inputs.
