@@ -10,7 +10,8 @@ it counts:
     one kernel launch each: the launch-bound cost at small batches;
   - MB read / written: bytes of each op's tensor inputs and outputs (a kernel's own re-reads, such
     as a 4x4 cubic window, hit cache and are not counted: a lower bound on DRAM traffic);
-  - GFLOP: dense math (bmm/mm: 2*m*n*k) and one per output element for everything else;
+  - GFLOP: dense math (bmm/mm: 2*m*n*k; poisson_solve's four products on each sample's own box) and
+    one per output element for everything else;
   - CPU ms: this machine's time for the stage, for tracking progress between GPU runs;
 and for the whole call the peak of the live intermediate tensors (outputs of ops still referenced),
 an estimate of the GPU memory one call needs beyond its inputs.
@@ -52,6 +53,11 @@ def _flops(func: object, args: tuple, out: object) -> int:
         a, b = args[-2], args[-1]
         batch = a.shape[0] if a.dim() == 3 else 1
         return 2 * batch * a.shape[-2] * a.shape[-1] * b.shape[-1]
+    if name.startswith("sladd_fast.poisson_solve"):  # four products on each sample's n_h x n_w block
+        rhs, roi = args[0], args[1]
+        n_w = (roi[:, 2] - 2).clamp(0, rhs.shape[3]).double()
+        n_h = (roi[:, 3] - 2).clamp(0, rhs.shape[2]).double()
+        return int((4 * rhs.shape[1] * n_h * n_w * (n_h + n_w)).sum())
     return sum(t.numel() for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor))
 
 

@@ -164,6 +164,11 @@ def calls(device: torch.device) -> dict[str, tuple]:
     pw_any_tx, pw_any_ty = (torch.rand(8, 4, 4, generator=pw_g) * 320 - 30 for _ in range(2))
     pw_any_step = torch.tensor([1e-3, 1e-40, 0.0, nan, -5.0, 1e30, inf, 2.5])
     pw_any_main, pw_all = torch.rand(8, 9, generator=pw_g) < 0.5, torch.ones(8, 9, dtype=torch.bool)
+    # poisson_solve: a block per tile size (the whole 70 x 130 canvas: 2 x 3 tiles), clamped, one row, empty;
+    # values everywhere (the kernels never read past a sample's block)
+    ps_in = torch.randn(5, 2, 70, 130, generator=g) * 100
+    ps_roi = torch.zeros(5, 6, dtype=torch.int64)
+    ps_roi[:, 2:4] = torch.tensor([[132, 72], [300, 9], [100, 3], [1, 50], [67, 66]])
     args = {
         "region_mask": (lm, torch.arange(5) % 10, S),
         "hull_mask": (lm, S),
@@ -173,6 +178,9 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "blend_linear": (img, src, m, torch.tensor([0.3, 1.0, 0.0])),
         "poisson_rhs": (img, src, m, roi),
         "poisson_compose": (img, torch.rand(3, 3, S - 2, S - 2, generator=g) * 255, roi),
+        "poisson_solve": (torch.ops.sladd_fast.poisson_rhs(img, src, m, roi), roi),
+        "poisson_solve:sizes": (ps_in, ps_roi),
+        "poisson_solve:empty": (torch.zeros(2, 3, 0, 5), ps_roi[:2]),
         "deform_mask": (m, torch.trunc(torch.randn(3, 5, 5, 2, generator=g) * 8)),
         "morph_square": (m, torch.tensor([0, 1, 2]), torch.tensor([3, 19, 5])),
         "warp_affine_cubic": (torch.cat([src.float(), m], 1),

@@ -93,6 +93,16 @@ inline void check_poisson_compose(const at::Tensor& target, const at::Tensor& so
               "solution must be [B,C,H-2,W-2], got ", solution.sizes());
 }
 
+inline void check_poisson_solve(const at::Tensor& rhs, const at::Tensor& roi) {
+  SLADD_CHECK_TENSOR(rhs, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(roi, at::kLong, 2);
+  TORCH_CHECK(roi.size(0) == rhs.size(0) && roi.size(1) == 6, "roi must be [B,6] (x, y, w, h, dx, dy), got ",
+              roi.sizes());
+  check_same_device(rhs, roi, "roi");
+  TORCH_CHECK(rhs.size(2) <= kInt32Max && rhs.size(3) <= kInt32Max && rhs.size(2) * rhs.size(3) <= kInt32Max,
+              "poisson_solve: rhs plane too large, got ", rhs.sizes());
+}
+
 inline void check_deform_mask(const at::Tensor& mask, const at::Tensor& noise) {
   SLADD_CHECK_TENSOR(mask, at::kFloat, 4);
   SLADD_CHECK_TENSOR(noise, at::kFloat, 4);

@@ -36,14 +36,16 @@ def csrc_dir() -> str:
 def constants(root: str | None = None) -> dict[str, int]:
     """The integer constexprs of cuda/launch.h, common/geometry.h, common/region_math.h,
     common/color_transfer_math.h, common/feather_math.h, common/hull_math.h, common/sbi_quality_math.h,
-    common/warp_u8_math.h and common/piecewise_math.h (kThreads, kMaxGridYZ, kMaxHullInput, kMaxPrimitives,
-    kSpanRows, kColorStats, kFeatherEndsPerRow, kHullSpanRows, kSbiCoeffs, kWarpU8Taps, kPiecewiseMesh, ...):
+    common/warp_u8_math.h, common/piecewise_math.h and common/dst_math.h (kThreads, kMaxGridYZ, kMaxHullInput,
+    kMaxPrimitives, kSpanRows, kColorStats, kFeatherEndsPerRow, kHullSpanRows, kSbiCoeffs, kWarpU8Taps,
+    kPiecewiseMesh, kDstTile, ...):
     the launch geometry, input limits and scratch sizes, written once in C++."""
     root = root or csrc_dir()
     out: dict[str, int] = {}
     for rel in (("cuda", "launch.h"), ("common", "geometry.h"), ("common", "region_math.h"),
                 ("common", "color_transfer_math.h"), ("common", "feather_math.h"), ("common", "hull_math.h"),
-                ("common", "sbi_quality_math.h"), ("common", "warp_u8_math.h"), ("common", "piecewise_math.h")):
+                ("common", "sbi_quality_math.h"), ("common", "warp_u8_math.h"), ("common", "piecewise_math.h"),
+                ("common", "dst_math.h")):
         with open(os.path.join(root, *rel)) as f:
             for name, value in re.findall(r"constexpr\s+(?:int|long long)\s+(k\w+)\s*=\s*(\d+)\s*;", f.read()):
                 out[name] = int(value)
@@ -262,6 +264,35 @@ def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Ten
     out = torch.empty_like(t)
     _launch("sladd_poisson_compose_kernel", H * W, B,
             (_ptr(t), _ptr(u), _ptr(r), _ptr(out), np.int32(C), np.int32(H), np.int32(W)), t.device, C)
+    return out
+
+
+def poisson_solve(rhs: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
+    """bindings.cu's poisson_solve: four sladd_dst_pass_kernel passes (common/dst_math.h) over one scratch
+    buffer, the output last (its pass writes every element)."""
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("rhs", rhs, torch.float32, (None, None, None, None))
+    _checks.tensor("roi", roi, torch.int64, (rhs.shape[0], 6))
+    _checks.same_device(rhs=rhs, roi=roi)  # raw pointers: one device
+    x, r = rhs.contiguous(), roi.contiguous()
+    B, C, Nh, Nw = x.shape
+    if Nh * Nw > _INT32_MAX:
+        raise ValueError(f"poisson_solve: rhs plane too large, got {list(x.shape)}")
+    out, tmp = torch.empty_like(x), torch.empty_like(x)
+    if x.numel() == 0:
+        return out
+    c = constants()
+    tile = c["kDstTile"]
+    tiles = -(-Nh // tile) * -(-Nw // tile)
+    passes = ((x, tmp, c["kDstSineLeft"], c["kDstEpiNone"]), (tmp, out, 0, c["kDstEpiEig"]),
+              (out, tmp, c["kDstSineLeft"], c["kDstEpiNone"]), (tmp, out, 0, c["kDstEpiScale"]))
+    for src, dst, sine_left, epi in passes:
+        _launch("sladd_dst_pass_kernel", tiles * c["kThreads"], B,
+                (_ptr(src), _ptr(dst), _ptr(r), np.int32(Nh), np.int32(Nw), np.int32(sine_left), np.int32(epi)),
+                x.device, C)
     return out
 
 

@@ -2,10 +2,12 @@
 executed block by block, thread by thread, in order, with the launch geometry of sladd_fast._jit.
 
 What this checks without a GPU: the kernels' own indexing (sample, channel, pixel, box, plane
-offsets), early returns, and the argument order and types that _jit.py passes. What it cannot
-check: races and anything about real concurrency (threads run one after another, so "thread 0 fills
-shared memory, then __syncthreads()" works; compute-sanitizer on a GPU is the tool for races), and
-device arithmetic (host libm stands in for CUDA's). nvcc and NVRTC compile checks are separate tests.
+offsets), early returns, and the argument order and types that _jit.py passes. Kernels without
+__syncthreads run their threads one after another; a kernel that calls it (the tiled DST products,
+whose threads fill shared memory together) runs each block's threads as host threads meeting at a
+real barrier, so a missing or misplaced barrier shows up as wrong values there too. What it cannot
+check: races between barriers (compute-sanitizer's racecheck on a GPU is the tool) and device
+arithmetic (host libm stands in for CUDA's). nvcc and NVRTC compile checks are separate tests.
 """
 from __future__ import annotations
 
@@ -23,14 +25,36 @@ KERNELS = os.path.join(ROOT, "csrc", "cuda", "kernels.cuh")
 THREADS = _jit.constants()["kThreads"]  # the launch geometry of cuda/launch.h, as _jit uses it
 
 _SHIM = r"""
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
 #define __global__
 #define __device__
 #define __host__
 #define __forceinline__ inline
 #define __shared__ static
 struct dim3 { unsigned x = 1, y = 1, z = 1; };
-static dim3 blockIdx, threadIdx, blockDim, gridDim;
-static inline void __syncthreads() {}
+static dim3 blockIdx, blockDim, gridDim;
+static thread_local dim3 threadIdx;
+struct EmuBarrier {  // the block's barrier when its threads run as host threads
+  std::mutex m;
+  std::condition_variable cv;
+  unsigned waiting = 0, total = 1, generation = 0;
+  void wait() {
+    std::unique_lock<std::mutex> lock(m);
+    const unsigned g = generation;
+    if (++waiting == total) {
+      waiting = 0;
+      ++generation;
+      cv.notify_all();
+    } else {
+      cv.wait(lock, [&] { return generation != g; });
+    }
+  }
+};
+static EmuBarrier emu_barrier;
+static inline void __syncthreads() { emu_barrier.wait(); }
 """
 
 _CTYPES = {"int": ctypes.c_int, "long long": ctypes.c_longlong, "float": ctypes.c_float}
@@ -50,9 +74,38 @@ def kernel_signatures() -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def _wrapper(name: str, params: list[tuple[str, str]]) -> str:
+def barrier_kernels() -> set[str]:
+    """The kernels whose body calls __syncthreads (run with one host thread per CUDA thread)."""
+    with open(KERNELS) as f:
+        src = f.read()
+    starts = [(m.start(), m.group(1)) for m in re.finditer(r"__global__\s+void\s+(\w+)\s*\(", src)]
+    out = set()
+    for k, (pos, name) in enumerate(starts):
+        end = starts[k + 1][0] if k + 1 < len(starts) else len(src)
+        if "__syncthreads" in src[pos:end]:
+            out.add(name)
+    return out
+
+
+def _wrapper(name: str, params: list[tuple[str, str]], threaded: bool) -> str:
     decl = ", ".join(f"{t} {n}" for t, n in params)
     call = ", ".join(n for _, n in params)
+    if threaded:
+        return f"""
+extern "C" void emu_{name}(unsigned gx, unsigned gy, unsigned gz, unsigned bx, {decl}) {{
+  gridDim.x = gx; gridDim.y = gy; gridDim.z = gz; blockDim.x = bx;
+  emu_barrier.total = bx;
+  for (unsigned z = 0; z < gz; ++z)
+    for (unsigned y = 0; y < gy; ++y)
+      for (unsigned x = 0; x < gx; ++x) {{
+        blockIdx.x = x; blockIdx.y = y; blockIdx.z = z;
+        std::vector<std::thread> threads;
+        for (unsigned t = 0; t < bx; ++t)
+          threads.emplace_back([=] {{ threadIdx.x = t; {name}({call}); }});
+        for (auto& th : threads) th.join();
+      }}
+}}
+"""
     return f"""
 extern "C" void emu_{name}(unsigned gx, unsigned gy, unsigned gz, unsigned bx, {decl}) {{
   gridDim.x = gx; gridDim.y = gy; gridDim.z = gz; blockDim.x = bx;
@@ -69,11 +122,12 @@ extern "C" void emu_{name}(unsigned gx, unsigned gy, unsigned gz, unsigned bx, {
 def build(out_dir: str) -> "Emulator":
     """Compiles the kernels with the shim into a shared library under out_dir."""
     sigs = kernel_signatures()
+    threaded = barrier_kernels()
     src = os.path.join(out_dir, "emulated_kernels.cpp")
     with open(src, "w") as f:
-        f.write(_SHIM + f'#include "{KERNELS}"\n' + "".join(_wrapper(n, p) for n, p in sigs.items()))
+        f.write(_SHIM + f'#include "{KERNELS}"\n' + "".join(_wrapper(n, p, n in threaded) for n, p in sigs.items()))
     lib = os.path.join(out_dir, "emulated_kernels.so")
-    proc = subprocess.run(["g++", "-std=c++17", "-O2", "-ffp-contract=off", "-fPIC", "-shared", "-o", lib, src],
+    proc = subprocess.run(["g++", "-std=c++17", "-O2", "-ffp-contract=off", "-fPIC", "-shared", "-pthread", "-o", lib, src],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)

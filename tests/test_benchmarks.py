@@ -80,7 +80,9 @@ def test_cost_model_counts_every_stage(tmp_path, monkeypatch):
     assert rec["total"]["ops"] == sum(r["ops"] for r in rec["stages"]) > 100
     assert rec["total"]["mb_read_per_forgery"] > 0 and rec["total"]["peak_live_mb_per_forgery"] > 0
     blend = next(r for r in rec["stages"] if r["stage"] == "blend")
-    assert blend["mflop_per_forgery"] == max(r["mflop_per_forgery"] for r in rec["stages"])  # the DST, every sample
+    # The DST's FLOPs are the four products on the Poisson samples' boxes only: below the full 62 x 62
+    # canvas' (4 products x 3 channels x 2 62^3) that every sample paid before.
+    assert 0 < blend["mflop_per_forgery"] < 4 * 3 * 2 * 62 ** 3 / 1e6
     assert os.environ["SLADD_FAST_SYNC_FREE"] == "0"  # main() restores the environment
 
 

@@ -7,6 +7,7 @@ import torch
 
 from helpers import face_batch, needs_ext, psnr
 from sladd_fast import ops
+from sladd_fast._ext import has_ops
 from sladd_fast.ops import _reference, poisson
 
 
@@ -140,9 +141,73 @@ def test_bad_input(fn, kwargs, match):
 
 @pytest.mark.parametrize("size", [62, 130, 254, 300])
 def test_dst_tables_equal_the_direct_matrices(size):
-    """The cached DST tables (sliced from one table per device) hold exactly the matrices the solve
-    computed per call before; sizes above TABLE_MAX are still computed directly."""
-    from sladd_fast.ops import poisson
-
+    """The reference's cached DST tables (sliced from one table per device) hold exactly the matrices it
+    would compute per call; sizes above DST_TABLE_MAX are computed directly."""
     n = torch.tensor([0, 1, 5, 61, 62, 100, 254, 300]).clamp(max=size)
-    assert torch.equal(poisson.dst_matrices(n, size), poisson._dst_direct(n, size))
+    assert torch.equal(_reference.dst_matrices(n, size), _reference._dst_direct(n, size))
+
+
+def _solve_case(seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """rhs float32 [6,3,70,130] with values only inside each block, roi and the blocks' bool mask: the whole
+    canvas, clamped sizes, one row, one column, empty, and sizes off the tiles."""
+    g = torch.Generator().manual_seed(seed)
+    roi = torch.zeros(6, 6, dtype=torch.int64)
+    roi[:, 2:4] = torch.tensor([[132, 72], [300, 9], [100, 3], [3, 50], [1, 50], [67, 66]])
+    n_w, n_h = (roi[:, 2] - 2).clamp(0, 130), (roi[:, 3] - 2).clamp(0, 70)
+    live = (torch.arange(70)[None, :, None] < n_h[:, None, None]) & (torch.arange(130)[None, None, :] < n_w[:, None, None])
+    rhs = torch.randint(-300, 300, (6, 3, 70, 130), generator=g).float() * live[:, None]
+    return rhs, roi, live
+
+
+@needs_ext
+@pytest.mark.parametrize("seed", range(2))
+def test_poisson_solve_kernel_matches_reference(seed):
+    """The csrc op (each sample's own block, fused multiply-add chains) against the reference's full-canvas
+    batched matrix products: the same math, float32 summation order apart."""
+    rhs, roi, live = _solve_case(seed)
+    got = torch.ops.sladd_fast.poisson_solve(rhs, roi)
+    want = _reference.poisson_solve(rhs, roi)
+    assert got.shape == want.shape and got.dtype == torch.float32
+    assert (got - want).abs().max() <= 1e-5 * want.abs().max()
+    assert not got[~live[:, None].expand_as(got)].any()  # zero outside every block
+    assert got[4].abs().max() == 0 and got[0].abs().max() > 0  # w = 1: nothing to solve
+
+
+@needs_ext
+def test_poisson_solve_reads_only_each_block():
+    """Values past a sample's block (NaN here) are never read: the same result as zeros there."""
+    rhs, roi, live = _solve_case(3)
+    dirty = rhs.masked_fill(~live[:, None].expand_as(rhs), float("nan"))
+    assert torch.equal(torch.ops.sladd_fast.poisson_solve(dirty, roi), torch.ops.sladd_fast.poisson_solve(rhs, roi))
+
+
+@needs_ext
+def test_poisson_solve_baseline_copy_gives_the_same_bits(tmp_path):
+    """SLADD_FAST_NO_AVX2=1 runs the baseline copy (libm fmaf lane by lane, narrower tiles): the same values."""
+    import os
+    import subprocess
+    import sys
+
+    rhs, roi, _ = _solve_case(1)
+    path = str(tmp_path / "case.pt")
+    torch.save({"rhs": rhs, "roi": roi}, path)
+    code = ("import sys, torch, sladd_fast; d = torch.load(sys.argv[1]); "
+            "torch.save(torch.ops.sladd_fast.poisson_solve(d['rhs'], d['roi']), sys.argv[1] + '.out')")
+    subprocess.run([sys.executable, "-c", code, path], check=True,
+                   env={**os.environ, "SLADD_FAST_NO_AVX2": "1", "SLADD_FAST_BACKEND": "kernel"})
+    assert torch.equal(torch.load(path + ".out"), torch.ops.sladd_fast.poisson_solve(rhs, roi))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(rhs=torch.zeros(2, 3, 8, 8, dtype=torch.float64), roi=torch.zeros(2, 6, dtype=torch.int64)), "rhs"),
+    (dict(rhs=torch.zeros(2, 8, 8), roi=torch.zeros(2, 6, dtype=torch.int64)), "rhs"),
+    (dict(rhs=torch.zeros(2, 3, 8, 8), roi=torch.zeros(3, 6, dtype=torch.int64)), "roi"),
+    (dict(rhs=torch.zeros(2, 3, 8, 8), roi=torch.zeros(2, 4, dtype=torch.int64)), "roi"),
+    (dict(rhs=torch.zeros(2, 3, 8, 8), roi=torch.zeros(2, 6)), "roi"),
+])
+def test_poisson_solve_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        poisson.solve(**kwargs)
+    if has_ops():
+        with pytest.raises(RuntimeError, match=match):  # csrc/checks.h guards direct calls
+            torch.ops.sladd_fast.poisson_solve(*kwargs.values())

@@ -149,6 +149,33 @@ at::Tensor poisson_compose_forward_kernel(const at::Tensor& target, const at::Te
   return out;
 }
 
+static_assert(kDstSide * kDstSide == kThreads, "sladd_dst_pass_kernel maps kThreads onto a kDstSide^2 grid");
+
+// poisson_solve: four passes of sladd_dst_pass_kernel over one scratch buffer, out last (its pass writes
+// every element, zero outside the blocks).
+at::Tensor poisson_solve_forward_kernel(const at::Tensor& rhs_in, const at::Tensor& roi_in) {
+  check_poisson_solve(rhs_in, roi_in);
+  const at::cuda::CUDAGuard guard(rhs_in.device());
+  const at::Tensor rhs = rhs_in.contiguous(), roi = roi_in.contiguous();
+  at::Tensor out = at::empty_like(rhs);
+  if (rhs.numel() == 0) return out;
+  const int64_t B = rhs.size(0), C = rhs.size(1), Nh = rhs.size(2), Nw = rhs.size(3);
+  at::Tensor tmp = at::empty_like(rhs);
+  const int64_t tiles = ((Nh + kDstTile - 1) / kDstTile) * ((Nw + kDstTile - 1) / kDstTile);
+  const dim3 grid = grid_for(tiles * kThreads, B, C);
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  const float* src[4] = {rhs.data_ptr<float>(), tmp.data_ptr<float>(), out.data_ptr<float>(), tmp.data_ptr<float>()};
+  float* dst[4] = {tmp.data_ptr<float>(), out.data_ptr<float>(), tmp.data_ptr<float>(), out.data_ptr<float>()};
+  const int sine_left[4] = {kDstSineLeft, 0, kDstSineLeft, 0};
+  const int epi[4] = {kDstEpiNone, kDstEpiEig, kDstEpiNone, kDstEpiScale};
+  for (int pass = 0; pass < 4; ++pass) {
+    sladd_dst_pass_kernel<<<grid, kThreads, 0, stream>>>(src[pass], dst[pass], ll_ptr(roi), (int)Nh, (int)Nw,
+                                                         sine_left[pass], epi[pass]);
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
+  return out;
+}
+
 at::Tensor deform_mask_forward_kernel(const at::Tensor& mask, const at::Tensor& noise) {
   check_deform_mask(mask, noise);
   const int64_t B = mask.size(0), S = mask.size(2);
@@ -436,6 +463,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("blend_linear", &blend_linear_forward_kernel);
   m.impl("poisson_rhs", &poisson_rhs_forward_kernel);
   m.impl("poisson_compose", &poisson_compose_forward_kernel);
+  m.impl("poisson_solve", &poisson_solve_forward_kernel);
   m.impl("deform_mask", &deform_mask_forward_kernel);
   m.impl("morph_square", &morph_square_forward_kernel);
   m.impl("warp_affine_cubic", &warp_affine_cubic_forward_kernel);

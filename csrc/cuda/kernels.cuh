@@ -10,6 +10,7 @@
 #include "../common/color_math.h"
 #include "../common/color_transfer_math.h"
 #include "../common/deform_math.h"
+#include "../common/dst_math.h"
 #include "../common/feather_math.h"
 #include "../common/gauss_math.h"
 #include "../common/hsv_math.h"
@@ -218,6 +219,99 @@ __global__ void sladd_poisson_rhs_kernel(const unsigned char* target, const unsi
   v.H = H;
   v.W = W;
   rhs[((long long)b * C + c) * (H - 2) * (W - 2) + e] = poisson_rhs_px(v, r, c, i, j);
+}
+
+// One of poisson_solve's four DST-I products (common/dst_math.h) on each sample's n_h x n_w block:
+// out = S_n . in (sine_left, n = n_h) or in . S_n (n = n_w), then the epilogue. A block of kThreads
+// computes a kDstTile x kDstTile output tile (blockIdx.x = tile, row-major over the canvas; blockIdx.y =
+// sample, blockIdx.z = channel), thread (tr, tc) of kDstSide x kDstSide the outputs at rows tr + kDstSide i
+// and columns tc + kDstSide j, i, j < kDstMicro, each one fmaf chain over k ascending (no padded terms: the CPU kernel's
+// bits). Both operands are staged in shared memory kDstStep values of k at a time; the sine operand comes
+// from the 2 (n + 1) sines of the block's n, tabulated once per block where they fit in kDstTable.
+// Tiles outside the block exit at once (block-uniform, before any barrier); with kDstEpiScale they
+// first write their zeros, so the last pass fills the whole output.
+__global__ void sladd_dst_pass_kernel(const float* in, float* out, const long long* roi, int Nh, int Nw,
+                                      int sine_left, int epi) {
+  using namespace sladd;
+  __shared__ float a_tile[kDstStep][kDstTile];  // [k][row]
+  __shared__ float b_tile[kDstStep][kDstTile];  // [k][col]
+  __shared__ float sines[kDstTable];
+  const int b = blockIdx.y, tid = threadIdx.x;
+  const long long plane = ((long long)b * gridDim.z + blockIdx.z) * Nh * Nw;
+  const int tiles_w = (Nw + kDstTile - 1) / kDstTile;
+  const int row0 = (int)(blockIdx.x / tiles_w) * kDstTile, col0 = (int)(blockIdx.x % tiles_w) * kDstTile;
+  const int n_w = dst_extent(roi[6 * b + 2], Nw), n_h = dst_extent(roi[6 * b + 3], Nh);
+  if (row0 >= n_h || col0 >= n_w) {
+    if (epi == kDstEpiScale)
+      for (int e = tid; e < kDstTile * kDstTile; e += blockDim.x) {
+        const int r = row0 + e / kDstTile, c = col0 + e % kDstTile;
+        if (r < Nh && c < Nw) out[plane + (long long)r * Nw + c] = 0.0f;
+      }
+    return;
+  }
+  const int n = sine_left ? n_h : n_w;  // the sine matrix' size, and the sum's length K
+  const bool tabulated = 2 * (n + 1) <= kDstTable;
+  if (tabulated)
+    for (int r = tid; r < 2 * (n + 1); r += blockDim.x) sines[r] = dst_sine(r, n);
+  __syncthreads();
+  const int tr = tid / kDstSide, tc = tid % kDstSide;
+  float acc[kDstMicro][kDstMicro];
+  for (int i = 0; i < kDstMicro; ++i)
+    for (int j = 0; j < kDstMicro; ++j) acc[i][j] = 0.0f;
+  for (int k0 = 0; k0 < n; k0 += kDstStep) {
+    for (int e = tid; e < kDstStep * kDstTile; e += blockDim.x) {
+      const int kk = e % kDstStep, r = row0 + e / kDstStep, k = k0 + kk;  // left operand: row r, column k
+      float v = 0.0f;
+      if (r < n_h && k < n) {
+        if (sine_left) {
+          const long long q = dst_index(r, k, n);
+          v = tabulated ? sines[q] : dst_sine(q, n);
+        } else {
+          v = in[plane + (long long)r * Nw + k];
+        }
+      }
+      a_tile[kk][e / kDstStep] = v;
+    }
+    for (int e = tid; e < kDstStep * kDstTile; e += blockDim.x) {
+      const int kk = e / kDstTile, c = col0 + e % kDstTile, k = k0 + kk;  // right operand: row k, column c
+      float v = 0.0f;
+      if (c < n_w && k < n) {
+        if (sine_left) {
+          v = in[plane + (long long)k * Nw + c];
+        } else {
+          const long long q = dst_index(k, c, n);
+          v = tabulated ? sines[q] : dst_sine(q, n);
+        }
+      }
+      b_tile[kk][e % kDstTile] = v;
+    }
+    __syncthreads();
+    const int steps = n - k0 < kDstStep ? n - k0 : kDstStep;
+    for (int kk = 0; kk < steps; ++kk) {
+      float av[kDstMicro], bv[kDstMicro];
+      for (int i = 0; i < kDstMicro; ++i) av[i] = a_tile[kk][tr + kDstSide * i];
+      for (int j = 0; j < kDstMicro; ++j) bv[j] = b_tile[kk][tc + kDstSide * j];
+      for (int i = 0; i < kDstMicro; ++i)
+        for (int j = 0; j < kDstMicro; ++j) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
+    }
+    __syncthreads();
+  }
+  const float scale = dst_scale(n_h, n_w);
+  for (int i = 0; i < kDstMicro; ++i) {
+    const int r = row0 + tr + kDstSide * i;
+    const double lam_h = epi == kDstEpiEig && r < n_h ? dst_lambda(r, n_h) : 0.0;
+    for (int j = 0; j < kDstMicro; ++j) {
+      const int c = col0 + tc + kDstSide * j;
+      if (r < n_h && c < n_w) {
+        float v = acc[i][j];
+        if (epi == kDstEpiEig) v = v / dst_eig_of(lam_h, dst_lambda(c, n_w));
+        else if (epi == kDstEpiScale) v = v * scale;
+        out[plane + (long long)r * Nw + c] = v;
+      } else if (epi == kDstEpiScale && r < Nh && c < Nw) {
+        out[plane + (long long)r * Nw + c] = 0.0f;
+      }
+    }
+  }
 }
 
 // Output = target, with the ROI interior replaced by the clamped, truncated solution.

@@ -134,6 +134,6 @@ def register() -> None:
         return input.new_empty(B, input.shape[1], map.shape[2], map.shape[3])
 
     # These return a tensor shaped like their first argument.
-    for name in ("blend_linear", "poisson_compose", "deform_mask", "morph_square", "warp_affine_cubic", "blur_in_box",
-                 "color_apply", "hull_feather"):
+    for name in ("blend_linear", "poisson_compose", "poisson_solve", "deform_mask", "morph_square",
+                 "warp_affine_cubic", "blur_in_box", "color_apply", "hull_feather"):
         torch.library.register_fake(lib + name)(lambda first, *rest: torch.empty_like(first))

@@ -33,6 +33,7 @@ SCHEMAS = {
     "blend_linear": "blend_linear(Tensor target, Tensor source, Tensor mask, Tensor weight) -> Tensor",
     "poisson_rhs": "poisson_rhs(Tensor target, Tensor source, Tensor mask, Tensor roi) -> Tensor",
     "poisson_compose": "poisson_compose(Tensor target, Tensor solution, Tensor roi) -> Tensor",
+    "poisson_solve": "poisson_solve(Tensor rhs, Tensor roi) -> Tensor",
     "deform_mask": "deform_mask(Tensor mask, Tensor noise) -> Tensor",
     "morph_square": "morph_square(Tensor mask, Tensor op, Tensor k) -> Tensor",
     "warp_affine_cubic": "warp_affine_cubic(Tensor input, Tensor inverse_map, Tensor box) -> Tensor",

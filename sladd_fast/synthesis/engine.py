@@ -5,7 +5,8 @@ random piecewise-affine deformation, 5-point similarity alignment of partner ont
 bicubic warps, erode/dilate and blur-threshold post-processing, one of four colour transfers, the
 tiny-mask guard, and the alpha / Poisson / copy-with-ratio blend; plus the 16x16 mask target.
 No per-sample Python loop; on CUDA no host-device sync (with check_values=False). On CPU, the
-expensive per-type branches (Poisson, the colour modes) run only on the samples that need them.
+expensive per-type branches (Poisson, the colour modes) run only on the samples that need them; on
+CUDA the Poisson solve costs only the Poisson samples' boxes (the others enter it with empty masks).
 """
 from __future__ import annotations
 
@@ -204,9 +205,12 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
         weight = torch.where(applied, weight, 0.0)  # R + m 0 (S - R) == R exactly: the samples that stay real
         linear = blend_linear(target, src_crop, tgt_mask, weight, check_values=False)
         poisson_sel = applied & (blend_type == BlendType.POISSON)
-        images = on_subset(poisson_sel, lambda s, t, m: blend_poisson(t, s, m, check_values=False), linear,
-                            src_crop, target, tgt_mask)
         masks = where_b(applied, tgt_mask, torch.zeros_like(tgt_mask))
+        # On the sync-free path every sample enters the Poisson blend: the others with an empty mask, whose
+        # empty box the DST products skip, so only the Poisson samples pay for the solve.
+        poisson_mask = where_b(poisson_sel, masks, torch.zeros_like(masks))
+        images = on_subset(poisson_sel, lambda s, t, m: blend_poisson(t, s, m, check_values=False), linear,
+                            src_crop, target, poisson_mask)
     with stage("target"):
         targets = mask_target(masks)
     return SynthesisResult(images, masks, targets, applied, params)
