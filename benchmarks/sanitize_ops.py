@@ -181,6 +181,10 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "poisson_solve": (torch.ops.sladd_fast.poisson_rhs(img, src, m, roi), roi),
         "poisson_solve:sizes": (ps_in, ps_roi),
         "poisson_solve:empty": (torch.zeros(2, 3, 0, 5), ps_roi[:2]),
+        "box_of": (torch.cat([m[:, 0] > 0.5, odd[:, 0] != 0]), False),
+        "box_of:frame": (torch.cat([m[:, 0] > 0.5, odd[:, 0] != 0]), True),  # the whole image: its interior
+        "box_of:narrow": (blobs[:, 0, :, :2] > 0, True),  # W = 2: no interior
+        "box_of:no_rows": (torch.zeros(2, 0, 5, dtype=torch.bool), False),
         "deform_mask": (m, torch.trunc(torch.randn(3, 5, 5, 2, generator=g) * 8)),
         "morph_square": (m, torch.tensor([0, 1, 2]), torch.tensor([3, 19, 5])),
         "warp_affine_cubic": (torch.cat([src.float(), m], 1),

@@ -103,6 +103,11 @@ inline void check_poisson_solve(const at::Tensor& rhs, const at::Tensor& roi) {
               "poisson_solve: rhs plane too large, got ", rhs.sizes());
 }
 
+inline void check_box_of(const at::Tensor& on) {
+  SLADD_CHECK_TENSOR(on, at::kBool, 3);
+  TORCH_CHECK(on.size(1) <= kInt32Max && on.size(2) <= kInt32Max, "box_of: mask too large, got ", on.sizes());
+}
+
 inline void check_deform_mask(const at::Tensor& mask, const at::Tensor& noise) {
   SLADD_CHECK_TENSOR(mask, at::kFloat, 4);
   SLADD_CHECK_TENSOR(noise, at::kFloat, 4);

@@ -36,16 +36,16 @@ def csrc_dir() -> str:
 def constants(root: str | None = None) -> dict[str, int]:
     """The integer constexprs of cuda/launch.h, common/geometry.h, common/region_math.h,
     common/color_transfer_math.h, common/feather_math.h, common/hull_math.h, common/sbi_quality_math.h,
-    common/warp_u8_math.h, common/piecewise_math.h and common/dst_math.h (kThreads, kMaxGridYZ, kMaxHullInput,
-    kMaxPrimitives, kSpanRows, kColorStats, kFeatherEndsPerRow, kHullSpanRows, kSbiCoeffs, kWarpU8Taps,
-    kPiecewiseMesh, kDstTile, ...):
-    the launch geometry, input limits and scratch sizes, written once in C++."""
+    common/warp_u8_math.h, common/piecewise_math.h, common/dst_math.h and common/box_math.h (kThreads,
+    kMaxGridYZ, kMaxHullInput, kMaxPrimitives, kSpanRows, kColorStats, kFeatherEndsPerRow, kHullSpanRows,
+    kSbiCoeffs, kWarpU8Taps, kPiecewiseMesh, kDstTile, kBoxRowEntries, ...): the launch geometry, input
+    limits and scratch sizes, written once in C++."""
     root = root or csrc_dir()
     out: dict[str, int] = {}
     for rel in (("cuda", "launch.h"), ("common", "geometry.h"), ("common", "region_math.h"),
                 ("common", "color_transfer_math.h"), ("common", "feather_math.h"), ("common", "hull_math.h"),
                 ("common", "sbi_quality_math.h"), ("common", "warp_u8_math.h"), ("common", "piecewise_math.h"),
-                ("common", "dst_math.h")):
+                ("common", "dst_math.h"), ("common", "box_math.h")):
         with open(os.path.join(root, *rel)) as f:
             for name, value in re.findall(r"constexpr\s+(?:int|long long)\s+(k\w+)\s*=\s*(\d+)\s*;", f.read()):
                 out[name] = int(value)
@@ -77,7 +77,8 @@ def _source_hash(root: str) -> str:
     import hashlib
 
     h = hashlib.sha256()
-    for path in sorted(glob.glob(os.path.join(root, "cuda", "kernels.cu*")) + glob.glob(os.path.join(root, "common", "*.h"))):
+    sources = glob.glob(os.path.join(root, "cuda", "kernels.cu*")) + glob.glob(os.path.join(root, "common", "*.h"))
+    for path in sorted(sources):
         with open(path, "rb") as f:
             h.update(f.read())
     return h.hexdigest()
@@ -265,6 +266,24 @@ def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Ten
     _launch("sladd_poisson_compose_kernel", H * W, B,
             (_ptr(t), _ptr(u), _ptr(r), _ptr(out), np.int32(C), np.int32(H), np.int32(W)), t.device, C)
     return out
+
+
+def box_of(on: torch.Tensor, exclude_frame: bool) -> torch.Tensor:
+    """bindings.cu's box_of: each row's first and last on column, then one thread per sample
+    (common/box_math.h)."""
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("on", on, torch.bool, (None, None, None))
+    m = on.contiguous()
+    B, H, W = m.shape
+    box = torch.empty(B, 4, device=m.device, dtype=torch.int64)
+    rows = torch.empty(B, H, constants()["kBoxRowEntries"], device=m.device, dtype=torch.int32)
+    _launch("sladd_box_rows_kernel", H, B,
+            (_ptr(m), _ptr(rows), np.int32(H), np.int32(W), np.int32(bool(exclude_frame))), m.device)
+    _launch("sladd_box_reduce_kernel", 1, B, (_ptr(rows), _ptr(box), np.int32(H)), m.device)
+    return box
 
 
 def poisson_solve(rhs: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:

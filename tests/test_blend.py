@@ -51,6 +51,53 @@ def test_mask_bbox_matches_numpy():
     assert ops.mask_bbox(torch.zeros(1, 1, 9, 9)).tolist() == [[0, 0, 0, 0]]
 
 
+def _box_masks(seed: int) -> torch.Tensor:
+    """bool [10,37,53]: scattered pixels, empty, full, one pixel, the frame only, a line on the frame, one
+    column, one row."""
+    g = torch.Generator().manual_seed(seed)
+    on = torch.rand(10, 37, 53, generator=g) > 0.995
+    on[2] = False
+    on[3] = True
+    on[4] = False
+    on[4, 20, 7] = True
+    on[5] = False
+    on[5, [0, -1]] = True
+    on[5, :, [0, -1]] = True
+    on[6] = False
+    on[6, :, 0] = True
+    on[7] = False
+    on[7, 3:30, 11] = True
+    on[8] = False
+    on[8, 36, 2:50] = True
+    return on
+
+
+@needs_ext
+@pytest.mark.parametrize("exclude_frame", [False, True])
+def test_box_of_kernel_matches_reference(exclude_frame):
+    for seed in range(3):
+        on = _box_masks(seed)
+        got = torch.ops.sladd_fast.box_of(on, exclude_frame)
+        assert torch.equal(got, _reference.box_of(on, exclude_frame))
+        for b in range(on.shape[0]):  # and cv2.boundingRect's rule, pixel by pixel
+            m = on[b].clone()
+            if exclude_frame:
+                m[[0, -1]] = False
+                m[:, [0, -1]] = False
+            ys, xs = m.nonzero(as_tuple=True)
+            want = [0, 0, 0, 0] if len(xs) == 0 else [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1),
+                                                       int(ys.max() - ys.min() + 1)]
+            assert got[b].tolist() == want
+    assert torch.ops.sladd_fast.box_of(torch.ones(2, 3, 2, dtype=torch.bool), True).tolist() == [[0, 0, 0, 0]] * 2
+    assert torch.ops.sladd_fast.box_of(torch.ones(1, 0, 5, dtype=torch.bool), False).tolist() == [[0, 0, 0, 0]]
+
+
+@pytest.mark.parametrize("on, match", [(torch.zeros(2, 5, 5), "on"), (torch.zeros(5, 5, dtype=torch.bool), "on")])
+def test_box_of_bad_input(on, match):
+    with pytest.raises(ValueError, match=match):
+        ops.blend.box_of(on)
+
+
 @needs_ext
 @pytest.mark.parametrize("seed", range(2))
 def test_poisson_kernels_match_reference_exactly(seed):

@@ -52,6 +52,13 @@ def test_blends_match_cpu(backend):
     assert (got.int() - ops.blend_poisson(t, s, m).int()).abs().max() <= 1
 
 
+def test_box_of_matches_cpu(backend):
+    on = torch.rand(9, 70, 130, generator=torch.Generator().manual_seed(2)) > 0.999
+    on[0], on[1] = False, True
+    for frame in (False, True):
+        assert torch.equal(sf.box_of(on.cuda(), frame).cpu(), sf.box_of(on, frame))
+
+
 def test_poisson_solve_matches_cpu(backend):
     """The tiled DST products against the CPU side: the same fmaf chains, so equal up to CUDA's sin / cos
     (an ulp of double at most, then rounded to float); a canvas past the sine table (n_h = 2098 > 2046)

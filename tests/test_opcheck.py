@@ -29,6 +29,7 @@ def _cases():
         "poisson_rhs": (img, src, m, roi),
         "poisson_compose": (img, torch.rand(2, 3, 62, 62) * 255, roi),
         "poisson_solve": (torch.randn(2, 3, 62, 62), roi),
+        "box_of": (m[:, 0] > 0.5, True),
         "deform_mask": (m, torch.trunc(torch.randn(2, 5, 5, 2) * 5)),
         "morph_square": (m, torch.tensor([0, 1]), torch.tensor([5, 9])),
         "warp_affine_cubic": (img, torch.tensor([[[1.0, 0.1, 2.0], [-0.1, 1.0, 3.0]]] * 2),

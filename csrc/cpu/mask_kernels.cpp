@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "../common/box_math.h"
 #include "../common/deform_math.h"
 #include "../common/feather_math.h"
 #include "../common/hull_math.h"
@@ -120,7 +121,27 @@ at::Tensor hull_feather_forward_kernel(const at::Tensor& mask_in, const at::Tens
 
 }  // namespace
 
+at::Tensor box_of_forward_kernel(const at::Tensor& on_in, bool exclude_frame) {
+  check_box_of(on_in);
+  const at::Tensor on = on_in.contiguous();
+  const int64_t B = on.size(0), H = on.size(1), W = on.size(2);
+  at::Tensor box = at::empty({B, 4}, on.options().dtype(at::kLong));
+  const u8* m = reinterpret_cast<const u8*>(on.data_ptr<bool>());
+  long long* out = reinterpret_cast<long long*>(box.data_ptr<int64_t>());
+  at::parallel_for(0, B, 8, [&](int64_t b0, int64_t b1) {
+    std::vector<int> rows(kBoxRowEntries * (size_t)H);
+    for (int64_t b = b0; b < b1; ++b) {
+      for (int64_t y = 0; y < H; ++y)
+        box_row(m + (b * H + y) * W, (int)y, (int)H, (int)W, exclude_frame, &rows[kBoxRowEntries * y],
+                &rows[kBoxRowEntries * y + 1]);
+      box_from_rows(rows.data(), (int)H, out + 4 * b);
+    }
+  });
+  return box;
+}
+
 TORCH_LIBRARY_IMPL(sladd_fast, CPU, m) {
+  m.impl("box_of", &box_of_forward_kernel);
   m.impl("deform_mask", &deform_mask_forward_kernel);
   m.impl("region_mask", &region_mask_forward_kernel);
   m.impl("hull_mask", &hull_mask_forward_kernel);

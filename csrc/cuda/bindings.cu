@@ -149,6 +149,24 @@ at::Tensor poisson_compose_forward_kernel(const at::Tensor& target, const at::Te
   return out;
 }
 
+at::Tensor box_of_forward_kernel(const at::Tensor& on_in, bool exclude_frame) {
+  check_box_of(on_in);
+  const at::cuda::CUDAGuard guard(on_in.device());
+  const at::Tensor on = on_in.contiguous();
+  const int64_t B = on.size(0), H = on.size(1), W = on.size(2);
+  at::Tensor box = at::empty({B, 4}, on.options().dtype(at::kLong));
+  if (B == 0) return box;
+  at::Tensor rows = at::empty({B, H, kBoxRowEntries}, on.options().dtype(at::kInt));
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  sladd_box_rows_kernel<<<grid_for(H, B), kThreads, 0, stream>>>(
+      reinterpret_cast<const unsigned char*>(on.data_ptr<bool>()), rows.data_ptr<int>(), (int)H, (int)W,
+      exclude_frame ? 1 : 0);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_box_reduce_kernel<<<grid_for(1, B), kThreads, 0, stream>>>(rows.data_ptr<int>(), ll_out(box), (int)H);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return box;
+}
+
 static_assert(kDstSide * kDstSide == kThreads, "sladd_dst_pass_kernel maps kThreads onto a kDstSide^2 grid");
 
 // poisson_solve: four passes of sladd_dst_pass_kernel over one scratch buffer, out last (its pass writes
@@ -464,6 +482,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("poisson_rhs", &poisson_rhs_forward_kernel);
   m.impl("poisson_compose", &poisson_compose_forward_kernel);
   m.impl("poisson_solve", &poisson_solve_forward_kernel);
+  m.impl("box_of", &box_of_forward_kernel);
   m.impl("deform_mask", &deform_mask_forward_kernel);
   m.impl("morph_square", &morph_square_forward_kernel);
   m.impl("warp_affine_cubic", &warp_affine_cubic_forward_kernel);

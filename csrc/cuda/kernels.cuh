@@ -6,6 +6,7 @@
 // blockIdx.z = channel where a kernel is per channel.
 #pragma once
 #include "../common/blend_math.h"
+#include "../common/box_math.h"
 #include "../common/blur_math.h"
 #include "../common/color_math.h"
 #include "../common/color_transfer_math.h"
@@ -219,6 +220,24 @@ __global__ void sladd_poisson_rhs_kernel(const unsigned char* target, const unsi
   v.H = H;
   v.W = W;
   rhs[((long long)b * C + c) * (H - 2) * (W - 2) + e] = poisson_rhs_px(v, r, c, i, j);
+}
+
+// box_of, pass 1: one thread per (sample, row) writes the row's first and last on column.
+__global__ void sladd_box_rows_kernel(const unsigned char* on, int* rows, int H, int W, int exclude_frame) {
+  using namespace sladd;
+  const int b = blockIdx.y;
+  const long long y = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (y >= H) return;
+  int* e = rows + ((long long)b * H + y) * kBoxRowEntries;
+  box_row(on + ((long long)b * H + y) * W, (int)y, H, W, exclude_frame != 0, e, e + 1);
+}
+
+// box_of, pass 2: one thread per sample combines its rows into (x, y, w, h).
+__global__ void sladd_box_reduce_kernel(const int* rows, long long* box, int H) {
+  using namespace sladd;
+  const int b = blockIdx.y;
+  if (blockIdx.x * blockDim.x + threadIdx.x != 0) return;
+  box_from_rows(rows + (long long)b * H * kBoxRowEntries, H, box + 4LL * b);
 }
 
 // One of poisson_solve's four DST-I products (common/dst_math.h) on each sample's n_h x n_w block:

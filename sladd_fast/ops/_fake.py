@@ -22,6 +22,10 @@ def register() -> None:
         B, C, H, W = target.shape
         return mask.new_empty(B, C, H - 2, W - 2)
 
+    @torch.library.register_fake(lib + "box_of")
+    def _(on, exclude_frame):
+        return on.new_empty(on.shape[0], 4, dtype=torch.int64)
+
     @torch.library.register_fake(lib + "rgb_to_lab")
     def _(rgb):
         return rgb.new_empty(rgb.shape, dtype=torch.float32)

@@ -34,6 +34,7 @@ SCHEMAS = {
     "poisson_rhs": "poisson_rhs(Tensor target, Tensor source, Tensor mask, Tensor roi) -> Tensor",
     "poisson_compose": "poisson_compose(Tensor target, Tensor solution, Tensor roi) -> Tensor",
     "poisson_solve": "poisson_solve(Tensor rhs, Tensor roi) -> Tensor",
+    "box_of": "box_of(Tensor on, bool exclude_frame) -> Tensor",
     "deform_mask": "deform_mask(Tensor mask, Tensor noise) -> Tensor",
     "morph_square": "morph_square(Tensor mask, Tensor op, Tensor k) -> Tensor",
     "warp_affine_cubic": "warp_affine_cubic(Tensor input, Tensor inverse_map, Tensor box) -> Tensor",

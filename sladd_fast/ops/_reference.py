@@ -248,6 +248,32 @@ def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Ten
     return torch.where(interior[:, None], vals.clamp(0, 255).to(torch.uint8), target)
 
 
+
+def box_of(on: torch.Tensor, exclude_frame: bool) -> torch.Tensor:
+    """int64 [B,4] (x, y, w, h): the bounding box of the True pixels of bool [B,H,W], (0, 0, 0, 0) where
+    none; with exclude_frame the 1-pixel image frame counts as False."""
+    B, H, W = on.shape
+    if exclude_frame:
+        on = on.clone()
+        on[:, 0, :] = False
+        on[:, -1, :] = False
+        on[:, :, 0] = False
+        on[:, :, -1] = False
+    u = on.view(torch.uint8)
+    rows, cols = u.amax(2) > 0, u.amax(1) > 0  # [B,H], [B,W]
+    ar_h = torch.arange(H, device=on.device)
+    ar_w = torch.arange(W, device=on.device)
+    big = torch.iinfo(torch.int64).max
+    y0 = torch.where(rows, ar_h, big).amin(1)
+    y1 = torch.where(rows, ar_h, -1).amax(1)
+    x0 = torch.where(cols, ar_w, big).amin(1)
+    x1 = torch.where(cols, ar_w, -1).amax(1)
+    empty = ~rows.any(1)
+    zero = torch.zeros_like(y0)
+    return torch.stack([
+        torch.where(empty, zero, x0), torch.where(empty, zero, y0),
+        torch.where(empty, zero, x1 - x0 + 1), torch.where(empty, zero, y1 - y0 + 1)], -1)
+
 # DST-I Poisson solve (seamlessClone's; common/dst_math.h), as batched matrix products on the canvas.
 DST_TABLE_MAX = 256  # DST tables are cached for canvases up to this side (67 MB at 256); larger ones compute
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import torch
 
-from sladd_fast._sync import host_reads_ok
 from sladd_fast.ops import _checks, poisson
 from sladd_fast.ops._dispatch import op
 
@@ -116,34 +115,15 @@ def mask_bbox(mask: torch.Tensor, exclude_frame: bool = False) -> torch.Tensor:
     Empty masks give (0, 0, 0, 0). With ``exclude_frame`` the image's 1-pixel frame is ignored first,
     as seamlessClone does. No host sync.
     """
-    on = mask[:, 0] >= 0.5
-    if exclude_frame:
-        on = on.clone()
-        on[:, 0, :] = False
-        on[:, -1, :] = False
-        on[:, :, 0] = False
-        on[:, :, -1] = False
-    return box_of(on)
+    return box_of(mask[:, 0] >= 0.5, exclude_frame)
 
 
-def box_of(on: torch.Tensor) -> torch.Tensor:
+def box_of(on: torch.Tensor, exclude_frame: bool = False) -> torch.Tensor:
     """Bounding box of the True pixels of on bool [B,H,W], int64 [B,4] (x, y, w, h); (0, 0, 0, 0)
-    where none. No host sync."""
-    B, H, W = on.shape
-    u = on.view(torch.uint8)  # max over uint8: ~40x faster than bool any() on CPU
-    rows, cols = u.amax(2) > 0, u.amax(1) > 0  # [B,H], [B,W]
-    ar_h = torch.arange(H, device=on.device)
-    ar_w = torch.arange(W, device=on.device)
-    big = torch.iinfo(torch.int64).max
-    y0 = torch.where(rows, ar_h, big).amin(1)
-    y1 = torch.where(rows, ar_h, -1).amax(1)
-    x0 = torch.where(cols, ar_w, big).amin(1)
-    x1 = torch.where(cols, ar_w, -1).amax(1)
-    empty = ~rows.any(1)
-    zero = torch.zeros_like(y0)
-    return torch.stack([
-        torch.where(empty, zero, x0), torch.where(empty, zero, y0),
-        torch.where(empty, zero, x1 - x0 + 1), torch.where(empty, zero, y1 - y0 + 1)], -1)
+    where none; with ``exclude_frame`` the 1-pixel image frame counts as False. csrc op ``box_of``
+    (common/box_math.h): a scan per row, then per sample; no host sync."""
+    _checks.tensor("on", on, torch.bool, (None, None, None))
+    return op("box_of")(on.contiguous(), bool(exclude_frame))
 
 
 def poisson_roi(mask: torch.Tensor) -> torch.Tensor:
