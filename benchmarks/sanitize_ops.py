@@ -185,6 +185,12 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "box_of:frame": (torch.cat([m[:, 0] > 0.5, odd[:, 0] != 0]), True),  # the whole image: its interior
         "box_of:narrow": (blobs[:, 0, :, :2] > 0, True),  # W = 2: no interior
         "box_of:no_rows": (torch.zeros(2, 0, 5, dtype=torch.bool), False),
+        "similarity_align": (lm, torch.cat([lm[3:], flat, lm[:1] * float("nan")])[:5].contiguous()),
+        "affine_reach_box": (torch.tensor([[5, 6, 30, 20], [0, 0, S, S], [-3, 40, 20, 0], [60, 60, 9, 9]]),
+                             torch.tensor([[[1.3, 0.4, -20.0], [-0.4, 1.3, 5.0]], [[0.5, 0.0, 1.0], [0.0, 0.5, 2.0]],
+                                           [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], [[90.0, 0.0, 0.0], [0.0, 90.0, 0.0]]]),
+                             S),
+        "affine_reach_box:none": (torch.zeros(0, 4, dtype=torch.int64), torch.zeros(0, 2, 3), S),
         "deform_mask": (m, torch.trunc(torch.randn(3, 5, 5, 2, generator=g) * 8)),
         "morph_square": (m, torch.tensor([0, 1, 2]), torch.tensor([3, 19, 5])),
         "warp_affine_cubic": (torch.cat([src.float(), m], 1),
@@ -266,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
             out = getattr(torch.ops.sladd_fast, name.split(":")[0])(*a)
             if dev.type == "cuda":
                 torch.cuda.synchronize()
-            print(f"{name}: {tuple(out.shape)} {out.dtype}")
+            outs = (out,) if isinstance(out, torch.Tensor) else out  # similarity_align returns three
+            print(f"{name}: " + ", ".join(f"{tuple(o.shape)} {o.dtype}" for o in outs))
     print("all ops ran")
     return 0
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include "common/align_math.h"
 #include "common/color_transfer_math.h"
 #include "common/deform_math.h"
 #include "common/feather_math.h"
@@ -106,6 +107,26 @@ inline void check_poisson_solve(const at::Tensor& rhs, const at::Tensor& roi) {
 inline void check_box_of(const at::Tensor& on) {
   SLADD_CHECK_TENSOR(on, at::kBool, 3);
   TORCH_CHECK(on.size(1) <= kInt32Max && on.size(2) <= kInt32Max, "box_of: mask too large, got ", on.sizes());
+}
+
+inline void check_similarity_align(const at::Tensor& source, const at::Tensor& target) {
+  SLADD_CHECK_TENSOR(source, at::kFloat, 3);
+  SLADD_CHECK_TENSOR(target, at::kFloat, 3);
+  TORCH_CHECK(source.size(1) == kNumLandmarks && source.size(2) == 2, "source_landmarks must be [B,68,2], got ",
+              source.sizes());
+  TORCH_CHECK(target.sizes() == source.sizes(), "target_landmarks must be [B,68,2] like source_landmarks, got ",
+              target.sizes());
+  check_same_device(source, target, "target_landmarks");
+}
+
+inline void check_affine_reach_box(const at::Tensor& box, const at::Tensor& map, int64_t size) {
+  SLADD_CHECK_TENSOR(box, at::kLong, 2);
+  SLADD_CHECK_TENSOR(map, at::kFloat, 3);
+  TORCH_CHECK(box.size(1) == 4, "box must be [B,4] (x, y, w, h), got ", box.sizes());
+  TORCH_CHECK(map.size(0) == box.size(0) && map.size(1) == 2 && map.size(2) == 3, "map must be [B,2,3], got ",
+              map.sizes());
+  TORCH_CHECK(size > 0 && size <= kInt32Max, "size must be in [1, 2^31), got ", size);
+  check_same_device(box, map, "map");
 }
 
 inline void check_deform_mask(const at::Tensor& mask, const at::Tensor& noise) {

@@ -45,7 +45,7 @@ def constants(root: str | None = None) -> dict[str, int]:
     for rel in (("cuda", "launch.h"), ("common", "geometry.h"), ("common", "region_math.h"),
                 ("common", "color_transfer_math.h"), ("common", "feather_math.h"), ("common", "hull_math.h"),
                 ("common", "sbi_quality_math.h"), ("common", "warp_u8_math.h"), ("common", "piecewise_math.h"),
-                ("common", "dst_math.h"), ("common", "box_math.h")):
+                ("common", "dst_math.h"), ("common", "box_math.h"), ("common", "align_math.h")):
         with open(os.path.join(root, *rel)) as f:
             for name, value in re.findall(r"constexpr\s+(?:int|long long)\s+(k\w+)\s*=\s*(\d+)\s*;", f.read()):
                 out[name] = int(value)
@@ -265,6 +265,43 @@ def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Ten
     out = torch.empty_like(t)
     _launch("sladd_poisson_compose_kernel", H * W, B,
             (_ptr(t), _ptr(u), _ptr(r), _ptr(out), np.int32(C), np.int32(H), np.int32(W)), t.device, C)
+    return out
+
+
+def similarity_align(source_landmarks: torch.Tensor,
+                     target_landmarks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """bindings.cu's similarity_align: one thread per sample (common/align_math.h)."""
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.landmarks("source_landmarks", source_landmarks, 68, check_values=False)
+    _checks.tensor("target_landmarks", target_landmarks, torch.float32, tuple(source_landmarks.shape))
+    _checks.same_device(source_landmarks=source_landmarks, target_landmarks=target_landmarks)
+    s, t = source_landmarks.contiguous(), target_landmarks.contiguous()
+    B = s.shape[0]
+    M, Mi = torch.empty(B, 2, 3, device=s.device), torch.empty(B, 2, 3, device=s.device)
+    ok = torch.empty(B, device=s.device, dtype=torch.bool)
+    _launch("sladd_similarity_align_kernel", B, 1, (_ptr(s), _ptr(t), _ptr(M), _ptr(Mi), _ptr(ok), np.int32(B)),
+            s.device)
+    return M, Mi, ok
+
+
+def affine_reach_box(box: torch.Tensor, map: torch.Tensor, size: int) -> torch.Tensor:
+    """bindings.cu's affine_reach_box: one thread per sample (common/align_math.h)."""
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("box", box, torch.int64, (None, 4))
+    _checks.tensor("map", map, torch.float32, (box.shape[0], 2, 3))
+    _checks.same_device(box=box, map=map)
+    if not 0 < size <= _INT32_MAX:
+        raise ValueError(f"size must be in [1, 2^31), got {size}")
+    b, m = box.contiguous(), map.contiguous()
+    out = torch.empty_like(b)
+    B = b.shape[0]
+    _launch("sladd_reach_box_kernel", B, 1, (_ptr(b), _ptr(m), _ptr(out), np.int32(size), np.int32(B)), b.device)
     return out
 
 

@@ -59,6 +59,18 @@ def test_box_of_matches_cpu(backend):
         assert torch.equal(sf.box_of(on.cuda(), frame).cpu(), sf.box_of(on, frame))
 
 
+def test_alignment_geometry_matches_cpu(backend):
+    """similarity_align and affine_reach_box: + - * / in float64 on both sides, bit for bit."""
+    lm_s, lm_t = torch.cat([landmarks(30, 1), torch.rand(6, 68, 2) * 600 - 200]), landmarks(36, 2)
+    lm_s[3] = float("nan")
+    got = sf.similarity_align(lm_s.cuda(), lm_t.cuda())
+    want = sf.similarity_align(lm_s, lm_t)
+    assert all(torch.equal(a.cpu(), b) for a, b in zip(got, want))
+    box = torch.randint(-20, 260, (36, 4), generator=torch.Generator().manual_seed(3))
+    got_box = sf.affine_reach_box(box.cuda(), want[0].cuda(), 256).cpu()
+    assert torch.equal(got_box, sf.affine_reach_box(box, want[0], 256))
+
+
 def test_poisson_solve_matches_cpu(backend):
     """The tiled DST products against the CPU side: the same fmaf chains, so equal up to CUDA's sin / cos
     (an ulp of double at most, then rounded to float); a canvas past the sine table (n_h = 2098 > 2046)

@@ -74,6 +74,72 @@ def test_warp_affine_kernel_vs_reference():
     assert (got[1, :, :20] == 0).all() and (got[2, :, :200] == 0).all() and (got[3] == 0).all()
 
 
+def _align_case(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Source and target landmarks [48,68,2]: faces, random clouds, NaN, inf (clamped to 2^20), one point (no
+    spread), all far off (clamped to one point)."""
+    from sladd_fast import faces
+
+    g = torch.Generator().manual_seed(seed)
+    lm_s = torch.cat([faces.random_landmarks(40, size=256, generator=g), torch.rand(8, 68, 2, generator=g) * 600 - 200])
+    lm_t = torch.cat([faces.random_landmarks(40, size=256, generator=g), torch.rand(8, 68, 2, generator=g) * 600 - 200])
+    lm_s[3] = float("nan")
+    lm_t[5, 30] = float("inf")
+    lm_s[6] = 5.0
+    lm_t[7] += 3e6  # clamped to 2^20
+    return lm_s, lm_t
+
+
+@needs_ext
+@pytest.mark.parametrize("seed", range(2))
+def test_similarity_align_kernel_equals_reference(seed):
+    """The per-sample op and the PyTorch reference run the same float64 operations in the same order: equal
+    bits, degenerate samples (identity, ok False) included."""
+    lm_s, lm_t = _align_case(seed)
+    got = torch.ops.sladd_fast.similarity_align(lm_s, lm_t)
+    want = _reference.similarity_align(lm_s, lm_t)
+    assert all(torch.equal(a, b) for a, b in zip(got, want))
+    M, Mi, ok = got
+    faces_ok = ok[[i for i in range(40) if i not in (3, 5, 6, 7)]]
+    assert faces_ok.all() and not ok[3] and not ok[6] and not ok[7]  # NaN; one point; all clamped to one point
+    assert torch.equal(M[3], torch.eye(2, 3))
+    # The inverse composes to the identity; the map is a similarity (equal diagonal, opposite off-diagonal).
+    A, Ai = M[ok][:, :, :2].double(), Mi[ok][:, :, :2].double()
+    assert torch.allclose(Ai @ A, torch.eye(2, dtype=torch.float64).expand_as(A), atol=1e-5)
+    assert torch.equal(M[ok][:, 0, 0], M[ok][:, 1, 1]) and torch.equal(M[ok][:, 0, 1], -M[ok][:, 1, 0])
+
+
+def test_umeyama_closed_form_equals_the_angle_form():
+    """R = [[a, -b], [b, a]] / var is Umeyama's rotation atan2(b, a) times the scale sqrt(a^2 + b^2) / var."""
+    lm_s, lm_t = _align_case(2)
+    s, d = align.five_points(lm_s[8:40]).double(), align.five_points(lm_t[8:40]).double()
+    M, ok = align.umeyama_similarity(s.float(), d.float())
+    sc, dc = s - s.mean(1, keepdim=True), d - d.mean(1, keepdim=True)
+    a = (sc * dc).sum(-1).mean(1)
+    b = (sc[..., 0] * dc[..., 1] - sc[..., 1] * dc[..., 0]).mean(1)
+    scale = torch.sqrt(a ** 2 + b ** 2) / (sc ** 2).sum(-1).mean(1)
+    theta = torch.atan2(b, a)
+    assert ok.all()
+    assert torch.allclose(M[:, 0, 0].double(), torch.cos(theta) * scale, rtol=1e-6)
+    assert torch.allclose(M[:, 1, 0].double(), torch.sin(theta) * scale, rtol=1e-6, atol=1e-9)
+
+
+@needs_ext
+def test_affine_reach_box_kernel_equals_reference():
+    lm_s, lm_t = _align_case(4)
+    M, _, _ = _reference.similarity_align(lm_s, lm_t)
+    g = torch.Generator().manual_seed(4)
+    box = torch.randint(-20, 260, (48, 4), generator=g)
+    box[:, 2:] = torch.randint(-2, 200, (48, 2), generator=g)
+    box[:5] = torch.tensor([10, 10, 20, 20])
+    M[0] = float("nan")
+    M[1, 0, 0] = float("inf")
+    M[2] *= 50  # mapped off the image: nothing reachable
+    M[4] *= 0.001  # the output reads beyond one reflection: the whole image
+    got = torch.ops.sladd_fast.affine_reach_box(box, M, 256)
+    assert torch.equal(got, _reference.affine_reach_box(box, M, 256))
+    assert got[0].tolist() == got[4].tolist() == [0, 0, 256, 256] and got[2].tolist() == [0, 0, 0, 0]
+
+
 def test_reach_box_holds_every_reachable_output_pixel():
     """The warped mask is zero outside reach_box, mirror images (BORDER_REFLECT) included, for
     similarities near the image edge, scaled down, rotated, and far enough to need the fallback."""

@@ -149,6 +149,37 @@ at::Tensor poisson_compose_forward_kernel(const at::Tensor& target, const at::Te
   return out;
 }
 
+std::tuple<at::Tensor, at::Tensor, at::Tensor> similarity_align_forward_kernel(const at::Tensor& source_in,
+                                                                               const at::Tensor& target_in) {
+  check_similarity_align(source_in, target_in);
+  const at::cuda::CUDAGuard guard(source_in.device());
+  const at::Tensor source = source_in.contiguous(), target = target_in.contiguous();
+  const int64_t B = source.size(0);
+  at::Tensor M = at::empty({B, 2, 3}, source.options()), Mi = at::empty({B, 2, 3}, source.options());
+  at::Tensor ok = at::empty({B}, source.options().dtype(at::kBool));
+  if (B == 0) return {M, Mi, ok};
+  TORCH_CHECK(B <= kInt32Max, "similarity_align: too many samples");
+  sladd_similarity_align_kernel<<<grid_for(B, 1), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      source.data_ptr<float>(), target.data_ptr<float>(), M.data_ptr<float>(), Mi.data_ptr<float>(),
+      reinterpret_cast<unsigned char*>(ok.data_ptr<bool>()), (int)B);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return {M, Mi, ok};
+}
+
+at::Tensor affine_reach_box_forward_kernel(const at::Tensor& box_in, const at::Tensor& map_in, int64_t size) {
+  check_affine_reach_box(box_in, map_in, size);
+  const at::cuda::CUDAGuard guard(box_in.device());
+  const at::Tensor box = box_in.contiguous(), map = map_in.contiguous();
+  at::Tensor out = at::empty_like(box);
+  const int64_t B = box.size(0);
+  if (B == 0) return out;
+  TORCH_CHECK(B <= kInt32Max, "affine_reach_box: too many samples");
+  sladd_reach_box_kernel<<<grid_for(B, 1), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      ll_ptr(box), map.data_ptr<float>(), ll_out(out), (int)size, (int)B);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 at::Tensor box_of_forward_kernel(const at::Tensor& on_in, bool exclude_frame) {
   check_box_of(on_in);
   const at::cuda::CUDAGuard guard(on_in.device());
@@ -483,6 +514,8 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("poisson_compose", &poisson_compose_forward_kernel);
   m.impl("poisson_solve", &poisson_solve_forward_kernel);
   m.impl("box_of", &box_of_forward_kernel);
+  m.impl("similarity_align", &similarity_align_forward_kernel);
+  m.impl("affine_reach_box", &affine_reach_box_forward_kernel);
   m.impl("deform_mask", &deform_mask_forward_kernel);
   m.impl("morph_square", &morph_square_forward_kernel);
   m.impl("warp_affine_cubic", &warp_affine_cubic_forward_kernel);

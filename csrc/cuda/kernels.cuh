@@ -5,6 +5,7 @@
 // Launch layout: blockIdx.x * blockDim.x + threadIdx.x = pixel (or line), blockIdx.y = sample,
 // blockIdx.z = channel where a kernel is per channel.
 #pragma once
+#include "../common/align_math.h"
 #include "../common/blend_math.h"
 #include "../common/box_math.h"
 #include "../common/blur_math.h"
@@ -220,6 +221,27 @@ __global__ void sladd_poisson_rhs_kernel(const unsigned char* target, const unsi
   v.H = H;
   v.W = W;
   rhs[((long long)b * C + c) * (H - 2) * (W - 2) + e] = poisson_rhs_px(v, r, c, i, j);
+}
+
+// similarity_align: one thread per sample (common/align_math.h). blockIdx.x * blockDim.x + threadIdx.x = sample.
+__global__ void sladd_similarity_align_kernel(const float* source, const float* target, float* map, float* inverse,
+                                              unsigned char* ok, int B) {
+  using namespace sladd;
+  const long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (b >= B) return;
+  double ps[2 * kAlignPoints], pt[2 * kAlignPoints];
+  five_points(source + b * kNumLandmarks * 2, ps);
+  five_points(target + b * kNumLandmarks * 2, pt);
+  ok[b] = umeyama_similarity(ps, pt, map + 6 * b) ? 1 : 0;
+  invert_affine(map + 6 * b, inverse + 6 * b);
+}
+
+// affine_reach_box: one thread per sample.
+__global__ void sladd_reach_box_kernel(const long long* box, const float* map, long long* out, int size, int B) {
+  using namespace sladd;
+  const long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (b >= B) return;
+  reach_box(box + 4 * b, map + 6 * b, size, out + 4 * b);
 }
 
 // box_of, pass 1: one thread per (sample, row) writes the row's first and last on column.

@@ -26,6 +26,16 @@ def register() -> None:
     def _(on, exclude_frame):
         return on.new_empty(on.shape[0], 4, dtype=torch.int64)
 
+    @torch.library.register_fake(lib + "similarity_align")
+    def _(source_landmarks, target_landmarks):
+        B = source_landmarks.shape[0]
+        return (source_landmarks.new_empty(B, 2, 3), source_landmarks.new_empty(B, 2, 3),
+                source_landmarks.new_empty(B, dtype=torch.bool))
+
+    @torch.library.register_fake(lib + "affine_reach_box")
+    def _(box, map, size):
+        return torch.empty_like(box)
+
     @torch.library.register_fake(lib + "rgb_to_lab")
     def _(rgb):
         return rgb.new_empty(rgb.shape, dtype=torch.float32)

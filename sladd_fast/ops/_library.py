@@ -35,6 +35,9 @@ SCHEMAS = {
     "poisson_compose": "poisson_compose(Tensor target, Tensor solution, Tensor roi) -> Tensor",
     "poisson_solve": "poisson_solve(Tensor rhs, Tensor roi) -> Tensor",
     "box_of": "box_of(Tensor on, bool exclude_frame) -> Tensor",
+    "similarity_align": "similarity_align(Tensor source_landmarks, Tensor target_landmarks) "
+                        "-> (Tensor, Tensor, Tensor)",
+    "affine_reach_box": "affine_reach_box(Tensor box, Tensor map, int size) -> Tensor",
     "deform_mask": "deform_mask(Tensor mask, Tensor noise) -> Tensor",
     "morph_square": "morph_square(Tensor mask, Tensor op, Tensor k) -> Tensor",
     "warp_affine_cubic": "warp_affine_cubic(Tensor input, Tensor inverse_map, Tensor box) -> Tensor",

@@ -274,6 +274,109 @@ def box_of(on: torch.Tensor, exclude_frame: bool) -> torch.Tensor:
         torch.where(empty, zero, x0), torch.where(empty, zero, y0),
         torch.where(empty, zero, x1 - x0 + 1), torch.where(empty, zero, y1 - y0 + 1)], -1)
 
+
+# Alignment geometry (common/align_math.h): elementwise float64 math in the kernels' order (sums of the 5
+# points in index order, no matmul), so kernels and reference agree bit for bit.
+def five_points(landmarks: torch.Tensor) -> torch.Tensor:
+    """SLADD face_blend.get_5_keypoint: integer eye centres floor((L36+L39)/2), floor((L42+L45)/2), nose
+    tip L30, mouth corners L48, L54 of the clamped, truncated landmarks. float32 [B,68,2] -> [B,5,2]."""
+    L = landmarks.clamp(-COORD_LIMIT, COORD_LIMIT).trunc()  # dlib landmarks are integers
+    eye_l = torch.div(L[:, 36] + L[:, 39], 2, rounding_mode="floor")
+    eye_r = torch.div(L[:, 42] + L[:, 45], 2, rounding_mode="floor")
+    return torch.stack([eye_l, eye_r, L[:, 30], L[:, 48], L[:, 54]], 1)
+
+
+def _mean5(v: torch.Tensor) -> torch.Tensor:
+    return ((((v[:, 0] + v[:, 1]) + v[:, 2]) + v[:, 3]) + v[:, 4]) / 5.0
+
+
+def umeyama_similarity(src: torch.Tensor, dst: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Least-squares similarity src -> dst on float32 [B,5,2] points (closed-form 2-D Umeyama: R =
+    [[a, -b], [b, a]] / var(src), t = mean(dst) - R mean(src)); (M float32 [B,2,3], ok bool [B]), M the
+    identity where either set's variance is <= 1."""
+    s, d = src.double(), dst.double()
+    ms = torch.stack([_mean5(s[..., 0]), _mean5(s[..., 1])], -1)  # [B,2]
+    md = torch.stack([_mean5(d[..., 0]), _mean5(d[..., 1])], -1)
+    sx, sy = s[..., 0] - ms[:, None, 0], s[..., 1] - ms[:, None, 1]
+    dx, dy = d[..., 0] - md[:, None, 0], d[..., 1] - md[:, None, 1]
+    var_s, var_d = _mean5(sx * sx + sy * sy), _mean5(dx * dx + dy * dy)
+    a, b = _mean5(sx * dx + sy * dy), _mean5(sx * dy - sy * dx)
+    ok = (var_s > 1.0) & (var_d > 1.0)
+    c, si = a / var_s, b / var_s
+    tx = md[:, 0] - (c * ms[:, 0] + (-si) * ms[:, 1])
+    ty = md[:, 1] - (si * ms[:, 0] + c * ms[:, 1])
+    M = torch.stack([torch.stack([c, -si, tx], -1), torch.stack([si, c, ty], -1)], -2).float()
+    eye = _const(((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)), M.device, M.dtype)
+    return torch.where(ok[:, None, None], M, eye), ok
+
+
+def invert_affine(M: torch.Tensor) -> torch.Tensor:
+    """Inverse of float32 [B,2,3] affine maps, in float64, rounded to float32; |det| < 1e-12 divides by 1."""
+    A = M.double()
+    a, b, t0, c, d, t1 = A[:, 0, 0], A[:, 0, 1], A[:, 0, 2], A[:, 1, 0], A[:, 1, 1], A[:, 1, 2]
+    det = a * d - b * c
+    det = torch.where(det.abs() < 1e-12, torch.ones_like(det), det)
+    i00, i01, i10, i11 = d / det, -b / det, -c / det, a / det
+    return torch.stack([torch.stack([i00, i01, -(i00 * t0 + i01 * t1)], -1),
+                        torch.stack([i10, i11, -(i10 * t0 + i11 * t1)], -1)], -2).float()
+
+
+def similarity_align(source_landmarks: torch.Tensor,
+                     target_landmarks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(M float32 [B,2,3], its inverse, ok bool [B]): the partner -> target similarity of SLADD's 5 points."""
+    M, ok = umeyama_similarity(five_points(source_landmarks), five_points(target_landmarks))
+    return M, invert_affine(M), ok
+
+
+CUBIC_REACH = 3  # output pixels whose 4x4 taps (floor(s) - 1 .. floor(s) + 2) can touch a source pixel: +-2, +1 spare
+
+
+def affine_reach_box(box: torch.Tensor, M: torch.Tensor, size: int) -> torch.Tensor:
+    """int64 [B,4]: the output pixels of a cubic BORDER_REFLECT warp by M (float32 [B,2,3], source ->
+    output) that can be nonzero for an input zero outside ``box`` (int64 [B,4], x, y, w, h) of a
+    size x size image (synthesis/align.py reach_box)."""
+    B = box.shape[0]
+    dev = box.device
+    S = float(size)
+    b = box.double()
+    x0, y0 = b[:, 0:1], b[:, 1:2]
+    x1, y1 = x0 + b[:, 2:3] - 1, y0 + b[:, 3:4] - 1  # inclusive
+    empty = (box[:, 2] <= 0) | (box[:, 3] <= 0)
+    # Per axis the box and its two mirror images, grown by the cubic reach: [B,3] lows and highs.
+    r = CUBIC_REACH
+    xl = torch.cat([x0, -x1 - 1, 2 * S - 1 - x1], 1) - r
+    xh = torch.cat([x1, -x0 - 1, 2 * S - 1 - x0], 1) + r
+    yl = torch.cat([y0, -y1 - 1, 2 * S - 1 - y1], 1) - r
+    yh = torch.cat([y1, -y0 - 1, 2 * S - 1 - y0], 1) + r
+    # The 9 combinations' 4 corners, [B,9,4], mapped by M.
+    pick = _const(((0.0, 1.0, 0.0, 1.0),), dev, torch.float64)  # corner uses the high x?
+    xs = (xl[:, :, None] + (xh - xl)[:, :, None] * pick)[:, :, None, :].expand(B, 3, 3, 4).reshape(B, 9, 4)
+    pick_y = _const(((0.0, 0.0, 1.0, 1.0),), dev, torch.float64)
+    ys = (yl[:, :, None] + (yh - yl)[:, :, None] * pick_y)[:, None, :, :].expand(B, 3, 3, 4).reshape(B, 9, 4)
+    A = M.double()
+    mx = A[:, 0, 0, None, None] * xs + A[:, 0, 1, None, None] * ys + A[:, 0, 2, None, None]
+    my = A[:, 1, 0, None, None] * xs + A[:, 1, 1, None, None] * ys + A[:, 1, 2, None, None]
+    ax0, ax1, ay0, ay1 = mx.amin(2), mx.amax(2), my.amin(2), my.amax(2)  # [B,9]
+    hit = (ax1 >= 0) & (ax0 <= S - 1) & (ay1 >= 0) & (ay0 <= S - 1)
+    inf = float("inf")
+    lo_x = torch.where(hit, ax0.floor().clamp(0, S - 1), inf).amin(1)
+    hi_x = torch.where(hit, ax1.ceil().clamp(0, S - 1), -inf).amax(1)
+    lo_y = torch.where(hit, ay0.floor().clamp(0, S - 1), inf).amin(1)
+    hi_y = torch.where(hit, ay1.ceil().clamp(0, S - 1), -inf).amax(1)
+    # Beyond one reflection: the output's source positions leave [-size - 3, 2 size + 3).
+    Mi = invert_affine(M).double()
+    cx = _const((-0.5, S - 0.5, -0.5, S - 0.5), dev, torch.float64)
+    cy = _const((-0.5, -0.5, S - 0.5, S - 0.5), dev, torch.float64)
+    sx = Mi[:, 0, 0, None] * cx + Mi[:, 0, 1, None] * cy + Mi[:, 0, 2, None]
+    sy = Mi[:, 1, 0, None] * cx + Mi[:, 1, 1, None] * cy + Mi[:, 1, 2, None]
+    far = torch.cat([sx, sy], 1)
+    beyond = (far.amin(1) < -S - CUBIC_REACH) | (far.amax(1) >= 2 * S + CUBIC_REACH) | ~torch.isfinite(far).all(1)
+    none = ~hit.any(1) | empty
+    box_out = torch.stack([lo_x, lo_y, hi_x - lo_x + 1, hi_y - lo_y + 1], 1)
+    box_out = torch.where(none[:, None], torch.zeros_like(box_out), box_out)
+    full = _const((0.0, 0.0, S, S), dev, torch.float64).expand(B, 4)
+    return torch.where((beyond & ~empty)[:, None], full, box_out).long()
+
 # DST-I Poisson solve (seamlessClone's; common/dst_math.h), as batched matrix products on the canvas.
 DST_TABLE_MAX = 256  # DST tables are cached for canvases up to this side (67 MB at 256); larger ones compute
 

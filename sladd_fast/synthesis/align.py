@@ -2,9 +2,11 @@
 
 SLADD: umeyama(partner 5 points -> target 5 points, with scale), then cv2.warpAffine(INTER_CUBIC,
 BORDER_REFLECT) of the partner image and of the deformed mask (binarised at > 0). Here the 2-D
-Umeyama solution is closed form (no SVD, no host sync), and the warp is grid_sample(bicubic,
-a = -0.75 as OpenCV, reflection padding == BORDER_REFLECT) with OpenCV's pixel-centre convention.
-OpenCV quantises source positions to 1/32 px; this does not (<= 1/64 px difference).
+Umeyama solution is closed form (no SVD, no trig, no host sync): the csrc op ``similarity_align``
+computes the 5 points, the map and its inverse per sample, ``affine_reach_box`` the output box a warp
+can reach, and ``warp_affine_cubic`` the warp with OpenCV's 1/32-px source positions (common/
+align_math.h, common/warp_math.h). five_points, umeyama_similarity and invert_affine are the PyTorch
+references of those steps (ops/_reference.py), kept here for callers and tests.
 """
 from __future__ import annotations
 
@@ -12,67 +14,60 @@ import torch
 import torch.nn.functional as F
 
 from sladd_fast._consts import const
+from sladd_fast.ops import _reference
 from sladd_fast.ops._dispatch import op
 
 
 def five_points(landmarks: torch.Tensor) -> torch.Tensor:
     """SLADD face_blend.get_5_keypoint: integer eye centres (L36+L39)//2, (L42+L45)//2, nose tip L30,
     mouth corners L48, L54. float32 [B,68,2] -> float32 [B,5,2] (integer-valued)."""
-    L = landmarks.clamp(-1048576.0, 1048576.0).trunc()  # dlib landmarks are integers
-    eye_l = torch.div(L[:, 36] + L[:, 39], 2, rounding_mode="floor")
-    eye_r = torch.div(L[:, 42] + L[:, 45], 2, rounding_mode="floor")
-    return torch.stack([eye_l, eye_r, L[:, 30], L[:, 48], L[:, 54]], 1)
+    return _reference.five_points(landmarks)
 
 
 def umeyama_similarity(src: torch.Tensor, dst: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Least-squares similarity (rotation, uniform scale, translation) mapping src -> dst.
 
-    Closed form of Umeyama (1991) in 2-D: with centred points, a = mean(s.d), b = mean(s x d),
-    the optimal rotation is atan2(b, a) and the scale sqrt(a^2 + b^2) / var(s); this equals
-    Umeyama's SVD solution including its reflection correction.
+    Closed form of Umeyama (1991) in 2-D: with centred points, a = mean(s.d), b = mean(s x d) and
+    var = mean(|s|^2), the map is R = [[a, -b], [b, a]] / var (rotation atan2(b, a), scale
+    sqrt(a^2 + b^2) / var) and t = mean(d) - R mean(s); this equals Umeyama's SVD solution including
+    its reflection correction.
 
     Args:
-        src, dst: float32 [B,N,2].
+        src, dst: float32 [B,N,2] (N = 5: SLADD's points).
     Returns:
         (M float32 [B,2,3], ok bool [B]); ok is False where src or dst has (near) zero spread.
     """
-    s = src.double()
-    d = dst.double()
-    ms, md = s.mean(1, keepdim=True), d.mean(1, keepdim=True)
-    sc, dc = s - ms, d - md
-    var_s = (sc**2).sum(-1).mean(1)
-    var_d = (dc**2).sum(-1).mean(1)
-    a = (sc * dc).sum(-1).mean(1)
-    b = (sc[..., 0] * dc[..., 1] - sc[..., 1] * dc[..., 0]).mean(1)
-    ok = (var_s > 1.0) & (var_d > 1.0)
-    scale = torch.sqrt(a**2 + b**2) / var_s.clamp(min=1.0)
-    theta = torch.atan2(b, a)
-    c, si = torch.cos(theta) * scale, torch.sin(theta) * scale
-    R = torch.stack([torch.stack([c, -si], -1), torch.stack([si, c], -1)], -2)  # [B,2,2]
-    t = md[:, 0] - (R @ ms[:, 0, :, None])[..., 0]
-    M = torch.cat([R, t[..., None]], -1)
-    eye = const(((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)), M.device, M.dtype)
-    return torch.where(ok[:, None, None], M, eye).float(), ok
+    return _reference.umeyama_similarity(src, dst)
 
 
 def invert_affine(M: torch.Tensor) -> torch.Tensor:
     """Inverse of [B,2,3] affine maps (float64 internally)."""
-    A = M[:, :, :2].double()
-    t = M[:, :, 2].double()
-    a, b, c, d = A[:, 0, 0], A[:, 0, 1], A[:, 1, 0], A[:, 1, 1]
-    det = a * d - b * c
-    det = torch.where(det.abs() < 1e-12, torch.ones_like(det), det)  # callers mark these samples invalid
-    Ai = torch.stack([torch.stack([d, -b], -1), torch.stack([-c, a], -1)], -2) / det[:, None, None]
-    return torch.cat([Ai, -(Ai @ t[..., None])], -1).float()
+    return _reference.invert_affine(M)
 
 
-def warp_affine(images: torch.Tensor, M: torch.Tensor, box: torch.Tensor | None = None) -> torch.Tensor:
+def similarity_align(source_landmarks: torch.Tensor,
+                     target_landmarks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The partner -> target alignment of SLADD's 5 points, per sample in one op (csrc ``similarity_align``):
+    umeyama_similarity(five_points(source), five_points(target)) and its inverse.
+
+    Args:
+        source_landmarks, target_landmarks: float32 [B,68,2] on one device.
+    Returns:
+        (M float32 [B,2,3] source -> target pixels, its inverse float32 [B,2,3], ok bool [B]); M is the
+        identity where ok is False.
+    """
+    return op("similarity_align")(source_landmarks.contiguous(), target_landmarks.contiguous())
+
+
+def warp_affine(images: torch.Tensor, M: torch.Tensor, box: torch.Tensor | None = None, *,
+                inverse: torch.Tensor | None = None) -> torch.Tensor:
     """cv2.warpAffine(src, M, (W, H), INTER_CUBIC, BORDER_REFLECT) for a batch (csrc op
     ``warp_affine_cubic``: OpenCV's 1/32-px source positions and a = -0.75 cubic weights).
 
     Args:
         images: float32 or uint8 [B,C,H,W]. M: float32 [B,2,3], forward map source -> output pixels.
         box: optional int64 [B,4] (x, y, w, h): only these output pixels are computed, the rest is 0.
+        inverse: optional float32 [B,2,3], invert_affine(M) where the caller has it (similarity_align).
     Returns:
         [B,C,H,W] of the input's dtype: float32 not rounded; uint8 saturated (round half up, clamp),
         as cv2.warpAffine returns it (to_u8 of the float result).
@@ -80,15 +75,17 @@ def warp_affine(images: torch.Tensor, M: torch.Tensor, box: torch.Tensor | None 
     B, _, H, W = images.shape
     if box is None:
         box = const((0, 0, W, H), images.device, torch.int64).expand(B, 4)
-    return op("warp_affine_cubic")(images.contiguous(), invert_affine(M).contiguous(), box.contiguous())
+    if inverse is None:
+        inverse = invert_affine(M)
+    return op("warp_affine_cubic")(images.contiguous(), inverse.contiguous(), box.contiguous())
 
 
-CUBIC_REACH = 3  # output pixels whose 4x4 taps (floor(s) - 1 .. floor(s) + 2) can touch a source pixel: +-2, +1 spare
+CUBIC_REACH = _reference.CUBIC_REACH  # a cubic tap reaches +-2 px, +1 spare
 
 
 def reach_box(src_box: torch.Tensor, M: torch.Tensor, size: int) -> torch.Tensor:
     """The output pixels of warp_affine(., M) that can be nonzero for an input that is zero outside
-    ``src_box``: int64 [B,4] (x, y, w, h), conservative, no host sync.
+    ``src_box``: int64 [B,4] (x, y, w, h), conservative, no host sync (csrc op ``affine_reach_box``).
 
     BORDER_REFLECT lets taps beyond the image read mirrored pixels (index i is read at i, -1 - i and
     2 size - 1 - i), so each axis has the box and its two mirror images; each of the 9 combinations
@@ -96,47 +93,7 @@ def reach_box(src_box: torch.Tensor, M: torch.Tensor, size: int) -> torch.Tensor
     off-image mirror never widens the box). Where the output maps beyond one reflection, the whole
     image is returned.
     """
-    B = src_box.shape[0]
-    dev = src_box.device
-    S = float(size)
-    b = src_box.double()
-    x0, y0 = b[:, 0:1], b[:, 1:2]
-    x1, y1 = x0 + b[:, 2:3] - 1, y0 + b[:, 3:4] - 1  # inclusive
-    empty = (src_box[:, 2] <= 0) | (src_box[:, 3] <= 0)
-    # Per axis the box and its two mirror images, grown by the cubic reach: [B,3] lows and highs.
-    r = CUBIC_REACH
-    xl = torch.cat([x0, -x1 - 1, 2 * S - 1 - x1], 1) - r
-    xh = torch.cat([x1, -x0 - 1, 2 * S - 1 - x0], 1) + r
-    yl = torch.cat([y0, -y1 - 1, 2 * S - 1 - y1], 1) - r
-    yh = torch.cat([y1, -y0 - 1, 2 * S - 1 - y0], 1) + r
-    # The 9 combinations' 4 corners, [B,9,4], mapped by M.
-    pick = const(((0.0, 1.0, 0.0, 1.0),), dev, torch.float64)  # corner uses the high x?
-    xs = (xl[:, :, None] + (xh - xl)[:, :, None] * pick)[:, :, None, :].expand(B, 3, 3, 4).reshape(B, 9, 4)
-    pick_y = const(((0.0, 0.0, 1.0, 1.0),), dev, torch.float64)
-    ys = (yl[:, :, None] + (yh - yl)[:, :, None] * pick_y)[:, None, :, :].expand(B, 3, 3, 4).reshape(B, 9, 4)
-    A = M.double()
-    mx = A[:, 0, 0, None, None] * xs + A[:, 0, 1, None, None] * ys + A[:, 0, 2, None, None]
-    my = A[:, 1, 0, None, None] * xs + A[:, 1, 1, None, None] * ys + A[:, 1, 2, None, None]
-    ax0, ax1, ay0, ay1 = mx.amin(2), mx.amax(2), my.amin(2), my.amax(2)  # [B,9]
-    hit = (ax1 >= 0) & (ax0 <= S - 1) & (ay1 >= 0) & (ay0 <= S - 1)
-    inf = float("inf")
-    lo_x = torch.where(hit, ax0.floor().clamp(0, S - 1), inf).amin(1)
-    hi_x = torch.where(hit, ax1.ceil().clamp(0, S - 1), -inf).amax(1)
-    lo_y = torch.where(hit, ay0.floor().clamp(0, S - 1), inf).amin(1)
-    hi_y = torch.where(hit, ay1.ceil().clamp(0, S - 1), -inf).amax(1)
-    # Beyond one reflection: the output's source positions leave [-size - 3, 2 size + 3).
-    Mi = invert_affine(M).double()
-    cx = const((-0.5, S - 0.5, -0.5, S - 0.5), dev, torch.float64)
-    cy = const((-0.5, -0.5, S - 0.5, S - 0.5), dev, torch.float64)
-    sx = Mi[:, 0, 0, None] * cx + Mi[:, 0, 1, None] * cy + Mi[:, 0, 2, None]
-    sy = Mi[:, 1, 0, None] * cx + Mi[:, 1, 1, None] * cy + Mi[:, 1, 2, None]
-    far = torch.cat([sx, sy], 1)
-    beyond = (far.amin(1) < -S - CUBIC_REACH) | (far.amax(1) >= 2 * S + CUBIC_REACH) | ~torch.isfinite(far).all(1)
-    none = ~torch.isfinite(lo_x) | empty
-    box = torch.stack([lo_x, lo_y, hi_x - lo_x + 1, hi_y - lo_y + 1], 1)
-    box = torch.where(none[:, None], torch.zeros_like(box), box)
-    full = const((0.0, 0.0, S, S), dev, torch.float64).expand(B, 4)
-    return torch.where((beyond & ~empty)[:, None], full, box).long()
+    return op("affine_reach_box")(src_box.contiguous(), M.contiguous(), int(size))
 
 
 def to_u8(x: torch.Tensor) -> torch.Tensor:

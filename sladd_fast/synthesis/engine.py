@@ -173,11 +173,10 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
         m_d = deform.random_deform(region_m, params.deform_noise)
     # 2. Align partner -> target (spec §3.3); the mask is binarised at > 0 after the cubic warp.
     with stage("align"):
-        M, align_ok = align.umeyama_similarity(align.five_points(source_landmarks),
-                                               align.five_points(target_landmarks))
+        M, M_inv, align_ok = align.similarity_align(source_landmarks, target_landmarks)
         # The mask first, on the output pixels its taps can reach (mirror images included).
         m_box = align.reach_box(box_of(m_d[:, 0] != 0), M, S)
-        src_mask = (align.warp_affine(m_d, M, m_box) > 0).float()
+        src_mask = (align.warp_affine(m_d, M, m_box, inverse=M_inv) > 0).float()
     with stage("postprocess"):
         tgt_mask = mask_postprocess(src_mask, params)
     with stage("align"):
@@ -185,7 +184,7 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
         # whose _scale_array spans the whole image.
         full = const((0, 0, S, S), device, torch.int64).expand(B, 4)
         src_box = torch.where((params.color_mode == ColorMode.RCT_M)[:, None], full, mask_bbox(tgt_mask))
-        aligned_src = align.warp_affine(source, M, src_box)  # uint8 in and out, as cv2.warpAffine
+        aligned_src = align.warp_affine(source, M, src_box, inverse=M_inv)  # uint8 in and out, as cv2.warpAffine
     # 3. Colour transfer (spec §3.4).
     with stage("color"):
         src_crop = color.color_transfer(aligned_src, target, tgt_mask, target_landmarks, params.color_mode)
