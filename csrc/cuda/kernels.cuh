@@ -338,6 +338,11 @@ __global__ void sladd_dst_pass_kernel(const float* in, float* out, const long lo
     __syncthreads();
   }
   const float scale = dst_scale(n_h, n_w);
+  double lam_w[kDstMicro];  // the eigenvalues' column parts, once per thread
+  for (int j = 0; j < kDstMicro; ++j) {
+    const int c = col0 + tc + kDstSide * j;
+    lam_w[j] = epi == kDstEpiEig && c < n_w ? dst_lambda(c, n_w) : 0.0;
+  }
   for (int i = 0; i < kDstMicro; ++i) {
     const int r = row0 + tr + kDstSide * i;
     const double lam_h = epi == kDstEpiEig && r < n_h ? dst_lambda(r, n_h) : 0.0;
@@ -345,7 +350,7 @@ __global__ void sladd_dst_pass_kernel(const float* in, float* out, const long lo
       const int c = col0 + tc + kDstSide * j;
       if (r < n_h && c < n_w) {
         float v = acc[i][j];
-        if (epi == kDstEpiEig) v = v / dst_eig_of(lam_h, dst_lambda(c, n_w));
+        if (epi == kDstEpiEig) v = v / dst_eig_of(lam_h, lam_w[j]);
         else if (epi == kDstEpiScale) v = v * scale;
         out[plane + (long long)r * Nw + c] = v;
       } else if (epi == kDstEpiScale && r < Nh && c < Nw) {

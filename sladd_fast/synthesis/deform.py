@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 
+from sladd_fast._consts import const
 from sladd_fast.ops._dispatch import op
 from sladd_fast.synthesis.filters import blur_support
 
@@ -29,7 +30,15 @@ def random_deform(mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     """
     B, _, S, _ = mask.shape
     warped = op("deform_mask")(mask.contiguous(), noise.contiguous())
-    g = torch.exp(-(torch.arange(DEFORM_BLUR, device=mask.device) - 2.0) ** 2 / (2 * DEFORM_SIGMA**2))
-    kern = (g / g.sum()).expand(B, -1).contiguous()
-    radius = torch.full((B,), DEFORM_BLUR // 2, dtype=torch.int64, device=mask.device)
+    kern = const(_DEFORM_KERNEL, mask.device).expand(B, -1)
+    radius = const(DEFORM_BLUR // 2, mask.device, torch.int64).expand(B)
     return blur_support(warped, kern, radius).clamp(0, 1)
+
+
+def _deform_kernel() -> tuple[float, ...]:
+    """cv2.GaussianBlur's 5-tap sigma-3 kernel, as float32 values (exp in float32, normalised)."""
+    g = torch.exp(-(torch.arange(DEFORM_BLUR) - 2.0) ** 2 / (2 * DEFORM_SIGMA**2))
+    return tuple((g / g.sum()).tolist())
+
+
+_DEFORM_KERNEL = _deform_kernel()

@@ -2,6 +2,8 @@
 with explicit taps (resample_taps). No host sync, except resample_taps' index check (check_values)."""
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 
@@ -21,12 +23,8 @@ _SMALL_GAUSSIAN = {
 }
 
 
-def gaussian_kernels(k: torch.Tensor, width: int) -> torch.Tensor:
-    """cv2.getGaussianKernel(k_b, 0) for every sample, centred in float32 [B, width] (zeros outside).
-
-    sigma = 0.3 ((k - 1)/2 - 1) + 0.8, or OpenCV's fixed tables for k <= 9. width must be odd and
-    >= max(k).
-    """
+def _gaussian_rows(k: torch.Tensor, width: int) -> torch.Tensor:
+    """cv2.getGaussianKernel(k, 0) for each k int64 [N], centred in float32 [N, width]."""
     r = width // 2
     t = torch.arange(width, device=k.device, dtype=torch.float64) - r  # [width]
     sigma = 0.3 * ((k.double() - 1) / 2 - 1) + 0.8
@@ -40,6 +38,22 @@ def gaussian_kernels(k: torch.Tensor, width: int) -> torch.Tensor:
         tab = const(pad + vals + pad, k.device, torch.float64)
         g = torch.where((k == ks)[:, None], tab[None], g)
     return g.float()
+
+
+@functools.lru_cache(maxsize=None)  # keys: widths and devices; never evicted (CUDA graphs read it)
+def _gaussian_table(width: int, device: str) -> torch.Tensor:
+    """float32 [width + 1, width]: row k is cv2.getGaussianKernel(k, 0) centred (k = 0 .. width)."""
+    return _gaussian_rows(torch.arange(width + 1, device=device), width)
+
+
+def gaussian_kernels(k: torch.Tensor, width: int) -> torch.Tensor:
+    """cv2.getGaussianKernel(k_b, 0) for every sample, centred in float32 [B, width] (zeros outside).
+
+    sigma = 0.3 ((k - 1)/2 - 1) + 0.8, or OpenCV's fixed tables for k <= 9. width must be odd and
+    >= max(k); k is clamped to [0, width]. The rows come from one table per width and device, built
+    once: one gather per call instead of the ~25 small ops that compute them.
+    """
+    return _gaussian_table(width, str(k.device))[k.clamp(0, width)]
 
 
 def separable_blur(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
