@@ -171,6 +171,9 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
         region_m = region_mask(source_landmarks, region, S, check_values=False)
     with stage("deform"):
         m_d = deform.random_deform(region_m, params.deform_noise)
+        # Dead intermediates are dropped as they die (here and below): the GPU path's peak memory is
+        # reached later, in the Poisson solve, and they would all still be held there.
+        del region_m
     # 2. Align partner -> target (spec §3.3); the mask is binarised at > 0 after the cubic warp.
     with stage("align"):
         M, M_inv, align_ok = align.similarity_align(source_landmarks, target_landmarks)
@@ -179,6 +182,7 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
         src_mask = (align.warp_affine(m_d, M, m_box, inverse=M_inv) > 0).float()
     with stage("postprocess"):
         tgt_mask = mask_postprocess(src_mask, params)
+        del src_mask
     with stage("align"):
         # The partner image only where it is read: inside the target mask, or everywhere for rct-m,
         # whose _scale_array spans the whole image.
@@ -188,6 +192,7 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
     # 3. Colour transfer (spec §3.4).
     with stage("color"):
         src_crop = color.color_transfer(aligned_src, target, tgt_mask, target_landmarks, params.color_mode)
+        del aligned_src
     # 4. Guard (spec §3.5) and the samples that stay real.
     with stage("guard"):
         big_enough = tgt_mask.mean((1, 2, 3)) >= MIN_MASK_FRACTION
@@ -198,6 +203,7 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
         applied = big_enough & not_black & align_ok & on_image & in_frame & (blend_type != BlendType.NONE)
         if valid is not None:
             applied &= valid
+        del m_d
     # 5. Blends (spec §3.6): alpha and copy share one kernel; Poisson only where needed.
     with stage("blend"):
         weight = torch.where(blend_type == BlendType.ALPHA, feather_alpha(tgt_mask, params.feather), ratio)
@@ -205,6 +211,7 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
         linear = blend_linear(target, src_crop, tgt_mask, weight, check_values=False)
         poisson_sel = applied & (blend_type == BlendType.POISSON)
         masks = where_b(applied, tgt_mask, torch.zeros_like(tgt_mask))
+        del tgt_mask
         # On the sync-free path every sample enters the Poisson blend: the others with an empty mask, whose
         # empty box the DST products skip, so only the Poisson samples pay for the solve.
         poisson_mask = where_b(poisson_sel, masks, torch.zeros_like(masks))
