@@ -9,7 +9,8 @@
 #   3. bench_synthesis --device cuda at batch 32, 256, 1024 and 4096 (JSON with peak memory, profile at
 #      32 and 1024, CUDA-graph replay at 32 and 256), the NVRTC backend at 256 beside it; the
 #      per-sample baseline only in the batch-256 run.
-#   4. compute-sanitizer memcheck over every op (benchmarks/sanitize_ops.py), both backends.
+#   4. compute-sanitizer memcheck over every op (benchmarks/sanitize_ops.py), both backends; racecheck
+#      over poisson_solve (the tiled DST kernel, the one that shares memory between threads).
 # Suite "train" (no build: the NVRTC kernels; about 5 minutes at most):
 #   1. the training tests (CUDA step under bf16 and channels_last with no host sync, models, losses).
 #   2. train.py for 30 steps on the synthetic backend (the loop, checkpoints and logging on the GPU).
@@ -160,6 +161,10 @@ if command -v compute-sanitizer > /dev/null; then
       --error-exitcode 3 $PY benchmarks/sanitize_ops.py --device cuda --backend "$backend" > "$OUT_DIR/sanitizer_memcheck_${backend}.log" 2>&1
     log "compute-sanitizer memcheck ($backend) rc=$?: $(grep -E 'ERROR SUMMARY|all ops ran' "$OUT_DIR/sanitizer_memcheck_${backend}.log" | tr '\n' ' ')"
   done
+  # The one kernel that shares memory between threads (the tiled DST products): shared-memory races.
+  timeout 40 compute-sanitizer --tool racecheck --kernel-name kns=sladd_dst --error-exitcode 3 \
+    $PY benchmarks/sanitize_ops.py --device cuda --backend kernel --ops poisson_solve > "$OUT_DIR/sanitizer_racecheck.log" 2>&1
+  log "compute-sanitizer racecheck (poisson_solve) rc=$?: $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY|all ops ran' "$OUT_DIR/sanitizer_racecheck.log" | tr '\n' ' ')"
 else
   log "compute-sanitizer not found: skipped"
 fi

@@ -259,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cuda", choices=["cpu", "cuda"])
     ap.add_argument("--backend", default="kernel", choices=["kernel", "jit"],
                     help="compiled sladd_fast._C or the NVRTC JIT (CUDA only)")
+    ap.add_argument("--ops", default=None,
+                    help="comma-separated op names to run (default: all), e.g. poisson_solve for racecheck")
     args = ap.parse_args(argv)
     dev = torch.device(args.device)
     if dev.type == "cuda" and not torch.cuda.is_available():
@@ -268,7 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.backend == "kernel" and not (_ext.has_cuda_ops() if dev.type == "cuda" else _ext.has_ops()):
         ap.error(f"--backend kernel: sladd_fast._C has no {dev.type} kernels (build it first)")
     with ops.use_backend(args.backend, dev.type):  # through the dispatcher, as the engine calls them
+        wanted = set(args.ops.split(",")) if args.ops else None
+        if wanted and not wanted <= set(ops._library.SCHEMAS):
+            ap.error(f"--ops: unknown op(s) {sorted(wanted - set(ops._library.SCHEMAS))}")
         for name, a in calls(dev).items():
+            if wanted and name.split(":")[0] not in wanted:
+                continue
             out = getattr(torch.ops.sladd_fast, name.split(":")[0])(*a)
             if dev.type == "cuda":
                 torch.cuda.synchronize()

@@ -69,6 +69,15 @@ def test_sanitizer_script_runs_on_cpu():
     assert sanitize_ops.main(["--device", "cpu", "--backend", "kernel"]) == 0
 
 
+def test_sanitizer_script_runs_the_named_ops_only(capsys):
+    """--ops (the device check's racecheck runs poisson_solve alone); an unknown name is an error."""
+    assert sanitize_ops.main(["--device", "cpu", "--backend", "kernel", "--ops", "poisson_solve"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "all ops ran" and len(lines) == 4 and all(x.startswith("poisson_solve") for x in lines[:-1])
+    with pytest.raises(SystemExit):
+        sanitize_ops.main(["--device", "cpu", "--backend", "kernel", "--ops", "poisson_solv"])
+
+
 def test_wrong_argument_types_are_caught(emulator):
     """The emulator checks what _jit passes against the kernel's C signature."""
     import numpy as np
