@@ -13,8 +13,9 @@ it counts:
   - GFLOP: dense math (bmm/mm: 2*m*n*k; poisson_solve's four products on each sample's own box) and
     one per output element for everything else;
   - CPU ms: this machine's time for the stage, for tracking progress between GPU runs;
-and for the whole call the peak of the live intermediate tensors (outputs of ops still referenced),
-an estimate of the GPU memory one call needs beyond its inputs.
+and for the whole call the peak of the live intermediate tensors (outputs of ops still referenced, plus
+poisson_solve's internal scratch plane while it runs), an estimate of the GPU memory one call needs
+beyond its inputs.
 Mixed alpha / Poisson / copy blends over all 10 regions, as bench_synthesis. A benchmark, not a
 test: nothing asserts. Device figures follow from bytes and ops (HBM bandwidth, launch latency) and
 stay estimates until a GPU run measures them.
@@ -94,8 +95,11 @@ class CostCounter(TorchDispatchMode):
             if isinstance(t, torch.Tensor) and t.numel():
                 self.live += _nbytes(t)
                 weakref.finalize(t, self._free, _nbytes(t))
-        if self.live > self.peak:
-            self.peak, self.peak_stage = self.live, st
+        # An op's own scratch lives while it runs, next to its inputs and outputs: poisson_solve's
+        # canvas-sized plane (csrc/cuda/bindings.cu) is the one large enough to matter.
+        scratch = _nbytes(out) if name == "sladd_fast.poisson_solve" else 0
+        if self.live + scratch > self.peak:
+            self.peak, self.peak_stage = self.live + scratch, st
         self.ops[st][name] += 1
         return out
 

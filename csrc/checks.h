@@ -5,6 +5,7 @@
 
 #include "common/align_math.h"
 #include "common/color_transfer_math.h"
+#include "common/dst_math.h"
 #include "common/deform_math.h"
 #include "common/feather_math.h"
 #include "common/piecewise_math.h"
@@ -100,8 +101,8 @@ inline void check_poisson_solve(const at::Tensor& rhs, const at::Tensor& roi) {
   TORCH_CHECK(roi.size(0) == rhs.size(0) && roi.size(1) == 6, "roi must be [B,6] (x, y, w, h, dx, dy), got ",
               roi.sizes());
   check_same_device(rhs, roi, "roi");
-  TORCH_CHECK(rhs.size(2) <= kInt32Max && rhs.size(3) <= kInt32Max && rhs.size(2) * rhs.size(3) <= kInt32Max,
-              "poisson_solve: rhs plane too large, got ", rhs.sizes());
+  TORCH_CHECK(rhs.size(2) <= kDstMaxSide && rhs.size(3) <= kDstMaxSide && rhs.size(2) * rhs.size(3) <= kInt32Max,
+              "poisson_solve: rhs plane too large (sides up to 2^20, at most 2^31 - 1 pixels), got ", rhs.sizes());
 }
 
 inline void check_box_of(const at::Tensor& on) {

@@ -280,6 +280,7 @@ def similarity_align(source_landmarks: torch.Tensor,
     _checks.same_device(source_landmarks=source_landmarks, target_landmarks=target_landmarks)
     s, t = source_landmarks.contiguous(), target_landmarks.contiguous()
     B = s.shape[0]
+    _check_int32("similarity_align", B=B)
     M, Mi = torch.empty(B, 2, 3, device=s.device), torch.empty(B, 2, 3, device=s.device)
     ok = torch.empty(B, device=s.device, dtype=torch.bool)
     _launch("sladd_similarity_align_kernel", B, 1, (_ptr(s), _ptr(t), _ptr(M), _ptr(Mi), _ptr(ok), np.int32(B)),
@@ -301,6 +302,7 @@ def affine_reach_box(box: torch.Tensor, map: torch.Tensor, size: int) -> torch.T
     b, m = box.contiguous(), map.contiguous()
     out = torch.empty_like(b)
     B = b.shape[0]
+    _check_int32("affine_reach_box", B=B)
     _launch("sladd_reach_box_kernel", B, 1, (_ptr(b), _ptr(m), _ptr(out), np.int32(size), np.int32(B)), b.device)
     return out
 
@@ -315,6 +317,7 @@ def box_of(on: torch.Tensor, exclude_frame: bool) -> torch.Tensor:
     _checks.tensor("on", on, torch.bool, (None, None, None))
     m = on.contiguous()
     B, H, W = m.shape
+    _check_int32("box_of", H=H, W=W)
     box = torch.empty(B, 4, device=m.device, dtype=torch.int64)
     rows = torch.empty(B, H, constants()["kBoxRowEntries"], device=m.device, dtype=torch.int32)
     _launch("sladd_box_rows_kernel", H, B,
@@ -335,8 +338,8 @@ def poisson_solve(rhs: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
     _checks.same_device(rhs=rhs, roi=roi)  # raw pointers: one device
     x, r = rhs.contiguous(), roi.contiguous()
     B, C, Nh, Nw = x.shape
-    if Nh * Nw > _INT32_MAX:
-        raise ValueError(f"poisson_solve: rhs plane too large, got {list(x.shape)}")
+    _check_int32("poisson_solve", constants()["kDstMaxSide"], Nh=Nh, Nw=Nw)
+    _check_int32("poisson_solve", plane=Nh * Nw)
     out, tmp = torch.empty_like(x), torch.empty_like(x)
     if x.numel() == 0:
         return out

@@ -245,12 +245,19 @@ def test_poisson_solve_baseline_copy_gives_the_same_bits(tmp_path):
     assert torch.equal(torch.load(path + ".out"), torch.ops.sladd_fast.poisson_solve(rhs, roi))
 
 
+def test_poisson_side_limit_is_the_headers():
+    from sladd_fast import _jit
+
+    assert poisson.MAX_SIDE == _jit.constants()["kDstMaxSide"]
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(rhs=torch.zeros(2, 3, 8, 8, dtype=torch.float64), roi=torch.zeros(2, 6, dtype=torch.int64)), "rhs"),
     (dict(rhs=torch.zeros(2, 8, 8), roi=torch.zeros(2, 6, dtype=torch.int64)), "rhs"),
     (dict(rhs=torch.zeros(2, 3, 8, 8), roi=torch.zeros(3, 6, dtype=torch.int64)), "roi"),
     (dict(rhs=torch.zeros(2, 3, 8, 8), roi=torch.zeros(2, 4, dtype=torch.int64)), "roi"),
     (dict(rhs=torch.zeros(2, 3, 8, 8), roi=torch.zeros(2, 6)), "roi"),
+    (dict(rhs=torch.zeros(1, 1, 1, (1 << 20) + 1), roi=torch.zeros(1, 6, dtype=torch.int64)), "rhs"),
 ])
 def test_poisson_solve_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):

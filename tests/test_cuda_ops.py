@@ -57,6 +57,8 @@ def test_box_of_matches_cpu(backend):
     on[0], on[1] = False, True
     for frame in (False, True):
         assert torch.equal(sf.box_of(on.cuda(), frame).cpu(), sf.box_of(on, frame))
+    empty = torch.zeros(2, 0, 5, dtype=torch.bool)  # no rows: zeros, as on the CPU
+    assert sf.box_of(empty.cuda(), False).cpu().tolist() == sf.box_of(empty, False).tolist() == [[0, 0, 0, 0]] * 2
 
 
 def test_alignment_geometry_matches_cpu(backend):

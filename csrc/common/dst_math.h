@@ -17,13 +17,14 @@ namespace sladd {
 
 // CUDA tiling (cuda/kernels.cuh): a block of kDstSide x kDstSide threads (kThreads) computes a kDstTile x
 // kDstTile output tile, each thread kDstMicro x kDstMicro outputs, stepping k by kDstStep; the sine operand
-// is read from a table of the 2 (n + 1) values per block in shared memory when it fits (n < 2047).
+// is read from a table of the 2 (n + 1) values per block in shared memory when it fits (n <= 2047).
 constexpr int kDstSide = 16;
 constexpr int kDstMicro = 4;
 constexpr int kDstTile = 64;
 static_assert(kDstTile == kDstSide * kDstMicro, "a tile is kDstSide threads of kDstMicro outputs per side");
 constexpr int kDstStep = 16;
 constexpr int kDstTable = 4096;
+constexpr int kDstMaxSide = 1048576;  // 2^20: canvas sides at most (checks.h), so 2 (n + 1) stays in int
 
 // The four passes: which operand is the sine matrix, and what the epilogue does to each output.
 constexpr int kDstSineLeft = 1;   // out = S_n . in (along the rows, n = n_h); else out = in . S_n (n = n_w)

@@ -185,8 +185,8 @@ at::Tensor box_of_forward_kernel(const at::Tensor& on_in, bool exclude_frame) {
   const at::cuda::CUDAGuard guard(on_in.device());
   const at::Tensor on = on_in.contiguous();
   const int64_t B = on.size(0), H = on.size(1), W = on.size(2);
+  if (B == 0 || H == 0) return at::zeros({B, 4}, on.options().dtype(at::kLong));  // no rows: a grid of x = 0
   at::Tensor box = at::empty({B, 4}, on.options().dtype(at::kLong));
-  if (B == 0) return box;
   at::Tensor rows = at::empty({B, H, kBoxRowEntries}, on.options().dtype(at::kInt));
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
   sladd_box_rows_kernel<<<grid_for(H, B), kThreads, 0, stream>>>(

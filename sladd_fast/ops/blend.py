@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from sladd_fast._sync import host_reads_ok
 from sladd_fast.ops import _checks, poisson
 from sladd_fast.ops._dispatch import op
 
@@ -164,6 +165,14 @@ def blend_poisson(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor
         return target.clone()
     roi = poisson_roi(mask)
     t, s, m = target.contiguous(), source.contiguous(), mask.contiguous()
-    # The solve works on each sample's own box of the full (H-2) x (W-2) canvas (no host sync).
-    u = poisson.solve(op("poisson_rhs")(t, s, m, roi), roi)
-    return op("poisson_compose")(t, u, roi)
+    # The solve works on each sample's own box of the full (H-2) x (W-2) canvas (no host sync). Its
+    # float planes (the rhs, the solve's scratch and the solution) are the GPU path's peak memory, where
+    # every sample holds them: there one channel at a time keeps them at a third. On CPU (the Poisson
+    # samples only) all channels at once, so the erosion is computed once.
+    if host_reads_ok(device):
+        return op("poisson_compose")(t, poisson.solve(op("poisson_rhs")(t, s, m, roi), roi), roi)
+    out = torch.empty_like(t)
+    for c in range(C):
+        tc, sc = t[:, c:c + 1].contiguous(), s[:, c:c + 1].contiguous()
+        out[:, c:c + 1] = op("poisson_compose")(tc, poisson.solve(op("poisson_rhs")(tc, sc, m, roi), roi), roi)
+    return out

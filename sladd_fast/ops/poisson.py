@@ -18,6 +18,8 @@ import torch
 from sladd_fast.ops import _checks
 from sladd_fast.ops._dispatch import op
 
+MAX_SIDE = 1 << 20  # common/dst_math.h kDstMaxSide
+
 
 def solve(rhs: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
     """Solves the Dirichlet Poisson problem for each ROI interior.
@@ -31,9 +33,11 @@ def solve(rhs: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
         float32 [B,C,Nh,Nw], the solution in the same layout, zero outside each sample's block.
     Raises:
         ValueError naming the argument: wrong type, dtype or shape, batch sizes that differ, tensors
-        on different devices.
+        on different devices, a canvas side over 2^20.
     """
     _checks.tensor("rhs", rhs, torch.float32, (None, None, None, None))
     _checks.tensor("roi", roi, torch.int64, (rhs.shape[0], 6))
     _checks.same_device(rhs=rhs, roi=roi)
+    if max(rhs.shape[2], rhs.shape[3]) > MAX_SIDE:
+        raise ValueError(f"rhs: canvas sides up to {MAX_SIDE} (common/dst_math.h kDstMaxSide), got {list(rhs.shape)}")
     return op("poisson_solve")(rhs.contiguous(), roi.contiguous())
