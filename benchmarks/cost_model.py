@@ -7,7 +7,7 @@ batch, full canvas, every colour mode and the Poisson solve on every sample), un
 TorchDispatchMode that sees every op the GPU would launch. Per stage (sladd_fast.synthesis.stages)
 it counts:
   - ops: dispatcher calls that launch work (views, allocations and profiler marks excluded), about
-    one kernel launch each: the launch-bound cost at small batches;
+    one kernel launch each: the launch-bound cost at small batches (allocations still count as memory);
   - MB read / written: bytes of each op's tensor inputs and outputs (a kernel's own re-reads, such
     as a 4x4 cubic window, hit cache and are not counted: a lower bound on DRAM traffic);
   - GFLOP: dense math (bmm/mm: 2*m*n*k; poisson_solve's four products on each sample's own box) and
@@ -76,14 +76,25 @@ class CostCounter(TorchDispatchMode):
     def _free(self, nbytes: int) -> None:
         self.live -= nbytes
 
+    def _hold(self, out: object) -> None:
+        """Counts the op's output tensors as live until Python drops them."""
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor) and t.numel():
+                self.live += _nbytes(t)
+                weakref.finalize(t, self._free, _nbytes(t))
+
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
         name = str(func.overloadpacket)
-        if getattr(func, "is_view", False) or name.startswith(("profiler.", "aten.empty", "aten.detach",
-                                                                   "aten.lift_fresh", "aten.alias", "aten._unsafe_view",
-                                                                   "aten._reshape_alias")):
-            return out  # no kernel: metadata, allocation or a profiler mark
         st = stages.current()
+        if getattr(func, "is_view", False) or name.startswith(("profiler.", "aten.detach", "aten.lift_fresh",
+                                                                   "aten.alias", "aten._unsafe_view",
+                                                                   "aten._reshape_alias")):
+            return out  # no kernel and no memory: metadata or a profiler mark
+        if name.startswith("aten.empty"):  # memory but no kernel: an allocation
+            self._hold(out)
+            self._peak(st, 0)
+            return out
         ins = sum(_nbytes(t) for t in tree_flatten((args, kwargs))[0])
         outs = sum(_nbytes(t) for t in tree_flatten(out)[0])
         c = self.cost[st]
@@ -91,17 +102,16 @@ class CostCounter(TorchDispatchMode):
         c["read"] += ins
         c["written"] += outs
         c["flops"] += _flops(func, args, out)
-        for t in tree_flatten(out)[0]:
-            if isinstance(t, torch.Tensor) and t.numel():
-                self.live += _nbytes(t)
-                weakref.finalize(t, self._free, _nbytes(t))
+        self._hold(out)
         # An op's own scratch lives while it runs, next to its inputs and outputs: poisson_solve's
         # canvas-sized plane (csrc/cuda/bindings.cu) is the one large enough to matter.
-        scratch = _nbytes(out) if name == "sladd_fast.poisson_solve" else 0
-        if self.live + scratch > self.peak:
-            self.peak, self.peak_stage = self.live + scratch, st
+        self._peak(st, _nbytes(out) if name == "sladd_fast.poisson_solve" else 0)
         self.ops[st][name] += 1
         return out
+
+    def _peak(self, stage: str, scratch: int) -> None:
+        if self.live + scratch > self.peak:
+            self.peak, self.peak_stage = self.live + scratch, stage
 
 
 def _stage_times(inputs: list[torch.Tensor], p: object, iters: int) -> dict[str, float]:

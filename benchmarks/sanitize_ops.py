@@ -199,6 +199,7 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "rgb_to_lab": (img,),
         "lab_to_rgb": (torch.rand(3, 3, S, S, generator=g) * 300 - 20,),
         "blur_in_box": (torch.cat([img.float(), src.float()], 1), gaussian_kernels(k, 21), k // 2, box),
+        "blur_in_box:u8": (torch.cat([img, src], 1), gaussian_kernels(k, 21), k // 2, box),  # rounded to uint8
         "resample_taps": (rs_in, rs_idx, rs_w, 2),
         "resample_taps:cols": (rs_in, rs_idx_wide, rs_w_wide, 3),
         "resample_taps:empty_axis": (torch.zeros(2, 3, 0, 5), torch.zeros(2, 4, 2, dtype=torch.int64),
@@ -249,7 +250,8 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "color_stats": (src, img, m, torch.tensor([0, 1, 2]), torch.tensor([[0, 0, S, S], [5, 6, 30, 20],
                                                                            [-3, 40, 90, 0]])),
         "color_apply": (src, img, m, torch.tensor([0, 3, 3]), color_stats_for(src, img, m),
-                        torch.rand(2, 6, S, S, generator=g) * 255, torch.tensor([-1, 1, 7])),  # 7: out of range
+                        torch.randint(0, 256, (2, 6, S, S), generator=g, dtype=torch.uint8),
+                        torch.tensor([-1, 1, 7])),  # 7: out of range
     }
     return {name: tuple(a.to(device) if isinstance(a, torch.Tensor) else a for a in v) for name, v in args.items()}
 

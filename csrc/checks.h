@@ -166,7 +166,9 @@ inline void check_warp_affine_cubic(const at::Tensor& input, const at::Tensor& i
 
 inline void check_blur_in_box(const at::Tensor& input, const at::Tensor& kernels, const at::Tensor& radius,
                               const at::Tensor& box) {
-  SLADD_CHECK_TENSOR(input, at::kFloat, 4);
+  TORCH_CHECK(input.scalar_type() == at::kFloat || input.scalar_type() == at::kByte,
+              "blur_in_box: input must be float32 or uint8, got ", input.scalar_type());
+  TORCH_CHECK(input.dim() == 4, "blur_in_box: input must have 4 dims, got ", input.sizes());
   SLADD_CHECK_TENSOR(kernels, at::kFloat, 2);
   SLADD_CHECK_TENSOR(radius, at::kLong, 1);
   SLADD_CHECK_TENSOR(box, at::kLong, 2);
@@ -360,9 +362,9 @@ inline void check_color_apply(const at::Tensor& fake, const at::Tensor& real, co
   SLADD_CHECK_TENSOR(stats, at::kDouble, 2);
   TORCH_CHECK(stats.size(0) == fake.size(0) && stats.size(1) == kColorStats, "stats must be [B,", kColorStats,
               "] float64, got ", stats.sizes());
-  SLADD_CHECK_TENSOR(blurred, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(blurred, at::kByte, 4);
   TORCH_CHECK(blurred.size(1) == 6 && blurred.size(2) == fake.size(2) && blurred.size(3) == fake.size(3),
-              "blurred must be [N,6,H,W], got ", blurred.sizes());
+              "blurred must be [N,6,H,W] uint8, got ", blurred.sizes());
   SLADD_CHECK_TENSOR(blur_row, at::kLong, 1);
   TORCH_CHECK(blur_row.size(0) == fake.size(0), "blur_row must be [B], got ", blur_row.sizes());
   check_same_device(fake, stats, "stats");

@@ -437,17 +437,20 @@ def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
     B = input.shape[0]
-    for name, t, dtype, shape in (("input", input, torch.float32, (B, None, None, None)),
+    u8 = isinstance(input, torch.Tensor) and input.dtype == torch.uint8
+    for name, t, dtype, shape in (("input", input, torch.uint8 if u8 else torch.float32, (B, None, None, None)),
                                   ("kernels", kernels, torch.float32, (B, None)),
                                   ("radius", radius, torch.int64, (B,)), ("box", box, torch.int64, (B, 4))):
         _checks.tensor(name, t, dtype, shape)  # raw pointers: a wrong dtype would be misread
     _checks.same_device(input=input, kernels=kernels, radius=radius, box=box)
     x, g, r, bx = input.contiguous(), kernels.contiguous(), radius.contiguous(), box.contiguous()
     B, C, H, W = x.shape
-    tmp, out = torch.empty_like(x), torch.empty_like(x)
+    tmp, out = torch.empty(x.shape, device=x.device), torch.empty_like(x)
     dims = (np.int32(C), np.int32(H), np.int32(W), np.int32(g.shape[1]))
-    _launch("sladd_blur_rows_kernel", H * W, B, (_ptr(x), _ptr(g), _ptr(r), _ptr(bx), _ptr(tmp)) + dims, x.device, C)
-    _launch("sladd_blur_cols_kernel", H * W, B, (_ptr(tmp), _ptr(g), _ptr(r), _ptr(bx), _ptr(out)) + dims, x.device, C)
+    src = (0, _ptr(x)) if u8 else (_ptr(x), 0)  # (float input, uint8 input): one is null
+    dst = (0, _ptr(out)) if u8 else (_ptr(out), 0)
+    _launch("sladd_blur_rows_kernel", H * W, B, src + (_ptr(g), _ptr(r), _ptr(bx), _ptr(tmp)) + dims, x.device, C)
+    _launch("sladd_blur_cols_kernel", H * W, B, (_ptr(tmp), _ptr(g), _ptr(r), _ptr(bx)) + dst + dims, x.device, C)
     return out
 
 
@@ -678,7 +681,7 @@ def color_apply(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode
 
     B, _, H, W = fake.shape
     _checked_color_args(fake, real, mask, mode, (("stats", stats, torch.float64, (B, constants()["kColorStats"])),
-                                                 ("blurred", blurred, torch.float32, (None, 6, H, W)),
+                                                 ("blurred", blurred, torch.uint8, (None, 6, H, W)),
                                                  ("blur_row", blur_row, torch.int64, (B,))))
     f, r, m, md, st, bl, br = (t.contiguous() for t in (fake, real, mask, mode, stats, blurred, blur_row))
     out = torch.empty_like(f)

@@ -117,6 +117,20 @@ def test_poisson_kernels_match_reference_exactly(seed):
     assert torch.equal(out[0], t[0]) and torch.equal(out[2], t[2])
 
 
+@pytest.mark.parametrize("sync_free", ["0", "1"])
+def test_poisson_select_blends_the_selected_samples_only(sync_free, monkeypatch):
+    """select (the engine's sync-free path): unselected samples are the target, selected ones the plain blend
+    (with SLADD_FAST_SYNC_FREE=1 the GPU's channel-at-a-time branch)."""
+    t, s, m = _pair(6, 4)
+    sel = torch.tensor([True, False, True, True, False, True])
+    plain = ops.blend_poisson(t, s, m)
+    monkeypatch.setenv("SLADD_FAST_SYNC_FREE", sync_free)
+    got = ops.blend_poisson(t, s, m, select=sel)
+    assert torch.equal(got[sel], plain[sel]) and torch.equal(got[~sel], t[~sel])
+    with pytest.raises(ValueError, match="select"):
+        ops.blend_poisson(t, s, m, select=sel.long())
+
+
 def test_dst_solver_solves_the_discrete_poisson_equation():
     g = torch.Generator().manual_seed(0)
     rhs = torch.zeros(2, 1, 30, 40)

@@ -31,6 +31,19 @@ def test_kernel_equals_reference():
 
 
 @needs_ext
+def test_uint8_input_gives_the_float_blur_rounded():
+    """uint8 planes (faceswap's): the float blur of the same values, rounded half up to uint8, on the kernel
+    and on the reference, the empty box's zeros included."""
+    x, kernels, r, box = _case()
+    x8 = x.round().to(torch.uint8)
+    got = torch.ops.sladd_fast.blur_in_box(x8, kernels, r, box)
+    assert got.dtype == torch.uint8 and torch.equal(got, _reference.blur_in_box(x8, kernels, r, box))
+    f = torch.ops.sladd_fast.blur_in_box(x8.float(), kernels, r, box)
+    assert torch.equal(got, torch.floor(f + 0.5).clamp(0, 255).to(torch.uint8))
+    assert blur_in_box(x8, kernels, r, box).dtype == torch.uint8  # the public wrapper takes uint8 too
+
+
+@needs_ext
 def test_baseline_cpu_path_equals_reference():
     """SLADD_FAST_NO_AVX2=1 runs the SSE2 loops (the AVX2 copy is picked where the CPU has AVX2): the
     same values, bit for bit, in a fresh process (the choice is made once per process)."""
@@ -47,6 +60,9 @@ from sladd_fast.ops import _reference
 for seed, (H, W) in enumerate([(64, 80), (33, 17), (256, 256)]):
     x, kernels, r, box = _case(H=H, W=W, seed=seed)
     assert torch.equal(torch.ops.sladd_fast.blur_in_box(x, kernels, r, box), _reference.blur_in_box(x, kernels, r, box))
+    x8 = x.to(torch.uint8)
+    assert torch.equal(torch.ops.sladd_fast.blur_in_box(x8, kernels, r, box),
+                       _reference.blur_in_box(x8, kernels, r, box))
 print("ok")
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,

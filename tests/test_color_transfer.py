@@ -55,7 +55,7 @@ def test_kernels_match_reference(seed):
     assert torch.equal(got[mode == 3], want[mode == 3])  # nothing for faceswap
     lab = (got[mode == 0] - want[mode == 0]).abs()  # Lab sums: the same rare one-level differences
     assert (lab[:, 19:] == 0).float().mean() > 0.9 and (lab[:, 7:19] <= 0.002 * want[mode == 0][:, 7:19].abs() + 4).all()
-    blurred = torch.rand(5, 6, S, S, generator=torch.Generator().manual_seed(seed)) * 255
+    blurred = torch.randint(0, 256, (5, 6, S, S), generator=torch.Generator().manual_seed(seed), dtype=torch.uint8)
     row = torch.where(mode == 3, torch.arange(12) % 5, -1)
     row[3] = -1  # a faceswap sample without planes gives zeros
     out_k = sf.color_apply(fake, real, mask, mode, want, blurred, row)

@@ -56,7 +56,8 @@ def _cases():
                                   64),
         "color_stats": (src, img, m, torch.tensor([0, 1]), torch.tensor([[0, 0, 64, 64], [3, 4, 40, 30]])),
         "color_apply": (src, img, m, torch.tensor([0, 3]), torch.rand(2, 25, dtype=torch.float64) * 100,
-                        torch.rand(1, 6, 64, 64) * 255, torch.tensor([-1, 0])),
+                        torch.randint(0, 256, (1, 6, 64, 64), dtype=torch.uint8), torch.tensor([-1, 0])),
+        "blur_in_box:u8": (img, torch.rand(2, 9), torch.tensor([4, 2]), torch.tensor([[3, 4, 20, 30], [0, 0, 64, 64]])),
     }
 
 
@@ -64,8 +65,8 @@ def _cases():
 @pytest.mark.parametrize("name", list(_cases()))
 def test_opcheck(name, backend):
     args = _cases()[name]
-    with ops.use_backend(backend, "cpu"):
-        torch.library.opcheck(getattr(torch.ops.sladd_fast, name).default, args)  # all default checks
+    with ops.use_backend(backend, "cpu"):  # "op:variant": a second case of one op
+        torch.library.opcheck(getattr(torch.ops.sladd_fast, name.split(":")[0]).default, args)  # default checks
 
 
 @pytest.mark.skipif(not has_ops(), reason="sladd_fast._C not built")
@@ -86,7 +87,8 @@ def test_every_op_has_every_backend():
     from sladd_fast.ops import _library, _reference
 
     names = [s.name.split("::")[1] for s in torch._C._jit_get_all_schemas() if s.name.startswith("sladd_fast::")]
-    assert set(names) == set(_cases()) == set(_library.SCHEMAS)  # and opcheck above covers each one
+    cases = {c.split(":")[0] for c in _cases()}
+    assert set(names) == cases == set(_library.SCHEMAS)  # and opcheck above covers each one
     for name in names:
         for key in ("CPU", "CUDA"):
             assert torch._C._dispatch_has_kernel_for_dispatch_key(f"sladd_fast::{name}", key), (name, key)

@@ -49,13 +49,16 @@ SLADD_HD Box clipped_box(const long long* box, int H, int W) {
 // The radius actually used: r clamped to [0, K / 2] (the kernel holds K taps).
 SLADD_HD int blur_radius(long long r, int K) { return r < 0 ? 0 : (r > K / 2 ? K / 2 : (int)r); }
 
-// Horizontal pass value at column x of one row (the row's input outside [bx, bx+bw) counts as 0).
-SLADD_HD float blur_row_value(const float* row, int W, int bx, int bw, int j) {
+// Horizontal pass value at column x of one row (the row's input outside [bx, bx+bw) counts as 0); the
+// input is float32 or uint8 (read as float).
+template <typename T>
+SLADD_HD float blur_row_value(const T* row, int W, int bx, int bw, int j) {
   const int k = reflect101_index(j, W);
-  return in_span(k, bx, bw) ? row[k] : 0.0f;
+  return in_span(k, bx, bw) ? (float)row[k] : 0.0f;
 }
 
-SLADD_HD float blur_h_px(const float* row, int W, int bx, int bw, const float* g, int r, int x) {
+template <typename T>
+SLADD_HD float blur_h_px(const T* row, int W, int bx, int bw, const float* g, int r, int x) {
   float acc = 0.0f;
   for (int t = -r; t <= r; ++t) acc = acc + g[t] * blur_row_value(row, W, bx, bw, x + t);
   return acc;
@@ -82,6 +85,13 @@ SLADD_HD void blur_padded_line(const float* line, const float* g, int r, int n, 
     const float* src = line + r + t;
     for (int i = 0; i < n; ++i) out[i] = out[i] + w * src[i];
   }
+}
+
+// A uint8 blur's output: the float result rounded half up and saturated (floor(v + 0.5) in [0, 255], NaN
+// to 0), as faceswap's colour correction rounds its cv2.GaussianBlur of uint8 images.
+SLADD_HD u8 blur_round_u8(float v) {
+  const float r = floorf(v + 0.5f);
+  return !(r > 0.0f) ? (u8)0 : (r >= 255.0f ? (u8)255 : (u8)(int)r);
 }
 
 }  // namespace sladd

@@ -132,9 +132,10 @@ SLADD_HD u8 trunc_u8(float v) {  // float -> uint8 as torch's .to(uint8) of a va
   return (u8)(int)v;
 }
 
-// Output pixel p (3 channels) of one sample. blurred: faceswap's [6, HW] planes of this sample (blur
-// of R m, then of F m), or nullptr where it has none (only faceswap reads them; it gives 0 without).
-SLADD_HD void color_apply_px(const ColorParams& q, const u8* F, const u8* R, float m, const float* blurred,
+// Output pixel p (3 channels) of one sample. blurred: faceswap's [6, HW] planes of this sample (the blur
+// of R m, then of F m, rounded to integers: blur_in_box of uint8 planes), or nullptr where it has none
+// (only faceswap reads them; it gives 0 without).
+SLADD_HD void color_apply_px(const ColorParams& q, const u8* F, const u8* R, float m, const u8* blurred,
                              long long HW, long long p, const float* lut, u8* out) {
   out[0] = out[1] = out[2] = 0;
   if (!(m >= 0.5f)) return;
@@ -164,8 +165,8 @@ SLADD_HD void color_apply_px(const ColorParams& q, const u8* F, const u8* R, flo
     }
   } else if (q.mode == kModeFaceswap && blurred != nullptr) {
     for (int c = 0; c < 3; ++c) {
-      const float gr = floorf(blurred[c * HW + p] + 0.5f);
-      float gf = floorf(blurred[(3 + c) * HW + p] + 0.5f);
+      const float gr = (float)blurred[c * HW + p];
+      float gf = (float)blurred[(3 + c) * HW + p];
       if (gf <= 1.0f) gf += 128.0f;
       float v = ((float)F[c * HW + p] * gr) / gf;
       v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);

@@ -112,12 +112,12 @@ at::Tensor color_apply_forward_kernel(const at::Tensor& fake_in, const at::Tenso
   const float* m = mask.data_ptr<float>();
   const int64_t* md = mode.data_ptr<int64_t>();
   const double* st = stats.data_ptr<double>();
-  const float* bl = blurred.data_ptr<float>();
+  const u8* bl = blurred.data_ptr<u8>();
   u8* o = out.data_ptr<u8>();
   at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const ColorParams q = color_params((int)md[b], st + b * kColorStats, HW);
-      const float* blb = rows[b] >= 0 && rows[b] < N ? bl + rows[b] * 6 * HW : nullptr;
+      const u8* blb = rows[b] >= 0 && rows[b] < N ? bl + rows[b] * 6 * HW : nullptr;
       for (int64_t p = 0; p < HW; ++p) {
         u8 px[3];
         color_apply_px(q, F + b * 3 * HW, R + b * 3 * HW, m[b * HW + p], blb, HW, p, lut.v, px);

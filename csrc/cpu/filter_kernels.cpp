@@ -83,21 +83,25 @@ at::Tensor warp_affine_cubic_forward_kernel(const at::Tensor& input_in, const at
 }
 
 // One (sample, channel) plane per task: the horizontal pass row by row from a padded line into a
-// box-sized buffer, then the vertical pass row by row (taps outermost, vectorised over the row).
+// box-sized buffer, then the vertical pass row by row (taps outermost, vectorised over the row). A uint8
+// input is read as float and the result rounded back to uint8 (blur_round_u8).
 // Like resample_taps below, the loops are compiled twice on x86-64 (baseline SSE2 and AVX2, no FMA:
 // the same products added in the same order, so both give the reference's values exactly) and the
 // AVX2 copy is picked at run time (cpu/isa.h).
 struct BlurArgs {
-  const float* in;
+  const float* in;  // float32 input, or
+  const u8* in_u8;  // uint8 input (then the output is uint8 too: out_u8)
   const float* kp;
   const int64_t* rp;
   const int64_t* bp;
   float* out;
+  u8* out_u8;
   int64_t C, H, W;
   int K;
 };
 
-inline __attribute__((always_inline)) void blur_planes_range(const BlurArgs& a, int64_t p0, int64_t p1) {
+template <typename T>
+inline __attribute__((always_inline)) void blur_planes_typed(const BlurArgs& a, const T* in, int64_t p0, int64_t p1) {
   std::vector<float> tmp, line, acc;
   const int64_t C = a.C, H = a.H, W = a.W;
   for (int64_t p = p0; p < p1; ++p) {
@@ -107,16 +111,15 @@ inline __attribute__((always_inline)) void blur_planes_range(const BlurArgs& a, 
     const int bx = bb.x, by = bb.y, bw = bb.w, bh = bb.h;
     const int r = blur_radius(a.rp[b], a.K);
     const float* g = a.kp + b * a.K + a.K / 2;
-    const float* plane = a.in + p * H * W;
+    const T* plane = in + p * H * W;
     tmp.assign((size_t)bw * bh, 0.0f);
     line.resize((size_t)bw + 2 * r);
     for (int y = 0; y < bh; ++y) {
-      const float* row = plane + (int64_t)(by + y) * W;
+      const T* row = plane + (int64_t)(by + y) * W;
       for (int j = 0; j < bw + 2 * r; ++j) line[j] = blur_row_value(row, (int)W, bx, bw, bx - r + j);
       blur_padded_line(line.data(), g, r, bw, &tmp[(size_t)y * bw]);
     }
     acc.resize(bw);
-    float* dst = a.out + p * H * W;
     for (int y = 0; y < bh; ++y) {
       for (int i = 0; i < bw; ++i) acc[i] = 0.0f;
       for (int t = -r; t <= r; ++t) {  // blur_v_px's order: taps ascending, rows outside the box skipped
@@ -126,9 +129,20 @@ inline __attribute__((always_inline)) void blur_planes_range(const BlurArgs& a, 
         const float* src = &tmp[(size_t)(k - by) * bw];
         for (int i = 0; i < bw; ++i) acc[i] = acc[i] + w * src[i];
       }
-      std::copy(acc.begin(), acc.end(), dst + (int64_t)(by + y) * W + bx);
+      const int64_t o = p * H * W + (int64_t)(by + y) * W + bx;
+      if (a.out_u8 != nullptr)
+        for (int i = 0; i < bw; ++i) a.out_u8[o + i] = blur_round_u8(acc[i]);
+      else
+        std::copy(acc.begin(), acc.end(), a.out + o);
     }
   }
+}
+
+inline __attribute__((always_inline)) void blur_planes_range(const BlurArgs& a, int64_t p0, int64_t p1) {
+  if (a.in_u8 != nullptr)
+    blur_planes_typed(a, a.in_u8, p0, p1);
+  else
+    blur_planes_typed(a, a.in, p0, p1);
 }
 
 void blur_planes_base(const BlurArgs& a, int64_t p0, int64_t p1) { blur_planes_range(a, p0, p1); }
@@ -147,8 +161,11 @@ at::Tensor blur_in_box_forward_kernel(const at::Tensor& input_in, const at::Tens
   const at::Tensor input = input_in.contiguous(), kernels = kernels_in.contiguous();
   const at::Tensor radius = radius_in.contiguous(), box = box_in.contiguous();
   at::Tensor out = at::zeros_like(input);
-  const BlurArgs a{input.data_ptr<float>(), kernels.data_ptr<float>(), radius.data_ptr<int64_t>(),
-                   box.data_ptr<int64_t>(), out.data_ptr<float>(), C, H, W, (int)kernels.size(1)};
+  const bool u8_in = input.scalar_type() == at::kByte;
+  const BlurArgs a{u8_in ? nullptr : input.data_ptr<float>(), u8_in ? input.data_ptr<u8>() : nullptr,
+                   kernels.data_ptr<float>(), radius.data_ptr<int64_t>(), box.data_ptr<int64_t>(),
+                   u8_in ? nullptr : out.data_ptr<float>(), u8_in ? out.data_ptr<u8>() : nullptr, C, H, W,
+                   (int)kernels.size(1)};
   const bool avx2 = cpu_use_avx2();
   at::parallel_for(0, B * C, 1, [&](int64_t p0, int64_t p1) {
     avx2 ? blur_planes_avx2(a, p0, p1) : blur_planes_base(a, p0, p1);

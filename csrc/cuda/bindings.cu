@@ -346,15 +346,16 @@ at::Tensor blur_in_box_forward_kernel(const at::Tensor& input, const at::Tensor&
   const at::Tensor x = input.contiguous(), g = kernels.contiguous(), r = radius.contiguous(), bx = box.contiguous();
   at::Tensor out = at::empty_like(x);
   if (x.numel() == 0) return out;
-  at::Tensor tmp = at::empty_like(x);
+  const bool u8_in = x.scalar_type() == at::kByte;
+  at::Tensor tmp = at::empty(x.sizes(), x.options().dtype(at::kFloat));
   auto stream = at::cuda::getCurrentCUDAStream();
   sladd_blur_rows_kernel<<<grid_for(H * W, B, C), kThreads, 0, stream>>>(
-      x.data_ptr<float>(), g.data_ptr<float>(), ll_ptr(r), ll_ptr(bx), tmp.data_ptr<float>(), (int)C, (int)H, (int)W,
-      (int)g.size(1));
+      u8_in ? nullptr : x.data_ptr<float>(), u8_in ? x.data_ptr<uint8_t>() : nullptr, g.data_ptr<float>(), ll_ptr(r),
+      ll_ptr(bx), tmp.data_ptr<float>(), (int)C, (int)H, (int)W, (int)g.size(1));
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   sladd_blur_cols_kernel<<<grid_for(H * W, B, C), kThreads, 0, stream>>>(
-      tmp.data_ptr<float>(), g.data_ptr<float>(), ll_ptr(r), ll_ptr(bx), out.data_ptr<float>(), (int)C, (int)H, (int)W,
-      (int)g.size(1));
+      tmp.data_ptr<float>(), g.data_ptr<float>(), ll_ptr(r), ll_ptr(bx), u8_in ? nullptr : out.data_ptr<float>(),
+      u8_in ? out.data_ptr<uint8_t>() : nullptr, (int)C, (int)H, (int)W, (int)g.size(1));
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }
@@ -495,7 +496,7 @@ at::Tensor color_apply_forward_kernel(const at::Tensor& fake_in, const at::Tenso
   if (B == 0) return out;
   sladd_color_apply_kernel<<<grid_for(HW, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
       fake.data_ptr<uint8_t>(), real.data_ptr<uint8_t>(), mask.data_ptr<float>(), ll_ptr(mode),
-      stats.data_ptr<double>(), blurred.data_ptr<float>(), ll_ptr(blur_row), (int)blurred.size(0),
+      stats.data_ptr<double>(), blurred.data_ptr<uint8_t>(), ll_ptr(blur_row), (int)blurred.size(0),
       out.data_ptr<uint8_t>(), (long long)HW);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;

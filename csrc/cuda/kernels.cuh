@@ -265,12 +265,12 @@ __global__ void sladd_box_reduce_kernel(const int* rows, long long* box, int H) 
 // One of poisson_solve's four DST-I products (common/dst_math.h) on each sample's n_h x n_w block:
 // out = S_n . in (sine_left, n = n_h) or in . S_n (n = n_w), then the epilogue. A block of kThreads
 // computes a kDstTile x kDstTile output tile (blockIdx.x = tile, row-major over the canvas; blockIdx.y =
-// sample, blockIdx.z = channel), thread (tr, tc) of kDstSide x kDstSide the outputs at rows tr + kDstSide i
-// and columns tc + kDstSide j, i, j < kDstMicro, each one fmaf chain over k ascending (no padded terms: the CPU kernel's
-// bits). Both operands are staged in shared memory kDstStep values of k at a time; the sine operand comes
-// from the 2 (n + 1) sines of the block's n, tabulated once per block where they fit in kDstTable.
-// Tiles outside the block exit at once (block-uniform, before any barrier); with kDstEpiScale they
-// first write their zeros, so the last pass fills the whole output.
+// sample, blockIdx.z = channel), thread (tr, tc) of kDstSide x kDstSide the outputs at rows
+// tr + kDstSide i and columns tc + kDstSide j, i, j < kDstMicro, each one fmaf chain over k ascending
+// (no padded terms: the CPU kernel's bits). Both operands are staged in shared memory kDstStep values of
+// k at a time; the sine operand comes from the 2 (n + 1) sines of the block's n, tabulated once per
+// block where they fit in kDstTable. Tiles outside the block exit at once (block-uniform, before any
+// barrier); with kDstEpiScale they first write their zeros, so the last pass fills the whole output.
 __global__ void sladd_dst_pass_kernel(const float* in, float* out, const long long* roi, int Nh, int Nw,
                                       int sine_left, int epi) {
   using namespace sladd;
@@ -516,9 +516,11 @@ __global__ void sladd_sbi_branch_kernel(const unsigned char* planes, const float
 }
 
 // blur_in_box: blockIdx.y = sample, blockIdx.z = channel, one thread per pixel; threads outside the
-// sample's box do nothing in the horizontal pass and write 0 in the vertical one.
-__global__ void sladd_blur_rows_kernel(const float* input, const float* kernels, const long long* radius,
-                                       const long long* box, float* tmp, int C, int H, int W, int K) {
+// sample's box do nothing in the horizontal pass and write 0 in the vertical one. The input is float32
+// (input) or uint8 (input_u8, the other null); a uint8 input gives a uint8 output (out_u8), rounded.
+__global__ void sladd_blur_rows_kernel(const float* input, const unsigned char* input_u8, const float* kernels,
+                                       const long long* radius, const long long* box, float* tmp, int C, int H, int W,
+                                       int K) {
   using namespace sladd;
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)H * W) return;
@@ -527,23 +529,30 @@ __global__ void sladd_blur_rows_kernel(const float* input, const float* kernels,
   if (!bb.contains(x, y)) return;
   const long long plane = ((long long)b * C + blockIdx.z) * H * W;
   const float* g = kernels + (long long)b * K + K / 2;
-  tmp[plane + pix] = blur_h_px(input + plane + (long long)y * W, W, bb.x, bb.w, g, blur_radius(radius[b], K), x);
+  const long long row = plane + (long long)y * W;
+  const int r = blur_radius(radius[b], K);
+  tmp[plane + pix] = input_u8 != nullptr ? blur_h_px(input_u8 + row, W, bb.x, bb.w, g, r, x)
+                                         : blur_h_px(input + row, W, bb.x, bb.w, g, r, x);
 }
 
 __global__ void sladd_blur_cols_kernel(const float* tmp, const float* kernels, const long long* radius,
-                                       const long long* box, float* out, int C, int H, int W, int K) {
+                                       const long long* box, float* out, unsigned char* out_u8, int C, int H, int W,
+                                       int K) {
   using namespace sladd;
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)H * W) return;
   const int b = blockIdx.y, x = (int)(pix % W), y = (int)(pix / W);
   const Box bb = clipped_box(box + 4 * b, H, W);
   const long long plane = ((long long)b * C + blockIdx.z) * H * W;
-  if (!bb.contains(x, y)) {
-    out[plane + pix] = 0.0f;
-    return;
+  float v = 0.0f;
+  if (bb.contains(x, y)) {
+    const float* g = kernels + (long long)b * K + K / 2;
+    v = blur_v_px(tmp + plane, H, W, bb.y, bb.h, g, blur_radius(radius[b], K), x, y);
   }
-  const float* g = kernels + (long long)b * K + K / 2;
-  out[plane + pix] = blur_v_px(tmp + plane, H, W, bb.y, bb.h, g, blur_radius(radius[b], K), x, y);
+  if (out_u8 != nullptr)
+    out_u8[plane + pix] = blur_round_u8(v);
+  else
+    out[plane + pix] = v;
 }
 
 // resample_taps: blockIdx.y = sample, blockIdx.z = channel, one thread per output element. axis 2:
@@ -726,7 +735,7 @@ __global__ void sladd_color_stats_sum_kernel(const double* partials, double* sta
 
 // color_apply: one thread per pixel writes its 3 channels.
 __global__ void sladd_color_apply_kernel(const unsigned char* fake, const unsigned char* real, const float* mask,
-                                         const long long* mode, const double* stats, const float* blurred,
+                                         const long long* mode, const double* stats, const unsigned char* blurred,
                                          const long long* blur_row, int n_blurred, unsigned char* out,
                                          long long HW) {
   using namespace sladd;
@@ -735,7 +744,7 @@ __global__ void sladd_color_apply_kernel(const unsigned char* fake, const unsign
   const int b = blockIdx.y;
   const ColorParams q = color_params((int)mode[b], stats + (long long)b * kColorStats, HW);
   const long long row = blur_row[b];
-  const float* blb = row >= 0 && row < n_blurred ? blurred + row * 6 * HW : nullptr;
+  const unsigned char* blb = row >= 0 && row < n_blurred ? blurred + row * 6 * HW : nullptr;
   unsigned char px[3];
   color_apply_px(q, fake + (long long)b * 3 * HW, real + (long long)b * 3 * HW, mask[(long long)b * HW + p], blb,
                  HW, p, nullptr, px);

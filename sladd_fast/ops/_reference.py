@@ -813,11 +813,13 @@ def _box_span(lo: torch.Tensor, length: torch.Tensor, n: int) -> torch.Tensor:
 
 
 def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
-    """Separable blur of ``input`` [B,C,H,W] taken as zero outside each sample's box (x, y, w, h),
-    computed inside the box and zero outside: rows first, then columns, each
-    out = sum over taps t = -r..r (ascending) of kernels[b, K//2 + t] * value at reflect101(p + t),
-    with r = radius clamped to [0, K//2]."""
+    """Separable blur of ``input`` [B,C,H,W] (float32, or uint8: rounded back to uint8) taken as zero
+    outside each sample's box (x, y, w, h), computed inside the box and zero outside: rows first, then
+    columns, each out = sum over taps t = -r..r (ascending) of kernels[b, K//2 + t] * value at
+    reflect101(p + t), with r = radius clamped to [0, K//2]."""
     B, C, H, W = input.shape
+    u8 = input.dtype == torch.uint8
+    input = input.float()
     c = kernels.shape[1] // 2
     r = radius.clamp(0, c)
     in_x = _box_span(box[:, 0], box[:, 2], W)[:, None, None, :]  # [B,1,1,W]
@@ -833,7 +835,10 @@ def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor
     for t in range(-c, c + 1):
         w = torch.where(r >= abs(t), kernels[:, c + t], torch.zeros((), device=input.device)).view(B, 1, 1, 1)
         out = out + w * h.index_select(2, _reflect101(torch.arange(H, device=x.device) + t, H))
-    return torch.where(inside, out, torch.zeros((), device=input.device))
+    out = torch.where(inside, out, torch.zeros((), device=input.device))
+    if u8:  # rounded half up and saturated, as the kernels' blur_round_u8
+        return (out + 0.5).floor().nan_to_num(0.0).clamp(0, 255).to(torch.uint8)
+    return out
 
 
 def resample_taps(input: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, axis: int) -> torch.Tensor:
@@ -903,7 +908,8 @@ def color_stats(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode
 def color_apply(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode: torch.Tensor, stats: torch.Tensor,
                 blurred: torch.Tensor, blur_row: torch.Tensor) -> torch.Tensor:
     """uint8 [B,3,H,W]: each sample's own colour transfer inside its mask, 0 outside. Sample b's
-    faceswap planes are blurred[blur_row[b]] (none where blur_row[b] < 0: faceswap gives 0)."""
+    faceswap planes are blurred[blur_row[b]], uint8 [N,6,H,W]: the blurs of R m and F m rounded to
+    integers (none where blur_row[b] < 0: faceswap gives 0)."""
     B, _, H, W = fake.shape
     s = stats.view(B, COLOR_STATS, 1, 1)
     n = float(H * W)
@@ -930,8 +936,8 @@ def color_apply(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode
     # faceswap: F * round(G(R m)) / round(G(F m)), +128 where the denominator is <= 1.
     has = (blur_row >= 0) & (blur_row < blurred.shape[0])
     bl = blurred[blur_row.clamp(0, max(blurred.shape[0] - 1, 0))] if blurred.shape[0] else blurred.new_zeros(B, 6, H, W)
-    g_r = torch.floor(bl[:, :3] + 0.5)
-    g_f = torch.floor(bl[:, 3:] + 0.5)
+    g_r = bl[:, :3].float()
+    g_f = bl[:, 3:].float()
     g_f = g_f + 128 * (g_f <= 1)
     fsw = (f * g_r / g_f).clamp(0, 255).to(torch.uint8)
     fsw = torch.where(has.view(B, 1, 1, 1), fsw, torch.zeros_like(fsw))

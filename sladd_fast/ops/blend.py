@@ -145,7 +145,7 @@ def poisson_roi(mask: torch.Tensor) -> torch.Tensor:
 
 
 def blend_poisson(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, *,
-                  check_values: bool = True) -> torch.Tensor:
+                  check_values: bool = True, select: torch.Tensor | None = None) -> torch.Tensor:
     """Poisson blend with cv2.seamlessClone(NORMAL_CLONE) semantics, SLADD's centre (patch in place).
 
     Source gradients inside the (3x eroded) mask, target gradients elsewhere in the mask's bounding
@@ -156,14 +156,21 @@ def blend_poisson(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor
     Args:
         target: uint8 [B,3,H,W] (destination). source: uint8, same shape.
         mask: float32 [B,1,H,W], on-pixels >= 0.5.
+        select: optional bool [B]; where False the sample is not blended (it returns the target and its
+            box is emptied, so it costs nothing): a selection without a masked copy of ``mask``.
     Returns:
         uint8 [B,3,H,W].
     """
     device = _images(target, source, mask, check_values)
     B, C, H, W = target.shape
+    if select is not None:
+        _checks.tensor("select", select, torch.bool, (B,))
+        _checks.same_device(target=target, select=select)
     if H < 3 or W < 3 or B == 0:
         return target.clone()
     roi = poisson_roi(mask)
+    if select is not None:
+        roi = torch.where(select[:, None], roi, torch.zeros((), dtype=roi.dtype, device=device))
     t, s, m = target.contiguous(), source.contiguous(), mask.contiguous()
     # The solve works on each sample's own box of the full (H-2) x (W-2) canvas (no host sync). Its
     # float planes (the rhs, the solve's scratch and the solution) are the GPU path's peak memory, where

@@ -155,9 +155,10 @@ def color_transfer(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, l
         box_ = torch.where(fs[:, None], mbox, none)
     k = faceswap_blur_size(lm_, H)
     g = gaussian_kernels(k, 2 * ((H - 1) // 2) - 1)
-    planes = torch.empty(f_.shape[0], 2 * C, H, W, device=fake.device)
-    planes[:, :C].copy_(torch.where(on_, r_, torch.zeros_like(r_)))  # floor(R * m) for a binary mask
-    planes[:, C:].copy_(torch.where(on_, f_, torch.zeros_like(f_)))
+    # uint8 planes and a uint8 blur (rounded, as faceswap rounds its uint8 blurs): a quarter of the float
+    # planes' memory, which on the GPU path every sample holds (the call's peak).
+    zero = torch.zeros((), dtype=torch.uint8, device=fake.device)
+    planes = torch.cat([torch.where(on_, r_, zero), torch.where(on_, f_, zero)], 1)  # floor(R * m), binary mask
     blurred = blur_in_box(planes, g, torch.div(k, 2, rounding_mode="floor"), box_)
     return op("color_apply")(fake.contiguous(), real.contiguous(), mask.contiguous(), mode.contiguous(), stats,
                              blurred, blur_row)

@@ -212,11 +212,12 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
         poisson_sel = applied & (blend_type == BlendType.POISSON)
         masks = where_b(applied, tgt_mask, torch.zeros_like(tgt_mask))
         del tgt_mask
-        # On the sync-free path every sample enters the Poisson blend: the others with an empty mask, whose
-        # empty box the DST products skip, so only the Poisson samples pay for the solve.
-        poisson_mask = where_b(poisson_sel, masks, torch.zeros_like(masks))
-        images = on_subset(poisson_sel, lambda s, t, m: blend_poisson(t, s, m, check_values=False), linear,
-                            src_crop, target, poisson_mask)
+        # On the sync-free path every sample enters the Poisson blend, the others unselected: their empty
+        # boxes cost the DST products nothing, so only the Poisson samples pay for the solve. (On CPU
+        # on_subset hands over the Poisson rows alone.)
+        sel = None if host_reads_ok(device) else poisson_sel
+        images = on_subset(poisson_sel, lambda s, t, m: blend_poisson(t, s, m, check_values=False, select=sel),
+                           linear, src_crop, target, masks)
     with stage("target"):
         targets = mask_target(masks)
     return SynthesisResult(images, masks, targets, applied, params)

@@ -87,13 +87,15 @@ def blur_in_box(x: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor, bo
     proportional to the box and the radius rather than to the image. Border: reflect-101.
 
     Args:
-        x: float32 [B,C,H,W]. kernels: float32 [B,K], K odd, centred (gaussian_kernels).
+        x: float32 [B,C,H,W], or uint8 (the result is then rounded half up to uint8: faceswap's blurs
+            of uint8 images). kernels: float32 [B,K], K odd, centred (gaussian_kernels).
         radius: int64 [B], taps used on each side (clamped to [0, K//2]).
         box: int64 [B,4] (x, y, w, h), clipped to the image (mask_bbox's format).
     Returns:
-        float32 [B,C,H,W].
+        [B,C,H,W] of x's dtype.
     """
-    _checks.tensor("x", x, torch.float32, (None, None, None, None))
+    _checks.tensor("x", x, torch.uint8 if isinstance(x, torch.Tensor) and x.dtype == torch.uint8 else torch.float32,
+                   (None, None, None, None))
     B = x.shape[0]
     _checks.tensor("kernels", kernels, torch.float32, (B, None))
     if kernels.shape[1] % 2 == 0:
