@@ -191,6 +191,8 @@ def calls(device: torch.device) -> dict[str, tuple]:
                                            [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], [[90.0, 0.0, 0.0], [0.0, 90.0, 0.0]]]),
                              S),
         "affine_reach_box:none": (torch.zeros(0, 4, dtype=torch.int64), torch.zeros(0, 2, 3), S),
+        "fraction_inside": (torch.cat([m, odd[:3]]), torch.tensor([[[1.3, 0.4, -20.0], [-0.4, 1.3, 5.0]]] * 6), 4),
+        "fraction_inside:one": (m, torch.tensor([[[0.5, 0.0, 40.0], [0.0, 0.5, 2.0]]] * 3), 1),
         "deform_mask": (m, torch.trunc(torch.randn(3, 5, 5, 2, generator=g) * 8)),
         "morph_square": (m, torch.tensor([0, 1, 2]), torch.tensor([3, 19, 5])),
         "warp_affine_cubic": (torch.cat([src.float(), m], 1),

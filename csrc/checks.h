@@ -120,6 +120,18 @@ inline void check_similarity_align(const at::Tensor& source, const at::Tensor& t
   check_same_device(source, target, "target_landmarks");
 }
 
+inline void check_fraction_inside(const at::Tensor& mask, const at::Tensor& map, int64_t cell) {
+  SLADD_CHECK_TENSOR(mask, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(map, at::kFloat, 3);
+  TORCH_CHECK(mask.size(1) == 1 && mask.size(2) == mask.size(3), "mask must be [B,1,S,S], got ", mask.sizes());
+  TORCH_CHECK(map.size(0) == mask.size(0) && map.size(1) == 2 && map.size(2) == 3, "map must be [B,2,3], got ",
+              map.sizes());
+  TORCH_CHECK(cell >= 1 && cell <= 64 && mask.size(2) % cell == 0, "cell must divide the mask's side (1..64), got ",
+              cell, " for ", mask.size(2));
+  TORCH_CHECK(mask.size(2) * mask.size(3) <= kInt32Max, "fraction_inside: mask too large, got ", mask.sizes());
+  check_same_device(mask, map, "map");
+}
+
 inline void check_affine_reach_box(const at::Tensor& box, const at::Tensor& map, int64_t size) {
   SLADD_CHECK_TENSOR(box, at::kLong, 2);
   SLADD_CHECK_TENSOR(map, at::kFloat, 3);

@@ -288,6 +288,30 @@ def similarity_align(source_landmarks: torch.Tensor,
     return M, Mi, ok
 
 
+def fraction_inside(mask: torch.Tensor, map: torch.Tensor, cell: int) -> torch.Tensor:
+    """bindings.cu's fraction_inside: a thread per (sample, row of cells), then one per sample
+    (common/align_math.h)."""
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("mask", mask, torch.float32, (None, 1, None, None))
+    _checks.tensor("map", map, torch.float32, (mask.shape[0], 2, 3))
+    _checks.same_device(mask=mask, map=map)
+    B, _, S, W = mask.shape
+    if S != W or not 1 <= cell <= 64 or S % cell:
+        raise ValueError(f"fraction_inside: mask must be square with cell (1..64) dividing its side, got "
+                         f"{list(mask.shape)} and cell {cell}")
+    _check_int32("fraction_inside", pixels=S * W)
+    m, M = mask.contiguous(), map.contiguous()
+    n = S // cell
+    out = torch.zeros(B, device=m.device)
+    rows = torch.empty(B, n, constants()["kInsideEntries"], device=m.device)
+    _launch("sladd_inside_rows_kernel", n, B, (_ptr(m), _ptr(M), _ptr(rows), np.int32(S), np.int32(cell)), m.device)
+    _launch("sladd_inside_sum_kernel", 1 if n else 0, B, (_ptr(rows), _ptr(out), np.int32(n)), m.device)
+    return out
+
+
 def affine_reach_box(box: torch.Tensor, map: torch.Tensor, size: int) -> torch.Tensor:
     """bindings.cu's affine_reach_box: one thread per sample (common/align_math.h)."""
     import numpy as np

@@ -73,6 +73,13 @@ def test_alignment_geometry_matches_cpu(backend):
     assert torch.equal(got_box, sf.affine_reach_box(box, want[0], 256))
 
 
+def test_fraction_inside_matches_cpu(backend):
+    """The same float sums in the same order on both sides."""
+    m = ops.region_mask(landmarks(8, 4), torch.arange(8) % 10)
+    M = torch.tensor([[1.2, 0.3, -60.0], [-0.3, 1.2, 10.0]]).expand(8, 2, 3).contiguous()
+    assert torch.equal(sf.fraction_inside(m.cuda(), M.cuda(), 4).cpu(), sf.fraction_inside(m, M, 4))
+
+
 def test_poisson_solve_matches_cpu(backend):
     """The tiled DST products against the CPU side: the same fmaf chains, so equal up to CUDA's sin / cos
     (an ulp of double at most, then rounded to float); a canvas past the sine table (n_h = 2098 > 2046)

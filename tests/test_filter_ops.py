@@ -140,6 +140,25 @@ def test_affine_reach_box_kernel_equals_reference():
     assert got[0].tolist() == got[4].tolist() == [0, 0, 256, 256] and got[2].tolist() == [0, 0, 0, 0]
 
 
+@needs_ext
+@pytest.mark.parametrize("cell", [4, 1, 3])
+def test_fraction_inside_kernel_matches_reference(cell):
+    """The op's per-row then per-sample float sums against the reference's pooled sums: the same share up to
+    float summation order; empty masks give 0."""
+    g = torch.Generator().manual_seed(cell)
+    m = torch.rand(12, 1, 48, 48, generator=g) * (torch.rand(12, 1, 48, 48, generator=g) > 0.6)
+    m[3] = 0
+    ang = torch.rand(12, generator=g) * 6.28
+    sc = 0.5 + torch.rand(12, generator=g)
+    t = (torch.rand(12, 2, generator=g) - 0.5) * 80
+    M = torch.stack([torch.stack([torch.cos(ang) * sc, -torch.sin(ang) * sc, t[:, 0] + 24], 1),
+                     torch.stack([torch.sin(ang) * sc, torch.cos(ang) * sc, t[:, 1] + 24], 1)], 1)
+    got = torch.ops.sladd_fast.fraction_inside(m, M, cell)
+    want = _reference.fraction_inside(m, M, cell)
+    assert got.shape == (12,) and got[3] == 0 and torch.allclose(got, want, atol=1e-5)
+    assert ((got > 0.02) & (got < 0.98)).sum() >= 3  # partly outside: not all 0 or 1
+
+
 def test_reach_box_holds_every_reachable_output_pixel():
     """The warped mask is zero outside reach_box, mirror images (BORDER_REFLECT) included, for
     similarities near the image edge, scaled down, rotated, and far enough to need the fallback."""

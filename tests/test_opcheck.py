@@ -31,6 +31,7 @@ def _cases():
         "poisson_solve": (torch.randn(2, 3, 62, 62), roi),
         "box_of": (m[:, 0] > 0.5, True),
         "similarity_align": (lm, lm.flip(0)),
+        "fraction_inside": (m, torch.tensor([[[1.0, 0.1, 2.0], [-0.1, 1.0, 3.0]]] * 2), 4),
         "affine_reach_box": (roi[:, :4].contiguous(), torch.tensor([[[1.0, 0.1, 2.0], [-0.1, 1.0, 3.0]]] * 2), 64),
         "deform_mask": (m, torch.trunc(torch.randn(2, 5, 5, 2) * 5)),
         "morph_square": (m, torch.tensor([0, 1]), torch.tensor([5, 9])),

@@ -114,6 +114,7 @@ def test_fraction_inside():
     f = align.fraction_inside(m, M)
     assert f[0] == 1.0 and abs(f[1].item() - 0.5) < 0.07 and f[2] == 0.0
     assert align.fraction_inside(torch.zeros(1, 1, 64, 64), M[:1]) == 0.0
+    assert align.fraction_inside(m[:, :, :63, :63].contiguous(), M)[0] == 1.0  # 63 px: cells of 1
     lm = torch.full((3, 68, 2), 100.0)
     lm[1, 5, 0] = -200.0
     lm[2, 7, 1] = float("nan")

@@ -162,4 +162,39 @@ SLADD_HD void reach_box(const long long* box, const float* M, int size, long lon
   }
 }
 
+// fraction_inside: the share of a mask's weight whose cell x cell blocks (their means) have centres that M
+// (source -> output) maps inside an S x S image, [-0.5, S - 0.5]^2 (the warp's reflected fragments left
+// out). Pass 1, row r of blocks: (sum of the weights inside, sum of all weights), in column order; pass 2
+// sums the rows in order and divides (0 for an empty mask). float32, no FMA, centres (j cell) + (cell - 1) / 2.
+constexpr int kInsideEntries = 2;
+
+SLADD_HD void inside_row_sums(const float* mask, int S, int cell, const float* M, int r, float* sums) {
+  const int n = S / cell;
+  const float half = (float)(cell - 1) / 2.0f, lo = -0.5f, hi = (float)S - 0.5f;
+  const float cy = (float)(r * cell) + half;
+  const float area = (float)(cell * cell);
+  float inside = 0.0f, all = 0.0f;
+  for (int j = 0; j < n; ++j) {
+    float w = 0.0f;
+    for (int a = 0; a < cell; ++a)
+      for (int b = 0; b < cell; ++b) w = w + mask[(long long)(r * cell + a) * S + j * cell + b];
+    w = w / area;
+    const float cx = (float)(j * cell) + half;
+    const float mx = M[0] * cx + M[1] * cy + M[2], my = M[3] * cx + M[4] * cy + M[5];
+    all = all + w;
+    if (mx >= lo && mx <= hi && my >= lo && my <= hi) inside = inside + w;
+  }
+  sums[0] = inside;
+  sums[1] = all;
+}
+
+SLADD_HD float inside_fraction(const float* row_sums, int n) {
+  float inside = 0.0f, all = 0.0f;
+  for (int r = 0; r < n; ++r) {
+    inside = inside + row_sums[kInsideEntries * r];
+    all = all + row_sums[kInsideEntries * r + 1];
+  }
+  return inside / (all > 1e-12f ? all : 1e-12f);
+}
+
 }  // namespace sladd

@@ -3,6 +3,7 @@
 #include <torch/library.h>
 
 #include <tuple>
+#include <vector>
 
 #include "../common/align_math.h"
 #include "../common/region_math.h"
@@ -46,9 +47,29 @@ at::Tensor affine_reach_box_forward_kernel(const at::Tensor& box_in, const at::T
   return out;
 }
 
+at::Tensor fraction_inside_forward_kernel(const at::Tensor& mask_in, const at::Tensor& map_in, int64_t cell) {
+  check_fraction_inside(mask_in, map_in, cell);
+  const at::Tensor mask = mask_in.contiguous(), map = map_in.contiguous();
+  const int64_t B = mask.size(0), S = mask.size(2), n = S / cell;
+  at::Tensor out = at::empty({B}, mask.options());
+  const float* m = mask.data_ptr<float>();
+  const float* M = map.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    std::vector<float> rows(kInsideEntries * (size_t)n);
+    for (int64_t b = b0; b < b1; ++b) {
+      for (int64_t r = 0; r < n; ++r)
+        inside_row_sums(m + b * S * S, (int)S, (int)cell, M + 6 * b, (int)r, &rows[kInsideEntries * r]);
+      o[b] = inside_fraction(rows.data(), (int)n);
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_IMPL(sladd_fast, CPU, m) {
+  m.impl("fraction_inside", &fraction_inside_forward_kernel);
   m.impl("similarity_align", &similarity_align_forward_kernel);
   m.impl("affine_reach_box", &affine_reach_box_forward_kernel);
 }

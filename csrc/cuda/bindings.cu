@@ -166,6 +166,24 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> similarity_align_forward_kernel(c
   return {M, Mi, ok};
 }
 
+at::Tensor fraction_inside_forward_kernel(const at::Tensor& mask_in, const at::Tensor& map_in, int64_t cell) {
+  check_fraction_inside(mask_in, map_in, cell);
+  const at::cuda::CUDAGuard guard(mask_in.device());
+  const at::Tensor mask = mask_in.contiguous(), map = map_in.contiguous();
+  const int64_t B = mask.size(0), S = mask.size(2), n = S / cell;
+  at::Tensor out = at::zeros({B}, mask.options());
+  if (B == 0 || n == 0) return out;
+  at::Tensor rows = at::empty({B, n, kInsideEntries}, mask.options());
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  sladd_inside_rows_kernel<<<grid_for(n, B), kThreads, 0, stream>>>(mask.data_ptr<float>(), map.data_ptr<float>(),
+                                                                    rows.data_ptr<float>(), (int)S, (int)cell);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_inside_sum_kernel<<<grid_for(1, B), kThreads, 0, stream>>>(rows.data_ptr<float>(), out.data_ptr<float>(),
+                                                                   (int)n);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 at::Tensor affine_reach_box_forward_kernel(const at::Tensor& box_in, const at::Tensor& map_in, int64_t size) {
   check_affine_reach_box(box_in, map_in, size);
   const at::cuda::CUDAGuard guard(box_in.device());
@@ -517,6 +535,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("box_of", &box_of_forward_kernel);
   m.impl("similarity_align", &similarity_align_forward_kernel);
   m.impl("affine_reach_box", &affine_reach_box_forward_kernel);
+  m.impl("fraction_inside", &fraction_inside_forward_kernel);
   m.impl("deform_mask", &deform_mask_forward_kernel);
   m.impl("morph_square", &morph_square_forward_kernel);
   m.impl("warp_affine_cubic", &warp_affine_cubic_forward_kernel);

@@ -236,6 +236,24 @@ __global__ void sladd_similarity_align_kernel(const float* source, const float* 
   invert_affine(map + 6 * b, inverse + 6 * b);
 }
 
+// fraction_inside, pass 1: one thread per (sample, row of cells) writes its two sums.
+__global__ void sladd_inside_rows_kernel(const float* mask, const float* map, float* rows, int S, int cell) {
+  using namespace sladd;
+  const int b = blockIdx.y, n = S / cell;
+  const long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= n) return;
+  inside_row_sums(mask + (long long)b * S * S, S, cell, map + 6LL * b, (int)r,
+                  rows + ((long long)b * n + r) * kInsideEntries);
+}
+
+// fraction_inside, pass 2: one thread per sample.
+__global__ void sladd_inside_sum_kernel(const float* rows, float* out, int n) {
+  using namespace sladd;
+  const int b = blockIdx.y;
+  if (blockIdx.x * blockDim.x + threadIdx.x != 0) return;
+  out[b] = inside_fraction(rows + (long long)b * n * kInsideEntries, n);
+}
+
 // affine_reach_box: one thread per sample.
 __global__ void sladd_reach_box_kernel(const long long* box, const float* map, long long* out, int size, int B) {
   using namespace sladd;

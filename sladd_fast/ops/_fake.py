@@ -32,6 +32,10 @@ def register() -> None:
         return (source_landmarks.new_empty(B, 2, 3), source_landmarks.new_empty(B, 2, 3),
                 source_landmarks.new_empty(B, dtype=torch.bool))
 
+    @torch.library.register_fake(lib + "fraction_inside")
+    def _(mask, map, cell):
+        return mask.new_empty(mask.shape[0])
+
     @torch.library.register_fake(lib + "affine_reach_box")
     def _(box, map, size):
         return torch.empty_like(box)

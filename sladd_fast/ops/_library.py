@@ -38,6 +38,7 @@ SCHEMAS = {
     "similarity_align": "similarity_align(Tensor source_landmarks, Tensor target_landmarks) "
                         "-> (Tensor, Tensor, Tensor)",
     "affine_reach_box": "affine_reach_box(Tensor box, Tensor map, int size) -> Tensor",
+    "fraction_inside": "fraction_inside(Tensor mask, Tensor map, int cell) -> Tensor",
     "deform_mask": "deform_mask(Tensor mask, Tensor noise) -> Tensor",
     "morph_square": "morph_square(Tensor mask, Tensor op, Tensor k) -> Tensor",
     "warp_affine_cubic": "warp_affine_cubic(Tensor input, Tensor inverse_map, Tensor box) -> Tensor",

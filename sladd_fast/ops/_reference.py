@@ -377,6 +377,23 @@ def affine_reach_box(box: torch.Tensor, M: torch.Tensor, size: int) -> torch.Ten
     full = _const((0.0, 0.0, S, S), dev, torch.float64).expand(B, 4)
     return torch.where((beyond & ~empty)[:, None], full, box_out).long()
 
+
+def fraction_inside(mask: torch.Tensor, M: torch.Tensor, cell: int) -> torch.Tensor:
+    """float32 [B]: the share of mask [B,1,S,S]'s weight in cell x cell blocks (their means) whose centres
+    M maps inside [-0.5, S - 0.5]^2; 0 for an empty mask (synthesis/align.py fraction_inside)."""
+    S = mask.shape[-1]
+    w = F.avg_pool2d(mask, cell) if cell > 1 else mask  # [B,1,n,n]
+    n = w.shape[-1]
+    c = torch.arange(n, device=mask.device, dtype=torch.float32) * cell + (cell - 1) / 2
+    x, y = c.view(1, 1, n), c.view(1, n, 1)
+    mx = M[:, 0, 0, None, None] * x + M[:, 0, 1, None, None] * y + M[:, 0, 2, None, None]
+    my = M[:, 1, 0, None, None] * x + M[:, 1, 1, None, None] * y + M[:, 1, 2, None, None]
+    lo, hi = -0.5, S - 0.5
+    inside = ((mx >= lo) & (mx <= hi) & (my >= lo) & (my <= hi)).to(w.dtype)
+    w = w[:, 0]
+    return (w * inside).sum((1, 2)) / w.sum((1, 2)).clamp(min=1e-12)
+
+
 # DST-I Poisson solve (seamlessClone's; common/dst_math.h), as batched matrix products on the canvas.
 DST_TABLE_MAX = 256  # DST tables are cached for canvases up to this side (67 MB at 256); larger ones compute
 

@@ -11,7 +11,6 @@ references of those steps (ops/_reference.py), kept here for callers and tests.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from sladd_fast._consts import const
 from sladd_fast.ops import _reference
@@ -108,25 +107,19 @@ def fraction_inside(mask: torch.Tensor, M: torch.Tensor, cell: int = 4) -> torch
     fragments; this measures the region itself. Evaluated on cell x cell blocks at their centres
     (exact up to the blocks cut by the image edge).
 
+    csrc op ``fraction_inside`` (common/align_math.h): a pass per row of blocks, then one per sample.
+
     Args:
         mask: float32 [B,1,S,S] in [0,1], in the source frame.
         M: float32 [B,2,3], forward map source -> output pixels.
+        cell: the block side (1 where it does not divide S).
     Returns:
         float32 [B] in [0,1]; 0 for an empty mask.
     """
     S = mask.shape[-1]
     if S % cell:
         cell = 1
-    w = F.avg_pool2d(mask, cell) if cell > 1 else mask  # [B,1,n,n]
-    n = w.shape[-1]
-    c = torch.arange(n, device=mask.device, dtype=torch.float32) * cell + (cell - 1) / 2
-    x, y = c.view(1, 1, n), c.view(1, n, 1)
-    mx = M[:, 0, 0, None, None] * x + M[:, 0, 1, None, None] * y + M[:, 0, 2, None, None]
-    my = M[:, 1, 0, None, None] * x + M[:, 1, 1, None, None] * y + M[:, 1, 2, None, None]
-    lo, hi = -0.5, S - 0.5
-    inside = ((mx >= lo) & (mx <= hi) & (my >= lo) & (my <= hi)).to(w.dtype)
-    w = w[:, 0]
-    return (w * inside).sum((1, 2)) / w.sum((1, 2)).clamp(min=1e-12)
+    return op("fraction_inside")(mask.contiguous(), M.contiguous(), int(cell))
 
 
 def landmarks_in_frame(landmarks: torch.Tensor, size: int, margin: float) -> torch.Tensor:
