@@ -13,9 +13,9 @@ it counts:
   - GFLOP: dense math (bmm/mm: 2*m*n*k; poisson_solve's four products on each sample's own box) and
     one per output element for everything else;
   - CPU ms: this machine's time for the stage, for tracking progress between GPU runs;
-and for the whole call the peak of the live intermediate tensors (outputs of ops still referenced, plus
-poisson_solve's internal scratch plane while it runs), an estimate of the GPU memory one call needs
-beyond its inputs.
+and for the whole call the peak of the live intermediate tensors (outputs of ops and allocations still
+referenced, plus the large scratch buffers poisson_solve and blur_in_box allocate while they run), an
+estimate of the GPU memory one call needs beyond its inputs (the caching allocator's rounding aside).
 Mixed alpha / Poisson / copy blends over all 10 regions, as bench_synthesis. A benchmark, not a
 test: nothing asserts. Device figures follow from bytes and ops (HBM bandwidth, launch latency) and
 stay estimates until a GPU run measures them.
@@ -62,6 +62,17 @@ def _flops(func: object, args: tuple, out: object) -> int:
     return sum(t.numel() for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor))
 
 
+def _scratch(name: str, args: tuple) -> int:
+    """Bytes an op allocates for itself while it runs (csrc/cuda/bindings.cu), beside its inputs and
+    outputs: the ones large enough to matter."""
+    if name == "sladd_fast.poisson_solve":  # one plane like its rhs
+        return _nbytes(args[0])
+    if name == "sladd_fast.blur_in_box":  # the horizontal pass, one float channel at a time
+        B, _, H, W = args[0].shape
+        return 4 * B * H * W
+    return 0
+
+
 class CostCounter(TorchDispatchMode):
     """Per-stage op count, bytes in/out and FLOPs of everything dispatched inside the mode."""
 
@@ -76,10 +87,12 @@ class CostCounter(TorchDispatchMode):
     def _free(self, nbytes: int) -> None:
         self.live -= nbytes
 
-    def _hold(self, out: object) -> None:
-        """Counts the op's output tensors as live until Python drops them."""
+    def _hold(self, out: object, args: object = ()) -> None:
+        """Counts the op's new output tensors as live until Python drops them (an in-place op's output is
+        one of its inputs' storage: nothing new)."""
+        held = {t.untyped_storage().data_ptr() for t in tree_flatten(args)[0] if isinstance(t, torch.Tensor)}
         for t in tree_flatten(out)[0]:
-            if isinstance(t, torch.Tensor) and t.numel():
+            if isinstance(t, torch.Tensor) and t.numel() and t.untyped_storage().data_ptr() not in held:
                 self.live += _nbytes(t)
                 weakref.finalize(t, self._free, _nbytes(t))
 
@@ -91,7 +104,7 @@ class CostCounter(TorchDispatchMode):
                                                                    "aten.alias", "aten._unsafe_view",
                                                                    "aten._reshape_alias")):
             return out  # no kernel and no memory: metadata or a profiler mark
-        if name.startswith("aten.empty"):  # memory but no kernel: an allocation
+        if name.startswith(("aten.empty", "aten.new_empty")):  # memory but no kernel: an allocation
             self._hold(out)
             self._peak(st, 0)
             return out
@@ -102,10 +115,8 @@ class CostCounter(TorchDispatchMode):
         c["read"] += ins
         c["written"] += outs
         c["flops"] += _flops(func, args, out)
-        self._hold(out)
-        # An op's own scratch lives while it runs, next to its inputs and outputs: poisson_solve's
-        # canvas-sized plane (csrc/cuda/bindings.cu) is the one large enough to matter.
-        self._peak(st, _nbytes(out) if name == "sladd_fast.poisson_solve" else 0)
+        self._hold(out, (args, kwargs))
+        self._peak(st, _scratch(name, args))
         self.ops[st][name] += 1
         return out
 

@@ -469,12 +469,14 @@ def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor
     _checks.same_device(input=input, kernels=kernels, radius=radius, box=box)
     x, g, r, bx = input.contiguous(), kernels.contiguous(), radius.contiguous(), box.contiguous()
     B, C, H, W = x.shape
-    tmp, out = torch.empty(x.shape, device=x.device), torch.empty_like(x)
-    dims = (np.int32(C), np.int32(H), np.int32(W), np.int32(g.shape[1]))
+    # One channel at a time, as bindings.cu: the horizontal pass' float plane is [B,1,H,W].
+    tmp, out = torch.empty(B, 1, H, W, device=x.device, dtype=torch.float32), torch.empty_like(x)
     src = (0, _ptr(x)) if u8 else (_ptr(x), 0)  # (float input, uint8 input): one is null
     dst = (0, _ptr(out)) if u8 else (_ptr(out), 0)
-    _launch("sladd_blur_rows_kernel", H * W, B, src + (_ptr(g), _ptr(r), _ptr(bx), _ptr(tmp)) + dims, x.device, C)
-    _launch("sladd_blur_cols_kernel", H * W, B, (_ptr(tmp), _ptr(g), _ptr(r), _ptr(bx)) + dst + dims, x.device, C)
+    for c in range(C):
+        dims = (np.int32(C), np.int32(c), np.int32(H), np.int32(W), np.int32(g.shape[1]))
+        _launch("sladd_blur_rows_kernel", H * W, B, src + (_ptr(g), _ptr(r), _ptr(bx), _ptr(tmp)) + dims, x.device)
+        _launch("sladd_blur_cols_kernel", H * W, B, (_ptr(tmp), _ptr(g), _ptr(r), _ptr(bx)) + dst + dims, x.device)
     return out
 
 

@@ -123,6 +123,26 @@ def test_lab_conversions_match_cpu(backend):
     assert d.max() <= 1 and (d > 0).float().mean() < 1e-3
 
 
+def test_colour_ops_match_cpu(backend):
+    """color_stats (exact integer sums where the mode needs them) and color_apply with faceswap's uint8
+    planes: rct-m goes through powf (CUDA's vs libm's), so it may move one level; the others are exact."""
+    fake, lm = face_batch(8, 11)
+    real, _ = face_batch(8, 12)
+    mask = ops.region_mask(lm, torch.arange(8) % 10)
+    mode = torch.arange(8) % 4
+    box = torch.where((mode == 0)[:, None], torch.tensor([0, 0, 256, 256]), ops.mask_bbox(mask))
+    cu = [t.cuda() for t in (fake, real, mask, mode, box)]
+    stats = sf.color_stats(fake, real, mask, mode, box)
+    got = sf.color_stats(*cu).cpu()
+    assert torch.equal(got[mode != 0], stats[mode != 0])
+    blurred = torch.randint(0, 256, (3, 6, 256, 256), generator=torch.Generator().manual_seed(4), dtype=torch.uint8)
+    row = torch.where(mode == 3, torch.arange(8) % 3, -1)
+    out = sf.color_apply(*cu[:4], stats.cuda(), blurred.cuda(), row.cuda()).cpu()
+    want = sf.color_apply(fake, real, mask, mode, stats, blurred, row)
+    assert torch.equal(out[mode != 0], want[mode != 0])
+    assert (out.int() - want.int()).abs().max() <= 1
+
+
 def test_blur_in_box_matches_cpu(backend):
     from sladd_fast.synthesis.filters import gaussian_kernels
 
@@ -132,6 +152,9 @@ def test_blur_in_box_matches_cpu(backend):
     box = torch.tensor([[10, 5, 30, 20], [0, 0, 80, 96], [60, 70, 20, 26], [-4, 30, 40, 90]])
     got = sf.blur_in_box(x.cuda(), g.cuda(), (k // 2).cuda(), box.cuda()).cpu()
     assert torch.equal(got, sf.blur_in_box(x, g, k // 2, box))  # same products in the same order, no FMA
+    x8 = x.round().clamp(0, 255).to(torch.uint8)  # faceswap's uint8 planes: the blur rounded back to uint8
+    got8 = sf.blur_in_box(x8.cuda(), g.cuda(), (k // 2).cuda(), box.cuda()).cpu()
+    assert got8.dtype == torch.uint8 and torch.equal(got8, sf.blur_in_box(x8, g, k // 2, box))
 
 
 def test_resample_taps_matches_cpu(backend):

@@ -365,16 +365,20 @@ at::Tensor blur_in_box_forward_kernel(const at::Tensor& input, const at::Tensor&
   at::Tensor out = at::empty_like(x);
   if (x.numel() == 0) return out;
   const bool u8_in = x.scalar_type() == at::kByte;
-  at::Tensor tmp = at::empty(x.sizes(), x.options().dtype(at::kFloat));
+  // One channel at a time: the horizontal pass' float plane is [B,1,H,W], not [B,C,H,W] (with uint8 planes
+  // it would be 4x the whole output).
+  at::Tensor tmp = at::empty({B, 1, H, W}, x.options().dtype(at::kFloat));
   auto stream = at::cuda::getCurrentCUDAStream();
-  sladd_blur_rows_kernel<<<grid_for(H * W, B, C), kThreads, 0, stream>>>(
-      u8_in ? nullptr : x.data_ptr<float>(), u8_in ? x.data_ptr<uint8_t>() : nullptr, g.data_ptr<float>(), ll_ptr(r),
-      ll_ptr(bx), tmp.data_ptr<float>(), (int)C, (int)H, (int)W, (int)g.size(1));
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_blur_cols_kernel<<<grid_for(H * W, B, C), kThreads, 0, stream>>>(
-      tmp.data_ptr<float>(), g.data_ptr<float>(), ll_ptr(r), ll_ptr(bx), u8_in ? nullptr : out.data_ptr<float>(),
-      u8_in ? out.data_ptr<uint8_t>() : nullptr, (int)C, (int)H, (int)W, (int)g.size(1));
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  for (int64_t c = 0; c < C; ++c) {
+    sladd_blur_rows_kernel<<<grid_for(H * W, B, 1), kThreads, 0, stream>>>(
+        u8_in ? nullptr : x.data_ptr<float>(), u8_in ? x.data_ptr<uint8_t>() : nullptr, g.data_ptr<float>(),
+        ll_ptr(r), ll_ptr(bx), tmp.data_ptr<float>(), (int)C, (int)c, (int)H, (int)W, (int)g.size(1));
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    sladd_blur_cols_kernel<<<grid_for(H * W, B, 1), kThreads, 0, stream>>>(
+        tmp.data_ptr<float>(), g.data_ptr<float>(), ll_ptr(r), ll_ptr(bx), u8_in ? nullptr : out.data_ptr<float>(),
+        u8_in ? out.data_ptr<uint8_t>() : nullptr, (int)C, (int)c, (int)H, (int)W, (int)g.size(1));
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
   return out;
 }
 

@@ -533,39 +533,42 @@ __global__ void sladd_sbi_branch_kernel(const unsigned char* planes, const float
   out[plane + i] = sbi_branch_px(planes + plane, H, W, branch[b], coeffs + kSbiCoeffs * b, (int)(i / W), (int)(i % W));
 }
 
-// blur_in_box: blockIdx.y = sample, blockIdx.z = channel, one thread per pixel; threads outside the
-// sample's box do nothing in the horizontal pass and write 0 in the vertical one. The input is float32
-// (input) or uint8 (input_u8, the other null); a uint8 input gives a uint8 output (out_u8), rounded.
+// blur_in_box: blockIdx.y = sample, channel c0 + blockIdx.z of C, one thread per pixel; threads outside
+// the sample's box do nothing in the horizontal pass and write 0 in the vertical one. The horizontal pass
+// goes to tmp, [B, gridDim.z, H, W] float (the launchers run one channel at a time, so it stays a
+// [B,1,H,W] plane). The input is float32 (input) or uint8 (input_u8, the other null); a uint8 input gives
+// a uint8 output (out_u8), rounded.
 __global__ void sladd_blur_rows_kernel(const float* input, const unsigned char* input_u8, const float* kernels,
-                                       const long long* radius, const long long* box, float* tmp, int C, int H, int W,
-                                       int K) {
+                                       const long long* radius, const long long* box, float* tmp, int C, int c0,
+                                       int H, int W, int K) {
   using namespace sladd;
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)H * W) return;
   const int b = blockIdx.y, x = (int)(pix % W), y = (int)(pix / W);
   const Box bb = clipped_box(box + 4 * b, H, W);
   if (!bb.contains(x, y)) return;
-  const long long plane = ((long long)b * C + blockIdx.z) * H * W;
+  const long long row = ((long long)b * C + c0 + blockIdx.z) * H * W + (long long)y * W;
   const float* g = kernels + (long long)b * K + K / 2;
-  const long long row = plane + (long long)y * W;
   const int r = blur_radius(radius[b], K);
-  tmp[plane + pix] = input_u8 != nullptr ? blur_h_px(input_u8 + row, W, bb.x, bb.w, g, r, x)
-                                         : blur_h_px(input + row, W, bb.x, bb.w, g, r, x);
+  const float v = input_u8 != nullptr ? blur_h_px(input_u8 + row, W, bb.x, bb.w, g, r, x)
+                                      : blur_h_px(input + row, W, bb.x, bb.w, g, r, x);
+  tmp[((long long)b * gridDim.z + blockIdx.z) * H * W + pix] = v;
 }
 
 __global__ void sladd_blur_cols_kernel(const float* tmp, const float* kernels, const long long* radius,
-                                       const long long* box, float* out, unsigned char* out_u8, int C, int H, int W,
-                                       int K) {
+                                       const long long* box, float* out, unsigned char* out_u8, int C, int c0, int H,
+                                       int W, int K) {
   using namespace sladd;
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)H * W) return;
   const int b = blockIdx.y, x = (int)(pix % W), y = (int)(pix / W);
   const Box bb = clipped_box(box + 4 * b, H, W);
-  const long long plane = ((long long)b * C + blockIdx.z) * H * W;
+  const long long plane = ((long long)b * C + c0 + blockIdx.z) * H * W;
   float v = 0.0f;
   if (bb.contains(x, y)) {
     const float* g = kernels + (long long)b * K + K / 2;
-    v = blur_v_px(tmp + plane, H, W, bb.y, bb.h, g, blur_radius(radius[b], K), x, y);
+    v = blur_v_px(tmp + ((long long)b * gridDim.z + blockIdx.z) * H * W, H, W, bb.y, bb.h, g,
+                  blur_radius(radius[b], K), x, y);
   }
   if (out_u8 != nullptr)
     out_u8[plane + pix] = blur_round_u8(v);

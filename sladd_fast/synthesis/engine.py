@@ -180,6 +180,9 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
         # The mask first, on the output pixels its taps can reach (mirror images included).
         m_box = align.reach_box(box_of(m_d[:, 0] != 0), M, S)
         src_mask = (align.warp_affine(m_d, M, m_box, inverse=M_inv) > 0).float()
+    with stage("guard"):  # computed here, so the deformed mask can go before the colour stage's buffers
+        on_image = align.fraction_inside(m_d, M) >= MIN_INSIDE_FRACTION  # not the warp's reflected fragments
+        del m_d
     with stage("postprocess"):
         tgt_mask = mask_postprocess(src_mask, params)
         del src_mask
@@ -197,13 +200,11 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
     with stage("guard"):
         big_enough = tgt_mask.mean((1, 2, 3)) >= MIN_MASK_FRACTION
         not_black = src_crop.amax((1, 2, 3)) > 0  # inside the mask: src_crop is 0 outside
-        on_image = align.fraction_inside(m_d, M) >= MIN_INSIDE_FRACTION  # not the warp's reflected fragments
         in_frame = (align.landmarks_in_frame(target_landmarks, S, LANDMARK_FRAME)
                     & align.landmarks_in_frame(source_landmarks, S, LANDMARK_FRAME))
         applied = big_enough & not_black & align_ok & on_image & in_frame & (blend_type != BlendType.NONE)
         if valid is not None:
             applied &= valid
-        del m_d
     # 5. Blends (spec §3.6): alpha and copy share one kernel; Poisson only where needed.
     with stage("blend"):
         weight = torch.where(blend_type == BlendType.ALPHA, feather_alpha(tgt_mask, params.feather), ratio)
