@@ -191,6 +191,12 @@ def calls(device: torch.device) -> dict[str, tuple]:
                                            [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], [[90.0, 0.0, 0.0], [0.0, 90.0, 0.0]]]),
                              S),
         "affine_reach_box:none": (torch.zeros(0, 4, dtype=torch.int64), torch.zeros(0, 2, 3), S),
+        # resize taps: shrinking and growing, an odd canvas, NEAREST, n_out past the canvas
+        "skimage_taps": (torch.tensor([64, 64, 40, 1]), torch.tensor([23, 64, 64, 9]), 64, 6),
+        "skimage_taps:grow": (torch.tensor([23, 50, 64]), torch.tensor([64, 64, 64]), 61, 0),
+        "pil_taps": (torch.tensor([64, 64, 64, 30]), torch.tensor([23, 40, 64, 64]),
+                     torch.tensor([False, True, True, False]), 64, 64, 8),
+        "pil_taps:past": (torch.tensor([64, 64]), torch.tensor([70, 0]), torch.tensor([True, False]), 64, 64, 8),
         "fraction_inside": (torch.cat([m, odd[:3]]), torch.tensor([[[1.3, 0.4, -20.0], [-0.4, 1.3, 5.0]]] * 6), 4),
         "fraction_inside:one": (m, torch.tensor([[[0.5, 0.0, 40.0], [0.0, 0.5, 2.0]]] * 3), 1),
         "deform_mask": (m, torch.trunc(torch.randn(3, 5, 5, 2, generator=g) * 8)),

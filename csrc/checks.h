@@ -10,6 +10,7 @@
 #include "common/feather_math.h"
 #include "common/piecewise_math.h"
 #include "common/region_math.h"
+#include "common/taps_math.h"
 #include "common/warp_u8_math.h"
 
 #define SLADD_CHECK_TENSOR(t, dtype, ndim)                                                  \
@@ -130,6 +131,15 @@ inline void check_fraction_inside(const at::Tensor& mask, const at::Tensor& map,
               cell, " for ", mask.size(2));
   TORCH_CHECK(mask.size(2) * mask.size(3) <= kInt32Max, "fraction_inside: mask too large, got ", mask.sizes());
   check_same_device(mask, map, "map");
+}
+
+inline void check_resize_taps(const at::Tensor& n_in, const at::Tensor& n_out, int64_t canvas_out, int64_t taps) {
+  SLADD_CHECK_TENSOR(n_in, at::kLong, 1);
+  SLADD_CHECK_TENSOR(n_out, at::kLong, 1);
+  TORCH_CHECK(n_out.size(0) == n_in.size(0), "n_out must be [B] like n_in, got ", n_out.sizes());
+  TORCH_CHECK(canvas_out >= 0 && canvas_out <= kInt32Max, "canvas_out must be in [0, 2^31), got ", canvas_out);
+  TORCH_CHECK(taps >= 1 && taps <= 65536, "the taps per output must be in [1, 65536], got ", taps);
+  check_same_device(n_in, n_out, "n_out");
 }
 
 inline void check_affine_reach_box(const at::Tensor& box, const at::Tensor& map, int64_t size) {

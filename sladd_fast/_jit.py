@@ -288,6 +288,57 @@ def similarity_align(source_landmarks: torch.Tensor,
     return M, Mi, ok
 
 
+def _taps_sizes(n_in: torch.Tensor, n_out: torch.Tensor, canvas_out: int, taps: int) -> None:
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("n_in", n_in, torch.int64, (None,))
+    _checks.tensor("n_out", n_out, torch.int64, (n_in.shape[0],))
+    _checks.same_device(n_in=n_in, n_out=n_out)
+    if not 0 <= canvas_out <= _INT32_MAX or not 1 <= taps <= 65536:
+        raise ValueError(f"canvas_out must be in [0, 2^31) and the taps per output in [1, 65536], got "
+                         f"{canvas_out} and {taps}")
+
+
+def skimage_taps(n_in: torch.Tensor, n_out: torch.Tensor, canvas_out: int,
+                 radius: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """bindings.cu's skimage_taps: one thread per (sample, output pixel) (common/taps_math.h)."""
+    import numpy as np
+
+    if not 0 <= radius < 16384:
+        raise ValueError(f"radius must be in [0, 16384), got {radius}")
+    T = 2 * (2 * radius + 1)
+    _taps_sizes(n_in, n_out, canvas_out, T)
+    a, b = n_in.contiguous(), n_out.contiguous()
+    B = a.shape[0]
+    index = torch.empty(B, canvas_out, T, device=a.device, dtype=torch.int64)
+    weight = torch.empty(B, canvas_out, T, device=a.device, dtype=torch.float32)
+    _launch("sladd_skimage_taps_kernel", canvas_out, B,
+            (_ptr(a), _ptr(b), _ptr(index), _ptr(weight), np.int32(canvas_out), np.int32(radius)), a.device)
+    return index, weight
+
+
+def pil_taps(n_in: torch.Tensor, n_out: torch.Tensor, nearest: torch.Tensor, canvas_in: int, canvas_out: int,
+             span: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """bindings.cu's pil_taps: one thread per (sample, output pixel) (common/taps_math.h)."""
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _taps_sizes(n_in, n_out, canvas_out, span)
+    _checks.tensor("nearest", nearest, torch.bool, (n_in.shape[0],))
+    _checks.same_device(n_in=n_in, nearest=nearest)
+    if not 1 <= canvas_in <= _INT32_MAX:
+        raise ValueError(f"canvas_in must be in [1, 2^31), got {canvas_in}")
+    a, b, near = n_in.contiguous(), n_out.contiguous(), nearest.contiguous()
+    B = a.shape[0]
+    index = torch.empty(B, canvas_out, span, device=a.device, dtype=torch.int64)
+    weight = torch.empty(B, canvas_out, span, device=a.device, dtype=torch.float32)
+    _launch("sladd_pil_taps_kernel", canvas_out, B,
+            (_ptr(a), _ptr(b), _ptr(near), _ptr(index), _ptr(weight), np.int32(canvas_in), np.int32(canvas_out),
+             np.int32(span)), a.device)
+    return index, weight
+
+
 def fraction_inside(mask: torch.Tensor, map: torch.Tensor, cell: int) -> torch.Tensor:
     """bindings.cu's fraction_inside: a thread per (sample, row of cells), then one per sample
     (common/align_math.h)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import face_batch, needs_cuda
+from helpers import face_batch, needs_cuda, needs_ext
 from sladd_fast.augment import SladdAugment, SladdPool, sladd_augment
 from sladd_fast.synthesis import BlendType
 
@@ -556,6 +556,24 @@ def test_xray_resampling_taps_equal_skimage_and_pil():
             ref = np.asarray(Image.fromarray(x).resize((n, n), Image.NEAREST if near else Image.BILINEAR))
             d = np.abs(got - ref)
             assert d.max() <= (0 if near else 1) and (d > 0).mean() < 0.01  # PIL's fixed point: 1 LSB on 0.4% at most (measured)
+
+
+@needs_ext
+def test_resize_taps_kernels_equal_reference():
+    """skimage_taps / pil_taps (csrc, one (sample, output) a step) against the PyTorch reference: the same
+    indices, weights equal up to the normalising sums' order (equal on these sizes); NEAREST and n_out past
+    the canvas included."""
+    from sladd_fast.ops import _reference
+
+    g = torch.Generator().manual_seed(3)
+    n_in, n_out = torch.full((24,), 256), torch.randint(48, 257, (24,), generator=g)
+    near = torch.rand(24, generator=g) < 0.5
+    cases = [("skimage_taps", (n_in, n_out, 256, 7)), ("skimage_taps", (n_out, n_in, 256, 0)),
+             ("pil_taps", (n_in, n_out, near, 256, 256, 13)),
+             ("pil_taps", (n_out, torch.cat([n_in[:20], torch.tensor([300, 0, 1, 2])]), near, 256, 256, 5))]
+    for name, args in cases:
+        (ik, wk), (ir, wr) = getattr(torch.ops.sladd_fast, name)(*args), getattr(_reference, name)(*args)
+        assert torch.equal(ik, ir) and torch.allclose(wk, wr, rtol=1e-6, atol=1e-7), name
 
 
 @needs_cuda

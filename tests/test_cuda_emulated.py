@@ -114,7 +114,7 @@ def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
               "sladd_resample_taps_kernel", "sladd_hsv_shift_kernel", "sladd_sbi_color_kernel",
               "sladd_sbi_branch_kernel", "sladd_gauss_rows_kernel", "sladd_gauss_cols_kernel",
               "sladd_uniform_noise_kernel", "sladd_remap_nearest_kernel", "sladd_warp_linear_u8_kernel",
-              "sladd_piecewise_affine_grid_kernel"}
+              "sladd_piecewise_affine_grid_kernel", "sladd_skimage_taps_kernel", "sladd_pil_taps_kernel"}
     assert emulator.launched == set(cuda_emulation.kernel_signatures()) - unused
     assert torch.equal(gpu_path.applied, cpu.applied) and torch.equal(gpu_path.masks, cpu.masks)
     assert torch.equal(gpu_path.mask_targets, cpu.mask_targets) and cpu.applied.sum() >= 4

@@ -73,6 +73,19 @@ def test_alignment_geometry_matches_cpu(backend):
     assert torch.equal(got_box, sf.affine_reach_box(box, want[0], 256))
 
 
+def test_resize_taps_match_cpu(backend):
+    """skimage_taps / pil_taps: the same double arithmetic on both sides, exp and floor apart (CUDA's exp is
+    within an ulp of libm's: the weights may differ in the last bit)."""
+    g = torch.Generator().manual_seed(6)
+    n_in, n_out = torch.full((16,), 256), torch.randint(64, 257, (16,), generator=g)
+    near = torch.rand(16, generator=g) < 0.5
+    for got, want in ((sf.skimage_taps(n_in.cuda(), n_out.cuda(), 256, 6), sf.skimage_taps(n_in, n_out, 256, 6)),
+                      (sf.pil_taps(n_in.cuda(), n_out.cuda(), near.cuda(), 256, 256, 11),
+                       sf.pil_taps(n_in, n_out, near, 256, 256, 11))):
+        assert torch.equal(got[0].cpu(), want[0])
+        assert torch.allclose(got[1].cpu(), want[1], rtol=1e-6, atol=1e-7)
+
+
 def test_fraction_inside_matches_cpu(backend):
     """The same float sums in the same order on both sides."""
     m = ops.region_mask(landmarks(8, 4), torch.arange(8) % 10)

@@ -31,6 +31,8 @@ def _cases():
         "poisson_solve": (torch.randn(2, 3, 62, 62), roi),
         "box_of": (m[:, 0] > 0.5, True),
         "similarity_align": (lm, lm.flip(0)),
+        "skimage_taps": (torch.tensor([64, 64]), torch.tensor([40, 64]), 64, 3),
+        "pil_taps": (torch.tensor([64, 30]), torch.tensor([40, 64]), torch.tensor([True, False]), 64, 64, 7),
         "fraction_inside": (m, torch.tensor([[[1.0, 0.1, 2.0], [-0.1, 1.0, 3.0]]] * 2), 4),
         "affine_reach_box": (roi[:, :4].contiguous(), torch.tensor([[[1.0, 0.1, 2.0], [-0.1, 1.0, 3.0]]] * 2), 64),
         "deform_mask": (m, torch.trunc(torch.randn(2, 5, 5, 2) * 5)),

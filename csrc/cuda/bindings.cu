@@ -166,6 +166,44 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> similarity_align_forward_kernel(c
   return {M, Mi, ok};
 }
 
+std::tuple<at::Tensor, at::Tensor> skimage_taps_forward_kernel(const at::Tensor& n_in_, const at::Tensor& n_out_,
+                                                               int64_t canvas_out, int64_t radius) {
+  TORCH_CHECK(radius >= 0 && radius < 16384, "radius must be in [0, 16384), got ", radius);
+  const int64_t T = 2 * (2 * radius + 1);
+  check_resize_taps(n_in_, n_out_, canvas_out, T);
+  const at::cuda::CUDAGuard guard(n_in_.device());
+  const at::Tensor n_in = n_in_.contiguous(), n_out = n_out_.contiguous();
+  const int64_t B = n_in.size(0);
+  at::Tensor index = at::empty({B, canvas_out, T}, n_in.options());
+  at::Tensor weight = at::empty({B, canvas_out, T}, n_in.options().dtype(at::kFloat));
+  if (B == 0 || canvas_out == 0) return {index, weight};
+  sladd_skimage_taps_kernel<<<grid_for(canvas_out, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      ll_ptr(n_in), ll_ptr(n_out), ll_out(index), weight.data_ptr<float>(), (int)canvas_out, (int)radius);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return {index, weight};
+}
+
+std::tuple<at::Tensor, at::Tensor> pil_taps_forward_kernel(const at::Tensor& n_in_, const at::Tensor& n_out_,
+                                                           const at::Tensor& nearest_, int64_t canvas_in,
+                                                           int64_t canvas_out, int64_t span) {
+  check_resize_taps(n_in_, n_out_, canvas_out, span);
+  SLADD_CHECK_TENSOR(nearest_, at::kBool, 1);
+  TORCH_CHECK(nearest_.size(0) == n_in_.size(0), "nearest must be [B] like n_in, got ", nearest_.sizes());
+  TORCH_CHECK(canvas_in >= 1 && canvas_in <= kInt32Max, "canvas_in must be in [1, 2^31), got ", canvas_in);
+  check_same_device(n_in_, nearest_, "nearest");
+  const at::cuda::CUDAGuard guard(n_in_.device());
+  const at::Tensor n_in = n_in_.contiguous(), n_out = n_out_.contiguous(), nearest = nearest_.contiguous();
+  const int64_t B = n_in.size(0);
+  at::Tensor index = at::empty({B, canvas_out, span}, n_in.options());
+  at::Tensor weight = at::empty({B, canvas_out, span}, n_in.options().dtype(at::kFloat));
+  if (B == 0 || canvas_out == 0) return {index, weight};
+  sladd_pil_taps_kernel<<<grid_for(canvas_out, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+      ll_ptr(n_in), ll_ptr(n_out), reinterpret_cast<const unsigned char*>(nearest.data_ptr<bool>()), ll_out(index),
+      weight.data_ptr<float>(), (int)canvas_in, (int)canvas_out, (int)span);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return {index, weight};
+}
+
 at::Tensor fraction_inside_forward_kernel(const at::Tensor& mask_in, const at::Tensor& map_in, int64_t cell) {
   check_fraction_inside(mask_in, map_in, cell);
   const at::cuda::CUDAGuard guard(mask_in.device());
@@ -540,6 +578,8 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("similarity_align", &similarity_align_forward_kernel);
   m.impl("affine_reach_box", &affine_reach_box_forward_kernel);
   m.impl("fraction_inside", &fraction_inside_forward_kernel);
+  m.impl("skimage_taps", &skimage_taps_forward_kernel);
+  m.impl("pil_taps", &pil_taps_forward_kernel);
   m.impl("deform_mask", &deform_mask_forward_kernel);
   m.impl("morph_square", &morph_square_forward_kernel);
   m.impl("warp_affine_cubic", &warp_affine_cubic_forward_kernel);

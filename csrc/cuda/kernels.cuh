@@ -26,6 +26,7 @@
 #include "../common/remap_math.h"
 #include "../common/resample_math.h"
 #include "../common/sbi_quality_math.h"
+#include "../common/taps_math.h"
 #include "../common/warp_u8_math.h"
 
 extern "C" {
@@ -234,6 +235,27 @@ __global__ void sladd_similarity_align_kernel(const float* source, const float* 
   five_points(target + b * kNumLandmarks * 2, pt);
   ok[b] = umeyama_similarity(ps, pt, map + 6 * b) ? 1 : 0;
   invert_affine(map + 6 * b, inverse + 6 * b);
+}
+
+// skimage_taps / pil_taps: one thread per (sample = blockIdx.y, output pixel), T taps each.
+__global__ void sladd_skimage_taps_kernel(const long long* n_in, const long long* n_out, long long* index,
+                                          float* weight, int canvas_out, int radius) {
+  using namespace sladd;
+  const int b = blockIdx.y;
+  const long long o = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (o >= canvas_out) return;
+  const long long e = ((long long)b * canvas_out + o) * (2 * (2 * radius + 1));
+  skimage_taps_px(n_in[b], n_out[b], radius, (int)o, index + e, weight + e);
+}
+
+__global__ void sladd_pil_taps_kernel(const long long* n_in, const long long* n_out, const unsigned char* nearest,
+                                      long long* index, float* weight, int canvas_in, int canvas_out, int span) {
+  using namespace sladd;
+  const int b = blockIdx.y;
+  const long long o = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (o >= canvas_out) return;
+  const long long e = ((long long)b * canvas_out + o) * span;
+  pil_taps_px(n_in[b], n_out[b], nearest[b] != 0, canvas_in, canvas_out, span, (int)o, index + e, weight + e);
 }
 
 // fraction_inside, pass 1: one thread per (sample, row of cells) writes its two sums.

@@ -20,17 +20,9 @@ PIL rounds to uint8 after each pass; ``resize`` does the same when ``round_passe
 """
 from __future__ import annotations
 
-import functools
-import math
-
 import torch
 
-
-def _mirror(i: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
-    """Reflect-101 index into [0, n) (scipy 'mirror', OpenCV BORDER_REFLECT_101); n >= 1."""
-    period = (2 * n - 2).clamp(min=1)
-    i = torch.remainder(i, period)
-    return torch.where(i >= n, period - i, i).clamp(max=n - 1)
+from sladd_fast.ops._dispatch import op
 
 
 Taps = tuple[torch.Tensor, torch.Tensor]  # (index int64 [B,O,T], weight float32 [B,O,T])
@@ -39,69 +31,22 @@ Taps = tuple[torch.Tensor, torch.Tensor]  # (index int64 [B,O,T], weight float32
 def skimage_taps(n_in: torch.Tensor, n_out: torch.Tensor, canvas_in: int, canvas_out: int, min_out: int) -> Taps:
     """skimage.transform.resize(order=1) from n_in to n_out pixels (int64 [B] each, n_out >= min_out),
     anti-aliased when shrinking, as taps: output pixel o reads input pixels index[b,o,:] with
-    weight[b,o,:] (zero weights for o >= n_out). T = 2 (2r + 1), r the widest Gaussian's radius."""
-    dev = n_in.device
-    nin, nout = n_in.double()[:, None, None], n_out.double()[:, None, None]
-    scale = nin / nout
-    # the Gaussian pre-filter on the input (identity when enlarging): offsets t, weights g [B,1,2r+1]
-    sigma = ((scale - 1) / 2).clamp(min=0)
+    weight[b,o,:] (zero weights for o >= n_out). T = 2 (2r + 1), r the widest Gaussian's radius.
+    csrc op ``skimage_taps`` (common/taps_math.h): one thread per (sample, output pixel)."""
     radius = int(4 * max(0.0, (canvas_in / min_out - 1) / 2) + 0.5)  # the widest filter's (n_in <= canvas_in)
-    t = torch.arange(-radius, radius + 1, device=dev, dtype=torch.float64)[None, None]
-    g = torch.exp(-0.5 * t**2 / sigma.clamp(min=1e-12) ** 2)
-    g = torch.where(t.abs() <= (4 * sigma + 0.5).floor(), g, torch.zeros((), dtype=g.dtype, device=dev))
-    g = torch.where(sigma > 0, g, (t == 0).double())
-    g = g / g.sum(-1, keepdim=True)
-    # linear interpolation at the output pixel centres: 2 taps, each reading the filtered input
-    o = torch.arange(canvas_out, device=dev, dtype=torch.float64)[None, :, None]
-    c = (o + 0.5) * scale - 0.5
-    i0 = c.floor()
-    f = c - i0
-    j = _mirror(torch.cat([i0, i0 + 1], -1).long(), n_in[:, None, None])  # [B,O,2]
-    wa = torch.cat([1 - f, f], -1) * (o < nout).double()
-    idx = _mirror(j[..., None] + t.long()[..., None, :], n_in[:, None, None, None])  # [B,O,2,2r+1]
-    w = wa[..., None] * g[:, :, None, :]
-    return idx.flatten(2), w.flatten(2).float()
-
-
-@functools.lru_cache(maxsize=None)  # keys: sizes and devices; never evicted (CUDA graphs read it)
-def _pil_nearest(n_in: int, canvas_out: int, device: str) -> torch.Tensor:
-    """float64 [canvas_out + 1, canvas_out]: Pillow's NEAREST source columns for a resize from n_in to
-    every n_out in 0..canvas_out. Its affine transform accumulates the position in double, so the
-    table is made the same way, once per device (no host->device copy per call)."""
-    rows = [[0.0] * canvas_out]
-    for n_out in range(1, canvas_out + 1):
-        step, x, row = n_in / n_out, 0.5 * (n_in / n_out), []
-        for _ in range(canvas_out):
-            row.append(float(min(int(math.floor(x)), n_in - 1)))
-            x += step
-        rows.append(row)
-    return torch.tensor(rows, dtype=torch.float64, device=device)
+    return op("skimage_taps")(n_in.contiguous(), n_out.contiguous(), int(canvas_out), radius)
 
 
 def pil_taps(n_in: torch.Tensor, n_out: torch.Tensor, canvas_in: int, canvas_out: int, min_out: int,
              nearest: torch.Tensor | None = None) -> Taps:
     """PIL Image.resize BILINEAR (or NEAREST where ``nearest``, bool [B]; NEAREST needs n_in ==
-    canvas_in) from n_in to n_out pixels (int64 [B], n_out >= min_out), per sample, as taps."""
-    dev = n_in.device
-    nin, nout = n_in.double()[:, None, None], n_out.double()[:, None, None]
-    scale = nin / nout
-    support = scale.clamp(min=1.0)  # the triangle's half-width in input pixels
-    o = torch.arange(canvas_out, device=dev, dtype=torch.float64)[None, :, None]
-    centre = (o + 0.5) * scale
+    canvas_in) from n_in to n_out pixels (int64 [B], n_out >= min_out), per sample, as taps.
+    csrc op ``pil_taps`` (common/taps_math.h): one thread per (sample, output pixel)."""
     span = int(2 * max(1.0, canvas_in / min_out)) + 3  # taps of the widest triangle
-    x = (centre - support + 0.5).floor() + torch.arange(span, device=dev, dtype=torch.float64)[None, None]
-    ok = (x >= 0) & (x < nin) & (x < (centre + support + 0.5).floor())
-    w = (1 - ((x - centre + 0.5) / support).abs()).clamp(min=0) * ok
-    w = w / w.sum(-1, keepdim=True).clamp(min=1e-300)
-    idx = x.clamp(0, canvas_in - 1)
-    if nearest is not None:
-        src = _pil_nearest(canvas_in, canvas_out, str(dev))[n_out.clamp(1, canvas_out)][:, :, None]
-        first = torch.arange(span, device=dev)[None, None] == 0
-        near = nearest[:, None, None]
-        idx = torch.where(near, torch.where(first, src, torch.zeros_like(idx)), idx)
-        w = torch.where(near, first.double().expand_as(w), w)
-    w = w * (o < nout).double()
-    return idx.long(), w.float()
+    if nearest is None:
+        nearest = torch.zeros(n_in.shape[0], dtype=torch.bool, device=n_in.device)
+    return op("pil_taps")(n_in.contiguous(), n_out.contiguous(), nearest.contiguous(), int(canvas_in),
+                          int(canvas_out), span)
 
 
 def taps_matrix(taps: Taps, canvas_in: int) -> torch.Tensor:

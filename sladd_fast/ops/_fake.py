@@ -32,6 +32,16 @@ def register() -> None:
         return (source_landmarks.new_empty(B, 2, 3), source_landmarks.new_empty(B, 2, 3),
                 source_landmarks.new_empty(B, dtype=torch.bool))
 
+    @torch.library.register_fake(lib + "skimage_taps")
+    def _(n_in, n_out, canvas_out, radius):
+        shape = (n_in.shape[0], canvas_out, 2 * (2 * radius + 1))
+        return n_in.new_empty(shape), n_in.new_empty(shape, dtype=torch.float32)
+
+    @torch.library.register_fake(lib + "pil_taps")
+    def _(n_in, n_out, nearest, canvas_in, canvas_out, span):
+        shape = (n_in.shape[0], canvas_out, span)
+        return n_in.new_empty(shape), n_in.new_empty(shape, dtype=torch.float32)
+
     @torch.library.register_fake(lib + "fraction_inside")
     def _(mask, map, cell):
         return mask.new_empty(mask.shape[0])

@@ -39,6 +39,9 @@ SCHEMAS = {
                         "-> (Tensor, Tensor, Tensor)",
     "affine_reach_box": "affine_reach_box(Tensor box, Tensor map, int size) -> Tensor",
     "fraction_inside": "fraction_inside(Tensor mask, Tensor map, int cell) -> Tensor",
+    "skimage_taps": "skimage_taps(Tensor n_in, Tensor n_out, int canvas_out, int radius) -> (Tensor, Tensor)",
+    "pil_taps": "pil_taps(Tensor n_in, Tensor n_out, Tensor nearest, int canvas_in, int canvas_out, int span) "
+                "-> (Tensor, Tensor)",
     "deform_mask": "deform_mask(Tensor mask, Tensor noise) -> Tensor",
     "morph_square": "morph_square(Tensor mask, Tensor op, Tensor k) -> Tensor",
     "warp_affine_cubic": "warp_affine_cubic(Tensor input, Tensor inverse_map, Tensor box) -> Tensor",

@@ -394,6 +394,82 @@ def fraction_inside(mask: torch.Tensor, M: torch.Tensor, cell: int) -> torch.Ten
     return (w * inside).sum((1, 2)) / w.sum((1, 2)).clamp(min=1e-12)
 
 
+# Face X-ray's resize taps (common/taps_math.h; augment/resample.py).
+def _mirror(i: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    """Reflect-101 index into [0, n) (scipy 'mirror', OpenCV BORDER_REFLECT_101); n >= 1."""
+    period = (2 * n - 2).clamp(min=1)
+    i = torch.remainder(i, period)
+    return torch.where(i >= n, period - i, i).clamp(max=n - 1)
+
+
+def skimage_taps(n_in: torch.Tensor, n_out: torch.Tensor, canvas_out: int,
+                 radius: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """skimage.transform.resize(order=1, anti-aliased) from n_in to n_out pixels (int64 [B]) as taps
+    (index int64 [B,canvas_out,T], weight float32), T = 2 (2 radius + 1): the Gaussian pre-filter (sigma =
+    max(0, (n_in/n_out - 1)/2), truncate 4, mirror border), then linear interpolation at (o + 0.5)
+    n_in/n_out - 0.5; zero weights for o >= n_out."""
+    dev = n_in.device
+    nin, nout = n_in.double()[:, None, None], n_out.double()[:, None, None]
+    scale = nin / nout
+    sigma = ((scale - 1) / 2).clamp(min=0)
+    t = torch.arange(-radius, radius + 1, device=dev, dtype=torch.float64)[None, None]
+    g = torch.exp(-0.5 * t**2 / sigma.clamp(min=1e-12) ** 2)
+    g = torch.where(t.abs() <= (4 * sigma + 0.5).floor(), g, torch.zeros((), dtype=g.dtype, device=dev))
+    g = torch.where(sigma > 0, g, (t == 0).double())
+    g = g / g.sum(-1, keepdim=True)
+    o = torch.arange(canvas_out, device=dev, dtype=torch.float64)[None, :, None]
+    c = (o + 0.5) * scale - 0.5
+    i0 = c.floor()
+    f = c - i0
+    n = n_in.clamp(min=1)
+    j = _mirror(torch.cat([i0, i0 + 1], -1).long(), n[:, None, None])  # [B,O,2]
+    wa = torch.cat([1 - f, f], -1) * (o < nout).double()
+    idx = _mirror(j[..., None] + t.long()[..., None, :], n[:, None, None, None])  # [B,O,2,2r+1]
+    w = wa[..., None] * g[:, :, None, :]
+    return idx.flatten(2), w.flatten(2).float()
+
+
+@functools.lru_cache(maxsize=None)  # keys: sizes and devices; never evicted (CUDA graphs read it)
+def _pil_nearest(n_in: int, canvas_out: int, device: str) -> torch.Tensor:
+    """float64 [canvas_out + 1, canvas_out]: Pillow's NEAREST source columns for a resize from n_in to
+    every n_out in 0..canvas_out. Its affine transform accumulates the position in double, so the
+    table is made the same way, once per device."""
+    rows = [[0.0] * canvas_out]
+    for n_out in range(1, canvas_out + 1):
+        step, x, row = n_in / n_out, 0.5 * (n_in / n_out), []
+        for _ in range(canvas_out):
+            row.append(float(min(int(math.floor(x)), n_in - 1)))
+            x += step
+        rows.append(row)
+    return torch.tensor(rows, dtype=torch.float64, device=device)
+
+
+def pil_taps(n_in: torch.Tensor, n_out: torch.Tensor, nearest: torch.Tensor, canvas_in: int, canvas_out: int,
+             span: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """PIL Image.resize taps (index int64 [B,canvas_out,span], weight float32) from n_in to n_out pixels:
+    BILINEAR (a triangle widened by the shrink factor, normalised, clipped at the edges), or NEAREST where
+    ``nearest`` (bool [B]; Pillow's affine walk over a canvas_in-pixel input: one tap of weight 1); zero
+    weights for o >= n_out."""
+    dev = n_in.device
+    nin, nout = n_in.double()[:, None, None], n_out.double()[:, None, None]
+    scale = nin / nout
+    support = scale.clamp(min=1.0)  # the triangle's half-width in input pixels
+    o = torch.arange(canvas_out, device=dev, dtype=torch.float64)[None, :, None]
+    centre = (o + 0.5) * scale
+    x = (centre - support + 0.5).floor() + torch.arange(span, device=dev, dtype=torch.float64)[None, None]
+    ok = (x >= 0) & (x < nin) & (x < (centre + support + 0.5).floor())
+    w = (1 - ((x - centre + 0.5) / support).abs()).clamp(min=0) * ok
+    w = w / w.sum(-1, keepdim=True).clamp(min=1e-300)
+    idx = x.clamp(0, canvas_in - 1)
+    if canvas_out > 0:
+        src = _pil_nearest(canvas_in, canvas_out, str(dev))[n_out.clamp(1, canvas_out)][:, :, None]
+        first = torch.arange(span, device=dev)[None, None] == 0
+        near = nearest[:, None, None]
+        idx = torch.where(near, torch.where(first, src, torch.zeros_like(idx)), idx)
+        w = torch.where(near, first.double().expand_as(w), w)
+    w = w * (o < nout).double()
+    return idx.long(), w.float()
+
 # DST-I Poisson solve (seamlessClone's; common/dst_math.h), as batched matrix products on the canvas.
 DST_TABLE_MAX = 256  # DST tables are cached for canvases up to this side (67 MB at 256); larger ones compute
 
