@@ -127,7 +127,7 @@ inline void check_fraction_inside(const at::Tensor& mask, const at::Tensor& map,
   TORCH_CHECK(mask.size(1) == 1 && mask.size(2) == mask.size(3), "mask must be [B,1,S,S], got ", mask.sizes());
   TORCH_CHECK(map.size(0) == mask.size(0) && map.size(1) == 2 && map.size(2) == 3, "map must be [B,2,3], got ",
               map.sizes());
-  TORCH_CHECK(cell >= 1 && cell <= 64 && mask.size(2) % cell == 0, "cell must divide the mask's side (1..64), got ",
+  TORCH_CHECK(cell >= 1 && cell <= kInt32Max && mask.size(2) % cell == 0, "cell must divide the mask's side, got ",
               cell, " for ", mask.size(2));
   TORCH_CHECK(mask.size(2) * mask.size(3) <= kInt32Max, "fraction_inside: mask too large, got ", mask.sizes());
   check_same_device(mask, map, "map");

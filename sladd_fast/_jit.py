@@ -350,8 +350,8 @@ def fraction_inside(mask: torch.Tensor, map: torch.Tensor, cell: int) -> torch.T
     _checks.tensor("map", map, torch.float32, (mask.shape[0], 2, 3))
     _checks.same_device(mask=mask, map=map)
     B, _, S, W = mask.shape
-    if S != W or not 1 <= cell <= 64 or S % cell:
-        raise ValueError(f"fraction_inside: mask must be square with cell (1..64) dividing its side, got "
+    if S != W or not 1 <= cell <= _INT32_MAX or S % cell:
+        raise ValueError(f"fraction_inside: mask must be square with cell dividing its side, got "
                          f"{list(mask.shape)} and cell {cell}")
     _check_int32("fraction_inside", pixels=S * W)
     m, M = mask.contiguous(), map.contiguous()

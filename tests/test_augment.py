@@ -570,7 +570,8 @@ def test_resize_taps_kernels_equal_reference():
     near = torch.rand(24, generator=g) < 0.5
     cases = [("skimage_taps", (n_in, n_out, 256, 7)), ("skimage_taps", (n_out, n_in, 256, 0)),
              ("pil_taps", (n_in, n_out, near, 256, 256, 13)),
-             ("pil_taps", (n_out, torch.cat([n_in[:20], torch.tensor([300, 0, 1, 2])]), near, 256, 256, 5))]
+             ("pil_taps", (n_out, torch.cat([n_in[:20], torch.tensor([300, 0, 1, 2])]), near, 256, 256, 5)),
+             ("skimage_taps", (n_in, torch.cat([n_out[:22], torch.tensor([0, -3])]), 256, 4))]  # n_out < 1: no taps
     for name, args in cases:
         (ik, wk), (ir, wr) = getattr(torch.ops.sladd_fast, name)(*args), getattr(_reference, name)(*args)
         assert torch.equal(ik, ir) and torch.allclose(wk, wr, rtol=1e-6, atol=1e-7), name

@@ -157,6 +157,9 @@ def test_fraction_inside_kernel_matches_reference(cell):
     want = _reference.fraction_inside(m, M, cell)
     assert got.shape == (12,) and got[3] == 0 and torch.allclose(got, want, atol=1e-5)
     assert ((got > 0.02) & (got < 0.98)).sum() >= 3  # partly outside: not all 0 or 1
+    m[5, 0, 0, 0] = float("nan")  # NaN weights give NaN, as the reference (not inside by any threshold)
+    assert torch.ops.sladd_fast.fraction_inside(m, M, cell)[5].isnan()
+    assert _reference.fraction_inside(m, M, cell)[5].isnan()
 
 
 def test_reach_box_holds_every_reachable_output_pixel():

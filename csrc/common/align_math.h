@@ -194,7 +194,7 @@ SLADD_HD float inside_fraction(const float* row_sums, int n) {
     inside = inside + row_sums[kInsideEntries * r];
     all = all + row_sums[kInsideEntries * r + 1];
   }
-  return inside / (all > 1e-12f ? all : 1e-12f);
+  return inside / (all < 1e-12f ? 1e-12f : all);  // clamp(min=1e-12) as the reference: NaN stays NaN
 }
 
 }  // namespace sladd

@@ -28,8 +28,13 @@ SLADD_HD double skimage_gauss(double sigma, int t) {
 }
 
 // skimage.transform.resize(order=1) taps of output pixel o: 2 (2 r + 1) of them, index[k (2r+1) + t + r]
-// (k = 0, 1 the linear interpolation's two input pixels, t the pre-filter's offset), weights 0 for o >= n_out.
+// (k = 0, 1 the linear interpolation's two input pixels, t the pre-filter's offset), weights 0 for o >= n_out
+// (all of them, with index 0, where n_out < 1).
 SLADD_HD void skimage_taps_px(long long n_in, long long n_out, int r, int o, long long* index, float* weight) {
+  if (n_out < 1) {  // nothing to resize to: no taps (the scale would be infinite)
+    for (int e = 0; e < 2 * (2 * r + 1); ++e) index[e] = 0, weight[e] = 0.0f;
+    return;
+  }
   const double nin = (double)n_in, nout = (double)n_out, scale = nin / nout;
   double sigma = (scale - 1.0) / 2.0;
   sigma = sigma < 0.0 ? 0.0 : sigma;
@@ -53,9 +58,14 @@ SLADD_HD void skimage_taps_px(long long n_in, long long n_out, int r, int o, lon
 // PIL's BILINEAR taps of output pixel o (a triangle widened by the shrink factor, normalised, clipped at the
 // edges; span taps from floor(centre - support + 0.5)), or, with nearest, Pillow's NEAREST source column
 // (its affine walk x = scale / 2, then x += scale per pixel in double, for an input of canvas_in pixels):
-// one tap of weight 1. Indices clamped into [0, canvas_in); weights 0 for o >= n_out.
+// one tap of weight 1. Indices clamped into [0, canvas_in); weights 0 for o >= n_out (all of them, with
+// index 0, where n_out < 1).
 SLADD_HD void pil_taps_px(long long n_in, long long n_out, bool nearest, int canvas_in, int canvas_out, int span,
                           int o, long long* index, float* weight) {
+  if (n_out < 1) {  // nothing to resize to: no taps
+    for (int s = 0; s < span; ++s) index[s] = 0, weight[s] = 0.0f;
+    return;
+  }
   const double valid = (double)o < (double)n_out ? 1.0 : 0.0;
   if (nearest) {
     long long m = n_out < 1 ? 1 : (n_out > canvas_out ? canvas_out : n_out);

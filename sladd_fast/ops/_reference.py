@@ -426,7 +426,9 @@ def skimage_taps(n_in: torch.Tensor, n_out: torch.Tensor, canvas_out: int,
     wa = torch.cat([1 - f, f], -1) * (o < nout).double()
     idx = _mirror(j[..., None] + t.long()[..., None, :], n[:, None, None, None])  # [B,O,2,2r+1]
     w = wa[..., None] * g[:, :, None, :]
-    return idx.flatten(2), w.flatten(2).float()
+    none = (n_out < 1)[:, None, None]  # nothing to resize to: no taps (index 0, weight 0)
+    idx, w = idx.flatten(2), w.flatten(2)
+    return torch.where(none, 0, idx), torch.where(none, 0.0, w).float()
 
 
 @functools.lru_cache(maxsize=None)  # keys: sizes and devices; never evicted (CUDA graphs read it)
@@ -468,7 +470,8 @@ def pil_taps(n_in: torch.Tensor, n_out: torch.Tensor, nearest: torch.Tensor, can
         idx = torch.where(near, torch.where(first, src, torch.zeros_like(idx)), idx)
         w = torch.where(near, first.double().expand_as(w), w)
     w = w * (o < nout).double()
-    return idx.long(), w.float()
+    none = (n_out < 1)[:, None, None]  # nothing to resize to: no taps (index 0, weight 0)
+    return torch.where(none, 0, idx.long()), torch.where(none, 0.0, w).float()
 
 # DST-I Poisson solve (seamlessClone's; common/dst_math.h), as batched matrix products on the canvas.
 DST_TABLE_MAX = 256  # DST tables are cached for canvases up to this side (67 MB at 256); larger ones compute
