@@ -142,6 +142,21 @@ inline void check_resize_taps(const at::Tensor& n_in, const at::Tensor& n_out, i
   check_same_device(n_in, n_out, "n_out");
 }
 
+inline void check_skimage_taps(const at::Tensor& n_in, const at::Tensor& n_out, int64_t canvas_out,
+                               int64_t radius) {
+  TORCH_CHECK(radius >= 0 && radius < 16384, "radius must be in [0, 16384), got ", radius);
+  check_resize_taps(n_in, n_out, canvas_out, 2 * (2 * radius + 1));
+}
+
+inline void check_pil_taps(const at::Tensor& n_in, const at::Tensor& n_out, const at::Tensor& nearest,
+                           int64_t canvas_in, int64_t canvas_out, int64_t span) {
+  check_resize_taps(n_in, n_out, canvas_out, span);
+  SLADD_CHECK_TENSOR(nearest, at::kBool, 1);
+  TORCH_CHECK(nearest.size(0) == n_in.size(0), "nearest must be [B] like n_in, got ", nearest.sizes());
+  TORCH_CHECK(canvas_in >= 1 && canvas_in <= kInt32Max, "canvas_in must be in [1, 2^31), got ", canvas_in);
+  check_same_device(n_in, nearest, "nearest");
+}
+
 inline void check_affine_reach_box(const at::Tensor& box, const at::Tensor& map, int64_t size) {
   SLADD_CHECK_TENSOR(box, at::kLong, 2);
   SLADD_CHECK_TENSOR(map, at::kFloat, 3);

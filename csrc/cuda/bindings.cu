@@ -168,9 +168,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> similarity_align_forward_kernel(c
 
 std::tuple<at::Tensor, at::Tensor> skimage_taps_forward_kernel(const at::Tensor& n_in_, const at::Tensor& n_out_,
                                                                int64_t canvas_out, int64_t radius) {
-  TORCH_CHECK(radius >= 0 && radius < 16384, "radius must be in [0, 16384), got ", radius);
+  check_skimage_taps(n_in_, n_out_, canvas_out, radius);
   const int64_t T = 2 * (2 * radius + 1);
-  check_resize_taps(n_in_, n_out_, canvas_out, T);
   const at::cuda::CUDAGuard guard(n_in_.device());
   const at::Tensor n_in = n_in_.contiguous(), n_out = n_out_.contiguous();
   const int64_t B = n_in.size(0);
@@ -186,11 +185,7 @@ std::tuple<at::Tensor, at::Tensor> skimage_taps_forward_kernel(const at::Tensor&
 std::tuple<at::Tensor, at::Tensor> pil_taps_forward_kernel(const at::Tensor& n_in_, const at::Tensor& n_out_,
                                                            const at::Tensor& nearest_, int64_t canvas_in,
                                                            int64_t canvas_out, int64_t span) {
-  check_resize_taps(n_in_, n_out_, canvas_out, span);
-  SLADD_CHECK_TENSOR(nearest_, at::kBool, 1);
-  TORCH_CHECK(nearest_.size(0) == n_in_.size(0), "nearest must be [B] like n_in, got ", nearest_.sizes());
-  TORCH_CHECK(canvas_in >= 1 && canvas_in <= kInt32Max, "canvas_in must be in [1, 2^31), got ", canvas_in);
-  check_same_device(n_in_, nearest_, "nearest");
+  check_pil_taps(n_in_, n_out_, nearest_, canvas_in, canvas_out, span);
   const at::cuda::CUDAGuard guard(n_in_.device());
   const at::Tensor n_in = n_in_.contiguous(), n_out = n_out_.contiguous(), nearest = nearest_.contiguous();
   const int64_t B = n_in.size(0);
