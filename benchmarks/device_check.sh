@@ -162,9 +162,10 @@ if command -v compute-sanitizer > /dev/null; then
     log "compute-sanitizer memcheck ($backend) rc=$?: $(grep -E 'ERROR SUMMARY|all ops ran' "$OUT_DIR/sanitizer_memcheck_${backend}.log" | tr '\n' ' ')"
   done
   # The one kernel that shares memory between threads (the tiled DST products): shared-memory races.
+  race_log="$OUT_DIR/sanitizer_racecheck.log"
   timeout 40 compute-sanitizer --tool racecheck --kernel-name kns=sladd_dst --error-exitcode 3 \
-    $PY benchmarks/sanitize_ops.py --device cuda --backend kernel --ops poisson_solve > "$OUT_DIR/sanitizer_racecheck.log" 2>&1
-  log "compute-sanitizer racecheck (poisson_solve) rc=$?: $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY|all ops ran' "$OUT_DIR/sanitizer_racecheck.log" | tr '\n' ' ')"
+    $PY benchmarks/sanitize_ops.py --device cuda --backend kernel --ops poisson_solve > "$race_log" 2>&1
+  log "compute-sanitizer racecheck (poisson_solve) rc=$?: $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY|all ops ran' "$race_log" | tr '\n' ' ')"
 else
   log "compute-sanitizer not found: skipped"
 fi

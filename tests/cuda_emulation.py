@@ -127,8 +127,8 @@ def build(out_dir: str) -> "Emulator":
     with open(src, "w") as f:
         f.write(_SHIM + f'#include "{KERNELS}"\n' + "".join(_wrapper(n, p, n in threaded) for n, p in sigs.items()))
     lib = os.path.join(out_dir, "emulated_kernels.so")
-    proc = subprocess.run(["g++", "-std=c++17", "-O2", "-ffp-contract=off", "-fPIC", "-shared", "-pthread", "-o", lib, src],
-                          capture_output=True, text=True)
+    cmd = ["g++", "-std=c++17", "-O2", "-ffp-contract=off", "-fPIC", "-shared", "-pthread", "-o", lib, src]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)
     return Emulator(ctypes.CDLL(lib), sigs)
