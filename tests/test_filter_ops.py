@@ -205,3 +205,49 @@ def test_empty_batch(name):
             "warp_affine_cubic": (m, torch.zeros(0, 2, 3), torch.zeros(0, 4, dtype=torch.int64)),
             "deform_mask": (m, torch.zeros(0, 5, 5, 2))}[name]
     assert fn(*args).shape == (0, 1, 16, 16)
+
+
+def _bad_geometry_cases():
+    from sladd_fast.augment.resample import pil_taps, skimage_taps
+
+    lm, M, box = torch.zeros(2, 68, 2), torch.zeros(2, 2, 3), torch.zeros(2, 4, dtype=torch.int64)
+    mask, n = torch.zeros(2, 1, 8, 8), torch.tensor([8, 8])
+    return [
+        (align.similarity_align, (torch.zeros(2, 81, 2), lm), "source_landmarks"),
+        (align.similarity_align, (lm, torch.zeros(3, 68, 2)), "target_landmarks"),
+        (align.similarity_align, (lm.double(), lm), "source_landmarks"),
+        (align.reach_box, (box.float(), M, 8), "src_box"),
+        (align.reach_box, (box, M[:1], 8), "M"),
+        (align.reach_box, (box, M, 0), "size"),
+        (align.fraction_inside, (mask[:, :, :, :6], M), "square"),
+        (align.fraction_inside, (mask.expand(2, 2, 8, 8), M), "mask"),
+        (align.fraction_inside, (mask, M.double()), "M"),
+        (skimage_taps, (n.float(), n, 8, 8, 4), "n_in"),
+        (skimage_taps, (n, n[:1], 8, 8, 4), "n_out"),
+        (skimage_taps, (n, n, 8, 8, 0), "min_out"),
+        (pil_taps, (n, n, 8, 8, 4, n), "nearest"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(13))
+def test_geometry_and_taps_bad_input(case):
+    """The new per-sample ops' public wrappers name the bad argument (ValueError), before any kernel."""
+    fn, args, match = _bad_geometry_cases()[case]
+    with pytest.raises(ValueError, match=match):
+        fn(*args)
+
+
+@needs_ext
+def test_geometry_and_taps_ops_check_direct_calls():
+    """csrc/checks.h guards direct torch.ops calls with a message naming the argument."""
+    sf = torch.ops.sladd_fast
+    n = torch.tensor([8, 8])
+    box3 = torch.zeros(2, 3, dtype=torch.int64)
+    for call, match in ((lambda: sf.similarity_align(torch.zeros(2, 5, 2), torch.zeros(2, 5, 2)), "source_landmarks"),
+                        (lambda: sf.affine_reach_box(box3, torch.zeros(2, 2, 3), 8), "box"),
+                        (lambda: sf.fraction_inside(torch.zeros(2, 1, 8, 8), torch.zeros(2, 2, 3), 3), "cell"),
+                        (lambda: sf.skimage_taps(n, n, 8, -1), "radius"),
+                        (lambda: sf.pil_taps(n, n, n, 8, 8, 3), "nearest"),
+                        (lambda: sf.box_of(torch.zeros(2, 4, 4), False), "on")):
+        with pytest.raises(RuntimeError, match=match):
+            call()

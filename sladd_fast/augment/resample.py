@@ -22,10 +22,21 @@ from __future__ import annotations
 
 import torch
 
+from sladd_fast.ops import _checks
 from sladd_fast.ops._dispatch import op
 
 
 Taps = tuple[torch.Tensor, torch.Tensor]  # (index int64 [B,O,T], weight float32 [B,O,T])
+
+
+def _sizes(n_in: torch.Tensor, n_out: torch.Tensor, canvas_in: int, canvas_out: int, min_out: int) -> None:
+    """The taps builders' arguments, with errors naming them."""
+    _checks.tensor("n_in", n_in, torch.int64, (None,))
+    _checks.tensor("n_out", n_out, torch.int64, (n_in.shape[0],))
+    _checks.same_device(n_in=n_in, n_out=n_out)
+    if canvas_in < 1 or canvas_out < 0 or min_out < 1:
+        raise ValueError(f"canvas_in and min_out must be positive and canvas_out >= 0, got {canvas_in}, {min_out}, "
+                         f"{canvas_out}")
 
 
 def skimage_taps(n_in: torch.Tensor, n_out: torch.Tensor, canvas_in: int, canvas_out: int, min_out: int) -> Taps:
@@ -33,6 +44,7 @@ def skimage_taps(n_in: torch.Tensor, n_out: torch.Tensor, canvas_in: int, canvas
     anti-aliased when shrinking, as taps: output pixel o reads input pixels index[b,o,:] with
     weight[b,o,:] (zero weights for o >= n_out). T = 2 (2r + 1), r the widest Gaussian's radius.
     csrc op ``skimage_taps`` (common/taps_math.h): one thread per (sample, output pixel)."""
+    _sizes(n_in, n_out, canvas_in, canvas_out, min_out)
     radius = int(4 * max(0.0, (canvas_in / min_out - 1) / 2) + 0.5)  # the widest filter's (n_in <= canvas_in)
     return op("skimage_taps")(n_in.contiguous(), n_out.contiguous(), int(canvas_out), radius)
 
@@ -42,9 +54,12 @@ def pil_taps(n_in: torch.Tensor, n_out: torch.Tensor, canvas_in: int, canvas_out
     """PIL Image.resize BILINEAR (or NEAREST where ``nearest``, bool [B]; NEAREST needs n_in ==
     canvas_in) from n_in to n_out pixels (int64 [B], n_out >= min_out), per sample, as taps.
     csrc op ``pil_taps`` (common/taps_math.h): one thread per (sample, output pixel)."""
+    _sizes(n_in, n_out, canvas_in, canvas_out, min_out)
     span = int(2 * max(1.0, canvas_in / min_out)) + 3  # taps of the widest triangle
     if nearest is None:
         nearest = torch.zeros(n_in.shape[0], dtype=torch.bool, device=n_in.device)
+    _checks.tensor("nearest", nearest, torch.bool, (n_in.shape[0],))
+    _checks.same_device(n_in=n_in, nearest=nearest)
     return op("pil_taps")(n_in.contiguous(), n_out.contiguous(), nearest.contiguous(), int(canvas_in),
                           int(canvas_out), span)
 

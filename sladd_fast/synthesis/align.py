@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from sladd_fast._consts import const
-from sladd_fast.ops import _reference
+from sladd_fast.ops import _checks, _reference
 from sladd_fast.ops._dispatch import op
 
 
@@ -55,6 +55,9 @@ def similarity_align(source_landmarks: torch.Tensor,
         (M float32 [B,2,3] source -> target pixels, its inverse float32 [B,2,3], ok bool [B]); M is the
         identity where ok is False.
     """
+    _checks.landmarks("source_landmarks", source_landmarks, 68, check_values=False)
+    _checks.tensor("target_landmarks", target_landmarks, torch.float32, tuple(source_landmarks.shape))
+    _checks.same_device(source_landmarks=source_landmarks, target_landmarks=target_landmarks)
     return op("similarity_align")(source_landmarks.contiguous(), target_landmarks.contiguous())
 
 
@@ -92,6 +95,11 @@ def reach_box(src_box: torch.Tensor, M: torch.Tensor, size: int) -> torch.Tensor
     off-image mirror never widens the box). Where the output maps beyond one reflection, the whole
     image is returned.
     """
+    _checks.tensor("src_box", src_box, torch.int64, (None, 4))
+    _checks.tensor("M", M, torch.float32, (src_box.shape[0], 2, 3))
+    _checks.same_device(src_box=src_box, M=M)
+    if int(size) < 1:
+        raise ValueError(f"size must be positive, got {size}")
     return op("affine_reach_box")(src_box.contiguous(), M.contiguous(), int(size))
 
 
@@ -116,6 +124,13 @@ def fraction_inside(mask: torch.Tensor, M: torch.Tensor, cell: int = 4) -> torch
     Returns:
         float32 [B] in [0,1]; 0 for an empty mask.
     """
+    _checks.tensor("mask", mask, torch.float32, (None, 1, None, None))
+    if mask.shape[2] != mask.shape[3]:
+        raise ValueError(f"mask must be square [B,1,S,S], got {list(mask.shape)}")
+    _checks.tensor("M", M, torch.float32, (mask.shape[0], 2, 3))
+    _checks.same_device(mask=mask, M=M)
+    if cell < 1:
+        raise ValueError(f"cell must be positive, got {cell}")
     S = mask.shape[-1]
     if S % cell:
         cell = 1
