@@ -12,6 +12,8 @@ Delaunay triangulation is the 32-triangle split up to ties. Only anchor displace
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from sladd_fast._consts import const
@@ -30,15 +32,13 @@ def random_deform(mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     """
     B, _, S, _ = mask.shape
     warped = op("deform_mask")(mask.contiguous(), noise.contiguous())
-    kern = const(_DEFORM_KERNEL, mask.device).expand(B, -1)
+    kern = const(_deform_kernel(), mask.device).expand(B, -1)
     radius = const(DEFORM_BLUR // 2, mask.device, torch.int64).expand(B)
     return blur_support(warped, kern, radius).clamp(0, 1)
 
 
+@functools.lru_cache(maxsize=None)
 def _deform_kernel() -> tuple[float, ...]:
     """cv2.GaussianBlur's 5-tap sigma-3 kernel, as float32 values (exp in float32, normalised)."""
     g = torch.exp(-(torch.arange(DEFORM_BLUR) - 2.0) ** 2 / (2 * DEFORM_SIGMA**2))
     return tuple((g / g.sum()).tolist())
-
-
-_DEFORM_KERNEL = _deform_kernel()

@@ -6,7 +6,8 @@ bicubic warps, erode/dilate and blur-threshold post-processing, one of four colo
 tiny-mask guard, and the alpha / Poisson / copy-with-ratio blend; plus the 16x16 mask target.
 No per-sample Python loop; on CUDA no host-device sync (with check_values=False). On CPU, the
 expensive per-type branches (Poisson, the colour modes) run only on the samples that need them; on
-CUDA the Poisson solve costs only the Poisson samples' boxes (the others enter it with empty masks).
+CUDA the Poisson solve costs only the Poisson samples' boxes (the others enter it unselected, with
+empty boxes).
 """
 from __future__ import annotations
 
@@ -172,7 +173,7 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
     with stage("deform"):
         m_d = deform.random_deform(region_m, params.deform_noise)
         # Dead intermediates are dropped as they die (here and below): the GPU path's peak memory is
-        # reached later, in the Poisson solve, and they would all still be held there.
+        # reached later (faceswap's planes, the Poisson solve), and they would all still be held there.
         del region_m
     # 2. Align partner -> target (spec §3.3); the mask is binarised at > 0 after the cubic warp.
     with stage("align"):
