@@ -169,6 +169,11 @@ def calls(device: torch.device) -> dict[str, tuple]:
     ps_in = torch.randn(5, 2, 70, 130, generator=g) * 100
     ps_roi = torch.zeros(5, 6, dtype=torch.int64)
     ps_roi[:, 2:4] = torch.tensor([[132, 72], [300, 9], [100, 3], [1, 50], [67, 66]])
+    # jpeg_round_trip: sides that are and are not multiples of 16 (edges replicated), 1 x 1, a mix of selected
+    # and passed-through samples, qualities past [1, 100] (clamped), RGB and BGR, no samples
+    jp_g = torch.Generator().manual_seed(9)
+    jp_in = torch.randint(0, 256, (4, 3, 37, 53), generator=jp_g, dtype=torch.uint8)
+    jp_q, jp_sel = torch.tensor([75, 1, 100, 0]), torch.tensor([True, True, False, True])
     args = {
         "region_mask": (lm, torch.arange(5) % 10, S),
         "hull_mask": (lm, S),
@@ -197,6 +202,14 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "pil_taps": (torch.tensor([64, 64, 64, 30]), torch.tensor([23, 40, 64, 64]),
                      torch.tensor([False, True, True, False]), 64, 64, 8),
         "pil_taps:past": (torch.tensor([64, 64]), torch.tensor([70, 0]), torch.tensor([True, False]), 64, 64, 8),
+        "resize_u8": (jp_in[:3], rs_idx, rs_w, 0),  # H != W, indices past both sides (clamped)
+        "resize_u8:round": (jp_in[:3, :2].contiguous(), rs_idx_wide, rs_w_wide, 1),
+        "resize_u8:no_rows": (jp_in[:3, :, :0], rs_idx, rs_w, 0),
+        "jpeg_round_trip": (jp_in, jp_q, jp_sel, False),
+        "jpeg_round_trip:bgr": (jp_in[:, :, :32, :48].contiguous(), torch.tensor([60, 250, -3, 95]), jp_sel.flip(0),
+                                True),
+        "jpeg_round_trip:pixel": (jp_in[:2, :, :1, :1].contiguous(), jp_q[:2], jp_sel[:2], True),
+        "jpeg_round_trip:none": (jp_in[:0], jp_q[:0], jp_sel[:0], False),
         "fraction_inside": (torch.cat([m, odd[:3]]), torch.tensor([[[1.3, 0.4, -20.0], [-0.4, 1.3, 5.0]]] * 6), 4),
         "fraction_inside:one": (m, torch.tensor([[[0.5, 0.0, 40.0], [0.0, 0.5, 2.0]]] * 3), 1),
         "deform_mask": (m, torch.trunc(torch.randn(3, 5, 5, 2, generator=g) * 8)),

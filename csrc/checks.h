@@ -8,8 +8,10 @@
 #include "common/dst_math.h"
 #include "common/deform_math.h"
 #include "common/feather_math.h"
+#include "common/jpeg_math.h"
 #include "common/piecewise_math.h"
 #include "common/region_math.h"
+#include "common/resample_math.h"
 #include "common/taps_math.h"
 #include "common/warp_u8_math.h"
 
@@ -157,6 +159,23 @@ inline void check_pil_taps(const at::Tensor& n_in, const at::Tensor& n_out, cons
   check_same_device(n_in, nearest, "nearest");
 }
 
+// jpeg_round_trip: images uint8 [B,3,H,W] (H, W >= 1), quality int64 [B], select bool [B].
+inline void check_jpeg_round_trip(const at::Tensor& images, const at::Tensor& quality, const at::Tensor& select) {
+  SLADD_CHECK_TENSOR(images, at::kByte, 4);
+  SLADD_CHECK_TENSOR(quality, at::kLong, 1);
+  SLADD_CHECK_TENSOR(select, at::kBool, 1);
+  TORCH_CHECK(images.size(1) == 3 && images.size(2) >= 1 && images.size(3) >= 1,
+              "images must be [B,3,H,W] with H, W >= 1, got ", images.sizes());
+  TORCH_CHECK(quality.size(0) == images.size(0), "quality must be [B] like images, got ", quality.sizes());
+  TORCH_CHECK(select.size(0) == images.size(0), "select must be [B] like images, got ", select.sizes());
+  const int64_t hp = (images.size(2) + kJpegMcu - 1) / kJpegMcu * kJpegMcu;
+  const int64_t wp = (images.size(3) + kJpegMcu - 1) / kJpegMcu * kJpegMcu;
+  TORCH_CHECK(images.size(2) <= kInt32Max && images.size(3) <= kInt32Max && hp * wp <= kInt32Max,
+              "jpeg_round_trip: images too large, got ", images.sizes());
+  check_same_device(images, quality, "quality");
+  check_same_device(images, select, "select");
+}
+
 inline void check_affine_reach_box(const at::Tensor& box, const at::Tensor& map, int64_t size) {
   SLADD_CHECK_TENSOR(box, at::kLong, 2);
   SLADD_CHECK_TENSOR(map, at::kFloat, 3);
@@ -245,6 +264,24 @@ inline void check_resample_taps(const at::Tensor& input, const at::Tensor& index
   TORCH_CHECK(input.size(2) <= kInt32Max && input.size(3) <= kInt32Max && index.size(1) <= kInt32Max &&
                   index.size(2) <= kInt32Max,
               "resample_taps: H, W, O and T must each fit in int32");
+  check_same_device(input, index, "index");
+  check_same_device(input, weight, "weight");
+}
+
+// resize_u8: input uint8 [B,C,H,W], index int64 [B,O,T], weight float32 [B,O,T], mode kResizeFloor or
+// kResizeRound.
+inline void check_resize_u8(const at::Tensor& input, const at::Tensor& index, const at::Tensor& weight, int64_t mode) {
+  SLADD_CHECK_TENSOR(input, at::kByte, 4);
+  SLADD_CHECK_TENSOR(index, at::kLong, 3);
+  SLADD_CHECK_TENSOR(weight, at::kFloat, 3);
+  TORCH_CHECK(mode == kResizeFloor || mode == kResizeRound, "mode must be 0 (floor) or 1 (round), got ", mode);
+  TORCH_CHECK(index.size(0) == input.size(0), "index must be [B,O,T] with input's B = ", input.size(0), ", got ",
+              index.sizes());
+  TORCH_CHECK(weight.sizes() == index.sizes(), "weight must match index [B,O,T], got ", weight.sizes());
+  TORCH_CHECK(input.size(2) <= kInt32Max && input.size(3) <= kInt32Max && index.size(1) <= kInt32Max &&
+                  index.size(2) <= kInt32Max && input.size(2) * index.size(1) <= kInt32Max &&
+                  index.size(1) * index.size(1) <= kInt32Max,
+              "resize_u8: H, W, O, T, H * O and O * O must each fit in int32");
   check_same_device(input, index, "index");
   check_same_device(input, weight, "weight");
 }

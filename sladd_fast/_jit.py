@@ -36,16 +36,18 @@ def csrc_dir() -> str:
 def constants(root: str | None = None) -> dict[str, int]:
     """The integer constexprs of cuda/launch.h, common/geometry.h, common/region_math.h,
     common/color_transfer_math.h, common/feather_math.h, common/hull_math.h, common/sbi_quality_math.h,
-    common/warp_u8_math.h, common/piecewise_math.h, common/dst_math.h and common/box_math.h (kThreads,
+    common/warp_u8_math.h, common/piecewise_math.h, common/dst_math.h, common/box_math.h,
+    common/align_math.h and common/jpeg_math.h (kThreads,
     kMaxGridYZ, kMaxHullInput, kMaxPrimitives, kSpanRows, kColorStats, kFeatherEndsPerRow, kHullSpanRows,
-    kSbiCoeffs, kWarpU8Taps, kPiecewiseMesh, kDstTile, kBoxRowEntries, ...): the launch geometry, input
+    kSbiCoeffs, kWarpU8Taps, kPiecewiseMesh, kDstTile, kBoxRowEntries, kJpegMcu, ...): the launch geometry, input
     limits and scratch sizes, written once in C++."""
     root = root or csrc_dir()
     out: dict[str, int] = {}
     for rel in (("cuda", "launch.h"), ("common", "geometry.h"), ("common", "region_math.h"),
                 ("common", "color_transfer_math.h"), ("common", "feather_math.h"), ("common", "hull_math.h"),
                 ("common", "sbi_quality_math.h"), ("common", "warp_u8_math.h"), ("common", "piecewise_math.h"),
-                ("common", "dst_math.h"), ("common", "box_math.h"), ("common", "align_math.h")):
+                ("common", "dst_math.h"), ("common", "box_math.h"), ("common", "align_math.h"),
+                ("common", "jpeg_math.h"), ("common", "resample_math.h")):
         with open(os.path.join(root, *rel)) as f:
             for name, value in re.findall(r"constexpr\s+(?:int|long long)\s+(k\w+)\s*=\s*(\d+)\s*;", f.read()):
                 out[name] = int(value)
@@ -339,6 +341,33 @@ def pil_taps(n_in: torch.Tensor, n_out: torch.Tensor, nearest: torch.Tensor, can
     return index, weight
 
 
+def jpeg_round_trip(images: torch.Tensor, quality: torch.Tensor, select: torch.Tensor, bgr: bool) -> torch.Tensor:
+    """bindings.cu's jpeg_round_trip: a thread per (sample, MCU block) codes the blocks into uint8 planes,
+    then one per (sample, pixel) upsamples and converts (common/jpeg_math.h)."""
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("images", images, torch.uint8, (None, 3, None, None))
+    B, _, H, W = images.shape
+    _checks.tensor("quality", quality, torch.int64, (B,))
+    _checks.tensor("select", select, torch.bool, (B,))
+    _checks.same_device(images=images, quality=quality, select=select)
+    c = constants()
+    mcu = c["kJpegMcu"]
+    hp, wp = -(-H // mcu) * mcu, -(-W // mcu) * mcu
+    if H < 1 or W < 1 or hp * wp > _INT32_MAX:
+        raise ValueError(f"images must be [B,3,H,W] with 1 <= H, W and a padded area under 2^31, got {list(images.shape)}")
+    x, q, s = images.contiguous(), quality.contiguous(), select.contiguous()
+    out = torch.empty_like(x)
+    planes = torch.empty(B, hp * wp * c["kJpegPlaneHalves"] // 2, device=x.device, dtype=torch.uint8)
+    sizes = (np.int32(H), np.int32(W), np.int32(hp), np.int32(wp), np.int32(bool(bgr)))
+    _launch("sladd_jpeg_blocks_kernel", (hp // mcu) * (wp // mcu) * c["kJpegBlocksPerMcu"], B,
+            (_ptr(x), _ptr(q), _ptr(s), _ptr(planes)) + sizes, x.device)
+    _launch("sladd_jpeg_pixels_kernel", H * W, B, (_ptr(x), _ptr(s), _ptr(planes), _ptr(out)) + sizes, x.device)
+    return out
+
+
 def fraction_inside(mask: torch.Tensor, map: torch.Tensor, cell: int) -> torch.Tensor:
     """bindings.cu's fraction_inside: a thread per (sample, row of cells), then one per sample
     (common/align_math.h)."""
@@ -551,6 +580,37 @@ def resample_taps(input: torch.Tensor, index: torch.Tensor, weight: torch.Tensor
     _launch("sladd_resample_taps_kernel", O * W if axis == 2 else H * O, B,
             (_ptr(x), _ptr(i), _ptr(w), _ptr(out), np.int32(C), np.int32(H), np.int32(W), np.int32(O), np.int32(T),
              np.int32(axis)), x.device, C)
+    return out
+
+
+def resize_u8(input: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, mode: int) -> torch.Tensor:
+    """bindings.cu's resize_u8: the columns pass into a float plane, then the rows pass into uint8
+    (common/resample_math.h)."""
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    B = input.shape[0]
+    _checks.tensor("input", input, torch.uint8, (B, None, None, None))  # raw pointers: a wrong dtype would be misread
+    _checks.tensor("index", index, torch.int64, (B, None, None))
+    _checks.tensor("weight", weight, torch.float32, tuple(index.shape))
+    c = constants()
+    if mode not in (c["kResizeFloor"], c["kResizeRound"]):
+        raise ValueError(f"mode must be {c['kResizeFloor']} (floor) or {c['kResizeRound']} (round), got {mode}")
+    _checks.same_device(input=input, index=index, weight=weight)
+    _, C, H, W = input.shape
+    O, T = index.shape[1], index.shape[2]
+    _check_int32("resize_u8", H=H, W=W, O=O, T=T, HO=H * O, OO=O * O)
+    x, i, w = input.contiguous(), index.contiguous(), weight.contiguous()
+    out = torch.empty(B, C, O, O, device=x.device, dtype=torch.uint8)
+    mid = torch.empty(B, C, H, O, device=x.device, dtype=torch.float32)
+    sizes = (np.int32(C), np.int32(H))
+    if mid.numel():
+        _launch("sladd_resize_u8_cols_kernel", H * O, B,
+                (_ptr(x), _ptr(i), _ptr(w), _ptr(mid)) + sizes + (np.int32(W), np.int32(O), np.int32(T), np.int32(mode)),
+                x.device, C)
+    _launch("sladd_resize_u8_rows_kernel", O * O, B,
+            (_ptr(mid), _ptr(i), _ptr(w), _ptr(out)) + sizes + (np.int32(O), np.int32(T), np.int32(mode)), x.device, C)
     return out
 
 

@@ -86,6 +86,20 @@ def test_resize_taps_match_cpu(backend):
         assert torch.allclose(got[1].cpu(), want[1], rtol=1e-6, atol=1e-7)
 
 
+def test_jpeg_round_trip_matches_cpu(backend):
+    """The same float32 steps in the same order on both sides (no FMA; rintf, floorf, fabsf exact): equal."""
+    g = torch.Generator().manual_seed(8)
+    img = torch.randint(0, 256, (6, 3, 256, 256), generator=g, dtype=torch.uint8)
+    img[:3] = face_batch(3, 4)[0]
+    q, sel = torch.tensor([60, 75, 100, 1, 95, 83]), torch.tensor([True, True, True, True, False, True])
+    for bgr in (False, True):
+        got = sf.jpeg_round_trip(img.cuda(), q.cuda(), sel.cuda(), bgr).cpu()
+        assert torch.equal(got, sf.jpeg_round_trip(img, q, sel, bgr))
+    odd = img[:2, :, :37, :53].contiguous()
+    assert torch.equal(sf.jpeg_round_trip(odd.cuda(), q[:2].cuda(), sel[:2].cuda(), True).cpu(),
+                       sf.jpeg_round_trip(odd, q[:2], sel[:2], True))
+
+
 def test_fraction_inside_matches_cpu(backend):
     """The same float sums in the same order on both sides."""
     m = ops.region_mask(landmarks(8, 4), torch.arange(8) % 10)
@@ -181,6 +195,20 @@ def test_resample_taps_matches_cpu(backend):
         w = torch.rand(5, O, T, generator=g) * (torch.rand(5, O, T, generator=g) > 0.2)  # some zero taps
         got = resample_taps(x.cuda(), idx.cuda(), w.cuda(), axis, check_values=False).cpu()
         assert torch.equal(got, resample_taps(x, idx, w, axis, check_values=False)), axis  # same order, no FMA
+
+
+def test_resize_u8_matches_cpu(backend):
+    """Face X-ray's uint8 resizes: the same products in the same order as resample_taps, then the rounding."""
+    from sladd_fast.augment.resample import pil_taps, resize_u8, skimage_taps
+
+    g = torch.Generator().manual_seed(9)
+    x = torch.randint(0, 256, (6, 6, 256, 256), generator=g, dtype=torch.uint8)
+    n = torch.randint(128, 257, (6,), generator=g)
+    full = torch.full((6,), 256)
+    for taps, rounding in ((skimage_taps(full, n, 256, 256, 128), "floor"), (skimage_taps(n, full, 256, 256, 256), "floor"),
+                           (pil_taps(full, n // 2, 256, 256, 64, n % 2 == 0), "round")):
+        got = resize_u8(x.cuda(), (taps[0].cuda(), taps[1].cuda()), rounding).cpu()
+        assert torch.equal(got, resize_u8(x, taps, rounding)), rounding
 
 
 def test_hull_feather_matches_cpu(backend):

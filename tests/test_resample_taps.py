@@ -247,3 +247,97 @@ def test_opcheck_variants(backend, case):
             "empty_batch": (x[:0], index[:0], weight[:0], 2)}[case]
     with ops.use_backend(backend, "cpu"):
         torch.library.opcheck(torch.ops.sladd_fast.resample_taps.default, args)
+
+
+# resize_u8: Face X-ray's uint8 resizes, both passes and the library's rounding in one op.
+def _resize_case(B: int, C: int, H: int, W: int, O: int, T: int, seed: int):
+    """uint8 images and taps that mostly stay in [0, 255] (non-negative, summing to about 1) with some
+    that overshoot or go negative (the clamps), out-of-range indices (clamped), and zero weights."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randint(0, 256, (B, C, H, W), generator=g, dtype=torch.uint8)
+    index = torch.randint(-2, max(H, W) + 2, (B, O, T), generator=g)
+    weight = torch.rand(B, O, T, generator=g) * (torch.rand(B, O, T, generator=g) >= 0.2)
+    weight = weight / weight.sum(-1, keepdim=True).clamp(min=1e-3) * (0.8 + 0.6 * torch.rand(B, O, 1, generator=g))
+    weight[0, :3, 0] = -0.5
+    return x, index, weight
+
+
+@needs_ext
+@pytest.mark.parametrize("rounding", ["floor", "round"])
+@pytest.mark.parametrize("shape", [(3, 6, 64, 64, 40, 10), (2, 3, 37, 53, 70, 3), (2, 1, 5, 9, 1, 1)],
+                         ids=lambda s: "B{}C{}H{}W{}O{}T{}".format(*s) if isinstance(s, tuple) else s)
+def test_resize_u8_equals_float_passes(shape, rounding):
+    """The op equals its reference, and both equal the float resize (two resample_taps calls) followed by
+    the library's rounding: floor after clipping at the end (skimage), or round half to even and clip
+    after each pass (PIL)."""
+    from sladd_fast.augment.resample import resize, resize_u8
+
+    B, C, H, W, O, T = shape
+    x, index, weight = _resize_case(B, C, H, W, O, T, seed=sum(shape))
+    mode = {"floor": 0, "round": 1}[rounding]
+    got = torch.ops.sladd_fast.resize_u8(x, index, weight, mode)
+    assert got.dtype == torch.uint8 and got.shape == (B, C, O, O)
+    assert torch.equal(got, _reference.resize_u8(x, index, weight, mode))
+    if rounding == "floor":
+        want = resize(x.float(), (index, weight)).clamp(0, 255).floor()
+    else:
+        want = resize(x.float(), (index, weight), round_passes=True)
+    assert torch.equal(got, want.to(torch.uint8))
+    assert torch.equal(resize_u8(x, (index, weight), rounding), got)  # the wrapper: the op
+    if O > 1:
+        assert (got == 0).any() and (got == 255).any()  # both clamps reached
+
+
+@needs_ext
+def test_resize_u8_nan_weights_give_zero():
+    x, index, weight = _resize_case(2, 3, 16, 16, 12, 4, seed=3)
+    weight[1, 5, 0] = float("nan")
+    for mode in (0, 1):
+        got = torch.ops.sladd_fast.resize_u8(x, index, weight, mode)
+        assert torch.equal(got, _reference.resize_u8(x, index, weight, mode))
+        assert (got[1, :, 5] == 0).all() and (got[1, :, :, 5] == 0).all()  # row 5 and column 5 read the NaN
+
+
+@pytest.mark.parametrize("backend", ["kernel", "reference"])
+def test_resize_u8_empty_shapes_and_opcheck(backend):
+    if backend == "kernel" and not ops._library._HAS_CPU:
+        pytest.skip("sladd_fast._C not built")
+    x, index, weight = _resize_case(2, 3, 20, 30, 25, 4, seed=9)
+    i64 = torch.int64
+    with ops.use_backend(backend, "cpu"):
+        for args in ((x, index, weight, 1), (x[:0], index[:0], weight[:0], 0), (x, index[:, :0], weight[:, :0], 0),
+                     (x, index[:, :, :0], weight[:, :, :0], 1)):
+            torch.library.opcheck(torch.ops.sladd_fast.resize_u8.default, args)
+        e = torch.ops.sladd_fast.resize_u8(torch.zeros(2, 3, 0, 6, dtype=torch.uint8), torch.zeros(2, 4, 2, dtype=i64),
+                                           torch.ones(2, 4, 2), 0)  # no rows to read: 0
+        assert e.shape == (2, 3, 4, 4) and (e == 0).all()
+
+
+@pytest.mark.parametrize("kwargs,msg", [
+    (dict(x=torch.zeros(2, 3, 8, 8)), "x must have dtype torch.uint8"),
+    (dict(index=torch.zeros(2, 5, 4, dtype=torch.int32)), "index must have dtype torch.int64"),
+    (dict(index=torch.zeros(3, 5, 4, dtype=torch.int64)), r"index must have shape \[2,\*,\*\]"),
+    (dict(weight=torch.zeros(2, 5, 3)), r"weight must have shape \[2,5,4\]"),
+    (dict(rounding="nearest"), "rounding must be 'floor' or 'round'"),
+])
+def test_resize_u8_bad_input(kwargs, msg):
+    from sladd_fast.augment.resample import resize_u8
+
+    args = dict(x=torch.zeros(2, 3, 8, 8, dtype=torch.uint8), index=torch.zeros(2, 5, 4, dtype=torch.int64),
+                weight=torch.zeros(2, 5, 4), rounding="floor")
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=msg):
+        resize_u8(args["x"], (args["index"], args["weight"]), args["rounding"])
+
+
+@needs_ext
+@pytest.mark.parametrize("args,msg", [
+    ((torch.zeros(2, 3, 8, 8), torch.zeros(2, 5, 4, dtype=torch.int64), torch.zeros(2, 5, 4), 0), "input must be Byte"),
+    ((torch.zeros(2, 3, 8, 8, dtype=torch.uint8), torch.zeros(2, 5, 4, dtype=torch.int64), torch.zeros(2, 5, 4), 2),
+     "mode must be 0"),
+    ((torch.zeros(2, 3, 8, 8, dtype=torch.uint8), torch.zeros(2, 5, 4, dtype=torch.int64), torch.zeros(2, 5, 3), 0),
+     "weight must match index"),
+])
+def test_resize_u8_direct_calls_are_checked(args, msg):
+    with pytest.raises(RuntimeError, match=msg):
+        torch.ops.sladd_fast.resize_u8(*args)

@@ -17,18 +17,37 @@ constexpr int kResampleStrip = 16;  // CPU, axis 3: rows per transposed strip (o
 SLADD_HD long long resample_index(long long i, int n) { return i < 0 ? 0 : (i >= n ? (long long)n - 1 : i); }
 
 // One output value; src points at the first element of the line the taps index (element k of the
-// line at src[k * stride]), n is the line's length.
-SLADD_HD float resample_taps_px(const float* src, long long stride, int n, const long long* idx, const float* w,
-                                int T) {
+// line at src[k * stride]), n is the line's length. In is float or uint8 (read as float: exact).
+template <typename In>
+SLADD_HD float resample_taps_px(const In* src, long long stride, int n, const long long* idx, const float* w, int T) {
   float acc = 0.0f;
   if (n <= 0) return acc;
   for (int t = 0; t < T; ++t) {
     const float wt = w[t];
     if (wt == 0.0f) continue;
-    acc = acc + wt * src[resample_index(idx[t], n) * stride];
+    acc = acc + wt * (float)src[resample_index(idx[t], n) * stride];
   }
   return acc;
 }
+
+// resize_u8: both passes of a 2-D resize of uint8 planes (columns, then rows, the same taps on both axes),
+// with the rounding of the library it replicates:
+//   kResizeFloor (skimage.transform.resize, then astype(uint8) after clipping): float between the passes,
+//     the result clamped to [0, 255] and floored;
+//   kResizeRound (PIL's uint8 passes): each pass rounded half to even and clamped to [0, 255].
+// NaN (only from NaN weights) becomes 0.
+constexpr int kResizeFloor = 0;
+constexpr int kResizeRound = 1;
+
+SLADD_HD float resize_clamp_255(float v, int mode) {
+  if (mode == kResizeRound) v = rintf(v);
+  v = v > 0.0f ? v : 0.0f;  // NaN -> 0
+  v = v < 255.0f ? v : 255.0f;
+  return mode == kResizeRound ? v : floorf(v);
+}
+
+// The value the first pass stores (float): rounded in kResizeRound, as is in kResizeFloor.
+SLADD_HD float resize_mid(float v, int mode) { return mode == kResizeRound ? resize_clamp_255(v, mode) : v; }
 
 // The taps of one output with the zero weights dropped and the indices clamped and scaled by stride,
 // in ascending t: off[k], wt[k] for k < the returned count (none where n = 0). Summed by

@@ -1,4 +1,4 @@
-// CPU backends of morph_square, warp_affine_cubic, blur_in_box and resample_taps: loops over
+// CPU backends of morph_square, warp_affine_cubic, blur_in_box, resample_taps and resize_u8: loops over
 // common/morph_math.h, common/warp_math.h, common/blur_math.h and common/resample_math.h.
 #include <ATen/Parallel.h>
 #include <torch/library.h>
@@ -291,6 +291,29 @@ at::Tensor resample_taps_forward_kernel(const at::Tensor& input_in, const at::Te
   return out;
 }
 
+// resize_u8: the two resample_taps passes above on the input read as float (exact), with
+// common/resample_math.h's rounding after each (resize_mid, resize_clamp_255).
+at::Tensor resize_u8_forward_kernel(const at::Tensor& input, const at::Tensor& index, const at::Tensor& weight,
+                                    int64_t mode) {
+  check_resize_u8(input, index, weight, mode);
+  const int64_t B = input.size(0), C = input.size(1), O = index.size(1);
+  at::Tensor mid = resample_taps_forward_kernel(input.contiguous().to(at::kFloat), index, weight, 3);
+  if (mode == kResizeRound) {
+    float* m = mid.data_ptr<float>();
+    at::parallel_for(0, mid.numel(), 4096, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) m[i] = resize_mid(m[i], (int)mode);
+    });
+  }
+  const at::Tensor res = resample_taps_forward_kernel(mid, index, weight, 2);
+  at::Tensor out = at::empty({B, C, O, O}, input.options());
+  const float* r = res.data_ptr<float>();
+  u8* o = out.data_ptr<uint8_t>();
+  at::parallel_for(0, out.numel(), 4096, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) o[i] = (u8)(int)resize_clamp_255(r[i], (int)mode);
+  });
+  return out;
+}
+
 // gaussian_filter: one task per plane. Each output keeps common/gauss_math.h's order (the centre product,
 // then the pairs t = 1..R ascending, each a sum and a fused multiply-add) with the taps outermost and a
 // tile of NV vectors of consecutive outputs in registers: the AVX2 + FMA copy uses vfmadd, the baseline
@@ -425,6 +448,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CPU, m) {
   m.impl("warp_affine_cubic", &warp_affine_cubic_forward_kernel);
   m.impl("blur_in_box", &blur_in_box_forward_kernel);
   m.impl("resample_taps", &resample_taps_forward_kernel);
+  m.impl("resize_u8", &resize_u8_forward_kernel);
   m.impl("gaussian_filter", &gaussian_filter_forward_kernel);
 }
 

@@ -166,6 +166,29 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> similarity_align_forward_kernel(c
   return {M, Mi, ok};
 }
 
+at::Tensor jpeg_round_trip_forward_kernel(const at::Tensor& images_, const at::Tensor& quality_,
+                                          const at::Tensor& select_, bool bgr) {
+  check_jpeg_round_trip(images_, quality_, select_);
+  const at::cuda::CUDAGuard guard(images_.device());
+  const at::Tensor images = images_.contiguous(), quality = quality_.contiguous(), select = select_.contiguous();
+  const int64_t B = images.size(0), H = images.size(2), W = images.size(3);
+  const int64_t hp = (H + kJpegMcu - 1) / kJpegMcu * kJpegMcu, wp = (W + kJpegMcu - 1) / kJpegMcu * kJpegMcu;
+  at::Tensor out = at::empty_like(images);
+  if (B == 0) return out;
+  at::Tensor planes = at::empty({B, jpeg_plane_bytes(hp, wp)}, images.options());
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  const unsigned char* sel = reinterpret_cast<const unsigned char*>(select.data_ptr<bool>());
+  sladd_jpeg_blocks_kernel<<<grid_for((hp / kJpegMcu) * (wp / kJpegMcu) * kJpegBlocksPerMcu, B), kThreads, 0,
+                             stream>>>(images.data_ptr<uint8_t>(), ll_ptr(quality), sel, planes.data_ptr<uint8_t>(),
+                                       (int)H, (int)W, (int)hp, (int)wp, (int)bgr);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_jpeg_pixels_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
+      images.data_ptr<uint8_t>(), sel, planes.data_ptr<uint8_t>(), out.data_ptr<uint8_t>(), (int)H, (int)W, (int)hp,
+      (int)wp, (int)bgr);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 std::tuple<at::Tensor, at::Tensor> skimage_taps_forward_kernel(const at::Tensor& n_in_, const at::Tensor& n_out_,
                                                                int64_t canvas_out, int64_t radius) {
   check_skimage_taps(n_in_, n_out_, canvas_out, radius);
@@ -432,6 +455,29 @@ at::Tensor resample_taps_forward_kernel(const at::Tensor& input, const at::Tenso
   return out;
 }
 
+at::Tensor resize_u8_forward_kernel(const at::Tensor& input, const at::Tensor& index, const at::Tensor& weight,
+                                    int64_t mode) {
+  check_resize_u8(input, index, weight, mode);
+  const int64_t B = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
+  const int64_t O = index.size(1), T = index.size(2);
+  const at::cuda::CUDAGuard guard(input.device());
+  const at::Tensor x = input.contiguous(), i = index.contiguous(), w = weight.contiguous();
+  at::Tensor out = at::empty({B, C, O, O}, x.options());
+  if (out.numel() == 0) return out;
+  at::Tensor mid = at::empty({B, C, H, O}, x.options().dtype(at::kFloat));
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  if (mid.numel() > 0)
+    sladd_resize_u8_cols_kernel<<<grid_for(H * O, B, C), kThreads, 0, stream>>>(
+        x.data_ptr<uint8_t>(), ll_ptr(i), w.data_ptr<float>(), mid.data_ptr<float>(), (int)C, (int)H, (int)W, (int)O,
+        (int)T, (int)mode);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_resize_u8_rows_kernel<<<grid_for(O * O, B, C), kThreads, 0, stream>>>(
+      mid.data_ptr<float>(), ll_ptr(i), w.data_ptr<float>(), out.data_ptr<uint8_t>(), (int)C, (int)H, (int)O, (int)T,
+      (int)mode);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 at::Tensor gaussian_filter_forward_kernel(const at::Tensor& input_in, const at::Tensor& taps_in, double scale) {
   check_gaussian_filter(input_in, taps_in);
   const at::cuda::CUDAGuard guard(input_in.device());
@@ -573,6 +619,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("similarity_align", &similarity_align_forward_kernel);
   m.impl("affine_reach_box", &affine_reach_box_forward_kernel);
   m.impl("fraction_inside", &fraction_inside_forward_kernel);
+  m.impl("jpeg_round_trip", &jpeg_round_trip_forward_kernel);
   m.impl("skimage_taps", &skimage_taps_forward_kernel);
   m.impl("pil_taps", &pil_taps_forward_kernel);
   m.impl("deform_mask", &deform_mask_forward_kernel);
@@ -582,6 +629,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("lab_to_rgb", &lab_to_rgb_forward_kernel);
   m.impl("blur_in_box", &blur_in_box_forward_kernel);
   m.impl("resample_taps", &resample_taps_forward_kernel);
+  m.impl("resize_u8", &resize_u8_forward_kernel);
   m.impl("gaussian_filter", &gaussian_filter_forward_kernel);
   m.impl("hsv_shift", &hsv_shift_forward_kernel);
   m.impl("sbi_quality", &sbi_quality_forward_kernel);

@@ -17,6 +17,7 @@
 #include "../common/gauss_math.h"
 #include "../common/hsv_math.h"
 #include "../common/hull_math.h"
+#include "../common/jpeg_math.h"
 #include "../common/morph_math.h"
 #include "../common/noise_math.h"
 #include "../common/piecewise_math.h"
@@ -256,6 +257,41 @@ __global__ void sladd_pil_taps_kernel(const long long* n_in, const long long* n_
   if (o >= canvas_out) return;
   const long long e = ((long long)b * canvas_out + o) * span;
   pil_taps_px(n_in[b], n_out[b], nearest[b] != 0, canvas_in, canvas_out, span, (int)o, index + e, weight + e);
+}
+
+// jpeg_round_trip, pass 1: one thread per (sample = blockIdx.y, 8 x 8 block of an MCU) codes the block into
+// the sample's planes (common/jpeg_math.h); unselected samples do nothing.
+__global__ void sladd_jpeg_blocks_kernel(const unsigned char* img, const long long* quality,
+                                         const unsigned char* select, unsigned char* planes, int H, int W, int hp,
+                                         int wp, int bgr) {
+  using namespace sladd;
+  const int b = blockIdx.y;
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const long long blocks = (long long)(hp / kJpegMcu) * (wp / kJpegMcu) * kJpegBlocksPerMcu;
+  if (i >= blocks || !select[b]) return;
+  const int blk = (int)(i % kJpegBlocksPerMcu);
+  float t[64];
+  jpeg_quant_table(blk >= 4, quality[b], t);
+  jpeg_mcu_block(img + (long long)b * 3 * H * W, H, W, bgr != 0, t, hp, wp, (int)(i / kJpegBlocksPerMcu), blk,
+                 planes + (long long)b * jpeg_plane_bytes(hp, wp));
+}
+
+// jpeg_round_trip, pass 2: one thread per (sample, output pixel): upsampling and colour, or the input pixel
+// where the sample is not selected.
+__global__ void sladd_jpeg_pixels_kernel(const unsigned char* img, const unsigned char* select,
+                                         const unsigned char* planes, unsigned char* out, int H, int W, int hp,
+                                         int wp, int bgr) {
+  using namespace sladd;
+  const int b = blockIdx.y;
+  const long long p = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (p >= (long long)H * W) return;
+  const long long base = (long long)b * 3 * H * W;
+  if (!select[b]) {
+    for (int c = 0; c < 3; ++c) out[base + c * (long long)H * W + p] = img[base + c * (long long)H * W + p];
+    return;
+  }
+  jpeg_pixel(planes + (long long)b * jpeg_plane_bytes(hp, wp), H, W, bgr != 0, hp, wp, (int)(p / W), (int)(p % W),
+             out + base);
 }
 
 // fraction_inside, pass 1: one thread per (sample, row of cells) writes its two sums.
@@ -620,6 +656,31 @@ __global__ void sladd_resample_taps_kernel(const float* input, const long long* 
   }
   const long long taps = (b * O + o) * T;
   out[plane * items + e] = resample_taps_px(src, rows ? W : 1, rows ? H : W, index + taps, weight + taps, T);
+}
+
+
+// resize_u8, pass 1 (columns): one thread per (sample, channel = blockIdx.z, y, o) into float mid [B,C,H,O].
+__global__ void sladd_resize_u8_cols_kernel(const unsigned char* input, const long long* index, const float* weight,
+                                            float* mid, int C, int H, int W, int O, int T, int mode) {
+  using namespace sladd;
+  const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (e >= (long long)H * O) return;
+  const long long b = blockIdx.y, plane = b * C + blockIdx.z, o = e % O;
+  const long long taps = (b * O + o) * T;
+  const float v = resample_taps_px(input + plane * H * W + (e / O) * W, 1, W, index + taps, weight + taps, T);
+  mid[plane * H * O + e] = resize_mid(v, mode);
+}
+
+// resize_u8, pass 2 (rows): one thread per (sample, channel, output row, output column) into uint8 [B,C,O,O].
+__global__ void sladd_resize_u8_rows_kernel(const float* mid, const long long* index, const float* weight,
+                                            unsigned char* out, int C, int H, int O, int T, int mode) {
+  using namespace sladd;
+  const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (e >= (long long)O * O) return;
+  const long long b = blockIdx.y, plane = b * C + blockIdx.z;
+  const long long taps = (b * O + e / O) * T;
+  const float v = resample_taps_px(mid + plane * H * O + e % O, O, H, index + taps, weight + taps, T);
+  out[plane * O * O + e] = (unsigned char)(int)resize_clamp_255(v, mode);
 }
 
 }  // extern "C"

@@ -17,6 +17,9 @@ The taps reproduce the libraries' linear filters exactly (up to float summation 
   normalised, clipped at the edges) and NEAREST (Pillow's affine walk: x = scale/2, then
   x += scale per pixel in double, source floor(x)).
 PIL rounds to uint8 after each pass; ``resize`` does the same when ``round_passes`` is set.
+``resize_u8`` is the uint8 form Face X-ray uses for its images: both passes and the library's rounding
+in one csrc op (``resize_u8``, common/resample_math.h; a float plane between the passes), a quarter of
+the bytes of float planes and no separate rounding ops.
 """
 from __future__ import annotations
 
@@ -83,3 +86,22 @@ def resize(x: torch.Tensor, taps: Taps, round_passes: bool = False) -> torch.Ten
         y = y.round().clamp(0, 255)
     y = resample_taps(y, idx, w, 2, check_values=False)
     return y.round().clamp(0, 255) if round_passes else y
+
+
+ROUNDING = {"floor": 0, "round": 1}  # common/resample_math.h kResizeFloor, kResizeRound
+
+
+def resize_u8(x: torch.Tensor, taps: Taps, rounding: str) -> torch.Tensor:
+    """Resizes uint8 [B,C,H,W] with per-sample taps along both axes (columns first, then rows), on x's
+    device. Output uint8 [B,C,O,O], O = the taps' output count.
+    ``rounding``: "floor" (skimage.transform.resize then astype(uint8) after clipping: float between the
+    passes, the result clamped to [0, 255] and floored) or "round" (PIL: each pass rounded half to even
+    and clamped). The values equal ``resize`` on x.float() followed by that rounding."""
+    if rounding not in ROUNDING:
+        raise ValueError(f"rounding must be 'floor' or 'round', got {rounding!r}")
+    _checks.tensor("x", x, torch.uint8, (None, None, None, None))
+    idx, w = taps
+    _checks.tensor("index", idx, torch.int64, (x.shape[0], None, None))
+    _checks.tensor("weight", w, torch.float32, tuple(idx.shape))
+    _checks.same_device(x=x, index=idx, weight=w)
+    return op("resize_u8")(x.contiguous(), idx.contiguous(), w.contiguous(), ROUNDING[rounding])

@@ -30,8 +30,8 @@ the blend: do them in your own pipeline), and its 50% real/fake coin (``p`` play
 Ours and whose: hull masks (csrc hull_mask), the deformation's per-pixel map (csrc
 piecewise_affine_grid), erosion/dilation (csrc morph_square), the feather
 weights (csrc hull_feather), resizes as per-sample taps (augment/resample.py, the libraries' filters
-exactly, csrc resample_taps), the JPEG round trip emulated on the device (augment/jpeg.py); the rest
-is batched PyTorch. kornia is not used: its JPEG is a differentiable approximation and its resize
+exactly, csrc resample_taps), the JPEG round trip emulated on the device (csrc jpeg_round_trip,
+augment/jpeg.py); the rest is batched PyTorch. kornia is not used: its JPEG is a differentiable approximation and its resize
 has one output size per batch.
 """
 from __future__ import annotations
@@ -46,7 +46,7 @@ from torch import nn
 
 from sladd_fast.augment.common import AugmentResult, FacePool, checked_pair_inputs, from_u8, warn_if_reference
 from sladd_fast.augment.jpeg import jpeg_round_trip
-from sladd_fast.augment.resample import pil_taps, resize, skimage_taps
+from sladd_fast.augment.resample import pil_taps, resize, resize_u8, skimage_taps
 from sladd_fast.ops._dispatch import op
 from sladd_fast.ops.masks import hull_mask
 from sladd_fast.synthesis.filters import morph_square
@@ -193,11 +193,9 @@ def hull_masks(landmarks: torch.Tensor, hull_type: torch.Tensor, size: int) -> t
     B, K = landmarks.shape[:2]
     lm = torch.where((hull_type == 1)[:, None, None], _extended(landmarks), landmarks)
     idx = _part_table(K, str(landmarks.device))[hull_type]  # [B,8,P]
-    pts = lm.gather(1, idx.flatten(1)[..., None].expand(-1, -1, 2)).view(B, 8, -1, 2)
-    mask = torch.zeros(B, 1, size, size, device=landmarks.device)
-    for part in range(8):
-        mask = torch.maximum(mask, hull_mask(pts[:, part].contiguous(), size, check_values=False))
-    return mask
+    pts = lm.gather(1, idx.flatten(1)[..., None].expand(-1, -1, 2)).view(B * 8, -1, 2)
+    parts = hull_mask(pts, size, check_values=False)  # [B*8,1,S,S]: every part of every sample in one call
+    return parts.view(B, 8, size, size).amax(1, keepdim=True)
 
 
 @functools.lru_cache(maxsize=None)  # keys: sizes and devices; never evicted (CUDA graphs read it)
@@ -314,7 +312,7 @@ def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch
     full = torch.full_like(d, S)
     # 2. both faces at the work size, truncated to uint8 (skimage resize + astype)
     down = skimage_taps(full, d, S, S, _scaled(WORK_MIN, S))
-    both = resize(torch.cat([img, src_img[P.partner]], 1).float(), down).clamp(0, 255).floor()
+    both = resize_u8(torch.cat([img, src_img[P.partner]], 1), down, "floor").float()
     bg, fg = both[:, :3], both[:, 3:]
     pts = torch.trunc(landmarks.float() * (d.float() / S)[:, None, None])
     # 3-5. hull, deformation (kept where it stays 1), erosion / dilation
@@ -332,21 +330,20 @@ def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch
     fg = torch.where(mask > 0, (fg + shift[:, :, None, None]).clamp(0, 255).floor(), fg)
     # 7. feathered blend, truncated
     w = _hull_feather(mask)
-    blended = (w * fg + (1 - w) * bg).floor()
+    blended = (w * fg + (1 - w) * bg).floor().to(torch.uint8)  # in [0, 255]: w in [0, 1], fg and bg too
     # 8. back to full size
     up = skimage_taps(d, full, S, S, S)
-    out = resize(blended, up).clamp(0, 255).floor()
+    out = resize_u8(blended, up, "floor")
     m = resize(w, up).clamp(0, 1)
     a4 = applied[:, None, None, None]
-    out = torch.where(a4, out, img.float())
+    out = torch.where(a4, out, img)
     m = torch.where(a4, m, torch.zeros_like(m))
     # 9. the down/up resize and JPEG, on every sample
     shrink = pil_taps(full, P.post_size, S, S, _scaled(POST_MIN, S), P.post_nearest)
     grow = pil_taps(P.post_size, full, S, S, S)
-    small = resize(out, shrink, round_passes=True)
-    out = torch.where(P.post_resize[:, None, None, None], resize(small, grow, round_passes=True), out)
-    out = out.to(torch.uint8)
-    out = torch.where(P.jpeg[:, None, None, None], jpeg_round_trip(out, P.quality, bgr=True), out)
+    small = resize_u8(out, shrink, "round")
+    out = torch.where(P.post_resize[:, None, None, None], resize_u8(small, grow, "round"), out)
+    out = jpeg_round_trip(out, P.quality, bgr=True, select=P.jpeg)
     return AugmentResult(from_u8(out, x.as_float, images), m, applied.long(), P,
                          {"boundary": 4 * m * (1 - m), "partner": P.partner, "hull_type": P.hull_type,
                           "empty": P.apply & P.partner_ok & empty})

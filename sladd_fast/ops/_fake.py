@@ -42,6 +42,14 @@ def register() -> None:
         shape = (n_in.shape[0], canvas_out, span)
         return n_in.new_empty(shape), n_in.new_empty(shape, dtype=torch.float32)
 
+    @torch.library.register_fake(lib + "resize_u8")
+    def _(input, index, weight, mode):
+        return input.new_empty(input.shape[0], input.shape[1], index.shape[1], index.shape[1])
+
+    @torch.library.register_fake(lib + "jpeg_round_trip")
+    def _(images, quality, select, bgr):
+        return torch.empty_like(images)
+
     @torch.library.register_fake(lib + "fraction_inside")
     def _(mask, map, cell):
         return mask.new_empty(mask.shape[0])

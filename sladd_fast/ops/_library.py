@@ -42,6 +42,7 @@ SCHEMAS = {
     "skimage_taps": "skimage_taps(Tensor n_in, Tensor n_out, int canvas_out, int radius) -> (Tensor, Tensor)",
     "pil_taps": "pil_taps(Tensor n_in, Tensor n_out, Tensor nearest, int canvas_in, int canvas_out, int span) "
                 "-> (Tensor, Tensor)",
+    "jpeg_round_trip": "jpeg_round_trip(Tensor images, Tensor quality, Tensor select, bool bgr) -> Tensor",
     "deform_mask": "deform_mask(Tensor mask, Tensor noise) -> Tensor",
     "morph_square": "morph_square(Tensor mask, Tensor op, Tensor k) -> Tensor",
     "warp_affine_cubic": "warp_affine_cubic(Tensor input, Tensor inverse_map, Tensor box) -> Tensor",
@@ -49,6 +50,7 @@ SCHEMAS = {
     "lab_to_rgb": "lab_to_rgb(Tensor lab) -> Tensor",
     "blur_in_box": "blur_in_box(Tensor input, Tensor kernels, Tensor radius, Tensor box) -> Tensor",
     "resample_taps": "resample_taps(Tensor input, Tensor index, Tensor weight, int axis) -> Tensor",
+    "resize_u8": "resize_u8(Tensor input, Tensor index, Tensor weight, int mode) -> Tensor",
     "gaussian_filter": "gaussian_filter(Tensor input, Tensor taps, float scale) -> Tensor",
     "hsv_shift": "hsv_shift(Tensor rgb, Tensor shifts, int block) -> Tensor",
     "sbi_quality": "sbi_quality(Tensor rgb, Tensor shifts, Tensor coeffs, Tensor branch, int block) -> Tensor",

@@ -473,6 +473,106 @@ def pil_taps(n_in: torch.Tensor, n_out: torch.Tensor, nearest: torch.Tensor, can
     none = (n_out < 1)[:, None, None]  # nothing to resize to: no taps (index 0, weight 0)
     return torch.where(none, 0, idx.long()), torch.where(none, 0.0, w).float()
 
+# JPEG round trip (common/jpeg_math.h; augment/jpeg.py gives the recipe). Every float step is one float32
+# tensor op, in the kernels' order, so both round alike.
+JPEG_LUMA = (16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+             14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+             49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99)
+JPEG_CHROMA = (17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99,
+               47, 66, 99, 99, 99, 99, 99, 99) + (99,) * 32
+
+
+@functools.lru_cache(maxsize=None)  # keys: devices; never evicted (CUDA graphs read it)
+def jpeg_dct_matrix(device: str) -> torch.Tensor:
+    """float32 [8, 8] orthonormal DCT-II, D[u, k] = sqrt(c_u / 8) cos((2k + 1) u pi / 16) (c_0 = 1, else 2),
+    computed in float64 and rounded once (jpeg_math.h holds the same 64 values as literals)."""
+    k = torch.arange(8, dtype=torch.float64)
+    d = torch.cos((2 * k[None] + 1) * k[:, None] * math.pi / 16) * math.sqrt(2 / 8)
+    d[0] /= math.sqrt(2)
+    return d.float().to(device)
+
+
+def jpeg_quant_tables(quality: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(luma, chroma) float32 [B,64] IJG tables (jcparam.c, baseline) for int64 qualities [B], clamped to
+    [1, 100]: the base scaled by 5000/q % (q < 50) or 200 - 2q %, rounded, clamped to [1, 255]."""
+    q = quality.clamp(1, 100)
+    scale = torch.where(q < 50, torch.div(5000, q, rounding_mode="floor"), 200 - 2 * q)[:, None]
+    base_l = _const(JPEG_LUMA, quality.device, torch.int64)[None]
+    base_c = _const(JPEG_CHROMA, quality.device, torch.int64)[None]
+    lum = torch.div(base_l * scale + 50, 100, rounding_mode="floor").clamp(1, 255)
+    chr_ = torch.div(base_c * scale + 50, 100, rounding_mode="floor").clamp(1, 255)
+    return lum.float(), chr_.float()
+
+
+def _dct_pass(x: torch.Tensor, d: torch.Tensor, rows: bool) -> torch.Tensor:
+    """One 1-D pass over blocks x [..., 8, 8]: along each row (out[i][u] = sum_k d[u][k] x[i][k]) or each
+    column (out[v][u] = sum_i d[v][i] x[i][u]); each sum over k ascending, from the first product."""
+    if rows:
+        terms = [x[..., :, k:k + 1] * d[:, k] for k in range(8)]  # [..., i, u]
+    else:
+        terms = [d[:, k:k + 1] * x[..., k:k + 1, :] for k in range(8)]  # [..., v, u]
+    acc = terms[0]
+    for t in terms[1:]:
+        acc = acc + t
+    return acc
+
+
+def _jpeg_plane(x: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """DCT, quantisation and inverse of integer-valued float32 planes [B,H,W] (H, W multiples of 8) with
+    tables [B,64]: decoded values, clamp(rint(.), 0, 255)."""
+    B, H, W = x.shape
+    d = jpeg_dct_matrix(str(x.device))
+    blocks = (x - 128).view(B, H // 8, 8, W // 8, 8).permute(0, 1, 3, 2, 4)  # [B, by, bx, 8, 8]
+    coef = _dct_pass(_dct_pass(blocks, d, rows=True), d, rows=False)
+    t = table.view(B, 1, 1, 8, 8)
+    qc = torch.floor(coef.abs() / t + 0.5)
+    rec = torch.where(coef < 0, -qc, qc) * t
+    dt = d.t().contiguous()  # the inverse: the transposed passes, columns first
+    rec = _dct_pass(_dct_pass(rec, dt, rows=False), dt, rows=True)
+    rec = rec.permute(0, 1, 3, 2, 4).reshape(B, H, W)
+    return (rec + 128).round().clamp(0, 255)
+
+
+def _jpeg_fancy_up(c: torch.Tensor) -> torch.Tensor:
+    """libjpeg's h2v2_fancy_upsample on integer-valued float32 [B,h,w] -> [B,2h,2w] (edges replicated)."""
+    up = F.pad(c[:, None], (0, 0, 1, 1), mode="replicate")[:, 0]  # rows -1 and h replicated
+    near, above, below = up[:, 1:-1], up[:, :-2], up[:, 2:]
+    rows = torch.stack([3 * near + above, 3 * near + below], 2).flatten(1, 2)  # [B,2h,w] column sums
+    left = torch.cat([rows[:, :, :1], rows[:, :, :-1]], 2)
+    right = torch.cat([rows[:, :, 1:], rows[:, :, -1:]], 2)
+    even = torch.floor((3 * rows + left + 8) / 16)
+    odd = torch.floor((3 * rows + right + 7) / 16)
+    return torch.stack([even, odd], 3).flatten(2, 3)
+
+
+def jpeg_round_trip(images: torch.Tensor, quality: torch.Tensor, select: torch.Tensor, bgr: bool) -> torch.Tensor:
+    """Each selected sample of uint8 [B,3,H,W] through an emulated JPEG encode at its int64 quality [B] and
+    decode (4:2:0, IJG tables, exact float DCTs; augment/jpeg.py); unselected samples (bool [B]) as given.
+    bgr: the channels are B, G, R."""
+    B, _, H, W = images.shape
+    x = images.float()
+    if bgr:
+        x = x.flip(1)
+    Hp, Wp = -(-H // 16) * 16, -(-W // 16) * 16
+    x = F.pad(x, (0, Wp - W, 0, Hp - H), mode="replicate")
+    r, g, b = x.unbind(1)
+    y = (0.299 * r + 0.587 * g + 0.114 * b).round()
+    cb = (-0.168735892 * r - 0.331264108 * g + 0.5 * b + 128).round().clamp(0, 255)
+    cr = (0.5 * r - 0.418687589 * g - 0.081312411 * b + 128).round().clamp(0, 255)
+    bias = (torch.arange(Wp // 2, device=x.device) % 2 + 1).float()  # jcsample.c h2v2_downsample
+    cb = torch.floor((F.avg_pool2d(cb[:, None], 2)[:, 0] * 4 + bias) / 4)
+    cr = torch.floor((F.avg_pool2d(cr[:, None], 2)[:, 0] * 4 + bias) / 4)
+    lum, chroma = jpeg_quant_tables(quality)
+    y = _jpeg_plane(y, lum)
+    cb = _jpeg_fancy_up(_jpeg_plane(cb, chroma)) - 128
+    cr = _jpeg_fancy_up(_jpeg_plane(cr, chroma)) - 128
+    out = torch.stack([y + 1.402 * cr, y - 0.344136286 * cb - 0.714136286 * cr, y + 1.772 * cb], 1)
+    out = out.round().clamp(0, 255)[:, :, :H, :W]
+    if bgr:
+        out = out.flip(1)
+    return torch.where(select[:, None, None, None], out.to(torch.uint8), images)
+
+
 # DST-I Poisson solve (seamlessClone's; common/dst_math.h), as batched matrix products on the canvas.
 DST_TABLE_MAX = 256  # DST tables are cached for canvases up to this side (67 MB at 256); larger ones compute
 
@@ -961,6 +1061,28 @@ def resample_taps(input: torch.Tensor, index: torch.Tensor, weight: torch.Tensor
             w = weight[:, None, :, t, None]  # [B,1,O,1]
             acc = torch.where(w != 0, acc + w * v, acc)
     return acc if axis == 2 else acc.transpose(2, 3).contiguous()
+
+
+RESIZE_FLOOR, RESIZE_ROUND = 0, 1  # common/resample_math.h kResizeFloor, kResizeRound
+
+
+def _resize_clamp(x: torch.Tensor, mode: int) -> torch.Tensor:
+    x = torch.nan_to_num(x.round() if mode == RESIZE_ROUND else x, nan=0.0)
+    x = x.clamp(0, 255)
+    return x if mode == RESIZE_ROUND else x.floor()
+
+
+def resize_u8(input: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, mode: int) -> torch.Tensor:
+    """Both passes of a resize of uint8 [B,C,H,W] with the taps index int64 [B,O,T], weight float32 [B,O,T] on
+    both axes (columns first, then rows) -> uint8 [B,C,O,O]. mode RESIZE_FLOOR (skimage then astype after
+    clipping): float between the passes, the result clamped to [0, 255] and floored; RESIZE_ROUND (PIL):
+    each pass rounded half to even and clamped. NaN (NaN weights only) -> 0."""
+    if mode not in (RESIZE_FLOOR, RESIZE_ROUND):
+        raise ValueError(f"mode must be 0 (floor) or 1 (round), got {mode}")
+    x = resample_taps(input.float(), index, weight, 3)
+    if mode == RESIZE_ROUND:
+        x = _resize_clamp(x, mode)
+    return _resize_clamp(resample_taps(x, index, weight, 2), mode).to(torch.uint8)
 
 
 # Colour transfer (spec §3.4) as two ops; statistics layout of csrc/common/color_transfer_math.h.

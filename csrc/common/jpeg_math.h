@@ -1,0 +1,176 @@
+// jpeg_round_trip: a JPEG encode/decode round trip emulated per sample (Face X-ray's cv2.imencode at
+// quality q then cv2.imdecode), shared by CPU, CUDA and NVRTC. The PyTorch reference is
+// sladd_fast/ops/_reference.py (jpeg_round_trip); the recipe is in sladd_fast/augment/jpeg.py.
+//
+// Every float step is one float32 operation rounded on its own (no FMA), in the order the reference's
+// tensor ops run, so kernel and reference agree bit for bit:
+//   colour: y = rint((0.299 r + 0.587 g) + 0.114 b), cb = clamp(rint(((-0.168735892 r - 0.331264108 g)
+//     + 0.5 b) + 128), 0, 255), cr = clamp(rint(((0.5 r - 0.418687589 g) - 0.081312411 b) + 128), 0, 255),
+//     on the image replicated up to a multiple of 16 (rint: half to even, as torch.round);
+//   4:2:0 chroma: (sum of the 2 x 2 block + bias) >> 2, bias 1 on even and 2 on odd chroma columns;
+//   per 8 x 8 block: x - 128; rows then columns of the orthonormal DCT-II (kJpegDct, each output a sum
+//     over its 8 inputs in ascending order, starting from the first product); q = floor(|c| / t + 0.5)
+//     with c's sign; q t; columns then rows of the inverse; clamp(rint(value + 128), 0, 255);
+//   chroma upsampling (libjpeg's h2v2 "fancy" triangle filter, integers): column sums 3 c[i] + c[i -+ 1],
+//     then (3 s[j] + s[j - 1] + 8) >> 4 (even) and (3 s[j] + s[j + 1] + 7) >> 4 (odd), indices clamped
+//     to the chroma plane;
+//   output: R = y + 1.402 cr', G = (y - 0.344136286 cb') - 0.714136286 cr', B = y + 1.772 cb'
+//     (cb' = cb - 128), each clamp(rint(.), 0, 255).
+// Two passes: per 16 x 16 MCU, its six 8 x 8 blocks (4 luma, Cb, Cr) coded into uint8 planes of
+// kJpegPlaneBytes(Hp, Wp) bytes per sample; then per output pixel, the upsampling and colour.
+#pragma once
+#include "macros.h"
+
+namespace sladd {
+
+constexpr int kJpegMcu = 16;           // a 4:2:0 MCU: 16 x 16 pixels
+constexpr int kJpegBlocksPerMcu = 6;   // 4 luma blocks, then Cb, then Cr
+
+// Scratch per sample: the decoded luma plane (Hp x Wp) and the two chroma planes (Hp/2 x Wp/2), uint8:
+// kJpegPlaneHalves / 2 bytes per padded pixel (Hp, Wp are multiples of 16).
+constexpr int kJpegPlaneHalves = 3;
+SLADD_HD long long jpeg_plane_bytes(long long hp, long long wp) { return hp * wp * kJpegPlaneHalves / 2; }
+
+// The IJG table (jcparam.c) for quality q, baseline, row-major (row = vertical frequency): the base scaled
+// by 5000 / q % (q < 50) or 200 - 2 q %, rounded, clamped to [1, 255]; q is clamped to [1, 100].
+SLADD_HD void jpeg_quant_table(bool chroma, long long quality, float* t) {
+  const unsigned char luma_base[64] = {16, 11, 10, 16, 24,  40,  51,  61,  12, 12, 14, 19, 26,  58,  60,  55,
+                                       14, 13, 16, 24, 40,  57,  69,  56,  14, 17, 22, 29, 51,  87,  80,  62,
+                                       18, 22, 37, 56, 68,  109, 103, 77,  24, 35, 55, 64, 81,  104, 113, 92,
+                                       49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99};
+  const unsigned char chroma_base[32] = {17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
+                                         24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99};
+  const long long q = quality < 1 ? 1 : (quality > 100 ? 100 : quality);
+  const long long scale = q < 50 ? 5000 / q : 200 - 2 * q;
+  for (int i = 0; i < 64; ++i) {
+    const long long base = chroma ? (i < 32 ? chroma_base[i] : 99) : luma_base[i];
+    long long v = (base * scale + 50) / 100;
+    t[i] = (float)(v < 1 ? 1 : (v > 255 ? 255 : v));
+  }
+}
+
+SLADD_HD float jpeg_round_u8(float v) {  // clamp(rint(v), 0, 255); NaN cannot arise from uint8 input
+  v = rintf(v);
+  return v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
+}
+
+// The colour transform of one pixel (r, g, b as floats of uint8): component 0 = Y, 1 = Cb, 2 = Cr.
+SLADD_HD float jpeg_component(int comp, float r, float g, float b) {
+  if (comp == 0) return rintf((0.299f * r + 0.587f * g) + 0.114f * b);
+  if (comp == 1) return jpeg_round_u8(((-0.168735892f * r - 0.331264108f * g) + 0.5f * b) + 128.0f);
+  return jpeg_round_u8(((0.5f * r - 0.418687589f * g) - 0.081312411f * b) + 128.0f);
+}
+
+// One 8 x 8 block x (row-major, values 0..255 as floats) through DCT, quantisation by table t and the
+// inverse; x is replaced by the decoded values (0..255).
+SLADD_HD void jpeg_code_block(float* x, const float* t) {
+  // kJpegDct[u * 8 + k]: sqrt(c_u / 8) cos((2k + 1) u pi / 16), c_0 = 1, else 2, rounded to float32
+  const float D[64] = {
+      0.353553385f, 0.353553385f,  0.353553385f,  0.353553385f,  0.353553385f,  0.353553385f,  0.353553385f,  0.353553385f,
+      0.490392625f, 0.415734798f,  0.277785122f,  0.0975451618f, -0.0975451618f, -0.277785122f, -0.415734798f, -0.490392625f,
+      0.461939752f, 0.191341713f,  -0.191341713f, -0.461939752f, -0.461939752f, -0.191341713f, 0.191341713f,  0.461939752f,
+      0.415734798f, -0.0975451618f, -0.490392625f, -0.277785122f, 0.277785122f,  0.490392625f,  0.0975451618f, -0.415734798f,
+      0.353553385f, -0.353553385f, -0.353553385f, 0.353553385f,  0.353553385f,  -0.353553385f, -0.353553385f, 0.353553385f,
+      0.277785122f, -0.490392625f, 0.0975451618f, 0.415734798f,  -0.415734798f, -0.0975451618f, 0.490392625f,  -0.277785122f,
+      0.191341713f, -0.461939752f, 0.461939752f,  -0.191341713f, -0.191341713f, 0.461939752f,  -0.461939752f, 0.191341713f,
+      0.0975451618f, -0.277785122f, 0.415734798f, -0.490392625f, 0.490392625f,  -0.415734798f, 0.277785122f,  -0.0975451618f};
+  // Each output is a sum over its 8 inputs in ascending order, from the first product; the loops keep
+  // the outputs innermost (8 independent sums: vector lanes on the CPU), which leaves each sum's order as is.
+  float tmp[64], acc[8], Dt[64];
+  for (int e = 0; e < 64; ++e) Dt[e] = D[(e % 8) * 8 + e / 8];  // Dt[k][u] = D[u][k]: unit stride in u below
+  for (int e = 0; e < 64; ++e) x[e] = x[e] - 128.0f;
+  for (int i = 0; i < 8; ++i) {  // rows: tmp[i][u] = sum_k D[u][k] x[i][k]
+    for (int u = 0; u < 8; ++u) acc[u] = Dt[u] * x[i * 8];
+    for (int k = 1; k < 8; ++k)
+      for (int u = 0; u < 8; ++u) acc[u] = acc[u] + Dt[k * 8 + u] * x[i * 8 + k];
+    for (int u = 0; u < 8; ++u) tmp[i * 8 + u] = acc[u];
+  }
+  for (int v = 0; v < 8; ++v) {  // columns: c[v][u] = sum_i D[v][i] tmp[i][u]; quantised and dequantised
+    for (int u = 0; u < 8; ++u) acc[u] = D[v * 8] * tmp[u];
+    for (int i = 1; i < 8; ++i)
+      for (int u = 0; u < 8; ++u) acc[u] = acc[u] + D[v * 8 + i] * tmp[i * 8 + u];
+    for (int u = 0; u < 8; ++u) {
+      const float q = floorf(fabsf(acc[u]) / t[v * 8 + u] + 0.5f);
+      x[v * 8 + u] = (acc[u] < 0.0f ? -q : q) * t[v * 8 + u];  // x now holds the dequantised coefficients
+    }
+  }
+  for (int i = 0; i < 8; ++i) {  // inverse columns: tmp[i][u] = sum_v D[v][i] x[v][u]
+    for (int u = 0; u < 8; ++u) acc[u] = D[i] * x[u];
+    for (int v = 1; v < 8; ++v)
+      for (int u = 0; u < 8; ++u) acc[u] = acc[u] + D[v * 8 + i] * x[v * 8 + u];
+    for (int u = 0; u < 8; ++u) tmp[i * 8 + u] = acc[u];
+  }
+  for (int i = 0; i < 8; ++i) {  // inverse rows: out[i][k] = sum_u D[u][k] tmp[i][u]
+    for (int k = 0; k < 8; ++k) acc[k] = D[k] * tmp[i * 8];
+    for (int u = 1; u < 8; ++u)
+      for (int k = 0; k < 8; ++k) acc[k] = acc[k] + D[u * 8 + k] * tmp[i * 8 + u];
+    for (int k = 0; k < 8; ++k) x[i * 8 + k] = jpeg_round_u8(acc[k] + 128.0f);
+  }
+}
+
+// Pass 1, block `blk` (0..3 luma, 4 Cb, 5 Cr) of MCU `mcu` of one sample: img uint8 [3, H, W]
+// (channel order R, G, B, or B, G, R with bgr), t the block's table (jpeg_quant_table: luma for blk < 4,
+// else chroma), planes uint8 [jpeg_plane_bytes(hp, wp)].
+SLADD_HD void jpeg_mcu_block(const u8* img, int H, int W, bool bgr, const float* t, int hp, int wp, int mcu,
+                             int blk, u8* planes) {
+  const long long plane = (long long)H * W;
+  const u8* R = img + (bgr ? 2 : 0) * plane;
+  const u8* G = img + plane;
+  const u8* Bc = img + (bgr ? 0 : 2) * plane;
+  const int my = mcu / (wp / kJpegMcu), mx = mcu % (wp / kJpegMcu);
+  float x[64];
+  if (blk < 4) {
+    const int y0 = my * kJpegMcu + (blk / 2) * 8, x0 = mx * kJpegMcu + (blk % 2) * 8;
+    for (int i = 0; i < 8; ++i)
+      for (int k = 0; k < 8; ++k) {
+        const int yy = y0 + i < H ? y0 + i : H - 1, xx = x0 + k < W ? x0 + k : W - 1;
+        const long long p = (long long)yy * W + xx;
+        x[i * 8 + k] = jpeg_component(0, (float)R[p], (float)G[p], (float)Bc[p]);
+      }
+    jpeg_code_block(x, t);
+    for (int i = 0; i < 8; ++i)
+      for (int k = 0; k < 8; ++k) planes[(long long)(y0 + i) * wp + x0 + k] = (u8)(int)x[i * 8 + k];
+    return;
+  }
+  const int cy0 = my * 8, cx0 = mx * 8, cw = wp / 2;
+  for (int i = 0; i < 8; ++i)
+    for (int k = 0; k < 8; ++k) {
+      int sum = 0;
+      for (int dy = 0; dy < 2; ++dy)
+        for (int dx = 0; dx < 2; ++dx) {
+          const int py = 2 * (cy0 + i) + dy, px = 2 * (cx0 + k) + dx;
+          const long long p = (long long)(py < H ? py : H - 1) * W + (px < W ? px : W - 1);
+          sum += (int)jpeg_component(blk - 3, (float)R[p], (float)G[p], (float)Bc[p]);
+        }
+      x[i * 8 + k] = (float)((sum + 1 + ((cx0 + k) & 1)) >> 2);
+    }
+  jpeg_code_block(x, t);
+  u8* c = planes + (long long)hp * wp + (long long)(blk - 4) * (hp / 2) * cw;
+  for (int i = 0; i < 8; ++i)
+    for (int k = 0; k < 8; ++k) c[(long long)(cy0 + i) * cw + cx0 + k] = (u8)(int)x[i * 8 + k];
+}
+
+// The h2v2 fancy upsampling of chroma plane c (h x w) at output pixel (y, x).
+SLADD_HD int jpeg_fancy(const u8* c, int h, int w, int y, int x) {
+  const int i = y >> 1, j = x >> 1;
+  const int i2 = (y & 1) ? (i + 1 < h ? i + 1 : h - 1) : (i > 0 ? i - 1 : 0);  // the further row
+  const int j2 = (x & 1) ? (j + 1 < w ? j + 1 : w - 1) : (j > 0 ? j - 1 : 0);  // the further column
+  const int s = 3 * c[(long long)i * w + j] + c[(long long)i2 * w + j];
+  const int s2 = 3 * c[(long long)i * w + j2] + c[(long long)i2 * w + j2];
+  return (3 * s + s2 + ((x & 1) ? 7 : 8)) >> 4;
+}
+
+// Pass 2, output pixel (y, x) of one sample: out uint8 [3, H, W] in the input's channel order.
+SLADD_HD void jpeg_pixel(const u8* planes, int H, int W, bool bgr, int hp, int wp, int y, int x, u8* out) {
+  const int h = hp / 2, w = wp / 2;
+  const float Y = (float)planes[(long long)y * wp + x];
+  const u8* cb_plane = planes + (long long)hp * wp;
+  const float cb = (float)(jpeg_fancy(cb_plane, h, w, y, x) - 128);
+  const float cr = (float)(jpeg_fancy(cb_plane + (long long)h * w, h, w, y, x) - 128);
+  const long long plane = (long long)H * W, p = (long long)y * W + x;
+  out[(bgr ? 2 : 0) * plane + p] = (u8)(int)jpeg_round_u8(Y + 1.402f * cr);
+  out[plane + p] = (u8)(int)jpeg_round_u8((Y - 0.344136286f * cb) - 0.714136286f * cr);
+  out[(bgr ? 0 : 2) * plane + p] = (u8)(int)jpeg_round_u8(Y + 1.772f * cb);
+}
+
+}  // namespace sladd
