@@ -8,8 +8,9 @@ TorchDispatchMode that sees every op the GPU would launch. Per stage (sladd_fast
 it counts:
   - ops: dispatcher calls that launch work (views, allocations and profiler marks excluded), about
     one kernel launch each: the launch-bound cost at small batches (allocations still count as memory);
-  - MB read / written: bytes of each op's tensor inputs and outputs (a kernel's own re-reads, such
-    as a 4x4 cubic window, hit cache and are not counted: a lower bound on DRAM traffic);
+  - MB read / written: bytes of each op's tensor inputs and outputs, plus its large scratch buffers
+    written and read once (a kernel's own re-reads, such as a 4x4 cubic window, hit cache and are
+    not counted: a lower bound on DRAM traffic);
   - GFLOP: dense math (bmm/mm: 2*m*n*k; poisson_solve's four products on each sample's own box) and
     one per output element for everything else;
   - CPU ms: this machine's time for the stage, for tracking progress between GPU runs;
@@ -64,12 +65,19 @@ def _flops(func: object, args: tuple, out: object) -> int:
 
 def _scratch(name: str, args: tuple) -> int:
     """Bytes an op allocates for itself while it runs (csrc/cuda/bindings.cu), beside its inputs and
-    outputs: the ones large enough to matter."""
+    outputs: the ones large enough to matter. Each is written once and read once: counted in the
+    traffic too."""
     if name == "sladd_fast.poisson_solve":  # one plane like its rhs
         return _nbytes(args[0])
     if name == "sladd_fast.blur_in_box":  # the horizontal pass, one float channel at a time
         B, _, H, W = args[0].shape
         return 4 * B * H * W
+    if name == "sladd_fast.resize_u8":  # the float plane between the two passes, [B,C,H,O]
+        B, C, H, _ = args[0].shape
+        return 4 * B * C * H * args[1].shape[1]
+    if name == "sladd_fast.jpeg_round_trip":  # the decoded uint8 planes, 1.5 bytes per padded pixel
+        B, _, H, W = args[0].shape
+        return B * (-(-H // 16) * 16) * (-(-W // 16) * 16) * 3 // 2
     return 0
 
 
@@ -108,15 +116,16 @@ class CostCounter(TorchDispatchMode):
             self._hold(out)
             self._peak(st, 0)
             return out
-        ins = sum(_nbytes(t) for t in tree_flatten((args, kwargs))[0])
-        outs = sum(_nbytes(t) for t in tree_flatten(out)[0])
+        scratch = _scratch(name, args)
+        ins = sum(_nbytes(t) for t in tree_flatten((args, kwargs))[0]) + scratch
+        outs = sum(_nbytes(t) for t in tree_flatten(out)[0]) + scratch
         c = self.cost[st]
         c["ops"] += 1
         c["read"] += ins
         c["written"] += outs
         c["flops"] += _flops(func, args, out)
         self._hold(out, (args, kwargs))
-        self._peak(st, _scratch(name, args))
+        self._peak(st, scratch)
         self.ops[st][name] += 1
         return out
 

@@ -205,6 +205,10 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "resize_u8": (jp_in[:3], rs_idx, rs_w, 0),  # H != W, indices past both sides (clamped)
         "resize_u8:round": (jp_in[:3, :2].contiguous(), rs_idx_wide, rs_w_wide, 1),
         "resize_u8:no_rows": (jp_in[:3, :, :0], rs_idx, rs_w, 0),
+        # xray_blend: blob masks (one of them touching the frame), an empty one and a 1-pixel image
+        "xray_blend": (torch.cat([img, src], 1), torch.cat([m[:2], torch.zeros(1, 1, S, S)]), m.clone()),
+        "xray_blend:pixel": (torch.cat([img, src], 1)[:, :, :1, :1].contiguous(), m[:, :, 20:21, 30:31].contiguous(),
+                             torch.rand(3, 1, 1, 1, generator=g)),
         "jpeg_round_trip": (jp_in, jp_q, jp_sel, False),
         "jpeg_round_trip:bgr": (jp_in[:, :, :32, :48].contiguous(), torch.tensor([60, 250, -3, 95]), jp_sel.flip(0),
                                 True),

@@ -14,6 +14,7 @@
 #include "common/resample_math.h"
 #include "common/taps_math.h"
 #include "common/warp_u8_math.h"
+#include "common/xray_math.h"
 
 #define SLADD_CHECK_TENSOR(t, dtype, ndim)                                                  \
   TORCH_CHECK((t).scalar_type() == (dtype), __func__, ": ", #t, " must be ", (dtype),       \
@@ -157,6 +158,22 @@ inline void check_pil_taps(const at::Tensor& n_in, const at::Tensor& n_out, cons
   TORCH_CHECK(nearest.size(0) == n_in.size(0), "nearest must be [B] like n_in, got ", nearest.sizes());
   TORCH_CHECK(canvas_in >= 1 && canvas_in <= kInt32Max, "canvas_in must be in [1, 2^31), got ", canvas_in);
   check_same_device(n_in, nearest, "nearest");
+}
+
+// xray_blend: both uint8 [B,6,H,W], mask and weight float32 [B,1,H,W].
+inline void check_xray_blend(const at::Tensor& both, const at::Tensor& mask, const at::Tensor& weight) {
+  SLADD_CHECK_TENSOR(both, at::kByte, 4);
+  SLADD_CHECK_TENSOR(mask, at::kFloat, 4);
+  SLADD_CHECK_TENSOR(weight, at::kFloat, 4);
+  TORCH_CHECK(both.size(1) == 6, "both must be [B,6,H,W] (target, then partner), got ", both.sizes());
+  TORCH_CHECK(mask.size(0) == both.size(0) && mask.size(1) == 1 && mask.size(2) == both.size(2) &&
+                  mask.size(3) == both.size(3),
+              "mask must be [B,1,H,W] like both, got ", mask.sizes());
+  TORCH_CHECK(weight.sizes() == mask.sizes(), "weight must be [B,1,H,W] like both, got ", weight.sizes());
+  TORCH_CHECK(both.size(2) <= kInt32Max && both.size(3) <= kInt32Max, "xray_blend: H and W must fit in int32, got ",
+              both.sizes());
+  check_same_device(both, mask, "mask");
+  check_same_device(both, weight, "weight");
 }
 
 // jpeg_round_trip: images uint8 [B,3,H,W] (H, W >= 1), quality int64 [B], select bool [B].

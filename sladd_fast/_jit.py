@@ -47,7 +47,8 @@ def constants(root: str | None = None) -> dict[str, int]:
                 ("common", "color_transfer_math.h"), ("common", "feather_math.h"), ("common", "hull_math.h"),
                 ("common", "sbi_quality_math.h"), ("common", "warp_u8_math.h"), ("common", "piecewise_math.h"),
                 ("common", "dst_math.h"), ("common", "box_math.h"), ("common", "align_math.h"),
-                ("common", "jpeg_math.h"), ("common", "resample_math.h")):
+                ("common", "jpeg_math.h"), ("common", "resample_math.h"),
+                ("common", "xray_math.h")):
         with open(os.path.join(root, *rel)) as f:
             for name, value in re.findall(r"constexpr\s+(?:int|long long)\s+(k\w+)\s*=\s*(\d+)\s*;", f.read()):
                 out[name] = int(value)
@@ -339,6 +340,32 @@ def pil_taps(n_in: torch.Tensor, n_out: torch.Tensor, nearest: torch.Tensor, can
             (_ptr(a), _ptr(b), _ptr(near), _ptr(index), _ptr(weight), np.int32(canvas_in), np.int32(canvas_out),
              np.int32(span)), a.device)
     return index, weight
+
+
+def xray_blend(both: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """bindings.cu's xray_blend: a thread per (sample, column) for the sums, one per sample for the shifts,
+    one per (sample, pixel) for the blend (common/xray_math.h)."""
+    import numpy as np
+
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("both", both, torch.uint8, (None, 6, None, None))
+    B, _, H, W = both.shape
+    _checks.tensor("mask", mask, torch.float32, (B, 1, H, W))
+    _checks.tensor("weight", weight, torch.float32, (B, 1, H, W))
+    _checks.same_device(both=both, mask=mask, weight=weight)
+    _check_int32("xray_blend", H=H, W=W)
+    x, m, w = both.contiguous(), mask.contiguous(), weight.contiguous()
+    out = torch.empty(B, 3, H, W, device=x.device, dtype=torch.uint8)
+    if out.numel() == 0:
+        return out
+    partials = torch.empty(B, W, constants()["kXraySums"], device=x.device, dtype=torch.int64)
+    shift = torch.empty(B, 3, device=x.device, dtype=torch.float32)
+    _launch("sladd_xray_columns_kernel", W, B, (_ptr(x), _ptr(m), _ptr(partials), np.int32(H), np.int32(W)), x.device)
+    _launch("sladd_xray_shift_kernel", 1, B, (_ptr(partials), _ptr(shift), np.int32(W)), x.device)
+    _launch("sladd_xray_blend_kernel", H * W, B,
+            (_ptr(x), _ptr(m), _ptr(w), _ptr(shift), _ptr(out), np.int32(H), np.int32(W)), x.device)
+    return out
 
 
 def jpeg_round_trip(images: torch.Tensor, quality: torch.Tensor, select: torch.Tensor, bgr: bool) -> torch.Tensor:

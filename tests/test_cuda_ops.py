@@ -86,6 +86,18 @@ def test_resize_taps_match_cpu(backend):
         assert torch.allclose(got[1].cpu(), want[1], rtol=1e-6, atol=1e-7)
 
 
+def test_xray_blend_matches_cpu(backend):
+    """Integer sums (exact in any order), then the same float32 steps: equal."""
+    from sladd_fast.ops.blend import hull_feather, xray_blend
+
+    both = torch.cat([face_batch(6, 8)[0], face_batch(6, 9)[0]], 1)
+    m = ops.region_mask(landmarks(6, 10), torch.arange(6) % 10)
+    m[0] = 0
+    w = hull_feather(m, torch.full((6,), 0.2))
+    got = xray_blend(both.cuda(), m.cuda(), w.cuda()).cpu()
+    assert torch.equal(got, xray_blend(both, m, w))
+
+
 def test_jpeg_round_trip_matches_cpu(backend):
     """The same float32 steps in the same order on both sides (no FMA; rintf, floorf, fabsf exact): equal."""
     g = torch.Generator().manual_seed(8)

@@ -33,6 +33,7 @@ def _cases():
         "similarity_align": (lm, lm.flip(0)),
         "skimage_taps": (torch.tensor([64, 64]), torch.tensor([40, 64]), 64, 3),
         "pil_taps": (torch.tensor([64, 30]), torch.tensor([40, 64]), torch.tensor([True, False]), 64, 64, 7),
+        "xray_blend": (torch.cat([img, src], 1), m, torch.rand(2, 1, 64, 64)),
         "jpeg_round_trip": (img, torch.tensor([60, 95]), torch.tensor([True, False]), True),
         "fraction_inside": (m, torch.tensor([[[1.0, 0.1, 2.0], [-0.1, 1.0, 3.0]]] * 2), 4),
         "affine_reach_box": (roi[:, :4].contiguous(), torch.tensor([[[1.0, 0.1, 2.0], [-0.1, 1.0, 3.0]]] * 2), 64),

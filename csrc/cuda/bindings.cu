@@ -166,6 +166,28 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> similarity_align_forward_kernel(c
   return {M, Mi, ok};
 }
 
+at::Tensor xray_blend_forward_kernel(const at::Tensor& both_, const at::Tensor& mask_, const at::Tensor& weight_) {
+  check_xray_blend(both_, mask_, weight_);
+  const at::cuda::CUDAGuard guard(both_.device());
+  const at::Tensor both = both_.contiguous(), mask = mask_.contiguous(), weight = weight_.contiguous();
+  const int64_t B = both.size(0), H = both.size(2), W = both.size(3);
+  at::Tensor out = at::empty({B, 3, H, W}, both.options());
+  if (out.numel() == 0) return out;
+  at::Tensor partials = at::empty({B, W, kXraySums}, both.options().dtype(at::kLong));
+  at::Tensor shift = at::empty({B, 3}, mask.options());
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  sladd_xray_columns_kernel<<<grid_for(W, B), kThreads, 0, stream>>>(
+      both.data_ptr<uint8_t>(), mask.data_ptr<float>(), ll_out(partials), (int)H, (int)W);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_xray_shift_kernel<<<grid_for(1, B), kThreads, 0, stream>>>(ll_ptr(partials), shift.data_ptr<float>(), (int)W);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  sladd_xray_blend_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
+      both.data_ptr<uint8_t>(), mask.data_ptr<float>(), weight.data_ptr<float>(), shift.data_ptr<float>(),
+      out.data_ptr<uint8_t>(), (int)H, (int)W);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 at::Tensor jpeg_round_trip_forward_kernel(const at::Tensor& images_, const at::Tensor& quality_,
                                           const at::Tensor& select_, bool bgr) {
   check_jpeg_round_trip(images_, quality_, select_);
@@ -620,6 +642,7 @@ TORCH_LIBRARY_IMPL(sladd_fast, CUDA, m) {
   m.impl("affine_reach_box", &affine_reach_box_forward_kernel);
   m.impl("fraction_inside", &fraction_inside_forward_kernel);
   m.impl("jpeg_round_trip", &jpeg_round_trip_forward_kernel);
+  m.impl("xray_blend", &xray_blend_forward_kernel);
   m.impl("skimage_taps", &skimage_taps_forward_kernel);
   m.impl("pil_taps", &pil_taps_forward_kernel);
   m.impl("deform_mask", &deform_mask_forward_kernel);

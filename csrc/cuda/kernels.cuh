@@ -29,6 +29,7 @@
 #include "../common/sbi_quality_math.h"
 #include "../common/taps_math.h"
 #include "../common/warp_u8_math.h"
+#include "../common/xray_math.h"
 
 extern "C" {
 
@@ -257,6 +258,43 @@ __global__ void sladd_pil_taps_kernel(const long long* n_in, const long long* n_
   if (o >= canvas_out) return;
   const long long e = ((long long)b * canvas_out + o) * span;
   pil_taps_px(n_in[b], n_out[b], nearest[b] != 0, canvas_in, canvas_out, span, (int)o, index + e, weight + e);
+}
+
+// xray_blend, pass 1: one thread per (sample, column) writes the column's sums into partials
+// long long [B, W, kXraySums]. No atomics: integer sums, combined in column order by pass 2.
+__global__ void sladd_xray_columns_kernel(const unsigned char* both, const float* mask, long long* partials, int H,
+                                          int W) {
+  using namespace sladd;
+  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  if (x >= W) return;
+  const long long b = blockIdx.y, HW = (long long)H * W;
+  xray_column_sums(both + b * 6 * HW, mask + b * HW, H, W, x, partials + (b * W + x) * kXraySums);
+}
+
+// xray_blend, pass 2: one thread per sample adds its columns' sums and writes its 3 shifts.
+__global__ void sladd_xray_shift_kernel(const long long* partials, float* shift, int W) {
+  using namespace sladd;
+  if (blockIdx.x * blockDim.x + threadIdx.x != 0) return;
+  const long long b = blockIdx.y;
+  long long sums[kXraySums] = {0, 0, 0, 0};
+  for (int x = 0; x < W; ++x)
+    for (int k = 0; k < kXraySums; ++k) sums[k] += partials[(b * W + x) * kXraySums + k];
+  xray_shift(sums, shift + b * 3);
+}
+
+// xray_blend, pass 3: one thread per (sample, pixel) writes its 3 channels.
+__global__ void sladd_xray_blend_kernel(const unsigned char* both, const float* mask, const float* weight,
+                                        const float* shift, unsigned char* out, int H, int W) {
+  using namespace sladd;
+  const long long HW = (long long)H * W, p = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (p >= HW) return;
+  const long long b = blockIdx.y;
+  const unsigned char* s = both + b * 6 * HW;
+  const bool inside = mask[b * HW + p] > 0.0f;
+  const float w = weight[b * HW + p];
+  for (int c = 0; c < 3; ++c)
+    out[(b * 3 + c) * HW + p] =
+        xray_blend_px((float)s[c * HW + p], (float)s[(3 + c) * HW + p], inside, shift[b * 3 + c], w);
 }
 
 // jpeg_round_trip, pass 1: one thread per (sample = blockIdx.y, 8 x 8 block of an MCU) codes the block into

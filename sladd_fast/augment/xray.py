@@ -28,11 +28,12 @@ bi_online_generation.py and DeepFakeMask.py), one draw per sample:
 Not done here: the original's final crop [60:317, 30:287] and horizontal flip (dataset layout, not
 the blend: do them in your own pipeline), and its 50% real/fake coin (``p`` plays that role).
 Ours and whose: hull masks (csrc hull_mask), the deformation's per-pixel map (csrc
-piecewise_affine_grid), erosion/dilation (csrc morph_square), the feather
-weights (csrc hull_feather), resizes as per-sample taps (augment/resample.py, the libraries' filters
-exactly, csrc resample_taps), the JPEG round trip emulated on the device (csrc jpeg_round_trip,
-augment/jpeg.py); the rest is batched PyTorch. kornia is not used: its JPEG is a differentiable approximation and its resize
-has one output size per batch.
+piecewise_affine_grid), erosion/dilation (csrc morph_square), the feather weights (csrc
+hull_feather), the colour transfer and blend (csrc xray_blend), resizes as per-sample taps
+(augment/resample.py, the libraries' filters exactly, csrc resize_u8 and resample_taps), the JPEG
+round trip emulated on the device (csrc jpeg_round_trip, augment/jpeg.py); the rest is batched
+PyTorch. kornia is not used: its JPEG is a differentiable approximation and its resize has one output
+size per batch.
 """
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ from sladd_fast.augment.common import AugmentResult, FacePool, checked_pair_inpu
 from sladd_fast.augment.jpeg import jpeg_round_trip
 from sladd_fast.augment.resample import pil_taps, resize, resize_u8, skimage_taps
 from sladd_fast.ops._dispatch import op
+from sladd_fast.ops.blend import xray_blend
 from sladd_fast.ops.masks import hull_mask
 from sladd_fast.synthesis.filters import morph_square
 
@@ -312,8 +314,7 @@ def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch
     full = torch.full_like(d, S)
     # 2. both faces at the work size, truncated to uint8 (skimage resize + astype)
     down = skimage_taps(full, d, S, S, _scaled(WORK_MIN, S))
-    both = resize_u8(torch.cat([img, src_img[P.partner]], 1), down, "floor").float()
-    bg, fg = both[:, :3], both[:, 3:]
+    both = resize_u8(torch.cat([img, src_img[P.partner]], 1), down, "floor")  # [B,6,S,S]: target, partner
     pts = torch.trunc(landmarks.float() * (d.float() / S)[:, None, None])
     # 3-5. hull, deformation (kept where it stays 1), erosion / dilation
     mask = hull_masks(pts.contiguous(), P.hull_type, S)
@@ -324,13 +325,9 @@ def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch
     mask = morph_square(mask, (~P.erode).long(), P.morph_k) * inside
     empty = mask.flatten(1).amax(1) == 0
     applied = P.apply & P.partner_ok & ~empty
-    # 6. mean colour transfer inside the mask
-    area = mask.sum((2, 3)).clamp(min=1)
-    shift = ((bg - fg) * mask).sum((2, 3)) / area
-    fg = torch.where(mask > 0, (fg + shift[:, :, None, None]).clamp(0, 255).floor(), fg)
-    # 7. feathered blend, truncated
+    # 6-7. mean colour transfer inside the mask, feathered blend, truncated (one op)
     w = _hull_feather(mask)
-    blended = (w * fg + (1 - w) * bg).floor().to(torch.uint8)  # in [0, 255]: w in [0, 1], fg and bg too
+    blended = xray_blend(both, mask, w)
     # 8. back to full size
     up = skimage_taps(d, full, S, S, S)
     out = resize_u8(blended, up, "floor")

@@ -46,6 +46,10 @@ def register() -> None:
     def _(input, index, weight, mode):
         return input.new_empty(input.shape[0], input.shape[1], index.shape[1], index.shape[1])
 
+    @torch.library.register_fake(lib + "xray_blend")
+    def _(both, mask, weight):
+        return both.new_empty(both.shape[0], 3, both.shape[2], both.shape[3])
+
     @torch.library.register_fake(lib + "jpeg_round_trip")
     def _(images, quality, select, bgr):
         return torch.empty_like(images)

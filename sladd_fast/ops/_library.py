@@ -42,6 +42,7 @@ SCHEMAS = {
     "skimage_taps": "skimage_taps(Tensor n_in, Tensor n_out, int canvas_out, int radius) -> (Tensor, Tensor)",
     "pil_taps": "pil_taps(Tensor n_in, Tensor n_out, Tensor nearest, int canvas_in, int canvas_out, int span) "
                 "-> (Tensor, Tensor)",
+    "xray_blend": "xray_blend(Tensor both, Tensor mask, Tensor weight) -> Tensor",
     "jpeg_round_trip": "jpeg_round_trip(Tensor images, Tensor quality, Tensor select, bool bgr) -> Tensor",
     "deform_mask": "deform_mask(Tensor mask, Tensor noise) -> Tensor",
     "morph_square": "morph_square(Tensor mask, Tensor op, Tensor k) -> Tensor",

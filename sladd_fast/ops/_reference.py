@@ -473,6 +473,21 @@ def pil_taps(n_in: torch.Tensor, n_out: torch.Tensor, nearest: torch.Tensor, can
     none = (n_out < 1)[:, None, None]  # nothing to resize to: no taps (index 0, weight 0)
     return torch.where(none, 0, idx.long()), torch.where(none, 0.0, w).float()
 
+# Face X-ray's colour transfer and feathered blend (common/xray_math.h; augment/xray.py steps 6-7).
+def xray_blend(both: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """both uint8 [B,6,H,W] (target, then partner), mask and weight float32 [B,1,H,W] -> uint8 [B,3,H,W]:
+    the partner moved by the mean of (target - partner) over the mask (mask > 0; exact int64 sums, then
+    float32), floored inside the mask, then floor(w fg + (1 - w) bg) clamped to [0, 255] (NaN -> 0)."""
+    bg, fg = both[:, :3].float(), both[:, 3:].float()
+    on = mask > 0
+    n = on.sum((2, 3))  # [B,1] int64
+    s = ((both[:, :3].long() - both[:, 3:].long()) * on).sum((2, 3))  # [B,3] int64
+    shift = s.float() / n.clamp(min=1).float()
+    fg = torch.where(on, (fg + shift[:, :, None, None]).clamp(0, 255).floor(), fg)
+    out = (weight * fg + (1 - weight) * bg).floor()
+    return torch.nan_to_num(out, nan=0.0).clamp(0, 255).to(torch.uint8)
+
+
 # JPEG round trip (common/jpeg_math.h; augment/jpeg.py gives the recipe). Every float step is one float32
 # tensor op, in the kernels' order, so both round alike.
 JPEG_LUMA = (16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,

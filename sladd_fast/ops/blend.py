@@ -183,3 +183,26 @@ def blend_poisson(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor
         tc, sc = t[:, c:c + 1].contiguous(), s[:, c:c + 1].contiguous()
         out[:, c:c + 1] = op("poisson_compose")(tc, poisson.solve(op("poisson_rhs")(tc, sc, m, roi), roi), roi)
     return out
+
+
+def xray_blend(both: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Face X-ray's colour transfer and feathered blend (BI's colorTransfer and blendImages), batched.
+
+    Per sample: the partner is moved by the mean of (target - partner) over the mask (int32 means in
+    the original; here exact integer sums, then one float32 division), truncated inside the mask, and
+    composed as floor(w * partner + (1 - w) * target). csrc op ``xray_blend`` (common/xray_math.h): the
+    sums per column, then per sample, then one thread per pixel; no host sync.
+
+    Args:
+        both: uint8 [B,6,H,W]: channels 0-2 the target, 3-5 the partner, any device.
+        mask: float32 [B,1,H,W]: the blend region (mask > 0).
+        weight: float32 [B,1,H,W] in [0, 1]: the feathered blend weight (``hull_feather``).
+    Returns:
+        uint8 [B,3,H,W], on both's device.
+    """
+    _checks.tensor("both", both, torch.uint8, (None, 6, None, None))
+    B, _, H, W = both.shape
+    _checks.tensor("mask", mask, torch.float32, (B, 1, H, W))
+    _checks.tensor("weight", weight, torch.float32, (B, 1, H, W))
+    _checks.same_device(both=both, mask=mask, weight=weight)
+    return op("xray_blend")(both.contiguous(), mask.contiguous(), weight.contiguous())
