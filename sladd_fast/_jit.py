@@ -592,8 +592,8 @@ def resample_taps(input: torch.Tensor, index: torch.Tensor, weight: torch.Tensor
 
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
+    _checks.tensor("input", input, torch.float32, (None, None, None, None))  # raw pointers: a wrong dtype is misread
     B = input.shape[0]
-    _checks.tensor("input", input, torch.float32, (B, None, None, None))  # raw pointers: a wrong dtype would be misread
     _checks.tensor("index", index, torch.int64, (B, None, None))
     _checks.tensor("weight", weight, torch.float32, tuple(index.shape))
     if axis not in (2, 3):
@@ -617,8 +617,8 @@ def resize_u8(input: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, mo
 
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
+    _checks.tensor("input", input, torch.uint8, (None, None, None, None))  # raw pointers: a wrong dtype is misread
     B = input.shape[0]
-    _checks.tensor("input", input, torch.uint8, (B, None, None, None))  # raw pointers: a wrong dtype would be misread
     _checks.tensor("index", index, torch.int64, (B, None, None))
     _checks.tensor("weight", weight, torch.float32, tuple(index.shape))
     c = constants()

@@ -391,6 +391,18 @@ def _xray_plain(p, S: int = 256):
     return dataclasses_replace(p, work_size=torch.full((B,), S), post_resize=off, jpeg=off)
 
 
+def test_xray_hull_masks_in_chunks_equal_one_call(monkeypatch):
+    """hull_masks calls hull_mask on all 8 parts of every sample at once, in chunks of whole samples past
+    the CUDA ops' 65535 samples a call: chunked (here 3 samples a call) or not, the same masks."""
+    from sladd_fast.augment import xray
+
+    _, lm, _ = _batch(7, 31)
+    types = torch.arange(7) % 4
+    whole = xray.hull_masks(lm.trunc(), types, 256)
+    monkeypatch.setattr(xray, "HULL_CHUNK", 24)
+    assert torch.equal(xray.hull_masks(lm.trunc(), types, 256), whole) and (whole.sum((1, 2, 3)) > 0).all()
+
+
 def test_xray_determinism_replay_shapes_and_boundary_target():
     from sladd_fast.augment import XrayAugment, xray_augment
 

@@ -7,13 +7,16 @@
 //   colour: y = rint((0.299 r + 0.587 g) + 0.114 b), cb = clamp(rint(((-0.168735892 r - 0.331264108 g)
 //     + 0.5 b) + 128), 0, 255), cr = clamp(rint(((0.5 r - 0.418687589 g) - 0.081312411 b) + 128), 0, 255),
 //     on the image replicated up to a multiple of 16 (rint: half to even, as torch.round);
-//   4:2:0 chroma: (sum of the 2 x 2 block + bias) >> 2, bias 1 on even and 2 on odd chroma columns;
+//   4:2:0 chroma: (sum of the 2 x 2 block + bias) >> 2, bias 1 on even and 2 on odd chroma columns; chroma
+//     rows past the image's own ceil(H / 2) repeat its last one (libjpeg pads the downsampled rows at the
+//     bottom, jcprepct.c, and the pixel columns on the right before downsampling, jcsample.c);
 //   per 8 x 8 block: x - 128; rows then columns of the orthonormal DCT-II (kJpegDct, each output a sum
 //     over its 8 inputs in ascending order, starting from the first product); q = floor(|c| / t + 0.5)
 //     with c's sign; q t; columns then rows of the inverse; clamp(rint(value + 128), 0, 255);
 //   chroma upsampling (libjpeg's h2v2 "fancy" triangle filter, integers): column sums 3 c[i] + c[i -+ 1],
 //     then (3 s[j] + s[j - 1] + 8) >> 4 (even) and (3 s[j] + s[j + 1] + 7) >> 4 (odd), indices clamped
-//     to the chroma plane;
+//     to the image's own chroma size, ceil(H / 2) x ceil(W / 2) (libjpeg's downsampled_height/width: its
+//     decoder repeats the last real sample, not the MCU padding coded past it);
 //   output: R = y + 1.402 cr', G = (y - 0.344136286 cb') - 0.714136286 cr', B = y + 1.772 cb'
 //     (cb' = cb - 128), each clamp(rint(.), 0, 255).
 // Two passes: per 16 x 16 MCU, its six 8 x 8 blocks (4 luma, Cb, Cr) coded into uint8 planes of
@@ -132,13 +135,14 @@ SLADD_HD void jpeg_mcu_block(const u8* img, int H, int W, bool bgr, const float*
       for (int k = 0; k < 8; ++k) planes[(long long)(y0 + i) * wp + x0 + k] = (u8)(int)x[i * 8 + k];
     return;
   }
-  const int cy0 = my * 8, cx0 = mx * 8, cw = wp / 2;
+  const int cy0 = my * 8, cx0 = mx * 8, cw = wp / 2, hr = (H + 1) / 2;
   for (int i = 0; i < 8; ++i)
     for (int k = 0; k < 8; ++k) {
+      const int cy = cy0 + i < hr ? cy0 + i : hr - 1;  // the bottom padding repeats the last chroma row
       int sum = 0;
       for (int dy = 0; dy < 2; ++dy)
         for (int dx = 0; dx < 2; ++dx) {
-          const int py = 2 * (cy0 + i) + dy, px = 2 * (cx0 + k) + dx;
+          const int py = 2 * cy + dy, px = 2 * (cx0 + k) + dx;
           const long long p = (long long)(py < H ? py : H - 1) * W + (px < W ? px : W - 1);
           sum += (int)jpeg_component(blk - 3, (float)R[p], (float)G[p], (float)Bc[p]);
         }
@@ -150,11 +154,12 @@ SLADD_HD void jpeg_mcu_block(const u8* img, int H, int W, bool bgr, const float*
     for (int k = 0; k < 8; ++k) c[(long long)(cy0 + i) * cw + cx0 + k] = (u8)(int)x[i * 8 + k];
 }
 
-// The h2v2 fancy upsampling of chroma plane c (h x w) at output pixel (y, x).
-SLADD_HD int jpeg_fancy(const u8* c, int h, int w, int y, int x) {
+// The h2v2 fancy upsampling at output pixel (y, x) of chroma plane c (row stride w), whose real samples are
+// the first hr rows and wr columns (neighbours clamped to them).
+SLADD_HD int jpeg_fancy(const u8* c, int w, int hr, int wr, int y, int x) {
   const int i = y >> 1, j = x >> 1;
-  const int i2 = (y & 1) ? (i + 1 < h ? i + 1 : h - 1) : (i > 0 ? i - 1 : 0);  // the further row
-  const int j2 = (x & 1) ? (j + 1 < w ? j + 1 : w - 1) : (j > 0 ? j - 1 : 0);  // the further column
+  const int i2 = (y & 1) ? (i + 1 < hr ? i + 1 : hr - 1) : (i > 0 ? i - 1 : 0);  // the further row
+  const int j2 = (x & 1) ? (j + 1 < wr ? j + 1 : wr - 1) : (j > 0 ? j - 1 : 0);  // the further column
   const int s = 3 * c[(long long)i * w + j] + c[(long long)i2 * w + j];
   const int s2 = 3 * c[(long long)i * w + j2] + c[(long long)i2 * w + j2];
   return (3 * s + s2 + ((x & 1) ? 7 : 8)) >> 4;
@@ -162,11 +167,11 @@ SLADD_HD int jpeg_fancy(const u8* c, int h, int w, int y, int x) {
 
 // Pass 2, output pixel (y, x) of one sample: out uint8 [3, H, W] in the input's channel order.
 SLADD_HD void jpeg_pixel(const u8* planes, int H, int W, bool bgr, int hp, int wp, int y, int x, u8* out) {
-  const int h = hp / 2, w = wp / 2;
+  const int h = hp / 2, w = wp / 2, hr = (H + 1) / 2, wr = (W + 1) / 2;
   const float Y = (float)planes[(long long)y * wp + x];
   const u8* cb_plane = planes + (long long)hp * wp;
-  const float cb = (float)(jpeg_fancy(cb_plane, h, w, y, x) - 128);
-  const float cr = (float)(jpeg_fancy(cb_plane + (long long)h * w, h, w, y, x) - 128);
+  const float cb = (float)(jpeg_fancy(cb_plane, w, hr, wr, y, x) - 128);
+  const float cr = (float)(jpeg_fancy(cb_plane + (long long)h * w, w, hr, wr, y, x) - 128);
   const long long plane = (long long)H * W, p = (long long)y * W + x;
   out[(bgr ? 2 : 0) * plane + p] = (u8)(int)jpeg_round_u8(Y + 1.402f * cr);
   out[plane + p] = (u8)(int)jpeg_round_u8((Y - 0.344136286f * cb) - 0.714136286f * cr);

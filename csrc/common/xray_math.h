@@ -18,16 +18,17 @@ namespace sladd {
 
 constexpr int kXraySums = 4;  // per sample or column: the inside count, then s_c for c = 0, 1, 2
 
+// Adds pixel p of one sample (both [6, HW], mask [HW]) to sums[kXraySums].
+SLADD_HD void xray_add_pixel(const u8* both, const float* mask, long long HW, long long p, long long* sums) {
+  if (!(mask[p] > 0.0f)) return;
+  sums[0] += 1;
+  for (int c = 0; c < 3; ++c) sums[1 + c] += (long long)both[c * HW + p] - (long long)both[(3 + c) * HW + p];
+}
+
 // The sums of column x of one sample into out[kXraySums].
 SLADD_HD void xray_column_sums(const u8* both, const float* mask, int H, int W, int x, long long* out) {
-  const long long HW = (long long)H * W;
   for (int k = 0; k < kXraySums; ++k) out[k] = 0;
-  for (int y = 0; y < H; ++y) {
-    const long long p = (long long)y * W + x;
-    if (!(mask[p] > 0.0f)) continue;
-    out[0] += 1;
-    for (int c = 0; c < 3; ++c) out[1 + c] += (long long)both[c * HW + p] - (long long)both[(3 + c) * HW + p];
-  }
+  for (int y = 0; y < H; ++y) xray_add_pixel(both, mask, (long long)H * W, (long long)y * W + x, out);
 }
 
 // shift[c] from one sample's sums.

@@ -1,4 +1,5 @@
-// CPU backend of xray_blend: common/xray_math.h, per sample the column sums, then the pixels row by row.
+// CPU backend of xray_blend: common/xray_math.h, per sample the sums in pixel order (integers: any order
+// gives the same), then the pixels row by row.
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
@@ -22,13 +23,10 @@ at::Tensor xray_blend_forward_kernel(const at::Tensor& both_, const at::Tensor& 
   u8* o = out.data_ptr<uint8_t>();
   std::vector<float> shift((size_t)B * 3);
   at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
-    long long col[kXraySums], sums[kXraySums];
+    long long sums[kXraySums];
     for (int64_t b = b0; b < b1; ++b) {
       for (int k = 0; k < kXraySums; ++k) sums[k] = 0;
-      for (int64_t x = 0; x < W; ++x) {
-        xray_column_sums(in + b * 6 * HW, m + b * HW, (int)H, (int)W, (int)x, col);
-        for (int k = 0; k < kXraySums; ++k) sums[k] += col[k];
-      }
+      for (int64_t p = 0; p < HW; ++p) xray_add_pixel(in + b * 6 * HW, m + b * HW, HW, p, sums);
       xray_shift(sums, shift.data() + b * 3);
     }
   });

@@ -4,13 +4,17 @@ What libjpeg(-turbo) does for cv2.imencode('.jpg', img, [IMWRITE_JPEG_QUALITY, q
 step by step, batched:
 1. RGB -> YCbCr (JFIF full range), rounded to integers;
 2. 4:2:0 chroma: each 2x2 block averaged as (sum + bias) >> 2, bias 1, 2 alternating by column
-   (jcsample.c h2v2_downsample); edges replicated up to a multiple of 16 pixels;
+   (jcsample.c h2v2_downsample); pixels replicated on the right and bottom up to a multiple of 16,
+   then chroma rows past ceil(H/2) replaced by the last real one (jcprepct.c pads the downsampled
+   rows at the bottom);
 3. per 8x8 block, level shift -128, DCT-II, quantisation by the IJG tables scaled for quality q
    (q < 50: 5000/q %, else 200 - 2q %; entries clamped to [1, 255], baseline), rounding half away
    from zero;
 4. dequantisation, inverse DCT, +128, rounded and clamped to [0, 255];
 5. chroma upsampled by the "fancy" triangle filter (jdsample.c h2v2_fancy_upsample: 3/4 nearer,
-   1/4 further sample, with its +8 / +7 rounding) and YCbCr -> RGB, rounded and clamped.
+   1/4 further sample, with its +8 / +7 rounding; at the right and bottom edges the last real chroma
+   sample, ceil(W/2) and ceil(H/2), is repeated, not the MCU padding) and YCbCr -> RGB, rounded and
+   clamped.
 One csrc op, ``jpeg_round_trip`` (common/jpeg_math.h): a thread per (sample, 8x8 block of a 16x16 MCU)
 codes the block into uint8 planes, then one per (sample, pixel) upsamples the chroma and converts back:
 two launches, about 1.5 bytes of scratch per pixel (a chain of ~180 float-plane PyTorch ops before). Its

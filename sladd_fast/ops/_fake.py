@@ -52,7 +52,7 @@ def register() -> None:
 
     @torch.library.register_fake(lib + "jpeg_round_trip")
     def _(images, quality, select, bgr):
-        return torch.empty_like(images)
+        return images.new_empty(images.shape)  # contiguous, as the kernels return it
 
     @torch.library.register_fake(lib + "fraction_inside")
     def _(mask, map, cell):

@@ -549,7 +549,8 @@ def _jpeg_plane(x: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
 
 
 def _jpeg_fancy_up(c: torch.Tensor) -> torch.Tensor:
-    """libjpeg's h2v2_fancy_upsample on integer-valued float32 [B,h,w] -> [B,2h,2w] (edges replicated)."""
+    """libjpeg's h2v2_fancy_upsample on integer-valued float32 [B,h,w] -> [B,2h,2w] (edges replicated;
+    c holds the real samples only, ceil(H/2) x ceil(W/2), as libjpeg's decoder sees them)."""
     up = F.pad(c[:, None], (0, 0, 1, 1), mode="replicate")[:, 0]  # rows -1 and h replicated
     near, above, below = up[:, 1:-1], up[:, :-2], up[:, 2:]
     rows = torch.stack([3 * near + above, 3 * near + below], 2).flatten(1, 2)  # [B,2h,w] column sums
@@ -577,12 +578,17 @@ def jpeg_round_trip(images: torch.Tensor, quality: torch.Tensor, select: torch.T
     bias = (torch.arange(Wp // 2, device=x.device) % 2 + 1).float()  # jcsample.c h2v2_downsample
     cb = torch.floor((F.avg_pool2d(cb[:, None], 2)[:, 0] * 4 + bias) / 4)
     cr = torch.floor((F.avg_pool2d(cr[:, None], 2)[:, 0] * 4 + bias) / 4)
+    hr, wr = (H + 1) // 2, (W + 1) // 2  # the chroma samples of the image itself; the rest is MCU padding
+    # libjpeg pads the downsampled rows at the bottom by repeating the last one (jcprepct.c); on the right
+    # it pads the pixels before downsampling (jcsample.c), as the replicate pad above does
+    cb = torch.cat([cb[:, :hr], cb[:, hr - 1:hr].expand(-1, Hp // 2 - hr, -1)], 1)
+    cr = torch.cat([cr[:, :hr], cr[:, hr - 1:hr].expand(-1, Hp // 2 - hr, -1)], 1)
     lum, chroma = jpeg_quant_tables(quality)
-    y = _jpeg_plane(y, lum)
-    cb = _jpeg_fancy_up(_jpeg_plane(cb, chroma)) - 128
-    cr = _jpeg_fancy_up(_jpeg_plane(cr, chroma)) - 128
+    y = _jpeg_plane(y, lum)[:, :H, :W]
+    cb = _jpeg_fancy_up(_jpeg_plane(cb, chroma)[:, :hr, :wr])[:, :H, :W] - 128
+    cr = _jpeg_fancy_up(_jpeg_plane(cr, chroma)[:, :hr, :wr])[:, :H, :W] - 128
     out = torch.stack([y + 1.402 * cr, y - 0.344136286 * cb - 0.714136286 * cr, y + 1.772 * cb], 1)
-    out = out.round().clamp(0, 255)[:, :, :H, :W]
+    out = out.round().clamp(0, 255)
     if bgr:
         out = out.flip(1)
     return torch.where(select[:, None, None, None], out.to(torch.uint8), images)
