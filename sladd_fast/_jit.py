@@ -633,8 +633,8 @@ def resize_u8(input: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, mo
     mid = torch.empty(B, C, H, O, device=x.device, dtype=torch.float32)
     sizes = (np.int32(C), np.int32(H))
     if mid.numel():
-        _launch("sladd_resize_u8_cols_kernel", H * O, B,
-                (_ptr(x), _ptr(i), _ptr(w), _ptr(mid)) + sizes + (np.int32(W), np.int32(O), np.int32(T), np.int32(mode)),
+        dims = (np.int32(W), np.int32(O), np.int32(T), np.int32(mode))
+        _launch("sladd_resize_u8_cols_kernel", H * O, B, (_ptr(x), _ptr(i), _ptr(w), _ptr(mid)) + sizes + dims,
                 x.device, C)
     _launch("sladd_resize_u8_rows_kernel", O * O, B,
             (_ptr(mid), _ptr(i), _ptr(w), _ptr(out)) + sizes + (np.int32(O), np.int32(T), np.int32(mode)), x.device, C)

@@ -89,6 +89,17 @@ def test_module_form_matches_the_function():
     (lambda i, l, v: sladd_augment(i, l, p=1.5), "p must lie in"),
     (lambda i, l, v: sladd_augment(i.int(), l), "images must be uint8 or float"),
     (lambda i, l, v: SladdAugment(region_weights=[1, 2]), "region_weights must be 10"),
+    (lambda i, l, v: sladd_augment(i.float(), l), r"float images must lie in \[0, 1\], got values in \[\d"),
+    (lambda i, l, v: sladd_augment(i.float() / 255 - 0.5, l), r"float images must lie in \[0, 1\]"),
+    (lambda i, l, v: sladd_augment(i, l, v), "generator must be a torch.Generator or None, got Tensor"),
+    (lambda i, l, v: sladd_augment(i, l, 0), "generator must be a torch.Generator"),
+    (lambda i, l, v: sladd_augment(i, l, pool=(i, l)), "pool must be a FacePool"),
+    (lambda i, l, v: sladd_augment(i[:, :, :12, :12], l), "images must be at least 16x16"),
+    (lambda i, l, v: sladd_augment(i, l, params=__import__("sladd_fast.augment", fromlist=["x"]).sbi_augment(
+        i, l).params), "params must be SladdAugmentParams"),
+    (lambda i, l, v: sladd_augment(i[:2], l[:2], video_ids=v[:2], pool=SladdPool(i[:1], l[:1], v[2:3] + 5),
+                                   params=sladd_augment(i[:2], l[:2], video_ids=v[:2], pool=SladdPool(
+                                       i, l, v + 5)).params), "params.partner indexes rows up to"),
 ])
 def test_bad_input_is_a_clear_error(call, match):
     img, lm, vids = _batch(4, 6)
@@ -194,6 +205,37 @@ def test_sbi_bad_input(call, match):
     img, lm, _ = _batch(4, 13)
     with pytest.raises(ValueError, match=match):
         call(img, lm)
+
+
+def test_float_images_are_checked_against_zero_one_unless_told_not_to():
+    """0..255 floats were clamped into a white image without a word: every mode now names ``images``
+    (half a level of slack past [0, 1] rounds into range); check_values=False (module or function)
+    keeps the old clamping for trusted hot loops."""
+    from sladd_fast.augment import SbiAugment, XrayAugment, sbi_augment, xray_augment
+
+    img, lm, vids = _batch(4, 14)
+    g = torch.Generator().manual_seed(0)
+    for call in (lambda x: sbi_augment(x, lm, g), lambda x: xray_augment(x, lm, g, video_ids=vids),
+                 lambda x: sladd_augment(x, lm, g, video_ids=vids)):
+        with pytest.raises(ValueError, match=r"images: float images must lie in \[0, 1\]"):
+            call(img.float())
+        with pytest.raises(ValueError, match=r"images: float images must lie in \[0, 1\]"):
+            call(torch.full(img.shape, float("nan")))
+        assert call((img.float() / 255 * 1.001).clamp(max=1 + 0.4 / 255)).images.dtype == torch.float32
+    assert SbiAugment(check_values=False)(img.float(), lm, g).images.max() == 1.0
+    assert XrayAugment(check_values=False)(img.float(), lm, vids, g).images.max() == 1.0
+    assert SladdAugment(check_values=False)(img.float(), lm, vids, g).images.max() == 1.0
+
+
+def test_sbi_labels_a_sample_without_a_blend_region_real():
+    """Landmarks that give no hull (all at one point) leave an empty blend mask: label 0, not a forgery."""
+    from sladd_fast.augment import sbi_augment
+
+    img, lm, _ = _batch(4, 15)
+    lm[2] = 100.0
+    out = sbi_augment(img, lm, torch.Generator().manual_seed(1))
+    assert out.labels.tolist() == [1, 1, 0, 1]
+    assert torch.equal(out.labels.bool(), out.masks.flatten(1).amax(1) > 0)
 
 
 def test_sbi_matches_the_per_sample_recipe_on_the_same_draws():
@@ -471,6 +513,69 @@ def test_xray_pool_and_81_points():
     assert ((m81 > 0).sum((1, 2, 3)) > (m68 > 0).sum((1, 2, 3))).all()
 
 
+def test_xray_labels_follow_the_blend_weights(monkeypatch):
+    """Small images after a heavy erosion can keep mask pixels whose hull has no area (a line): zero
+    feather weights, nothing blended. Such samples stay real (label 0, extras["empty"]), where the
+    original labels them fake with an empty mask. Labels equal "the returned mask is not empty"."""
+    from sladd_fast import faces
+    from sladd_fast.augment import xray_augment
+
+    from sladd_fast.augment import xray
+
+    g0 = torch.Generator().manual_seed(2)
+    lm = faces.random_landmarks(8, 64, generator=g0)
+    img = faces.render_faces(lm, 64, generator=g0)
+    seen = {}
+
+    def spy(mask):
+        seen["mask"] = mask
+        return feather(mask)
+
+    feather = xray._hull_feather
+    monkeypatch.setattr(xray, "_hull_feather", spy)
+    out = xray_augment(img, lm, torch.Generator().manual_seed(2), video_ids=torch.arange(8))
+    nonempty = out.masks.flatten(1).amax(1) > 0
+    assert torch.equal(out.labels.bool(), nonempty) and out.labels.sum() >= 6
+    assert torch.equal(out.extras["empty"], out.params.apply & out.params.partner_ok & ~nonempty)
+    assert seen["mask"][4].amax() > 0 and out.labels[4] == 0  # the case: mask pixels, no hull area
+
+
+def test_xray_nan_face_without_checks_stays_real_alone():
+    """check_values=False: a sample with a NaN landmark stays real and is nobody's partner; the rest of
+    the batch is blended as usual (a NaN distance used to make every sample's search fail)."""
+    from sladd_fast.augment import xray_augment
+
+    img, lm, vids = _batch(6, 27)
+    lm[1, 5, 0] = float("nan")
+    out = xray_augment(img, lm, torch.Generator().manual_seed(3), video_ids=torch.arange(6), check_values=False)
+    assert not bool(out.params.partner_ok[1]) and out.labels[1] == 0
+    assert bool(out.params.partner_ok[[0, 2, 3, 4, 5]].all()) and (out.params.partner != 1).all()
+    assert out.labels.sum() >= 3
+
+
+def test_xray_replay_checks_the_params_against_the_batch():
+    """Params drawn for 128 px images replayed on 64 px ones, or with a smaller pool: named errors."""
+    from sladd_fast.augment import XrayPool, xray_augment
+
+    img, lm, vids = _batch(4, 29)
+    big = xray_augment(img, lm, torch.Generator().manual_seed(1), video_ids=vids).params
+    small = torch.nn.functional.interpolate(img.float(), size=64).to(torch.uint8)
+    with pytest.raises(ValueError, match="params were drawn for larger images"):
+        xray_augment(small, lm / 4, video_ids=vids, params=big)
+    pooled = xray_augment(img, lm, torch.Generator().manual_seed(1), video_ids=vids,
+                          pool=XrayPool(img, lm, vids + 10)).params
+    with pytest.raises(ValueError, match="params.partner indexes rows up to"):
+        xray_augment(img, lm, video_ids=vids, pool=XrayPool(img[:1], lm[:1], vids[:1] + 10), params=pooled)
+
+
+def test_xray_empty_batch_with_a_pool():
+    from sladd_fast.augment import XrayPool, xray_augment
+
+    img, lm, vids = _batch(4, 28)
+    out = xray_augment(img[:0], lm[:0], torch.Generator().manual_seed(0), pool=XrayPool(img, lm))
+    assert out.images.shape == (0, 3, 256, 256) and out.labels.shape == (0,) and out.masks.shape == (0, 1, 256, 256)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"landmarks": "bad_count"}, "landmarks must have"),
     ({"landmarks": "nan"}, "NaN"),
@@ -478,6 +583,9 @@ def test_xray_pool_and_81_points():
     ({"video_ids": "one_video"}, "too small for Face X-ray's nearest-face search"),
     ({"pool": "same_video"}, "too small for Face X-ray's nearest-face search"),
     ({"pool": "empty"}, "pool is too small"),
+    ({"pool": "tuple"}, "pool must be a FacePool"),
+    ({"generator": "tensor"}, "generator must be a torch.Generator or None, got Tensor"),
+    ({"params": "sbi"}, "params must be XrayParams"),
 ])
 def test_xray_bad_input(kwargs, match):
     from sladd_fast.augment import XrayPool, xray_augment
@@ -490,8 +598,16 @@ def test_xray_bad_input(kwargs, match):
             "empty": XrayPool(img[:0], lm[:0])}.get(kwargs.get("pool"))
     if kwargs.get("pool") == "same_video":
         v = torch.zeros(4, dtype=torch.int64)
+    if kwargs.get("pool") == "tuple":
+        pool = (img, lm)
+    g = vids if kwargs.get("generator") == "tensor" else torch.Generator().manual_seed(0)
+    params = None
+    if kwargs.get("params") == "sbi":
+        from sladd_fast.augment import sbi_augment
+
+        params = sbi_augment(img, lm, torch.Generator().manual_seed(0)).params
     with pytest.raises(ValueError, match=match):
-        xray_augment(img, lm_in, torch.Generator().manual_seed(0), video_ids=v, pool=pool)
+        xray_augment(img, lm_in, g, video_ids=v, pool=pool, params=params)
 
 
 @pytest.mark.parametrize("jpeg", [False, True])

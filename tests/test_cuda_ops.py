@@ -217,7 +217,8 @@ def test_resize_u8_matches_cpu(backend):
     x = torch.randint(0, 256, (6, 6, 256, 256), generator=g, dtype=torch.uint8)
     n = torch.randint(128, 257, (6,), generator=g)
     full = torch.full((6,), 256)
-    for taps, rounding in ((skimage_taps(full, n, 256, 256, 128), "floor"), (skimage_taps(n, full, 256, 256, 256), "floor"),
+    for taps, rounding in ((skimage_taps(full, n, 256, 256, 128), "floor"),
+                           (skimage_taps(n, full, 256, 256, 256), "floor"),
                            (pil_taps(full, n // 2, 256, 256, 64, n % 2 == 0), "round")):
         got = resize_u8(x.cuda(), (taps[0].cuda(), taps[1].cuda()), rounding).cpu()
         assert torch.equal(got, resize_u8(x, taps, rounding)), rounding

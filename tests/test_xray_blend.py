@@ -97,7 +97,8 @@ def test_bad_input_is_named(kwargs, msg):
 @needs_ext
 @pytest.mark.parametrize("args,msg", [
     ((torch.zeros(2, 6, 8, 8), torch.zeros(2, 1, 8, 8), torch.zeros(2, 1, 8, 8)), "both must be Byte"),
-    ((torch.zeros(2, 5, 8, 8, dtype=torch.uint8), torch.zeros(2, 1, 8, 8), torch.zeros(2, 1, 8, 8)), r"both must be \[B,6"),
+    ((torch.zeros(2, 5, 8, 8, dtype=torch.uint8), torch.zeros(2, 1, 8, 8), torch.zeros(2, 1, 8, 8)),
+     r"both must be \[B,6"),
     ((torch.zeros(2, 6, 8, 8, dtype=torch.uint8), torch.zeros(2, 1, 8, 7), torch.zeros(2, 1, 8, 8)), "mask must be"),
     ((torch.zeros(2, 6, 8, 8, dtype=torch.uint8), torch.zeros(2, 1, 8, 8), torch.zeros(1, 1, 8, 8)), "weight must be"),
 ])

@@ -10,7 +10,7 @@
 //   4:2:0 chroma: (sum of the 2 x 2 block + bias) >> 2, bias 1 on even and 2 on odd chroma columns; chroma
 //     rows past the image's own ceil(H / 2) repeat its last one (libjpeg pads the downsampled rows at the
 //     bottom, jcprepct.c, and the pixel columns on the right before downsampling, jcsample.c);
-//   per 8 x 8 block: x - 128; rows then columns of the orthonormal DCT-II (kJpegDct, each output a sum
+//   per 8 x 8 block: x - 128; rows then columns of the orthonormal DCT-II (D below, each output a sum
 //     over its 8 inputs in ascending order, starting from the first product); q = floor(|c| / t + 0.5)
 //     with c's sign; q t; columns then rows of the inverse; clamp(rint(value + 128), 0, 255);
 //   chroma upsampling (libjpeg's h2v2 "fancy" triangle filter, integers): column sums 3 c[i] + c[i -+ 1],
@@ -67,16 +67,24 @@ SLADD_HD float jpeg_component(int comp, float r, float g, float b) {
 // One 8 x 8 block x (row-major, values 0..255 as floats) through DCT, quantisation by table t and the
 // inverse; x is replaced by the decoded values (0..255).
 SLADD_HD void jpeg_code_block(float* x, const float* t) {
-  // kJpegDct[u * 8 + k]: sqrt(c_u / 8) cos((2k + 1) u pi / 16), c_0 = 1, else 2, rounded to float32
-  const float D[64] = {
-      0.353553385f, 0.353553385f,  0.353553385f,  0.353553385f,  0.353553385f,  0.353553385f,  0.353553385f,  0.353553385f,
-      0.490392625f, 0.415734798f,  0.277785122f,  0.0975451618f, -0.0975451618f, -0.277785122f, -0.415734798f, -0.490392625f,
-      0.461939752f, 0.191341713f,  -0.191341713f, -0.461939752f, -0.461939752f, -0.191341713f, 0.191341713f,  0.461939752f,
-      0.415734798f, -0.0975451618f, -0.490392625f, -0.277785122f, 0.277785122f,  0.490392625f,  0.0975451618f, -0.415734798f,
-      0.353553385f, -0.353553385f, -0.353553385f, 0.353553385f,  0.353553385f,  -0.353553385f, -0.353553385f, 0.353553385f,
-      0.277785122f, -0.490392625f, 0.0975451618f, 0.415734798f,  -0.415734798f, -0.0975451618f, 0.490392625f,  -0.277785122f,
-      0.191341713f, -0.461939752f, 0.461939752f,  -0.191341713f, -0.191341713f, 0.461939752f,  -0.461939752f, 0.191341713f,
-      0.0975451618f, -0.277785122f, 0.415734798f, -0.490392625f, 0.490392625f,  -0.415734798f, 0.277785122f,  -0.0975451618f};
+  // D[u * 8 + k] = sqrt(c_u / 8) cos((2k + 1) u pi / 16), c_0 = 1, else 2, rounded to float32
+  const float D[64] = {  // one row of D per two lines
+      0.353553385f, 0.353553385f, 0.353553385f, 0.353553385f,
+      0.353553385f, 0.353553385f, 0.353553385f, 0.353553385f,
+      0.490392625f, 0.415734798f, 0.277785122f, 0.0975451618f,
+      -0.0975451618f, -0.277785122f, -0.415734798f, -0.490392625f,
+      0.461939752f, 0.191341713f, -0.191341713f, -0.461939752f,
+      -0.461939752f, -0.191341713f, 0.191341713f, 0.461939752f,
+      0.415734798f, -0.0975451618f, -0.490392625f, -0.277785122f,
+      0.277785122f, 0.490392625f, 0.0975451618f, -0.415734798f,
+      0.353553385f, -0.353553385f, -0.353553385f, 0.353553385f,
+      0.353553385f, -0.353553385f, -0.353553385f, 0.353553385f,
+      0.277785122f, -0.490392625f, 0.0975451618f, 0.415734798f,
+      -0.415734798f, -0.0975451618f, 0.490392625f, -0.277785122f,
+      0.191341713f, -0.461939752f, 0.461939752f, -0.191341713f,
+      -0.191341713f, 0.461939752f, -0.461939752f, 0.191341713f,
+      0.0975451618f, -0.277785122f, 0.415734798f, -0.490392625f,
+      0.490392625f, -0.415734798f, 0.277785122f, -0.0975451618f};
   // Each output is a sum over its 8 inputs in ascending order, from the first product; the loops keep
   // the outputs innermost (8 independent sums: vector lanes on the CPU), which leaves each sum's order as is.
   float tmp[64], acc[8], Dt[64];

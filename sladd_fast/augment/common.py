@@ -9,8 +9,13 @@ import torch
 from sladd_fast.ops import _checks
 
 
-def to_u8(images: torch.Tensor, name: str = "images") -> tuple[torch.Tensor, bool]:
-    """(uint8 [B,3,H,W], was_float). Float input is read as [0,1] (kornia's convention) and rounded."""
+FLOAT_SLACK = 0.5 / 255  # float input may stray this far past [0, 1] (half a level: it rounds into range)
+
+
+def to_u8(images: torch.Tensor, name: str = "images", check_values: bool = False) -> tuple[torch.Tensor, bool]:
+    """(uint8 [B,3,H,W], was_float). Float input is read as [0,1] (kornia's convention) and rounded;
+    with ``check_values`` (a host sync on GPU) float values outside it, NaN or inf are an error (0..255
+    or normalised floats would otherwise be clamped into a white or black image without a word)."""
     if not isinstance(images, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(images).__name__}")
     if images.dim() != 4 or images.shape[1] != 3:
@@ -19,7 +24,40 @@ def to_u8(images: torch.Tensor, name: str = "images") -> tuple[torch.Tensor, boo
         return images, False
     if not images.is_floating_point():
         raise ValueError(f"{name} must be uint8 or float in [0,1], got {images.dtype}")
+    if check_values and images.numel():
+        lo, hi = (float(v) for v in torch.aminmax(images.float()))
+        if not (lo >= -FLOAT_SLACK and hi <= 1 + FLOAT_SLACK):  # NaN fails both
+            raise ValueError(f"{name}: float images must lie in [0, 1], got values in [{lo:g}, {hi:g}] (0..255 floats: "
+                             f"divide by 255 or pass uint8; normalised images: undo the normalisation first)")
     return (images.float() * 255 + 0.5).floor().clamp(0, 255).to(torch.uint8), True
+
+
+def checked_generator(generator: object, device: torch.device) -> torch.Generator | None:
+    """``generator`` if it is None or a torch.Generator on ``device``'s type, else a ValueError naming it."""
+    if generator is None:
+        return None
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__} (the functions "
+                         f"take it third: pass video_ids=... and pool=... by keyword)")
+    if generator.device.type != device.type:
+        raise ValueError(f"generator is on {generator.device} but the images are on {device}")
+    return generator
+
+
+def checked_params(params: object, cls: type, batch: int, device: torch.device, field: str) -> None:
+    """A replayed params object: the mode's own class, ``batch`` samples on ``device``."""
+    if not isinstance(params, cls):
+        raise ValueError(f"params must be {cls.__name__} (this mode's), got {type(params).__name__}")
+    t = getattr(params, field)
+    if t.shape[0] != batch or t.device != device:
+        raise ValueError(f"params must hold {batch} samples on {device}, got {t.shape[0]} on {t.device}")
+
+
+def check_partner_rows(partner: torch.Tensor, n: int, where: str) -> None:
+    """Replayed partners (a host sync) must be rows of the batch or pool they index."""
+    if partner.numel() and not bool(((partner >= 0) & (partner < n)).all()):
+        raise ValueError(f"params.partner indexes rows up to {int(partner.max())}, but the {where} has {n}: replay "
+                         f"with the same batch or pool the params were drawn from")
 
 
 def from_u8(images: torch.Tensor, as_float: bool, like: torch.Tensor) -> torch.Tensor:
@@ -70,7 +108,7 @@ def checked_pair_inputs(images: torch.Tensor, landmarks: torch.Tensor, video_ids
     """Checks a two-face mode's inputs (square images, 68/81 landmarks, video ids, the pool) with clear
     errors naming the argument. ``empty_pool`` / ``small_batch``: the mode's messages for an empty pool
     and for a batch of one image without a pool."""
-    img, as_float = to_u8(images)
+    img, as_float = to_u8(images, check_values=check_values)
     B, _, S, W = img.shape
     if S != W:
         raise ValueError(f"images must be square [B,3,S,S], got {list(images.shape)}")
@@ -83,7 +121,10 @@ def checked_pair_inputs(images: torch.Tensor, landmarks: torch.Tensor, video_ids
         if B < 2:
             raise ValueError(small_batch.format(B=B))
         return PairInputs(img, as_float, lm, dev, img, lm, video_ids)
-    pimg, _ = to_u8(pool.images, "pool.images")
+    if not isinstance(pool, FacePool):
+        raise ValueError(f"pool must be a FacePool (SladdPool / XrayPool: images, landmarks, video_ids), got "
+                         f"{type(pool).__name__}")
+    pimg, _ = to_u8(pool.images, "pool.images", check_values)
     if pimg.shape[1:] != img.shape[1:]:
         raise ValueError(f"pool.images must be [N,3,{S},{S}] like images, got {list(pool.images.shape)}")
     N = pimg.shape[0]
@@ -125,7 +166,9 @@ class AugmentResult:
 
     Attributes:
         images: the augmented images, the input's dtype ([0,1] floats for float input).
-        masks: float32 [B,1,H,W] in [0,1], where the image was changed (zeros where it was not).
+        masks: float32 [B,1,H,W] in [0,1]: the blend weights, where the forgery's content came from the
+            partner (or SBI's transformed copy); zeros for a sample left real. Whole-image steps (SBI's
+            colour jitter of the target, Face X-ray's resize and JPEG) also change pixels outside it.
         labels: int64 [B], 1 for a forgery, 0 for an image left real.
         params: the mode's parameters; pass them back (``params=``) to replay the batch exactly.
         extras: mode-specific targets (e.g. SLADD's region and blend-type codes, mask_targets).

@@ -53,7 +53,8 @@ from torch import nn
 
 from sladd_fast._consts import const
 from sladd_fast._sync import host_reads_ok
-from sladd_fast.augment.common import AugmentResult, from_u8, landmarks68, to_u8, warn_if_reference
+from sladd_fast.augment.common import (AugmentResult, checked_generator, checked_params, from_u8, landmarks68, to_u8,
+                                       warn_if_reference)
 from sladd_fast.augment.cv2_taps import (fixed_taps, invert_scale_translate, nearest_table, resize_linear_taps,
                                          vresize_u8, warp_affine_taps_both, warp_affine_u8)
 from sladd_fast.augment.hsv import HSV_BLOCK, _level_moves
@@ -257,22 +258,24 @@ def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.
         images: uint8 [B,3,S,S] or float [B,3,S,S] in [0,1], any device.
         landmarks: float [B,68,2] or [B,81,2] (81: the 13 forehead points join the hull 75% of the time).
         generator: torch.Generator on the images' device. params: SbiParams to replay.
-        check_values: check NaN in the landmarks (a host sync on GPU).
+        check_values: check NaN in the landmarks and float images in [0, 1] (host syncs on GPU).
     Returns:
-        AugmentResult: images (input dtype), masks (the blend weights, float [B,1,S,S]), labels (all
-        1), params, extras {}.
+        AugmentResult: images (input dtype), masks (the blend weights, float [B,1,S,S]), labels (1
+        where the blend mask is not empty: all of them for usable landmarks; a sample whose landmarks
+        give no blend region, e.g. all at one point, is labelled 0), params, extras {}.
     """
-    img, as_float = to_u8(images)
+    img, as_float = to_u8(images, check_values=check_values)
     B, _, S, W = img.shape
     if S != W:
         raise ValueError(f"images must be square [B,3,S,S], got {list(images.shape)}")
     landmarks68(landmarks, B, check_values)
     dev = _checks.same_device(images=images, landmarks=landmarks)
+    generator = checked_generator(generator, dev)
     warn_if_reference(dev)
     if params is None:
         params = sample_sbi_params(B, S, dev, generator)
-    elif params.scale.shape[0] != B or params.scale.device != dev:
-        raise ValueError(f"params must hold {B} samples on {dev}")
+    else:
+        checked_params(params, SbiParams, B, dev, "scale")
     pts = landmarks.float()
     if pts.shape[1] == 81:  # the forehead left out: its points replaced by a jaw point (on the hull already)
         pts = torch.where(params.drop_forehead[:, None, None] & (torch.arange(81, device=dev) >= 68)[None, :, None],
@@ -285,7 +288,8 @@ def sbi_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch.
         out, m = torch.cat([o for o, _ in parts]), torch.cat([w for _, w in parts])
     else:
         out, m = _blend(img, pts, params.on_source, params.elastic_seed, plan)
-    return AugmentResult(from_u8(out, as_float, images), m, torch.ones(B, dtype=torch.int64, device=dev), params, {})
+    labels = (m.flatten(1).amax(1) > 0).long() if m.numel() else torch.zeros(B, dtype=torch.int64, device=dev)
+    return AugmentResult(from_u8(out, as_float, images), m, labels, params, {})
 
 
 def _blend(img: torch.Tensor, pts: torch.Tensor, on_source: torch.Tensor, seeds: torch.Tensor,
@@ -306,11 +310,16 @@ def _blend(img: torch.Tensor, pts: torch.Tensor, on_source: torch.Tensor, seeds:
 
 
 class SbiAugment(nn.Module):
-    """Self-Blended Images as a module: ``aug(images, landmarks, generator=g)``."""
+    """Self-Blended Images as a module: ``aug(images, landmarks, generator=g)``. Every input becomes a
+    forgery (SBI pairs them with the reals itself: no ``p``)."""
+
+    def __init__(self, check_values: bool = True) -> None:
+        super().__init__()
+        self.check_values = check_values
 
     def forward(self, images: torch.Tensor, landmarks: torch.Tensor, generator: torch.Generator | None = None,
                 params: SbiParams | None = None) -> AugmentResult:
-        return sbi_augment(images, landmarks, generator, params=params)
+        return sbi_augment(images, landmarks, generator, params=params, check_values=self.check_values)
 
 
 __all__ = ["SbiAugment", "SbiParams", "elastic_noise", "sample_sbi_params", "sbi_augment"]

@@ -18,10 +18,12 @@ import torch
 from torch import nn
 
 from sladd_fast._consts import const
-from sladd_fast.augment.common import AugmentResult, FacePool, checked_pair_inputs, from_u8, warn_if_reference
+from sladd_fast.augment.common import (AugmentResult, FacePool, check_partner_rows, checked_generator,
+                                       checked_pair_inputs, checked_params, from_u8, warn_if_reference)
 from sladd_fast.synthesis import BlendType, Region, SynthesisParams, sample_params, synthesize
 
 PARTNER_TRIES = 8  # random re-draws to find a partner of another video (no host sync)
+MIN_SIZE = 16  # synthesize's smallest image (its 16x16 mask target)
 
 
 SladdPool = FacePool  # partner candidates (augment.common.FacePool)
@@ -120,7 +122,8 @@ def sladd_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torc
         blend_weights: 4 weights for ALPHA, POISSON, COPY, NONE (default 1, 1, 1, 0).
         ratio_range: the copy-with-ratio weight is uniform in it (default [0, 1]).
         params: SladdAugmentParams to replay instead of drawing.
-        check_values: check NaN in the landmarks (a host sync on GPU).
+        check_values: check NaN in the landmarks, float images in [0, 1] and replayed partners against
+            the batch or pool (host syncs on GPU).
 
     Returns:
         AugmentResult: images (the input dtype), masks, labels (1 where a forgery was made), params,
@@ -131,13 +134,18 @@ def sladd_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torc
                             "partners from the batch need at least 2 images, got {B}; pass a pool")
     img, lm, dev, src_img, src_lm = x.img, x.lm, x.device, x.src_img, x.src_lm
     B, S = img.shape[0], img.shape[-1]
+    if S < MIN_SIZE:
+        raise ValueError(f"images must be at least {MIN_SIZE}x{MIN_SIZE} for the SLADD mode, got {list(images.shape)}")
+    generator = checked_generator(generator, dev)
     warn_if_reference(dev)
     if params is None:
         params = sample_sladd_params(B, S, dev, generator, p=p, region_weights=region_weights,
                                      blend_weights=blend_weights, ratio_range=ratio_range, video_ids=video_ids,
                                      pool=pool)
-    elif len(params.region) != B or params.region.device != dev:
-        raise ValueError(f"params must hold {B} samples on {dev}")
+    else:
+        checked_params(params, SladdAugmentParams, B, dev, "region")
+        if check_values:
+            check_partner_rows(params.partner, src_img.shape[0], "pool" if pool is not None else "batch")
     blend = torch.where(params.apply & params.partner_ok, params.blend_type, int(BlendType.NONE))
     res = synthesize(img, src_img[params.partner], lm, src_lm[params.partner], params.region, blend, params.ratio,
                      params=params.synthesis, check_values=False)
@@ -154,10 +162,11 @@ class SladdAugment(nn.Module):
     """
 
     def __init__(self, p: float = 1.0, region_weights=None, blend_weights=None,
-                 ratio_range: tuple[float, float] = (0.0, 1.0), pool: SladdPool | None = None) -> None:
+                 ratio_range: tuple[float, float] = (0.0, 1.0), pool: SladdPool | None = None,
+                 check_values: bool = True) -> None:
         super().__init__()
         self.p, self.region_weights, self.blend_weights = p, region_weights, blend_weights
-        self.ratio_range, self.pool = ratio_range, pool
+        self.ratio_range, self.pool, self.check_values = ratio_range, pool, check_values
         sample_sladd_params(2, 16, "cpu", torch.Generator().manual_seed(0), p=p, region_weights=region_weights,
                             blend_weights=blend_weights, ratio_range=ratio_range)  # bad settings fail here
 
@@ -165,4 +174,4 @@ class SladdAugment(nn.Module):
                 generator: torch.Generator | None = None, params: SladdAugmentParams | None = None) -> AugmentResult:
         return sladd_augment(images, landmarks, generator, video_ids=video_ids, pool=self.pool, p=self.p,
                              region_weights=self.region_weights, blend_weights=self.blend_weights,
-                             ratio_range=self.ratio_range, params=params)
+                             ratio_range=self.ratio_range, params=params, check_values=self.check_values)

@@ -45,7 +45,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sladd_fast.augment.common import AugmentResult, FacePool, checked_pair_inputs, from_u8, warn_if_reference
+from sladd_fast.augment.common import (AugmentResult, FacePool, check_partner_rows, checked_generator,
+                                       checked_pair_inputs, checked_params, from_u8, warn_if_reference)
 from sladd_fast.augment.jpeg import jpeg_round_trip
 from sladd_fast.augment.resample import pil_taps, resize, resize_u8, skimage_taps
 from sladd_fast.ops._dispatch import op
@@ -150,7 +151,7 @@ def nearest_partners(landmarks: torch.Tensor, candidates: torch.Tensor, video_id
     for s in range(0, N, SEARCH_CHUNK):
         c = candidates[s:s + SEARCH_CHUNK]
         d = (landmarks[:, None] - c[None]).norm(dim=-1).sum(-1)  # [B, n]
-        bad = torch.zeros_like(d, dtype=torch.bool)
+        bad = d.isnan()  # a NaN face (check_values=False) is never a partner, nor has one
         if video_ids is not None and candidate_ids is not None:
             bad |= video_ids[:, None] == candidate_ids[None, s:s + SEARCH_CHUNK]
         if exclude_self:
@@ -196,9 +197,10 @@ def hull_masks(landmarks: torch.Tensor, hull_type: torch.Tensor, size: int) -> t
     B, K = landmarks.shape[:2]
     lm = torch.where((hull_type == 1)[:, None, None], _extended(landmarks), landmarks)
     idx = _part_table(K, str(landmarks.device))[hull_type]  # [B,8,P]
-    pts = lm.gather(1, idx.flatten(1)[..., None].expand(-1, -1, 2)).view(B * 8, -1, 2)
+    pts = lm.gather(1, idx.flatten(1)[..., None].expand(-1, -1, 2)).view(B * 8, idx.shape[-1], 2)
     # [B*8,1,S,S]: every part of every sample in one call (in chunks past the CUDA ops' 65535 samples a call)
-    chunks = [hull_mask(pts[i:i + HULL_CHUNK], size, check_values=False) for i in range(0, B * 8, HULL_CHUNK)]
+    chunks = [hull_mask(pts[i:i + HULL_CHUNK], size, check_values=False)
+              for i in range(0, max(B, 1) * 8, HULL_CHUNK)]
     parts = chunks[0] if len(chunks) == 1 else torch.cat(chunks)
     return parts.view(B, 8, size, size).amax(1, keepdim=True)
 
@@ -267,6 +269,7 @@ def _checked(images: torch.Tensor, landmarks: torch.Tensor, video_ids: torch.Ten
 def _draw(x, video_ids: torch.Tensor | None, pool: XrayPool | None, generator: torch.Generator | None, p: float,
           check_values: bool) -> XrayParams:
     """The partners (nearest landmarks of another video) and the draws of a checked batch ``x``."""
+    generator = checked_generator(generator, x.device)
     partner, ok = nearest_partners(x.lm, x.src_lm, video_ids, x.src_ids, exclude_self=pool is None)
     if check_values and not bool(ok.all()):
         k = int((~ok).nonzero()[0, 0])
@@ -297,12 +300,13 @@ def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch
         video_ids: optional int64 [B]; partners never come from the sample's video.
         pool: optional XrayPool of partner candidates (default: the batch itself).
         p: probability that a sample is blended (the rest stay real; all get the resize/JPEG step).
-        check_values: check NaN in the landmarks and that every sample has a candidate of another
-            video (host syncs on GPU); without it such samples silently stay real.
+        check_values: check NaN in the landmarks, float images in [0, 1], that every sample has a
+            candidate of another video and replayed partners against the batch or pool (host syncs on
+            GPU); without it samples with NaN landmarks or no candidate silently stay real.
     Returns:
         AugmentResult: images (input dtype), masks (the blend weights M, float [B,1,S,S]), labels (1
         where blended), params, extras {"boundary": 4 M (1 - M), "partner", "hull_type", "empty"
-        (bool [B]: the deformed mask vanished, the sample stayed real)}.
+        (bool [B]: the deformed mask vanished or has no area, the sample stayed real)}.
     """
     x = _checked(images, landmarks, video_ids, pool, check_values)
     img, dev, src_img = x.img, x.device, x.src_img
@@ -310,8 +314,13 @@ def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch
     warn_if_reference(dev)
     if params is None:
         params = _draw(x, video_ids, pool, generator, p, check_values)
-    elif params.apply.shape[0] != B or params.apply.device != dev:
-        raise ValueError(f"params must hold {B} samples on {dev}")
+    else:
+        checked_params(params, XrayParams, B, dev, "apply")
+        if check_values:
+            check_partner_rows(params.partner, src_img.shape[0], "pool" if pool is not None else "batch")
+            if bool((params.work_size > S).any() | (params.post_size > S).any()):
+                raise ValueError(f"params were drawn for larger images than these ({S} px): work_size and post_size "
+                                 f"must be at most {S}")
     P = params
     d = P.work_size
     full = torch.full_like(d, S)
@@ -326,10 +335,12 @@ def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch
     inside = _corner(d, S)
     mask = torch.where(~inside & P.erode[:, None, None, None], torch.ones_like(mask), mask)  # OpenCV's border
     mask = morph_square(mask, (~P.erode).long(), P.morph_k) * inside
-    empty = mask.flatten(1).amax(1) == 0
-    applied = P.apply & P.partner_ok & ~empty
     # 6-7. mean colour transfer inside the mask, feathered blend, truncated (one op)
     w = _hull_feather(mask)
+    # nothing to blend: the mask vanished, or its hull has no area (a line or a point: zero weights). The
+    # original labels the latter fake with an empty mask; here it stays real (README, fidelity)
+    empty = w.flatten(1).amax(1) == 0 if w.numel() else torch.ones(B, dtype=torch.bool, device=dev)
+    applied = P.apply & P.partner_ok & ~empty
     blended = xray_blend(both, mask, w)
     # 8. back to full size
     up = skimage_taps(d, full, S, S, S)
@@ -352,16 +363,16 @@ def xray_augment(images: torch.Tensor, landmarks: torch.Tensor, generator: torch
 class XrayAugment(nn.Module):
     """Face X-ray blending as a module: ``aug(images, landmarks, video_ids=..., generator=g)``."""
 
-    def __init__(self, p: float = 1.0, pool: XrayPool | None = None) -> None:
+    def __init__(self, p: float = 1.0, pool: XrayPool | None = None, check_values: bool = True) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"p must lie in [0, 1], got {p}")
-        self.p, self.pool = p, pool
+        self.p, self.pool, self.check_values = p, pool, check_values
 
     def forward(self, images: torch.Tensor, landmarks: torch.Tensor, video_ids: torch.Tensor | None = None,
                 generator: torch.Generator | None = None, params: XrayParams | None = None) -> AugmentResult:
         return xray_augment(images, landmarks, generator, video_ids=video_ids, pool=self.pool, p=self.p,
-                            params=params)
+                            params=params, check_values=self.check_values)
 
 
 __all__ = ["HULL_TYPES", "XrayAugment", "XrayParams", "XrayPool", "draw_xray_params", "hull_masks",

@@ -195,8 +195,9 @@ def xray_blend(both: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> 
 
     Args:
         both: uint8 [B,6,H,W]: channels 0-2 the target, 3-5 the partner, any device.
-        mask: float32 [B,1,H,W]: the blend region (mask > 0).
-        weight: float32 [B,1,H,W] in [0, 1]: the feathered blend weight (``hull_feather``).
+        mask: float32 [B,1,H,W]: where the partner's colour is shifted (mask > 0); the mean is taken there.
+        weight: float32 [B,1,H,W] in [0, 1]: the blend weight at every pixel (``hull_feather``'s is 0
+            off the mask); values outside [0, 1] clamp the result, NaN gives 0.
     Returns:
         uint8 [B,3,H,W], on both's device.
     """
