@@ -369,8 +369,9 @@ def xray_blend(both: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> 
 
 
 def jpeg_round_trip(images: torch.Tensor, quality: torch.Tensor, select: torch.Tensor, bgr: bool) -> torch.Tensor:
-    """bindings.cu's jpeg_round_trip: a thread per (sample, MCU block) codes the blocks into uint8 planes,
-    then one per (sample, pixel) upsamples and converts (common/jpeg_math.h)."""
+    """bindings.cu's jpeg_round_trip: a thread per (sample, table entry) writes the quantisation tables, one
+    per (sample, MCU block) codes the blocks into uint8 planes, then one per (sample, pixel) upsamples and
+    converts (common/jpeg_math.h)."""
     import numpy as np
 
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
@@ -384,13 +385,16 @@ def jpeg_round_trip(images: torch.Tensor, quality: torch.Tensor, select: torch.T
     mcu = c["kJpegMcu"]
     hp, wp = -(-H // mcu) * mcu, -(-W // mcu) * mcu
     if H < 1 or W < 1 or hp * wp > _INT32_MAX:
-        raise ValueError(f"images must be [B,3,H,W] with 1 <= H, W and a padded area under 2^31, got {list(images.shape)}")
+        raise ValueError(f"images must be [B,3,H,W] with 1 <= H, W and a padded area under 2^31, got "
+                         f"{list(images.shape)}")
     x, q, s = images.contiguous(), quality.contiguous(), select.contiguous()
     out = torch.empty_like(x)
     planes = torch.empty(B, hp * wp * c["kJpegPlaneHalves"] // 2, device=x.device, dtype=torch.uint8)
+    tables = torch.empty(B, c["kJpegTables"], device=x.device, dtype=torch.float32)
     sizes = (np.int32(H), np.int32(W), np.int32(hp), np.int32(wp), np.int32(bool(bgr)))
+    _launch("sladd_jpeg_tables_kernel", c["kJpegTables"], B, (_ptr(q), _ptr(tables)), x.device)
     _launch("sladd_jpeg_blocks_kernel", (hp // mcu) * (wp // mcu) * c["kJpegBlocksPerMcu"], B,
-            (_ptr(x), _ptr(q), _ptr(s), _ptr(planes)) + sizes, x.device)
+            (_ptr(x), _ptr(tables), _ptr(s), _ptr(planes)) + sizes, x.device)
     _launch("sladd_jpeg_pixels_kernel", H * W, B, (_ptr(x), _ptr(s), _ptr(planes), _ptr(out)) + sizes, x.device)
     return out
 

@@ -115,7 +115,8 @@ def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
               "sladd_sbi_branch_kernel", "sladd_gauss_rows_kernel", "sladd_gauss_cols_kernel",
               "sladd_uniform_noise_kernel", "sladd_remap_nearest_kernel", "sladd_warp_linear_u8_kernel",
               "sladd_piecewise_affine_grid_kernel", "sladd_skimage_taps_kernel", "sladd_pil_taps_kernel",
-              "sladd_jpeg_blocks_kernel", "sladd_jpeg_pixels_kernel", "sladd_resize_u8_cols_kernel",
+              "sladd_jpeg_tables_kernel", "sladd_jpeg_blocks_kernel", "sladd_jpeg_pixels_kernel",
+              "sladd_resize_u8_cols_kernel",
               "sladd_resize_u8_rows_kernel", "sladd_xray_columns_kernel", "sladd_xray_shift_kernel",
               "sladd_xray_blend_kernel"}
     assert emulator.launched == set(cuda_emulation.kernel_signatures()) - unused
@@ -148,7 +149,8 @@ def test_augment_modes_on_the_gpu_path(jit, emulator, monkeypatch):
     assert {"sladd_sbi_color_kernel", "sladd_sbi_branch_kernel", "sladd_uniform_noise_kernel",
             "sladd_gauss_rows_kernel", "sladd_remap_nearest_kernel", "sladd_warp_linear_u8_kernel"} <= sbi_kernels
     assert torch.equal(gpu_sbi.images, cpu_sbi.images) and torch.equal(gpu_sbi.masks, cpu_sbi.masks)
-    assert {"sladd_hull_feather_weight_kernel", "sladd_piecewise_affine_grid_kernel", "sladd_jpeg_blocks_kernel",
+    assert {"sladd_hull_feather_weight_kernel", "sladd_piecewise_affine_grid_kernel", "sladd_jpeg_tables_kernel",
+            "sladd_jpeg_blocks_kernel",
             "sladd_jpeg_pixels_kernel", "sladd_resize_u8_cols_kernel", "sladd_resize_u8_rows_kernel",
             "sladd_xray_blend_kernel"} <= emulator.launched
     assert 0 < int(cpu_xray.params.jpeg.sum()) < B  # samples through JPEG and samples passed through

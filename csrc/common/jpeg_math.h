@@ -19,8 +19,9 @@
 //     decoder repeats the last real sample, not the MCU padding coded past it);
 //   output: R = y + 1.402 cr', G = (y - 0.344136286 cb') - 0.714136286 cr', B = y + 1.772 cb'
 //     (cb' = cb - 128), each clamp(rint(.), 0, 255).
-// Two passes: per 16 x 16 MCU, its six 8 x 8 blocks (4 luma, Cb, Cr) coded into uint8 planes of
-// kJpegPlaneBytes(Hp, Wp) bytes per sample; then per output pixel, the upsampling and colour.
+// The passes: each sample's two quantisation tables (kJpegTables floats); per 16 x 16 MCU, its six 8 x 8
+// blocks (4 luma, Cb, Cr) coded into uint8 planes of jpeg_plane_bytes(Hp, Wp) bytes per sample; then per
+// output pixel, the upsampling and colour.
 #pragma once
 #include "macros.h"
 
@@ -34,9 +35,11 @@ constexpr int kJpegBlocksPerMcu = 6;   // 4 luma blocks, then Cb, then Cr
 constexpr int kJpegPlaneHalves = 3;
 SLADD_HD long long jpeg_plane_bytes(long long hp, long long wp) { return hp * wp * kJpegPlaneHalves / 2; }
 
-// The IJG table (jcparam.c) for quality q, baseline, row-major (row = vertical frequency): the base scaled
-// by 5000 / q % (q < 50) or 200 - 2 q %, rounded, clamped to [1, 255]; q is clamped to [1, 100].
-SLADD_HD void jpeg_quant_table(bool chroma, long long quality, float* t) {
+constexpr int kJpegTables = 128;  // per sample: the luma table, then the chroma table (64 entries each)
+
+// Entry i of the IJG table (jcparam.c) for quality q, baseline, row-major (row = vertical frequency): the
+// base scaled by 5000 / q % (q < 50) or 200 - 2 q %, rounded, clamped to [1, 255]; q is clamped to [1, 100].
+SLADD_HD float jpeg_quant_entry(bool chroma, long long quality, int i) {
   const unsigned char luma_base[64] = {16, 11, 10, 16, 24,  40,  51,  61,  12, 12, 14, 19, 26,  58,  60,  55,
                                        14, 13, 16, 24, 40,  57,  69,  56,  14, 17, 22, 29, 51,  87,  80,  62,
                                        18, 22, 37, 56, 68,  109, 103, 77,  24, 35, 55, 64, 81,  104, 113, 92,
@@ -45,11 +48,14 @@ SLADD_HD void jpeg_quant_table(bool chroma, long long quality, float* t) {
                                          24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99};
   const long long q = quality < 1 ? 1 : (quality > 100 ? 100 : quality);
   const long long scale = q < 50 ? 5000 / q : 200 - 2 * q;
-  for (int i = 0; i < 64; ++i) {
-    const long long base = chroma ? (i < 32 ? chroma_base[i] : 99) : luma_base[i];
-    long long v = (base * scale + 50) / 100;
-    t[i] = (float)(v < 1 ? 1 : (v > 255 ? 255 : v));
-  }
+  const long long base = chroma ? (i < 32 ? chroma_base[i] : 99) : luma_base[i];
+  const long long v = (base * scale + 50) / 100;
+  return (float)(v < 1 ? 1 : (v > 255 ? 255 : v));
+}
+
+// A sample's kJpegTables entries: t[0..63] luma, t[64..127] chroma.
+SLADD_HD void jpeg_quant_tables(long long quality, float* t) {
+  for (int e = 0; e < kJpegTables; ++e) t[e] = jpeg_quant_entry(e >= 64, quality, e % 64);
 }
 
 SLADD_HD float jpeg_round_u8(float v) {  // clamp(rint(v), 0, 255); NaN cannot arise from uint8 input
@@ -64,11 +70,15 @@ SLADD_HD float jpeg_component(int comp, float r, float g, float b) {
   return jpeg_round_u8(((0.5f * r - 0.418687589f * g) - 0.081312411f * b) + 128.0f);
 }
 
-// One 8 x 8 block x (row-major, values 0..255 as floats) through DCT, quantisation by table t and the
-// inverse; x is replaced by the decoded values (0..255).
+// One 8 x 8 block x (row-major, values 0..255 as floats) through DCT, quantisation by table t (row-major,
+// row = vertical frequency) and the inverse; x is replaced by the decoded values (0..255).
+// Each pass works in place, a row or a column at a time (its 8 outputs depend on that line only), so x and
+// 8 sums are all a thread holds (ptxas, sm_90: 122 registers, x in a 256-byte stack frame, no spills; with
+// a second 64-float buffer and the tables in registers it was 255 registers and 184 bytes of spills). Each output is a sum over its
+// 8 inputs in ascending order, from the first product; the outputs are the innermost loop and the table
+// row they read is contiguous (D or its transpose Dt): vector lanes on the CPU, the same order per sum.
 SLADD_HD void jpeg_code_block(float* x, const float* t) {
-  // D[u * 8 + k] = sqrt(c_u / 8) cos((2k + 1) u pi / 16), c_0 = 1, else 2, rounded to float32
-  const float D[64] = {  // one row of D per two lines
+  const float D[64] = {  // D[u * 8 + k] = sqrt(c_u / 8) cos((2k + 1) u pi / 16), c_0 = 1, else 2, in float32
       0.353553385f, 0.353553385f, 0.353553385f, 0.353553385f,
       0.353553385f, 0.353553385f, 0.353553385f, 0.353553385f,
       0.490392625f, 0.415734798f, 0.277785122f, 0.0975451618f,
@@ -85,42 +95,56 @@ SLADD_HD void jpeg_code_block(float* x, const float* t) {
       -0.191341713f, 0.461939752f, -0.461939752f, 0.191341713f,
       0.0975451618f, -0.277785122f, 0.415734798f, -0.490392625f,
       0.490392625f, -0.415734798f, 0.277785122f, -0.0975451618f};
-  // Each output is a sum over its 8 inputs in ascending order, from the first product; the loops keep
-  // the outputs innermost (8 independent sums: vector lanes on the CPU), which leaves each sum's order as is.
-  float tmp[64], acc[8], Dt[64];
-  for (int e = 0; e < 64; ++e) Dt[e] = D[(e % 8) * 8 + e / 8];  // Dt[k][u] = D[u][k]: unit stride in u below
+  const float Dt[64] = {  // Dt[k * 8 + u] = D[u * 8 + k]
+      0.353553385f, 0.490392625f, 0.461939752f, 0.415734798f,
+      0.353553385f, 0.277785122f, 0.191341713f, 0.0975451618f,
+      0.353553385f, 0.415734798f, 0.191341713f, -0.0975451618f,
+      -0.353553385f, -0.490392625f, -0.461939752f, -0.277785122f,
+      0.353553385f, 0.277785122f, -0.191341713f, -0.490392625f,
+      -0.353553385f, 0.0975451618f, 0.461939752f, 0.415734798f,
+      0.353553385f, 0.0975451618f, -0.461939752f, -0.277785122f,
+      0.353553385f, 0.415734798f, -0.191341713f, -0.490392625f,
+      0.353553385f, -0.0975451618f, -0.461939752f, 0.277785122f,
+      0.353553385f, -0.415734798f, -0.191341713f, 0.490392625f,
+      0.353553385f, -0.277785122f, -0.191341713f, 0.490392625f,
+      -0.353553385f, -0.0975451618f, 0.461939752f, -0.415734798f,
+      0.353553385f, -0.415734798f, 0.191341713f, 0.0975451618f,
+      -0.353553385f, 0.490392625f, -0.461939752f, 0.277785122f,
+      0.353553385f, -0.490392625f, 0.461939752f, -0.415734798f,
+      0.353553385f, -0.277785122f, 0.191341713f, -0.0975451618f};
+  float acc[8];
   for (int e = 0; e < 64; ++e) x[e] = x[e] - 128.0f;
-  for (int i = 0; i < 8; ++i) {  // rows: tmp[i][u] = sum_k D[u][k] x[i][k]
+  for (int i = 0; i < 8; ++i) {  // rows: x[i][u] = sum_k D[u][k] x[i][k]
     for (int u = 0; u < 8; ++u) acc[u] = Dt[u] * x[i * 8];
     for (int k = 1; k < 8; ++k)
       for (int u = 0; u < 8; ++u) acc[u] = acc[u] + Dt[k * 8 + u] * x[i * 8 + k];
-    for (int u = 0; u < 8; ++u) tmp[i * 8 + u] = acc[u];
+    for (int u = 0; u < 8; ++u) x[i * 8 + u] = acc[u];
   }
-  for (int v = 0; v < 8; ++v) {  // columns: c[v][u] = sum_i D[v][i] tmp[i][u]; quantised and dequantised
-    for (int u = 0; u < 8; ++u) acc[u] = D[v * 8] * tmp[u];
+  for (int u = 0; u < 8; ++u) {  // columns: c[v][u] = sum_i D[v][i] x[i][u]; quantised and dequantised
+    for (int v = 0; v < 8; ++v) acc[v] = Dt[v] * x[u];
     for (int i = 1; i < 8; ++i)
-      for (int u = 0; u < 8; ++u) acc[u] = acc[u] + D[v * 8 + i] * tmp[i * 8 + u];
-    for (int u = 0; u < 8; ++u) {
-      const float q = floorf(fabsf(acc[u]) / t[v * 8 + u] + 0.5f);
-      x[v * 8 + u] = (acc[u] < 0.0f ? -q : q) * t[v * 8 + u];  // x now holds the dequantised coefficients
+      for (int v = 0; v < 8; ++v) acc[v] = acc[v] + Dt[i * 8 + v] * x[i * 8 + u];
+    for (int v = 0; v < 8; ++v) {
+      const float q = floorf(fabsf(acc[v]) / t[v * 8 + u] + 0.5f);
+      x[v * 8 + u] = (acc[v] < 0.0f ? -q : q) * t[v * 8 + u];  // the dequantised coefficient
     }
   }
-  for (int i = 0; i < 8; ++i) {  // inverse columns: tmp[i][u] = sum_v D[v][i] x[v][u]
-    for (int u = 0; u < 8; ++u) acc[u] = D[i] * x[u];
+  for (int u = 0; u < 8; ++u) {  // inverse columns: x[i][u] = sum_v D[v][i] c[v][u]
+    for (int i = 0; i < 8; ++i) acc[i] = D[i] * x[u];
     for (int v = 1; v < 8; ++v)
-      for (int u = 0; u < 8; ++u) acc[u] = acc[u] + D[v * 8 + i] * x[v * 8 + u];
-    for (int u = 0; u < 8; ++u) tmp[i * 8 + u] = acc[u];
+      for (int i = 0; i < 8; ++i) acc[i] = acc[i] + D[v * 8 + i] * x[v * 8 + u];
+    for (int i = 0; i < 8; ++i) x[i * 8 + u] = acc[i];
   }
-  for (int i = 0; i < 8; ++i) {  // inverse rows: out[i][k] = sum_u D[u][k] tmp[i][u]
-    for (int k = 0; k < 8; ++k) acc[k] = D[k] * tmp[i * 8];
+  for (int i = 0; i < 8; ++i) {  // inverse rows: out[i][k] = sum_u D[u][k] x[i][u]
+    for (int k = 0; k < 8; ++k) acc[k] = D[k] * x[i * 8];
     for (int u = 1; u < 8; ++u)
-      for (int k = 0; k < 8; ++k) acc[k] = acc[k] + D[u * 8 + k] * tmp[i * 8 + u];
+      for (int k = 0; k < 8; ++k) acc[k] = acc[k] + D[u * 8 + k] * x[i * 8 + u];
     for (int k = 0; k < 8; ++k) x[i * 8 + k] = jpeg_round_u8(acc[k] + 128.0f);
   }
 }
 
 // Pass 1, block `blk` (0..3 luma, 4 Cb, 5 Cr) of MCU `mcu` of one sample: img uint8 [3, H, W]
-// (channel order R, G, B, or B, G, R with bgr), t the block's table (jpeg_quant_table: luma for blk < 4,
+// (channel order R, G, B, or B, G, R with bgr), t the block's table (jpeg_quant_tables: luma for blk < 4,
 // else chroma), planes uint8 [jpeg_plane_bytes(hp, wp)].
 SLADD_HD void jpeg_mcu_block(const u8* img, int H, int W, bool bgr, const float* t, int hp, int wp, int mcu,
                              int blk, u8* planes) {

@@ -26,17 +26,14 @@ at::Tensor jpeg_round_trip_forward_kernel(const at::Tensor& images_, const at::T
   const bool* sel = select.data_ptr<bool>();
   u8* pl = planes.data_ptr<uint8_t>();
   u8* o = out.data_ptr<uint8_t>();
-  std::vector<float> tables((size_t)B * 128);  // per sample: luma, then chroma
-  for (int64_t b = 0; b < B; ++b) {
-    jpeg_quant_table(false, q[b], tables.data() + b * 128);
-    jpeg_quant_table(true, q[b], tables.data() + b * 128 + 64);
-  }
+  std::vector<float> tables((size_t)B * kJpegTables);  // per sample: luma, then chroma
+  for (int64_t b = 0; b < B; ++b) jpeg_quant_tables(q[b], tables.data() + b * kJpegTables);
   at::parallel_for(0, B * blocks, 16, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t b = i / blocks, k = i % blocks;
       if (!sel[b]) continue;
       const int blk = (int)(k % kJpegBlocksPerMcu);
-      jpeg_mcu_block(img + b * 3 * H * W, (int)H, (int)W, bgr, tables.data() + b * 128 + (blk >= 4 ? 64 : 0),
+      jpeg_mcu_block(img + b * 3 * H * W, (int)H, (int)W, bgr, tables.data() + b * kJpegTables + (blk >= 4 ? 64 : 0),
                      (int)hp, (int)wp, (int)(k / kJpegBlocksPerMcu), blk, pl + b * per);
     }
   });

@@ -198,11 +198,15 @@ at::Tensor jpeg_round_trip_forward_kernel(const at::Tensor& images_, const at::T
   at::Tensor out = at::empty_like(images);
   if (B == 0) return out;
   at::Tensor planes = at::empty({B, jpeg_plane_bytes(hp, wp)}, images.options());
+  at::Tensor tables = at::empty({B, kJpegTables}, images.options().dtype(at::kFloat));
   const auto stream = at::cuda::getCurrentCUDAStream();
   const unsigned char* sel = reinterpret_cast<const unsigned char*>(select.data_ptr<bool>());
+  sladd_jpeg_tables_kernel<<<grid_for(kJpegTables, B), kThreads, 0, stream>>>(ll_ptr(quality),
+                                                                              tables.data_ptr<float>());
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
   sladd_jpeg_blocks_kernel<<<grid_for((hp / kJpegMcu) * (wp / kJpegMcu) * kJpegBlocksPerMcu, B), kThreads, 0,
-                             stream>>>(images.data_ptr<uint8_t>(), ll_ptr(quality), sel, planes.data_ptr<uint8_t>(),
-                                       (int)H, (int)W, (int)hp, (int)wp, (int)bgr);
+                             stream>>>(images.data_ptr<uint8_t>(), tables.data_ptr<float>(), sel,
+                                       planes.data_ptr<uint8_t>(), (int)H, (int)W, (int)hp, (int)wp, (int)bgr);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   sladd_jpeg_pixels_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
       images.data_ptr<uint8_t>(), sel, planes.data_ptr<uint8_t>(), out.data_ptr<uint8_t>(), (int)H, (int)W, (int)hp,

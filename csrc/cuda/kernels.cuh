@@ -297,19 +297,27 @@ __global__ void sladd_xray_blend_kernel(const unsigned char* both, const float* 
         xray_blend_px((float)s[c * HW + p], (float)s[(3 + c) * HW + p], inside, shift[b * 3 + c], w);
 }
 
-// jpeg_round_trip, pass 1: one thread per (sample = blockIdx.y, 8 x 8 block of an MCU) codes the block into
-// the sample's planes (common/jpeg_math.h); unselected samples do nothing.
-__global__ void sladd_jpeg_blocks_kernel(const unsigned char* img, const long long* quality,
-                                         const unsigned char* select, unsigned char* planes, int H, int W, int hp,
-                                         int wp, int bgr) {
+// jpeg_round_trip, pass 0: one thread per (sample = blockIdx.y, table entry) writes tables float
+// [B, kJpegTables] (luma, then chroma), read by pass 1 instead of 64 registers a thread.
+__global__ void sladd_jpeg_tables_kernel(const long long* quality, float* tables) {
+  using namespace sladd;
+  const int e = blockIdx.x * blockDim.x + threadIdx.x;
+  if (e >= kJpegTables) return;
+  const long long b = blockIdx.y;
+  tables[b * kJpegTables + e] = jpeg_quant_entry(e >= 64, quality[b], e % 64);
+}
+
+// jpeg_round_trip, pass 1: one thread per (sample, 8 x 8 block of an MCU) codes the block into the sample's
+// planes (common/jpeg_math.h); unselected samples do nothing.
+__global__ void sladd_jpeg_blocks_kernel(const unsigned char* img, const float* tables, const unsigned char* select,
+                                         unsigned char* planes, int H, int W, int hp, int wp, int bgr) {
   using namespace sladd;
   const int b = blockIdx.y;
   const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   const long long blocks = (long long)(hp / kJpegMcu) * (wp / kJpegMcu) * kJpegBlocksPerMcu;
   if (i >= blocks || !select[b]) return;
   const int blk = (int)(i % kJpegBlocksPerMcu);
-  float t[64];
-  jpeg_quant_table(blk >= 4, quality[b], t);
+  const float* t = tables + (long long)b * kJpegTables + (blk >= 4 ? 64 : 0);
   jpeg_mcu_block(img + (long long)b * 3 * H * W, H, W, bgr != 0, t, hp, wp, (int)(i / kJpegBlocksPerMcu), blk,
                  planes + (long long)b * jpeg_plane_bytes(hp, wp));
 }

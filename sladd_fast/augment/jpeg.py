@@ -15,9 +15,11 @@ step by step, batched:
    1/4 further sample, with its +8 / +7 rounding; at the right and bottom edges the last real chroma
    sample, ceil(W/2) and ceil(H/2), is repeated, not the MCU padding) and YCbCr -> RGB, rounded and
    clamped.
-One csrc op, ``jpeg_round_trip`` (common/jpeg_math.h): a thread per (sample, 8x8 block of a 16x16 MCU)
-codes the block into uint8 planes, then one per (sample, pixel) upsamples the chroma and converts back:
-two launches, about 1.5 bytes of scratch per pixel (a chain of ~180 float-plane PyTorch ops before). Its
+One csrc op, ``jpeg_round_trip`` (common/jpeg_math.h): a thread per (sample, table entry) writes the
+quantisation tables, one per (sample, 8x8 block of a 16x16 MCU) codes the block into uint8 planes (in
+place, a row or column at a time: no spills), then one per (sample, pixel) upsamples the chroma and
+converts back: three launches, about 1.5 bytes of scratch per pixel (a chain of ~180 float-plane PyTorch
+ops before). Its
 PyTorch reference (ops/_reference.py) takes the same float32 steps in the same order: equal bit for bit.
 Differences from libjpeg: the DCTs are float transforms (rows, then columns), libjpeg's default
 (JDCT_ISLOW) is a scaled integer approximation, so a coefficient on a rounding edge can quantise
