@@ -38,7 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_synthesis import make_inputs  # noqa: E402
 from benchmarks.common import environment, sync_free, write_json  # noqa: E402
-from sladd_fast import synthesize  # noqa: E402
+from sladd_fast import _jit, synthesize  # noqa: E402
 from sladd_fast.synthesis import params as params_mod  # noqa: E402
 from sladd_fast.synthesis import stages  # noqa: E402
 
@@ -75,9 +75,11 @@ def _scratch(name: str, args: tuple) -> int:
     if name == "sladd_fast.resize_u8":  # the float plane between the two passes, [B,C,H,O]
         B, C, H, _ = args[0].shape
         return 4 * B * C * H * args[1].shape[1]
-    if name == "sladd_fast.jpeg_round_trip":  # the decoded uint8 planes, 1.5 bytes per padded pixel
+    if name == "sladd_fast.jpeg_round_trip":  # the decoded uint8 planes (common/jpeg_math.h)
+        c = _jit.constants()
         B, _, H, W = args[0].shape
-        return B * (-(-H // 16) * 16) * (-(-W // 16) * 16) * 3 // 2
+        mcu = c["kJpegMcu"]
+        return B * (-(-H // mcu) * mcu) * (-(-W // mcu) * mcu) * c["kJpegPlaneHalves"] // 2
     return 0
 
 

@@ -34,13 +34,9 @@ def csrc_dir() -> str:
 
 @functools.lru_cache(maxsize=None)
 def constants(root: str | None = None) -> dict[str, int]:
-    """The integer constexprs of cuda/launch.h, common/geometry.h, common/region_math.h,
-    common/color_transfer_math.h, common/feather_math.h, common/hull_math.h, common/sbi_quality_math.h,
-    common/warp_u8_math.h, common/piecewise_math.h, common/dst_math.h, common/box_math.h,
-    common/align_math.h and common/jpeg_math.h (kThreads,
-    kMaxGridYZ, kMaxHullInput, kMaxPrimitives, kSpanRows, kColorStats, kFeatherEndsPerRow, kHullSpanRows,
-    kSbiCoeffs, kWarpU8Taps, kPiecewiseMesh, kDstTile, kBoxRowEntries, kJpegMcu, ...): the launch geometry, input
-    limits and scratch sizes, written once in C++."""
+    """The integer constexprs (kThreads, kMaxGridYZ, scratch sizes, input limits, ...) of cuda/launch.h and
+    the common/*_math.h headers listed below: the launch geometry, input limits and scratch sizes,
+    written once in C++."""
     root = root or csrc_dir()
     out: dict[str, int] = {}
     for rel in (("cuda", "launch.h"), ("common", "geometry.h"), ("common", "region_math.h"),

@@ -313,6 +313,16 @@ def test_resize_u8_empty_shapes_and_opcheck(backend):
         assert e.shape == (2, 3, 4, 4) and (e == 0).all()
 
 
+def test_resize_u8_modes_are_the_headers():
+    """The Python spellings of the rounding modes are resample_math.h's kResizeFloor / kResizeRound."""
+    from sladd_fast import _jit
+    from sladd_fast.augment.resample import ROUNDING
+
+    c = _jit.constants()
+    assert (c["kResizeFloor"], c["kResizeRound"]) == (_reference.RESIZE_FLOOR, _reference.RESIZE_ROUND)
+    assert ROUNDING == {"floor": c["kResizeFloor"], "round": c["kResizeRound"]}
+
+
 @pytest.mark.parametrize("kwargs,msg", [
     (dict(x=torch.zeros(2, 3, 8, 8)), "x must have dtype torch.uint8"),
     (dict(index=torch.zeros(2, 5, 4, dtype=torch.int32)), "index must have dtype torch.int64"),

@@ -5,17 +5,17 @@
 // reference agree bit for bit.
 #pragma once
 #include "macros.h"
+#include "region_math.h"  // kCoordLimit: landmarks clamp to +-2^20 px, as everywhere
 
 namespace sladd {
 
 constexpr int kAlignPoints = 5;
-constexpr float kAlignCoordLimit = 1048576.0f;  // landmarks clamp to +-2^20 px, as everywhere
-constexpr int kCubicReach = 3;                  // a cubic tap reaches 2 px; 1 spare (synthesis/align.py)
+constexpr int kCubicReach = 3;  // a cubic tap reaches 2 px; 1 spare (ops/_reference.py CUBIC_REACH)
 
 // SLADD face_blend.get_5_keypoint on float32 [68,2] landmarks: integer eye centres floor((L36+L39)/2),
 // floor((L42+L45)/2), nose tip L30, mouth corners L48, L54, from clamped, truncated landmarks (NaN stays NaN).
 SLADD_HD float align_coord(float v) {
-  const float c = v < -kAlignCoordLimit ? -kAlignCoordLimit : (v > kAlignCoordLimit ? kAlignCoordLimit : v);
+  const float c = v < -kCoordLimit ? -kCoordLimit : (v > kCoordLimit ? kCoordLimit : v);
   return truncf(c);
 }
 

@@ -6,6 +6,7 @@
 // `g` points at the kernel's centre tap. Both backends add the same products in the same order.
 #pragma once
 #include "macros.h"
+#include "round_math.h"
 
 namespace sladd {
 
@@ -89,9 +90,6 @@ SLADD_HD void blur_padded_line(const float* line, const float* g, int r, int n, 
 
 // A uint8 blur's output: the float result rounded half up and saturated (floor(v + 0.5) in [0, 255], NaN
 // to 0), as faceswap's colour correction rounds its cv2.GaussianBlur of uint8 images.
-SLADD_HD u8 blur_round_u8(float v) {
-  const float r = floorf(v + 0.5f);
-  return !(r > 0.0f) ? (u8)0 : (r >= 255.0f ? (u8)255 : (u8)(int)r);
-}
+SLADD_HD u8 blur_round_u8(float v) { return (u8)(int)clamp_round_255(v); }
 
 }  // namespace sladd

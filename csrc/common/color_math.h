@@ -6,6 +6,7 @@
 // so rare pixels at a rounding boundary may differ by 1 between backends.
 #pragma once
 #include "macros.h"
+#include "round_math.h"
 
 namespace sladd {
 
@@ -24,12 +25,6 @@ SLADD_HD float xyz2rgb_row(int i, const float* v) {
 }
 
 SLADD_HD float white(int i) { return i == 0 ? 0.950456f : (i == 1 ? 1.0f : 1.088754f); }
-
-SLADD_HD float clamp_round_255(float v) {  // floor(v + 0.5) clamped to [0, 255]; NaN -> 0
-  if (!(v == v)) return 0.0f;
-  v = floorf(v + 0.5f);
-  return v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
-}
 
 // An 8-bit sRGB value to linear light.
 SLADD_HD float srgb_u8_to_linear(u8 v) {

@@ -24,6 +24,7 @@
 // output pixel, the upsampling and colour.
 #pragma once
 #include "macros.h"
+#include "round_math.h"
 
 namespace sladd {
 
@@ -58,16 +59,11 @@ SLADD_HD void jpeg_quant_tables(long long quality, float* t) {
   for (int e = 0; e < kJpegTables; ++e) t[e] = jpeg_quant_entry(e >= 64, quality, e % 64);
 }
 
-SLADD_HD float jpeg_round_u8(float v) {  // clamp(rint(v), 0, 255); NaN cannot arise from uint8 input
-  v = rintf(v);
-  return v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
-}
-
 // The colour transform of one pixel (r, g, b as floats of uint8): component 0 = Y, 1 = Cb, 2 = Cr.
 SLADD_HD float jpeg_component(int comp, float r, float g, float b) {
   if (comp == 0) return rintf((0.299f * r + 0.587f * g) + 0.114f * b);
-  if (comp == 1) return jpeg_round_u8(((-0.168735892f * r - 0.331264108f * g) + 0.5f * b) + 128.0f);
-  return jpeg_round_u8(((0.5f * r - 0.418687589f * g) - 0.081312411f * b) + 128.0f);
+  if (comp == 1) return rint_clamp_255(((-0.168735892f * r - 0.331264108f * g) + 0.5f * b) + 128.0f);
+  return rint_clamp_255(((0.5f * r - 0.418687589f * g) - 0.081312411f * b) + 128.0f);
 }
 
 // One 8 x 8 block x (row-major, values 0..255 as floats) through DCT, quantisation by table t (row-major,
@@ -139,7 +135,7 @@ SLADD_HD void jpeg_code_block(float* x, const float* t) {
     for (int k = 0; k < 8; ++k) acc[k] = D[k] * x[i * 8];
     for (int u = 1; u < 8; ++u)
       for (int k = 0; k < 8; ++k) acc[k] = acc[k] + D[u * 8 + k] * x[i * 8 + u];
-    for (int k = 0; k < 8; ++k) x[i * 8 + k] = jpeg_round_u8(acc[k] + 128.0f);
+    for (int k = 0; k < 8; ++k) x[i * 8 + k] = rint_clamp_255(acc[k] + 128.0f);
   }
 }
 
@@ -205,9 +201,9 @@ SLADD_HD void jpeg_pixel(const u8* planes, int H, int W, bool bgr, int hp, int w
   const float cb = (float)(jpeg_fancy(cb_plane, w, hr, wr, y, x) - 128);
   const float cr = (float)(jpeg_fancy(cb_plane + (long long)h * w, w, hr, wr, y, x) - 128);
   const long long plane = (long long)H * W, p = (long long)y * W + x;
-  out[(bgr ? 2 : 0) * plane + p] = (u8)(int)jpeg_round_u8(Y + 1.402f * cr);
-  out[plane + p] = (u8)(int)jpeg_round_u8((Y - 0.344136286f * cb) - 0.714136286f * cr);
-  out[(bgr ? 0 : 2) * plane + p] = (u8)(int)jpeg_round_u8(Y + 1.772f * cb);
+  out[(bgr ? 2 : 0) * plane + p] = (u8)(int)rint_clamp_255(Y + 1.402f * cr);
+  out[plane + p] = (u8)(int)rint_clamp_255((Y - 0.344136286f * cb) - 0.714136286f * cr);
+  out[(bgr ? 0 : 2) * plane + p] = (u8)(int)rint_clamp_255(Y + 1.772f * cb);
 }
 
 }  // namespace sladd

@@ -8,6 +8,7 @@
 // inf or NaN. Out-of-range indices are clamped into [0, n); along an axis of length n = 0 the sum is 0.
 #pragma once
 #include "macros.h"
+#include "round_math.h"
 
 namespace sladd {
 
@@ -40,10 +41,9 @@ constexpr int kResizeFloor = 0;
 constexpr int kResizeRound = 1;
 
 SLADD_HD float resize_clamp_255(float v, int mode) {
-  if (mode == kResizeRound) v = rintf(v);
+  if (mode == kResizeRound) return rint_clamp_255(v);
   v = v > 0.0f ? v : 0.0f;  // NaN -> 0
-  v = v < 255.0f ? v : 255.0f;
-  return mode == kResizeRound ? v : floorf(v);
+  return floorf(v < 255.0f ? v : 255.0f);
 }
 
 // The value the first pass stores (float): rounded in kResizeRound, as is in kResizeFloor.

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import torch
 
-from sladd_fast.ops import _checks
+from sladd_fast.ops import _checks, _reference
 from sladd_fast.ops._dispatch import op
 
 
@@ -88,7 +88,7 @@ def resize(x: torch.Tensor, taps: Taps, round_passes: bool = False) -> torch.Ten
     return y.round().clamp(0, 255) if round_passes else y
 
 
-ROUNDING = {"floor": 0, "round": 1}  # common/resample_math.h kResizeFloor, kResizeRound
+ROUNDING = {"floor": _reference.RESIZE_FLOOR, "round": _reference.RESIZE_ROUND}  # resample_math.h kResize*
 
 
 def resize_u8(x: torch.Tensor, taps: Taps, rounding: str) -> torch.Tensor:

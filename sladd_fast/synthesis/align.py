@@ -82,7 +82,6 @@ def warp_affine(images: torch.Tensor, M: torch.Tensor, box: torch.Tensor | None 
     return op("warp_affine_cubic")(images.contiguous(), inverse.contiguous(), box.contiguous())
 
 
-CUBIC_REACH = _reference.CUBIC_REACH  # a cubic tap reaches +-2 px, +1 spare
 
 
 def reach_box(src_box: torch.Tensor, M: torch.Tensor, size: int) -> torch.Tensor:
