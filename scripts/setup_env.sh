@@ -4,6 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
+  # The pinned stack (CUDA build of torch, DALI, CuPy) takes ~7 GB in .venv; say so before pip fails halfway.
+  free_kb=$(df -Pk . | awk 'NR==2 {print $4}')
+  if [ "${free_kb:-0}" -lt $((8 * 1024 * 1024)) ]; then
+    echo "warning: $(( free_kb / 1024 )) MB free in $(pwd); .venv needs about 7 GB (the tests ~1 GB more)" >&2
+  fi
   "$PY" -m venv .venv
 fi
 stamp=.venv/.requirements.sha
