@@ -9,7 +9,7 @@ the CPU, so pack PNG datasets first (python -m sladd_fast.pack).
 from __future__ import annotations
 
 import os
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from pipelines.source import PairSource
 from sladd_fast.data.batch import Batch
@@ -112,9 +112,15 @@ class DaliLoader:
             err = _unwrap(e)
             raise (self._decode_error(err, start_epoch, start_batch) if isinstance(err, RuntimeError) else err) from e
         self._start_batch = start_batch
+        self.closed = False
 
     def __len__(self) -> int:
         return self.source.steps
+
+    def close(self) -> None:
+        """Ends the loader: an epoch still open is abandoned, not drained (after an error or Ctrl-C,
+        running the rest of the epoch would only delay the exit, or run on a pipeline being torn down)."""
+        self.closed = True
 
     def epoch(self, epoch: int, start_batch: int = 0) -> Iterator[Batch]:
         """This rank's batches of ``epoch``; ``start_batch`` must be the constructor's for its first
@@ -129,7 +135,7 @@ class DaliLoader:
         self._start_batch = 0
         b = first
         try:
-            for out in run_epoch(self.iterator):
+            for out in run_epoch(self.iterator, drain=lambda: not self.closed):
                 d = out[0]
                 flags, ids = d["flags"], d["ids"]
                 self._note_replaced(d["bad"])
@@ -176,12 +182,13 @@ class DaliLoader:
         return {"replaced": sum(self._bad.values()), "files": sorted(self._bad)}
 
 
-def run_epoch(iterator: Iterable) -> Iterator:
+def run_epoch(iterator: Iterable, drain: Callable[[], bool] = lambda: True) -> Iterator:
     """One pass of a DALI iterator with clear errors and no partial epochs.
 
     Worker errors (re-raised by DALI as a bare Exception holding the traceback) become the source's
     ValueError naming the bad file. If the consumer stops early, the rest of the epoch is run out when
-    the generator closes, so DALI's epoch counter (which drives the plan) stays in step.
+    the generator closes, so DALI's epoch counter (which drives the plan) stays in step; unless
+    ``drain()`` is then False (the loader was closed: no epoch follows).
     """
     finished = False
     try:
@@ -195,7 +202,7 @@ def run_epoch(iterator: Iterable) -> Iterator:
         finished = True
         raise _unwrap(e) from e
     finally:
-        if not finished:
+        if not finished and drain():
             for _ in iterator:
                 pass
 

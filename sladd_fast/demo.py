@@ -41,10 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: no CUDA device is available")
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
-    steps = args.steps or (300 if device == "cuda" else 24)
-    batch = args.batch or (32 if device == "cuda" else 2)
-    if steps <= 0 or batch <= 0:
-        ap.error("--steps and --batch must be positive")
+    for name in ("steps", "batch", "eval_batches"):  # 0 is an error, not "the default"
+        if getattr(args, name) is not None and getattr(args, name) <= 0:
+            ap.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+    steps = args.steps if args.steps is not None else (300 if device == "cuda" else 24)
+    batch = args.batch if args.batch is not None else (32 if device == "cuda" else 2)
     if args.data is not None and not os.path.isfile(os.path.join(args.data, "landmarks.npz")):
         what = "no such folder" if not os.path.isdir(args.data) else "no landmarks.npz in it"
         print(f"error: --data {args.data}: {what} (an FF++-layout root with its landmark store; "
@@ -76,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         train_args.append(f"--run.eval_max_batches={args.eval_batches}")
     print("train.py " + " ".join(train_args), flush=True)
     t1 = time.perf_counter()
-    cli.main(train_args)
+    rc = cli.main(train_args)
+    if rc != 0:  # train.py said why
+        return rc
     t_train = time.perf_counter() - t1
     with open(os.path.join(run_dir, "summary.json")) as f:
         trained = json.load(f)

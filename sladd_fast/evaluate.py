@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
                                  args.max_batches, args.amp, progress=not args.quiet)
         seconds = time.perf_counter() - t0
     except (ValueError, FileNotFoundError) as e:
-        raise SystemExit(f"error: {e}") from None
+        ap.exit(2, f"{ap.prog}: error: {e}\n")  # one line, status 2, like the argument errors above
     print(f"{args.dataset} {args.split}: {metrics['frames']} of {len(index)} frames, {seconds:.1f} s "
           f"({metrics['frames'] / seconds:.1f} frames/s)")
     print(format_table(metrics))

@@ -186,6 +186,10 @@ def test_missing_data_folders_give_one_line_and_exit_2(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main_job.main(["--out", str(out), "--data", str(tmp_path / "empty")]) == 2
     assert "no landmarks.npz" in capsys.readouterr().err and not out.exists()
+    for flag in ("--steps", "--batch", "--eval-batches"):  # 0 is an error, not "the default"
+        with pytest.raises(SystemExit) as e:
+            main_job.main(["--out", str(out), flag, "0"])
+        assert e.value.code == 2 and f"{flag} must be positive" in capsys.readouterr().err and not out.exists()
     assert bench_loader.main(["--backend", "torch", "--root", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--root" in err and "no such folder" in err

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -66,8 +67,16 @@ def test_cli_missing_paths_are_one_line_errors(small_root, ckpt, tmp_path, capsy
         evaluate.main([ckpt, "--data-root", str(tmp_path / "no_root"), "--dataset", "FF-DF"])
     assert "no_root" in capsys.readouterr().err
     # A root without the method's frames: the index's error, one line, no traceback.
-    with pytest.raises(SystemExit, match=r"^error: .*test\.json"):
+    with pytest.raises(SystemExit) as e:
         evaluate.main([ckpt, "--data-root", str(tmp_path), "--dataset", "FF-DF", "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and re.search(r"error: .*test\.json", err) and "Traceback" not in err
+    # A file that is not a checkpoint: the same one line.
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(SystemExit) as e:
+        evaluate.main([str(bad), "--data-root", small_root, "--dataset", "FF-DF", "--device", "cpu"])
+    assert e.value.code == 2 and "bad.pt" in capsys.readouterr().err
 
 
 def test_cli_testset_layout(tmp_path, ckpt):
@@ -152,7 +161,7 @@ def test_distributed_ranks_agree_with_single_process(small_root, ckpt, tmp_path)
         assert got[0][k] == pytest.approx(v, abs=1e-6), k
 
 
-def test_cli_deepfakebench_json_keeps_the_method_and_reals(tmp_path, ckpt):
+def test_cli_deepfakebench_json_keeps_the_method_and_reals(tmp_path, ckpt, capsys):
     # DeepfakeBench's FaceForensics++.json holds every method: --dataset FF-F2F takes reals + F2F only.
     root = tmp_path / "dfb"
     tree = {}
@@ -171,6 +180,7 @@ def test_cli_deepfakebench_json_keeps_the_method_and_reals(tmp_path, ckpt):
                           "--workers", "0", "--device", "cpu", "--quiet"]) == 0
     rec = json.loads(out.read_text())
     assert (rec["frames"], rec["videos"], rec["real"], rec["fake"]) == (4, 2, 2, 2)
-    with pytest.raises(SystemExit, match="no frames found for split"):
+    with pytest.raises(SystemExit) as e:
         evaluate.main([ckpt, "--data-root", str(root), "--dataset", "FF-F2F", "--dfb-json", str(js),
                        "--compression", "c40", "--device", "cpu", "--quiet"])
+    assert e.value.code == 2 and "no frames found for split" in capsys.readouterr().err

@@ -156,6 +156,25 @@ def test_dali_epoch_left_early_does_not_shift_the_next(demo_png):
     assert got == plan_epoch(ts, 1, 2, seed=7).items.tolist()
 
 
+def test_dali_close_abandons_an_open_epoch_without_draining_it(demo_png):
+    """After an error or Ctrl-C the loop closes the loader: the open epoch's generator then finishes
+    without running the rest of the epoch (nothing more is read from the pipeline)."""
+    ts = TrainSet.build(ffpp_index(demo_png, "train", "ALL"), LandmarkStore.load(os.path.join(demo_png, "landmarks.npz")))
+    loader = _dali(ts, 96, batch=2)
+    assert len(loader) >= 3
+    batches = loader.epoch(0)
+    next(batches)
+    loader.close()
+    pulled = []
+    real_next = type(loader.iterator).__next__
+    type(loader.iterator).__next__ = lambda self: pulled.append(1) or real_next(self)
+    try:
+        batches.close()
+    finally:
+        type(loader.iterator).__next__ = real_next
+    assert loader.closed and pulled == []
+
+
 def test_dali_start_epoch_and_empty_eval_rank(demo_png):
     from pipelines.evaluation import DaliEvalLoader
     from pipelines.ffpp import DaliLoader

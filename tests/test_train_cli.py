@@ -15,8 +15,8 @@ def test_seed_command_parses_with_seed_defaults() -> None:
     assert cfg.data.batch_size == 32 and cfg.run.epochs == 30 and cfg.optim.lr == 2e-4
     assert cfg.optim.lr * cfg.optim.syn_lr_scale == pytest.approx(5e-5) and cfg.optim.weight_decay == 5e-4
     assert cfg.policy.entropy == 1e-5 and cfg.data.root == "data" and cfg.model.pretrained is None
-    assert 1 <= cfg.run.seed <= 10000  # drawn as SLADD does when --manualSeed is absent, and noted
-    assert any("--dataname" in n for n in notes) and any("seed" in n for n in notes)
+    assert cfg.run.seed is None  # train() draws it (or takes a resumed run's): tests/test_train_loop.py
+    assert any("--dataname" in n for n in notes)
 
 
 def test_seed_flags_map_to_config() -> None:
@@ -36,6 +36,14 @@ def test_config_file_then_flags_then_dotted_overrides(tmp_path) -> None:
     assert cfg.optim.lr == 3e-4 and cfg.optim.weight_decay == 0.0 and cfg.run.max_steps == 9
 
 
+def test_scientific_notation_reads_as_a_float(tmp_path) -> None:
+    """YAML 1.1 reads 1e-4 (no dot) as a string: the help's own example must still work."""
+    path = tmp_path / "run.yaml"
+    path.write_text("optim:\n  weight_decay: 5e-5\n")
+    cfg, _, _ = parse(["--config", str(path), "--optim.lr=1e-4"])
+    assert cfg.optim.lr == 1e-4 and cfg.optim.weight_decay == 5e-5
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--optim.nope=1"], "unknown key optim.nope"),
     (["--policy.reward=best"], "policy.reward"),
@@ -44,6 +52,14 @@ def test_config_file_then_flags_then_dotted_overrides(tmp_path) -> None:
     (["--bogus"], "unrecognized"),
     (["--xception-weights", "/no/such/xception-b5690688.pth"], "/no/such/xception-b5690688.pth"),
     (["--pretrained", "/no/such/ckpt.pt"], "/no/such/ckpt.pt"),
+    (["--optim.lr=fast"], "optim.lr"),
+    (["--max-steps", "0"], "run.max_steps: must be positive"),
+    (["--workers", "-3"], "data.workers: must be >= 0"),
+    (["--data.eval_batch_size=0"], "data.eval_batch_size"),
+    (["--run.eval_every=0"], "run.eval_every"),
+    (["--lr=-1e-3"], "optim.lr: must be positive"),
+    (["--beta1", "1.5"], "optim.beta1"),
+    (["--resolution", "128"], "data.resolution: training runs at 256"),
 ])
 def test_bad_arguments_exit_with_a_message(argv, message, capsys) -> None:
     with pytest.raises(SystemExit) as e:
@@ -56,6 +72,47 @@ def test_missing_config_file(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit):
         parse(["--config", str(tmp_path / "none.yaml")])
     assert "none.yaml" in capsys.readouterr().err
+
+
+def test_config_file_with_a_yaml_syntax_error(tmp_path, capsys) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("optim:\n  lr: [1e-4\n")
+    with pytest.raises(SystemExit) as e:
+        parse(["--config", str(path)])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "broken.yaml: not valid YAML" in err and "Traceback" not in err
+
+
+def test_setup_errors_found_in_training_are_one_line_and_status_2(tmp_path, capsys) -> None:
+    """Problems found after parsing (launch geometry, an unreadable last.pt to resume from) end like
+    the argument errors: one line naming the flag or file, status 2, no traceback."""
+    from sladd_fast.train.cli import main
+
+    base = ["--backend", "synthetic", "--device", "cpu", "--out", str(tmp_path), "--meta", "m", "--max-steps", "1",
+            "--run.progress=false"]
+    assert main(base + ["-g", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "-g 0" in err and "Traceback" not in err
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "last.pt").write_bytes(b"half a checkpoint")
+    assert main(base) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("train.py: error: ") and "last.pt" in err and "\n" not in err
+
+
+def test_the_same_command_without_manual_seed_resumes(tmp_path, capsys) -> None:
+    """README: rerunning the same command resumes. Without --manualSeed each run used to draw a new
+    seed, and the data seed that follows it made the rerun a refused change."""
+    import json
+
+    from sladd_fast.train.cli import main
+
+    cmd = ["--backend", "synthetic", "--device", "cpu", "--out", str(tmp_path), "--meta", "m", "--train_batchSize",
+           "1", "--run.progress=false", "--run.log_every=1"]
+    assert main(cmd + ["--max-steps", "1"]) == 0
+    assert main(cmd + ["--max-steps", "2"]) == 0
+    assert json.loads((tmp_path / "m" / "summary.json").read_text())["steps"] == 2
+    assert "resumed from" in capsys.readouterr().out
 
 
 def test_under_torchrun_the_seed_launch_flags_are_ignored(monkeypatch) -> None:

@@ -95,6 +95,33 @@ def test_resume_with_another_world_size_or_data_settings_is_refused(train_root, 
         train(changed)
 
 
+def test_rerunning_without_manual_seed_resumes_with_the_new_optimizer_settings(train_root, tmp_path) -> None:
+    """No --manualSeed: the first run draws a seed, the rerun takes the checkpoint's (so the same
+    command resumes instead of refusing a changed data seed); a changed lr reaches the optimizers."""
+    from sladd_fast.train.config import SetupError
+
+    cfg = small_config(train_root, str(tmp_path), "r", max_steps=1)
+    cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, seed=None))
+    first = yaml.safe_load((tmp_path / "r" / "config.yaml").read_text()) if train(cfg) else None
+    lr = cfg.optim.lr / 10
+    again = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, max_steps=2),
+                                optim=dataclasses.replace(cfg.optim, lr=lr))
+    assert train(again)["steps"] == 2
+    log = (tmp_path / "r" / "log.txt").read_text()
+    assert f"using seed {first['run']['seed']} (the checkpoint's)" in log and "resumed from" in log
+    assert f"optim.lr: {cfg.optim.lr!r} -> {lr!r}" in log
+    ck = torch.load(tmp_path / "r" / "last.pt", weights_only=False)
+    assert ck["config"]["run"]["seed"] == first["run"]["seed"]
+    assert {g["lr"] for g in ck["opt_det"]["param_groups"]} == {lr}
+    assert {g["lr"] for g in ck["opt_syn"]["param_groups"]} == {lr * cfg.optim.syn_lr_scale}
+    # A detector file of another network is refused before training, naming the flag and file.
+    torch.save({"detector": {"conv.weight": torch.zeros(1)}}, tmp_path / "other.pt")
+    other = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, pretrained=str(tmp_path / "other.pt")),
+                                run=dataclasses.replace(cfg.run, meta="p"))
+    with pytest.raises(SetupError, match=r"--pretrained: .*other\.pt: not a sladd_fast detector"):
+        train(other)
+
+
 def test_main_job_demo_on_the_demo_data(train_root, tmp_path):
     """The README's main job: trains, evaluates on the test split, reports throughput and AUC."""
     from sladd_fast import demo as main_job

@@ -86,9 +86,18 @@ def load_detector(path: str, device: torch.device | str = "cpu") -> nn.Module:
     """A Detector (eval mode, on ``device``) from a checkpoint of train.py or a bare state dict."""
     from sladd_fast.models import Detector
 
-    sd = detector_state(load_checkpoint(path), path)
     det = Detector()
-    missing, unexpected = det.load_state_dict(sd, strict=False)
+    load_detector_state(det, path)
+    return det.to(device).eval()
+
+
+def load_detector_state(det: nn.Module, path: str) -> None:
+    """Loads the detector weights of ``path`` (a train.py checkpoint or a bare state dict) into ``det``;
+    a file that is not a checkpoint, or holds another network's weights, is a ValueError naming it."""
+    sd = detector_state(load_checkpoint(path), path)
+    try:
+        missing, unexpected = det.load_state_dict(sd, strict=False)
+    except RuntimeError as e:  # same names, other shapes
+        raise ValueError(f"{path}: not a sladd_fast detector ({str(e).splitlines()[-1].strip()})") from None
     if missing or unexpected:
         raise ValueError(f"{path}: not a sladd_fast detector: missing {missing[:4]}, unexpected {unexpected[:4]}")
-    return det.to(device).eval()

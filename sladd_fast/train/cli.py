@@ -14,10 +14,10 @@ import dataclasses
 import functools
 import json
 import os
-import random
+import sys
 from typing import Any
 
-from sladd_fast.train.config import Config, load_config
+from sladd_fast.train.config import Config, SetupError, load_config
 
 # Seed flags that SLADD's train.py defines but never uses: accepted so its command lines run.
 UNUSED_SEED_FLAGS = ("--dataname", "--ngpu", "--momentum", "--save_epoch", "--rec_iter", "--cuda")
@@ -104,9 +104,8 @@ def parse(argv: list[str] | None = None) -> tuple[Config, argparse.Namespace, li
         cfg = load_config(args.config, given + overrides)
     except (FileNotFoundError, ValueError) as e:
         ap.error(str(e))
-    if cfg.run.seed is None:  # SLADD: random.randint(1, 10000) when --manualSeed is absent; logged and saved
-        cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, seed=random.randint(1, 10000)))
-        notes.append(f"note: --manualSeed not given: using seed {cfg.run.seed}")
+    # Without --manualSeed, run.seed stays None here: train() takes a resumed run's seed from its
+    # checkpoint, or draws one in [1, 10000] as SLADD does (logged and saved).
     if cfg.model.xception_weights and not os.path.isfile(cfg.model.xception_weights):
         ap.error(f"--xception-weights: no such file: {cfg.model.xception_weights}")
     if cfg.model.pretrained and not os.path.isfile(cfg.model.pretrained):
@@ -139,6 +138,8 @@ def _run(cfg: Config, env) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from torch.multiprocessing import ProcessExitedException
+
     from sladd_fast.train.distributed import LaunchSpec, launch, resolve_device
 
     cfg, args, notes = parse(argv)
@@ -153,13 +154,30 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         build_parser().error(problem)
     spec = LaunchSpec(args.nodes, args.gpus, args.nr, args.master_addr, args.masterport, device)
-    launch(spec, functools.partial(_run, cfg))
-    path = os.path.join(cfg.run.out, cfg.run.meta, "summary.json")
+    run_dir = os.path.join(cfg.run.out, cfg.run.meta)
+    try:
+        launch(spec, functools.partial(_run, cfg))
+    except SetupError as e:  # found before training: one line, like the argument errors
+        print(f"train.py: error: {e}", file=sys.stderr)
+        return 2
+    except ProcessExitedException as e:  # a spawned rank exited; 2: a SetupError it already printed
+        if e.exit_code == 2:
+            return 2
+        raise
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: rerun the same command to resume from {os.path.join(run_dir, 'last.pt')} "
+              f"(written every run.ckpt_every={cfg.run.ckpt_every} steps)", file=sys.stderr)
+        return 130
+    path = os.path.join(run_dir, "summary.json")
     if os.path.isfile(path):
         with open(path) as f:
             s = json.load(f)
         best = s.get("best") or {}
-        print(f"done: {s['steps']} steps, {s.get('items_per_s')} items/s "
-              f"({s.get('detector_images_per_s')} detector images/s), best eval AUC "
+
+        def shown(v: Any) -> Any:
+            return "n/a" if v is None else v
+
+        print(f"done: {s['steps']} steps, {shown(s.get('items_per_s'))} items/s "
+              f"({shown(s.get('detector_images_per_s'))} detector images/s), best eval AUC "
               f"{best.get('auc') if best.get('step') is not None else 'n/a'} -> {s['run_dir']}")
     return 0

@@ -17,6 +17,12 @@ from typing import Any
 import yaml
 
 
+class SetupError(ValueError):
+    """A run's settings or inputs are unusable (a bad config value, an unreadable checkpoint, a resume that
+    would change what the checkpoint means), found before any training step. train.py prints its message
+    as one line and exits with status 2."""
+
+
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
     root: str = "data"  # FF++ layout root (data/FF in the seed's README is data/ + FF layout)
@@ -118,6 +124,11 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
     elif tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
+        if isinstance(value, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
     elif tp is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
@@ -159,7 +170,10 @@ def load_config(path: str | None = None, overrides: list[str] | None = None, bas
         if not os.path.isfile(path):
             raise FileNotFoundError(f"--config: no such file: {path}")
         with open(path) as f:
-            values = yaml.safe_load(f) or {}
+            try:
+                values = yaml.safe_load(f) or {}
+            except yaml.YAMLError as e:
+                raise ValueError(f"{path}: not valid YAML ({' '.join(str(e).split())})") from None
         if not isinstance(values, dict):
             raise ValueError(f"{path}: expected a mapping of sections")
         cfg = _apply(cfg, values, path)
@@ -186,11 +200,29 @@ def validate(cfg: Config) -> None:
         raise ValueError("config data.eval_split: model selection never uses the test split (use eval)")
     if cfg.data.layout == "deepfakebench" and not cfg.data.dfb_json:
         raise ValueError("config data.dfb_json: required with data.layout=deepfakebench")
-    for name, v in (("data.batch_size", cfg.data.batch_size), ("data.resolution", cfg.data.resolution),
-                    ("run.epochs", cfg.run.epochs), ("run.log_every", cfg.run.log_every),
-                    ("run.ckpt_every", cfg.run.ckpt_every), ("run.sample_every", cfg.run.sample_every)):
-        if v <= 0:
+    # None means "the default" for the optional counts; a number must be usable.
+    for name, v in (("data.batch_size", cfg.data.batch_size), ("data.eval_batch_size", cfg.data.eval_batch_size),
+                    ("data.eval_frames", cfg.data.eval_frames), ("run.epochs", cfg.run.epochs),
+                    ("run.max_steps", cfg.run.max_steps), ("run.log_every", cfg.run.log_every),
+                    ("run.ckpt_every", cfg.run.ckpt_every), ("run.sample_every", cfg.run.sample_every),
+                    ("run.eval_every", cfg.run.eval_every), ("run.eval_max_batches", cfg.run.eval_max_batches),
+                    ("optim.lr", cfg.optim.lr), ("optim.syn_lr_scale", cfg.optim.syn_lr_scale),
+                    ("loss.scale", cfg.loss.scale)):
+        if v is not None and not v > 0:
             raise ValueError(f"config {name}: must be positive, got {v}")
+    for name, v in (("data.workers", cfg.data.workers), ("optim.weight_decay", cfg.optim.weight_decay),
+                    ("loss.map", cfg.loss.map), ("loss.type", cfg.loss.type), ("loss.mag", cfg.loss.mag),
+                    ("policy.entropy", cfg.policy.entropy)):
+        if not v >= 0:
+            raise ValueError(f"config {name}: must be >= 0, got {v}")
+    for name, v in (("optim.beta1", cfg.optim.beta1), ("optim.beta2", cfg.optim.beta2),
+                    ("model.dropout", cfg.model.dropout), ("policy.baseline_momentum", cfg.policy.baseline_momentum)):
+        if not 0 <= v < 1:
+            raise ValueError(f"config {name}: must be in [0, 1), got {v}")
+    if cfg.data.resolution != 256:
+        # The detector's map head gives S/16 and the mask targets are 16x16 (spec §3.7), as in SLADD.
+        raise ValueError(f"config data.resolution: training runs at 256 (SLADD's size: the detector's "
+                         f"S/16 map is trained against 16x16 mask targets), got {cfg.data.resolution}")
 
 
 def to_dict(cfg: Config) -> dict[str, dict[str, Any]]:

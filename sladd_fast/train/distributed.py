@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from typing import Any, Callable
 
 import torch
 import torch.distributed as dist
 
+from sladd_fast.train.config import SetupError
 from sladd_fast.train.loop import DistEnv
 
 
@@ -58,6 +60,10 @@ def _worker(local_rank: int, spec: LaunchSpec, fn: Callable[[DistEnv], Any], thr
     _setup(env, threads)
     try:
         fn(env)
+    except SetupError as e:  # every rank finds the same problem: rank 0 says it once, all exit 2
+        if rank == 0:
+            print(f"train.py: error: {e}", file=sys.stderr, flush=True)
+        sys.exit(2)
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
@@ -82,9 +88,12 @@ def launch(spec: LaunchSpec, fn: Callable[[DistEnv], Any], log: Callable[[str], 
             if dist.is_initialized():
                 dist.destroy_process_group()
     if spec.nodes < 1 or spec.gpus < 1 or not 0 <= spec.node_rank < spec.nodes:
-        raise ValueError(f"-n {spec.nodes} -g {spec.gpus} -nr {spec.node_rank}: need n >= 1, g >= 1, 0 <= nr < n")
+        raise SetupError(f"-n {spec.nodes} -g {spec.gpus} -nr {spec.node_rank}: need n >= 1, g >= 1, 0 <= nr < n")
     if spec.device == "cuda" and spec.gpus > torch.cuda.device_count():
-        raise ValueError(f"-g {spec.gpus}: only {torch.cuda.device_count()} CUDA device(s) on this node")
+        raise SetupError(f"-g {spec.gpus}: only {torch.cuda.device_count()} CUDA device(s) on this node")
+    if spec.device == "cpu" and spec.gpus > cores:
+        log(f"warning: -g {spec.gpus} gloo processes on {cores} CPU core(s): one thread each, and slower than "
+            f"-g {cores} (on a GPU server add --device cuda)")
     world = spec.nodes * spec.gpus
     threads = max(1, cores // spec.gpus) if spec.device == "cpu" else None
     if world == 1:

@@ -24,7 +24,7 @@ from sladd_fast.data.batch import Batch
 from sladd_fast.data.index import ffpp_root
 from sladd_fast.models import Detector, SynthesizerPolicy, load_trunk_weights, read_imagenet_weights
 from sladd_fast.train import checkpoint as ckpt_io
-from sladd_fast.train.config import Config, DataConfig, OptimConfig, dump_config, to_dict
+from sladd_fast.train.config import Config, DataConfig, OptimConfig, SetupError, dump_config, to_dict
 from sladd_fast.train.step import RewardBaseline, StepOptions, train_step
 from sladd_fast.train.visualize import sample_grid, save_png
 
@@ -116,8 +116,10 @@ def build_models(cfg: Config, device: torch.device, log=print) -> tuple[nn.Modul
         log("warning: no --xception-weights given: both networks start from random weights (SLADD starts "
             "from ImageNet xception-b5690688.pth)")
     if cfg.model.pretrained:
-        state = ckpt_io.detector_state(ckpt_io.load_checkpoint(cfg.model.pretrained), cfg.model.pretrained)
-        det.load_state_dict(state)
+        try:
+            ckpt_io.load_detector_state(det, cfg.model.pretrained)
+        except ValueError as e:
+            raise SetupError(f"--pretrained: {e}") from None
         log(f"detector initialised from {cfg.model.pretrained}")
     return det.to(device), syn.to(device)
 
@@ -127,6 +129,13 @@ def build_optimizers(oc: OptimConfig, det: nn.Module, syn: nn.Module) -> tuple[t
     betas = (oc.beta1, oc.beta2)
     return (torch.optim.Adam(det.parameters(), lr=oc.lr, betas=betas, weight_decay=oc.weight_decay),
             torch.optim.Adam(syn.parameters(), lr=oc.lr * oc.syn_lr_scale, betas=betas, weight_decay=oc.weight_decay))
+
+
+def set_hyperparameters(oc: OptimConfig, opt_det: torch.optim.Adam, opt_syn: torch.optim.Adam) -> None:
+    """Sets lr, betas and weight decay of every parameter group from ``oc`` (after a state dict load)."""
+    for opt, lr in ((opt_det, oc.lr), (opt_syn, oc.lr * oc.syn_lr_scale)):
+        for group in opt.param_groups:
+            group.update(lr=lr, betas=(oc.beta1, oc.beta2), weight_decay=oc.weight_decay)
 
 
 class _Log:
@@ -176,16 +185,46 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
     ``on_step(step, batch, StepResult, detector, synthesizer)``, if given, runs after every step, before
     that step's checkpoint (tests, benchmarks); the networks are the unwrapped modules."""
     device = torch.device(env.device)
-    # One seed for all ranks: rank 0's (under torchrun every process drew its own when --manualSeed
-    # was absent); the data plan follows it unless data.seed is set.
-    seed = int(_broadcast(cfg.run.seed if cfg.run.seed is not None else 0, env))
-    cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, seed=seed))
-    if cfg.data.seed is None:
-        cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, seed=seed))
     run_dir = os.path.join(cfg.run.out, cfg.run.meta)
     if env.rank == 0:
         os.makedirs(os.path.join(run_dir, "samples"), exist_ok=True)
     log = _Log(env.rank, os.path.join(run_dir, "log.txt") if env.rank == 0 else None)
+
+    # A run folder with last.pt resumes (both networks, optimizers, baseline, RNG, data position).
+    last = os.path.join(run_dir, "last.pt")
+    found = _gather(cfg.run.resume and os.path.isfile(last), env)
+    if any(found) and not all(found):  # e.g. several nodes without a shared --out
+        raise SetupError(f"{last} exists on rank(s) {[r for r, f in enumerate(found) if f]} but not on the others: "
+                         "every rank must see the run folder (use a shared --out across nodes)")
+    ck = None
+    if found[0]:
+        try:
+            ck = ckpt_io.load_checkpoint(last)
+        except ValueError as e:
+            raise SetupError(f"{e}; delete it to start over, or use another run.meta") from None
+        if not isinstance(ck.get("config"), dict) or "rng" not in ck:
+            raise SetupError(f"{last}: not a train.py checkpoint (no config or RNG states)")
+
+    # One seed for all ranks: rank 0's. Without --manualSeed a new run draws one in [1, 10000] as SLADD
+    # does, and a resumed run keeps its checkpoint's, so rerunning the same command resumes.
+    seed = cfg.run.seed
+    if seed is None:
+        seed = int(ck["config"]["run"]["seed"]) if ck is not None else random.randint(1, 10000)
+        log(f"note: --manualSeed not given: using seed {seed}" + (" (the checkpoint's)" if ck is not None else ""))
+    seed = int(_broadcast(seed, env))
+    cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, seed=seed))
+    if cfg.data.seed is None:  # the data plan follows the run's seed unless data.seed is set
+        cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, seed=seed))
+    if ck is not None:
+        if ck.get("world_size", 1) != env.world_size:
+            raise SetupError(f"{last} was written by {ck.get('world_size')} process(es), this run has "
+                             f"{env.world_size}: the data position and RNG states do not carry over "
+                             "(use another run.meta, or run.resume=false)")
+        changed = [f"{a}.{b}: {ck['config'][a][b]!r} -> {getattr(getattr(cfg, a), b)!r}" for a, b in RESUME_KEYS
+                   if ck["config"][a][b] != getattr(getattr(cfg, a), b)]
+        if changed:
+            raise SetupError(f"{last}: cannot resume with changed settings ({'; '.join(changed)}); "
+                             "use another run.meta, or run.resume=false")
 
     # Seeds: per rank, so dropout, the policy's draws and synthesis differ across ranks.
     random.seed(seed + env.rank)
@@ -201,33 +240,25 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
     opt_det, opt_syn = build_optimizers(cfg.optim, det, syn)
     baseline = RewardBaseline(cfg.policy.baseline_momentum).to(device) if cfg.policy.baseline == "ema" else None
 
-    # Resume (both networks, optimizers, baseline, RNG, data position).
     step, epoch, start_batch, best = 0, 0, 0, {"auc": -1.0, "step": None}
-    last = os.path.join(run_dir, "last.pt")
-    found = _gather(cfg.run.resume and os.path.isfile(last), env)
-    if any(found) and not all(found):  # e.g. several nodes without a shared --out
-        raise ValueError(f"{last} exists on rank(s) {[r for r, f in enumerate(found) if f]} but not on the others: "
-                         "every rank must see the run folder (use a shared --out across nodes)")
-    if found[0]:
-        ck = ckpt_io.load_checkpoint(last)
-        if ck.get("world_size", 1) != env.world_size:
-            raise ValueError(f"{last} was written by {ck.get('world_size')} process(es), this run has "
-                             f"{env.world_size}: the data position and RNG states do not carry over "
-                             "(use another run.meta, or run.resume=false)")
-        changed = [f"{a}.{b}: {ck['config'][a][b]!r} -> {getattr(getattr(cfg, a), b)!r}" for a, b in RESUME_KEYS
-                   if ck["config"][a][b] != getattr(getattr(cfg, a), b)]
-        if changed:
-            raise ValueError(f"{last}: cannot resume with changed settings ({'; '.join(changed)}); "
-                             "use another run.meta, or run.resume=false")
+    if ck is not None:
         det.load_state_dict(ck["detector"])
         syn.load_state_dict(ck["synthesizer"])
         opt_det.load_state_dict(ck["opt_det"])
         opt_syn.load_state_dict(ck["opt_syn"])
+        # The optimizer states carry the checkpoint's hyperparameters: the config's win, so what
+        # config.yaml records is what trains (a resume may lower the lr, say).
+        set_hyperparameters(cfg.optim, opt_det, opt_syn)
+        moved = [f"optim.{k}: {ck['config']['optim'].get(k)!r} -> {v!r}" for k, v in to_dict(cfg)["optim"].items()
+                 if ck["config"]["optim"].get(k) != v]
+        if moved:
+            log(f"note: resuming with changed optimizer settings ({'; '.join(moved)})")
         if baseline is not None and ck.get("baseline") is not None:
             baseline.load_state_dict(ck["baseline"][env.rank])
         ckpt_io.set_rng_state(ck["rng"][env.rank], gen)
         step, epoch, start_batch, best = ck["step"], ck["epoch"], ck["batch"], ck.get("best", best)
         log(f"resumed from {last}: step {step}, epoch {epoch}, batch {start_batch}")
+        del ck
 
     if device.type == "cuda" and cfg.run.channels_last:
         det, syn = det.to(memory_format=torch.channels_last), syn.to(memory_format=torch.channels_last)
