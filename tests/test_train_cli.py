@@ -64,8 +64,9 @@ def test_scientific_notation_reads_as_a_float(tmp_path) -> None:
 def test_bad_arguments_exit_with_a_message(argv, message, capsys) -> None:
     with pytest.raises(SystemExit) as e:
         parse(argv)
-    assert e.value.code == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and message in err
+    assert err.count("\n") == 1 and err.startswith("train.py: error: ")  # one line, not the usage block
 
 
 def test_missing_config_file(tmp_path, capsys) -> None:

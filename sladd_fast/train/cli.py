@@ -23,8 +23,15 @@ from sladd_fast.train.config import Config, SetupError, load_config
 UNUSED_SEED_FLAGS = ("--dataname", "--ngpu", "--momentum", "--save_epoch", "--rec_iter", "--cuda")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Errors as one line (the usage block is ~25 lines and buried the message), status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (train.py --help lists the flags)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="train.py", description="SLADD training: Xception detector vs. an "
+    ap = _Parser(prog="train.py", description="SLADD training: Xception detector vs. an "
                                  "adversarial synthesizer policy (REINFORCE), batched GPU synthesis.",
                                  epilog="Any --section.key=value overrides the config (e.g. --optim.lr=1e-4).")
     S = argparse.SUPPRESS  # only flags actually given override the config file
@@ -158,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         launch(spec, functools.partial(_run, cfg))
     except SetupError as e:  # found before training: one line, like the argument errors
-        print(f"train.py: error: {e}", file=sys.stderr)
+        if int(os.environ.get("RANK", "0")) == 0:  # under torchrun every rank found it
+            print(f"train.py: error: {e}", file=sys.stderr)
         return 2
     except ProcessExitedException as e:  # a spawned rank exited; 2: a SetupError it already printed
         if e.exit_code == 2:
