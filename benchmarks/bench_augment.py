@@ -19,7 +19,6 @@ each), counted on CPU through the sync-free branches. A benchmark, not a test: n
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -29,8 +28,9 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_synthesis import _baseline_worker, _worker_init  # noqa: E402
-from benchmarks.common import (alternate_rounds, baseline_record, environment, peak_mb_per_sample,  # noqa: E402
-                               summarize, sync_free, write_json)
+from benchmarks.common import (alternate_rounds, at_least, baseline_record, check_outputs, command,  # noqa: E402
+                               environment, parser, peak_mb_per_sample, rounds_note, summarize, sync_free,
+                               write_json)
 from sladd_fast import faces, ops  # noqa: E402
 from sladd_fast.augment import AugmentGraph, SbiAugment, SladdAugment, XrayAugment  # noqa: E402
 
@@ -84,16 +84,18 @@ def gpu_path_ops(module) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = parser(__doc__)
     ap.add_argument("--mode", default="sladd", choices=MODES)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--iters", type=int, default=10)
-    ap.add_argument("--baseline-iters", type=int, default=3, help="timed baseline batches (0: skip)")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--batch", type=at_least(1), default=32,
+                    help="samples per call (sladd and xray: at least 2, partners come from the batch)")
+    ap.add_argument("--size", type=at_least(16), default=256, help="image side in pixels")
+    ap.add_argument("--threads", type=at_least(1), default=os.cpu_count(), help="CPU threads for each side")
+    ap.add_argument("--iters", type=at_least(1), default=10, help="timed module calls")
+    ap.add_argument("--baseline-iters", type=at_least(0), default=3, help="timed baseline batches (0: skip)")
+    ap.add_argument("--rounds", type=at_least(1), default=3,
+                    help="alternating module/baseline rounds (at most --baseline-iters)")
+    ap.add_argument("--json", default=None, help="write the record (figures, arguments, environment) here")
     ap.add_argument("--graph", action="store_true",
                     help="cuda: time the mode replayed from a CUDA graph (AugmentGraph)")
     args = ap.parse_args(argv)
@@ -101,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--device cuda: no CUDA device")
     if args.graph and args.device != "cuda":
         ap.error("--graph needs --device cuda")
+    if args.mode in ("sladd", "xray") and args.batch < 2:
+        ap.error(f"--batch {args.batch}: --mode {args.mode} takes partners from the batch, so it needs at least 2")
+    check_outputs(ap, json=args.json)
+    rounds_note(args)
     dev = torch.device(args.device)
     torch.set_num_threads(args.threads)
     g = torch.Generator().manual_seed(0)
@@ -164,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     record = {"suite": "augment", "mode": args.mode, "graph": args.graph, "batch": args.batch, "size": args.size,
               "threads": args.threads,
               "backend": ops.backend_for(dev), "module": {**m, "samples_per_s": rate, "ops_per_call": n_ops},
-              "env": environment(dev)}
+              "command": command(args), "env": environment(dev)}
     if ratios:
         record.update(baseline_record(base_t, ratios, nb, len(jobs)))
         print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: "

@@ -1,7 +1,7 @@
 """Loader throughput: frames/s with landmarks for a backend, beside the plain DataLoader baseline.
 
     python benchmarks/bench_loader.py --backend dali|torch|synthetic --device cpu|cuda --json PATH
-        [--root PACKED_ROOT] [--batch 32] [--size 256] [--epochs 3] [--workers N] [--decode cpu|cuda]
+        [--root PACKED_ROOT] [--batch 32] [--size 256] [--epochs 10] [--workers N] [--decode cpu|cuda]
         [--min-batches 50]
 
 Without --root, builds the embedded demo dataset (sladd_fast.data.demo) once into a cache folder
@@ -16,7 +16,6 @@ smaller), so start-up and drain do not dominate. A benchmark: nothing asserts.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
@@ -26,7 +25,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import environment, write_json  # noqa: E402
+from benchmarks.common import at_least, check_outputs, command, environment, parser, write_json  # noqa: E402
 
 
 def default_cache() -> str:
@@ -84,21 +83,28 @@ def _measure(loader, epochs: int, device: torch.device) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--backend", default="dali", choices=["dali", "torch", "synthetic"])
+    from sladd_fast.data.index import METHODS
+
+    ap = parser(__doc__)
+    ap.add_argument("--backend", default="dali", choices=["dali", "torch", "synthetic"],
+                    help="synthetic: random batches made on the device, no files (the loop's ceiling; no ratio)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--root", default=None, help="a (packed) FF++-layout root with landmarks.npz")
-    ap.add_argument("--dataset", default="ALL")
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--epochs", type=int, default=10, help="timed epochs after one warm-up epoch")
-    ap.add_argument("--workers", type=int, default=os.cpu_count())
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--dataset", default="ALL", choices=METHODS + ("ALL",),
+                    help="the train split's manipulation, with the reals")
+    ap.add_argument("--batch", type=at_least(1), default=32, help="items per batch (each brings its partner)")
+    ap.add_argument("--size", type=at_least(16), default=256, help="image side in pixels")
+    ap.add_argument("--epochs", type=at_least(1), default=10, help="timed epochs after one warm-up epoch")
+    ap.add_argument("--workers", type=at_least(0), default=os.cpu_count(),
+                    help="loader worker processes (DALI: threads, at least 1)")
+    ap.add_argument("--json", default=None, help="write the record (figures, arguments, environment) here")
     ap.add_argument("--cache", default=default_cache(), help="where the demo dataset is kept without --root")
     ap.add_argument("--decode", default="cpu", choices=["cpu", "cuda"],
                     help="torch backend: decode in the workers (cpu) or per batch with nvJPEG (cuda)")
-    ap.add_argument("--min-batches", type=int, default=50, help="repeat the index until an epoch has this many")
+    ap.add_argument("--min-batches", type=at_least(0), default=50,
+                    help="repeat the index until an epoch has this many")
     args = ap.parse_args(argv)
+    check_outputs(ap, json=args.json)
     if args.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: no CUDA device")
     if args.decode == "cuda" and (args.backend != "torch" or args.device != "cuda"):
@@ -122,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.ffpp import DaliLoader
 
         loader = DaliLoader(data, args.size, args.batch, device_id=0 if dev.type == "cuda" else None,
-                            workers=args.workers)
+                            workers=max(1, args.workers))
     elif args.backend == "torch":
         loader = TorchLoader(data, args.size, args.batch, workers=args.workers, device=dev, decode=args.decode)
     else:
@@ -133,11 +139,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     name = args.backend + ("+nvjpeg" if args.decode == "cuda" else "")
-    print(f"{name:9s} [{dev}, {args.workers} workers]: {res['frames_per_s']:,.0f} frames/s "
+    workers = {"dali": f"{max(1, args.workers)} threads", "torch": f"{args.workers} workers",
+               "synthetic": "no files read"}[args.backend]
+    print(f"{name:9s} [{dev}, {workers}]: {res['frames_per_s']:,.0f} frames/s "
           f"({res['frames']} frames, batch {args.batch}, {args.size}px)")
     record = {"suite": "loader", "backend": args.backend, "decode": args.decode, "batch": args.batch, "size": args.size,
-              "workers": args.workers, "items_per_epoch": len(data), args.backend: res, "env": environment(dev)}
-    if args.backend != "torch" or args.decode == "cuda":
+              "workers": args.workers, "epochs": args.epochs, "dataset": args.dataset, "root": root,
+              "items_per_epoch": len(data), args.backend: res, "command": command(args), "env": environment(dev)}
+    if args.backend == "synthetic":  # nothing is decoded: a ratio against a decoding loader means nothing
+        print("synthetic batches decode nothing: the figure is the loop's ceiling, no baseline ratio")
+    elif args.backend != "torch" or args.decode == "cuda":
         base = _measure(TorchLoader(data, args.size, args.batch, workers=args.workers, device=dev), args.epochs, dev)
         print(f"baseline  [torch DataLoader, {dev}, {args.workers} workers]: {base['frames_per_s']:,.0f} frames/s")
         print(f"ratio {args.backend}/DataLoader: {res['frames_per_s'] / base['frames_per_s']:.2f}x")

@@ -13,7 +13,6 @@ records device, versions and git SHA. A benchmark, not a test: nothing asserts.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -22,8 +21,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import (alternate_rounds, baseline_record, environment, peak_mb_per_sample,  # noqa: E402
-                               summarize, time_it, write_json)
+from benchmarks.common import (alternate_rounds, at_least, baseline_record, check_outputs, command,  # noqa: E402
+                               environment, parser, peak_mb_per_sample, rounds_note, summarize, time_it, write_json)
 from sladd_fast import faces, ops, synthesize  # noqa: E402
 
 
@@ -86,16 +85,18 @@ def baseline_breakdown(np_in: list[np.ndarray]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = parser(__doc__)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--iters", type=int, default=10, help="timed engine iterations")
-    ap.add_argument("--baseline-iters", type=int, default=3, help="timed baseline batches (0: skip baseline)")
-    ap.add_argument("--rounds", type=int, default=3, help="alternating engine/baseline rounds (<= baseline-iters)")
-    ap.add_argument("--baseline-batch", type=int, default=None, help="baseline batch (default: min(batch, 64))")
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--batch", type=at_least(1), default=32, help="forgeries per engine call")
+    ap.add_argument("--size", type=at_least(16), default=256, help="image side in pixels")
+    ap.add_argument("--threads", type=at_least(1), default=os.cpu_count(), help="CPU threads for each side")
+    ap.add_argument("--iters", type=at_least(1), default=10, help="timed engine iterations")
+    ap.add_argument("--baseline-iters", type=at_least(0), default=3, help="timed baseline batches (0: skip baseline)")
+    ap.add_argument("--rounds", type=at_least(1), default=3,
+                    help="alternating engine/baseline rounds (at most --baseline-iters)")
+    ap.add_argument("--baseline-batch", type=at_least(1), default=None,
+                    help="baseline batch, at most --batch (default: min(batch, 64))")
+    ap.add_argument("--json", default=None, help="write the record (figures, arguments, environment) here")
     ap.add_argument("--profile", default=None, help="write the torch profiler's top ops (one engine step) here")
     ap.add_argument("--graph", action="store_true",
                     help="also time the call replayed from a CUDA graph (sladd_fast.synthesis.SynthesisGraph)")
@@ -104,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--device cuda: no CUDA device")
     if args.graph and args.device != "cuda":
         ap.error("--graph needs --device cuda")
+    if args.baseline_batch is not None and args.baseline_batch > args.batch:
+        ap.error(f"--baseline-batch {args.baseline_batch}: at most --batch ({args.batch}); it takes the batch's "
+                 "first samples")
+    rounds_note(args)
+    check_outputs(ap, json=args.json, profile=args.profile)
     dev = torch.device(args.device)
     torch.set_num_threads(args.threads)
     inputs = make_inputs(args.batch, args.size, 0)
@@ -132,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{eng_rate:,.1f} samples/s (batch {args.batch}, median {eng['median_s'] * 1e3:.1f} ms)")
     record = {"suite": "synthesis", "batch": args.batch, "size": args.size, "threads": args.threads,
               "backend": ops.backend_for(dev), "engine": {**eng, "samples_per_s": eng_rate},
-              "env": environment(dev)}
+              "command": command(args), "env": environment(dev)}
     if dev.type == "cuda":  # peak memory of one eager call, per forgery
         peak = peak_mb_per_sample(engine, dev, args.batch)
         record["peak_mem_mb_per_forgery"] = peak

@@ -1,23 +1,99 @@
-"""Benchmark plumbing: environment record, timing with warm-up, JSON output."""
+"""Benchmark plumbing: argument parsing and checks, environment record, timing with warm-up, JSON output."""
 from __future__ import annotations
 
+import argparse
 import contextlib
+import datetime
 import json
 import multiprocessing as mp
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from typing import Any, Callable, Iterator
 
 import torch
 
-from sladd_fast._git import git_sha
+from sladd_fast._git import ROOT, git_sha
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """--help shows the module docstring as written and every flag's default."""
+
+
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's argument parser: its module docstring (what it measures, where output goes) as
+    the description, defaults shown."""
+    return argparse.ArgumentParser(description=doc, formatter_class=_HelpFormatter)
+
+
+def at_least(lo: int) -> Callable[[str], int]:
+    """argparse type: an integer >= ``lo``. A batch of 0 or 0 timed iterations gives no figure worth
+    printing, so it is an argument error (status 2), not a clamp or a crash deep inside."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be >= {lo}, got {value}")
+        return value
+
+    return parse
+
+
+def check_outputs(ap: argparse.ArgumentParser, **paths: str | None) -> None:
+    """Output files checked before the run, not after it (where a bad path loses the results):
+    each given path must name a file in a folder that exists or can be created, and is writable.
+    Keywords are the flags' names (``json=args.json`` checks --json)."""
+    for name, path in paths.items():
+        if not path:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if os.path.isdir(path):
+            ap.error(f"{flag} {path}: is a folder; give a file name")
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as e:
+            ap.error(f"{flag} {path}: cannot create its folder ({e.strerror})")
+        if not os.access(folder, os.W_OK):
+            ap.error(f"{flag} {path}: its folder is not writable")
+
+
+def rounds_note(args: argparse.Namespace) -> None:
+    """Says so when alternate_rounds runs fewer rounds than asked (each round times one baseline
+    batch at least; without a baseline there is one round). The record's ratio_rounds lists those run."""
+    ran = max(1, min(args.rounds, args.baseline_iters)) if args.baseline_iters else 1
+    if ran != args.rounds:
+        why = f"--baseline-iters {args.baseline_iters}" if args.baseline_iters else "no baseline"
+        print(f"note: {ran} round(s), not --rounds {args.rounds} ({why})")
+
+
+def command(args: argparse.Namespace) -> dict[str, Any]:
+    """How the run was asked for: the command line and every resolved argument."""
+    return {"argv": list(sys.argv), "args": vars(args)}
+
+
+def _tree_dirty() -> bool | None:
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                             text=True, check=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(out.strip())
 
 
 def environment(device: torch.device) -> dict[str, Any]:
     env: dict[str, Any] = {
+        "timestamp_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "git_sha": git_sha(),
+        "git_dirty": _tree_dirty(),  # tracked files changed since git_sha
+        "env_vars": {k: v for k, v in sorted(os.environ.items())
+                     if k.startswith(("SLADD_FAST_", "MALLOC_", "OMP_", "CUDA_VISIBLE"))},
         "python": platform.python_version(),
         "torch": torch.__version__,
         "torch_cuda": torch.version.cuda,
@@ -27,11 +103,12 @@ def environment(device: torch.device) -> dict[str, Any]:
         "device": str(device),
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.machine(),
     }
-    for mod in ("cv2", "numpy", "cupy", "skimage", "scipy"):
+    for mod in ("cv2", "numpy", "cupy", "skimage", "scipy", "nvidia.dali"):
         try:
-            env[mod] = __import__(mod).__version__
+            __import__(mod)
+            env[mod.split(".")[-1]] = sys.modules[mod].__version__
         except Exception:  # not installed, or no driver
-            env[mod] = None
+            env[mod.split(".")[-1]] = None
     return env
 
 

@@ -37,7 +37,8 @@ from torch.utils._pytree import tree_flatten
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_synthesis import make_inputs  # noqa: E402
-from benchmarks.common import environment, sync_free, write_json  # noqa: E402
+from benchmarks.common import (at_least, check_outputs, command, environment, parser, sync_free,  # noqa: E402
+                               write_json)
 from sladd_fast import _jit, synthesize  # noqa: E402
 from sladd_fast.synthesis import params as params_mod  # noqa: E402
 from sladd_fast.synthesis import stages  # noqa: E402
@@ -145,13 +146,14 @@ def _stage_times(inputs: list[torch.Tensor], p: object, iters: int) -> dict[str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--iters", type=int, default=3, help="timed calls for the CPU ms column")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--json", default=None)
+    ap = parser(__doc__)
+    ap.add_argument("--batch", type=at_least(1), default=32, help="forgeries per call")
+    ap.add_argument("--size", type=at_least(16), default=256, help="image side in pixels")
+    ap.add_argument("--iters", type=at_least(1), default=3, help="timed calls for the CPU ms column")
+    ap.add_argument("--threads", type=at_least(1), default=1, help="CPU threads for the timed calls")
+    ap.add_argument("--json", default=None, help="write the record (figures, arguments, environment) here")
     args = ap.parse_args(argv)
+    check_outputs(ap, json=args.json)
     with sync_free():  # the GPU's branches
         return _run(args)
 
@@ -191,7 +193,7 @@ def _run(args: argparse.Namespace) -> int:
           f"{total['ops'] * 5e-3:.1f} ms of launch latency per call before any work)")
     print(f"peak of live intermediates: {counter.peak / B / 1e6:.2f} MB per forgery (reached in {counter.peak_stage})")
     if args.json:
-        write_json(args.json, {"benchmark": "cost_model", "batch": B, "size": args.size, "threads": args.threads,
+        write_json(args.json, {"suite": "cost_model", "batch": B, "size": args.size, "threads": args.threads,
                                "stages": rows, "total": {"ops": total["ops"],
                                                          "mb_read_per_forgery": total["read"] / B / 1e6,
                                                          "mb_written_per_forgery": total["written"] / B / 1e6,
@@ -199,7 +201,7 @@ def _run(args: argparse.Namespace) -> int:
                                                          "cpu_ms_per_forgery": cpu_total,
                                                          "peak_live_mb_per_forgery": counter.peak / B / 1e6,
                                                          "peak_stage": counter.peak_stage},
-                               **environment(torch.device("cpu"))})
+                               "command": command(args), "env": environment(torch.device("cpu"))})
     return 0
 
 

@@ -52,12 +52,47 @@ def test_bench_train_writes_its_record(tmp_path, train_root):
     assert rc == 0
     rec = json.loads(path.read_text())
     assert rec["suite"] == "train" and rec["batch"] == 1
-    assert set(rec["step_s"]) == {"a_networks", "b_with_synthesis", "synthesizer_net", "detector_net", "c_end_to_end",
-                                  "loader_only"}
+    assert set(rec["step_s"]) == {"a_networks", "b_with_synthesis", "synthesizer_net", "detector_net", "synthesis",
+                                  "c_end_to_end", "loader_only"}
     assert all(v > 0 for v in rec["step_s"].values())
     assert rec["ratio_b_over_a"] > 0 and rec["ratio_c_over_b"] > 0 and rec["loader"]["backend"] == "torch"
-    assert set(rec["split_of_end_to_end_step"]) == {"synthesizer_net_s", "detector_net_s", "synthesis_s", "data_s",
-                                                      "other_s"}
+    split = rec["split_of_end_to_end_step"]
+    assert set(split) == {"synthesizer_net_s", "detector_net_s", "synthesis_s", "b_minus_a_s", "data_s", "other_s"}
+    assert split["synthesis_s"] == rec["step_s"]["synthesis"] > 0  # timed alone, never a negative difference
+    assert rec["command"]["args"]["workers"] == 0 and rec["env"]["timestamp_utc"]
+
+
+@pytest.mark.parametrize("bench, argv, message", [
+    ("bench_synthesis", ["--batch", "0"], "argument --batch: must be >= 1, got 0"),
+    ("bench_synthesis", ["--iters", "-1"], "argument --iters: must be >= 1"),
+    ("bench_synthesis", ["--size", "7"], "argument --size: must be >= 16"),
+    ("bench_synthesis", ["--threads", "0"], "argument --threads"),
+    ("bench_synthesis", ["--batch", "2", "--baseline-batch", "8"], "--baseline-batch 8: at most --batch (2)"),
+    ("bench_synthesis", ["--json", "{tmp}"], "--json {tmp}: is a folder"),
+    ("bench_augment", ["--mode", "sladd", "--batch", "1"], "needs at least 2"),
+    ("bench_augment", ["--rounds", "0"], "argument --rounds"),
+    ("bench_loader", ["--epochs", "0"], "argument --epochs: must be >= 1"),
+    ("bench_loader", ["--dataset", "Deepfakes"], "argument --dataset: invalid choice"),
+    ("bench_loader", ["--workers", "-1"], "argument --workers: must be >= 0"),
+    ("bench_train", ["--iters", "-1"], "argument --iters"),
+    ("bench_train", ["--size", "128"], "argument --size: invalid choice"),
+    ("bench_train", ["--root", "{tmp}/missing"], "--root {tmp}/missing: no such folder"),
+    ("bench_train", ["--no-loader", "--backend", "dali"], "--no-loader skips"),
+    ("cost_model", ["--batch", "0"], "argument --batch"),
+    ("cost_model", ["--json", "/proc/no/such/x.json"], "--json /proc/no/such/x.json: cannot create its folder"),
+])
+def test_bad_arguments_are_one_line_and_status_2_before_any_work(bench, argv, message, tmp_path, capsys):
+    """Counts that give no meaningful figure, sizes the code cannot take and output paths that cannot be
+    written are refused up front (a bad --json used to lose the whole run at its end)."""
+    import importlib
+
+    mod = importlib.import_module(f"benchmarks.{bench}")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    with pytest.raises(SystemExit) as e:
+        mod.main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and message.replace("{tmp}", str(tmp_path)) in err, err
+    assert "Traceback" not in err
 
 
 def test_cost_model_counts_every_stage(tmp_path, monkeypatch):
