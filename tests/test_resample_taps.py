@@ -289,6 +289,30 @@ def test_resize_u8_equals_float_passes(shape, rounding):
 
 
 @needs_ext
+@pytest.mark.parametrize("rounding", ["floor", "round"])
+def test_resize_u8_on_face_xray_canvases_equals_the_reference(rounding):
+    """Face X-ray's resizes: an n x n image in an S x S canvas, per-sample n, taps that are zero past n.
+    The CPU kernel computes only the rows and columns the result depends on; pixels it skips hold
+    noise here, and the result still equals the reference's whole-canvas passes, zeros past n included."""
+    from sladd_fast.augment.resample import pil_taps, skimage_taps
+
+    S, B = 96, 5
+    g = torch.Generator().manual_seed(11)
+    x = torch.randint(0, 256, (B, 3, S, S), generator=g, dtype=torch.uint8)  # noise everywhere
+    n = torch.tensor([24, 37, 60, 95, 96])
+    full = torch.full_like(n, S)
+    mode = {"floor": 0, "round": 1}[rounding]
+    cases = {"skimage down": skimage_taps(full, n, S, S, 24), "skimage up": skimage_taps(n, full, S, S, S),
+             "pil down": pil_taps(full, n, S, S, 24), "pil up": pil_taps(n, full, S, S, S)}
+    for name, (index, weight) in cases.items():
+        got = torch.ops.sladd_fast.resize_u8(x, index, weight, mode)
+        assert torch.equal(got, _reference.resize_u8(x, index, weight, mode)), name
+        if "down" in name:
+            for b, k in enumerate(n.tolist()):
+                assert (got[b, :, k:] == 0).all() and (got[b, :, :, k:] == 0).all(), (name, b)
+
+
+@needs_ext
 def test_resize_u8_nan_weights_give_zero():
     x, index, weight = _resize_case(2, 3, 16, 16, 12, 4, seed=3)
     weight[1, 5, 0] = float("nan")

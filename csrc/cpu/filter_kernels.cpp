@@ -291,25 +291,110 @@ at::Tensor resample_taps_forward_kernel(const at::Tensor& input_in, const at::Te
   return out;
 }
 
-// resize_u8: the two resample_taps passes above on the input read as float (exact), with
-// common/resample_math.h's rounding after each (resize_mid, resize_clamp_255).
-at::Tensor resize_u8_forward_kernel(const at::Tensor& input, const at::Tensor& index, const at::Tensor& weight,
-                                    int64_t mode) {
-  check_resize_u8(input, index, weight, mode);
-  const int64_t B = input.size(0), C = input.size(1), O = index.size(1);
-  at::Tensor mid = resample_taps_forward_kernel(input.contiguous().to(at::kFloat), index, weight, 3);
-  if (mode == kResizeRound) {
-    float* m = mid.data_ptr<float>();
-    at::parallel_for(0, mid.numel(), 4096, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) m[i] = resize_mid(m[i], (int)mode);
-    });
+// resize_u8: both passes per (b, c) plane with the uint8 read and the library's rounding
+// (common/resample_math.h: resize_mid, resize_clamp_255) fused in, restricted to what the result
+// depends on: the first pass (columns, as resample_taps axis 3) only over the input rows that the
+// second reads (those its nonzero taps index) and only for the outputs that have taps; the second
+// (rows, as axis 2) only over those outputs' rows and columns. The rest of the output is 0, as the
+// whole-canvas passes gave it (no taps: an empty sum). Face X-ray's resizes put an n x n image in an
+// S x S canvas, so this skips up to (1 - n/S) of each pass. The same products in the same order: the
+// same values as resample_taps twice.
+struct ResizeU8 {
+  const u8* in;
+  const long long* off_c;  // [B*O, T] columns pass: n = W, stride kResampleStrip (a transposed strip)
+  const float* wt_c;
+  const int* count_c;
+  const long long* off_r;  // [B*O, T] rows pass: n = H, stride O (a row of the first pass' result)
+  const float* wt_r;
+  const int* count_r;
+  const int64_t* rows_in;  // [B] input rows the rows pass reads: 0 .. rows_in - 1
+  const int64_t* outs;     // [B] outputs with taps: 0 .. outs - 1
+  u8* out;
+  int64_t C, H, W, O, T;
+  int mode;
+};
+
+template <typename V>
+inline __attribute__((always_inline)) void resize_u8_planes(const ResizeU8& r, int64_t p0, int64_t p1) {
+  constexpr int S = kResampleStrip, kLanes = (int)(sizeof(V) / sizeof(float));
+  static_assert(S % kLanes == 0, "a strip is a whole number of vectors");
+  const int64_t H = r.H, W = r.W, O = r.O;
+  std::vector<float> cols((size_t)W * S), res((size_t)O * S), mid((size_t)H * O), line((size_t)O);
+  for (int64_t p = p0; p < p1; ++p) {
+    const int64_t b = p / r.C, rows_in = r.rows_in[b], outs = r.outs[b];
+    for (int64_t y0 = 0; y0 < rows_in; y0 += S) {  // mid[y, o] for y < rows_in, o < outs
+      const int rows = (int)std::min<int64_t>(S, H - y0);
+      const u8* src = r.in + (p * H + y0) * W;
+      if (rows < S) std::fill(cols.begin(), cols.end(), 0.0f);  // lanes past the last row: summed, not stored
+      for (int j = 0; j < rows; ++j)
+        for (int64_t x = 0; x < W; ++x) cols[x * S + j] = (float)src[j * W + x];
+      for (int64_t o = 0; o < outs; ++o) {
+        const int64_t q = b * O + o;
+        resample_compact_tile<V, S / kLanes>(cols.data(), r.off_c + q * r.T, r.wt_c + q * r.T, r.count_c[q],
+                                             &res[o * S]);
+      }
+      for (int j = 0; j < rows; ++j)
+        for (int64_t o = 0; o < outs; ++o) mid[(y0 + j) * O + o] = resize_mid(res[o * S + j], r.mode);
+    }
+    u8* dst = r.out + p * O * O;
+    for (int64_t o = 0; o < O; ++o) {
+      u8* row = dst + o * O;
+      int64_t done = 0;
+      if (o < outs) {
+        const int64_t q = b * O + o;
+        resample_line<V, 4>(mid.data(), r.off_r + q * r.T, r.wt_r + q * r.T, r.count_r[q], outs, line.data());
+        for (; done < outs; ++done) row[done] = (u8)(int)resize_clamp_255(line[done], r.mode);
+      }
+      std::fill(row + done, row + O, (u8)0);
+    }
   }
-  const at::Tensor res = resample_taps_forward_kernel(mid, index, weight, 2);
-  at::Tensor out = at::empty({B, C, O, O}, input.options());
-  const float* r = res.data_ptr<float>();
-  u8* o = out.data_ptr<uint8_t>();
-  at::parallel_for(0, out.numel(), 4096, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) o[i] = (u8)(int)resize_clamp_255(r[i], (int)mode);
+}
+
+void resize_u8_base(const ResizeU8& r, int64_t p0, int64_t p1) { resize_u8_planes<F32x4>(r, p0, p1); }
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) void resize_u8_avx2(const ResizeU8& r, int64_t p0, int64_t p1) {
+  resize_u8_planes<F32x8>(r, p0, p1);
+}
+#else
+void resize_u8_avx2(const ResizeU8& r, int64_t p0, int64_t p1) { resize_u8_base(r, p0, p1); }
+#endif
+
+at::Tensor resize_u8_forward_kernel(const at::Tensor& input_in, const at::Tensor& index_in, const at::Tensor& weight_in,
+                                    int64_t mode) {
+  check_resize_u8(input_in, index_in, weight_in, mode);
+  const int64_t B = input_in.size(0), C = input_in.size(1), H = input_in.size(2), W = input_in.size(3);
+  const int64_t O = index_in.size(1), T = index_in.size(2);
+  if (B * C * O == 0 || H == 0 || W == 0 || T == 0) return at::zeros({B, C, O, O}, input_in.options());  // no reads
+  at::Tensor out = at::empty({B, C, O, O}, input_in.options());  // every row written below
+  const at::Tensor input = input_in.contiguous(), index = index_in.contiguous(), weight = weight_in.contiguous();
+  const size_t n = (size_t)(B * O * T);
+  std::vector<long long> off_c(n), off_r(n);
+  std::vector<float> wt_c(n), wt_r(n);
+  std::vector<int> count_c((size_t)(B * O)), count_r((size_t)(B * O));
+  std::vector<int64_t> rows_in((size_t)B), outs((size_t)B);
+  const long long* idx = reinterpret_cast<const long long*>(index.data_ptr<int64_t>());
+  const float* w = weight.data_ptr<float>();
+  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      int64_t last_row = -1, last_out = -1;
+      for (int64_t o = 0; o < O; ++o) {
+        const int64_t q = b * O + o;
+        count_c[q] = resample_compact_taps(idx + q * T, w + q * T, (int)T, (int)W, kResampleStrip,
+                                           off_c.data() + q * T, wt_c.data() + q * T);
+        count_r[q] = resample_compact_taps(idx + q * T, w + q * T, (int)T, (int)H, O, off_r.data() + q * T,
+                                           wt_r.data() + q * T);
+        if (count_r[q] > 0) last_out = o;
+        for (int k = 0; k < count_r[q]; ++k) last_row = std::max<int64_t>(last_row, off_r[q * T + k] / O);
+      }
+      rows_in[b] = last_row + 1;
+      outs[b] = last_out + 1;
+    }
+  });
+  const ResizeU8 r{input.data_ptr<u8>(), off_c.data(), wt_c.data(), count_c.data(), off_r.data(), wt_r.data(),
+                   count_r.data(), rows_in.data(), outs.data(), out.data_ptr<u8>(), C, H, W, O, T, (int)mode};
+  const bool avx2 = cpu_use_avx2();
+  at::parallel_for(0, B * C, 1, [&](int64_t p0, int64_t p1) {
+    avx2 ? resize_u8_avx2(r, p0, p1) : resize_u8_base(r, p0, p1);
   });
   return out;
 }
