@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode in ("sladd", "xray") and args.batch < 2:
         ap.error(f"--batch {args.batch}: --mode {args.mode} takes partners from the batch, so it needs at least 2")
     check_outputs(ap, json=args.json)
-    rounds_note(args)
+    rounds_note(args, ap)
     dev = torch.device(args.device)
     torch.set_num_threads(args.threads)
     g = torch.Generator().manual_seed(0)
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     record = {"suite": "augment", "mode": args.mode, "graph": args.graph, "batch": args.batch, "size": args.size,
               "threads": args.threads,
               "backend": ops.backend_for(dev), "module": {**m, "samples_per_s": rate, "ops_per_call": n_ops},
-              "command": command(args), "env": environment(dev)}
+              "command": command(args, argv), "env": environment(dev)}
     if ratios:
         record.update(baseline_record(base_t, ratios, nb, len(jobs)))
         print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: "

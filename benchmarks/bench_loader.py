@@ -104,7 +104,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-batches", type=at_least(0), default=50,
                     help="repeat the index until an epoch has this many")
     args = ap.parse_args(argv)
-    check_outputs(ap, json=args.json)
     if args.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: no CUDA device")
     if args.decode == "cuda" and (args.backend != "torch" or args.device != "cuda"):
@@ -114,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --root {args.root}: {what} (a packed FF++-layout root, see python -m sladd_fast.pack)",
               file=sys.stderr)
         return 2
+    check_outputs(ap, json=args.json)
     dev = torch.device(args.device)
     root = _dataset(args.root, args.size, args.cache)
 
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
           f"({res['frames']} frames, batch {args.batch}, {args.size}px)")
     record = {"suite": "loader", "backend": args.backend, "decode": args.decode, "batch": args.batch, "size": args.size,
               "workers": args.workers, "epochs": args.epochs, "dataset": args.dataset, "root": root,
-              "items_per_epoch": len(data), args.backend: res, "command": command(args), "env": environment(dev)}
+              "items_per_epoch": len(data), args.backend: res, "command": command(args, argv), "env": environment(dev)}
     if args.backend == "synthetic":  # nothing is decoded: a ratio against a decoding loader means nothing
         print("synthetic batches decode nothing: the figure is the loop's ceiling, no baseline ratio")
     elif args.backend != "torch" or args.decode == "cuda":

@@ -108,7 +108,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline_batch is not None and args.baseline_batch > args.batch:
         ap.error(f"--baseline-batch {args.baseline_batch}: at most --batch ({args.batch}); it takes the batch's "
                  "first samples")
-    rounds_note(args)
     check_outputs(ap, json=args.json, profile=args.profile)
     dev = torch.device(args.device)
     torch.set_num_threads(args.threads)
@@ -126,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError as e:
         print(f"baseline skipped: {e} (install requirements-dev.txt)")
         args.baseline_iters = 0
+    rounds_note(args, ap)
     nb = args.baseline_batch or min(args.batch, 64)
     np_in = [x[:nb].permute(0, 2, 3, 1).contiguous().numpy() if x.dim() == 4 else x[:nb].numpy() for x in inputs]
     chunks = np.array_split(np.arange(nb), args.threads)
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{eng_rate:,.1f} samples/s (batch {args.batch}, median {eng['median_s'] * 1e3:.1f} ms)")
     record = {"suite": "synthesis", "batch": args.batch, "size": args.size, "threads": args.threads,
               "backend": ops.backend_for(dev), "engine": {**eng, "samples_per_s": eng_rate},
-              "command": command(args), "env": environment(dev)}
+              "command": command(args, argv), "env": environment(dev)}
     if dev.type == "cuda":  # peak memory of one eager call, per forgery
         peak = peak_mb_per_sample(engine, dev, args.batch)
         record["peak_mem_mb_per_forgery"] = peak

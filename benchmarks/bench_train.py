@@ -74,9 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--device cuda: no CUDA device is available")
     if args.no_loader and (args.root or args.backend != "auto" or args.workers is not None):
         ap.error("--root, --backend and --workers set arm (c)'s loader, which --no-loader skips")
-    if args.root and not os.path.isfile(os.path.join(args.root, "landmarks.npz")):
-        what = "no such folder" if not os.path.isdir(args.root) else "no landmarks.npz in it"
-        ap.error(f"--root {args.root}: {what} (a packed FF++-layout root, see python -m sladd_fast.pack)")
+    if args.root:
+        from sladd_fast.train.config import DataConfig
+        from sladd_fast.train.loop import store_path
+
+        if not os.path.isfile(store_path(DataConfig(root=args.root))):  # ROOT or ROOT/FF, as train.py
+            what = "no such folder" if not os.path.isdir(args.root) else "no landmarks.npz in it or in its FF/"
+            ap.error(f"--root {args.root}: {what} (a packed FF++-layout root, see python -m sladd_fast.pack)")
     check_outputs(ap, json=args.json)
     cuda = dev.type == "cuda"
     B = args.batch or (32 if cuda else 2)
@@ -201,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                               if k in ("a_networks", "b_with_synthesis", "c_end_to_end", "loader_only")},
               "detector_images_per_s_a": 2 * B / a,
               "ratio_b_over_a": a / b, "ratio_c_over_b": (b / c) if c is not None else None,
-              "split_of_end_to_end_step": split, "loader": loader_info, "command": command(args),
+              "split_of_end_to_end_step": split, "loader": loader_info, "command": command(args, argv),
               "env": environment(dev)}
     print(f"(a) networks {B / a:.1f} items/s | (b) + synthesis {B / b:.1f} items/s (b/a {a / b:.3f})"
           + (f" | (c) end to end {B / c:.1f} items/s (c/b {b / c:.3f})" if c is not None else ""))

@@ -23,10 +23,17 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescrip
     """--help shows the module docstring as written and every flag's default."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Errors as one line and status 2 (the usage block buried the message)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (--help lists the flags)\n")
+
+
 def parser(doc: str | None) -> argparse.ArgumentParser:
     """A benchmark's argument parser: its module docstring (what it measures, where output goes) as
-    the description, defaults shown."""
-    return argparse.ArgumentParser(description=doc, formatter_class=_HelpFormatter)
+    the description, defaults shown, errors on one line."""
+    return _Parser(description=doc, formatter_class=_HelpFormatter)
 
 
 def at_least(lo: int) -> Callable[[str], int]:
@@ -64,18 +71,20 @@ def check_outputs(ap: argparse.ArgumentParser, **paths: str | None) -> None:
             ap.error(f"{flag} {path}: its folder is not writable")
 
 
-def rounds_note(args: argparse.Namespace) -> None:
-    """Says so when alternate_rounds runs fewer rounds than asked (each round times one baseline
-    batch at least; without a baseline there is one round). The record's ratio_rounds lists those run."""
+def rounds_note(args: argparse.Namespace, ap: argparse.ArgumentParser) -> None:
+    """Says so when alternate_rounds runs fewer rounds than a --rounds given on the command line (each
+    round times one baseline batch at least; without a baseline there is one round). The record's
+    ratio_rounds lists the rounds run."""
     ran = max(1, min(args.rounds, args.baseline_iters)) if args.baseline_iters else 1
-    if ran != args.rounds:
+    if ran != args.rounds and args.rounds != ap.get_default("rounds"):
         why = f"--baseline-iters {args.baseline_iters}" if args.baseline_iters else "no baseline"
         print(f"note: {ran} round(s), not --rounds {args.rounds} ({why})")
 
 
-def command(args: argparse.Namespace) -> dict[str, Any]:
-    """How the run was asked for: the command line and every resolved argument."""
-    return {"argv": list(sys.argv), "args": vars(args)}
+def command(args: argparse.Namespace, argv: list[str] | None) -> dict[str, Any]:
+    """How the run was asked for: the command line (main()'s ``argv`` when it was called with one) and
+    every resolved argument."""
+    return {"argv": list(sys.argv) if argv is None else [sys.argv[0], *argv], "args": vars(args)}
 
 
 def _tree_dirty() -> bool | None:

@@ -154,11 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=None, help="write the record (figures, arguments, environment) here")
     args = ap.parse_args(argv)
     check_outputs(ap, json=args.json)
+    env = environment(torch.device("cpu"))  # the caller's environment, before sync_free() changes it
     with sync_free():  # the GPU's branches
-        return _run(args)
+        return _run(args, {"command": command(args, argv), "env": env})
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, how: dict) -> int:
     torch.set_num_threads(args.threads)
     inputs = make_inputs(args.batch, args.size, seed=0)
     p = params_mod.sample_params(args.batch, args.size, "cpu", torch.Generator().manual_seed(1))
@@ -201,7 +202,7 @@ def _run(args: argparse.Namespace) -> int:
                                                          "cpu_ms_per_forgery": cpu_total,
                                                          "peak_live_mb_per_forgery": counter.peak / B / 1e6,
                                                          "peak_stage": counter.peak_stage},
-                               "command": command(args), "env": environment(torch.device("cpu"))})
+                               **how})
     return 0
 
 

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         train_args.append(f"--run.eval_max_batches={args.eval_batches}")
     print("train.py " + " ".join(train_args), flush=True)
     t1 = time.perf_counter()
-    rc = cli.main(train_args)
+    rc = cli.main(train_args, resume_hint=False)  # the demo always starts over
     if rc != 0:  # train.py said why
         return rc
     t_train = time.perf_counter() - t1

@@ -92,7 +92,7 @@ def test_bad_arguments_are_one_line_and_status_2_before_any_work(bench, argv, me
         mod.main(argv)
     err = capsys.readouterr().err
     assert e.value.code == 2 and message.replace("{tmp}", str(tmp_path)) in err, err
-    assert "Traceback" not in err
+    assert err.count("\n") == 1 and "Traceback" not in err  # one line, not the usage block
 
 
 def test_cost_model_counts_every_stage(tmp_path, monkeypatch):

@@ -57,7 +57,7 @@ def test_scientific_notation_reads_as_a_float(tmp_path) -> None:
     (["--workers", "-3"], "data.workers: must be >= 0"),
     (["--data.eval_batch_size=0"], "data.eval_batch_size"),
     (["--run.eval_every=0"], "run.eval_every"),
-    (["--lr=-1e-3"], "optim.lr: must be positive"),
+    (["--lr=-1e-3"], "optim.lr: must be >= 0"),
     (["--beta1", "1.5"], "optim.beta1"),
     (["--resolution", "128"], "data.resolution: training runs at 256"),
 ])
@@ -99,6 +99,25 @@ def test_setup_errors_found_in_training_are_one_line_and_status_2(tmp_path, caps
     assert main(base) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("train.py: error: ") and "last.pt" in err and "\n" not in err
+
+
+def test_a_setup_error_in_spawned_ranks_is_one_line_and_status_2(tmp_path, capfd) -> None:
+    """-g 2 on the CPU (two gloo processes) resuming from an unreadable last.pt: both ranks find it,
+    local rank 0 prints it once, the others exit quietly; no traceback, no spawn warnings."""
+    import socket
+
+    from sladd_fast.train.cli import main
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "last.pt").write_bytes(b"half a checkpoint")
+    assert main(["--backend", "synthetic", "--device", "cpu", "-g", "2", "-mp", str(port), "--out", str(tmp_path),
+                 "--meta", "m", "--max-steps", "1", "--run.progress=false"]) == 2
+    err = capfd.readouterr().err.strip()
+    assert err.count("train.py: error: ") == 1 and "last.pt" in err, err
+    assert "Traceback" not in err and "Terminating process" not in err, err
 
 
 def test_the_same_command_without_manual_seed_resumes(tmp_path, capsys) -> None:

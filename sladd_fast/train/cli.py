@@ -144,10 +144,11 @@ def _run(cfg: Config, env) -> Any:
     return train(cfg, env)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, resume_hint: bool = True) -> int:
+    """train.py. ``resume_hint``: on Ctrl-C, say how to resume (off for callers that start over)."""
     from torch.multiprocessing import ProcessExitedException
 
-    from sladd_fast.train.distributed import LaunchSpec, launch, resolve_device
+    from sladd_fast.train.distributed import LaunchSpec, launch, resolve_device, under_torchrun
 
     cfg, args, notes = parse(argv)
     for n in notes:
@@ -162,10 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         build_parser().error(problem)
     spec = LaunchSpec(args.nodes, args.gpus, args.nr, args.master_addr, args.masterport, device)
     run_dir = os.path.join(cfg.run.out, cfg.run.meta)
+    speaks = not under_torchrun() or os.environ["RANK"] == "0"  # under torchrun every rank runs this
     try:
         launch(spec, functools.partial(_run, cfg))
     except SetupError as e:  # found before training: one line, like the argument errors
-        if int(os.environ.get("RANK", "0")) == 0:  # under torchrun every rank found it
+        if speaks:
             print(f"train.py: error: {e}", file=sys.stderr)
         return 2
     except ProcessExitedException as e:  # a spawned rank exited; 2: a SetupError it already printed
@@ -173,8 +175,14 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         raise
     except KeyboardInterrupt:
-        print(f"\ninterrupted: rerun the same command to resume from {os.path.join(run_dir, 'last.pt')} "
-              f"(written every run.ckpt_every={cfg.run.ckpt_every} steps)", file=sys.stderr)
+        last = os.path.join(run_dir, "last.pt")
+        if speaks and not resume_hint:
+            print("\ninterrupted", file=sys.stderr)
+        elif speaks and os.path.isfile(last):
+            print(f"\ninterrupted: rerun the same command to resume from {last} (written every "
+                  f"run.ckpt_every={cfg.run.ckpt_every} steps)", file=sys.stderr)
+        elif speaks:
+            print(f"\ninterrupted before the first checkpoint ({last}): a rerun starts over", file=sys.stderr)
         return 130
     path = os.path.join(run_dir, "summary.json")
     if os.path.isfile(path):

@@ -206,11 +206,12 @@ def validate(cfg: Config) -> None:
                     ("run.max_steps", cfg.run.max_steps), ("run.log_every", cfg.run.log_every),
                     ("run.ckpt_every", cfg.run.ckpt_every), ("run.sample_every", cfg.run.sample_every),
                     ("run.eval_every", cfg.run.eval_every), ("run.eval_max_batches", cfg.run.eval_max_batches),
-                    ("optim.lr", cfg.optim.lr), ("optim.syn_lr_scale", cfg.optim.syn_lr_scale),
                     ("loss.scale", cfg.loss.scale)):
         if v is not None and not v > 0:
             raise ValueError(f"config {name}: must be positive, got {v}")
-    for name, v in (("data.workers", cfg.data.workers), ("optim.weight_decay", cfg.optim.weight_decay),
+    # lr 0 (or syn_lr_scale 0) freezes that network: an ablation, so allowed.
+    for name, v in (("data.workers", cfg.data.workers), ("optim.lr", cfg.optim.lr),
+                    ("optim.syn_lr_scale", cfg.optim.syn_lr_scale), ("optim.weight_decay", cfg.optim.weight_decay),
                     ("loss.map", cfg.loss.map), ("loss.type", cfg.loss.type), ("loss.mag", cfg.loss.mag),
                     ("policy.entropy", cfg.policy.entropy)):
         if not v >= 0:

@@ -7,8 +7,10 @@ processes gets cores / g threads.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import sys
+import time
 from typing import Any, Callable
 
 import torch
@@ -60,9 +62,14 @@ def _worker(local_rank: int, spec: LaunchSpec, fn: Callable[[DistEnv], Any], thr
     _setup(env, threads)
     try:
         fn(env)
-    except SetupError as e:  # every rank finds the same problem: rank 0 says it once, all exit 2
-        if rank == 0:
+    except SetupError as e:
+        # Every rank finds the same problem (each is raised after a collective). Local rank 0 says it
+        # once per node and exits first; the others wait a moment, so that spawn's join, which stops
+        # the rest at the first exit, cannot stop local rank 0 before it has printed.
+        if local_rank == 0:
             print(f"train.py: error: {e}", file=sys.stderr, flush=True)
+        else:
+            time.sleep(2.0)
         sys.exit(2)
     finally:
         if dist.is_initialized():
@@ -102,5 +109,12 @@ def launch(spec: LaunchSpec, fn: Callable[[DistEnv], Any], log: Callable[[str], 
         return fn(env)
     os.environ["MASTER_ADDR"] = spec.master_addr
     os.environ["MASTER_PORT"] = str(spec.master_port)
-    torch.multiprocessing.spawn(_worker, args=(spec, fn, threads), nprocs=spec.gpus, join=True)
+    # spawn logs a warning for every rank it stops after one failed; the failure itself is reported.
+    spawn_log = logging.getLogger("torch.multiprocessing.spawn")
+    level = spawn_log.level
+    spawn_log.setLevel(logging.ERROR)
+    try:
+        torch.multiprocessing.spawn(_worker, args=(spec, fn, threads), nprocs=spec.gpus, join=True)
+    finally:
+        spawn_log.setLevel(level)
     return None
