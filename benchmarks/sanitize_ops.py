@@ -178,6 +178,7 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "region_mask": (lm, torch.arange(5) % 10, S),
         "hull_mask": (lm, S),
         "hull_mask:int": (torch.cat([lm.trunc(), flat]), S),  # integer points: cv2's shift-0 fill, clipped edges
+        "hull_mask:parts": (torch.cat([lm[:4], flat]).view(3, 2, 68, 2), S),  # unions of 2 hulls, degenerate ones
         "hull_feather": (torch.cat([m, odd]), torch.tensor([0.2, 0.05, 1.0, 0.2, 0.2, 0.2, 0.0])),
         "hull_feather:wide": (blobs, torch.tensor([0.2, 0.3])),
         "blend_linear": (img, src, m, torch.tensor([0.3, 1.0, 0.0])),

@@ -40,11 +40,24 @@ inline void check_region_mask(const at::Tensor& landmarks, const at::Tensor& reg
   check_same_device(landmarks, region, "region");
 }
 
+// landmarks [B,K,2] (one hull per sample) or [B,P,K,2] (the union of P hulls per sample).
 inline void check_hull_mask(const at::Tensor& landmarks, int64_t size) {
-  SLADD_CHECK_TENSOR(landmarks, at::kFloat, 3);
-  TORCH_CHECK(landmarks.size(2) == 2 && landmarks.size(1) <= kMaxHullInput, "landmarks must be [B,K,2] with K <= ",
+  TORCH_CHECK(landmarks.dim() == 3 || landmarks.dim() == 4, "landmarks must be [B,K,2] or [B,P,K,2], got ",
+              landmarks.sizes());
+  SLADD_CHECK_TENSOR(landmarks, at::kFloat, landmarks.dim());
+  const int64_t K = landmarks.size(-2);
+  TORCH_CHECK(landmarks.size(-1) == 2 && K <= kMaxHullInput, "landmarks must be [B,K,2] or [B,P,K,2] with K <= ",
               kMaxHullInput, ", got ", landmarks.sizes());
   TORCH_CHECK(size > 0, "size must be positive");
+}
+
+// hull_mask's geometry: B samples, P hulls each (1 for [B,K,2]), K points per hull.
+struct HullShape {
+  int64_t B, P, K;
+};
+inline HullShape hull_shape(const at::Tensor& landmarks) {
+  const bool parts = landmarks.dim() == 4;
+  return {landmarks.size(0), parts ? landmarks.size(1) : 1, landmarks.size(-2)};
 }
 
 inline void check_images(const at::Tensor& target, const at::Tensor& source, const at::Tensor& mask) {

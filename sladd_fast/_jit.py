@@ -172,24 +172,28 @@ def hull_mask(landmarks: torch.Tensor, size: int) -> torch.Tensor:
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
     c = constants()
-    _checks.tensor("landmarks", landmarks, torch.float32, (None, None, 2))  # raw pointers: as csrc/checks.h
-    if landmarks.shape[1] > c["kMaxHullInput"]:
-        raise ValueError(f"landmarks: at most {c['kMaxHullInput']} hull points are supported, got {landmarks.shape[1]}")
+    _checks.hull_landmarks(landmarks, c["kMaxHullInput"])  # raw pointers: as csrc/checks.h
     _checks.size("size", size)
     lm = landmarks.contiguous()
-    B, K = lm.shape[:2]
+    B, K = lm.shape[0], lm.shape[-2]
+    P = lm.shape[1] if lm.dim() == 4 else 1
+    N = B * P  # hulls, P per sample
     out = torch.empty(B, 1, size, size, device=lm.device, dtype=torch.float32)
-    # As bindings.cu: the hull's scratch (common/hull_math.h), written once by pass 1 and read by pass 3.
-    points = torch.empty(B, c["kHullPointsPerInput"] * K + c["kHullPointSlack"], 2, device=lm.device,
+    if B == 0:
+        return out
+    # As bindings.cu: the hulls' scratch (common/hull_math.h), written once by pass 1, read by passes 2 and 3.
+    points = torch.empty(N, c["kHullPointsPerInput"] * K + c["kHullPointSlack"], 2, device=lm.device,
                          dtype=torch.int64)
-    vertices = torch.empty(B, c["kHullVertexRows"], K + c["kHullVertexSlack"], device=lm.device, dtype=torch.int64)
-    meta = torch.empty(B, c["kHullMetaFields"], device=lm.device, dtype=torch.int32)
-    spans = torch.empty(B, c["kHullSpanRows"], size, device=lm.device, dtype=torch.int32)
-    dims = (np.int32(B), np.int32(K), np.int32(size))
-    _launch("sladd_hull_spans_kernel", B, 1, (_ptr(lm), _ptr(points), _ptr(vertices), _ptr(meta), _ptr(spans)) + dims,
+    vertices = torch.empty(N, c["kHullVertexRows"], K + c["kHullVertexSlack"], device=lm.device, dtype=torch.int64)
+    meta = torch.empty(N, c["kHullMetaFields"], device=lm.device, dtype=torch.int32)
+    spans = torch.empty(N, c["kHullSpanRows"], size, device=lm.device, dtype=torch.int32)
+    dims = (np.int32(N), np.int32(K), np.int32(size))
+    _launch("sladd_hull_spans_kernel", N, 1, (_ptr(lm), _ptr(points), _ptr(vertices), _ptr(meta), _ptr(spans)) + dims,
             lm.device)
-    _launch("sladd_hull_fill_kernel", size * size, B, (_ptr(spans), _ptr(out), np.int32(size)), lm.device)
-    _launch("sladd_hull_edges_kernel", B, 1, (_ptr(vertices), _ptr(meta), _ptr(out)) + dims, lm.device)
+    _launch("sladd_hull_fill_kernel", size * size, B, (_ptr(spans), _ptr(out), np.int32(size), np.int32(P)),
+            lm.device)
+    _launch("sladd_hull_edges_kernel", N, 1, (_ptr(vertices), _ptr(meta), _ptr(out)) + dims + (np.int32(P),),
+            lm.device)
     return out
 
 

@@ -434,15 +434,22 @@ def _xray_plain(p, S: int = 256):
 
 
 def test_xray_hull_masks_in_chunks_equal_one_call(monkeypatch):
-    """hull_masks calls hull_mask on all 8 parts of every sample at once, in chunks of whole samples past
-    the CUDA ops' 65535 samples a call: chunked (here 3 samples a call) or not, the same masks."""
+    """hull_masks draws the union of every sample's 8 parts in one hull_mask call, in chunks past the
+    CUDA ops' 65535 samples a call: chunked (here 3 samples a call) or not, the same masks, and the
+    union equals the parts drawn one by one."""
     from sladd_fast.augment import xray
 
     _, lm, _ = _batch(7, 31)
     types = torch.arange(7) % 4
     whole = xray.hull_masks(lm.trunc(), types, 256)
-    monkeypatch.setattr(xray, "HULL_CHUNK", 24)
+    monkeypatch.setattr(xray, "HULL_CHUNK", 3)
     assert torch.equal(xray.hull_masks(lm.trunc(), types, 256), whole) and (whole.sum((1, 2, 3)) > 0).all()
+    from sladd_fast.ops import hull_mask
+
+    pts = torch.where((types == 1)[:, None, None], xray._extended(lm.trunc()), lm.trunc())
+    idx = xray._part_table(68, "cpu")[types]  # [B,8,P]
+    parts = torch.stack([hull_mask(pts[b, idx[b, p]][None], 256)[0, 0] for b in range(7) for p in range(8)])
+    assert torch.equal(whole[:, 0], parts.view(7, 8, 256, 256).amax(1))
 
 
 def test_xray_determinism_replay_shapes_and_boundary_target():

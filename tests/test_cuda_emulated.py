@@ -84,7 +84,7 @@ def test_wrong_argument_types_are_caught(emulator):
 
     out = torch.zeros(1, 1, 4, 4)
     with pytest.raises(TypeError, match="size is int"):
-        emulator.launch("sladd_hull_fill_kernel", 16, 1, (out.data_ptr(), out.data_ptr(), 4), None)
+        emulator.launch("sladd_hull_fill_kernel", 16, 1, (out.data_ptr(), out.data_ptr(), 4, np.int32(1)), None)
 
 
 def test_synthesize_on_the_gpu_path(jit, emulator, monkeypatch):
@@ -372,3 +372,7 @@ def test_emulated_hull_mask_any_hull_size(jit, emulator, K):
     assert emulator.launched == {"sladd_hull_spans_kernel", "sladd_hull_fill_kernel", "sladd_hull_edges_kernel"}
     assert torch.equal(got, torch.ops.sladd_fast.hull_mask(lm, 48))
     assert bool((got[:4].flatten(1).sum(1) > 0).all()) == (K > 0) and got[3].sum() == min(K, 1)
+    # [B,P,K,2]: the same hulls as 2 samples of 2 parts (and one of 1): passes 2 and 3 index hull b * P + p
+    parts = lm[:4].view(2, 2, K, 2)
+    assert torch.equal(jit.hull_mask(parts, 48), torch.ops.sladd_fast.hull_mask(parts, 48))
+    assert torch.equal(jit.hull_mask(parts, 48), got[:4].view(2, 2, 48, 48).amax(1, keepdim=True))

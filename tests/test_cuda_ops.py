@@ -37,6 +37,8 @@ def test_masks_bit_exact(backend):
     region = torch.arange(32) % 10
     assert torch.equal(ops.region_mask(lm.cuda(), region.cuda()).cpu(), ops.region_mask(lm, region))
     assert torch.equal(ops.hull_mask(lm.cuda()).cpu(), ops.hull_mask(lm))
+    parts = lm.view(8, 4, 68, 2)  # the union of 4 hulls per sample
+    assert torch.equal(ops.hull_mask(parts.cuda()).cpu(), ops.hull_mask(parts))
 
 
 def test_blends_match_cpu(backend):

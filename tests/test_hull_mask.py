@@ -107,6 +107,23 @@ def test_kernel_matches_reference(seed):
 
 
 @needs_ext
+def test_parts_draw_the_union_of_their_hulls():
+    """landmarks [B,P,K,2]: one mask per sample, the union of its P hulls (integer and sub-pixel parts,
+    overlapping, disjoint, degenerate), equal to the parts drawn one by one and to the reference."""
+    g = torch.Generator().manual_seed(5)
+    parts = torch.rand(3, 4, 9, 2, generator=g) * 40 + torch.rand(3, 4, 1, 2, generator=g) * 30 - 5
+    parts[0] = parts[0].trunc()
+    parts[1, 2] = 17.0  # a single pixel among real hulls
+    got = ops.hull_mask(parts, 64)
+    assert got.shape == (3, 1, 64, 64)
+    one_by_one = ops.hull_mask(parts.flatten(0, 1), 64).view(3, 4, 64, 64).amax(1, keepdim=True)
+    assert torch.equal(got, one_by_one) and torch.equal(got, _reference.hull_mask(parts, 64))
+    assert ((one_by_one.sum((1, 2, 3)) > ops.hull_mask(parts[:, 0], 64).sum((1, 2, 3)))).all()  # a real union
+    assert torch.equal(ops.hull_mask(parts, 64, index=[0, 2, 4]), _reference.hull_mask(parts[:, :, [0, 2, 4]], 64))
+    assert ops.hull_mask(parts[:0], 64).shape == (0, 1, 64, 64)
+
+
+@needs_ext
 def test_kernel_matches_reference_on_degenerate_and_huge_input():
     lm = torch.zeros(5, 9, 2)
     lm[0, :, 0] = torch.linspace(-20, 90, 9)

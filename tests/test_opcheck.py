@@ -24,6 +24,7 @@ def _cases():
     return {
         "region_mask": (lm, torch.tensor([3, 9]), 64),
         "hull_mask": (landmarks(2, 2, 64), 64),
+        "hull_mask:parts": (landmarks(4, 2, 64).view(2, 2, 68, 2), 64),
         "hull_feather": (torch.cat([m, torch.zeros(1, 1, 64, 64)]), torch.tensor([0.2, 0.1, 0.2])),
         "blend_linear": (img, src, m, torch.tensor([0.3, 1.0])),
         "poisson_rhs": (img, src, m, roi),

@@ -43,27 +43,32 @@ at::Tensor region_mask_forward_kernel(const at::Tensor& landmarks_in, const at::
   return out;
 }
 
+// One task per sample: each of its P hulls' spans and edges set to 1 in the sample's zeroed mask (the
+// union: every write is a 1).
 at::Tensor hull_mask_forward_kernel(const at::Tensor& landmarks_in, int64_t size) {
   check_hull_mask(landmarks_in, size);
   const at::Tensor lm = landmarks_in.contiguous();
-  const int64_t B = lm.size(0), K = lm.size(1);
+  const HullShape g = hull_shape(lm);
+  const int64_t K = g.K;
   const int S = (int)size;
-  at::Tensor out = at::zeros({B, 1, size, size}, lm.options());
+  at::Tensor out = at::zeros({g.B, 1, size, size}, lm.options());
   const float* lm_p = lm.data_ptr<float>();
   float* out_p = out.data_ptr<float>();
-  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
+  at::parallel_for(0, g.B, 1, [&](int64_t b0, int64_t b1) {
     std::vector<IPt> points(hull_points_cap(K));
     std::vector<i64> vertices(hull_vertex_offset(K, 1));
     const HullScratch s = hull_scratch(points.data(), vertices.data(), (int)K, 0);
     std::vector<int> xl(S), xr(S);
     for (int64_t b = b0; b < b1; ++b) {
-      bool whole;
-      const int n = hull_vertices(lm_p + b * K * 2, (int)K, s, &whole);
-      hull_scanlines(s.vx, s.vy, n, S, xl.data(), xr.data());
       float* o = out_p + b * size * size;
-      for (int y = 0; y < S; ++y)
-        for (int x = std::max(xl[y], 0); x <= std::min(xr[y], S - 1); ++x) o[(int64_t)y * S + x] = 1.0f;
-      hull_edges(s.vx, s.vy, n, whole, S, o);
+      for (int64_t p = 0; p < g.P; ++p) {
+        bool whole;
+        const int n = hull_vertices(lm_p + (b * g.P + p) * K * 2, (int)K, s, &whole);
+        hull_scanlines(s.vx, s.vy, n, S, xl.data(), xr.data());
+        for (int y = 0; y < S; ++y)
+          for (int x = std::max(xl[y], 0); x <= std::min(xr[y], S - 1); ++x) o[(int64_t)y * S + x] = 1.0f;
+        hull_edges(s.vx, s.vy, n, whole, S, o);
+      }
     }
   });
   return out;

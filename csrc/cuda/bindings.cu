@@ -51,26 +51,27 @@ at::Tensor hull_mask_forward_kernel(const at::Tensor& landmarks, int64_t size) {
   check_hull_mask(landmarks, size);
   const at::cuda::CUDAGuard guard(landmarks.device());
   const at::Tensor lm = landmarks.contiguous();
-  const int64_t B = lm.size(0);
+  const HullShape g = hull_shape(lm);
+  const int64_t B = g.B, K = g.K, N = g.B * g.P;  // N hulls, P per sample
   at::Tensor out = at::empty({B, 1, size, size}, lm.options());
   if (B == 0) return out;
-  const int64_t K = lm.size(1);
   const auto i64 = lm.options().dtype(at::kLong), i32 = lm.options().dtype(at::kInt);
-  // The hull's scratch (common/hull_math.h), written once by pass 1 and read by pass 3.
-  at::Tensor points = at::empty({B, hull_points_cap(K), 2}, i64);
-  at::Tensor vertices = at::empty({B, kHullVertexRows, hull_vertex_cap(K)}, i64);
-  at::Tensor meta = at::empty({B, kHullMetaFields}, i32);
-  at::Tensor spans = at::empty({B, kHullSpanRows, size}, i32);
+  // The hulls' scratch (common/hull_math.h), written once by pass 1 and read by passes 2 and 3.
+  at::Tensor points = at::empty({N, hull_points_cap(K), 2}, i64);
+  at::Tensor vertices = at::empty({N, kHullVertexRows, hull_vertex_cap(K)}, i64);
+  at::Tensor meta = at::empty({N, kHullMetaFields}, i32);
+  at::Tensor spans = at::empty({N, kHullSpanRows, size}, i32);
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  sladd_hull_spans_kernel<<<grid_for(B, 1), kThreads, 0, stream>>>(lm.data_ptr<float>(), ll_out(points),
+  sladd_hull_spans_kernel<<<grid_for(N, 1), kThreads, 0, stream>>>(lm.data_ptr<float>(), ll_out(points),
                                                                    ll_out(vertices), meta.data_ptr<int>(),
-                                                                   spans.data_ptr<int>(), (int)B, (int)K, (int)size);
+                                                                   spans.data_ptr<int>(), (int)N, (int)K, (int)size);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_hull_fill_kernel<<<grid_for(size * size, B), kThreads, 0, stream>>>(spans.data_ptr<int>(),
-                                                                            out.data_ptr<float>(), (int)size);
+  sladd_hull_fill_kernel<<<grid_for(size * size, B), kThreads, 0, stream>>>(
+      spans.data_ptr<int>(), out.data_ptr<float>(), (int)size, (int)g.P);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_hull_edges_kernel<<<grid_for(B, 1), kThreads, 0, stream>>>(ll_ptr(vertices), meta.data_ptr<int>(),
-                                                                   out.data_ptr<float>(), (int)B, (int)K, (int)size);
+  sladd_hull_edges_kernel<<<grid_for(N, 1), kThreads, 0, stream>>>(ll_ptr(vertices), meta.data_ptr<int>(),
+                                                                   out.data_ptr<float>(), (int)N, (int)K, (int)size,
+                                                                   (int)g.P);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }

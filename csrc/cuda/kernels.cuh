@@ -100,26 +100,33 @@ __global__ void sladd_hull_spans_kernel(const float* landmarks, long long* point
   hull_scanlines(s.vx, s.vy, n, size, xl, xl + size);
 }
 
-// Pass 2: one thread per pixel, blockIdx.y = sample: the spans.
-__global__ void sladd_hull_fill_kernel(const int* spans, float* out, int size) {
+// Passes 1 and 3 run over the B * P hulls (hull h = b * P + p, h as "sample" above); the mask of sample b
+// is the union of its P hulls.
+// Pass 2: one thread per pixel, blockIdx.y = sample: inside any of its hulls' spans.
+__global__ void sladd_hull_fill_kernel(const int* spans, float* out, int size, int parts) {
   using namespace sladd;
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)size * size) return;
   const long long b = blockIdx.y;
   const int x = (int)(pix % size), y = (int)(pix / size);
-  const int* xl = spans + b * kHullSpanRows * size;
-  out[b * size * size + pix] = (xl[y] <= x && x <= xl[size + y]) ? 1.0f : 0.0f;
+  bool inside = false;
+  for (int p = 0; p < parts && !inside; ++p) {
+    const int* xl = spans + (b * parts + p) * kHullSpanRows * size;
+    inside = xl[y] <= x && x <= xl[size + y];
+  }
+  out[b * size * size + pix] = inside ? 1.0f : 0.0f;
 }
 
-// Pass 3: one thread per sample, as pass 1: pass 1's hull, its edges' pixels set in the mask.
-__global__ void sladd_hull_edges_kernel(const long long* vertices, const int* meta, float* out, int B, int K,
-                                        int size) {
+// Pass 3: one thread per hull, as pass 1: pass 1's hull, its edges' pixels set in its sample's mask
+// (hulls of one sample may set the same pixel at once: every write is a 1).
+__global__ void sladd_hull_edges_kernel(const long long* vertices, const int* meta, float* out, int hulls, int K,
+                                        int size, int parts) {
   using namespace sladd;
-  const long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (b >= B) return;
-  const i64* vx = vertices + hull_vertex_offset(K, b);
-  hull_edges(vx, vx + hull_vertex_cap(K), meta[b * kHullMetaFields + kHullMetaCount],
-             meta[b * kHullMetaFields + kHullMetaWhole] != 0, size, out + b * size * size);
+  const long long h = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (h >= hulls) return;
+  const i64* vx = vertices + hull_vertex_offset(K, h);
+  hull_edges(vx, vx + hull_vertex_cap(K), meta[h * kHullMetaFields + kHullMetaCount],
+             meta[h * kHullMetaFields + kHullMetaWhole] != 0, size, out + (h / parts) * size * size);
 }
 
 // hull_feather in three passes over two point scratches (IPt as int64 [B, cap, 2], cap = 2H + 2):

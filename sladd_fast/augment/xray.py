@@ -60,7 +60,7 @@ FEATHER = 0.2
 MESH = 4  # imgaug PiecewiseAffine's default nb_rows = nb_cols = 4
 SEARCH_CHUNK = 512  # pool rows per distance block (memory: B x chunk x 68 x 2 floats)
 HULL_TYPES = ("dfl_full", "extended", "components", "facehull")
-HULL_CHUNK = 8 * 8191  # hull parts per hull_mask call: whole samples, within a CUDA grid's 65535 samples
+HULL_CHUNK = 65535  # samples per hull_mask call (each with its 8 parts): within a CUDA grid's 65535 rows
 
 
 def _r(a: int, b: int) -> list[int]:
@@ -197,12 +197,10 @@ def hull_masks(landmarks: torch.Tensor, hull_type: torch.Tensor, size: int) -> t
     B, K = landmarks.shape[:2]
     lm = torch.where((hull_type == 1)[:, None, None], _extended(landmarks), landmarks)
     idx = _part_table(K, str(landmarks.device))[hull_type]  # [B,8,P]
-    pts = lm.gather(1, idx.flatten(1)[..., None].expand(-1, -1, 2)).view(B * 8, idx.shape[-1], 2)
-    # [B*8,1,S,S]: every part of every sample in one call (in chunks past the CUDA ops' 65535 samples a call)
-    chunks = [hull_mask(pts[i:i + HULL_CHUNK], size, check_values=False)
-              for i in range(0, max(B, 1) * 8, HULL_CHUNK)]
-    parts = chunks[0] if len(chunks) == 1 else torch.cat(chunks)
-    return parts.view(B, 8, size, size).amax(1, keepdim=True)
+    pts = lm.gather(1, idx.flatten(1)[..., None].expand(-1, -1, 2)).view(B, 8, idx.shape[-1], 2)
+    # the union of every sample's 8 parts, drawn by one call (in chunks past the CUDA ops' 65535 samples)
+    chunks = [hull_mask(pts[i:i + HULL_CHUNK], size, check_values=False) for i in range(0, max(B, 1), HULL_CHUNK)]
+    return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
 
 
 @functools.lru_cache(maxsize=None)  # keys: sizes and devices; never evicted (CUDA graphs read it)

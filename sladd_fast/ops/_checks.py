@@ -55,6 +55,19 @@ def landmarks(name: str, t: object, k: int | None = 68, check_values: bool = Tru
     return t
 
 
+def hull_landmarks(t: object, max_points: int) -> torch.Tensor:
+    """hull_mask's landmarks: float32 [B,K,2] (one hull per sample) or [B,P,K,2] (the union of P hulls),
+    K <= max_points."""
+    if not isinstance(t, torch.Tensor):
+        raise ValueError(f"landmarks must be a torch.Tensor, got {type(t).__name__}")
+    if t.dim() not in (3, 4):
+        raise ValueError(f"landmarks must have shape [*,*,2] or [*,*,*,2], got {list(t.shape)}")
+    t = tensor("landmarks", t, torch.float32, (None,) * (t.dim() - 1) + (2,))
+    if t.shape[-2] > max_points:
+        raise ValueError(f"landmarks: at most {max_points} hull points are supported, got {t.shape[-2]}")
+    return t
+
+
 def remap_args(x_name: str, x: object, map: object, col_table: object, row_table: object) -> None:
     """remap_nearest's arguments (the public wrapper and the NVRTC launcher): x float32 [B,C,H,W], map
     float32 [B,2,Ho,Wo], tables int64 [B,n] with an entry at least where the output is not empty, one device."""

@@ -14,7 +14,7 @@ def register() -> None:
         return landmarks.new_empty(landmarks.shape[0], 1, size, size)
 
     @torch.library.register_fake(lib + "hull_mask")
-    def _(landmarks, size):
+    def _(landmarks, size):  # [B,K,2] or [B,P,K,2]: one mask per sample
         return landmarks.new_empty(landmarks.shape[0], 1, size, size)
 
     @torch.library.register_fake(lib + "poisson_rhs")

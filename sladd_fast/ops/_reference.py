@@ -93,13 +93,17 @@ def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int) -> tor
 
 def hull_mask(landmarks: torch.Tensor, size: int) -> torch.Tensor:
     """float32 [B,1,size,size]: cv2.fillConvexPoly(mask, cv2.convexHull(points), 1) per sample; see
-    sladd_fast.ops.hull_mask.
+    sladd_fast.ops.hull_mask. landmarks [B,P,K,2]: the union (maximum) of the P hulls' masks.
 
     Points in 16.16 fixed point (round half to even of p * 65536), their strictly convex hull in
     positive orientation (the textbook monotone chain, _strict_hull, as cv2.convexHull returns it), then
     _line_raster's FillConvexPoly: shift=0 (Line edges) when every hull vertex is a whole pixel, else
     shift=16 (Line2 edges).
     """
+    if landmarks.dim() == 4:  # P hulls per sample: their union
+        B, P = landmarks.shape[:2]
+        return hull_mask(landmarks.reshape(B * P, *landmarks.shape[2:]), size).view(B, P, size, size).amax(
+            1, keepdim=True)
     B, K = landmarks.shape[:2]
     one = _line_raster.ONE
     # float32 * 65536 is exact, and torch.round rounds half to even, as rintf does.

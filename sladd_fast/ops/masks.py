@@ -64,7 +64,8 @@ def hull_mask(landmarks: torch.Tensor, size: int = 256, index: torch.Tensor | li
     dropped, same orientation); coordinates are clamped to +-2^20 px (NaN -> 0 with check_values=False).
 
     Args:
-        landmarks: float32 [B,K,2], pixels, (x, y), K <= 128 after ``index``.
+        landmarks: float32 [B,K,2], pixels, (x, y), K <= 128 after ``index``; or [B,P,K,2]: P hulls
+            per sample, whose union is drawn (Face X-ray's multi-part hulls, one call).
         size: side of the square canvas.
         index: optional landmark indices (int64 tensor or list) selecting the hull points.
         check_values: check NaN/inf (a host sync on GPU).
@@ -72,15 +73,18 @@ def hull_mask(landmarks: torch.Tensor, size: int = 256, index: torch.Tensor | li
     Returns:
         float32 [B,1,size,size] in {0,1}, on the landmarks' device.
     """
-    _checks.landmarks("landmarks", landmarks, None, check_values)
+    landmarks = _checks.hull_landmarks(landmarks, 10**9)  # the point limit is checked after ``index``
+    if check_values:
+        _checks.finite("landmarks", landmarks)
     size = _checks.size("size", size)
+    K = landmarks.shape[-2]
     if index is not None:
         idx = torch.as_tensor(index, dtype=torch.int64)
         if idx.dim() != 1 or idx.numel() == 0:
             raise ValueError(f"index must be a non-empty 1-D list of landmark indices, got shape {list(idx.shape)}")
-        if bool((idx < 0).any()) or bool((idx >= landmarks.shape[1]).any()):
-            raise ValueError(f"index must lie in [0, {landmarks.shape[1] - 1}]")
-        landmarks = landmarks[:, idx.to(landmarks.device)]
-    if landmarks.shape[1] > 128:
-        raise ValueError(f"landmarks: at most 128 hull points are supported, got {landmarks.shape[1]}")
+        if bool((idx < 0).any()) or bool((idx >= K).any()):
+            raise ValueError(f"index must lie in [0, {K - 1}]")
+        landmarks = landmarks[..., idx.to(landmarks.device), :]
+    if landmarks.shape[-2] > 128:
+        raise ValueError(f"landmarks: at most 128 hull points are supported, got {landmarks.shape[-2]}")
     return op("hull_mask")(landmarks.contiguous(), size)
