@@ -47,6 +47,30 @@ def test_kernel_equals_reference(shape):
     assert not torch.equal(got[0], img[0])  # the round trip did something
 
 
+@needs_ext
+def test_baseline_cpu_copy_equals_reference():
+    """SLADD_FAST_NO_AVX2=1 runs the SSE2 copy of the CPU loops (the AVX2 copy, with the block coding
+    inlined into it, is picked where the CPU has AVX2): the same bits, in a fresh process (the choice is
+    made once per process)."""
+    import subprocess
+    import sys
+
+    code = """
+import torch, sys
+sys.path.insert(0, "tests")
+from test_jpeg import _images
+from sladd_fast.ops import _reference
+img = _images(3, 37, 53, seed=4)
+q, sel = torch.tensor([60, 100, 5]), torch.tensor([True, False, True])
+for bgr in (False, True):
+    assert torch.equal(torch.ops.sladd_fast.jpeg_round_trip(img, q, sel, bgr), _reference.jpeg_round_trip(img, q, sel, bgr))
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "SLADD_FAST_NO_AVX2": "1", "SLADD_FAST_BACKEND": "kernel"})
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
+
+
 def test_header_dct_equals_the_reference_matrix():
     """jpeg_math.h's 64 DCT literals are the float32 rounding of the float64 matrix the reference builds."""
     with open(os.path.join(ROOT, "csrc", "common", "jpeg_math.h")) as f:

@@ -73,7 +73,7 @@ SLADD_HD float jpeg_component(int comp, float r, float g, float b) {
 // a second 64-float buffer and the tables in registers it was 255 registers and 184 bytes of spills). Each output is a sum over its
 // 8 inputs in ascending order, from the first product; the outputs are the innermost loop and the table
 // row they read is contiguous (D or its transpose Dt): vector lanes on the CPU, the same order per sum.
-SLADD_HD void jpeg_code_block(float* x, const float* t) {
+SLADD_HD_INLINE void jpeg_code_block(float* x, const float* t) {
   const float D[64] = {  // D[u * 8 + k] = sqrt(c_u / 8) cos((2k + 1) u pi / 16), c_0 = 1, else 2, in float32
       0.353553385f, 0.353553385f, 0.353553385f, 0.353553385f,
       0.353553385f, 0.353553385f, 0.353553385f, 0.353553385f,
@@ -142,7 +142,7 @@ SLADD_HD void jpeg_code_block(float* x, const float* t) {
 // Pass 1, block `blk` (0..3 luma, 4 Cb, 5 Cr) of MCU `mcu` of one sample: img uint8 [3, H, W]
 // (channel order R, G, B, or B, G, R with bgr), t the block's table (jpeg_quant_tables: luma for blk < 4,
 // else chroma), planes uint8 [jpeg_plane_bytes(hp, wp)].
-SLADD_HD void jpeg_mcu_block(const u8* img, int H, int W, bool bgr, const float* t, int hp, int wp, int mcu,
+SLADD_HD_INLINE void jpeg_mcu_block(const u8* img, int H, int W, bool bgr, const float* t, int hp, int wp, int mcu,
                              int blk, u8* planes) {
   const long long plane = (long long)H * W;
   const u8* R = img + (bgr ? 2 : 0) * plane;

@@ -8,8 +8,12 @@
 
 #if defined(__CUDACC__) || defined(__CUDACC_RTC__)
 #define SLADD_HD __host__ __device__ __forceinline__
+#define SLADD_HD_INLINE __host__ __device__ __forceinline__
 #else
 #define SLADD_HD inline
+// Always inlined on the host too: for a function too large for g++ to inline on its own whose callers
+// are also compiled for AVX2 (cpu/isa.h), where it must run in that copy's vector width.
+#define SLADD_HD_INLINE inline __attribute__((always_inline))
 #endif
 
 namespace sladd {
