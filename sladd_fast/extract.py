@@ -23,18 +23,24 @@ What is done, exactly:
   none the previous box is kept (frames before the first detection use the first box).
 * Crop: a square of 1.3 x the larger side of the detector's box (FF++'s convention), centred on the
   box, zero-padded where it leaves the frame, resized to --size with bicubic interpolation. A fake's
-  mask video is cropped with the fake's boxes, converted to gray and resized bilinearly.
+  mask video is cropped with the fake's boxes, converted to gray and resized bilinearly. A mask video of
+  another frame size than its fake is reported (bad_mask) and the fake left out; one with fewer frames
+  keeps the fake's frames that have a mask (short_mask, reported).
 * Landmarks: dlib's 68-point predictor on the saved crop, inside the detector box mapped into the
   crop; frames whose box was carried over are detected again on the crop, and stay without a face
   (valid=False) if none is found.
 * All cores (one video per task, --workers), a progress bar, resumable (finished videos are kept in
-  DATA_ROOT/.extract_parts), and videos that could not be read or showed no face are reported
-  (extract_report.json and the last lines printed); their frames are not written.
+  DATA_ROOT/.extract_parts; a rerun with other settings than the interrupted or finished run is
+  refused, config/extract.json records them), and videos that could not be read or showed no face are
+  reported (extract_report.json and the last lines printed); their frames are not written. Nothing
+  extracted at all exits with status 1. --format jpg writes quality 95, 4:4:4 (as sladd_fast.pack) and
+  config/format.json, so the index reads the .jpg frames.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing as mp
 import os
 import shutil
@@ -51,6 +57,8 @@ SPLIT_FILES = {"train": "train.json", "eval": "val.json", "test": "test.json"}
 DEFAULT_FRAMES = (270, 100, 100)
 PARTS = ".extract_parts"
 REPORT = "extract_report.json"
+SETTINGS = "settings.json"  # in PARTS: the settings of an interrupted run
+EXTRACT_SETTINGS = "extract.json"  # in DATA_ROOT/config: the settings of a finished run
 DETECT_SIDE = 640  # detection runs on frames downscaled to this long side
 MIN_IOU = 0.3
 
@@ -193,7 +201,12 @@ def _save(path: str, img: np.ndarray) -> None:
 
     os.makedirs(os.path.dirname(path), exist_ok=True)
     bgr = cv2.cvtColor(img, cv2.COLOR_RGB2BGR) if img.ndim == 3 else img
-    if not cv2.imwrite(path, bgr, [cv2.IMWRITE_JPEG_QUALITY, 95] if path.endswith(".jpg") else []):
+    params = []
+    if path.endswith(".jpg"):  # quality 95, and 4:4:4 chroma as sladd_fast.pack writes
+        params = [cv2.IMWRITE_JPEG_QUALITY, 95]
+        if hasattr(cv2, "IMWRITE_JPEG_SAMPLING_FACTOR"):
+            params += [cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
+    if not cv2.imwrite(path, bgr, params):
         raise OSError(f"cannot write {path}")
 
 
@@ -209,6 +222,17 @@ def _video_task(task: dict) -> dict:
         masks = read_frames(task["mask"], numbers[:len(frames)]) if task.get("mask") else None
     except ValueError as e:
         return {"key": task["key"], "error": "unreadable", "detail": str(e)}
+    short = None
+    if masks is not None:
+        if masks and masks[0].shape[:2] != frames[0].shape[:2]:  # the crop boxes would not fit the mask
+            return {"key": task["key"], "error": "bad_mask",
+                    "detail": f"mask video {masks[0].shape[1]}x{masks[0].shape[0]} but the fake is "
+                              f"{frames[0].shape[1]}x{frames[0].shape[0]}: {task['mask']}"}
+        if len(masks) < len(frames):  # FF++ has mask videos a few frames short: keep the frames with a mask
+            if not masks:
+                return {"key": task["key"], "error": "bad_mask", "detail": f"no frames read from {task['mask']}"}
+            short = f"{len(masks)} of {len(frames)} frames have a mask (the rest are left out): {task['mask']}"
+            frames = frames[:len(masks)]
     boxes, found = track(detect_boxes(frames, _WORKER["detector"]))
     if boxes is None:
         return {"key": task["key"], "error": "no_face", "detail": f"no face in {len(frames)} frames of {task['path']}"}
@@ -227,7 +251,10 @@ def _video_task(task: dict) -> dict:
         keys.append(rel)
         lms.append(lm if lm is not None else np.zeros((68, 2), np.float32))
         valid.append(lm is not None)
-    return {"key": task["key"], "keys": keys, "landmarks": np.stack(lms), "valid": np.array(valid)}
+    res = {"key": task["key"], "keys": keys, "landmarks": np.stack(lms), "valid": np.array(valid)}
+    if short:
+        res["short_mask"] = short
+    return res
 
 
 def _tasks(ffpp: str, out: str, pairs: dict[str, list], compression: str, methods: list[str], frames: dict[str, int],
@@ -256,6 +283,24 @@ def _tasks(ffpp: str, out: str, pairs: dict[str, list], compression: str, method
     return tasks
 
 
+def _check_settings(out: str, settings: dict) -> None:
+    """A resumed run (parts left in OUT) or a finished one (OUT/config/extract.json) must have been made
+    with the same settings: mixing them would leave frames of two sizes or counts under one index."""
+    for path, what in ((os.path.join(out, PARTS, SETTINGS), "an interrupted extraction"),
+                       (os.path.join(out, "config", EXTRACT_SETTINGS), "an extraction")):
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path) as f:
+                old = json.load(f)
+        except ValueError:
+            continue  # a partial write: nothing to compare with
+        changed = [f"{k}: {old.get(k)!r} -> {v!r}" for k, v in settings.items() if old.get(k) != v]
+        if changed:
+            raise ValueError(f"{out} holds {what} with other settings ({'; '.join(changed)}): rerun with those, "
+                             "or use an empty DATA_ROOT")
+
+
 def _part(out: str, key: str) -> str:
     return os.path.join(out, PARTS, key.replace("/", "__") + ".npz")
 
@@ -265,7 +310,7 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
             splits: str | None = None, workers: int | None = None, predictor: str | None = None,
             progress: bool = True) -> dict:
     """Runs the extraction (see the module docstring); returns the report dict."""
-    from sladd_fast.landmarks import default_predictor
+    from sladd_fast.landmarks import check_predictor
 
     methods = list(methods or FFPP_METHODS)
     unknown = [m for m in methods if m not in FFPP_METHODS]
@@ -284,13 +329,19 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
             raise FileNotFoundError(f"missing split file {path} (FF++'s dataset/splits; pass --splits DIR)") from None
         except ValueError as e:
             raise ValueError(f"{path}: not JSON ({e})") from None
-        if not isinstance(pairs[split], list) or not all(isinstance(p, list) and len(p) == 2 for p in pairs[split]):
-            raise ValueError(f"{path}: expected a list of [a, b] pairs")
+        if not isinstance(pairs[split], list) or not all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(v, str) and v for v in p) for p in pairs[split]):
+            raise ValueError(f"{path}: expected a list of [a, b] pairs of video ids (strings, e.g. [\"000\", \"003\"])")
     n_frames = dict(zip(("train", "eval", "test"), frames))
     ext = ".png" if fmt == "png" else ".jpg"
-    predictor = predictor or default_predictor()
+    predictor = check_predictor(predictor)
     tasks = _tasks(ffpp, out, pairs, compression, methods, n_frames, size, scale, ext)
+    settings = {"compression": compression, "methods": methods, "frames": n_frames, "size": size, "scale": scale,
+                "format": fmt}
+    _check_settings(out, settings)
     os.makedirs(os.path.join(out, PARTS), exist_ok=True)
+    with open(os.path.join(out, PARTS, SETTINGS), "w") as f:
+        json.dump(settings, f)
     todo = [t for t in tasks if not os.path.isfile(_part(out, t["key"]))]
     from tqdm import tqdm
 
@@ -301,17 +352,22 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
             if "error" in r:
                 np.savez(part + ".tmp.npz", error=np.array(r["error"]), detail=np.array(r["detail"]))
             else:
-                np.savez(part + ".tmp.npz", keys=np.array(r["keys"]), landmarks=r["landmarks"], valid=r["valid"])
+                extra = {"short_mask": np.array(r["short_mask"])} if "short_mask" in r else {}
+                np.savez(part + ".tmp.npz", keys=np.array(r["keys"]), landmarks=r["landmarks"], valid=r["valid"],
+                         **extra)
             os.replace(part + ".tmp.npz", part)
             bar.update(1)
     bar.close()
     keys, lms, valid = [], [], []
-    report: dict[str, Any] = {"videos": len(tasks), "unreadable": [], "no_face": [], "frames": 0}
+    report: dict[str, Any] = {"videos": len(tasks), "unreadable": [], "no_face": [], "bad_mask": [],
+                              "short_mask": [], "frames": 0}
     for t in tasks:
         with np.load(_part(out, t["key"]), allow_pickle=False) as z:
             if "error" in z:
                 report[str(z["error"])].append({"video": t["key"], "detail": str(z["detail"])})
                 continue
+            if "short_mask" in z:  # extracted, but only the frames with a mask
+                report["short_mask"].append({"video": t["key"], "detail": str(z["short_mask"])})
             keys += z["keys"].tolist()
             lms.append(z["landmarks"])
             valid.append(z["valid"])
@@ -327,6 +383,10 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
             json.dump(ps, f)
     with open(os.path.join(out, "config", "frames.json"), "w") as f:
         json.dump(n_frames, f)
+    with open(os.path.join(out, "config", "format.json"), "w") as f:  # read by the index (data/index.py)
+        json.dump({"image_ext": ext, "source": "sladd_fast.extract"}, f)
+    with open(os.path.join(out, "config", EXTRACT_SETTINGS), "w") as f:
+        json.dump(settings, f)
     with open(os.path.join(out, REPORT), "w") as f:
         json.dump(report, f, indent=1)
     shutil.rmtree(os.path.join(out, PARTS))
@@ -354,21 +414,28 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError
     except ValueError:
         ap.error("--frames takes three positive numbers: train,eval,test")
-    if args.size < 16 or args.scale <= 0:
-        ap.error("--size must be >= 16 and --scale positive")
+    if args.size < 16 or not (math.isfinite(args.scale) and args.scale > 0):
+        ap.error(f"--size must be >= 16 and --scale a positive number, got {args.size} and {args.scale}")
+    if args.workers is not None and args.workers < 1:
+        ap.error(f"--workers must be >= 1, got {args.workers}")
     try:
         report = extract(args.ffpp_root, args.data_root, args.compression, args.methods.split(","), frames, args.size,
                          args.scale, args.format, args.splits, args.workers, args.predictor, not args.quiet)
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"extracted {report['frames']} frames of {report['videos'] - len(report['unreadable']) - len(report['no_face'])}"
-          f"/{report['videos']} videos into {args.data_root} ({report.get('frames_with_face', 0)} with landmarks); "
-          f"{len(report['unreadable'])} unreadable, {len(report['no_face'])} without a face "
-          f"(see {os.path.join(args.data_root, REPORT)})")
-    for what in ("unreadable", "no_face"):
+    failed = len(report["unreadable"]) + len(report["no_face"]) + len(report["bad_mask"])
+    print(f"extracted {report['frames']} frames of {report['videos'] - failed}/{report['videos']} videos into "
+          f"{args.data_root} ({report.get('frames_with_face', 0)} with landmarks); {len(report['unreadable'])} "
+          f"unreadable, {len(report['no_face'])} without a face, {len(report['bad_mask'])} with an unusable mask, "
+          f"{len(report['short_mask'])} with a short mask (see {os.path.join(args.data_root, REPORT)})")
+    for what in ("unreadable", "no_face", "bad_mask", "short_mask"):
         for r in report[what][:10]:
             print(f"  {what.replace('_', ' ')}: {r['video']}: {r['detail']}")
+    if report["frames"] == 0:
+        print(f"error: no frames extracted from {args.ffpp_root}: check --compression ({args.compression}), "
+              "--methods and the splits against the download", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -46,6 +46,23 @@ def default_predictor() -> str:
     return path
 
 
+def check_predictor(path: str | None) -> str:
+    """The 68-point model to use (``path``, else face_recognition_models'), loaded once here so that a
+    missing or damaged file is one clear error before any worker starts: a worker pool whose start-up
+    fails restarts its workers forever."""
+    if path is None:
+        path = default_predictor()
+    elif not os.path.isfile(path):
+        raise FileNotFoundError(f"--predictor: no such file: {path}")
+    import dlib
+
+    try:
+        dlib.shape_predictor(path)
+    except RuntimeError as e:
+        raise ValueError(f"--predictor {path}: not a dlib shape predictor ({' '.join(str(e).split())})") from None
+    return path
+
+
 def find_frames(root: str, folder: str = "image") -> list[str]:
     """Sorted frame paths relative to root under root/folder."""
     base = os.path.join(root, folder)
@@ -173,7 +190,7 @@ def build_store(root: str, workers: int | None = None, upsample: int = 0, chunk:
         raise ValueError(f"no frames found under {root}")
     os.makedirs(os.path.join(root, PARTS), exist_ok=True)
     chunks = [keys[i:i + chunk] for i in range(0, len(keys), chunk)]
-    predictor = None if deepfakebench else (predictor or default_predictor())
+    predictor = None if deepfakebench else check_predictor(predictor)
     # A part is reused only if it was made from the same frames with the same settings.
     config = run_config(deepfakebench, upsample, predictor)
     todo = []
@@ -240,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"not a folder: {args.root}")
     if args.chunk <= 0:
         ap.error("--chunk must be positive")
+    if args.upsample < 0:
+        ap.error(f"--upsample must be >= 0, got {args.upsample}")
+    if args.workers is not None and args.workers < 1:
+        ap.error(f"--workers must be >= 1, got {args.workers}")
     try:
         store = build_store(args.root, args.workers, args.upsample, args.chunk, args.predictor, args.deepfakebench,
                             progress=not args.quiet)

@@ -44,19 +44,20 @@ def _convert(args: tuple[str, str, str, int, int | None]) -> tuple[str, int, int
     try:
         with Image.open(src) as im:
             rgb = im.convert("RGB")
-        w, h = rgb.size
-        if size is not None and (w, h) != (size, size):  # OpenCV-style (no antialias), as the loaders resize
-            import torch
-
-            from sladd_fast.data.decode import resize_image
-
-            t = resize_image(torch.from_numpy(np.asarray(rgb).copy()).permute(2, 0, 1), size)
-            rgb = Image.fromarray(t.permute(1, 2, 0).numpy())
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        rgb.save(dst, format="JPEG", quality=quality, subsampling=0)
-        return rel, h, w
-    except Exception as e:  # corrupt or unreadable source frame: reported, not packed
+    except Exception as e:  # a corrupt or unreadable source frame: reported, not packed (and listed in SRC)
         return f"{src}: {e}"
+    # Anything failing from here on (writing DST, resizing) is not the frame's fault: it raises.
+    w, h = rgb.size
+    if size is not None and (w, h) != (size, size):  # OpenCV-style (no antialias), as the loaders resize
+        import torch
+
+        from sladd_fast.data.decode import resize_image
+
+        t = resize_image(torch.from_numpy(np.asarray(rgb).copy()).permute(2, 0, 1), size)
+        rgb = Image.fromarray(t.permute(1, 2, 0).numpy())
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    rgb.save(dst, format="JPEG", quality=quality, subsampling=0)
+    return rel, h, w
 
 
 def _mask_files(root: str) -> list[str]:
@@ -72,23 +73,24 @@ def _copy_mask(args: tuple[str, str, str, int | None]) -> str | None:
     from PIL import Image
 
     dst = os.path.join(dst_root, rel)
-    os.makedirs(os.path.dirname(dst), exist_ok=True)
-    try:
-        if size is None:
-            shutil.copyfile(os.path.join(src_root, rel), dst)
-            return None
+    try:  # decoded in full either way: a damaged mask is reported, not copied
         with Image.open(os.path.join(src_root, rel)) as im:
+            im.load()
             gray = im.convert("L")
-        if gray.size != (size, size):
-            import torch
-
-            from sladd_fast.data.decode import resize_mask
-
-            m = resize_mask(torch.from_numpy(np.asarray(gray).astype(np.float32))[None], size)
-            gray = Image.fromarray(torch.floor(m[0] + 0.5).clamp(0, 255).to(torch.uint8).numpy())
-        gray.save(dst)
     except Exception as e:
         return f"{os.path.join(src_root, rel)}: {e}"
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    if size is None:
+        shutil.copyfile(os.path.join(src_root, rel), dst)
+        return None
+    if gray.size != (size, size):
+        import torch
+
+        from sladd_fast.data.decode import resize_mask
+
+        m = resize_mask(torch.from_numpy(np.asarray(gray).astype(np.float32))[None], size)
+        gray = Image.fromarray(torch.floor(m[0] + 0.5).clamp(0, 255).to(torch.uint8).numpy())
+    gray.save(dst)
     return None
 
 
@@ -181,6 +183,9 @@ def pack(src: str, dst: str, quality: int = 95, size: int | None = None, workers
     src_abs = os.path.abspath(src)
     badfiles.record(src, "pack", [os.path.relpath(f.split(": ", 1)[0], src_abs).replace(os.sep, "/")
                                   for f in failed if os.path.abspath(f.split(": ", 1)[0]).startswith(src_abs)])
+    # What SRC's list holds (landmarks, verify, pack) stays left out of DST too, under DST's names.
+    carried = [p if p.startswith("mask/") else os.path.splitext(p)[0] + ".jpg" for p in badfiles.load(src)]
+    badfiles.record(dst, "source", carried)
     return {"frames": len(done), "failed": failed, "dst": dst}
 
 
@@ -198,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.verify is not None:
         if args.src or args.dst:
             ap.error("--verify ROOT takes no SRC/DST")
+        if args.workers is not None and args.workers < 1:
+            ap.error(f"--workers must be >= 1, got {args.workers}")
         try:
             res = verify(args.verify, args.workers, not args.quiet)
         except (FileNotFoundError, ValueError) as e:
@@ -215,9 +222,15 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("SRC_ROOT and DST_ROOT are required (or --verify ROOT)")
     if not 1 <= args.quality <= 100:
         ap.error("--quality must lie in 1..100")
+    if args.size is not None and args.size < 16:
+        ap.error(f"--size must be >= 16, got {args.size}")
+    if args.workers is not None and args.workers < 1:
+        ap.error(f"--workers must be >= 1, got {args.workers}")
+    if os.path.exists(args.dst) and not os.path.isdir(args.dst):
+        ap.error(f"DST_ROOT {args.dst}: is a file, not a folder")
     try:
         summary = pack(args.src, args.dst, args.quality, args.size, args.workers, not args.quiet)
-    except (FileNotFoundError, ValueError) as e:
+    except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"packed {summary['frames']} frames into {args.dst}; {len(summary['failed'])} unreadable")

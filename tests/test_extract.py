@@ -117,3 +117,70 @@ def test_frame_numbers_and_bad_arguments(tmp_path, capsys):
     assert "original_sequences" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         extract.main([str(tmp_path), str(tmp_path / "o"), "--frames", "1,2"])
+    for flag in (["--scale", "inf"], ["--scale", "nan"], ["--workers", "0"]):
+        with pytest.raises(SystemExit) as e:
+            extract.main([str(tmp_path), str(tmp_path / "o")] + flag)
+        assert e.value.code == 2 and flag[0] in capsys.readouterr().err
+
+
+def test_a_missing_or_damaged_predictor_is_one_line_not_a_hang(ffpp_videos, tmp_path, capsys):
+    """The model is loaded once before any worker starts: a worker pool whose start-up fails would
+    restart its workers forever."""
+    bad = tmp_path / "bad.dat"
+    bad.write_bytes(b"not a model")
+    for path, what in ((str(tmp_path / "none.dat"), "no such file"), (str(bad), "not a dlib shape predictor")):
+        assert extract.main([ffpp_videos, str(tmp_path / "o"), "--predictor", path, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert what in err and path in err
+
+
+def test_nothing_extracted_is_an_error_naming_the_compression(ffpp_videos, tmp_path, capsys):
+    assert extract.main([ffpp_videos, str(tmp_path / "o"), "--compression", "c40", "--methods", "Deepfakes",
+                         "--frames", "1,1,1", "--workers", "2", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "no frames extracted" in err and "--compression (c40)" in err
+
+
+def test_rerun_with_other_settings_is_refused(ffpp_videos, tmp_path):
+    """Frames of two sizes or counts under one index would be silently wrong: a finished run's settings
+    (config/extract.json) and an interrupted one's (in .extract_parts) must match the rerun's."""
+    out = str(tmp_path / "data")
+    kw = dict(methods=["Deepfakes"], frames=(1, 1, 1), workers=2, progress=False)
+    extract.extract(ffpp_videos, out, size=64, **kw)
+    with pytest.raises(ValueError, match=r"other settings \(size: 64 -> 96\)"):
+        extract.extract(ffpp_videos, out, size=96, **kw)
+    extract.extract(ffpp_videos, out, size=64, **kw)  # the same settings: fine
+    out2 = str(tmp_path / "interrupted")
+    os.makedirs(os.path.join(out2, extract.PARTS))
+    with open(os.path.join(out2, extract.PARTS, extract.SETTINGS), "w") as f:
+        json.dump({"compression": "c23", "methods": ["Deepfakes"], "frames": {"train": 60, "eval": 1, "test": 1},
+                   "size": 64, "scale": 1.3, "format": "png"}, f)
+    with pytest.raises(ValueError, match=r"an interrupted extraction with other settings \(frames: "):
+        extract.extract(ffpp_videos, out2, size=64, **kw)
+
+
+def test_masks_of_another_size_or_length_and_jpeg_output(ffpp_videos, tmp_path, capsys):
+    """A mask video of another frame size: reported (bad_mask), the fake left out. A shorter one: the
+    fake keeps the frames that have a mask (short_mask, reported). --format jpg: the index reads it."""
+    import shutil
+
+    root = str(tmp_path / "ffpp")
+    shutil.copytree(ffpp_videos, root)
+    masks = os.path.join(root, "manipulated_sequences/Deepfakes/masks/videos")
+    names = sorted(os.listdir(masks))
+    _write_video(os.path.join(masks, names[0]), [np.zeros((64, 64), np.uint8)] * 4)  # another size
+    cap = cv2.VideoCapture(os.path.join(masks, names[1]))
+    ok, first = cap.read()
+    cap.release()
+    _write_video(os.path.join(masks, names[1]), [cv2.cvtColor(first, cv2.COLOR_BGR2GRAY)])  # one frame of 4
+    out = str(tmp_path / "data")
+    assert extract.main([root, out, "--methods", "Deepfakes", "--frames", "3,3,3", "--size", "64", "--format", "jpg",
+                         "--workers", "2", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    report = json.load(open(os.path.join(out, extract.REPORT)))
+    assert [r["video"] for r in report["bad_mask"]] == [f"FF-DF/{names[0][:-4]}"] and "64x64" in printed
+    assert [r["video"] for r in report["short_mask"]] == [f"FF-DF/{names[1][:-4]}"]
+    assert sorted(os.listdir(os.path.join(out, "image", "FF-DF", names[1][:-4]))) == ["0000.jpg"]
+    assert not os.path.exists(os.path.join(out, "image", "FF-DF", names[0][:-4]))
+    index = ffpp_index(out, "train", "FF-DF")
+    assert len(index) > 0 and all(p.endswith(".jpg") for p in index.paths) and "missing_mask" not in index.skipped

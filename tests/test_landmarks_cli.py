@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -127,3 +128,22 @@ def test_deepfakebench_nested_layout_end_to_end(tmp_path):
     store = LandmarkStore.load(os.path.join(root, "landmarks.npz"))
     data = TrainSet.build(deepfakebench_index(js, root, "train"), store)
     assert len(data) == 4 and data.valid.all()
+
+
+def test_bad_model_and_options_are_one_line_errors(demo_root, tmp_path, capsys):
+    """A missing or damaged --predictor used to hang (the worker pool restarted failing workers forever)."""
+    root = str(tmp_path / "r")
+    shutil.copytree(demo_root, root)
+    bad = tmp_path / "bad.dat"
+    bad.write_bytes(b"not a model")
+    for path, what in ((str(tmp_path / "none.dat"), "no such file"), (str(bad), "not a dlib shape predictor")):
+        assert lmcli.main([root, "--predictor", path, "--quiet"]) == 2
+        assert what in capsys.readouterr().err
+    for flag in (["--upsample", "-1"], ["--workers", "0"]):
+        with pytest.raises(SystemExit) as e:
+            lmcli.main([root] + flag)
+        assert e.value.code == 2 and flag[0] in capsys.readouterr().err
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(SystemExit) as e:
+        demo.main(["--out", str(tmp_path / "afile")])
+    assert e.value.code == 2 and "is a file" in capsys.readouterr().err

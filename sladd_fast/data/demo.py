@@ -150,10 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.frames <= 0 or args.size < 64:
         ap.error("--frames must be positive and --size >= 64")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        ap.error(f"--out {args.out}: is a file, not a folder")
     t0 = time.perf_counter()
     try:
         summary = build(args.out, args.videos, args.frames, args.size, args.seed, not args.no_landmarks, args.workers)
-    except ValueError as e:
+    except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(json.dumps(summary, indent=1))
