@@ -227,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--data-root: no such directory: {args.data_root}")
     if args.dfb_json is not None and not os.path.isfile(args.dfb_json):
         ap.error(f"--dfb-json: no such file: {args.dfb_json}")
+    if args.json is not None and (os.path.isdir(args.json)
+                                  or os.path.isfile(os.path.dirname(os.path.abspath(args.json)))):
+        ap.error(f"--json {args.json}: not a writable file path (a folder, or inside a file)")
     try:
         device = torch.device(resolve_device(args.device))
         index = load_index(args.data_root, args.dataset, args.split, args.frames, args.dfb_json, args.compression)

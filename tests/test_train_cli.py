@@ -94,6 +94,10 @@ def test_setup_errors_found_in_training_are_one_line_and_status_2(tmp_path, caps
     assert main(base + ["-g", "0"]) == 2
     err = capsys.readouterr().err
     assert "-g 0" in err and "Traceback" not in err
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(SystemExit) as e:
+        main(base[:4] + ["--out", str(tmp_path / "afile")])
+    assert e.value.code == 2 and "is a file" in capsys.readouterr().err
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "last.pt").write_bytes(b"half a checkpoint")
     assert main(base) == 2
