@@ -28,9 +28,9 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_synthesis import _baseline_worker, _worker_init  # noqa: E402
-from benchmarks.common import (alternate_rounds, at_least, baseline_record, check_outputs, command,  # noqa: E402
-                               environment, parser, peak_mb_per_sample, rounds_note, summarize, sync_free,
-                               write_json)
+from benchmarks.common import (add_timing_args, alternate_rounds, at_least, baseline_record,  # noqa: E402
+                               check_outputs, command, environment, parser, peak_mb_per_sample, rounds_note,
+                               summarize, sync_free, write_json)
 from sladd_fast import faces, ops  # noqa: E402
 from sladd_fast.augment import AugmentGraph, SbiAugment, SladdAugment, XrayAugment  # noqa: E402
 
@@ -86,16 +86,9 @@ def gpu_path_ops(module) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = parser(__doc__)
     ap.add_argument("--mode", default="sladd", choices=MODES)
-    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--batch", type=at_least(1), default=32,
                     help="samples per call (sladd and xray: at least 2, partners come from the batch)")
-    ap.add_argument("--size", type=at_least(16), default=256, help="image side in pixels")
-    ap.add_argument("--threads", type=at_least(1), default=os.cpu_count(), help="CPU threads for each side")
-    ap.add_argument("--iters", type=at_least(1), default=10, help="timed module calls")
-    ap.add_argument("--baseline-iters", type=at_least(0), default=3, help="timed baseline batches (0: skip)")
-    ap.add_argument("--rounds", type=at_least(1), default=3,
-                    help="alternating module/baseline rounds (at most --baseline-iters)")
-    ap.add_argument("--json", default=None, help="write the record (figures, arguments, environment) here")
+    add_timing_args(ap, "module")
     ap.add_argument("--graph", action="store_true",
                     help="cuda: time the mode replayed from a CUDA graph (AugmentGraph)")
     args = ap.parse_args(argv)

@@ -21,8 +21,9 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import (alternate_rounds, at_least, baseline_record, check_outputs, command,  # noqa: E402
-                               environment, parser, peak_mb_per_sample, rounds_note, summarize, time_it, write_json)
+from benchmarks.common import (add_timing_args, alternate_rounds, at_least, baseline_record,  # noqa: E402
+                               check_outputs, command, environment, parser, peak_mb_per_sample, rounds_note,
+                               summarize, time_it, write_json)
 from sladd_fast import faces, ops, synthesize  # noqa: E402
 
 
@@ -86,17 +87,10 @@ def baseline_breakdown(np_in: list[np.ndarray]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = parser(__doc__)
-    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--batch", type=at_least(1), default=32, help="forgeries per engine call")
-    ap.add_argument("--size", type=at_least(16), default=256, help="image side in pixels")
-    ap.add_argument("--threads", type=at_least(1), default=os.cpu_count(), help="CPU threads for each side")
-    ap.add_argument("--iters", type=at_least(1), default=10, help="timed engine iterations")
-    ap.add_argument("--baseline-iters", type=at_least(0), default=3, help="timed baseline batches (0: skip baseline)")
-    ap.add_argument("--rounds", type=at_least(1), default=3,
-                    help="alternating engine/baseline rounds (at most --baseline-iters)")
+    add_timing_args(ap, "engine")
     ap.add_argument("--baseline-batch", type=at_least(1), default=None,
                     help="baseline batch, at most --batch (default: min(batch, 64))")
-    ap.add_argument("--json", default=None, help="write the record (figures, arguments, environment) here")
     ap.add_argument("--profile", default=None, help="write the torch profiler's top ops (one engine step) here")
     ap.add_argument("--graph", action="store_true",
                     help="also time the call replayed from a CUDA graph (sladd_fast.synthesis.SynthesisGraph)")

@@ -36,6 +36,20 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
     return _Parser(description=doc, formatter_class=_HelpFormatter)
 
 
+def add_timing_args(ap: argparse.ArgumentParser, unit: str) -> None:
+    """The flags of the benchmarks that time a module against the per-sample baseline in alternating
+    rounds (bench_synthesis, bench_augment): device, image size, threads per side, timed calls of each
+    side, rounds, the JSON record. ``unit`` names the module's calls in the help."""
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--size", type=at_least(16), default=256, help="image side in pixels")
+    ap.add_argument("--threads", type=at_least(1), default=os.cpu_count(), help="CPU threads for each side")
+    ap.add_argument("--iters", type=at_least(1), default=10, help=f"timed {unit} calls")
+    ap.add_argument("--baseline-iters", type=at_least(0), default=3, help="timed baseline batches (0: skip)")
+    ap.add_argument("--rounds", type=at_least(1), default=3,
+                    help=f"alternating {unit}/baseline rounds (at most --baseline-iters)")
+    ap.add_argument("--json", default=None, help="write the record (figures, arguments, environment) here")
+
+
 def at_least(lo: int) -> Callable[[str], int]:
     """argparse type: an integer >= ``lo``. A batch of 0 or 0 timed iterations gives no figure worth
     printing, so it is an argument error (status 2), not a clamp or a crash deep inside."""
