@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 import torch
 
 from sladd_fast._git import ROOT, git_sha
+from sladd_fast._paths import output_problem
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -68,21 +69,11 @@ def at_least(lo: int) -> Callable[[str], int]:
 
 def check_outputs(ap: argparse.ArgumentParser, **paths: str | None) -> None:
     """Output files checked before the run, not after it (where a bad path loses the results):
-    each given path must name a file in a folder that exists or can be created, and is writable.
-    Keywords are the flags' names (``json=args.json`` checks --json)."""
+    sladd_fast._paths.output_problem. Keywords are the flags' names (``json=args.json`` checks --json)."""
     for name, path in paths.items():
-        if not path:
-            continue
-        flag = "--" + name.replace("_", "-")
-        if os.path.isdir(path):
-            ap.error(f"{flag} {path}: is a folder; give a file name")
-        folder = os.path.dirname(os.path.abspath(path))
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError as e:
-            ap.error(f"{flag} {path}: cannot create its folder ({e.strerror})")
-        if not os.access(folder, os.W_OK):
-            ap.error(f"{flag} {path}: its folder is not writable")
+        problem = output_problem(path) if path else None
+        if problem:
+            ap.error(f"--{name.replace('_', '-')} {path}: {problem}")
 
 
 def rounds_note(args: argparse.Namespace, ap: argparse.ArgumentParser) -> None:

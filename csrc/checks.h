@@ -46,8 +46,9 @@ inline void check_hull_mask(const at::Tensor& landmarks, int64_t size) {
               landmarks.sizes());
   SLADD_CHECK_TENSOR(landmarks, at::kFloat, landmarks.dim());
   const int64_t K = landmarks.size(-2);
-  TORCH_CHECK(landmarks.size(-1) == 2 && K <= kMaxHullInput, "landmarks must be [B,K,2] or [B,P,K,2] with K <= ",
-              kMaxHullInput, ", got ", landmarks.sizes());
+  TORCH_CHECK(landmarks.size(-1) == 2 && K <= kMaxHullInput && (landmarks.dim() == 3 || landmarks.size(1) >= 1),
+              "landmarks must be [B,K,2] or [B,P,K,2] with K <= ", kMaxHullInput, " and P >= 1, got ",
+              landmarks.sizes());
   TORCH_CHECK(size > 0, "size must be positive");
 }
 

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from sladd_fast._paths import output_problem
 from sladd_fast.data.index import METHODS, FrameIndex
 from sladd_fast.metrics import compute_metrics
 from sladd_fast.models import fake_probability, normalize
@@ -227,9 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--data-root: no such directory: {args.data_root}")
     if args.dfb_json is not None and not os.path.isfile(args.dfb_json):
         ap.error(f"--dfb-json: no such file: {args.dfb_json}")
-    if args.json is not None and (os.path.isdir(args.json)
-                                  or os.path.isfile(os.path.dirname(os.path.abspath(args.json)))):
-        ap.error(f"--json {args.json}: not a writable file path (a folder, or inside a file)")
+    problem = output_problem(args.json) if args.json is not None else None
+    if problem:
+        ap.error(f"--json {args.json}: {problem}")
     try:
         device = torch.device(resolve_device(args.device))
         index = load_index(args.data_root, args.dataset, args.split, args.frames, args.dfb_json, args.compression)

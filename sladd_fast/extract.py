@@ -229,8 +229,6 @@ def _video_task(task: dict) -> dict:
                     "detail": f"mask video {masks[0].shape[1]}x{masks[0].shape[0]} but the fake is "
                               f"{frames[0].shape[1]}x{frames[0].shape[0]}: {task['mask']}"}
         if len(masks) < len(frames):  # FF++ has mask videos a few frames short: keep the frames with a mask
-            if not masks:
-                return {"key": task["key"], "error": "bad_mask", "detail": f"no frames read from {task['mask']}"}
             short = f"{len(masks)} of {len(frames)} frames have a mask (the rest are left out): {task['mask']}"
             frames = frames[:len(masks)]
     boxes, found = track(detect_boxes(frames, _WORKER["detector"]))
@@ -295,6 +293,8 @@ def _check_settings(out: str, settings: dict) -> None:
                 old = json.load(f)
         except ValueError:
             continue  # a partial write: nothing to compare with
+        if not isinstance(old, dict):
+            continue
         changed = [f"{k}: {old.get(k)!r} -> {v!r}" for k, v in settings.items() if old.get(k) != v]
         if changed:
             raise ValueError(f"{out} holds {what} with other settings ({'; '.join(changed)}): rerun with those, "
@@ -336,8 +336,8 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
     ext = ".png" if fmt == "png" else ".jpg"
     predictor = check_predictor(predictor)
     tasks = _tasks(ffpp, out, pairs, compression, methods, n_frames, size, scale, ext)
-    settings = {"compression": compression, "methods": methods, "frames": n_frames, "size": size, "scale": scale,
-                "format": fmt}
+    settings = {"compression": compression, "methods": sorted(set(methods)), "frames": n_frames, "size": size,
+                "scale": scale, "format": fmt}
     _check_settings(out, settings)
     os.makedirs(os.path.join(out, PARTS), exist_ok=True)
     with open(os.path.join(out, PARTS, SETTINGS), "w") as f:
@@ -377,6 +377,11 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
         store.save(os.path.join(out, STORE_NAME))
         report["frames"] = len(keys)
         report["frames_with_face"] = int(store.valid.sum())
+    if not keys:  # nothing extracted: no config, so a rerun with corrected settings is not refused
+        with open(os.path.join(out, REPORT), "w") as f:
+            json.dump(report, f, indent=1)
+        shutil.rmtree(os.path.join(out, PARTS))
+        return report
     os.makedirs(os.path.join(out, "config"), exist_ok=True)
     for split, ps in pairs.items():
         with open(os.path.join(out, "config", f"{split}.json"), "w") as f:

@@ -184,7 +184,8 @@ def pack(src: str, dst: str, quality: int = 95, size: int | None = None, workers
     badfiles.record(src, "pack", [os.path.relpath(f.split(": ", 1)[0], src_abs).replace(os.sep, "/")
                                   for f in failed if os.path.abspath(f.split(": ", 1)[0]).startswith(src_abs)])
     # What SRC's list holds (landmarks, verify, pack) stays left out of DST too, under DST's names.
-    carried = [p if p.startswith("mask/") else os.path.splitext(p)[0] + ".jpg" for p in badfiles.load(src)]
+    carried = [os.path.splitext(p)[0] + ".jpg" if p.startswith("image/") else p
+               for p in badfiles.load(src) if p.startswith(("image/", "mask/"))]  # what pack writes to DST
     badfiles.record(dst, "source", carried)
     return {"frames": len(done), "failed": failed, "dst": dst}
 

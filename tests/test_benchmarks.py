@@ -79,7 +79,7 @@ def test_bench_train_writes_its_record(tmp_path, train_root):
     ("bench_train", ["--root", "{tmp}/missing"], "--root {tmp}/missing: no such folder"),
     ("bench_train", ["--no-loader", "--backend", "dali"], "--no-loader skips"),
     ("cost_model", ["--batch", "0"], "argument --batch"),
-    ("cost_model", ["--json", "/proc/no/such/x.json"], "--json /proc/no/such/x.json: cannot create its folder"),
+    ("cost_model", ["--json", "{here}/sub/x.json"], "--json {here}/sub/x.json: {here} is a file, not a folder"),
 ])
 def test_bad_arguments_are_one_line_and_status_2_before_any_work(bench, argv, message, tmp_path, capsys):
     """Counts that give no meaningful figure, sizes the code cannot take and output paths that cannot be
@@ -87,11 +87,13 @@ def test_bad_arguments_are_one_line_and_status_2_before_any_work(bench, argv, me
     import importlib
 
     mod = importlib.import_module(f"benchmarks.{bench}")
-    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    def fill(text: str) -> str:  # {here}: a file (this test module), so nothing can be created under it
+        return text.replace("{tmp}", str(tmp_path)).replace("{here}", os.path.abspath(__file__))
+
     with pytest.raises(SystemExit) as e:
-        mod.main(argv)
+        mod.main([fill(a) for a in argv])
     err = capsys.readouterr().err
-    assert e.value.code == 2 and message.replace("{tmp}", str(tmp_path)) in err, err
+    assert e.value.code == 2 and fill(message) in err, err
     assert err.count("\n") == 1 and "Traceback" not in err  # one line, not the usage block
 
 

@@ -71,9 +71,10 @@ def test_cli_missing_paths_are_one_line_errors(small_root, ckpt, tmp_path, capsy
         evaluate.main([ckpt, "--data-root", str(tmp_path), "--dataset", "FF-DF", "--device", "cpu"])
     err = capsys.readouterr().err
     assert e.value.code == 2 and re.search(r"error: .*test\.json", err) and "Traceback" not in err
-    with pytest.raises(SystemExit) as e:  # a --json that cannot be written: refused before the evaluation
-        evaluate.main([ckpt, "--data-root", small_root, "--dataset", "FF-DF", "--json", str(tmp_path)])
-    assert e.value.code == 2 and "--json" in capsys.readouterr().err
+    for bad in (str(tmp_path), os.path.join(ckpt, "sub", "m.json")):  # a folder; under a file
+        with pytest.raises(SystemExit) as e:  # a --json that cannot be written: refused before the evaluation
+            evaluate.main([ckpt, "--data-root", small_root, "--dataset", "FF-DF", "--json", bad])
+        assert e.value.code == 2 and "--json" in capsys.readouterr().err
     # A file that is not a checkpoint: the same one line.
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")

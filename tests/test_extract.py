@@ -139,6 +139,9 @@ def test_nothing_extracted_is_an_error_naming_the_compression(ffpp_videos, tmp_p
                          "--frames", "1,1,1", "--workers", "2", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "no frames extracted" in err and "--compression (c40)" in err
+    # the rerun the message asks for, into the same folder, is not refused as "other settings"
+    assert extract.main([ffpp_videos, str(tmp_path / "o"), "--methods", "Deepfakes", "--frames", "1,1,1",
+                         "--workers", "2", "--quiet"]) == 0
 
 
 def test_rerun_with_other_settings_is_refused(ffpp_videos, tmp_path):

@@ -121,6 +121,10 @@ def test_parts_draw_the_union_of_their_hulls():
     assert ((one_by_one.sum((1, 2, 3)) > ops.hull_mask(parts[:, 0], 64).sum((1, 2, 3)))).all()  # a real union
     assert torch.equal(ops.hull_mask(parts, 64, index=[0, 2, 4]), _reference.hull_mask(parts[:, :, [0, 2, 4]], 64))
     assert ops.hull_mask(parts[:0], 64).shape == (0, 1, 64, 64)
+    with pytest.raises(ValueError, match="P >= 1"):
+        ops.hull_mask(parts[:, :0], 64)
+    with pytest.raises(RuntimeError, match="P >= 1"):
+        torch.ops.sladd_fast.hull_mask(parts[:, :0].contiguous(), 64)
 
 
 @needs_ext

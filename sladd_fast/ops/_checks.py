@@ -65,6 +65,8 @@ def hull_landmarks(t: object, max_points: int) -> torch.Tensor:
     t = tensor("landmarks", t, torch.float32, (None,) * (t.dim() - 1) + (2,))
     if t.shape[-2] > max_points:
         raise ValueError(f"landmarks: at most {max_points} hull points are supported, got {t.shape[-2]}")
+    if t.dim() == 4 and t.shape[1] == 0:
+        raise ValueError(f"landmarks [B,P,K,2] needs P >= 1 hulls per sample, got {list(t.shape)}")
     return t
 
 

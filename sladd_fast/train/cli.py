@@ -17,6 +17,7 @@ import os
 import sys
 from typing import Any
 
+from sladd_fast._paths import output_problem
 from sladd_fast.train.config import Config, SetupError, load_config
 
 # Seed flags that SLADD's train.py defines but never uses: accepted so its command lines run.
@@ -161,9 +162,9 @@ def main(argv: list[str] | None = None, resume_hint: bool = True) -> int:
     problem = check_data(cfg)
     if problem:
         build_parser().error(problem)
-    for path in (cfg.run.out, os.path.join(cfg.run.out, cfg.run.meta)):
-        if os.path.exists(path) and not os.path.isdir(path):
-            build_parser().error(f"--out/--meta: {path} is a file, not a folder")
+    problem = output_problem(os.path.join(cfg.run.out, cfg.run.meta), folder=True)
+    if problem:
+        build_parser().error(f"--out/--meta {os.path.join(cfg.run.out, cfg.run.meta)}: {problem}")
     spec = LaunchSpec(args.nodes, args.gpus, args.nr, args.master_addr, args.masterport, device)
     run_dir = os.path.join(cfg.run.out, cfg.run.meta)
     speaks = not under_torchrun() or os.environ["RANK"] == "0"  # under torchrun every rank runs this

@@ -1,0 +1,23 @@
+"""Output paths checked before long work, so that a bad one is a one-line error, not lost results."""
+from __future__ import annotations
+
+import os
+
+
+def output_problem(path: str, folder: bool = False) -> str | None:
+    """Why ``path`` cannot be written (a file, or with ``folder`` a folder, created with its missing
+    parents), or None: it must not be of the other kind, and its nearest existing ancestor must be a
+    writable folder."""
+    if os.path.exists(path):
+        if folder != os.path.isdir(path):
+            return "is a file, not a folder" if folder else "is a folder; give a file name"
+        top = path if folder else os.path.dirname(os.path.abspath(path))
+    else:
+        top = os.path.dirname(os.path.abspath(path))
+        while not os.path.exists(top):
+            top = os.path.dirname(top)
+    if not os.path.isdir(top):
+        return f"{top} is a file, not a folder"
+    if not os.access(top, os.W_OK):
+        return f"{top} is not writable"
+    return None
