@@ -44,26 +44,53 @@ at::Tensor morph_square_forward_kernel(const at::Tensor& mask_in, const at::Tens
 }
 
 // Rows of each sample's box only; the rest of the output is 0 (written once, not filled first).
+// Compiled twice on x86-64 (baseline SSE2 and AVX2, no FMA: the same float steps, so the same values).
+template <typename T>
+inline __attribute__((always_inline)) void warp_cubic_rows(const T* in, const float* mp, const long long* bx, T* o,
+                                                           int64_t C, int64_t H, int64_t W, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t b = r / H, y = r % H;
+    const Box bb = clipped_box(bx + 4 * b, (int)H, (int)W);
+    const bool row_in = bb.contains(bb.x, (int)y);
+    const int64_t x0 = row_in ? bb.x : W, x1 = row_in ? bb.x + bb.w : W;
+    for (int64_t c = 0; c < C; ++c) {
+      T* line = o + ((b * C + c) * H + y) * W;
+      std::fill(line, line + x0, T(0));
+      std::fill(line + x1, line + W, T(0));
+    }
+    for (int64_t x = x0; x < x1; ++x) {
+      CubicTaps t;
+      cubic_taps(mp + b * 6, (int)x, (int)y, (int)H, (int)W, &t);
+      cubic_sample_channels(in + b * C * H * W, H * W, (int)C, (int)W, t, o + (b * C * H + y) * W + x, H * W);
+    }
+  }
+}
+
+template <typename T>
+void warp_cubic_rows_base(const T* in, const float* mp, const long long* bx, T* o, int64_t C, int64_t H, int64_t W,
+                          int64_t r0, int64_t r1) {
+  warp_cubic_rows(in, mp, bx, o, C, H, W, r0, r1);
+}
+#if SLADD_X86_DISPATCH
+template <typename T>
+__attribute__((target("avx2"))) void warp_cubic_rows_avx2(const T* in, const float* mp, const long long* bx, T* o,
+                                                          int64_t C, int64_t H, int64_t W, int64_t r0, int64_t r1) {
+  warp_cubic_rows(in, mp, bx, o, C, H, W, r0, r1);
+}
+#else
+template <typename T>
+void warp_cubic_rows_avx2(const T* in, const float* mp, const long long* bx, T* o, int64_t C, int64_t H, int64_t W,
+                          int64_t r0, int64_t r1) {
+  warp_cubic_rows(in, mp, bx, o, C, H, W, r0, r1);
+}
+#endif
+
 template <typename T>
 void warp_affine_cubic_loop(const T* in, const float* mp, const long long* bx, T* o, int64_t B, int64_t C,
                             int64_t H, int64_t W) {
+  const bool avx2 = cpu_use_avx2();
   at::parallel_for(0, B * H, 8, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t b = r / H, y = r % H;
-      const Box bb = clipped_box(bx + 4 * b, (int)H, (int)W);
-      const bool row_in = bb.contains(bb.x, (int)y);
-      const int64_t x0 = row_in ? bb.x : W, x1 = row_in ? bb.x + bb.w : W;
-      for (int64_t c = 0; c < C; ++c) {
-        T* line = o + ((b * C + c) * H + y) * W;
-        std::fill(line, line + x0, T(0));
-        std::fill(line + x1, line + W, T(0));
-      }
-      for (int64_t x = x0; x < x1; ++x) {
-        CubicTaps t;
-        cubic_taps(mp + b * 6, (int)x, (int)y, (int)H, (int)W, &t);
-        cubic_sample_channels(in + b * C * H * W, H * W, (int)C, (int)W, t, o + (b * C * H + y) * W + x, H * W);
-      }
-    }
+    avx2 ? warp_cubic_rows_avx2(in, mp, bx, o, C, H, W, r0, r1) : warp_cubic_rows_base(in, mp, bx, o, C, H, W, r0, r1);
   });
 }
 
