@@ -174,9 +174,12 @@ def crop_square(img: np.ndarray, box: np.ndarray, scale: float, size: int, inter
 
 
 def _init_worker(predictor: str) -> None:
+    import signal
+
     import cv2
     import dlib
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: one message, no worker tracebacks
     cv2.setNumThreads(1)
     _WORKER["detector"] = dlib.get_frontal_face_detector()
     _WORKER["predictor"] = dlib.shape_predictor(predictor)
@@ -429,6 +432,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: rerun the same command to resume (finished videos are kept in "
+              f"{os.path.join(args.data_root, PARTS)})", file=sys.stderr)
+        return 130
     failed = len(report["unreadable"]) + len(report["no_face"]) + len(report["bad_mask"])
     print(f"extracted {report['frames']} frames of {report['videos'] - failed}/{report['videos']} videos into "
           f"{args.data_root} ({report.get('frames_with_face', 0)} with landmarks); {len(report['unreadable'])} "

@@ -121,6 +121,9 @@ _WORKER: dict[str, Any] = {}  # per worker process: the loaded dlib models
 
 
 def _init_worker(predictor: str, upsample: int) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: one message, no worker tracebacks
     _WORKER["detector"] = Detector(predictor, upsample)
 
 
@@ -267,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: rerun the same command to resume (finished chunks are kept in "
+              f"{os.path.join(args.root, PARTS)})", file=sys.stderr)
+        return 130
     with open(os.path.join(args.root, REPORT)) as f:
         report = json.load(f)
     print(f"wrote {os.path.join(args.root, STORE_NAME)}: {int(store.valid.sum())}/{len(store)} frames with a face, "
