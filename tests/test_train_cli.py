@@ -1,6 +1,8 @@
 """train.py's command line: the seed's flags, config files and dotted overrides, clear errors."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from sladd_fast.train.cli import parse
@@ -136,6 +138,8 @@ def test_the_same_command_without_manual_seed_resumes(tmp_path, capsys) -> None:
     assert main(cmd + ["--max-steps", "1"]) == 0
     assert main(cmd + ["--max-steps", "2"]) == 0
     assert json.loads((tmp_path / "m" / "summary.json").read_text())["steps"] == 2
+    # a run shorter than run.sample_every (500) still leaves a grid of its last step's forgeries
+    assert sorted(os.listdir(tmp_path / "m" / "samples")) == ["step_0000001.png", "step_0000002.png"]
     assert "resumed from" in capsys.readouterr().out
 
 

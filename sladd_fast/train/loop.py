@@ -359,6 +359,18 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
     t_start, step0 = None, step
     last_pos = (epoch, start_batch)
     last_eval = None
+    last_step: tuple | None = None  # the last step's batch and result
+    saved_samples: list[int] = []
+
+    def save_samples(batch: Batch, r) -> None:
+        shown = torch.where((batch.labels == 1).view(-1, 1, 1, 1), batch.masks, r.masks)  # FF++ masks
+        grid = sample_grid(batch.images, batch.partners, r.images, shown, r.actions.region,
+                           r.actions.blend_type, r.targets.labels, r.targets.type_labels)
+        save_png(grid, os.path.join(run_dir, "samples", f"step_{step:07d}.png"))
+        saved_samples.append(step)
+        if writer is not None:
+            writer.add_image("samples", grid, step, dataformats="HWC")
+
     t_end = time.perf_counter()
     try:
         for e in range(epoch, cfg.run.epochs):
@@ -390,13 +402,9 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
                         bar.set_postfix(loss=f"{stats['loss']:.3f}", fake=f"{stats['fake_rate']:.2f}")
                     else:
                         log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in stats.items()))
+                last_step = (batch, r)
                 if step % cfg.run.sample_every == 0 and env.rank == 0:
-                    shown = torch.where((batch.labels == 1).view(-1, 1, 1, 1), batch.masks, r.masks)  # FF++ masks
-                    grid = sample_grid(batch.images, batch.partners, r.images, shown, r.actions.region,
-                                       r.actions.blend_type, r.targets.labels, r.targets.type_labels)
-                    save_png(grid, os.path.join(run_dir, "samples", f"step_{step:07d}.png"))
-                    if writer is not None:
-                        writer.add_image("samples", grid, step, dataformats="HWC")
+                    save_samples(batch, r)
                 if step % eval_every == 0:  # before the checkpoint, so last.pt holds this step's best record
                     last_eval = evaluate()
                     det_m.train()
@@ -413,6 +421,8 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
         t_end = time.perf_counter()
         if eval_step != step:  # the final weights are always evaluated
             last_eval = evaluate()
+        if last_step is not None and not saved_samples and env.rank == 0:  # a short run still shows its forgeries
+            save_samples(*last_step)
         save(last, last_pos)
     finally:
         if bar is not None:
