@@ -16,8 +16,8 @@ from typing import Any, Callable, Iterator
 
 import torch
 
+from sladd_fast._args import at_least, output_problem
 from sladd_fast._git import ROOT, git_sha
-from sladd_fast._paths import output_problem
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -51,25 +51,9 @@ def add_timing_args(ap: argparse.ArgumentParser, unit: str) -> None:
     ap.add_argument("--json", default=None, help="write the record (figures, arguments, environment) here")
 
 
-def at_least(lo: int) -> Callable[[str], int]:
-    """argparse type: an integer >= ``lo``. A batch of 0 or 0 timed iterations gives no figure worth
-    printing, so it is an argument error (status 2), not a clamp or a crash deep inside."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < lo:
-            raise argparse.ArgumentTypeError(f"must be >= {lo}, got {value}")
-        return value
-
-    return parse
-
-
 def check_outputs(ap: argparse.ArgumentParser, **paths: str | None) -> None:
     """Output files checked before the run, not after it (where a bad path loses the results):
-    sladd_fast._paths.output_problem. Keywords are the flags' names (``json=args.json`` checks --json)."""
+    sladd_fast._args.output_problem. Keywords are the flags' names (``json=args.json`` checks --json)."""
     for name, path in paths.items():
         problem = output_problem(path) if path else None
         if problem:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sladd_fast._paths import output_problem
+from sladd_fast._args import output_problem
 from sladd_fast.data.index import METHODS, FrameIndex
 from sladd_fast.metrics import compute_metrics
 from sladd_fast.models import fake_probability, normalize

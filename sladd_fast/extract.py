@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from sladd_fast._args import at_least
 from sladd_fast.data.index import REAL
 from sladd_fast.data.store import STORE_NAME, LandmarkStore
 
@@ -412,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=float, default=1.3, help="crop side / detector box side (FF++: 1.3)")
     ap.add_argument("--format", default="png", choices=["png", "jpg"])
     ap.add_argument("--splits", default=None, help="folder of FF++'s train/val/test.json (default: FFPP_ROOT/splits)")
-    ap.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    ap.add_argument("--workers", type=at_least(1), default=None, help="processes (default: all cores)")
     ap.add_argument("--predictor", default=None, help="shape_predictor_68_face_landmarks.dat path")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
@@ -424,8 +425,6 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--frames takes three positive numbers: train,eval,test")
     if args.size < 16 or not (math.isfinite(args.scale) and args.scale > 0):
         ap.error(f"--size must be >= 16 and --scale a positive number, got {args.size} and {args.scale}")
-    if args.workers is not None and args.workers < 1:
-        ap.error(f"--workers must be >= 1, got {args.workers}")
     try:
         report = extract(args.ffpp_root, args.data_root, args.compression, args.methods.split(","), frames, args.size,
                          args.scale, args.format, args.splits, args.workers, args.predictor, not args.quiet)

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from sladd_fast._args import at_least
 from sladd_fast.data.decode import decode_file
 from sladd_fast.data.store import STORE_NAME, LandmarkStore
 
@@ -249,8 +250,8 @@ def build_store(root: str, workers: int | None = None, upsample: int = 0, chunk:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sladd_fast.landmarks", description=__doc__.splitlines()[0])
     ap.add_argument("root", help="dataset root (holding image/, or frames/ with --deepfakebench)")
-    ap.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    ap.add_argument("--upsample", type=int, default=0, help="dlib HOG upsampling (SLADD used 0)")
+    ap.add_argument("--workers", type=at_least(1), default=None, help="processes (default: all cores)")
+    ap.add_argument("--upsample", type=at_least(0), default=0, help="dlib HOG upsampling (SLADD used 0)")
     ap.add_argument("--chunk", type=int, default=256, help="frames per resumable chunk")
     ap.add_argument("--predictor", default=None, help="shape_predictor_68_face_landmarks.dat path")
     ap.add_argument("--deepfakebench", action="store_true", help="import DeepfakeBench 81-point .npy files")
@@ -260,10 +261,6 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"not a folder: {args.root}")
     if args.chunk <= 0:
         ap.error("--chunk must be positive")
-    if args.upsample < 0:
-        ap.error(f"--upsample must be >= 0, got {args.upsample}")
-    if args.workers is not None and args.workers < 1:
-        ap.error(f"--workers must be >= 1, got {args.workers}")
     try:
         store = build_store(args.root, args.workers, args.upsample, args.chunk, args.predictor, args.deepfakebench,
                             progress=not args.quiet)

@@ -31,6 +31,7 @@ import sys
 
 import numpy as np
 
+from sladd_fast._args import at_least, output_problem
 from sladd_fast.data.store import STORE_NAME, LandmarkStore
 from sladd_fast.landmarks import find_frames
 
@@ -197,15 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--verify", metavar="ROOT", default=None,
                     help="decode every frame and mask of ROOT and write ROOT/bad_files.json instead of packing")
     ap.add_argument("--quality", type=int, default=95, help="JPEG quality (1-100)")
-    ap.add_argument("--size", type=int, default=None, help="also resize frames to SIZE x SIZE")
-    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--size", type=at_least(16), default=None, help="also resize frames to SIZE x SIZE")
+    ap.add_argument("--workers", type=at_least(1), default=None)
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     if args.verify is not None:
         if args.src or args.dst:
             ap.error("--verify ROOT takes no SRC/DST")
-        if args.workers is not None and args.workers < 1:
-            ap.error(f"--workers must be >= 1, got {args.workers}")
         try:
             res = verify(args.verify, args.workers, not args.quiet)
         except (FileNotFoundError, ValueError) as e:
@@ -223,12 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("SRC_ROOT and DST_ROOT are required (or --verify ROOT)")
     if not 1 <= args.quality <= 100:
         ap.error("--quality must lie in 1..100")
-    if args.size is not None and args.size < 16:
-        ap.error(f"--size must be >= 16, got {args.size}")
-    if args.workers is not None and args.workers < 1:
-        ap.error(f"--workers must be >= 1, got {args.workers}")
-    if os.path.exists(args.dst) and not os.path.isdir(args.dst):
-        ap.error(f"DST_ROOT {args.dst}: is a file, not a folder")
+    problem = output_problem(args.dst, folder=True)
+    if problem:
+        ap.error(f"DST_ROOT {args.dst}: {problem}")
     try:
         summary = pack(args.src, args.dst, args.quality, args.size, args.workers, not args.quiet)
     except (OSError, ValueError) as e:

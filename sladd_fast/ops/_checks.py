@@ -55,15 +55,15 @@ def landmarks(name: str, t: object, k: int | None = 68, check_values: bool = Tru
     return t
 
 
-def hull_landmarks(t: object, max_points: int) -> torch.Tensor:
+def hull_landmarks(t: object, max_points: int | None) -> torch.Tensor:
     """hull_mask's landmarks: float32 [B,K,2] (one hull per sample) or [B,P,K,2] (the union of P hulls),
-    K <= max_points."""
+    K <= max_points (None: no limit here)."""
     if not isinstance(t, torch.Tensor):
         raise ValueError(f"landmarks must be a torch.Tensor, got {type(t).__name__}")
     if t.dim() not in (3, 4):
         raise ValueError(f"landmarks must have shape [*,*,2] or [*,*,*,2], got {list(t.shape)}")
     t = tensor("landmarks", t, torch.float32, (None,) * (t.dim() - 1) + (2,))
-    if t.shape[-2] > max_points:
+    if max_points is not None and t.shape[-2] > max_points:
         raise ValueError(f"landmarks: at most {max_points} hull points are supported, got {t.shape[-2]}")
     if t.dim() == 4 and t.shape[1] == 0:
         raise ValueError(f"landmarks [B,P,K,2] needs P >= 1 hulls per sample, got {list(t.shape)}")

@@ -73,7 +73,7 @@ def hull_mask(landmarks: torch.Tensor, size: int = 256, index: torch.Tensor | li
     Returns:
         float32 [B,1,size,size] in {0,1}, on the landmarks' device.
     """
-    landmarks = _checks.hull_landmarks(landmarks, 10**9)  # the point limit is checked after ``index``
+    landmarks = _checks.hull_landmarks(landmarks, None)  # the point limit is checked after ``index``
     if check_values:
         _checks.finite("landmarks", landmarks)
     size = _checks.size("size", size)

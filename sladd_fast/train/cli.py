@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any
 
-from sladd_fast._paths import output_problem
+from sladd_fast._args import output_problem
 from sladd_fast.train.config import Config, SetupError, load_config
 
 # Seed flags that SLADD's train.py defines but never uses: accepted so its command lines run.
@@ -162,11 +162,11 @@ def main(argv: list[str] | None = None, resume_hint: bool = True) -> int:
     problem = check_data(cfg)
     if problem:
         build_parser().error(problem)
-    problem = output_problem(os.path.join(cfg.run.out, cfg.run.meta), folder=True)
-    if problem:
-        build_parser().error(f"--out/--meta {os.path.join(cfg.run.out, cfg.run.meta)}: {problem}")
-    spec = LaunchSpec(args.nodes, args.gpus, args.nr, args.master_addr, args.masterport, device)
     run_dir = os.path.join(cfg.run.out, cfg.run.meta)
+    problem = output_problem(run_dir, folder=True)
+    if problem:
+        build_parser().error(f"--out/--meta {run_dir}: {problem}")
+    spec = LaunchSpec(args.nodes, args.gpus, args.nr, args.master_addr, args.masterport, device)
     speaks = not under_torchrun() or os.environ["RANK"] == "0"  # under torchrun every rank runs this
     try:
         launch(spec, functools.partial(_run, cfg))

@@ -359,15 +359,15 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
     t_start, step0 = None, step
     last_pos = (epoch, start_batch)
     last_eval = None
-    last_step: tuple | None = None  # the last step's batch and result
-    saved_samples: list[int] = []
+    first_step, sampled = step, False
 
     def save_samples(batch: Batch, r) -> None:
+        nonlocal sampled
         shown = torch.where((batch.labels == 1).view(-1, 1, 1, 1), batch.masks, r.masks)  # FF++ masks
         grid = sample_grid(batch.images, batch.partners, r.images, shown, r.actions.region,
                            r.actions.blend_type, r.targets.labels, r.targets.type_labels)
         save_png(grid, os.path.join(run_dir, "samples", f"step_{step:07d}.png"))
-        saved_samples.append(step)
+        sampled = True
         if writer is not None:
             writer.add_image("samples", grid, step, dataformats="HWC")
 
@@ -402,7 +402,6 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
                         bar.set_postfix(loss=f"{stats['loss']:.3f}", fake=f"{stats['fake_rate']:.2f}")
                     else:
                         log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in stats.items()))
-                last_step = (batch, r)
                 if step % cfg.run.sample_every == 0 and env.rank == 0:
                     save_samples(batch, r)
                 if step % eval_every == 0:  # before the checkpoint, so last.pt holds this step's best record
@@ -421,8 +420,8 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
         t_end = time.perf_counter()
         if eval_step != step:  # the final weights are always evaluated
             last_eval = evaluate()
-        if last_step is not None and not saved_samples and env.rank == 0:  # a short run still shows its forgeries
-            save_samples(*last_step)
+        if step > first_step and not sampled and env.rank == 0:  # a short run still shows its forgeries
+            save_samples(batch, r)  # the last step's
         save(last, last_pos)
     finally:
         if bar is not None:

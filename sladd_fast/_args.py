@@ -1,7 +1,26 @@
-"""Output paths checked before long work, so that a bad one is a one-line error, not lost results."""
+"""Checks the command-line tools share: argparse types for counts, and output paths checked before
+long work, so that a bad argument is a one-line error (status 2), not a crash deep inside or lost results."""
 from __future__ import annotations
 
+import argparse
 import os
+from typing import Callable
+
+
+def at_least(lo: int) -> Callable[[str], int]:
+    """argparse type: an integer >= ``lo`` (a batch, a worker count or timed iterations below it give
+    nothing usable, so it is an argument error, not a clamp)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be >= {lo}, got {value}")
+        return value
+
+    return parse
 
 
 def output_problem(path: str, folder: bool = False) -> str | None:
