@@ -219,6 +219,7 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "fraction_inside:one": (m, torch.tensor([[[0.5, 0.0, 40.0], [0.0, 0.5, 2.0]]] * 3), 1),
         "deform_mask": (m, torch.trunc(torch.randn(3, 5, 5, 2, generator=g) * 8)),
         "morph_square": (m, torch.tensor([0, 1, 2]), torch.tensor([3, 19, 5])),
+        "morph_square:odd_k": (m, torch.tensor([1, 0, 1]), torch.tensor([-3, 2, 1001])),  # none, k - 1, all
         "warp_affine_cubic": (torch.cat([src.float(), m], 1),
                               torch.tensor([[[1.3, 0.4, -20.0], [-0.4, 1.3, 5.0]]] * 3), box),
         "warp_affine_cubic:u8": (src, torch.tensor([[[0.8, -0.3, 30.0], [0.3, 0.8, -9.0]]] * 3), box),
@@ -278,6 +279,12 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "color_apply": (src, img, m, torch.tensor([0, 3, 3]), color_stats_for(src, img, m),
                         torch.randint(0, 256, (2, 6, S, S), generator=g, dtype=torch.uint8),
                         torch.tensor([-1, 1, 7])),  # 7: out of range
+        # no rows / no columns: a launch grid of x = 0 is an invalid configuration on a GPU
+        "color_stats:no_rows": (src[:, :, :0], img[:, :, :0], m[:, :, :0], torch.tensor([0, 1, 2]),
+                                torch.tensor([[0, 0, S, 0]] * 3)),
+        "color_apply:no_columns": (src[..., :0], img[..., :0], m[..., :0], torch.tensor([0, 1, 2]),
+                                   color_stats_for(src, img, m), torch.zeros(1, 6, S, 0, dtype=torch.uint8),
+                                   torch.tensor([0, 0, 0])),
     }
     return {name: tuple(a.to(device) if isinstance(a, torch.Tensor) else a for a in v) for name, v in args.items()}
 

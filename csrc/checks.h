@@ -223,6 +223,7 @@ inline void check_deform_mask(const at::Tensor& mask, const at::Tensor& noise) {
   const int64_t B = mask.size(0), S = mask.size(2);
   TORCH_CHECK(mask.size(1) == 1 && mask.size(3) == S, "mask must be [B,1,S,S], got ", mask.sizes());
   TORCH_CHECK(S >= kMesh, "mask side must be >= 5");
+  TORCH_CHECK(S * S <= kInt32Max, "deform_mask: mask plane too large (S*S >= 2^31), got ", mask.sizes());
   TORCH_CHECK(noise.size(0) == B && noise.size(1) == kMesh && noise.size(2) == kMesh && noise.size(3) == 2,
               "noise must be [B,5,5,2], got ", noise.sizes());
   check_same_device(mask, noise, "noise");
@@ -234,6 +235,8 @@ inline void check_morph_square(const at::Tensor& mask, const at::Tensor& op, con
   SLADD_CHECK_TENSOR(k, at::kLong, 1);
   const int64_t B = mask.size(0);
   TORCH_CHECK(mask.size(1) == 1 && op.size(0) == B && k.size(0) == B, "mask [B,1,H,W], op [B], k [B]");
+  TORCH_CHECK(mask.size(2) * mask.size(3) <= kInt32Max, "morph_square: mask plane too large (H*W >= 2^31), got ",
+              mask.sizes());
   check_same_device(mask, op, "op");
   check_same_device(mask, k, "k");
 }

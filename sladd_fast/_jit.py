@@ -496,6 +496,7 @@ def deform_mask(mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
     _checks.same_device(mask=mask, noise=noise)  # raw pointers: one device
+    _check_int32("deform_mask", plane=mask.shape[-1] ** 2)
     m, n = mask.contiguous(), noise.contiguous()
     out = torch.empty_like(m)
     S = m.shape[-1]
@@ -509,16 +510,14 @@ def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor) -> torch
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
     _checks.same_device(mask=mask, op=op, k=k)  # raw pointers: one device
+    _check_int32("morph_square", plane=mask.shape[-2] * mask.shape[-1])
     m, o, kk = mask.contiguous(), op.contiguous(), k.contiguous()
     B, _, H, W = m.shape
     out = torch.empty_like(m)
-    buf_in, rows, cols = (torch.empty(B, H, W, device=m.device, dtype=torch.uint8) for _ in range(3))
-    dist = torch.empty(B, H, W, device=m.device, dtype=torch.int32)
-    dims = (np.int32(B), np.int32(H), np.int32(W))
-    _launch("sladd_morph_rows_kernel", B * H, 1,
-            (_ptr(m), _ptr(o), _ptr(kk), _ptr(buf_in), _ptr(rows), _ptr(dist)) + dims, m.device)
-    _launch("sladd_morph_cols_kernel", B * W, 1,
-            (_ptr(m), _ptr(o), _ptr(kk), _ptr(rows), _ptr(cols), _ptr(dist), _ptr(out)) + dims, m.device)
+    rows = torch.empty(B, H, W, device=m.device, dtype=torch.uint8)  # as bindings.cu
+    dims = (np.int32(H), np.int32(W))
+    _launch("sladd_morph_rows_kernel", H * W, B, (_ptr(m), _ptr(o), _ptr(kk), _ptr(rows)) + dims, m.device)
+    _launch("sladd_morph_cols_kernel", H * W, B, (_ptr(m), _ptr(o), _ptr(kk), _ptr(rows), _ptr(out)) + dims, m.device)
     return out
 
 

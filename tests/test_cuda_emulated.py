@@ -285,6 +285,15 @@ def test_jit_launchers_reject_wrong_dtypes(jit):
         jit.hull_mask(torch.zeros(1, 129, 2), 16)
     with pytest.raises(ValueError, match="size must be a positive int"):
         jit.hull_mask(torch.zeros(1, 68, 2), 0)
+    huge = torch.zeros(1, 1, 1, 1).expand(1, 1, 46341, 46341)  # 2^31 pixels in one plane, no storage
+    with pytest.raises(ValueError, match="plane must be at most 2147483647"):
+        jit.morph_square(huge, torch.zeros(1, dtype=torch.int64), torch.ones(1, dtype=torch.int64))
+    with pytest.raises(ValueError, match="plane must be at most 2147483647"):
+        jit.deform_mask(huge, torch.zeros(1, 5, 5, 2))
+    with pytest.raises(RuntimeError, match="plane too large"):  # the compiled ops' checks (CPU here)
+        torch.ops.sladd_fast.morph_square(huge, torch.zeros(1, dtype=torch.int64), torch.ones(1, dtype=torch.int64))
+    with pytest.raises(RuntimeError, match="plane too large"):
+        torch.ops.sladd_fast.deform_mask(huge, torch.zeros(1, 5, 5, 2))
 
 
 def test_jit_launchers_reject_mixed_devices(jit, emulator):

@@ -39,6 +39,19 @@ def test_morph_square_kernel_vs_reference_exact():
     assert torch.equal(got, _reference.morph_square(m, op, k))
 
 
+@needs_ext
+def test_morph_square_kernel_odd_sizes_vs_reference():
+    """k <= 0 leaves the mask as it is, an even k acts as k - 1, a k past the image reaches all of it."""
+    g = torch.Generator().manual_seed(3)
+    m = (torch.rand(10, 1, 20, 24, generator=g) > 0.7).float()
+    m[1] = 0  # nothing on
+    op = torch.tensor([0, 1, 1, 0, 1, 0, 1, 0, 1, 2])
+    k = torch.tensor([-7, 0, 1, 2, 4, 61, 61, 1001, 1001, 1001])
+    got = torch.ops.sladd_fast.morph_square(m, op, k)
+    assert torch.equal(got, _reference.morph_square(m, op, k))
+    assert torch.equal(got[:2], m[:2]) and got[7].sum() == 0 and got[8].sum() == 20 * 24
+
+
 def test_morph_square_matches_opencv():
     cv2 = pytest.importorskip("cv2")
     m = _masks(6, 3)

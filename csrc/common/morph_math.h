@@ -27,6 +27,25 @@ SLADD_HD void dilate_line(const u8* in, int in_stride, u8* out, int out_stride, 
   }
 }
 
+// The dilation radius of a k x k square, (k - 1) / 2, clamped to [0, n]: k <= 0 leaves the mask as it is
+// (the reference's zero rounds), and a radius past the line reaches every element anyway.
+SLADD_HD int morph_radius(long long k, int n) {
+  if (k < 1) return 0;
+  const long long r = (k - 1) / 2;
+  return r > n ? n : (int)r;
+}
+
+// The same test as dilate_line for one element i, by reading its window [i - r, i + r] (the CUDA
+// kernels: one thread per element, coalesced across the warp, O(r) reads from cache where the sweep
+// keeps a serial chain per line). on(j) is line element j's flag; stops at the first one found.
+template <typename On>
+SLADD_HD u8 dilate_window(const On& on, int i, int n, int r) {
+  const int lo = i > r ? i - r : 0, hi = n - 1 - i > r ? i + r : n - 1;
+  for (int j = lo; j <= hi; ++j)
+    if (on(j)) return 1;
+  return 0;
+}
+
 // Input flag of pass 1 for sample op: the mask, or its complement when eroding.
 SLADD_HD u8 morph_input(float m, int op) {
   const u8 on = m >= 0.5f ? 1 : 0;

@@ -346,17 +346,13 @@ at::Tensor morph_square_forward_kernel(const at::Tensor& mask, const at::Tensor&
   const at::Tensor m = mask.contiguous(), o = op.contiguous(), kk = k.contiguous();
   at::Tensor out = at::empty_like(m);
   if (m.numel() == 0) return out;
-  auto u8 = m.options().dtype(at::kByte);
-  at::Tensor in = at::empty({B, H, W}, u8), rows = at::empty({B, H, W}, u8), cols = at::empty({B, H, W}, u8);
-  at::Tensor dist = at::empty({B, H, W}, m.options().dtype(at::kInt));
+  at::Tensor rows = at::empty({B, H, W}, m.options().dtype(at::kByte));
   auto stream = at::cuda::getCurrentCUDAStream();
-  sladd_morph_rows_kernel<<<grid_for(B * H, 1), kThreads, 0, stream>>>(
-      m.data_ptr<float>(), ll_ptr(o), ll_ptr(kk), in.data_ptr<uint8_t>(), rows.data_ptr<uint8_t>(),
-      dist.data_ptr<int>(), (int)B, (int)H, (int)W);
+  sladd_morph_rows_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(m.data_ptr<float>(), ll_ptr(o), ll_ptr(kk),
+                                                                      rows.data_ptr<uint8_t>(), (int)H, (int)W);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_morph_cols_kernel<<<grid_for(B * W, 1), kThreads, 0, stream>>>(
-      m.data_ptr<float>(), ll_ptr(o), ll_ptr(kk), rows.data_ptr<uint8_t>(), cols.data_ptr<uint8_t>(),
-      dist.data_ptr<int>(), out.data_ptr<float>(), (int)B, (int)H, (int)W);
+  sladd_morph_cols_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
+      m.data_ptr<float>(), ll_ptr(o), ll_ptr(kk), rows.data_ptr<uint8_t>(), out.data_ptr<float>(), (int)H, (int)W);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }
@@ -601,10 +597,12 @@ at::Tensor color_stats_forward_kernel(const at::Tensor& fake_in, const at::Tenso
   if (B == 0) return stats;
   at::Tensor partials = at::empty({B, H, kColorStats}, stats.options());
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  sladd_color_stats_rows_kernel<<<grid_for(H, B), kThreads, 0, stream>>>(
-      fake.data_ptr<uint8_t>(), real.data_ptr<uint8_t>(), mask.data_ptr<float>(), ll_ptr(mode), ll_ptr(box),
-      partials.data_ptr<double>(), (int)H, (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  if (H > 0) {  // no rows: a grid of x = 0; the sum pass alone gives the identities
+    sladd_color_stats_rows_kernel<<<grid_for(H, B), kThreads, 0, stream>>>(
+        fake.data_ptr<uint8_t>(), real.data_ptr<uint8_t>(), mask.data_ptr<float>(), ll_ptr(mode), ll_ptr(box),
+        partials.data_ptr<double>(), (int)H, (int)W);
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
   sladd_color_stats_sum_kernel<<<grid_for(kColorStats, B), kThreads, 0, stream>>>(
       partials.data_ptr<double>(), stats.data_ptr<double>(), (int)H);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
@@ -621,7 +619,7 @@ at::Tensor color_apply_forward_kernel(const at::Tensor& fake_in, const at::Tenso
   const at::Tensor blur_row = blur_row_in.contiguous();
   const int64_t B = fake.size(0), HW = fake.size(2) * fake.size(3);
   at::Tensor out = at::empty_like(fake);
-  if (B == 0) return out;
+  if (out.numel() == 0) return out;
   sladd_color_apply_kernel<<<grid_for(HW, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
       fake.data_ptr<uint8_t>(), real.data_ptr<uint8_t>(), mask.data_ptr<float>(), ll_ptr(mode),
       stats.data_ptr<double>(), blurred.data_ptr<uint8_t>(), ll_ptr(blur_row), (int)blurred.size(0),

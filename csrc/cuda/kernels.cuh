@@ -517,31 +517,39 @@ __global__ void sladd_deform_mask_kernel(const float* mask, const float* noise, 
                                                    (int)(pix % S), (int)(pix / S));
 }
 
-// morph_square pass 1: one thread per (sample, row). in/rows: u8 [B,H,W]; dist: int scratch [B,H,W].
+// morph_square pass 1: blockIdx.y = sample; one thread per pixel: the row dilation of the pass's input
+// (the mask, or its complement when eroding) over the pixel's window of the row, into rows u8 [B,H,W].
+// One thread per pixel rather than a serial sweep per row: a thread per row read its row alone, so no
+// load of a warp was coalesced (the H200 profile: 10.8 ms per 1024 samples for that pass alone).
+// Samples that neither erode nor dilate skip both passes' windows.
 __global__ void sladd_morph_rows_kernel(const float* mask, const long long* op, const long long* k,
-                                        unsigned char* in, unsigned char* rows, int* dist, int B, int H, int W) {
+                                        unsigned char* rows, int H, int W) {
   using namespace sladd;
-  const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (t >= (long long)B * H) return;
-  const int b = (int)(t / H);
-  const long long base = t * W;
-  for (int x = 0; x < W; ++x) in[base + x] = morph_input(mask[base + x], (int)op[b]);
-  dilate_line(in + base, 1, rows + base, 1, dist + base, W, (int)((k[b] - 1) / 2));
+  const int b = blockIdx.y;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= (long long)H * W) return;
+  const int o = (int)op[b];
+  if (o != kMorphErode && o != kMorphDilate) return;
+  const long long plane = (long long)b * H * W, row = plane + pix - pix % W;
+  const int x = (int)(pix % W), r = morph_radius(k[b], H > W ? H : W);
+  rows[plane + pix] = dilate_window([&](int j) { return morph_input(mask[row + j], o) != 0; }, x, W, r);
 }
 
-// morph_square pass 2: one thread per (sample, column), then the final value.
+// morph_square pass 2: blockIdx.y = sample; one thread per pixel: the column dilation of rows, then the
+// final value.
 __global__ void sladd_morph_cols_kernel(const float* mask, const long long* op, const long long* k,
-                                        const unsigned char* rows, unsigned char* cols, int* dist, float* out,
-                                        int B, int H, int W) {
+                                        const unsigned char* rows, float* out, int H, int W) {
   using namespace sladd;
-  const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (t >= (long long)B * W) return;
-  const int b = (int)(t / W), x = (int)(t % W);
-  const long long base = (long long)b * H * W + x;
-  // Each column gets its own contiguous H-int slice of the scratch (the rows pass uses row slices).
-  dilate_line(rows + base, W, cols + base, W, dist + ((long long)b * W + x) * H, H, (int)((k[b] - 1) / 2));
-  for (int y = 0; y < H; ++y) out[base + (long long)y * W] = morph_output(cols[base + (long long)y * W],
-                                                                          mask[base + (long long)y * W], (int)op[b]);
+  const int b = blockIdx.y;
+  const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (pix >= (long long)H * W) return;
+  const int o = (int)op[b];
+  const long long plane = (long long)b * H * W, col = plane + pix % W;
+  unsigned char dilated = 0;
+  if (o == kMorphErode || o == kMorphDilate)
+    dilated = dilate_window([&](int i) { return rows[col + (long long)i * W] != 0; }, (int)(pix / W), H,
+                            morph_radius(k[b], H > W ? H : W));
+  out[plane + pix] = morph_output(dilated, mask[plane + pix], o);
 }
 
 // warp_affine_cubic: blockIdx.y = sample; one thread per output pixel, all channels.
@@ -880,8 +888,9 @@ __global__ void sladd_color_stats_sum_kernel(const double* partials, double* sta
   if (k >= kColorStats) return;
   const int b = blockIdx.y;
   const double* part = partials + (long long)b * H * kColorStats;
-  double v = part[k];
-  for (int y = 1; y < H; ++y) {
+  // From the identities color_stats_init writes (the CPU kernel's start), so no rows gives them too.
+  double v = k >= kStatMaxLabF ? -kStatNone : (k >= kStatMinLabF ? kStatNone : 0.0);
+  for (int y = 0; y < H; ++y) {
     const double w = part[(long long)y * kColorStats + k];
     if (k >= kStatMaxLabF) v = w > v ? w : v;
     else if (k >= kStatMinLabF) v = w < v ? w : v;

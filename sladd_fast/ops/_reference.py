@@ -1141,8 +1141,11 @@ def color_stats(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode
     for k, x in ((7, lab_f), (10, lab_f * lab_f), (13, lab_r), (16, lab_r * lab_r)):
         out[:, k:k + 3] = torch.where(rct, (x * on).sum((2, 3)), 0.0)
     ib = inbox[:, None]
-    mn = torch.where(ib, lab_f, _STAT_NONE).amin((2, 3))
-    mx = torch.where(ib, lab_f, -_STAT_NONE).amax((2, 3))
+    if H * W == 0:  # no pixels: the identities (amin/amax refuse an empty reduction)
+        mn, mx = (torch.full((B, 3), v, dtype=torch.float64, device=fake.device) for v in (_STAT_NONE, -_STAT_NONE))
+    else:
+        mn = torch.where(ib, lab_f, _STAT_NONE).amin((2, 3))
+        mx = torch.where(ib, lab_f, -_STAT_NONE).amax((2, 3))
     out[:, 19:22] = torch.where(rct, mn, _STAT_NONE)
     out[:, 22:25] = torch.where(rct, mx, -_STAT_NONE)
     return out
