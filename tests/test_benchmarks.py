@@ -163,10 +163,26 @@ def test_bench_augment_writes_its_record(tmp_path, capsys):
     assert rec["mode"] == "xray" and rec["ratio"] > 0 and rec["baseline"]["samples_per_s"] > 0
 
 
-def test_device_check_script_is_valid_and_its_test_selections_exist(capsys):
+def _device_check_commands(text: str) -> dict[str, list[list[str]]]:
+    """{script: [the flags of each of its command lines]} in device_check.sh: benchmarks/*.py, train.py,
+    and the bench_synthesis shell function's calls (flags for bench_synthesis.py)."""
+    import re
+
+    logical = re.sub(r"\\\n\s*", " ", text)  # continuation lines joined
+    out: dict[str, list[list[str]]] = {}
+    for line in logical.splitlines():
+        for m in re.finditer(r"\$PY (benchmarks/\w+\.py|train\.py)|^\s*(bench_synthesis)(?= \d)", line):
+            script = m.group(1) or "benchmarks/bench_synthesis.py"
+            rest = re.split(r"\s(?:\d?>|\||2>&1)", line[m.end():])[0]
+            out.setdefault(script, []).append(rest.split())
+    return out
+
+
+def test_device_check_script_is_valid_and_its_test_selections_exist(capsys, tmp_path):
     """The GPU checklist runs unattended on scarce device time: the script parses, every suite is
-    reachable, every test file it names exists and every -k selection picks tests, and every
-    benchmark flag it passes is one the benchmark accepts."""
+    reachable, every test file it names exists and every -k selection picks tests, and every flag it
+    passes to a benchmark or to train.py is one that program accepts."""
+    import importlib
     import re
     import subprocess
 
@@ -174,10 +190,11 @@ def test_device_check_script_is_valid_and_its_test_selections_exist(capsys):
     script = os.path.join(repo, "benchmarks", "device_check.sh")
     assert subprocess.run(["bash", "-n", script]).returncode == 0
     text = open(script).read()
-    case = next(ln for ln in text.splitlines() if ln.startswith('case "$SUITE" in'))
-    for suite in ("synthesis", "train", "train_compile", "loader", "augment", "all"):
-        assert re.search(rf"[ |]{suite}[|)]", case), suite
-    assert '[ "$SUITE" = engine ] && SUITE=synthesis' in text
+    suites = ("synthesis", "train", "train_compile", "loader", "augment")
+    assert re.search(r"^\s*" + re.escape("|".join(suites)) + r"\) SUITES\+=", text, re.M)
+    for suite in suites:
+        assert re.search(rf"^{suite}_suite\(\) {{", text, re.M), suite
+    assert "engine) SUITES+=(synthesis)" in text and "all) SUITES+=(" + " ".join(suites) + ")" in text
     files = set(re.findall(r"tests/test_\w+\.py", text))
     assert files and all(os.path.isfile(os.path.join(repo, f)) for f in files), files
     for k in re.findall(r'-k "([^"]+)"', text):
@@ -185,12 +202,42 @@ def test_device_check_script_is_valid_and_its_test_selections_exist(capsys):
                                "-k", k], capture_output=True, text=True, cwd=repo)
         assert " selected" in proc.stdout or "tests collected" in proc.stdout, (k, proc.stdout[-500:])
         assert not re.search(r"\b0 selected\b|no tests ran", proc.stdout), k
-    import importlib
 
-    for bench, flags in (("bench_synthesis", ("--graph", "--profile", "--baseline-batch", "--rounds")),
-                         ("bench_loader", ("--decode", "--min-batches", "--root")),
-                         ("bench_augment", ("--mode", "--batch")), ("bench_train", ("--compile", "--no-loader"))):
+    commands = _device_check_commands(text)
+    assert set(commands) == {"benchmarks/bench_synthesis.py", "benchmarks/bench_train.py", "benchmarks/bench_loader.py",
+                             "benchmarks/bench_augment.py", "benchmarks/sanitize_ops.py", "train.py"}, set(commands)
+    assert len(commands["benchmarks/bench_synthesis.py"]) == 6  # the function, its 4 calls, the NVRTC run
+    from sladd_fast.train import cli
+
+    for path, lines in commands.items():
+        if path == "train.py":
+            for argv in lines:  # the whole command line parses (dotted --run.* overrides included)
+                cli.parse([str(tmp_path) if a.startswith('"$OUT_DIR') else a for a in argv])
+            continue
         with pytest.raises(SystemExit):
-            importlib.import_module(f"benchmarks.{bench}").main(["--help"])
+            importlib.import_module(path[:-3].replace("/", ".")).main(["--help"])
         shown = capsys.readouterr().out
-        assert all(f in shown for f in flags), bench
+        flags = {a.split("=")[0] for argv in lines for a in argv if a.startswith("--")}
+        assert flags, path
+        for f in flags:
+            assert re.search(rf"(?<![\w-]){re.escape(f)}\b", shown), (path, f)
+
+
+def test_device_check_budget_skips_what_no_longer_fits(tmp_path):
+    """With a budget too small for any step, every step of the named suites is skipped and listed (the
+    suites that need no GPU to get that far: train, augment, loader), and an unknown suite is refused."""
+    import subprocess
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, DEVICE_BUDGET_S="10", OUT=str(tmp_path), PYTHON=sys.executable, LOADER_ROOT=str(tmp_path))
+    proc = subprocess.run(["bash", "benchmarks/device_check.sh", "train", "nope"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "unknown suite: nope" in proc.stdout
+    proc = subprocess.run(["bash", "benchmarks/device_check.sh", "train", "augment", "loader"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    skipped = (tmp_path / "skipped.txt").read_text().splitlines()
+    assert len([s for s in skipped if s.startswith("train: ")]) == 4
+    assert len([s for s in skipped if s.startswith("augment: ")]) == 10
+    assert len([s for s in skipped if s.startswith("loader: ")]) in (3, 4)  # 4 where DALI is installed
+    assert [p.name for p in tmp_path.glob("*.json")] == ["env.json"]  # nothing ran
