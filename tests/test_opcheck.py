@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from helpers import face_batch, landmarks
+from helpers import face_batch, landmarks, needs_cuda
 from sladd_fast import ops
 from sladd_fast._ext import has_ops
 
@@ -166,3 +166,42 @@ ops.region_mask(torch.zeros(1, 68, 2), torch.tensor([0]))
     assert proc.returncode != 0 and "backend 'kernel' is not available on cpu: sladd_fast._C is not built" in proc.stderr
     proc = _python("import sladd_fast", SLADD_FAST_BACKEND="fast")
     assert proc.returncode != 0 and "SLADD_FAST_BACKEND must be kernel, jit or reference" in proc.stderr
+
+
+def _cuda_backends() -> list[str]:
+    from sladd_fast import _ext, _jit
+
+    out = (["kernel"] if _ext.has_cuda_ops() else []) + (["jit"] if _jit.available() else [])
+    return out or ["reference"]
+
+
+@needs_cuda
+@pytest.mark.parametrize("name", list(_cases()))
+def test_opcheck_cuda(name):
+    """The same checks with CUDA tensors, for each CUDA backend present (compiled and NVRTC): the fake
+    kernels against both launch layers."""
+    args = tuple(a.cuda() if isinstance(a, torch.Tensor) else a for a in _cases()[name])
+    for backend in _cuda_backends():
+        with ops.use_backend(backend, "cuda"):
+            torch.library.opcheck(getattr(torch.ops.sladd_fast, name.split(":")[0]).default, args)
+
+
+def _chain(lm, img, src, region, ratio, op, k):
+    """A few ops end to end, as the engine chains them: mask, morphology, box, blend."""
+    sf = torch.ops.sladd_fast
+    m = sf.morph_square(sf.region_mask(lm, region, img.shape[-1]), op, k)
+    return m, sf.box_of(m[:, 0] > 0.5, True), sf.blend_linear(img, src, m, ratio)
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=needs_cuda)])
+def test_ops_under_torch_compile_fullgraph(device):
+    """torch.compile traces the ops whole (no graph break: fullgraph) through their fake kernels, and
+    the compiled function gives the eager result."""
+    img, lm = face_batch(2, 0, size=64)
+    src, _ = face_batch(2, 1, size=64)
+    args = tuple(t.to(device) for t in (lm, img, src, torch.tensor([3, 9]), torch.tensor([0.3, 1.0]),
+                                        torch.tensor([0, 1]), torch.tensor([5, 9])))
+    torch._dynamo.reset()
+    got = torch.compile(_chain, fullgraph=True)(*args)
+    for g, w in zip(got, _chain(*args)):
+        assert g.device.type == device and torch.equal(g, w)
