@@ -2,25 +2,30 @@
 (sladd_fast.data.evaluation.eval_rows), decoded on the GPU (device_id) or CPU (None), resized."""
 from __future__ import annotations
 
+import logging
 import os
 from typing import Iterator
 
 import numpy as np
 
 from pipelines.ffpp import _unwrap, run_epoch
-from pipelines.source import read_encoded
+from pipelines.source import blank_png, read_encoded
 from sladd_fast.data.evaluation import EvalBatch, eval_rows
 from sladd_fast.data.index import FrameIndex
 
+log = logging.getLogger(__name__)
+
 
 class EvalSource:
-    """Per-sample source: (encoded frame, [label, index row]). DALI only emits whole batches, so the
-    last batch is padded with copies of the slice's last frame flagged with row -1 (trimmed by the
-    iterator); StopIteration after that."""
+    """Per-sample source: (encoded frame, [label, index row, valid]). DALI only emits whole batches,
+    so the last batch is padded with copies of the slice's last frame flagged with row -1 (trimmed by
+    the iterator); StopIteration after that. A file that cannot be read, or is empty or truncated, is
+    sent as a blank frame with valid 0 (logged; the metrics leave it out, as TorchEvalLoader's)."""
 
-    def __init__(self, index: FrameIndex, rows: np.ndarray, batch_size: int) -> None:
+    def __init__(self, index: FrameIndex, rows: np.ndarray, batch_size: int, size: int) -> None:
         self.index, self.rows = index, rows
         self.padded = -(-len(rows) // batch_size) * batch_size
+        self.blank = blank_png(size)
 
     def __call__(self, info) -> tuple:
         k = info.idx_in_epoch
@@ -28,8 +33,13 @@ class EvalSource:
             raise StopIteration
         i = int(self.rows[min(k, len(self.rows) - 1)])
         row = i if k < len(self.rows) else -1
-        return (read_encoded(os.path.join(self.index.root, self.index.paths[i])),
-                np.array([self.index.labels[i], row], np.int64))
+        try:
+            enc, ok = read_encoded(os.path.join(self.index.root, self.index.paths[i])), 1
+        except ValueError as e:
+            if row >= 0:  # once per file (the padding repeats the last one)
+                log.warning("evaluation: %s (left out of the metrics)", e)
+            enc, ok = self.blank, 0
+        return enc, np.array([self.index.labels[i], row, ok], np.int64)
 
 
 class DaliEvalLoader:
@@ -44,7 +54,7 @@ class DaliEvalLoader:
         from nvidia.dali.plugin.pytorch import DALIGenericIterator, LastBatchPolicy
 
         self.rows = eval_rows(len(index), rank, world_size)
-        source = EvalSource(index, self.rows, batch_size)
+        source = EvalSource(index, self.rows, batch_size, size)
         self.batch_size = batch_size
         self.iterator = None
         if len(self.rows) == 0:  # more ranks than frames: this rank has nothing (DALI cannot run empty)
@@ -80,4 +90,4 @@ class DaliEvalLoader:
             meta = d["meta"]
             n = min(left, self.batch_size)  # padding rows come last
             left -= n
-            yield EvalBatch(d["images"][:n], meta[:n, 0].contiguous(), meta[:n, 1].contiguous())
+            yield EvalBatch(d["images"][:n], meta[:n, 0].contiguous(), meta[:n, 1].contiguous(), meta[:n, 2] != 0)

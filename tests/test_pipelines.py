@@ -139,9 +139,37 @@ def test_eval_loaders_cover_each_frame_once_in_order(demo_png):
             assert len(dali) == len(ref)
             for d, r in zip(dali, ref):
                 assert torch.equal(d.indices, r.indices) and torch.equal(d.labels, r.labels)
-                assert torch.equal(d.images, r.images)
+                assert torch.equal(d.images, r.images) and torch.equal(d.valid, r.valid) and bool(d.valid.all())
                 seen += d.indices.tolist()
         assert seen == list(range(len(idx)))
+
+
+def test_dali_eval_loader_leaves_bad_frames_out_as_the_torch_one(demo_png, tmp_path):
+    """A truncated frame and an empty one come as blank frames with valid False, in both evaluation
+    loaders; the other frames are untouched."""
+    import shutil
+
+    from pipelines.evaluation import DaliEvalLoader
+    from sladd_fast.data.evaluation import TorchEvalLoader
+
+    root = str(tmp_path / "data")
+    shutil.copytree(demo_png, root)
+    idx = ffpp_index(root, "test", "ALL")
+    bad = {1, len(idx) - 1}
+    for i in bad:
+        path = os.path.join(root, idx.paths[i])
+        data = open(path, "rb").read()
+        open(path, "wb").write(data[:len(data) // 3] if i == 1 else b"")  # truncated; empty
+    dali = list(DaliEvalLoader(idx, 96, 5, workers=1))
+    ref = list(TorchEvalLoader(idx, 96, 5, workers=0))
+    assert len(dali) == len(ref)
+    for d, r in zip(dali, ref):
+        assert torch.equal(d.indices, r.indices) and torch.equal(d.valid, r.valid)
+        assert torch.equal(d.images, r.images)
+        for j, i in enumerate(d.indices.tolist()):
+            assert bool(d.valid[j]) == (i not in bad)
+            if i in bad:
+                assert d.images[j].sum() == 0
 
 
 def test_dali_epoch_left_early_does_not_shift_the_next(demo_png):
