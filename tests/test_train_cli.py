@@ -29,6 +29,18 @@ def test_seed_flags_map_to_config() -> None:
         "/d", 5, "cpu", True, "ALL")
 
 
+def test_loader_flags_map_to_config_and_pick_the_loader() -> None:
+    """--bad-frames and --decode reach the data config; --decode cuda with --backend auto means the
+    PyTorch loader (its option), and with DALI or the synthetic backend it is refused."""
+    from sladd_fast.train.loop import backend_name
+
+    cfg, _, _ = parse(["--bad-frames", "raise", "--decode", "cuda"])
+    assert (cfg.data.bad_frames, cfg.data.decode, cfg.data.backend) == ("raise", "cuda", "auto")
+    assert backend_name(cfg.data) == "torch"
+    cfg, _, _ = parse(["--backend", "torch"])
+    assert (cfg.data.bad_frames, cfg.data.decode, backend_name(cfg.data)) == ("replace", "cpu", "torch")
+
+
 def test_config_file_then_flags_then_dotted_overrides(tmp_path) -> None:
     path = tmp_path / "run.yaml"
     path.write_text("data:\n  batch_size: 8\n  workers: 1\noptim:\n  lr: 0.001\npolicy:\n  reward: sample\n")
@@ -62,6 +74,9 @@ def test_scientific_notation_reads_as_a_float(tmp_path) -> None:
     (["--lr=-1e-3"], "optim.lr: must be >= 0"),
     (["--beta1", "1.5"], "optim.beta1"),
     (["--resolution", "128"], "data.resolution: training runs at 256"),
+    (["--decode", "cuda", "--backend", "dali"], "data.decode: cuda decodes in the PyTorch loader"),
+    (["--decode", "cuda", "--backend", "synthetic"], "data.backend is 'synthetic'"),
+    (["--bad-frames", "skip"], "--bad-frames"),
 ])
 def test_bad_arguments_exit_with_a_message(argv, message, capsys) -> None:
     with pytest.raises(SystemExit) as e:

@@ -34,6 +34,34 @@ def test_run_folder_and_model_selection(train_root, tmp_path) -> None:
     assert "eval (eval) frame AUC" in log  # selection on the eval split, never test
 
 
+def test_unreadable_training_frames_are_replaced_and_reported(train_root, tmp_path) -> None:
+    """A frame damaged after indexing, one the first step loads, is replaced (bad_frames=replace, the
+    default): named in the log and counted in summary.json. With bad_frames=raise the run stops with an
+    error naming the file."""
+    import shutil
+
+    from sladd_fast.data.plan import plan_epoch
+    from sladd_fast.train.loop import _data_seed, build_train_set
+
+    root = str(tmp_path / "data")
+    shutil.copytree(train_root, root)
+    cfg = small_config(root, str(tmp_path), "bad", max_steps=2)
+    data = build_train_set(cfg.data)
+    first = int(plan_epoch(data, 0, cfg.data.batch_size, seed=_data_seed(cfg.data)).items[0][0])
+    bad = data.index.paths[first]
+    with open(os.path.join(data.index.root, bad), "r+b") as f:
+        f.truncate(100)
+    s = train(cfg)
+    assert s["steps"] == 2 and s["bad_frames"]["replaced"] >= 1
+    assert any(bad in f for f in s["bad_frames"]["files"])
+    assert json.loads((tmp_path / "bad" / "summary.json").read_text())["bad_frames"] == s["bad_frames"]
+    assert os.path.basename(bad) in (tmp_path / "bad" / "log.txt").read_text()
+    raising = small_config(root, str(tmp_path), "bad_raise", max_steps=2)
+    raising = dataclasses.replace(raising, data=dataclasses.replace(raising.data, bad_frames="raise"))
+    with pytest.raises(ValueError, match=os.path.basename(bad)):
+        train(raising)
+
+
 class _Killed(Exception):
     pass
 

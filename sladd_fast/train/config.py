@@ -196,6 +196,11 @@ def validate(cfg: Config) -> None:
     for name, (value, allowed) in choices.items():
         if value not in allowed:
             raise ValueError(f"config {name}: {value!r} is not one of {allowed}")
+    if cfg.data.decode == "cuda" and cfg.data.backend not in ("auto", "torch"):
+        # auto then means the PyTorch loader (train/loop.py backend_name): the one this option is for.
+        raise ValueError(f"config data.decode: cuda decodes in the PyTorch loader (data.backend torch or auto); "
+                         f"data.backend is {cfg.data.backend!r}" + (", which decodes on the GPU by itself"
+                                                                   if cfg.data.backend == "dali" else ""))
     if cfg.data.eval_split == "test":
         raise ValueError("config data.eval_split: model selection never uses the test split (use eval)")
     if cfg.data.layout == "deepfakebench" and not cfg.data.dfb_json:

@@ -70,8 +70,12 @@ def build_train_set(dc: DataConfig):
 
 
 def backend_name(dc: DataConfig) -> str:
+    """The loader: data.backend, or for auto the PyTorch one where decode is cuda (nvJPEG per batch is
+    its option), else DALI where it is installed."""
     if dc.backend != "auto":
         return dc.backend
+    if dc.decode == "cuda":
+        return "torch"
     from pipelines import has_dali
 
     return "dali" if has_dali() else "torch"
