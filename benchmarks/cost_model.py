@@ -2,8 +2,9 @@
 
     python benchmarks/cost_model.py --batch 32 [--json PATH]
 
-Runs the engine on CPU with SLADD_FAST_SYNC_FREE=1, so it takes the branches the GPU takes (whole
-batch, full canvas, every colour mode and the Poisson solve on every sample), under a
+Runs the engine on CPU with SLADD_FAST_SYNC_FREE=1, so it takes the branches the GPU takes (the whole
+batch through every op with no compaction; per-sample kernels do each sample's own colour mode, and
+the Poisson solve only on the Poisson samples' boxes), under a
 TorchDispatchMode that sees every op the GPU would launch. Per stage (sladd_fast.synthesis.stages)
 it counts:
   - ops: dispatcher calls that launch work (views, allocations and profiler marks excluded), about

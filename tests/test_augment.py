@@ -2,6 +2,8 @@
 landmark layouts, bad input, CUDA vs CPU."""
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
@@ -784,8 +786,14 @@ def test_augment_modes_run_on_the_reference_ops_with_a_warning(mode):
           "sbi": lambda **kw: sbi_augment(img, lm, **kw),
           "xray": lambda **kw: xray_augment(img, lm, video_ids=vids, **kw)}[mode]
     kern = fn(generator=torch.Generator().manual_seed(0))
+    from sladd_fast.augment import common
+
+    common._warn_reference_once.cache_clear()  # once per process: another test may have seen it
     with ops.use_backend("reference", "cpu"), pytest.warns(RuntimeWarning, match="reference"):
         ref = fn(params=kern.params)
+    with ops.use_backend("reference", "cpu"), warnings.catch_warnings():
+        warnings.simplefilter("error")  # not twice, even from another line
+        fn(params=kern.params)
     assert torch.equal(ref.labels, kern.labels)
     assert (ref.masks - kern.masks).abs().max() < 1e-4
     assert ((ref.images.int() - kern.images.int()).abs() > 1).float().mean() < 0.002

@@ -5,7 +5,7 @@ Modes (issue 10): SLADD (``sladd_augment`` / ``SladdAugment``), Self-Blended Ima
 with the boundary target 4 M (1 - M)). Every mode takes a batch of uint8 (or [0,1] float) images with 68- or 81-point
 landmarks on any device, draws its randomness from an explicit generator, returns its parameters for
 an exact replay, and returns the mask and a label with each sample (``AugmentResult``). On CUDA,
-``AugmentGraph`` replays the SBI and SLADD modes from a captured CUDA graph.
+``AugmentGraph`` replays any of the three modes from a captured CUDA graph.
 """
 from sladd_fast.augment.common import AugmentResult
 from sladd_fast.augment.graph import AugmentGraph

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 
 import torch
@@ -150,14 +151,19 @@ def sample_draws(params: object, k: int, skip: tuple[str, ...] = ()) -> dict:
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def _warn_reference_once(device: str) -> None:
+    warnings.warn(f"sladd_fast: no compiled or NVRTC kernels for {device}; the augmentation runs on the PyTorch "
+                  "reference ops (correct but slow). Build the extension: pip install --no-build-isolation -e .",
+                  RuntimeWarning, stacklevel=4)
+
+
 def warn_if_reference(device: torch.device) -> None:
-    """One warning per call site (Python's default filter) when the ops run on the slow reference."""
+    """One warning per process and device type when the ops run on the slow reference."""
     from sladd_fast import ops
 
     if ops.backend_for(device) == "reference":
-        warnings.warn(f"sladd_fast: no compiled or NVRTC kernels for {device}; the augmentation runs on the PyTorch "
-                      "reference ops (correct but slow). Build the extension: pip install --no-build-isolation -e .",
-                      RuntimeWarning, stacklevel=3)
+        _warn_reference_once(torch.device(device).type)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,9 +2,8 @@
 hundreds (SLADD, SBI and Face X-ray modes).
 
 A call of the eager modules dispatches a few hundred small ops on a GPU (``bench_augment`` records
-``ops_per_call``: 278 for SBI, 826 for SLADD, 594 for Face X-ray at batch 32), so at moderate batches
-launch latency, not
-work, bounds it. Their CUDA paths are sync-free with ``check_values=False`` and their shapes depend
+``ops_per_call``; counted on CPU with the GPU's branches: 250 for SBI, 243 for SLADD, 158 for Face
+X-ray), so at moderate batches launch latency, not work, bounds it. Their CUDA paths are sync-free with ``check_values=False`` and their shapes depend
 only on (batch, size, landmark count, image dtype), so they can be captured, the way
 sladd_fast.synthesis.SynthesisGraph captures synthesize():
 
