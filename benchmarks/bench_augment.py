@@ -7,8 +7,10 @@
 alpha / Poisson / copy sampled) and, in the same run on the same number of CPU threads, the per-sample
 baseline fixed in advance: sladd_fast.baseline.synthesize_one, spec §3 written as ordinary
 numpy/OpenCV/SciPy/scikit-image code, one sample at a time in that many single-threaded processes
-(the way the original runs). --mode sbi times SbiAugment beside sladd_fast.augment.sbi_baseline.sbi_one
-(SBI's per-sample recipe in numpy/OpenCV, drawing its own parameters as SBI does). --mode xray times
+(the way the original runs). --mode sbi times SbiAugment beside
+sladd_fast.augment.sbi_baseline.SbiAlbumentations (SBI's per-sample calls: albumentations 1.1.0 and
+OpenCV, drawing its own parameters as SBI does; where albumentations is missing, sbi_one, its steps as
+the OpenCV calls they make, and the JSON's baseline.impl says so). --mode xray times
 XrayAugment (p=1, partners by nearest landmarks in the batch, video ids all different) beside
 sladd_fast.augment.xray_baseline: per sample, BI's linear nearest-face scan over the same batch, then
 xray_one drawing its own parameters as the original does (JPEG through cv2, a real round trip; the
@@ -37,14 +39,27 @@ from sladd_fast.augment import AugmentGraph, SbiAugment, SladdAugment, XrayAugme
 MODES = ("sladd", "sbi", "xray")
 
 
+def sbi_baseline_impl() -> str:
+    """The SBI baseline this environment runs: SBI's own calls through albumentations (the one fixed in
+    advance), or, where albumentations is not installed, its steps as the OpenCV calls they make."""
+    import importlib.util
+
+    return "albumentations" if importlib.util.find_spec("albumentations") else "opencv"
+
+
 def _sbi_worker(args: tuple) -> int:
     """SBI's per-sample path over a chunk (one process, one OpenCV thread), drawing as SBI does."""
     import cv2
 
-    from sladd_fast.augment.sbi_baseline import sbi_one
+    from sladd_fast.augment.sbi_baseline import SbiAlbumentations, sbi_one
 
     cv2.setNumThreads(1)
-    imgs, lms, seed = args
+    imgs, lms, seed, impl = args
+    if impl == "albumentations":
+        one = SbiAlbumentations(seed)
+        for i in range(len(imgs)):
+            one(np.ascontiguousarray(imgs[i]), lms[i])
+        return len(imgs)
     rng = np.random.default_rng(seed)
     for i in range(len(imgs)):
         sbi_one(np.ascontiguousarray(imgs[i]), lms[i], None, rng)
@@ -138,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         worker = _sbi_worker
         np_img, np_lm = img[:nb].permute(0, 2, 3, 1).numpy(), lm[:nb].numpy()
         chunks = np.array_split(np.arange(nb), args.threads)
-        jobs = [(np_img[c], np_lm[c], k) for k, c in enumerate(chunks) if len(c)]
+        jobs = [(np_img[c], np_lm[c], k, sbi_baseline_impl()) for k, c in enumerate(chunks) if len(c)]
     elif args.baseline_iters > 0 and args.mode == "xray":
         worker = _xray_worker
         np_img, np_lm, np_vid = img[:nb].permute(0, 2, 3, 1).numpy(), lm[:nb].numpy(), vids[:nb].numpy()
@@ -166,7 +181,13 @@ def main(argv: list[str] | None = None) -> int:
               "command": command(args, argv), "env": environment(dev)}
     if ratios:
         record.update(baseline_record(base_t, ratios, nb, len(jobs)))
-        print(f"baseline [cpu, per-sample numpy/cv2, {len(jobs)} processes]: "
+        impl = "numpy/cv2"
+        if args.mode == "sbi":
+            record["baseline"]["impl"] = sbi_baseline_impl()
+            impl = {"albumentations": "albumentations + cv2 (SBI's calls)",
+                    "opencv": "its albumentations steps as OpenCV calls: albumentations is not installed"}[
+                record["baseline"]["impl"]]
+        print(f"baseline [cpu, per-sample {impl}, {len(jobs)} processes]: "
               f"{record['baseline']['samples_per_s']:,.1f} samples/s; ratio {record['ratio']:.1f}x "
               f"(rounds {', '.join(f'{x:.1f}' for x in ratios)})")
     if dev.type == "cuda":  # peak memory of one call, per sample

@@ -79,6 +79,16 @@ def test_module_form_matches_the_function():
     assert torch.equal(a.images, b.images) and (a.params.ratio >= 0.5).all()
 
 
+def _partners_past_one_row(i, l, v):
+    """Params drawn with a pool of 4 rows, their partners set to rows 3 and 2 (a draw could pick row
+    0, which a one-row pool has): past a one-row pool."""
+    import dataclasses
+
+    p = sladd_augment(i[:2], l[:2], video_ids=v[:2], pool=SladdPool(i, l, v + 5),
+                      generator=torch.Generator().manual_seed(0)).params
+    return dataclasses.replace(p, partner=torch.tensor([3, 2]))
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda i, l, v: sladd_augment(i, l[:, :60]), "landmarks must have shape"),
     (lambda i, l, v: sladd_augment(i, torch.full_like(l, float("nan"))), "landmarks contains NaN"),
@@ -100,8 +110,7 @@ def test_module_form_matches_the_function():
     (lambda i, l, v: sladd_augment(i, l, params=__import__("sladd_fast.augment", fromlist=["x"]).sbi_augment(
         i, l).params), "params must be SladdAugmentParams"),
     (lambda i, l, v: sladd_augment(i[:2], l[:2], video_ids=v[:2], pool=SladdPool(i[:1], l[:1], v[2:3] + 5),
-                                   params=sladd_augment(i[:2], l[:2], video_ids=v[:2], pool=SladdPool(
-                                       i, l, v + 5)).params), "params.partner indexes rows up to"),
+                                   params=_partners_past_one_row(i, l, v)), "params.partner indexes rows up to"),
 ])
 def test_bad_input_is_a_clear_error(call, match):
     img, lm, vids = _batch(4, 6)
@@ -916,3 +925,76 @@ def test_piecewise_affine_grid_kernel_equals_its_reference():
         op("piecewise_affine_grid")(tx, ty, step, main.to(torch.uint8), 8)
     with pytest.raises(RuntimeError, match=r"tx and ty must be \[B,4,4\]"):
         op("piecewise_affine_grid")(tx[:, :3], ty[:, :3], step, main, 8)
+
+
+def _albumentations():
+    """albumentations 1.1.0 (requirements-dev.txt), imported without its scipy deprecation warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pytest.importorskip("albumentations")
+
+
+@pytest.mark.parametrize("rgb_on, sharpen", [(True, True), (False, True), (True, False)])
+def test_sbi_one_steps_equal_albumentations_on_the_same_parameters(rgb_on, sharpen):
+    """sbi_one's OpenCV spelling of SBI's albumentations steps against albumentations itself, same
+    parameters: RGBShift, HueSaturationValue, RandomBrightnessContrast and Sharpen (then SBI's own
+    RandomDownScale, which is not albumentations'), Affine on image and mask, ElasticTransform on the
+    mask with the field it draws. All bit for bit."""
+    import cv2
+    import numpy as np
+
+    from sladd_fast.augment.sbi_baseline import _affine, _elastic_mask, _quality
+
+    A = _albumentations()
+    rng = np.random.default_rng(5)
+    img = rng.integers(0, 256, (64, 72, 3), dtype=np.uint8)
+    d = {"rgb_on": rgb_on, "rgb_shift": [7.3, -12.9, 19.5], "contrast": 0.07, "brightness": -0.04,
+         "downscale": not sharpen, "down_ratio": 2, "sharpen_alpha": 0.3, "sharpen_lightness": 0.7}
+    hsv = (0.21, -0.13, 0.29)
+    want = A.RGBShift(p=1).apply(img, r_shift=7.3, g_shift=-12.9, b_shift=19.5) if rgb_on else img
+    want = A.HueSaturationValue(p=1).apply(want, hue_shift=hsv[0], sat_shift=hsv[1], val_shift=hsv[2])
+    want = A.RandomBrightnessContrast(p=1).apply(want, alpha=1.07, beta=-0.04)
+    if sharpen:
+        sh = A.Sharpen(alpha=(0.3, 0.3), lightness=(0.7, 0.7), p=1)
+        want = sh.apply(want, **sh.get_params())
+    else:
+        small = cv2.resize(want, (36, 32), interpolation=cv2.INTER_NEAREST)
+        want = cv2.resize(small, (72, 64), interpolation=cv2.INTER_LINEAR)
+    assert np.array_equal(_quality(img, d, hsv), want)
+
+    mask = np.zeros((64, 72), np.uint8)
+    mask[10:50, 15:60] = 1
+    aff = A.Affine(translate_percent={"x": (0.02, 0.02), "y": (-0.01, -0.01)}, scale=[1.03, 1.03], p=1)
+    out = aff(image=img, mask=mask)
+    got = _affine(img, mask, 1.03, (0.02, -0.01))
+    assert np.array_equal(got[0], out["image"]) and np.array_equal(got[1], out["mask"])
+    el = A.ElasticTransform(alpha=50, sigma=7, alpha_affine=0, p=1)
+    state = np.random.RandomState(1234)
+    state.uniform(0, 0, size=(3, 2))  # its affine step draws first (alpha_affine 0: an identity)
+    noise = np.stack([state.rand(64, 72) * 2 - 1, state.rand(64, 72) * 2 - 1])
+    assert np.array_equal(_elastic_mask(mask, noise), el.apply_to_mask(mask, random_state=1234))
+
+
+def test_sbi_albumentations_baseline_replays_from_a_seed():
+    """The speed baseline (SBI's path through albumentations): a uint8 blend and a blend mask scaled by
+    one of SBI's ratios, the same for the same seed, another for another seed."""
+    import numpy as np
+
+    from sladd_fast import faces
+    from sladd_fast.augment.sbi_baseline import SbiAlbumentations
+
+    _albumentations()
+    g = torch.Generator().manual_seed(2)
+    lm = faces.random_landmarks(3, 128, g)
+    img = faces.render_faces(lm, 128, g).permute(0, 2, 3, 1).numpy()
+
+    def run(seed):
+        one = SbiAlbumentations(seed)
+        return [one(np.ascontiguousarray(img[k]), lm[k].numpy()) for k in range(3)]
+
+    a, b, c = run(0), run(0), run(1)
+    for (blend, m), (blend2, m2) in zip(a, b):
+        assert blend.dtype == np.uint8 and blend.shape == (128, 128, 3) and m.shape == (128, 128, 1)
+        assert np.array_equal(blend, blend2) and np.array_equal(m, m2)
+        assert round(float(m.max()), 6) in (0.25, 0.5, 0.75, 1.0) and m.min() >= 0
+    assert any(not np.array_equal(x[1], y[1]) for x, y in zip(a, c))

@@ -1,12 +1,13 @@
-"""Per-sample Self-Blended Images, as mapooon/SelfBlendedImages runs it, in numpy / OpenCV: the speed
-baseline of bench_augment --mode sbi and the fidelity reference of the batched mode.
+"""Per-sample Self-Blended Images, as mapooon/SelfBlendedImages runs it: the speed baseline of
+bench_augment --mode sbi and the fidelity reference of the batched mode.
 
-albumentations is not a dependency: each of its steps SBI uses is written as the OpenCV calls it makes
-(RGBShift and RandomBrightnessContrast as uint8 lookup tables, HueSaturationValue through
-cv2.cvtColor, Sharpen as cv2.filter2D, RandomDownScale as two cv2.resize, Affine as cv2.warpAffine,
-ElasticTransform as its default exact path: a random field blurred by scipy's gaussian_filter, then
-cv2.remap). ``sbi_one`` takes one sample's draws (from
-SbiParams, so the batched mode can be compared on the same parameters) or draws them itself.
+``sbi_one`` writes each albumentations step SBI uses as the OpenCV calls it makes (RGBShift and
+RandomBrightnessContrast as uint8 lookup tables, HueSaturationValue through cv2.cvtColor, Sharpen as
+cv2.filter2D, RandomDownScale as two cv2.resize, Affine as cv2.warpAffine, ElasticTransform as its
+default exact path: a random field blurred by scipy's gaussian_filter, then cv2.remap), equal to
+albumentations 1.1.0's own calls on the same parameters (tested), so that it can take one sample's
+draws (from SbiParams: the batched mode is compared with it on the same parameters) or draw them
+itself. ``SbiAlbumentations`` is SBI's path through albumentations itself: the speed baseline.
 """
 from __future__ import annotations
 
@@ -68,6 +69,26 @@ def _quality(img: np.ndarray, d: dict, hsv: tuple[float, float, float]) -> np.nd
     return cv2.filter2D(img, -1, k)
 
 
+def _affine(img: np.ndarray, mask: np.ndarray, s: float, translate) -> tuple[np.ndarray, np.ndarray]:
+    """alb.Affine(scale=s, translate_percent=translate): image bilinear, mask nearest, zero border."""
+    H, W = mask.shape
+    cx, cy = (W - 1) / 2, (H - 1) / 2  # albumentations scales about the centre pixel
+    M = np.array([[s, 0, (1 - s) * cx + translate[0] * W], [0, s, (1 - s) * cy + translate[1] * H]])
+    return (cv2.warpAffine(img, M, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT),
+            cv2.warpAffine(mask, M, (W, H), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT))
+
+
+def _elastic_mask(mask: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """alb.ElasticTransform(alpha=50, sigma=7, alpha_affine=0) on a mask, for the noise [2,H,W] in
+    [-1, 1) it draws: its exact path (approximate=False: scipy, float64, truncate 4, mode 'reflect'),
+    nearest, BORDER_REFLECT_101. (Its identity affine step is left out: it moves nothing.)"""
+    H, W = mask.shape
+    dx = np.float32(gaussian_filter(noise[0], 7) * 50)
+    dy = np.float32(gaussian_filter(noise[1], 7) * 50)
+    xs, ys = np.meshgrid(np.arange(W, dtype=np.float32), np.arange(H, dtype=np.float32))
+    return cv2.remap(mask, xs + dx, ys + dy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
+
+
 def _blend_mask(mask: np.ndarray, d: dict) -> np.ndarray:
     H, W = mask.shape
     m = cv2.resize(mask, (int(d["resize_hw"][1]), int(d["resize_hw"][0])))
@@ -97,16 +118,8 @@ def sbi_one(img: np.ndarray, landmark: np.ndarray, d: dict | None = None,
         source = _quality(source, d, hsv)
     else:
         img = _quality(img, d, hsv)
-    s = float(d["scale"])
-    cx, cy = (W - 1) / 2, (H - 1) / 2  # albumentations scales about the centre pixel
-    M = np.array([[s, 0, (1 - s) * cx + d["translate"][0] * W], [0, s, (1 - s) * cy + d["translate"][1] * H]])
-    source = cv2.warpAffine(source, M, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    mask = cv2.warpAffine(mask, M, (W, H), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
-    noise = _noise(d, H)  # albumentations' default, approximate=False:
-    dx = np.float32(gaussian_filter(noise[0], 7) * 50)  # scipy, float64, truncate 4, mode 'reflect'
-    dy = np.float32(gaussian_filter(noise[1], 7) * 50)
-    xs, ys = np.meshgrid(np.arange(W, dtype=np.float32), np.arange(H, dtype=np.float32))
-    mask = cv2.remap(mask, xs + dx, ys + dy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
+    source, mask = _affine(source, mask, float(d["scale"]), d["translate"])
+    mask = _elastic_mask(mask, _noise(d, H))
     m = _blend_mask(mask, d) * float(d["ratio"])
     blended = (m * source + (1 - m) * img).astype(np.uint8)
     return blended, m
@@ -123,3 +136,66 @@ def _draw(size: int, rng: np.random.Generator) -> dict:
             "elastic_noise": rng.random((2, size, size), dtype=np.float32) * 2 - 1,
             "resize_hw": rng.integers(192, 257, 2), "k1": random.randrange(5, 26, 2), "k2": random.randrange(5, 26, 2),
             "sigma2": rng.integers(5, 46), "ratio": [0.25, 0.5, 0.75, 1, 1, 1][rng.integers(6)]}
+
+
+class SbiAlbumentations:
+    """SBI's per-sample path with albumentations itself, as mapooon/SelfBlendedImages calls it: the
+    speed baseline of ``bench_augment --mode sbi`` (issue 10 fixed it as SBI's own cv2 and
+    albumentations steps). albumentations 1.1.0 (requirements-dev.txt), the release current when SBI
+    was published: its code needs the 1.x API (``alpha_affine``). Transforms are built once, as SBI's
+    dataset builds them; albumentations 1.x and SBI draw from the process's numpy and Python
+    generators, seeded here from ``seed``, so a seed replays (but the draws are not SbiParams:
+    ``sbi_one`` is the reference for same-parameter comparisons). What the library does and the
+    OpenCV rewrite skips is kept: ElasticTransform warps the image too (SBI keeps only the mask) and
+    draws and blurs its displacement field once for the image and again for the mask.
+
+    ``__call__(img, landmark)`` -> (blended uint8 HxWx3, blend mask float HxWx1) for one RGB uint8
+    image and its 68/81 landmarks. Raises ImportError where albumentations is not installed.
+    """
+
+    def __init__(self, seed: int = 0) -> None:
+        import warnings
+
+        with warnings.catch_warnings():  # 1.1.0 imports scipy.ndimage.filters (deprecated namespace)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import albumentations as alb
+
+        class RandomDownScale(alb.core.transforms_interface.ImageOnlyTransform):  # SBI's own (src/utils/sbi.py)
+            def apply(self, img: np.ndarray, **params) -> np.ndarray:
+                H, W = img.shape[:2]
+                r = [2, 4][np.random.randint(2)]
+                small = cv2.resize(img, (int(W / r), int(H / r)), interpolation=cv2.INTER_NEAREST)
+                return cv2.resize(small, (W, H), interpolation=cv2.INTER_LINEAR)
+
+        self.source = alb.Compose([
+            alb.Compose([alb.RGBShift((-20, 20), (-20, 20), (-20, 20), p=0.3),
+                         alb.HueSaturationValue(hue_shift_limit=(-0.3, 0.3), sat_shift_limit=(-0.3, 0.3),
+                                                val_shift_limit=(-0.3, 0.3), p=1),
+                         alb.RandomBrightnessContrast(brightness_limit=(-0.1, 0.1), contrast_limit=(-0.1, 0.1), p=1)],
+                        p=1),
+            alb.OneOf([RandomDownScale(p=1), alb.Sharpen(alpha=(0.2, 0.5), lightness=(0.5, 1.0), p=1)], p=1),
+        ], p=1.0)
+        self.affine = alb.Affine(translate_percent={"x": (-0.03, 0.03), "y": (-0.015, 0.015)},
+                                 scale=[0.95, 1 / 0.95], fit_output=False, p=1)
+        self.elastic = alb.ElasticTransform(alpha=50, sigma=7, alpha_affine=0, p=1)
+        np.random.seed(seed)
+        random.seed(seed)
+
+    def __call__(self, img: np.ndarray, landmark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        H, W = img.shape[:2]
+        if np.random.rand() < 0.25:
+            landmark = landmark[:68]
+        mask = np.zeros((H, W), np.uint8)
+        cv2.fillConvexPoly(mask, cv2.convexHull(landmark.astype(np.int32)), 1)
+        source = img.copy()
+        if np.random.rand() < 0.5:
+            source = self.source(image=source)["image"]
+        else:
+            img = self.source(image=img)["image"]
+        out = self.affine(image=source, mask=mask)
+        source, mask = out["image"], out["mask"]
+        mask = self.elastic(image=source, mask=mask)["mask"]
+        d = {"resize_hw": np.random.randint(192, 257, 2), "k1": random.randrange(5, 26, 2),
+             "k2": random.randrange(5, 26, 2), "sigma2": np.random.randint(5, 46)}
+        m = _blend_mask(mask, d) * [0.25, 0.5, 0.75, 1, 1, 1][np.random.randint(6)]
+        return (m * source + (1 - m) * img).astype(np.uint8), m
