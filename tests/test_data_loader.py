@@ -350,6 +350,25 @@ def test_encoded_frames_decode_in_one_batch_as_the_workers_decode_them(jpeg_trai
     assert enc.pin_memory is not None  # lists of byte tensors survive Batch's pin_memory / to
 
 
+def test_damage_only_the_batch_decoder_sees_names_the_batch_and_the_verify_step(jpeg_trainset):
+    """A frame whose start and end markers are intact (the workers' check passes) but whose inside is
+    damaged fails in the batched decode, where no sample can be replaced: the error names the batch's
+    files and the verify step. Run with the CPU decoder (nvJPEG's failure takes the same path)."""
+    from sladd_fast.data.torch_loader import PairDataset, collate
+
+    ts = jpeg_trainset
+    loader = TorchLoader(ts, 24, 2, workers=0)
+    batch = collate([PairDataset(ts, 24, encoded=True)[p] for p in [(0, 40), (5, 1)]])
+    b = batch.images[1].clone()
+    b[2:22] = 0  # the segments after SOI zeroed: libjpeg finds no marker where one must be
+    batch.images[1] = b
+    with pytest.raises(RuntimeError, match="JPEG decode failed") as e:
+        loader._decode(batch)
+    msg = str(e.value)
+    assert str(ts.index.paths[0]) in msg and str(ts.index.paths[5]) in msg
+    assert f"python -m sladd_fast.pack --verify {ts.index.root}" in msg
+
+
 def test_gpu_decode_option_checks_its_inputs(trainset, jpeg_trainset):
     with pytest.raises(ValueError, match="decode must be one of"):
         TorchLoader(trainset, 32, 4, workers=0, decode="nvjpeg")
