@@ -40,11 +40,15 @@ MODES = ("sladd", "sbi", "xray")
 
 
 def sbi_baseline_impl() -> str:
-    """The SBI baseline this environment runs: SBI's own calls through albumentations (the one fixed in
-    advance), or, where albumentations is not installed, its steps as the OpenCV calls they make."""
-    import importlib.util
+    """The SBI baseline this environment runs: SBI's own calls through albumentations 1.x (the one
+    fixed in advance; SBI's code needs the 1.x API), or, where that is not installed, its steps as the
+    OpenCV calls they make."""
+    from importlib import metadata
 
-    return "albumentations" if importlib.util.find_spec("albumentations") else "opencv"
+    try:
+        return "albumentations" if metadata.version("albumentations").startswith("1.") else "opencv"
+    except metadata.PackageNotFoundError:
+        return "opencv"
 
 
 def _sbi_worker(args: tuple) -> int:
@@ -185,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.mode == "sbi":
             record["baseline"]["impl"] = sbi_baseline_impl()
             impl = {"albumentations": "albumentations + cv2 (SBI's calls)",
-                    "opencv": "its albumentations steps as OpenCV calls: albumentations is not installed"}[
+                    "opencv": "its albumentations steps as OpenCV calls: albumentations 1.x is not installed"}[
                 record["baseline"]["impl"]]
         print(f"baseline [cpu, per-sample {impl}, {len(jobs)} processes]: "
               f"{record['baseline']['samples_per_s']:,.1f} samples/s; ratio {record['ratio']:.1f}x "

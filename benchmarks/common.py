@@ -107,6 +107,12 @@ def environment(device: torch.device) -> dict[str, Any]:
             env[mod.split(".")[-1]] = sys.modules[mod].__version__
         except Exception:  # not installed, or no driver
             env[mod.split(".")[-1]] = None
+    from importlib import metadata
+
+    try:  # SBI's baseline library: its version, without importing it
+        env["albumentations"] = metadata.version("albumentations")
+    except metadata.PackageNotFoundError:
+        env["albumentations"] = None
     return env
 
 

@@ -41,6 +41,8 @@ PY=${PYTHON:-python3}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 BUDGET_S=${DEVICE_BUDGET_S:-330}
 log() { echo "[$(date +%T)] $*" | tee -a "$OUT_DIR/device_check.log"; }
+exec 3>&1  # the terminal, for step's own notes: its output may be piped into the log already
+note() { echo "[$(date +%T)] $*" >> "$OUT_DIR/device_check.log"; echo "[$(date +%T)] $*" >&3; }
 
 SUITES=()
 for arg in "${@:-synthesis}"; do
@@ -69,20 +71,30 @@ if [ -z "${LOADER_ROOT:-}" ] && [ -f .carry/loader_root/landmarks.npz ]; then
   LOADER_ROOT=.carry/loader_root  # prepared by scripts/device_carry.sh
 fi
 
-# step NAME MAX_S CMD...: CMD under a timeout of MAX_S seconds cut to what the suite has left; skipped
-# (status 125, listed in skipped.txt) when under 15 s are left.
+# step NAME MAX_S CMD...: CMD under a timeout of MAX_S seconds cut to what the suite has left. Skipped
+# (status 99, listed in skipped.txt) when less than half of MAX_S is left: it would likely be killed
+# midway. A step that runs out of time is listed there too. Its status is noted either way (a step
+# piped into tee loses it otherwise).
 suite_start() { SUITE_NAME=$1; SUITE_T0=$SECONDS; log "suite $1 (budget ${BUDGET_S}s)"; }
+left_s() { echo $((BUDGET_S - (SECONDS - SUITE_T0))); }
 step() {
   local name=$1 max=$2
   shift 2
-  local left=$((BUDGET_S - (SECONDS - SUITE_T0)))
-  if [ "$left" -lt 15 ]; then
-    log "skipped, ${SUITE_NAME}'s budget spent: $name"
+  local left
+  left=$(left_s)
+  if [ $((2 * left)) -lt "$max" ] || [ "$left" -lt 10 ]; then
+    note "skipped, ${SUITE_NAME}'s budget spent (${left}s left): $name"
     echo "$SUITE_NAME: $name" >> "$OUT_DIR/skipped.txt"
-    return 125
+    return 99
   fi
   [ "$max" -gt "$left" ] && max=$left
-  timeout "$max" "$@"
+  local rc=0
+  timeout -k 10 "$max" "$@" || rc=$?
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    echo "$SUITE_NAME: $name (timed out after ${max}s)" >> "$OUT_DIR/skipped.txt"
+  fi
+  note "step '$name' rc=$rc"
+  return "$rc"
 }
 
 train_suite() {
@@ -175,8 +187,10 @@ synthesis_suite() {
   build_dir=$(mktemp -d)
   # Its own folders: the test run beside it imports sladd_fast without _C, and nothing lands in the
   # package until the build is done.
+  local build_max=240
+  [ "$build_max" -gt "$(left_s)" ] && build_max=$(left_s)
   ( export CPATH="${nv_inc}${CPATH:+:$CPATH}"
-    MAX_JOBS=$(( $(nproc) > 4 ? $(nproc) - 2 : 2 )) FORCE_CUDA=1 timeout 240 $PY setup.py build_ext \
+    MAX_JOBS=$(( $(nproc) > 4 ? $(nproc) - 2 : 2 )) FORCE_CUDA=1 timeout -k 10 "$build_max" $PY setup.py build_ext \
       --build-lib "$build_dir/lib" --build-temp "$build_dir/tmp" > "$OUT_DIR/build.log" 2>&1
     echo $? > "$build_dir/rc" ) &
   local build_pid=$!
@@ -184,29 +198,41 @@ synthesis_suite() {
     > "$OUT_DIR/pytest_jit.log" 2>&1
   log "pytest (jit, no _C) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_jit.log")"
   wait "$build_pid"
-  log "build rc=$(cat "$build_dir/rc" 2>/dev/null || echo '?')"
-  cp "$build_dir"/lib/sladd_fast/_C*.so sladd_fast/ 2>/dev/null || log "no sladd_fast._C was built (see build.log)"
+  local build_rc compiled
+  build_rc=$(cat "$build_dir/rc" 2>/dev/null || echo '?')
+  log "build rc=$build_rc"
+  if [ "$build_rc" = 0 ] && cp "$build_dir"/lib/sladd_fast/_C*.so sladd_fast/; then
+    compiled=1
+  else
+    compiled=0
+    log "no sladd_fast._C was built (see build.log): the compiled backend's steps are skipped"
+    echo "synthesis: every step of the compiled backend (the build failed: build.log)" >> "$OUT_DIR/skipped.txt"
+  fi
   rm -rf "$build_dir"
-  step "CUDA tests, compiled" 100 $PY -m pytest -q $tests -p no:cacheprovider --junitxml="$OUT_DIR/pytest_kernel.xml" \
-    > "$OUT_DIR/pytest_kernel.log" 2>&1
-  log "pytest (compiled) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_kernel.log")"
-  bench_synthesis 256 50 --baseline-iters 2 --rounds 2 --baseline-batch 64 --graph \
-    --json "$OUT_DIR/bench_synthesis_cuda_b256.json"
-  bench_synthesis 32 40 --baseline-iters 0 --graph --profile "$OUT_DIR/profile_synthesis_cuda_b32.txt" \
-    --json "$OUT_DIR/bench_synthesis_cuda_b32.json"
-  if command -v compute-sanitizer > /dev/null; then
+  if [ "$compiled" = 1 ]; then
+    step "CUDA tests, compiled" 100 $PY -m pytest -q $tests -p no:cacheprovider --junitxml="$OUT_DIR/pytest_kernel.xml" \
+      > "$OUT_DIR/pytest_kernel.log" 2>&1
+    log "pytest (compiled) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_kernel.log")"
+    bench_synthesis 256 50 --baseline-iters 2 --rounds 2 --baseline-batch 64 --graph \
+      --json "$OUT_DIR/bench_synthesis_cuda_b256.json"
+    bench_synthesis 32 40 --baseline-iters 0 --graph --profile "$OUT_DIR/profile_synthesis_cuda_b32.txt" \
+      --json "$OUT_DIR/bench_synthesis_cuda_b32.json"
+  fi
+  if [ "$compiled" = 1 ] && command -v compute-sanitizer > /dev/null; then
     memcheck kernel
     # The one kernel that shares memory between threads (the tiled DST products): shared-memory races.
     local race_log="$OUT_DIR/sanitizer_racecheck.log"
     step "racecheck (poisson_solve)" 40 compute-sanitizer --tool racecheck --kernel-name kns=sladd_dst --error-exitcode 3 \
       $PY benchmarks/sanitize_ops.py --device cuda --backend kernel --ops poisson_solve > "$race_log" 2>&1
     log "compute-sanitizer racecheck (poisson_solve) rc=$?: $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY|all ops ran' "$race_log" | tr '\n' ' ')"
-  else
+  elif [ "$compiled" = 1 ]; then
     log "compute-sanitizer not found: skipped"
   fi
-  bench_synthesis 1024 40 --baseline-iters 0 --profile "$OUT_DIR/profile_synthesis_cuda_b1024.txt" \
-    --json "$OUT_DIR/bench_synthesis_cuda_b1024.json"
-  bench_synthesis 4096 45 --baseline-iters 0 --json "$OUT_DIR/bench_synthesis_cuda_b4096.json"
+  if [ "$compiled" = 1 ]; then
+    bench_synthesis 1024 40 --baseline-iters 0 --profile "$OUT_DIR/profile_synthesis_cuda_b1024.txt" \
+      --json "$OUT_DIR/bench_synthesis_cuda_b1024.json"
+    bench_synthesis 4096 45 --baseline-iters 0 --json "$OUT_DIR/bench_synthesis_cuda_b4096.json"
+  fi
   step "bench_synthesis b256, NVRTC backend" 40 env SLADD_FAST_BACKEND=jit $PY benchmarks/bench_synthesis.py --device cuda \
     --batch 256 --iters 20 --baseline-iters 0 --json "$OUT_DIR/bench_synthesis_cuda_jit_b256.json" 2>&1 \
     | tee -a "$OUT_DIR/device_check.log"

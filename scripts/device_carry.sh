@@ -13,7 +13,8 @@
 #   2. then:  cat /tmp/carry/part_* | tar xf - -C /tmp/carry
 #             && pip install --no-index --no-deps --target /tmp/dali_pkgs /tmp/carry/wheels/*.whl
 #   3. then:  PYTHONPATH=/tmp/dali_pkgs LOADER_ROOT=.carry/loader_root bash benchmarks/device_check.sh loader
-#             (carry: [".carry/loader_root"])
+#             (carry: [".carry/loader_root"]). That PYTHONPATH for the loader suite only: the wheels'
+#             nvidia/ package shadows site-packages' one, whose CUDA headers the synthesis suite's build needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh

@@ -992,7 +992,13 @@ def test_sbi_albumentations_baseline_replays_from_a_seed():
         one = SbiAlbumentations(seed)
         return [one(np.ascontiguousarray(img[k]), lm[k].numpy()) for k in range(3)]
 
+    import random
+
+    np.random.seed(11)
+    random.seed(11)
     a, b, c = run(0), run(0), run(1)
+    assert np.random.randint(1 << 30) == np.random.RandomState(11).randint(1 << 30)  # the caller's untouched
+    assert random.random() == random.Random(11).random()
     for (blend, m), (blend2, m2) in zip(a, b):
         assert blend.dtype == np.uint8 and blend.shape == (128, 128, 3) and m.shape == (128, 128, 1)
         assert np.array_equal(blend, blend2) and np.array_equal(m, m2)

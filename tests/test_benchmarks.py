@@ -169,6 +169,11 @@ def _device_check_commands(text: str) -> dict[str, list[list[str]]]:
     import re
 
     logical = re.sub(r"\\\n\s*", " ", text)  # continuation lines joined
+    values: dict[str, list[str]] = {}
+    for name, value in re.findall(r'(\w+)="(--[^"]*)"', logical):  # flags kept in variables (loader_args=...)
+        values.setdefault(name, []).append(value)
+    for name, vs in values.items():  # every value the variable may hold
+        logical = logical.replace(f"${name}", " ".join(vs))
     out: dict[str, list[list[str]]] = {}
     for line in logical.splitlines():
         for m in re.finditer(r"\$PY (benchmarks/\w+\.py|train\.py)|^\s*(bench_synthesis)(?= \d)", line):
@@ -219,8 +224,10 @@ def test_device_check_script_is_valid_and_its_test_selections_exist(capsys, tmp_
         shown = capsys.readouterr().out
         flags = {a.split("=")[0] for argv in lines for a in argv if a.startswith("--")}
         assert flags, path
+        if path.endswith("bench_train.py"):
+            assert {"--root", "--workers", "--no-loader"} <= flags  # loader_args' two forms
         for f in flags:
-            assert re.search(rf"(?<![\w-]){re.escape(f)}\b", shown), (path, f)
+            assert re.search(rf"(?<![\w-]){re.escape(f)}(?=[\s,=\]]|$)", shown, re.M), (path, f)
 
 
 def test_device_check_budget_skips_what_no_longer_fits(tmp_path):
@@ -241,3 +248,28 @@ def test_device_check_budget_skips_what_no_longer_fits(tmp_path):
     assert len([s for s in skipped if s.startswith("augment: ")]) == 10
     assert len([s for s in skipped if s.startswith("loader: ")]) in (3, 4)  # 4 where DALI is installed
     assert [p.name for p in tmp_path.glob("*.json")] == ["env.json"]  # nothing ran
+
+
+def test_device_check_steps_time_out_and_skip_by_the_budget(tmp_path):
+    """device_check.sh's step function (sourced alone): a step past its timeout is killed, noted with
+    its status and listed in skipped.txt; a step needing more than twice what is left is skipped."""
+    import subprocess
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    text = open(os.path.join(repo, "benchmarks", "device_check.sh")).read()
+    fns = text[text.index("log() {"):text.index("note() {")] + text[text.index("note() {"):].split("\n", 1)[0] + "\n"
+    fns += text[text.index("suite_start() {"):text.index("\ntrain_suite() {")]
+    script = fns + f"""
+OUT_DIR={tmp_path}; BUDGET_S=30
+suite_start demo
+step "sleeper" 2 sleep 20 2>&1 | tee -a "$OUT_DIR/device_check.log"
+step "quick" 5 true
+step "too long" 100 true
+echo "rc=$?"
+"""
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "rc=99" in proc.stdout, proc.stdout + proc.stderr
+    assert (tmp_path / "skipped.txt").read_text().splitlines() == ["demo: sleeper (timed out after 2s)",
+                                                                   "demo: too long"]
+    log = (tmp_path / "device_check.log").read_text()
+    assert "step 'sleeper' rc=124" in log and "step 'quick' rc=0" in log and log.count("too long") == 1

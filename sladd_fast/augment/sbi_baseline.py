@@ -141,13 +141,19 @@ def _draw(size: int, rng: np.random.Generator) -> dict:
 class SbiAlbumentations:
     """SBI's per-sample path with albumentations itself, as mapooon/SelfBlendedImages calls it: the
     speed baseline of ``bench_augment --mode sbi`` (issue 10 fixed it as SBI's own cv2 and
-    albumentations steps). albumentations 1.1.0 (requirements-dev.txt), the release current when SBI
-    was published: its code needs the 1.x API (``alpha_affine``). Transforms are built once, as SBI's
-    dataset builds them; albumentations 1.x and SBI draw from the process's numpy and Python
-    generators, seeded here from ``seed``, so a seed replays (but the draws are not SbiParams:
-    ``sbi_one`` is the reference for same-parameter comparisons). What the library does and the
-    OpenCV rewrite skips is kept: ElasticTransform warps the image too (SBI keeps only the mask) and
-    draws and blurs its displacement field once for the image and again for the mask.
+    albumentations steps). albumentations 1.x (1.1.0 in requirements-dev.txt, the release current when
+    SBI was published; its code needs the 1.x API: ``alpha_affine``). As in SBI's dataset, the source
+    transforms are built once and ``randaffine``'s Affine and ElasticTransform at every call. What
+    the library does and the OpenCV spelling skips is kept: ElasticTransform warps the image too (SBI
+    keeps only the mask) and draws and blurs its displacement field once for the image and again for
+    the mask. The scope is SBI's ``self_blending`` (hull mask, source transforms, randaffine,
+    dynamic_blend), as the batched mode: not its optional Face X-ray hull library, flips, face crops
+    or the whole-image transforms after the blend.
+
+    albumentations 1.x and SBI draw from numpy's and Python's global generators. The instance keeps
+    its own states of both, seeded from ``seed``, and swaps them in only while it runs, so the caller's
+    generators are left as they were and a seed replays. (The draws are not SbiParams: ``sbi_one`` is
+    the reference for same-parameter comparisons.)
 
     ``__call__(img, landmark)`` -> (blended uint8 HxWx3, blend mask float HxWx1) for one RGB uint8
     image and its 68/81 landmarks. Raises ImportError where albumentations is not installed.
@@ -159,6 +165,11 @@ class SbiAlbumentations:
         with warnings.catch_warnings():  # 1.1.0 imports scipy.ndimage.filters (deprecated namespace)
             warnings.simplefilter("ignore", DeprecationWarning)
             import albumentations as alb
+
+        if not alb.__version__.startswith("1."):
+            raise ImportError(f"SBI's code needs albumentations 1.x (ElasticTransform's alpha_affine), got "
+                              f"{alb.__version__}: pip install albumentations==1.1.0")
+        self.alb = alb
 
         class RandomDownScale(alb.core.transforms_interface.ImageOnlyTransform):  # SBI's own (src/utils/sbi.py)
             def apply(self, img: np.ndarray, **params) -> np.ndarray:
@@ -175,13 +186,30 @@ class SbiAlbumentations:
                         p=1),
             alb.OneOf([RandomDownScale(p=1), alb.Sharpen(alpha=(0.2, 0.5), lightness=(0.5, 1.0), p=1)], p=1),
         ], p=1.0)
-        self.affine = alb.Affine(translate_percent={"x": (-0.03, 0.03), "y": (-0.015, 0.015)},
-                                 scale=[0.95, 1 / 0.95], fit_output=False, p=1)
-        self.elastic = alb.ElasticTransform(alpha=50, sigma=7, alpha_affine=0, p=1)
-        np.random.seed(seed)
-        random.seed(seed)
+        self._np_state = np.random.RandomState(seed).get_state()
+        self._py_state = random.Random(seed).getstate()
+
+    def _randaffine(self, img: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """SBI's randaffine: its two transforms built at every call, as SBI builds them."""
+        f = self.alb.Affine(translate_percent={"x": (-0.03, 0.03), "y": (-0.015, 0.015)}, scale=[0.95, 1 / 0.95],
+                            fit_output=False, p=1)
+        g = self.alb.ElasticTransform(alpha=50, sigma=7, alpha_affine=0, p=1)
+        out = f(image=img, mask=mask)
+        img, mask = out["image"], out["mask"]
+        return img, g(image=img, mask=mask)["mask"]
 
     def __call__(self, img: np.ndarray, landmark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        caller_np, caller_py = np.random.get_state(), random.getstate()
+        np.random.set_state(self._np_state)
+        random.setstate(self._py_state)
+        try:
+            return self._self_blending(img, landmark)
+        finally:
+            self._np_state, self._py_state = np.random.get_state(), random.getstate()
+            np.random.set_state(caller_np)
+            random.setstate(caller_py)
+
+    def _self_blending(self, img: np.ndarray, landmark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         H, W = img.shape[:2]
         if np.random.rand() < 0.25:
             landmark = landmark[:68]
@@ -192,9 +220,7 @@ class SbiAlbumentations:
             source = self.source(image=source)["image"]
         else:
             img = self.source(image=img)["image"]
-        out = self.affine(image=source, mask=mask)
-        source, mask = out["image"], out["mask"]
-        mask = self.elastic(image=source, mask=mask)["mask"]
+        source, mask = self._randaffine(source, mask)
         d = {"resize_hw": np.random.randint(192, 257, 2), "k1": random.randrange(5, 26, 2),
              "k2": random.randrange(5, 26, 2), "sigma2": np.random.randint(5, 46)}
         m = _blend_mask(mask, d) * [0.25, 0.5, 0.75, 1, 1, 1][np.random.randint(6)]

@@ -247,6 +247,7 @@ def remap_nearest(x: torch.Tensor, map: torch.Tensor, col_table: torch.Tensor, r
 
 def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     """Per-sample k x k square erosion (op 0), dilation (op 1) or nothing (other) of a {0,1} mask
-    [B,1,H,W], with OpenCV's borders. csrc op ``morph_square``: separable distance sweeps, O(HW)
-    whatever k is. float32 out."""
+    [B,1,H,W], with OpenCV's borders. csrc op ``morph_square``, separable: on the CPU distance sweeps,
+    O(HW) whatever k is; on CUDA one thread per pixel reading its window, O(HW k) but coalesced (at most
+    65535 samples a call, as the other CUDA ops). float32 out."""
     return op_for("morph_square")(mask.contiguous(), op.contiguous(), k.contiguous())
