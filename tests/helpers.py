@@ -11,6 +11,19 @@ needs_cuda = pytest.mark.needs_cuda
 needs_ext = pytest.mark.skipif(not has_ops(), reason="sladd_fast._C not built")
 
 
+def cuda_backends() -> list[str]:
+    """The CUDA backends present ("kernel": the compiled _C, "jit": NVRTC), in that order, limited to
+    those SLADD_FAST_TEST_BACKENDS names (comma-separated) where it is set: device_check.sh's second
+    run of the CUDA tests takes the compiled backend only, the first having run NVRTC."""
+    import os
+
+    from sladd_fast import _ext, _jit
+
+    out = (["kernel"] if _ext.has_cuda_ops() else []) + (["jit"] if _jit.available() else [])
+    only = os.environ.get("SLADD_FAST_TEST_BACKENDS")
+    return [b for b in out if b in only.split(",")] if only else out
+
+
 def cpu_and_cuda() -> list:
     return ["cpu", pytest.param("cuda", marks=needs_cuda)]
 

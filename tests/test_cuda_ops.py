@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import face_batch, landmarks, needs_cuda
-from sladd_fast import _ext, _jit, ops
+from helpers import cuda_backends, face_batch, landmarks, needs_cuda
+from sladd_fast import ops
 from sladd_fast.ops import _reference
 
 pytestmark = needs_cuda
@@ -18,12 +18,7 @@ sf = torch.ops.sladd_fast
 
 
 def _backends():
-    out = []
-    if _ext.has_cuda_ops():
-        out.append(pytest.param("kernel", id="kernel"))
-    if _jit.available():
-        out.append(pytest.param("jit", id="jit"))
-    return out or [pytest.param("reference", id="reference")]
+    return [pytest.param(b, id=b) for b in cuda_backends()] or [pytest.param("reference", id="reference")]
 
 
 @pytest.fixture(params=_backends())

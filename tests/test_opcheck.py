@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from helpers import face_batch, landmarks, needs_cuda
+from helpers import cuda_backends, face_batch, landmarks, needs_cuda
 from sladd_fast import ops
 from sladd_fast._ext import has_ops
 
@@ -169,10 +169,7 @@ ops.region_mask(torch.zeros(1, 68, 2), torch.tensor([0]))
 
 
 def _cuda_backends() -> list[str]:
-    from sladd_fast import _ext, _jit
-
-    out = (["kernel"] if _ext.has_cuda_ops() else []) + (["jit"] if _jit.available() else [])
-    return out or ["reference"]
+    return cuda_backends() or ["reference"]
 
 
 @needs_cuda
@@ -205,3 +202,18 @@ def test_ops_under_torch_compile_fullgraph(device):
     got = torch.compile(_chain, fullgraph=True)(*args)
     for g, w in zip(got, _chain(*args)):
         assert g.device.type == device and torch.equal(g, w)
+
+
+def test_cuda_test_backends_follow_the_environment(monkeypatch):
+    """The CUDA tests' backend list: both where both are present, the named ones where
+    SLADD_FAST_TEST_BACKENDS is set (device_check.sh's compiled rerun)."""
+    from sladd_fast import _ext, _jit
+
+    monkeypatch.setattr(_ext, "has_cuda_ops", lambda: True)
+    monkeypatch.setattr(_jit, "available", lambda: True)
+    monkeypatch.delenv("SLADD_FAST_TEST_BACKENDS", raising=False)
+    assert cuda_backends() == ["kernel", "jit"]
+    monkeypatch.setenv("SLADD_FAST_TEST_BACKENDS", "kernel")
+    assert cuda_backends() == ["kernel"]
+    monkeypatch.setattr(_ext, "has_cuda_ops", lambda: False)
+    assert cuda_backends() == []
