@@ -92,6 +92,7 @@ class CostCounter(TorchDispatchMode):
         super().__init__()
         self.cost = collections.defaultdict(lambda: collections.Counter())
         self.ops = collections.defaultdict(collections.Counter)
+        self.bytes = collections.Counter()  # (stage, op) -> bytes read + written
         self.live = 0
         self.peak = 0
         self.peak_stage = "other"
@@ -131,6 +132,7 @@ class CostCounter(TorchDispatchMode):
         self._hold(out, (args, kwargs))
         self._peak(st, scratch)
         self.ops[st][name] += 1
+        self.bytes[(st, name)] += ins + outs
         return out
 
     def _peak(self, stage: str, scratch: int) -> None:
@@ -152,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=at_least(16), default=256, help="image side in pixels")
     ap.add_argument("--iters", type=at_least(1), default=3, help="timed calls for the CPU ms column")
     ap.add_argument("--threads", type=at_least(1), default=1, help="CPU threads for the timed calls")
+    ap.add_argument("--top", type=at_least(0), default=10,
+                    help="list this many (stage, op) pairs moving the most bytes per forgery")
     ap.add_argument("--json", default=None, help="write the record (figures, arguments, environment) here")
     args = ap.parse_args(argv)
     check_outputs(ap, json=args.json)
@@ -194,6 +198,12 @@ def _run(args: argparse.Namespace, how: dict) -> int:
     print(f"ops per call: {total['ops']} (each about one kernel launch; at ~5 us each, "
           f"{total['ops'] * 5e-3:.1f} ms of launch latency per call before any work)")
     print(f"peak of live intermediates: {counter.peak / B / 1e6:.2f} MB per forgery (reached in {counter.peak_stage})")
+    heaviest = [{"stage": st, "op": name, "mb_per_forgery": b / B / 1e6, "calls": counter.ops[st][name]}
+                for (st, name), b in counter.bytes.most_common(args.top)]
+    if heaviest:
+        print("heaviest ops (MB read + written per forgery):")
+        for h in heaviest:
+            print(f"  {h['mb_per_forgery']:6.2f}  {h['stage']:<12}{h['op']} x{h['calls']}")
     if args.json:
         write_json(args.json, {"suite": "cost_model", "batch": B, "size": args.size, "threads": args.threads,
                                "stages": rows, "total": {"ops": total["ops"],
@@ -203,6 +213,7 @@ def _run(args: argparse.Namespace, how: dict) -> int:
                                                          "cpu_ms_per_forgery": cpu_total,
                                                          "peak_live_mb_per_forgery": counter.peak / B / 1e6,
                                                          "peak_stage": counter.peak_stage},
+                               "heaviest_ops": heaviest,
                                **how})
     return 0
 

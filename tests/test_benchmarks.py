@@ -120,6 +120,12 @@ def test_cost_model_counts_every_stage(tmp_path, monkeypatch):
     # The DST's FLOPs are the four products on the Poisson samples' boxes only: below the full 62 x 62
     # canvas' (4 products x 3 channels x 2 62^3) that every sample paid before.
     assert 0 < blend["mflop_per_forgery"] < 4 * 3 * 2 * 62 ** 3 / 1e6
+    heavy = rec["heaviest_ops"]  # the ops moving the most bytes, heaviest first, within the total
+    assert len(heavy) == 10 and [h["mb_per_forgery"] for h in heavy] == sorted(
+        (h["mb_per_forgery"] for h in heavy), reverse=True)
+    total_mb = rec["total"]["mb_read_per_forgery"] + rec["total"]["mb_written_per_forgery"]
+    assert 0 < sum(h["mb_per_forgery"] for h in heavy) <= total_mb + 1e-9
+    assert all(h["stage"] in names and h["calls"] >= 1 for h in heavy)
     assert os.environ["SLADD_FAST_SYNC_FREE"] == "0"  # main() restores the environment
 
 
