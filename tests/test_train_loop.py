@@ -62,6 +62,20 @@ def test_unreadable_training_frames_are_replaced_and_reported(train_root, tmp_pa
         train(raising)
 
 
+def test_last_checkpoint_is_written_once_per_state_and_untimed(train_root, tmp_path, monkeypatch) -> None:
+    """A run whose last step is a checkpoint step writes last.pt once for it (not again at the end),
+    and the time of checkpoints and sample grids among the steps is left out of the timed window."""
+    from sladd_fast.train import checkpoint as ckpt_io
+
+    saved = []
+    real = ckpt_io.save_atomic
+    monkeypatch.setattr(ckpt_io, "save_atomic", lambda obj, path: (saved.append((obj["step"], path)), real(obj, path)))
+    s = train(small_config(train_root, str(tmp_path), "once", max_steps=2, ckpt_every=1, sample_every=1))
+    last = [st for st, path in saved if path.endswith("last.pt")]
+    assert last == [1, 2], saved
+    assert s["seconds_untimed"] > 0 and s["seconds_timed"] >= 0 and s["timed_steps"] == 1
+
+
 class _Killed(Exception):
     pass
 

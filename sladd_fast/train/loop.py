@@ -310,8 +310,13 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
         e, b = position
         if b >= steps_per_epoch:
             e, b = e + 1, 0
+        nonlocal saved_step
+        saved_step = step
         rngs = _gather(ckpt_io.rng_state(gen), env)
-        baselines = _gather(baseline.state_dict() if baseline is not None else None, env)  # per rank, like RNG
+        # Per rank, like the RNG; on the host: a CUDA tensor would be unpickled on rank 0 onto the
+        # sender's device index, opening a context on every GPU of the node.
+        baselines = _gather({k: v.cpu() for k, v in baseline.state_dict().items()} if baseline is not None else None,
+                            env)
         if env.rank == 0:
             ckpt_io.save_atomic({"version": ckpt_io.CKPT_VERSION, "step": step, "epoch": e, "batch": b,
                                  "world_size": env.world_size, "config": to_dict(cfg),
@@ -320,7 +325,7 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
                                  "baseline": baselines if baseline is not None else None,
                                  "rng": rngs, "best": best}, path)
 
-    eval_step = -1
+    eval_step = saved_step = -1
 
     def evaluate() -> dict[str, float] | None:
         nonlocal best, eval_step
@@ -361,6 +366,21 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
     sums: dict[str, torch.Tensor] = {}
     n_sum = 0
     t_start, step0 = None, step
+    paused = 0.0  # seconds of sample grids, evaluations and checkpoints inside the timed steps
+
+    def clock() -> float:  # the GPU's queued work done, then the time
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return time.perf_counter()
+
+    def untimed(fn: Callable[[], Any]) -> Any:
+        nonlocal paused
+        t0 = clock()
+        try:
+            return fn()
+        finally:
+            paused += clock() - t0
+
     last_pos = (epoch, start_batch)
     last_eval = None
     first_step, sampled = step, False
@@ -390,7 +410,7 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
                 if on_step is not None:
                     on_step(step, batch, r, det, syn)
                 if t_start is None:  # the first step (allocations, cudnn autotuning) is not timed
-                    t_start, step0 = time.perf_counter(), step
+                    t_start, step0 = clock(), step
                 for k, v in r.stats.items():
                     sums[k] = sums.get(k, 0) + v
                 n_sum += 1
@@ -407,26 +427,26 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
                     else:
                         log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in stats.items()))
                 if step % cfg.run.sample_every == 0 and env.rank == 0:
-                    save_samples(batch, r)
+                    untimed(lambda: save_samples(batch, r))
                 if step % eval_every == 0:  # before the checkpoint, so last.pt holds this step's best record
-                    last_eval = evaluate()
+                    last_eval = untimed(evaluate)
                     det_m.train()
                 if step % cfg.run.ckpt_every == 0:
-                    save(last, last_pos)
+                    untimed(lambda: save(last, last_pos))
                 if step >= total:
                     break
             report = loader.bad_frames_report() if hasattr(loader, "bad_frames_report") else None
             if report and report["replaced"]:
                 log(f"epoch {e}: {report['replaced']} unreadable frame(s) replaced so far on rank {env.rank}: "
                     + ", ".join(report["files"][:10]) + (" ..." if len(report["files"]) > 10 else ""))
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        t_end = time.perf_counter()
+        t_end = clock()
+        best_before = best
         if eval_step != step:  # the final weights are always evaluated
             last_eval = evaluate()
         if step > first_step and not sampled and env.rank == 0:  # a short run still shows its forgeries
             save_samples(batch, r)  # the last step's
-        save(last, last_pos)
+        if saved_step != step or best is not best_before:  # not twice for the same state
+            save(last, last_pos)
     finally:
         if bar is not None:
             bar.close()
@@ -436,10 +456,11 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
         if hasattr(loader, "close"):
             loader.close()
     timed = step - step0
-    secs = (t_end - t_start) if t_start is not None else 0.0
+    secs = (t_end - t_start - paused) if t_start is not None else 0.0
     items_s = timed * cfg.data.batch_size * env.world_size / secs if secs > 0 and timed > 0 else float("nan")
     summary = {"run_dir": run_dir, "steps": step, "epochs_started": last_pos[0] + 1, "world_size": env.world_size,
                "device": str(device), "seconds_timed": round(secs, 3), "timed_steps": timed,
+               "seconds_untimed": round(paused, 3),  # sample grids, evaluations, checkpoints among the steps
                "items_per_s": round(items_s, 3) if math.isfinite(items_s) else None,
                "detector_images_per_s": round(items_s * (2 if cfg.run.flip else 1), 3)
                if math.isfinite(items_s) else None,
