@@ -42,8 +42,10 @@ def _gaussian_rows(k: torch.Tensor, width: int) -> torch.Tensor:
 
 @functools.lru_cache(maxsize=None)  # keys: widths and devices; never evicted (CUDA graphs read it)
 def _gaussian_table(width: int, device: str) -> torch.Tensor:
-    """float32 [width + 1, width]: row k is cv2.getGaussianKernel(k, 0) centred (k = 0 .. width)."""
-    return _gaussian_rows(torch.arange(width + 1, device=device), width)
+    """float32 [width + 1, width]: row k is cv2.getGaussianKernel(k, 0) centred (k = 0 .. width).
+    Computed on the CPU and copied: CUDA's exp may differ from the host's in the last place, and the
+    blurred masks are thresholded, so both devices use the same weights."""
+    return _gaussian_rows(torch.arange(width + 1), width).to(device)
 
 
 def gaussian_kernels(k: torch.Tensor, width: int) -> torch.Tensor:
