@@ -12,7 +12,7 @@ it counts:
   - MB read / written: bytes of each op's tensor inputs and outputs, plus its large scratch buffers
     written and read once (a kernel's own re-reads, such as a 4x4 cubic window, hit cache and are
     not counted: a lower bound on DRAM traffic);
-  - GFLOP: dense math (bmm/mm: 2*m*n*k; poisson_solve's four products on each sample's own box) and
+  - MFLOP: dense math (bmm/mm: 2*m*n*k; poisson_solve's four products on each sample's own box) and
     one per output element for everything else;
   - CPU ms: this machine's time for the stage, for tracking progress between GPU runs;
 and for the whole call the peak of the live intermediate tensors (outputs of ops and allocations still

@@ -19,7 +19,7 @@
 #      racecheck over poisson_solve (the tiled DST kernel, the one that shares memory between threads).
 #   5. bench_synthesis at 1024 (profile) and 4096 (peak memory), the NVRTC backend at 256, and
 #      memcheck on the NVRTC backend.
-# Suite "train" (no build: the NVRTC kernels):
+# Suite "train" (no build: the NVRTC kernels, or the compiled ones an earlier suite of the same run built):
 #   1. the training tests (CUDA step under bf16 and channels_last with no host sync, models, losses).
 #   2. train.py for 30 steps on the synthetic backend (the loop, checkpoints and logging on the GPU).
 #   3. bench_train eager at batch 32 (SLADD's per-GPU batch) and 64, arm (c) when LOADER_ROOT is set.

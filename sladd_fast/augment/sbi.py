@@ -42,7 +42,8 @@ of that seed (ops/noise.py: 24-bit uniform values as torch.rand's, the same on e
 ms a sample on one core where the generator took 0.3 ms).
 On CPU the batch is worked in chunks of CPU_CHUNK samples and the large buffers are updated in place
 where the arithmetic allows: a fresh batch-sized buffer costs more in page faults than the arithmetic
-done in it. Every sample is a forgery (label 1); pair the outputs with the real inputs.
+done in it. Every sample with a non-empty blend mask is a forgery (label 1); landmarks that give no blend
+region leave label 0. Pair the outputs with the real inputs.
 """
 from __future__ import annotations
 
