@@ -73,15 +73,19 @@ def frame_numbers(total: int, n: int) -> list[int]:
     return sorted({int(round(k * (total - 1) / (n - 1))) for k in range(n)}) if n > 1 else [0]
 
 
-def read_frames(path: str, numbers: list[int]) -> list[np.ndarray]:
-    """The RGB frames ``numbers`` (sorted) of a video; ValueError naming it when it cannot be read."""
+def read_frames(path: str, numbers: list[int] | int) -> tuple[list[np.ndarray], list[int]]:
+    """(the RGB frames, their numbers) of a video: the given frame numbers (sorted), or for an int n,
+    n frames evenly spaced over its length (frame_numbers). The file is opened once (a damaged video
+    gets one decoder message, not one per open). ValueError naming it when it cannot be read."""
     import cv2
 
     cap = cv2.VideoCapture(path)
-    if not cap.isOpened():
-        raise ValueError(f"cannot open video {path}")
-    want, out, k = set(numbers), [], 0
     try:
+        if not cap.isOpened():
+            raise ValueError(f"cannot open video {path}")
+        if isinstance(numbers, int):
+            numbers = frame_numbers(max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 1), numbers)
+        want, out, k = set(numbers), [], 0
         while k <= numbers[-1] if numbers else False:
             if k in want:
                 ok, bgr = cap.read()
@@ -95,17 +99,7 @@ def read_frames(path: str, numbers: list[int]) -> list[np.ndarray]:
         cap.release()
     if not out:
         raise ValueError(f"no frames could be decoded from {path}")
-    return out
-
-
-def video_length(path: str) -> int:
-    import cv2
-
-    cap = cv2.VideoCapture(path)
-    try:
-        return int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
-    finally:
-        cap.release()
+    return out, numbers
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -221,9 +215,8 @@ def _video_task(task: dict) -> dict:
     out_root, folder, video, n, size, scale, ext = (task[k] for k in ("out", "folder", "name", "frames", "size",
                                                                         "scale", "ext"))
     try:
-        numbers = frame_numbers(max(video_length(task["path"]), 1), n)
-        frames = read_frames(task["path"], numbers)
-        masks = read_frames(task["mask"], numbers[:len(frames)]) if task.get("mask") else None
+        frames, numbers = read_frames(task["path"], n)
+        masks = read_frames(task["mask"], numbers[:len(frames)])[0] if task.get("mask") else None
     except ValueError as e:
         return {"key": task["key"], "error": "unreadable", "detail": str(e)}
     short = None

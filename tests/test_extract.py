@@ -212,3 +212,24 @@ def test_ctrl_c_is_one_message_and_the_run_resumes(ffpp_videos, tmp_path):
         pytest.skip("the extraction finished before the signal")
     assert proc.returncode == 130 and "interrupted: rerun the same command" in err and "Traceback" not in err, err
     assert extract.main(cmd[3:]) == 0
+
+
+def test_a_video_is_opened_once_for_its_length_and_its_frames(ffpp_videos, monkeypatch):
+    """read_frames with a count picks evenly spaced frames from the length of the capture it reads, so
+    a damaged video is opened (and reported by the decoder) once, not twice."""
+    import cv2
+
+    opened = []
+    real = cv2.VideoCapture
+    monkeypatch.setattr(cv2, "VideoCapture", lambda path: (opened.append(path), real(path))[1])
+    good = os.path.join(ffpp_videos, "original_sequences/youtube/c23/videos/000.mp4")
+    cap = real(good)
+    length = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    cap.release()
+    frames, numbers = extract.read_frames(good, 3)
+    assert length > 3 and numbers == extract.frame_numbers(length, 3) and len(frames) == 3 and frames[0].ndim == 3
+    assert extract.read_frames(good, [0, 2])[1] == [0, 2]
+    bad = os.path.join(ffpp_videos, "manipulated_sequences/Deepfakes/c23/videos/006_007.mp4")
+    with pytest.raises(ValueError, match="006_007.mp4"):
+        extract.read_frames(bad, 3)
+    assert opened == [good, good, bad]
