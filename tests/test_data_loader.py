@@ -350,6 +350,31 @@ def test_encoded_frames_decode_in_one_batch_as_the_workers_decode_them(jpeg_trai
     assert enc.pin_memory is not None  # lists of byte tensors survive Batch's pin_memory / to
 
 
+def test_decode_frames_stacks_same_size_frames_and_resizes_the_others():
+    """decode_frames: frames already at the size come back as decoded (one stack); a frame of
+    another size is resized; an empty list gives an empty batch."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+    from torchvision.io import decode_jpeg
+
+    from sladd_fast.data.torch_loader import decode_frames
+
+    def jpeg(h, w, seed):
+        buf = io.BytesIO()
+        Image.fromarray(np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)).save(buf, "JPEG")
+        return torch.frombuffer(bytearray(buf.getvalue()), dtype=torch.uint8)
+
+    a, b, c = jpeg(32, 32, 0), jpeg(32, 32, 1), jpeg(40, 48, 2)
+    cpu = torch.device("cpu")
+    got = decode_frames([a, b], 32, cpu)
+    assert got.shape == (2, 3, 32, 32) and torch.equal(got, torch.stack([decode_jpeg(a), decode_jpeg(b)]))
+    mixed = decode_frames([a, c], 32, cpu)
+    assert mixed.shape == (2, 3, 32, 32) and torch.equal(mixed[0], decode_jpeg(a))
+    assert decode_frames([], 32, cpu).shape == (0, 3, 32, 32)
+
+
 def test_damage_only_the_batch_decoder_sees_names_the_batch_and_the_verify_step(jpeg_trainset):
     """A frame whose start and end markers are intact (the workers' check passes) but whose inside is
     damaged fails in the batched decode, where no sample can be replaced: the error names the batch's

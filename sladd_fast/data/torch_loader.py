@@ -128,7 +128,11 @@ def decode_frames(encoded: list[torch.Tensor], size: int, device: torch.device) 
     resized to size x size as decode.resize_image does: uint8 [B,3,size,size] on ``device``."""
     from torchvision.io import ImageReadMode, decode_jpeg
 
+    if not encoded:  # decode_jpeg refuses an empty list
+        return torch.empty(0, 3, size, size, dtype=torch.uint8, device=device)
     imgs = decode_jpeg(encoded, mode=ImageReadMode.RGB, device=device)
+    if all(img.shape[-2:] == (size, size) for img in imgs):  # the usual case: one copy, not one per frame
+        return torch.stack(imgs)
     out = torch.empty(len(imgs), 3, size, size, dtype=torch.uint8, device=device)
     for k, img in enumerate(imgs):  # frames of one dataset share a size: the resize is usually a no-op
         if img.shape[-2:] == (size, size):
@@ -215,8 +219,8 @@ class TorchLoader:
         import dataclasses
 
         try:
-            images = decode_frames(batch.images, self.size, self._decode_device)
-            partners = decode_frames(batch.partners, self.size, self._decode_device)
+            both = decode_frames(batch.images + batch.partners, self.size, self._decode_device)  # one nvJPEG call
+            images, partners = both[:len(batch.images)], both[len(batch.images):]
         except RuntimeError as e:  # damage only the decoder sees: no per-sample replacement
             idx = self.data.index
             files = [str(idx.paths[i]) for i in batch.indices.tolist() + batch.partner_indices.tolist()]
