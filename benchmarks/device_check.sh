@@ -32,7 +32,8 @@
 #   (sladd, sbi, xray) at batch 256 with the per-sample baseline, each at 256 replayed from a CUDA
 #   graph (--graph), then each at 1024 (module only).
 # Results (JSON, junit XML, logs) go to $OUT if set (the device tool's folder), else
-# benchmarks/results/device/. Commit them under benchmarks/results/ with the GPU's name.
+# benchmarks/results/device/. Then, here: python benchmarks/collect_device_results.py OUT files the
+# JSONs under benchmarks/results/ with the date and the GPU's name, and prints the run's summary.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR=${OUT:-benchmarks/results/device}

@@ -279,3 +279,38 @@ echo "rc=$?"
                                                                    "demo: too long"]
     log = (tmp_path / "device_check.log").read_text()
     assert "step 'sleeper' rc=124" in log and "step 'quick' rc=0" in log and log.count("too long") == 1
+
+
+def test_collect_device_results_files_and_summarizes_a_run(tmp_path, capsys):
+    """A device_check.sh folder (env.json, a benchmark JSON, junit XML, sanitizer logs, skipped.txt):
+    its JSONs are copied under date--name--gpu names, the summary carries the tests, sanitizers, build,
+    skipped steps and figures; a second run refuses to overwrite; a CPU run's folder is refused."""
+    from benchmarks import collect_device_results as cdr
+
+    out, dest = tmp_path / "out", tmp_path / "results"
+    out.mkdir()
+    (out / "env.json").write_text(json.dumps({"torch": "2.11", "cuda": "13.0", "gpu": "NVIDIA H200", "timm": "1.0"}))
+    (out / "bench_synthesis_cuda_b256.json").write_text(json.dumps({
+        "suite": "synthesis", "engine": {"samples_per_s": 51234.5}, "graph": {"samples_per_s": 60001.0},
+        "peak_mem_mb_per_forgery": 1.91, "ratio": 400.0, "env": {"timestamp_utc": "2026-12-01T10:00:00+00:00"}}))
+    (out / "pytest_kernel.xml").write_text(
+        '<testsuites><testsuite tests="3" failures="1" errors="0" skipped="1">'
+        '<testcase classname="tests.test_cuda_ops" name="test_a"/><testcase classname="tests.test_cuda_ops" '
+        'name="test_b"><failure message="x"/></testcase></testsuite></testsuites>')
+    (out / "sanitizer_memcheck_kernel.log").write_text("all ops ran\n========= ERROR SUMMARY: 0 errors\n")
+    (out / "skipped.txt").write_text("synthesis: bench_synthesis b4096\n")
+    (out / "device_check.log").write_text("[10:00:00] build rc=0\n")
+    assert cdr.main([str(out), "--dest", str(dest)]) == 0
+    text = capsys.readouterr().out
+    name = "2026-12-01--bench_synthesis_cuda_b256--nvidia-h200.json"
+    assert (dest / name).is_file() and json.loads((dest / name).read_text())["engine"]["samples_per_s"] == 51234.5
+    assert "GPU: NVIDIA H200" in text and "CUDA build: rc 0" in text
+    assert "3 tests: 1 failed, 0 errors, 1 skipped; failing: tests.test_cuda_ops::test_b" in text
+    assert "sanitizer_memcheck_kernel: ERROR SUMMARY: 0 errors" in text
+    assert "skipped: synthesis: bench_synthesis b4096" in text
+    assert f"{name}: engine 51,234 samples/s, graph 60,001 samples/s, peak 1.91 MB/forgery, ratio 400.0x" in text
+    assert cdr.main([str(out), "--dest", str(dest)]) == 2 and "exists (--force replaces it)" in capsys.readouterr().err
+    assert cdr.main([str(out), "--dest", str(dest), "--force"]) == 0
+    (out / "env.json").write_text(json.dumps({"torch": "2.11", "gpu": None}))
+    assert cdr.main([str(out), "--dest", str(dest), "--force"]) == 2
+    assert "names no GPU" in capsys.readouterr().err
