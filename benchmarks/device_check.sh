@@ -19,6 +19,8 @@
 #      racecheck over poisson_solve (the tiled DST kernel, the one that shares memory between threads).
 #   5. bench_synthesis at 1024 (profile) and 4096 (peak memory), the NVRTC backend at 256, and
 #      memcheck on the NVRTC backend.
+#   A rerun for what the budget skipped, on a machine still warm (its _C kept): DEVICE_REUSE_BUILD=1
+#   skips 1 (the NVRTC run and the build), DEVICE_SKIP_TESTS=1 also 2.
 # Suite "train" (no build: the NVRTC kernels, or the compiled ones an earlier suite of the same run built):
 #   1. the training tests (CUDA step under bf16 and channels_last with no host sync, models, losses).
 #   2. train.py for 30 steps on the synthetic backend (the loop, checkpoints and logging on the GPU).
@@ -176,9 +178,8 @@ memcheck() {  # memcheck BACKEND: every op under compute-sanitizer, our kernels 
     --error-exitcode 3 $PY benchmarks/sanitize_ops.py --device cuda --backend "$1" > "$log_file" 2>&1
   log "compute-sanitizer memcheck ($1) rc=$?: $(grep -E 'ERROR SUMMARY|all ops ran' "$log_file" | tr '\n' ' ')"
 }
-synthesis_suite() {
-  suite_start synthesis
-  local tests="tests/test_cuda_ops.py tests/test_synthesis.py tests/test_region_mask.py tests/test_opcheck.py"
+synthesis_build() {  # the NVRTC test run without _C beside the CUDA build; sets compiled=1 when _C is in
+  local tests=$1
   log "synthesis: CUDA tests on NVRTC without _C, beside the CUDA build"
   rm -f sladd_fast/_C*.so
   # The GPU's own architecture, and the CUDA library headers that ship in the nvidia-* wheels.
@@ -200,7 +201,7 @@ synthesis_suite() {
     > "$OUT_DIR/pytest_jit.log" 2>&1
   log "pytest (jit, no _C) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_jit.log")"
   wait "$build_pid"
-  local build_rc compiled
+  local build_rc
   build_rc=$(cat "$build_dir/rc" 2>/dev/null || echo '?')
   log "build rc=$build_rc"
   if [ "$build_rc" = 0 ] && cp "$build_dir"/lib/sladd_fast/_C*.so sladd_fast/; then
@@ -211,11 +212,30 @@ synthesis_suite() {
     echo "synthesis: every step of the compiled backend (the build failed: build.log)" >> "$OUT_DIR/skipped.txt"
   fi
   rm -rf "$build_dir"
-  if [ "$compiled" = 1 ]; then
+}
+synthesis_suite() {
+  suite_start synthesis
+  local tests="tests/test_cuda_ops.py tests/test_synthesis.py tests/test_region_mask.py tests/test_opcheck.py"
+  local compiled=0
+  # A rerun on a machine still warm from a first run (its _C kept: git-ignored build outputs stay):
+  # DEVICE_REUSE_BUILD=1 keeps that _C and skips the NVRTC run and the build, DEVICE_SKIP_TESTS=1 the
+  # compiled test run too, so the budget goes to the steps the first run's skipped.txt lists.
+  if [ "${DEVICE_REUSE_BUILD:-0}" = 1 ] && $PY -c "from sladd_fast import _ext; raise SystemExit(not _ext.has_cuda_ops())" 2>/dev/null; then
+    log "synthesis: reusing the built sladd_fast._C (DEVICE_REUSE_BUILD=1)"
+    compiled=1
+  else
+    [ "${DEVICE_REUSE_BUILD:-0}" = 1 ] && log "DEVICE_REUSE_BUILD=1 but no sladd_fast._C with CUDA kernels here: building"
+    synthesis_build "$tests"
+  fi
+  if [ "$compiled" = 1 ] && [ "${DEVICE_SKIP_TESTS:-0}" = 1 ]; then
+    log "synthesis: compiled test run skipped (DEVICE_SKIP_TESTS=1)"
+  elif [ "$compiled" = 1 ]; then
     # The compiled backend only (SLADD_FAST_TEST_BACKENDS): the first run covered NVRTC.
     step "CUDA tests, compiled" 120 env SLADD_FAST_TEST_BACKENDS=kernel $PY -m pytest -q $tests -p no:cacheprovider \
       --junitxml="$OUT_DIR/pytest_kernel.xml" > "$OUT_DIR/pytest_kernel.log" 2>&1
     log "pytest (compiled) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_kernel.log")"
+  fi
+  if [ "$compiled" = 1 ]; then
     bench_synthesis 256 50 --baseline-iters 2 --rounds 2 --baseline-batch 64 --graph \
       --json "$OUT_DIR/bench_synthesis_cuda_b256.json"
     bench_synthesis 32 40 --baseline-iters 0 --graph --profile "$OUT_DIR/profile_synthesis_cuda_b32.txt" \

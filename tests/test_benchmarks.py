@@ -314,3 +314,26 @@ def test_collect_device_results_files_and_summarizes_a_run(tmp_path, capsys):
     (out / "env.json").write_text(json.dumps({"torch": "2.11", "gpu": None}))
     assert cdr.main([str(out), "--dest", str(dest), "--force"]) == 2
     assert "names no GPU" in capsys.readouterr().err
+
+
+def test_device_check_synthesis_rerun_reuses_the_build(tmp_path):
+    """DEVICE_REUSE_BUILD=1 with a _C that has its CUDA kernels: no NVRTC run, no build (the _C is
+    kept), DEVICE_SKIP_TESTS=1 no compiled test run; the budget then goes to the benchmarks."""
+    import subprocess
+
+    from sladd_fast import _ext
+
+    if not _ext.has_cuda_ops():  # without one the suite would delete and rebuild this checkout's _C
+        pytest.skip("sladd_fast._C has no CUDA kernels here")
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    before = sorted(f for f in os.listdir(os.path.join(repo, "sladd_fast")) if f.startswith("_C"))
+    env = dict(os.environ, DEVICE_BUDGET_S="10", OUT=str(tmp_path), PYTHON=sys.executable,
+               DEVICE_REUSE_BUILD="1", DEVICE_SKIP_TESTS="1")
+    proc = subprocess.run(["bash", "benchmarks/device_check.sh", "synthesis"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert sorted(f for f in os.listdir(os.path.join(repo, "sladd_fast")) if f.startswith("_C")) == before
+    assert "reusing the built sladd_fast._C" in proc.stdout and "compiled test run skipped" in proc.stdout
+    assert not (tmp_path / "build.log").exists() and not (tmp_path / "pytest_jit.log").exists()
+    skipped = (tmp_path / "skipped.txt").read_text()
+    assert skipped.count("synthesis: bench_synthesis") == 5
