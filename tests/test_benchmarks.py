@@ -314,6 +314,16 @@ def test_collect_device_results_files_and_summarizes_a_run(tmp_path, capsys):
     (out / "env.json").write_text(json.dumps({"torch": "2.11", "gpu": None}))
     assert cdr.main([str(out), "--dest", str(dest), "--force"]) == 2
     assert "names no GPU" in capsys.readouterr().err
+    (out / "env.json").write_text(json.dumps({"gpu": "NVIDIA H200"}))
+    (out / "bench_broken.json").write_text("{not json")
+    assert cdr.main([str(out), "--dest", str(dest), "--force"]) == 2
+    assert "bench_broken.json: not valid JSON" in capsys.readouterr().err
+    (out / "env.json").unlink()
+    assert cdr.main([str(out), "--dest", str(dest)]) == 2
+    assert "env.json: not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cdr.main([str(tmp_path / "nope")])
+    assert "not a folder" in capsys.readouterr().err
 
 
 def test_device_check_synthesis_rerun_reuses_the_build(tmp_path):
