@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 
 import torch
 
-from sladd_fast._args import at_least, output_problem
+from sladd_fast._args import OneLineParser, at_least, check_output
 from sladd_fast._git import ROOT, git_sha
 
 
@@ -24,17 +24,10 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescrip
     """--help shows the module docstring as written and every flag's default."""
 
 
-class _Parser(argparse.ArgumentParser):
-    """Errors as one line and status 2 (the usage block buried the message)."""
-
-    def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (--help lists the flags)\n")
-
-
 def parser(doc: str | None) -> argparse.ArgumentParser:
     """A benchmark's argument parser: its module docstring (what it measures, where output goes) as
     the description, defaults shown, errors on one line."""
-    return _Parser(description=doc, formatter_class=_HelpFormatter)
+    return OneLineParser(description=doc, formatter_class=_HelpFormatter)
 
 
 def add_timing_args(ap: argparse.ArgumentParser, unit: str) -> None:
@@ -55,9 +48,7 @@ def check_outputs(ap: argparse.ArgumentParser, **paths: str | None) -> None:
     """Output files checked before the run, not after it (where a bad path loses the results):
     sladd_fast._args.output_problem. Keywords are the flags' names (``json=args.json`` checks --json)."""
     for name, path in paths.items():
-        problem = output_problem(path) if path else None
-        if problem:
-            ap.error(f"--{name.replace('_', '-')} {path}: {problem}")
+        check_output(ap, f"--{name.replace('_', '-')}", path or None)
 
 
 def rounds_note(args: argparse.Namespace, ap: argparse.ArgumentParser) -> None:

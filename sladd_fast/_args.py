@@ -23,6 +23,26 @@ def at_least(lo: int) -> Callable[[str], int]:
     return parse
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and status 2 (the usage block buried the message),
+    ending with ``hint`` (where the flags are listed)."""
+
+    def __init__(self, *args, hint: str = "--help lists the flags", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.hint = hint
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} ({self.hint})\n")
+
+
+def check_output(ap: argparse.ArgumentParser, label: str, path: str | None, folder: bool = False) -> None:
+    """``ap.error("LABEL PATH: why")`` where ``path`` cannot be written (output_problem); nothing for
+    None. Checked before the work, not after it, where a bad path loses the results."""
+    problem = output_problem(path, folder) if path is not None else None
+    if problem:
+        ap.error(f"{label} {path}: {problem}")
+
+
 def output_problem(path: str, folder: bool = False) -> str | None:
     """Why ``path`` cannot be written (a file, or with ``folder`` a folder, created with its missing
     parents), or None: it must not be of the other kind, and its nearest existing ancestor must be a

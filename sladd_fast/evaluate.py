@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sladd_fast._args import output_problem
+from sladd_fast._args import check_output
 from sladd_fast.data.index import METHODS, FrameIndex
 from sladd_fast.metrics import compute_metrics
 from sladd_fast.models import fake_probability, normalize
@@ -228,9 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--data-root: no such directory: {args.data_root}")
     if args.dfb_json is not None and not os.path.isfile(args.dfb_json):
         ap.error(f"--dfb-json: no such file: {args.dfb_json}")
-    problem = output_problem(args.json) if args.json is not None else None
-    if problem:
-        ap.error(f"--json {args.json}: {problem}")
+    check_output(ap, "--json", args.json)
     try:
         device = torch.device(resolve_device(args.device))
         index = load_index(args.data_root, args.dataset, args.split, args.frames, args.dfb_json, args.compression)
@@ -240,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                                  args.max_batches, args.amp, progress=not args.quiet)
         seconds = time.perf_counter() - t0
     except (ValueError, FileNotFoundError) as e:
-        ap.exit(2, f"{ap.prog}: error: {e}\n")  # one line, status 2, like the argument errors above
+        ap.exit(2, f"{ap.prog}: error: {e}\n")  # one line, status 2
     print(f"{args.dataset} {args.split}: {metrics['frames']} of {len(index)} frames, {seconds:.1f} s "
           f"({metrics['frames'] / seconds:.1f} frames/s)")
     print(format_table(metrics))

@@ -31,7 +31,7 @@ import sys
 
 import numpy as np
 
-from sladd_fast._args import at_least, output_problem
+from sladd_fast._args import at_least, check_output
 from sladd_fast.data.store import STORE_NAME, LandmarkStore
 from sladd_fast.landmarks import find_frames
 
@@ -222,9 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("SRC_ROOT and DST_ROOT are required (or --verify ROOT)")
     if not 1 <= args.quality <= 100:
         ap.error("--quality must lie in 1..100")
-    problem = output_problem(args.dst, folder=True)
-    if problem:
-        ap.error(f"DST_ROOT {args.dst}: {problem}")
+    check_output(ap, "DST_ROOT", args.dst, folder=True)
     try:
         summary = pack(args.src, args.dst, args.quality, args.size, args.workers, not args.quiet)
     except (OSError, ValueError) as e:

@@ -22,7 +22,7 @@ import time
 import numpy as np
 import torch
 
-from sladd_fast._args import output_problem
+from sladd_fast._args import check_output
 from sladd_fast.data.index import METHODS, REAL
 from sladd_fast.synthesis import BlendType, Region, align, synthesize
 
@@ -151,9 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.frames <= 0 or args.size < 64:
         ap.error("--frames must be positive and --size >= 64")
-    problem = output_problem(args.out, folder=True)
-    if problem:
-        ap.error(f"--out {args.out}: {problem}")
+    check_output(ap, "--out", args.out, folder=True)
     t0 = time.perf_counter()
     try:
         summary = build(args.out, args.videos, args.frames, args.size, args.seed, not args.no_landmarks, args.workers)

@@ -17,24 +17,18 @@ import os
 import sys
 from typing import Any
 
-from sladd_fast._args import output_problem
+from sladd_fast._args import OneLineParser, check_output
 from sladd_fast.train.config import Config, SetupError, load_config
 
 # Seed flags that SLADD's train.py defines but never uses: accepted so its command lines run.
 UNUSED_SEED_FLAGS = ("--dataname", "--ngpu", "--momentum", "--save_epoch", "--rec_iter", "--cuda")
 
 
-class _Parser(argparse.ArgumentParser):
-    """Errors as one line (the usage block is ~25 lines and buried the message), status 2."""
-
-    def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (train.py --help lists the flags)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    ap = _Parser(prog="train.py", description="SLADD training: Xception detector vs. an "
-                                 "adversarial synthesizer policy (REINFORCE), batched GPU synthesis.",
-                                 epilog="Any --section.key=value overrides the config (e.g. --optim.lr=1e-4).")
+    ap = OneLineParser(prog="train.py", hint="train.py --help lists the flags",
+                       description="SLADD training: Xception detector vs. an "
+                                   "adversarial synthesizer policy (REINFORCE), batched GPU synthesis.",
+                       epilog="Any --section.key=value overrides the config (e.g. --optim.lr=1e-4).")
     S = argparse.SUPPRESS  # only flags actually given override the config file
     seed = ap.add_argument_group("seed flags (SLADD's train.py; same names and defaults)")
     seed.add_argument("--resolution", type=int, default=S, help="input side (256)")
@@ -154,18 +148,17 @@ def main(argv: list[str] | None = None, resume_hint: bool = True) -> int:
     cfg, args, notes = parse(argv)
     for n in notes:
         print(n, flush=True)
+    ap = build_parser()  # for its one-line errors
     try:
         device = resolve_device(cfg.run.device)
     except ValueError as e:
-        build_parser().error(str(e))
+        ap.error(str(e))
     cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, device=device))
     problem = check_data(cfg)
     if problem:
-        build_parser().error(problem)
+        ap.error(problem)
     run_dir = os.path.join(cfg.run.out, cfg.run.meta)
-    problem = output_problem(run_dir, folder=True)
-    if problem:
-        build_parser().error(f"--out/--meta {run_dir}: {problem}")
+    check_output(ap, "--out/--meta", run_dir, folder=True)
     spec = LaunchSpec(args.nodes, args.gpus, args.nr, args.master_addr, args.masterport, device)
     speaks = not under_torchrun() or os.environ["RANK"] == "0"  # under torchrun every rank runs this
     try:
