@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         worker = _sbi_worker
         np_img, np_lm = img[:nb].permute(0, 2, 3, 1).numpy(), lm[:nb].numpy()
         chunks = np.array_split(np.arange(nb), args.threads)
-        jobs = [(np_img[c], np_lm[c], k, sbi_baseline_impl()) for k, c in enumerate(chunks) if len(c)]
+        sbi_impl = sbi_baseline_impl()  # one lookup: the workers and the record get the same
+        jobs = [(np_img[c], np_lm[c], k, sbi_impl) for k, c in enumerate(chunks) if len(c)]
     elif args.baseline_iters > 0 and args.mode == "xray":
         worker = _xray_worker
         np_img, np_lm, np_vid = img[:nb].permute(0, 2, 3, 1).numpy(), lm[:nb].numpy(), vids[:nb].numpy()
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         record.update(baseline_record(base_t, ratios, nb, len(jobs)))
         impl = "numpy/cv2"
         if args.mode == "sbi":
-            record["baseline"]["impl"] = sbi_baseline_impl()
+            record["baseline"]["impl"] = sbi_impl
             impl = {"albumentations": "albumentations + cv2 (SBI's calls)",
                     "opencv": "its albumentations steps as OpenCV calls: albumentations 1.x is not installed"}[
                 record["baseline"]["impl"]]

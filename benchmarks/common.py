@@ -9,7 +9,6 @@ import multiprocessing as mp
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any, Callable, Iterator
@@ -17,7 +16,7 @@ from typing import Any, Callable, Iterator
 import torch
 
 from sladd_fast._args import OneLineParser, at_least, check_output
-from sladd_fast._git import ROOT, git_sha
+from sladd_fast._git import git_dirty, git_sha
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -51,11 +50,16 @@ def check_outputs(ap: argparse.ArgumentParser, **paths: str | None) -> None:
         check_output(ap, f"--{name.replace('_', '-')}", path or None)
 
 
+def rounds_run(rounds: int, baseline_iters: int) -> int:
+    """The rounds alternate_rounds runs: each times one baseline batch at least; one without a baseline."""
+    return max(1, min(rounds, baseline_iters)) if baseline_iters > 0 else 1
+
+
 def rounds_note(args: argparse.Namespace, ap: argparse.ArgumentParser) -> None:
     """Says so when alternate_rounds runs fewer rounds than a --rounds given on the command line (each
     round times one baseline batch at least; without a baseline there is one round). The record's
     ratio_rounds lists the rounds run."""
-    ran = max(1, min(args.rounds, args.baseline_iters)) if args.baseline_iters else 1
+    ran = rounds_run(args.rounds, args.baseline_iters)
     if ran != args.rounds and args.rounds != ap.get_default("rounds"):
         why = f"--baseline-iters {args.baseline_iters}" if args.baseline_iters else "no baseline"
         print(f"note: {ran} round(s), not --rounds {args.rounds} ({why})")
@@ -67,20 +71,11 @@ def command(args: argparse.Namespace, argv: list[str] | None) -> dict[str, Any]:
     return {"argv": list(sys.argv) if argv is None else [sys.argv[0], *argv], "args": vars(args)}
 
 
-def _tree_dirty() -> bool | None:
-    try:
-        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
-                             text=True, check=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return bool(out.strip())
-
-
 def environment(device: torch.device) -> dict[str, Any]:
     env: dict[str, Any] = {
         "timestamp_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "git_sha": git_sha(),
-        "git_dirty": _tree_dirty(),  # tracked files changed since git_sha
+        "git_dirty": git_dirty(),
         "env_vars": {k: v for k, v in sorted(os.environ.items())
                      if k.startswith(("SLADD_FAST_", "MALLOC_", "OMP_", "CUDA_VISIBLE"))},
         "python": platform.python_version(),
@@ -186,7 +181,7 @@ def alternate_rounds(fn: Callable[[], Any], device: torch.device, batch: int, it
     one thread, BLAS included (the same core count as fn); this process's env is restored after.
     No jobs or baseline_iters == 0: fn alone, in one round."""
     with_baseline = bool(jobs) and baseline_iters > 0
-    rounds = max(1, min(rounds, baseline_iters)) if with_baseline else 1
+    rounds = rounds_run(rounds, baseline_iters) if with_baseline else 1
     saved_env = {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     os.environ.update({v: "1" for v in saved_env})  # the spawned workers read these at start-up
     fn_t: list[float] = []

@@ -331,11 +331,11 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
             raise ValueError(f"{path}: expected a list of [a, b] pairs of video ids (strings, e.g. [\"000\", \"003\"])")
     n_frames = dict(zip(("train", "eval", "test"), frames))
     ext = ".png" if fmt == "png" else ".jpg"
-    predictor = check_predictor(predictor)
     tasks = _tasks(ffpp, out, pairs, compression, methods, n_frames, size, scale, ext)
     settings = {"compression": compression, "methods": sorted(set(methods)), "frames": n_frames, "size": size,
                 "scale": scale, "format": fmt}
-    _check_settings(out, settings)
+    _check_settings(out, settings)  # before the ~100 MB model is loaded: a refused rerun costs nothing
+    predictor = check_predictor(predictor)
     os.makedirs(os.path.join(out, PARTS), exist_ok=True)
     with open(os.path.join(out, PARTS, SETTINGS), "w") as f:
         json.dump(settings, f)
@@ -368,27 +368,19 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
             keys += z["keys"].tolist()
             lms.append(z["landmarks"])
             valid.append(z["valid"])
-    if keys:
+    if keys:  # nothing extracted: no config either, so a rerun with corrected settings is not refused
         store = LandmarkStore(np.array(keys), np.concatenate(lms), np.concatenate(valid),
                               np.full((len(keys), 2), size, np.int32))
         store.save(os.path.join(out, STORE_NAME))
         report["frames"] = len(keys)
         report["frames_with_face"] = int(store.valid.sum())
-    if not keys:  # nothing extracted: no config, so a rerun with corrected settings is not refused
-        with open(os.path.join(out, REPORT), "w") as f:
-            json.dump(report, f, indent=1)
-        shutil.rmtree(os.path.join(out, PARTS))
-        return report
-    os.makedirs(os.path.join(out, "config"), exist_ok=True)
-    for split, ps in pairs.items():
-        with open(os.path.join(out, "config", f"{split}.json"), "w") as f:
-            json.dump(ps, f)
-    with open(os.path.join(out, "config", "frames.json"), "w") as f:
-        json.dump(n_frames, f)
-    with open(os.path.join(out, "config", "format.json"), "w") as f:  # read by the index (data/index.py)
-        json.dump({"image_ext": ext, "source": "sladd_fast.extract"}, f)
-    with open(os.path.join(out, "config", EXTRACT_SETTINGS), "w") as f:
-        json.dump(settings, f)
+        configs = {f"{split}.json": ps for split, ps in pairs.items()}
+        configs.update({"frames.json": n_frames, EXTRACT_SETTINGS: settings,
+                        "format.json": {"image_ext": ext, "source": "sladd_fast.extract"}})  # read by data/index.py
+        os.makedirs(os.path.join(out, "config"), exist_ok=True)
+        for name, obj in configs.items():
+            with open(os.path.join(out, "config", name), "w") as f:
+                json.dump(obj, f)
     with open(os.path.join(out, REPORT), "w") as f:
         json.dump(report, f, indent=1)
     shutil.rmtree(os.path.join(out, PARTS))

@@ -152,7 +152,6 @@ def test_bad_model_and_options_are_one_line_errors(demo_root, tmp_path, capsys):
 def test_ctrl_c_is_one_message_and_the_run_resumes(tmp_path, demo_root):
     """SIGINT during a landmark run: the parent says how to resume (status 130), the workers (which
     ignore SIGINT) print no tracebacks, and the rerun finishes from the kept chunks."""
-    import shutil
     import signal
     import subprocess
     import sys

@@ -30,12 +30,13 @@ constexpr int kStatMaxLabF = 22;  // 3: max of Lab(F') over the whole image   (r
 constexpr int kColorStats = 25;
 constexpr double kStatNone = 1e30;  // identity of min (and -kStatNone of max)
 
+// Statistic k's value before any pixel: 0 for the sums, the identities of min and max.
+SLADD_HD double color_stat_identity(int k) {
+  return k >= kStatMaxLabF ? -kStatNone : (k >= kStatMinLabF ? kStatNone : 0.0);
+}
+
 SLADD_HD void color_stats_init(double* acc) {
-  for (int k = 0; k < kColorStats; ++k) acc[k] = 0.0;
-  for (int c = 0; c < 3; ++c) {
-    acc[kStatMinLabF + c] = kStatNone;
-    acc[kStatMaxLabF + c] = -kStatNone;
-  }
+  for (int k = 0; k < kColorStats; ++k) acc[k] = color_stat_identity(k);
 }
 
 // Merges partial statistics b into a (sums add, extremes combine).

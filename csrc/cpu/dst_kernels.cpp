@@ -130,7 +130,7 @@ inline __attribute__((always_inline)) void solve_planes(const SolveArgs& a, int6
 }
 
 void solve_planes_base(const SolveArgs& a, int64_t p0, int64_t p1) { solve_planes<F32x4, 4, 2>(a, p0, p1); }
-#if defined(__x86_64__) && defined(__GNUC__)
+#if SLADD_X86_DISPATCH
 __attribute__((target("avx2,fma"))) void solve_planes_avx2(const SolveArgs& a, int64_t p0, int64_t p1) {
   solve_planes<F32x8, 6, 2>(a, p0, p1);
 }

@@ -173,7 +173,7 @@ inline __attribute__((always_inline)) void blur_planes_range(const BlurArgs& a, 
 }
 
 void blur_planes_base(const BlurArgs& a, int64_t p0, int64_t p1) { blur_planes_range(a, p0, p1); }
-#if defined(__x86_64__) && defined(__GNUC__)
+#if SLADD_X86_DISPATCH
 __attribute__((target("avx2"))) void blur_planes_avx2(const BlurArgs& a, int64_t p0, int64_t p1) {
   blur_planes_range(a, p0, p1);
 }
@@ -272,7 +272,7 @@ inline __attribute__((always_inline)) void resample_cols_range(const Resample& r
 void resample_rows_base(const Resample& r, int64_t r0, int64_t r1) { resample_rows_range<F32x4, 4>(r, r0, r1); }
 void resample_cols_base(const Resample& r, int64_t p0, int64_t p1) { resample_cols_range<F32x4>(r, p0, p1); }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if SLADD_X86_DISPATCH
 __attribute__((target("avx2"))) void resample_rows_avx2(const Resample& r, int64_t r0, int64_t r1) {
   resample_rows_range<F32x8, 4>(r, r0, r1);
 }
@@ -378,7 +378,7 @@ inline __attribute__((always_inline)) void resize_u8_planes(const ResizeU8& r, i
 }
 
 void resize_u8_base(const ResizeU8& r, int64_t p0, int64_t p1) { resize_u8_planes<F32x4>(r, p0, p1); }
-#if defined(__x86_64__) && defined(__GNUC__)
+#if SLADD_X86_DISPATCH
 __attribute__((target("avx2"))) void resize_u8_avx2(const ResizeU8& r, int64_t p0, int64_t p1) {
   resize_u8_planes<F32x8>(r, p0, p1);
 }
@@ -530,7 +530,7 @@ inline __attribute__((always_inline)) void gauss_planes_range(const GaussArgs& a
 }
 
 void gauss_planes_base(const GaussArgs& a, int64_t p0, int64_t p1) { gauss_planes_range<F32x4, 4>(a, p0, p1); }
-#if defined(__x86_64__) && defined(__GNUC__)
+#if SLADD_X86_DISPATCH
 __attribute__((target("avx2,fma"))) void gauss_planes_avx2(const GaussArgs& a, int64_t p0, int64_t p1) {
   gauss_planes_range<F32x8, 4>(a, p0, p1);
 }

@@ -888,8 +888,7 @@ __global__ void sladd_color_stats_sum_kernel(const double* partials, double* sta
   if (k >= kColorStats) return;
   const int b = blockIdx.y;
   const double* part = partials + (long long)b * H * kColorStats;
-  // From the identities color_stats_init writes (the CPU kernel's start), so no rows gives them too.
-  double v = k >= kStatMaxLabF ? -kStatNone : (k >= kStatMinLabF ? kStatNone : 0.0);
+  double v = color_stat_identity(k);  // the CPU kernel's start too, so no rows gives the identities
   for (int y = 0; y < H; ++y) {
     const double w = part[(long long)y * kColorStats + k];
     if (k >= kStatMaxLabF) v = w > v ? w : v;

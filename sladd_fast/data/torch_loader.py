@@ -130,17 +130,13 @@ def decode_frames(encoded: list[torch.Tensor], size: int, device: torch.device) 
 
     if not encoded:  # decode_jpeg refuses an empty list
         return torch.empty(0, 3, size, size, dtype=torch.uint8, device=device)
-    imgs = decode_jpeg(encoded, mode=ImageReadMode.RGB, device=device)
-    if all(img.shape[-2:] == (size, size) for img in imgs):  # the usual case: one copy, not one per frame
-        return torch.stack(imgs)
-    out = torch.empty(len(imgs), 3, size, size, dtype=torch.uint8, device=device)
-    for k, img in enumerate(imgs):  # frames of one dataset share a size: the resize is usually a no-op
+    def fit(img: torch.Tensor) -> torch.Tensor:  # frames of one dataset share a size: usually as they are
         if img.shape[-2:] == (size, size):
-            out[k] = img
-        else:
-            x = F.interpolate(img[None].float(), size=(size, size), mode="bicubic", align_corners=False)[0]
-            out[k] = torch.floor(x + 0.5).clamp(0, 255).to(torch.uint8)
-    return out
+            return img
+        x = F.interpolate(img[None].float(), size=(size, size), mode="bicubic", align_corners=False)[0]
+        return torch.floor(x + 0.5).clamp(0, 255).to(torch.uint8)
+
+    return torch.stack([fit(img) for img in decode_jpeg(encoded, mode=ImageReadMode.RGB, device=device)])
 
 
 class TorchLoader:

@@ -85,6 +85,5 @@ def hull_mask(landmarks: torch.Tensor, size: int = 256, index: torch.Tensor | li
         if bool((idx < 0).any()) or bool((idx >= K).any()):
             raise ValueError(f"index must lie in [0, {K - 1}]")
         landmarks = landmarks[..., idx.to(landmarks.device), :]
-    if landmarks.shape[-2] > 128:
-        raise ValueError(f"landmarks: at most 128 hull points are supported, got {landmarks.shape[-2]}")
+    _checks.hull_landmarks(landmarks, 128)
     return op("hull_mask")(landmarks.contiguous(), size)

@@ -383,7 +383,7 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
 
     last_pos = (epoch, start_batch)
     last_eval = None
-    first_step, sampled = step, False
+    sampled = False
 
     def save_samples(batch: Batch, r) -> None:
         nonlocal sampled
@@ -443,7 +443,7 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
         best_before = best
         if eval_step != step:  # the final weights are always evaluated
             last_eval = evaluate()
-        if step > first_step and not sampled and env.rank == 0:  # a short run still shows its forgeries
+        if t_start is not None and not sampled and env.rank == 0:  # a short run still shows its forgeries
             save_samples(batch, r)  # the last step's
         if saved_step != step or best is not best_before:  # not twice for the same state
             save(last, last_pos)
