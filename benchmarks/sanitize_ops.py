@@ -191,6 +191,8 @@ def calls(device: torch.device) -> dict[str, tuple]:
         "box_of:frame": (torch.cat([m[:, 0] > 0.5, odd[:, 0] != 0]), True),  # the whole image: its interior
         "box_of:narrow": (blobs[:, 0, :, :2] > 0, True),  # W = 2: no interior
         "box_of:no_rows": (torch.zeros(2, 0, 5, dtype=torch.bool), False),
+        "box_of:no_columns": (torch.zeros(2, 5, 0, dtype=torch.bool), True),
+        "box_of:tall": (blobs[:, 0, :, :2].transpose(1, 2).contiguous() > 0, True),  # H = 2: no interior
         "similarity_align": (lm, torch.cat([lm[3:], flat, lm[:1] * float("nan")])[:5].contiguous()),
         "affine_reach_box": (torch.tensor([[5, 6, 30, 20], [0, 0, S, S], [-3, 40, 20, 0], [60, 60, 9, 9]]),
                              torch.tensor([[[1.3, 0.4, -20.0], [-0.4, 1.3, 5.0]], [[0.5, 0.0, 1.0], [0.0, 0.5, 2.0]],
@@ -282,6 +284,8 @@ def calls(device: torch.device) -> dict[str, tuple]:
         # no rows / no columns: a launch grid of x = 0 is an invalid configuration on a GPU
         "color_stats:no_rows": (src[:, :, :0], img[:, :, :0], m[:, :, :0], torch.tensor([0, 1, 2]),
                                 torch.tensor([[0, 0, S, 0]] * 3)),
+        "color_stats:no_columns": (src[..., :0], img[..., :0], m[..., :0], torch.tensor([0, 1, 2]),
+                                   torch.tensor([[0, 0, 0, S]] * 3)),
         "color_apply:no_columns": (src[..., :0], img[..., :0], m[..., :0], torch.tensor([0, 1, 2]),
                                    color_stats_for(src, img, m), torch.zeros(1, 6, S, 0, dtype=torch.uint8),
                                    torch.tensor([0, 0, 0])),

@@ -443,7 +443,7 @@ def affine_reach_box(box: torch.Tensor, map: torch.Tensor, size: int) -> torch.T
 
 
 def box_of(on: torch.Tensor, exclude_frame: bool) -> torch.Tensor:
-    """bindings.cu's box_of: each row's first and last on column, then one thread per sample
+    """bindings.cu's box_of: each column's first and last on row, then one thread per sample
     (common/box_math.h)."""
     import numpy as np
 
@@ -454,10 +454,12 @@ def box_of(on: torch.Tensor, exclude_frame: bool) -> torch.Tensor:
     B, H, W = m.shape
     _check_int32("box_of", H=H, W=W)
     box = torch.empty(B, 4, device=m.device, dtype=torch.int64)
-    rows = torch.empty(B, H, constants()["kBoxRowEntries"], device=m.device, dtype=torch.int32)
-    _launch("sladd_box_rows_kernel", H, B,
-            (_ptr(m), _ptr(rows), np.int32(H), np.int32(W), np.int32(bool(exclude_frame))), m.device)
-    _launch("sladd_box_reduce_kernel", 1, B, (_ptr(rows), _ptr(box), np.int32(H)), m.device)
+    if W == 0:  # no columns: bindings.cu's zeros (the reduce pass would read no entries either)
+        return box.zero_()
+    cols = torch.empty(B, W, constants()["kBoxRowEntries"], device=m.device, dtype=torch.int32)
+    _launch("sladd_box_cols_kernel", W, B,
+            (_ptr(m), _ptr(cols), np.int32(H), np.int32(W), np.int32(bool(exclude_frame))), m.device)
+    _launch("sladd_box_reduce_kernel", 1, B, (_ptr(cols), _ptr(box), np.int32(W)), m.device)
     return box
 
 
@@ -835,10 +837,10 @@ def color_stats(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode
     H, W = f.shape[2], f.shape[3]
     n = constants()["kColorStats"]
     stats = torch.empty(B, n, device=f.device, dtype=torch.float64)
-    partials = torch.empty(B, H, n, device=f.device, dtype=torch.float64)  # as bindings.cu
-    _launch("sladd_color_stats_rows_kernel", H, B,
+    partials = torch.empty(B, n, W, device=f.device, dtype=torch.float64)  # as bindings.cu
+    _launch("sladd_color_stats_cols_kernel", W, B,
             (_ptr(f), _ptr(r), _ptr(m), _ptr(md), _ptr(bx), _ptr(partials), np.int32(H), np.int32(W)), f.device)
-    _launch("sladd_color_stats_sum_kernel", n, B, (_ptr(partials), _ptr(stats), np.int32(H)), f.device)
+    _launch("sladd_color_stats_sum_kernel", n, B, (_ptr(partials), _ptr(stats), np.int32(W)), f.device)
     return stats
 
 

@@ -385,3 +385,28 @@ def test_emulated_hull_mask_any_hull_size(jit, emulator, K):
     parts = lm[:4].view(2, 2, K, 2)
     assert torch.equal(jit.hull_mask(parts, 48), torch.ops.sladd_fast.hull_mask(parts, 48))
     assert torch.equal(jit.hull_mask(parts, 48), got[:4].view(2, 2, 48, 48).amax(1, keepdim=True))
+
+
+@pytest.mark.parametrize("shape", [(37, 53), (53, 37), (1, 9), (9, 1), (3, 3)])
+def test_emulated_column_passes_on_non_square_planes(jit, emulator, shape):
+    """box_of and color_stats walk columns on CUDA (a warp reads consecutive bytes of a row) and rows on
+    the CPU: equal on planes where rows and columns differ in number, sparse, one-pixel and empty masks,
+    with and without the frame, every colour mode, boxes inside, across and outside the plane."""
+    H, W = shape
+    g = torch.Generator().manual_seed(H * 100 + W)
+    on = torch.rand(6, H, W, generator=g) < torch.tensor([0.0, 0.002, 0.05, 0.5, 1.0, 0.3]).view(6, 1, 1)
+    on[5] = False
+    on[5, H // 2, W // 2] = True  # one pixel, the interior where there is one
+    emulator.launched.clear()
+    for frame in (False, True):
+        assert torch.equal(jit.box_of(on, frame), torch.ops.sladd_fast.box_of(on, frame)), frame
+    assert emulator.launched == {"sladd_box_cols_kernel", "sladd_box_reduce_kernel"}
+
+    fake, real = (torch.randint(0, 256, (6, 3, H, W), generator=g, dtype=torch.uint8) for _ in range(2))
+    mask = on[:, None].float() * torch.rand(6, 1, H, W, generator=g).add(0.3)  # some on pixels under 0.5
+    box = torch.tensor([[0, 0, W, H], [1, 2, W - 1, 1], [-4, -4, W + 9, H + 9], [W, 0, 5, H], [0, H - 1, W, 3],
+                        [W // 2, H // 3, 2, 4]])
+    for modes in ([0, 1, 2, 3, 0, 1], [2, 0, 1, 0, 3, 2]):
+        mode = torch.tensor(modes)
+        want = torch.ops.sladd_fast.color_stats(fake, real, mask, mode, box)
+        assert torch.equal(jit.color_stats(fake, real, mask, mode, box), want), modes

@@ -1,13 +1,15 @@
 // Bounding boxes of the True pixels of bool masks [B,H,W] (ops/blend.py box_of, cv2.boundingRect of a
-// binary image): per row the first and last on column, then per sample the extremes over its rows, as
-// int64 (x, y, w, h); (0, 0, 0, 0) where no pixel is on. With exclude_frame the image's 1-pixel frame
+// binary image), as int64 (x, y, w, h); (0, 0, 0, 0) where no pixel is on. Two equal routes: per row
+// the first and last on column, then the extremes over the rows (the CPU walks rows, contiguous in
+// memory); or per column the first and last on row, then the extremes over the columns (CUDA: one
+// thread per column, so a warp's loads are consecutive bytes of one row). With exclude_frame the image's 1-pixel frame
 // counts as off (seamlessClone zeroes it before taking its box).
 #pragma once
 #include "macros.h"
 
 namespace sladd {
 
-constexpr int kBoxRowEntries = 2;  // per row: the first and the last on column, -1 and -1 where none
+constexpr int kBoxRowEntries = 2;  // per row (or column): the first and the last on column (row), -1 and -1 where none
 
 // Row y of an H x W mask: its first and last on column (-1 where none).
 SLADD_HD void box_row(const u8* row, int y, int H, int W, bool exclude_frame, int* first, int* last) {
@@ -52,6 +54,38 @@ SLADD_HD void box_from_rows(const int* rows, int H, long long* box) {
   box[1] = y0;
   box[2] = (long long)x1 - x0 + 1;
   box[3] = (long long)y1 - y0 + 1;
+}
+
+// Column x of one sample's H x W mask (plane: its first pixel): its first and last on row (-1 where
+// none), the transpose of box_row.
+SLADD_HD void box_col(const u8* plane, int x, int H, int W, bool exclude_frame, int* first, int* last) {
+  int f = -1, l = -1;
+  if (!(exclude_frame && (x == 0 || x == W - 1))) {
+    const int y0 = exclude_frame ? 1 : 0, y1 = exclude_frame ? H - 1 : H;
+    for (int y = y0; y < y1; ++y)
+      if (plane[(long long)y * W + x]) {
+        f = y;
+        break;
+      }
+    for (int y = y1 - 1; f >= 0 && y >= f; --y)
+      if (plane[(long long)y * W + x]) {
+        l = y;
+        break;
+      }
+  }
+  *first = f;
+  *last = l;
+}
+
+// The box of one sample from its columns' entries (first, last row per column, kBoxRowEntries ints a
+// column): box_from_rows with x and y exchanged.
+SLADD_HD void box_from_cols(const int* cols, int W, long long* box) {
+  long long t[4];
+  box_from_rows(cols, W, t);  // (y0, x0, h, w) of the transposed mask
+  box[0] = t[1];
+  box[1] = t[0];
+  box[2] = t[3];
+  box[3] = t[2];
 }
 
 }  // namespace sladd

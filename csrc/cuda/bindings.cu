@@ -286,15 +286,15 @@ at::Tensor box_of_forward_kernel(const at::Tensor& on_in, bool exclude_frame) {
   const at::cuda::CUDAGuard guard(on_in.device());
   const at::Tensor on = on_in.contiguous();
   const int64_t B = on.size(0), H = on.size(1), W = on.size(2);
-  if (B == 0 || H == 0) return at::zeros({B, 4}, on.options().dtype(at::kLong));  // no rows: a grid of x = 0
+  if (B == 0 || W == 0) return at::zeros({B, 4}, on.options().dtype(at::kLong));  // no columns: a grid of x = 0
   at::Tensor box = at::empty({B, 4}, on.options().dtype(at::kLong));
-  at::Tensor rows = at::empty({B, H, kBoxRowEntries}, on.options().dtype(at::kInt));
+  at::Tensor cols = at::empty({B, W, kBoxRowEntries}, on.options().dtype(at::kInt));
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  sladd_box_rows_kernel<<<grid_for(H, B), kThreads, 0, stream>>>(
-      reinterpret_cast<const unsigned char*>(on.data_ptr<bool>()), rows.data_ptr<int>(), (int)H, (int)W,
+  sladd_box_cols_kernel<<<grid_for(W, B), kThreads, 0, stream>>>(
+      reinterpret_cast<const unsigned char*>(on.data_ptr<bool>()), cols.data_ptr<int>(), (int)H, (int)W,
       exclude_frame ? 1 : 0);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_box_reduce_kernel<<<grid_for(1, B), kThreads, 0, stream>>>(rows.data_ptr<int>(), ll_out(box), (int)H);
+  sladd_box_reduce_kernel<<<grid_for(1, B), kThreads, 0, stream>>>(cols.data_ptr<int>(), ll_out(box), (int)W);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return box;
 }
@@ -595,16 +595,16 @@ at::Tensor color_stats_forward_kernel(const at::Tensor& fake_in, const at::Tenso
   const int64_t B = fake.size(0), H = fake.size(2), W = fake.size(3);
   at::Tensor stats = at::empty({B, kColorStats}, fake.options().dtype(at::kDouble));
   if (B == 0) return stats;
-  at::Tensor partials = at::empty({B, H, kColorStats}, stats.options());
+  at::Tensor partials = at::empty({B, kColorStats, W}, stats.options());
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  if (H > 0) {  // no rows: a grid of x = 0; the sum pass alone gives the identities
-    sladd_color_stats_rows_kernel<<<grid_for(H, B), kThreads, 0, stream>>>(
+  if (W > 0) {  // no columns: a grid of x = 0; the sum pass alone gives the identities
+    sladd_color_stats_cols_kernel<<<grid_for(W, B), kThreads, 0, stream>>>(
         fake.data_ptr<uint8_t>(), real.data_ptr<uint8_t>(), mask.data_ptr<float>(), ll_ptr(mode), ll_ptr(box),
         partials.data_ptr<double>(), (int)H, (int)W);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   }
   sladd_color_stats_sum_kernel<<<grid_for(kColorStats, B), kThreads, 0, stream>>>(
-      partials.data_ptr<double>(), stats.data_ptr<double>(), (int)H);
+      partials.data_ptr<double>(), stats.data_ptr<double>(), (int)W);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return stats;
 }

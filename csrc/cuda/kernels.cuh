@@ -373,22 +373,23 @@ __global__ void sladd_reach_box_kernel(const long long* box, const float* map, l
   reach_box(box + 4 * b, map + 6 * b, size, out + 4 * b);
 }
 
-// box_of, pass 1: one thread per (sample, row) writes the row's first and last on column.
-__global__ void sladd_box_rows_kernel(const unsigned char* on, int* rows, int H, int W, int exclude_frame) {
+// box_of, pass 1: one thread per (sample, column) writes the column's first and last on row (a warp
+// reads consecutive bytes of each row; one thread per row read 32 rows at a stride of W).
+__global__ void sladd_box_cols_kernel(const unsigned char* on, int* cols, int H, int W, int exclude_frame) {
   using namespace sladd;
   const int b = blockIdx.y;
-  const long long y = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (y >= H) return;
-  int* e = rows + ((long long)b * H + y) * kBoxRowEntries;
-  box_row(on + ((long long)b * H + y) * W, (int)y, H, W, exclude_frame != 0, e, e + 1);
+  const long long x = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (x >= W) return;
+  int* e = cols + ((long long)b * W + x) * kBoxRowEntries;
+  box_col(on + (long long)b * H * W, (int)x, H, W, exclude_frame != 0, e, e + 1);
 }
 
-// box_of, pass 2: one thread per sample combines its rows into (x, y, w, h).
-__global__ void sladd_box_reduce_kernel(const int* rows, long long* box, int H) {
+// box_of, pass 2: one thread per sample combines its columns into (x, y, w, h).
+__global__ void sladd_box_reduce_kernel(const int* cols, long long* box, int W) {
   using namespace sladd;
   const int b = blockIdx.y;
   if (blockIdx.x * blockDim.x + threadIdx.x != 0) return;
-  box_from_rows(rows + (long long)b * H * kBoxRowEntries, H, box + 4LL * b);
+  box_from_cols(cols + (long long)b * W * kBoxRowEntries, W, box + 4LL * b);
 }
 
 // One of poisson_solve's four DST-I products (common/dst_math.h) on each sample's n_h x n_w block:
@@ -858,39 +859,44 @@ __global__ void sladd_piecewise_affine_grid_kernel(const float* tx, const float*
                (int)(pix / canvas), canvas, out + (b * n + pix) * 2);
 }
 
-// color_stats, pass 1: one thread per (sample, row) sums the row's pixels inside the sample's box
-// into partials double [B, H, kColorStats] (rows outside the box get the identity). No atomics: the
-// result does not depend on thread order.
-__global__ void sladd_color_stats_rows_kernel(const unsigned char* fake, const unsigned char* real, const float* mask,
+// color_stats, pass 1: one thread per (sample, column) sums the column's pixels inside the sample's box
+// in registers, then writes partials double [B, kColorStats, W] (columns outside the box get the
+// identities). A warp reads consecutive pixels of a row and writes consecutive partials. No atomics:
+// the result does not depend on thread order.
+__global__ void sladd_color_stats_cols_kernel(const unsigned char* fake, const unsigned char* real, const float* mask,
                                               const long long* mode, const long long* box, double* partials, int H,
                                               int W) {
   using namespace sladd;
-  const int y = blockIdx.x * blockDim.x + threadIdx.x;
-  if (y >= H) return;
+  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  if (x >= W) return;
   const int b = blockIdx.y;
   const long long HW = (long long)H * W;
-  double* acc = partials + ((long long)b * H + y) * kColorStats;
+  double acc[kColorStats];
   color_stats_init(acc);
   const Box r = clipped_box(box + 4 * b, H, W);
-  if (y < r.y || y >= r.y + r.h) return;
-  const unsigned char* F = fake + (long long)b * 3 * HW;
-  const unsigned char* R = real + (long long)b * 3 * HW;
-  for (int x = r.x; x < r.x + r.w; ++x) {
-    const long long p = (long long)y * W + x;
-    color_stats_px((int)mode[b], F, R, mask[(long long)b * HW + p], HW, p, nullptr, acc);
+  if (x >= r.x && x < r.x + r.w) {
+    const unsigned char* F = fake + (long long)b * 3 * HW;
+    const unsigned char* R = real + (long long)b * 3 * HW;
+    const int md = (int)mode[b];
+    for (int y = r.y; y < r.y + r.h; ++y) {
+      const long long p = (long long)y * W + x;
+      color_stats_px(md, F, R, mask[(long long)b * HW + p], HW, p, nullptr, acc);
+    }
   }
+  double* out = partials + (long long)b * kColorStats * W + x;
+  for (int k = 0; k < kColorStats; ++k) out[(long long)k * W] = acc[k];
 }
 
-// color_stats, pass 2: one thread per (sample, statistic) combines the H row partials in row order.
-__global__ void sladd_color_stats_sum_kernel(const double* partials, double* stats, int H) {
+// color_stats, pass 2: one thread per (sample, statistic) combines the W column partials in column order.
+__global__ void sladd_color_stats_sum_kernel(const double* partials, double* stats, int W) {
   using namespace sladd;
   const int k = blockIdx.x * blockDim.x + threadIdx.x;
   if (k >= kColorStats) return;
   const int b = blockIdx.y;
-  const double* part = partials + (long long)b * H * kColorStats;
-  double v = color_stat_identity(k);  // the CPU kernel's start too, so no rows gives the identities
-  for (int y = 0; y < H; ++y) {
-    const double w = part[(long long)y * kColorStats + k];
+  const double* part = partials + ((long long)b * kColorStats + k) * W;
+  double v = color_stat_identity(k);  // the CPU kernel's start too, so no columns gives the identities
+  for (int x = 0; x < W; ++x) {
+    const double w = part[x];
     if (k >= kStatMaxLabF) v = w > v ? w : v;
     else if (k >= kStatMinLabF) v = w < v ? w : v;
     else v += w;
