@@ -11,7 +11,6 @@ With --device cpu it runs the same calls on the CPU kernels (a check of the scri
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -19,6 +18,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks.common import parser  # noqa: E402
 from sladd_fast import _ext, _jit, faces, ops  # noqa: E402
 from sladd_fast.synthesis.filters import gaussian_kernels  # noqa: E402
 
@@ -294,7 +294,7 @@ def calls(device: torch.device) -> dict[str, tuple]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = parser(__doc__)
     ap.add_argument("--device", default="cuda", choices=["cpu", "cuda"])
     ap.add_argument("--backend", default="kernel", choices=["kernel", "jit"],
                     help="compiled sladd_fast._C or the NVRTC JIT (CUDA only)")

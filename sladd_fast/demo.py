@@ -15,7 +15,6 @@ deepfakes. Two Xceptions cost about 36 GFLOP per item per step at 256 px, hence 
 """
 from __future__ import annotations
 
-import argparse
 import glob
 import json
 import os
@@ -25,9 +24,11 @@ import time
 
 import torch
 
+from sladd_fast._args import OneLineParser
+
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sladd_fast.demo", description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="python -m sladd_fast.demo", description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True, help="output folder (the dataset is cached in OUT/data)")
     ap.add_argument("--steps", type=int, default=None, help="training steps (default: 24 on CPU, 300 on CUDA)")
     ap.add_argument("--batch", type=int, default=None, help="items per step (default: 2 on CPU, 32 on CUDA)")

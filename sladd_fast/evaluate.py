@@ -9,7 +9,6 @@ must make the call (it is a collective).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -20,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sladd_fast._args import check_output
+from sladd_fast._args import OneLineParser, at_least, check_output
 from sladd_fast.data.index import METHODS, FrameIndex
 from sladd_fast.metrics import compute_metrics
 from sladd_fast.models import fake_probability, normalize
@@ -188,35 +187,21 @@ def format_table(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-def _positive(text: str) -> int:
-    n = int(text)
-    if n <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {n}")
-    return n
-
-
-def _non_negative(text: str) -> int:
-    n = int(text)
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {n}")
-    return n
-
-
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sladd_fast.evaluate", description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="python -m sladd_fast.evaluate", description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint", metavar="CKPT", help="train.py checkpoint or a bare detector state dict")
     ap.add_argument("--data-root", required=True, metavar="DIR", help="dataset root (docs/datasets.md)")
     ap.add_argument("--dataset", required=True, choices=DATASETS)
     ap.add_argument("--split", default="test", choices=("test", "eval"))
     ap.add_argument("--json", metavar="PATH", help="write metrics and run details here")
-    ap.add_argument("--batch-size", type=_positive, default=32)
-    ap.add_argument("--workers", type=_non_negative, default=2, help="DataLoader processes")
+    ap.add_argument("--batch-size", type=at_least(1), default=32)
+    ap.add_argument("--workers", type=at_least(0), default=2, help="DataLoader processes")
     ap.add_argument("--device", default="auto", choices=("cpu", "cuda", "auto"))
-    ap.add_argument("--resolution", type=_positive, default=256, help="frames are resized to this square size")
-    ap.add_argument("--frames", type=_positive, default=None,
+    ap.add_argument("--resolution", type=at_least(1), default=256, help="frames are resized to this square size")
+    ap.add_argument("--frames", type=at_least(1), default=None,
                     help="frames per video (default: FF++ config/frames.json, else SLADD's 25 test / 10 eval; "
                          "test sets 25; DeepfakeBench all)")
-    ap.add_argument("--max-batches", type=_positive, default=None, help="stop after N batches (smoke runs)")
+    ap.add_argument("--max-batches", type=at_least(1), default=None, help="stop after N batches (smoke runs)")
     ap.add_argument("--amp", action="store_true", help="bf16 autocast on CUDA")
     ap.add_argument("--dfb-json", metavar="PATH", help="DeepfakeBench dataset json; --data-root is its rgb root")
     ap.add_argument("--compression", default="c23", choices=("raw", "c23", "c40"), help="DeepfakeBench compression")

@@ -38,7 +38,6 @@ What is done, exactly:
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import multiprocessing as mp
@@ -49,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from sladd_fast._args import at_least
+from sladd_fast._args import OneLineParser, at_least
 from sladd_fast.data.index import REAL
 from sladd_fast.data.store import STORE_NAME, LandmarkStore
 
@@ -388,7 +387,7 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sladd_fast.extract", description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="python -m sladd_fast.extract", description=__doc__.splitlines()[0])
     ap.add_argument("ffpp_root", help="FaceForensics++ as downloaded (original_sequences/, manipulated_sequences/)")
     ap.add_argument("data_root", help="output root in the seed's layout")
     ap.add_argument("--compression", default="c23", choices=["raw", "c23", "c40"])

@@ -17,7 +17,6 @@ iBUG 300-W, non-commercial licence); nothing is downloaded. --predictor PATH use
 """
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import multiprocessing as mp
@@ -28,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from sladd_fast._args import at_least
+from sladd_fast._args import OneLineParser, at_least
 from sladd_fast.data.decode import decode_file
 from sladd_fast.data.store import STORE_NAME, LandmarkStore
 
@@ -248,7 +247,7 @@ def build_store(root: str, workers: int | None = None, upsample: int = 0, chunk:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sladd_fast.landmarks", description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="python -m sladd_fast.landmarks", description=__doc__.splitlines()[0])
     ap.add_argument("root", help="dataset root (holding image/, or frames/ with --deepfakebench)")
     ap.add_argument("--workers", type=at_least(1), default=None, help="processes (default: all cores)")
     ap.add_argument("--upsample", type=at_least(0), default=0, help="dlib HOG upsampling (SLADD used 0)")

@@ -22,7 +22,6 @@ backend, or DALI on CPU) when fidelity matters more than throughput.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing as mp
 import os
@@ -31,7 +30,7 @@ import sys
 
 import numpy as np
 
-from sladd_fast._args import at_least, check_output
+from sladd_fast._args import OneLineParser, at_least, check_output
 from sladd_fast.data.store import STORE_NAME, LandmarkStore
 from sladd_fast.landmarks import find_frames
 
@@ -192,7 +191,7 @@ def pack(src: str, dst: str, quality: int = 95, size: int | None = None, workers
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sladd_fast.pack", description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="python -m sladd_fast.pack", description=__doc__.splitlines()[0])
     ap.add_argument("src", nargs="?")
     ap.add_argument("dst", nargs="?")
     ap.add_argument("--verify", metavar="ROOT", default=None,

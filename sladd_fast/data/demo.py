@@ -12,7 +12,6 @@ synthetic fakes.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -22,7 +21,7 @@ import time
 import numpy as np
 import torch
 
-from sladd_fast._args import check_output
+from sladd_fast._args import OneLineParser, check_output
 from sladd_fast.data.index import METHODS, REAL
 from sladd_fast.synthesis import BlendType, Region, align, synthesize
 
@@ -140,7 +139,7 @@ def _warp_to(src: torch.Tensor, M: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sladd_fast.data.demo", description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="python -m sladd_fast.data.demo", description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True, help="output dataset root")
     ap.add_argument("--videos", type=int, default=8, help="real videos (even, >= 6)")
     ap.add_argument("--frames", type=int, default=8, help="frames per video")
