@@ -26,6 +26,16 @@ dim3 grid_for(int64_t n, int64_t samples, int64_t channels = 1) {
   return dim3((unsigned)((n + kThreads - 1) / kThreads), (unsigned)samples, (unsigned)channels);
 }
 
+// Every launch: kThreads a block on the current stream, then the launch check. An empty grid (no items,
+// samples or channels) launches nothing: CUDA refuses a grid of 0 as an invalid configuration, so the
+// skip is made here once, as _jit._launch makes it for the NVRTC path, not at each call site.
+template <typename... Params, typename... Args>
+void launch(void (*kernel)(Params...), dim3 grid, Args&&... args) {
+  if (grid.x == 0 || grid.y == 0 || grid.z == 0) return;
+  kernel<<<grid, kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(std::forward<Args>(args)...);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
 at::Tensor region_mask_forward_kernel(const at::Tensor& landmarks, const at::Tensor& region, int64_t size) {
   check_region_mask(landmarks, region, size);
   const at::cuda::CUDAGuard guard(landmarks.device());
@@ -34,16 +44,11 @@ at::Tensor region_mask_forward_kernel(const at::Tensor& landmarks, const at::Ten
   at::Tensor out = at::empty({B, 1, size, size}, lm.options());
   if (B == 0) return out;
   at::Tensor spans = at::empty({B, kMaxPrimitives, kSpanRows, size}, lm.options().dtype(at::kInt));
-  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  sladd_region_lines_kernel<<<grid_for(kMaxPrimitives, B), kThreads, 0, stream>>>(
-      lm.data_ptr<float>(), ll_ptr(reg), spans.data_ptr<int>(), (int)size);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_region_dilate_kernel<<<grid_for(kMaxPrimitives * size, B), kThreads, 0, stream>>>(
-      lm.data_ptr<float>(), ll_ptr(reg), spans.data_ptr<int>(), (int)size);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_region_fill_kernel<<<grid_for(size * size, B), kThreads, 0, stream>>>(
-      spans.data_ptr<int>(), out.data_ptr<float>(), (int)size);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_region_lines_kernel, grid_for(kMaxPrimitives, B), lm.data_ptr<float>(), ll_ptr(reg),
+      spans.data_ptr<int>(), (int)size);
+  launch(sladd_region_dilate_kernel, grid_for(kMaxPrimitives * size, B), lm.data_ptr<float>(), ll_ptr(reg),
+      spans.data_ptr<int>(), (int)size);
+  launch(sladd_region_fill_kernel, grid_for(size * size, B), spans.data_ptr<int>(), out.data_ptr<float>(), (int)size);
   return out;
 }
 
@@ -61,18 +66,12 @@ at::Tensor hull_mask_forward_kernel(const at::Tensor& landmarks, int64_t size) {
   at::Tensor vertices = at::empty({N, kHullVertexRows, hull_vertex_cap(K)}, i64);
   at::Tensor meta = at::empty({N, kHullMetaFields}, i32);
   at::Tensor spans = at::empty({N, kHullSpanRows, size}, i32);
-  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  sladd_hull_spans_kernel<<<grid_for(N, 1), kThreads, 0, stream>>>(lm.data_ptr<float>(), ll_out(points),
-                                                                   ll_out(vertices), meta.data_ptr<int>(),
-                                                                   spans.data_ptr<int>(), (int)N, (int)K, (int)size);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_hull_fill_kernel<<<grid_for(size * size, B), kThreads, 0, stream>>>(
-      spans.data_ptr<int>(), out.data_ptr<float>(), (int)size, (int)g.P);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_hull_edges_kernel<<<grid_for(N, 1), kThreads, 0, stream>>>(ll_ptr(vertices), meta.data_ptr<int>(),
-                                                                   out.data_ptr<float>(), (int)N, (int)K, (int)size,
-                                                                   (int)g.P);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_hull_spans_kernel, grid_for(N, 1), lm.data_ptr<float>(), ll_out(points), ll_out(vertices),
+      meta.data_ptr<int>(), spans.data_ptr<int>(), (int)N, (int)K, (int)size);
+  launch(sladd_hull_fill_kernel, grid_for(size * size, B), spans.data_ptr<int>(), out.data_ptr<float>(), (int)size,
+      (int)g.P);
+  launch(sladd_hull_edges_kernel, grid_for(N, 1), ll_ptr(vertices), meta.data_ptr<int>(), out.data_ptr<float>(), (int)N,
+      (int)K, (int)size, (int)g.P);
   return out;
 }
 
@@ -87,17 +86,11 @@ at::Tensor hull_feather_forward_kernel(const at::Tensor& mask, const at::Tensor&
   const auto i64 = m.options().dtype(at::kLong);
   at::Tensor ends = at::empty({B, cap, 2}, i64), hull = at::empty({B, cap, 2}, i64);
   at::Tensor count = at::empty({B}, m.options().dtype(at::kInt)), f = at::empty({B}, m.options());
-  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  sladd_hull_feather_rows_kernel<<<grid_for(H, B), kThreads, 0, stream>>>(m.data_ptr<float>(), ll_out(ends), (int)H,
-                                                                           (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_hull_feather_hull_kernel<<<grid_for(B, 1), kThreads, 0, stream>>>(
-      ll_out(ends), fr.data_ptr<float>(), ll_out(hull), count.data_ptr<int>(), f.data_ptr<float>(), (int)B, (int)H);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_hull_feather_weight_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
-      m.data_ptr<float>(), ll_ptr(hull), count.data_ptr<int>(), f.data_ptr<float>(), out.data_ptr<float>(), (int)H,
-      (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_hull_feather_rows_kernel, grid_for(H, B), m.data_ptr<float>(), ll_out(ends), (int)H, (int)W);
+  launch(sladd_hull_feather_hull_kernel, grid_for(B, 1), ll_out(ends), fr.data_ptr<float>(), ll_out(hull),
+      count.data_ptr<int>(), f.data_ptr<float>(), (int)B, (int)H);
+  launch(sladd_hull_feather_weight_kernel, grid_for(H * W, B), m.data_ptr<float>(), ll_ptr(hull), count.data_ptr<int>(),
+      f.data_ptr<float>(), out.data_ptr<float>(), (int)H, (int)W);
   return out;
 }
 
@@ -109,10 +102,8 @@ at::Tensor blend_linear_forward_kernel(const at::Tensor& target, const at::Tenso
   at::Tensor out = at::empty_like(t);
   const int64_t HW = t.size(2) * t.size(3);
   if (t.numel() == 0) return out;
-  sladd_blend_linear_kernel<<<grid_for(HW, t.size(0), t.size(1)), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      t.data_ptr<uint8_t>(), s.data_ptr<uint8_t>(), m.data_ptr<float>(), w.data_ptr<float>(),
-      out.data_ptr<uint8_t>(), (int)t.size(1), HW);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_blend_linear_kernel, grid_for(HW, t.size(0), t.size(1)), t.data_ptr<uint8_t>(), s.data_ptr<uint8_t>(),
+      m.data_ptr<float>(), w.data_ptr<float>(), out.data_ptr<uint8_t>(), (int)t.size(1), HW);
   return out;
 }
 
@@ -125,14 +116,10 @@ at::Tensor poisson_rhs_forward_kernel(const at::Tensor& target, const at::Tensor
   at::Tensor rhs = at::zeros({B, C, H - 2, W - 2}, m.options());
   if (B == 0 || C == 0) return rhs;
   at::Tensor eroded = at::zeros({B, H, W}, t.options());
-  auto stream = at::cuda::getCurrentCUDAStream();
-  sladd_poisson_erode_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
-      m.data_ptr<float>(), ll_ptr(r), eroded.data_ptr<uint8_t>(), (int)H, (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_poisson_rhs_kernel<<<grid_for((H - 2) * (W - 2), B, C), kThreads, 0, stream>>>(
-      t.data_ptr<uint8_t>(), s.data_ptr<uint8_t>(), m.data_ptr<float>(), eroded.data_ptr<uint8_t>(), ll_ptr(r),
-      rhs.data_ptr<float>(), (int)C, (int)H, (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_poisson_erode_kernel, grid_for(H * W, B), m.data_ptr<float>(), ll_ptr(r), eroded.data_ptr<uint8_t>(),
+      (int)H, (int)W);
+  launch(sladd_poisson_rhs_kernel, grid_for((H - 2) * (W - 2), B, C), t.data_ptr<uint8_t>(), s.data_ptr<uint8_t>(),
+      m.data_ptr<float>(), eroded.data_ptr<uint8_t>(), ll_ptr(r), rhs.data_ptr<float>(), (int)C, (int)H, (int)W);
   return rhs;
 }
 
@@ -144,9 +131,8 @@ at::Tensor poisson_compose_forward_kernel(const at::Tensor& target, const at::Te
   const at::Tensor t = target.contiguous(), u = solution.contiguous(), r = roi.contiguous();
   at::Tensor out = at::empty_like(t);
   if (t.numel() == 0) return out;
-  sladd_poisson_compose_kernel<<<grid_for(H * W, B, C), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      t.data_ptr<uint8_t>(), u.data_ptr<float>(), ll_ptr(r), out.data_ptr<uint8_t>(), (int)C, (int)H, (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_poisson_compose_kernel, grid_for(H * W, B, C), t.data_ptr<uint8_t>(), u.data_ptr<float>(), ll_ptr(r),
+      out.data_ptr<uint8_t>(), (int)C, (int)H, (int)W);
   return out;
 }
 
@@ -160,10 +146,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> similarity_align_forward_kernel(c
   at::Tensor ok = at::empty({B}, source.options().dtype(at::kBool));
   if (B == 0) return {M, Mi, ok};
   TORCH_CHECK(B <= kInt32Max, "similarity_align: too many samples");
-  sladd_similarity_align_kernel<<<grid_for(B, 1), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      source.data_ptr<float>(), target.data_ptr<float>(), M.data_ptr<float>(), Mi.data_ptr<float>(),
-      reinterpret_cast<unsigned char*>(ok.data_ptr<bool>()), (int)B);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_similarity_align_kernel, grid_for(B, 1), source.data_ptr<float>(), target.data_ptr<float>(),
+      M.data_ptr<float>(), Mi.data_ptr<float>(), reinterpret_cast<unsigned char*>(ok.data_ptr<bool>()), (int)B);
   return {M, Mi, ok};
 }
 
@@ -176,16 +160,11 @@ at::Tensor xray_blend_forward_kernel(const at::Tensor& both_, const at::Tensor& 
   if (out.numel() == 0) return out;
   at::Tensor partials = at::empty({B, W, kXraySums}, both.options().dtype(at::kLong));
   at::Tensor shift = at::empty({B, 3}, mask.options());
-  const auto stream = at::cuda::getCurrentCUDAStream();
-  sladd_xray_columns_kernel<<<grid_for(W, B), kThreads, 0, stream>>>(
-      both.data_ptr<uint8_t>(), mask.data_ptr<float>(), ll_out(partials), (int)H, (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_xray_shift_kernel<<<grid_for(1, B), kThreads, 0, stream>>>(ll_ptr(partials), shift.data_ptr<float>(), (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_xray_blend_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
-      both.data_ptr<uint8_t>(), mask.data_ptr<float>(), weight.data_ptr<float>(), shift.data_ptr<float>(),
-      out.data_ptr<uint8_t>(), (int)H, (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_xray_columns_kernel, grid_for(W, B), both.data_ptr<uint8_t>(), mask.data_ptr<float>(), ll_out(partials),
+      (int)H, (int)W);
+  launch(sladd_xray_shift_kernel, grid_for(1, B), ll_ptr(partials), shift.data_ptr<float>(), (int)W);
+  launch(sladd_xray_blend_kernel, grid_for(H * W, B), both.data_ptr<uint8_t>(), mask.data_ptr<float>(),
+      weight.data_ptr<float>(), shift.data_ptr<float>(), out.data_ptr<uint8_t>(), (int)H, (int)W);
   return out;
 }
 
@@ -200,19 +179,13 @@ at::Tensor jpeg_round_trip_forward_kernel(const at::Tensor& images_, const at::T
   if (B == 0) return out;
   at::Tensor planes = at::empty({B, jpeg_plane_bytes(hp, wp)}, images.options());
   at::Tensor tables = at::empty({B, kJpegTables}, images.options().dtype(at::kFloat));
-  const auto stream = at::cuda::getCurrentCUDAStream();
   const unsigned char* sel = reinterpret_cast<const unsigned char*>(select.data_ptr<bool>());
-  sladd_jpeg_tables_kernel<<<grid_for(kJpegTables, B), kThreads, 0, stream>>>(ll_ptr(quality),
-                                                                              tables.data_ptr<float>());
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_jpeg_blocks_kernel<<<grid_for((hp / kJpegMcu) * (wp / kJpegMcu) * kJpegBlocksPerMcu, B), kThreads, 0,
-                             stream>>>(images.data_ptr<uint8_t>(), tables.data_ptr<float>(), sel,
-                                       planes.data_ptr<uint8_t>(), (int)H, (int)W, (int)hp, (int)wp, (int)bgr);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_jpeg_pixels_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
-      images.data_ptr<uint8_t>(), sel, planes.data_ptr<uint8_t>(), out.data_ptr<uint8_t>(), (int)H, (int)W, (int)hp,
+  launch(sladd_jpeg_tables_kernel, grid_for(kJpegTables, B), ll_ptr(quality), tables.data_ptr<float>());
+  launch(sladd_jpeg_blocks_kernel, grid_for((hp / kJpegMcu) * (wp / kJpegMcu) * kJpegBlocksPerMcu, B),
+      images.data_ptr<uint8_t>(), tables.data_ptr<float>(), sel, planes.data_ptr<uint8_t>(), (int)H, (int)W, (int)hp,
       (int)wp, (int)bgr);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_jpeg_pixels_kernel, grid_for(H * W, B), images.data_ptr<uint8_t>(), sel, planes.data_ptr<uint8_t>(),
+      out.data_ptr<uint8_t>(), (int)H, (int)W, (int)hp, (int)wp, (int)bgr);
   return out;
 }
 
@@ -226,9 +199,8 @@ std::tuple<at::Tensor, at::Tensor> skimage_taps_forward_kernel(const at::Tensor&
   at::Tensor index = at::empty({B, canvas_out, T}, n_in.options());
   at::Tensor weight = at::empty({B, canvas_out, T}, n_in.options().dtype(at::kFloat));
   if (B == 0 || canvas_out == 0) return {index, weight};
-  sladd_skimage_taps_kernel<<<grid_for(canvas_out, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      ll_ptr(n_in), ll_ptr(n_out), ll_out(index), weight.data_ptr<float>(), (int)canvas_out, (int)radius);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_skimage_taps_kernel, grid_for(canvas_out, B), ll_ptr(n_in), ll_ptr(n_out), ll_out(index),
+      weight.data_ptr<float>(), (int)canvas_out, (int)radius);
   return {index, weight};
 }
 
@@ -242,10 +214,9 @@ std::tuple<at::Tensor, at::Tensor> pil_taps_forward_kernel(const at::Tensor& n_i
   at::Tensor index = at::empty({B, canvas_out, span}, n_in.options());
   at::Tensor weight = at::empty({B, canvas_out, span}, n_in.options().dtype(at::kFloat));
   if (B == 0 || canvas_out == 0) return {index, weight};
-  sladd_pil_taps_kernel<<<grid_for(canvas_out, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      ll_ptr(n_in), ll_ptr(n_out), reinterpret_cast<const unsigned char*>(nearest.data_ptr<bool>()), ll_out(index),
-      weight.data_ptr<float>(), (int)canvas_in, (int)canvas_out, (int)span);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_pil_taps_kernel, grid_for(canvas_out, B), ll_ptr(n_in), ll_ptr(n_out),
+      reinterpret_cast<const unsigned char*>(nearest.data_ptr<bool>()), ll_out(index), weight.data_ptr<float>(),
+      (int)canvas_in, (int)canvas_out, (int)span);
   return {index, weight};
 }
 
@@ -257,13 +228,9 @@ at::Tensor fraction_inside_forward_kernel(const at::Tensor& mask_in, const at::T
   at::Tensor out = at::zeros({B}, mask.options());
   if (B == 0 || n == 0) return out;
   at::Tensor rows = at::empty({B, n, kInsideEntries}, mask.options());
-  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  sladd_inside_rows_kernel<<<grid_for(n, B), kThreads, 0, stream>>>(mask.data_ptr<float>(), map.data_ptr<float>(),
-                                                                    rows.data_ptr<float>(), (int)S, (int)cell);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_inside_sum_kernel<<<grid_for(1, B), kThreads, 0, stream>>>(rows.data_ptr<float>(), out.data_ptr<float>(),
-                                                                   (int)n);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_inside_rows_kernel, grid_for(n, B), mask.data_ptr<float>(), map.data_ptr<float>(),
+      rows.data_ptr<float>(), (int)S, (int)cell);
+  launch(sladd_inside_sum_kernel, grid_for(1, B), rows.data_ptr<float>(), out.data_ptr<float>(), (int)n);
   return out;
 }
 
@@ -275,9 +242,7 @@ at::Tensor affine_reach_box_forward_kernel(const at::Tensor& box_in, const at::T
   const int64_t B = box.size(0);
   if (B == 0) return out;
   TORCH_CHECK(B <= kInt32Max, "affine_reach_box: too many samples");
-  sladd_reach_box_kernel<<<grid_for(B, 1), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      ll_ptr(box), map.data_ptr<float>(), ll_out(out), (int)size, (int)B);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_reach_box_kernel, grid_for(B, 1), ll_ptr(box), map.data_ptr<float>(), ll_out(out), (int)size, (int)B);
   return out;
 }
 
@@ -286,16 +251,12 @@ at::Tensor box_of_forward_kernel(const at::Tensor& on_in, bool exclude_frame) {
   const at::cuda::CUDAGuard guard(on_in.device());
   const at::Tensor on = on_in.contiguous();
   const int64_t B = on.size(0), H = on.size(1), W = on.size(2);
-  if (B == 0 || W == 0) return at::zeros({B, 4}, on.options().dtype(at::kLong));  // no columns: a grid of x = 0
+  if (B == 0 || W == 0) return at::zeros({B, 4}, on.options().dtype(at::kLong));
   at::Tensor box = at::empty({B, 4}, on.options().dtype(at::kLong));
   at::Tensor cols = at::empty({B, W, kBoxRowEntries}, on.options().dtype(at::kInt));
-  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  sladd_box_cols_kernel<<<grid_for(W, B), kThreads, 0, stream>>>(
-      reinterpret_cast<const unsigned char*>(on.data_ptr<bool>()), cols.data_ptr<int>(), (int)H, (int)W,
-      exclude_frame ? 1 : 0);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_box_reduce_kernel<<<grid_for(1, B), kThreads, 0, stream>>>(cols.data_ptr<int>(), ll_out(box), (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_box_cols_kernel, grid_for(W, B), reinterpret_cast<const unsigned char*>(on.data_ptr<bool>()),
+      cols.data_ptr<int>(), (int)H, (int)W, exclude_frame ? 1 : 0);
+  launch(sladd_box_reduce_kernel, grid_for(1, B), cols.data_ptr<int>(), ll_out(box), (int)W);
   return box;
 }
 
@@ -313,15 +274,13 @@ at::Tensor poisson_solve_forward_kernel(const at::Tensor& rhs_in, const at::Tens
   at::Tensor tmp = at::empty_like(rhs);
   const int64_t tiles = ((Nh + kDstTile - 1) / kDstTile) * ((Nw + kDstTile - 1) / kDstTile);
   const dim3 grid = grid_for(tiles * kThreads, B, C);
-  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
   const float* src[4] = {rhs.data_ptr<float>(), tmp.data_ptr<float>(), out.data_ptr<float>(), tmp.data_ptr<float>()};
   float* dst[4] = {tmp.data_ptr<float>(), out.data_ptr<float>(), tmp.data_ptr<float>(), out.data_ptr<float>()};
   const int sine_left[4] = {kDstSineLeft, 0, kDstSineLeft, 0};
   const int epi[4] = {kDstEpiNone, kDstEpiEig, kDstEpiNone, kDstEpiScale};
   for (int pass = 0; pass < 4; ++pass) {
-    sladd_dst_pass_kernel<<<grid, kThreads, 0, stream>>>(src[pass], dst[pass], ll_ptr(roi), (int)Nh, (int)Nw,
-                                                         sine_left[pass], epi[pass]);
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    launch(sladd_dst_pass_kernel, grid, src[pass], dst[pass], ll_ptr(roi), (int)Nh, (int)Nw, sine_left[pass],
+        epi[pass]);
   }
   return out;
 }
@@ -333,9 +292,8 @@ at::Tensor deform_mask_forward_kernel(const at::Tensor& mask, const at::Tensor& 
   const at::Tensor m = mask.contiguous(), n = noise.contiguous();
   at::Tensor out = at::empty_like(m);
   if (B == 0) return out;
-  sladd_deform_mask_kernel<<<grid_for(S * S, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      m.data_ptr<float>(), n.data_ptr<float>(), out.data_ptr<float>(), (int)S);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_deform_mask_kernel, grid_for(S * S, B), m.data_ptr<float>(), n.data_ptr<float>(), out.data_ptr<float>(),
+      (int)S);
   return out;
 }
 
@@ -347,13 +305,10 @@ at::Tensor morph_square_forward_kernel(const at::Tensor& mask, const at::Tensor&
   at::Tensor out = at::empty_like(m);
   if (m.numel() == 0) return out;
   at::Tensor rows = at::empty({B, H, W}, m.options().dtype(at::kByte));
-  auto stream = at::cuda::getCurrentCUDAStream();
-  sladd_morph_rows_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(m.data_ptr<float>(), ll_ptr(o), ll_ptr(kk),
-                                                                      rows.data_ptr<uint8_t>(), (int)H, (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_morph_cols_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
-      m.data_ptr<float>(), ll_ptr(o), ll_ptr(kk), rows.data_ptr<uint8_t>(), out.data_ptr<float>(), (int)H, (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_morph_rows_kernel, grid_for(H * W, B), m.data_ptr<float>(), ll_ptr(o), ll_ptr(kk),
+      rows.data_ptr<uint8_t>(), (int)H, (int)W);
+  launch(sladd_morph_cols_kernel, grid_for(H * W, B), m.data_ptr<float>(), ll_ptr(o), ll_ptr(kk),
+      rows.data_ptr<uint8_t>(), out.data_ptr<float>(), (int)H, (int)W);
   return out;
 }
 
@@ -365,14 +320,12 @@ at::Tensor warp_affine_cubic_forward_kernel(const at::Tensor& input, const at::T
   const at::Tensor x = input.contiguous(), mp = inverse_map.contiguous(), bx = box.contiguous();
   at::Tensor out = at::empty_like(x);  // uint8 in, uint8 out (saturated), as cv2.warpAffine
   if (x.numel() == 0) return out;
-  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
   if (x.scalar_type() == at::kByte)
-    sladd_warp_affine_cubic_u8_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
-        x.data_ptr<uint8_t>(), mp.data_ptr<float>(), ll_ptr(bx), out.data_ptr<uint8_t>(), (int)C, (int)H, (int)W);
+    launch(sladd_warp_affine_cubic_u8_kernel, grid_for(H * W, B), x.data_ptr<uint8_t>(), mp.data_ptr<float>(),
+        ll_ptr(bx), out.data_ptr<uint8_t>(), (int)C, (int)H, (int)W);
   else
-    sladd_warp_affine_cubic_kernel<<<grid_for(H * W, B), kThreads, 0, stream>>>(
-        x.data_ptr<float>(), mp.data_ptr<float>(), ll_ptr(bx), out.data_ptr<float>(), (int)C, (int)H, (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+    launch(sladd_warp_affine_cubic_kernel, grid_for(H * W, B), x.data_ptr<float>(), mp.data_ptr<float>(), ll_ptr(bx),
+        out.data_ptr<float>(), (int)C, (int)H, (int)W);
   return out;
 }
 
@@ -386,9 +339,8 @@ at::Tensor per_pixel_color(const at::Tensor& input, at::ScalarType in_dtype, at:
   at::Tensor out = at::empty(x.sizes(), x.options().dtype(out_dtype));
   const int64_t HW = x.size(2) * x.size(3);
   if (x.numel() == 0) return out;
-  kernel<<<grid_for(HW, x.size(0)), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      reinterpret_cast<const In*>(x.data_ptr()), reinterpret_cast<Out*>(out.data_ptr()), HW);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(kernel, grid_for(HW, x.size(0)), reinterpret_cast<const In*>(x.data_ptr()),
+      reinterpret_cast<Out*>(out.data_ptr()), HW);
   return out;
 }
 
@@ -407,10 +359,8 @@ at::Tensor hsv_shift_forward_kernel(const at::Tensor& rgb_in, const at::Tensor& 
   at::Tensor out = at::empty(rgb.sizes(), rgb.options());
   if (out.numel() == 0) return out;
   const int64_t W = rgb.size(3), HW = rgb.size(2) * W;
-  sladd_hsv_shift_kernel<<<grid_for(HW, rgb.size(0)), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      rgb.data_ptr<uint8_t>(), shifts.data_ptr<float>(), out.data_ptr<uint8_t>(), (int)W, (long long)HW,
-      (long long)block);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_hsv_shift_kernel, grid_for(HW, rgb.size(0)), rgb.data_ptr<uint8_t>(), shifts.data_ptr<float>(),
+      out.data_ptr<uint8_t>(), (int)W, (long long)HW, (long long)block);
   return out;
 }
 
@@ -424,14 +374,10 @@ at::Tensor sbi_quality_forward_kernel(const at::Tensor& rgb_in, const at::Tensor
   if (out.numel() == 0) return out;
   const int64_t B = rgb.size(0), H = rgb.size(2), W = rgb.size(3), HW = H * W;
   at::Tensor planes = at::empty_like(rgb);  // the colour stage, read by the branch stage
-  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  sladd_sbi_color_kernel<<<grid_for(HW, B), kThreads, 0, stream>>>(
-      rgb.data_ptr<uint8_t>(), shifts.data_ptr<float>(), coeffs.data_ptr<float>(), planes.data_ptr<uint8_t>(), (int)W,
-      (long long)HW, (long long)block);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_sbi_branch_kernel<<<grid_for(HW, B, 3), kThreads, 0, stream>>>(
-      planes.data_ptr<uint8_t>(), coeffs.data_ptr<float>(), ll_ptr(branch), out.data_ptr<uint8_t>(), (int)H, (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_sbi_color_kernel, grid_for(HW, B), rgb.data_ptr<uint8_t>(), shifts.data_ptr<float>(),
+      coeffs.data_ptr<float>(), planes.data_ptr<uint8_t>(), (int)W, (long long)HW, (long long)block);
+  launch(sladd_sbi_branch_kernel, grid_for(HW, B, 3), planes.data_ptr<uint8_t>(), coeffs.data_ptr<float>(),
+      ll_ptr(branch), out.data_ptr<uint8_t>(), (int)H, (int)W);
   return out;
 }
 
@@ -447,16 +393,13 @@ at::Tensor blur_in_box_forward_kernel(const at::Tensor& input, const at::Tensor&
   // One channel at a time: the horizontal pass' float plane is [B,1,H,W], not [B,C,H,W] (with uint8 planes
   // it would be 4x the whole output).
   at::Tensor tmp = at::empty({B, 1, H, W}, x.options().dtype(at::kFloat));
-  auto stream = at::cuda::getCurrentCUDAStream();
   for (int64_t c = 0; c < C; ++c) {
-    sladd_blur_rows_kernel<<<grid_for(H * W, B, 1), kThreads, 0, stream>>>(
-        u8_in ? nullptr : x.data_ptr<float>(), u8_in ? x.data_ptr<uint8_t>() : nullptr, g.data_ptr<float>(),
-        ll_ptr(r), ll_ptr(bx), tmp.data_ptr<float>(), (int)C, (int)c, (int)H, (int)W, (int)g.size(1));
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-    sladd_blur_cols_kernel<<<grid_for(H * W, B, 1), kThreads, 0, stream>>>(
-        tmp.data_ptr<float>(), g.data_ptr<float>(), ll_ptr(r), ll_ptr(bx), u8_in ? nullptr : out.data_ptr<float>(),
-        u8_in ? out.data_ptr<uint8_t>() : nullptr, (int)C, (int)c, (int)H, (int)W, (int)g.size(1));
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    launch(sladd_blur_rows_kernel, grid_for(H * W, B, 1), u8_in ? nullptr : x.data_ptr<float>(),
+        u8_in ? x.data_ptr<uint8_t>() : nullptr, g.data_ptr<float>(), ll_ptr(r), ll_ptr(bx), tmp.data_ptr<float>(),
+        (int)C, (int)c, (int)H, (int)W, (int)g.size(1));
+    launch(sladd_blur_cols_kernel, grid_for(H * W, B, 1), tmp.data_ptr<float>(), g.data_ptr<float>(), ll_ptr(r),
+        ll_ptr(bx), u8_in ? nullptr : out.data_ptr<float>(), u8_in ? out.data_ptr<uint8_t>() : nullptr, (int)C, (int)c,
+        (int)H, (int)W, (int)g.size(1));
   }
   return out;
 }
@@ -470,11 +413,8 @@ at::Tensor resample_taps_forward_kernel(const at::Tensor& input, const at::Tenso
   const at::Tensor x = input.contiguous(), i = index.contiguous(), w = weight.contiguous();
   at::Tensor out = axis == 2 ? at::empty({B, C, O, W}, x.options()) : at::empty({B, C, H, O}, x.options());
   if (out.numel() == 0) return out;
-  sladd_resample_taps_kernel<<<grid_for(axis == 2 ? O * W : H * O, B, C), kThreads, 0,
-                               at::cuda::getCurrentCUDAStream()>>>(x.data_ptr<float>(), ll_ptr(i), w.data_ptr<float>(),
-                                                                   out.data_ptr<float>(), (int)C, (int)H, (int)W,
-                                                                   (int)O, (int)T, (int)axis);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_resample_taps_kernel, grid_for(axis == 2 ? O * W : H * O, B, C), x.data_ptr<float>(), ll_ptr(i),
+      w.data_ptr<float>(), out.data_ptr<float>(), (int)C, (int)H, (int)W, (int)O, (int)T, (int)axis);
   return out;
 }
 
@@ -488,16 +428,10 @@ at::Tensor resize_u8_forward_kernel(const at::Tensor& input, const at::Tensor& i
   at::Tensor out = at::empty({B, C, O, O}, x.options());
   if (out.numel() == 0) return out;
   at::Tensor mid = at::empty({B, C, H, O}, x.options().dtype(at::kFloat));
-  const auto stream = at::cuda::getCurrentCUDAStream();
-  if (mid.numel() > 0)
-    sladd_resize_u8_cols_kernel<<<grid_for(H * O, B, C), kThreads, 0, stream>>>(
-        x.data_ptr<uint8_t>(), ll_ptr(i), w.data_ptr<float>(), mid.data_ptr<float>(), (int)C, (int)H, (int)W, (int)O,
-        (int)T, (int)mode);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_resize_u8_rows_kernel<<<grid_for(O * O, B, C), kThreads, 0, stream>>>(
-      mid.data_ptr<float>(), ll_ptr(i), w.data_ptr<float>(), out.data_ptr<uint8_t>(), (int)C, (int)H, (int)O, (int)T,
-      (int)mode);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_resize_u8_cols_kernel, grid_for(H * O, B, C), x.data_ptr<uint8_t>(), ll_ptr(i), w.data_ptr<float>(),
+      mid.data_ptr<float>(), (int)C, (int)H, (int)W, (int)O, (int)T, (int)mode);
+  launch(sladd_resize_u8_rows_kernel, grid_for(O * O, B, C), mid.data_ptr<float>(), ll_ptr(i), w.data_ptr<float>(),
+      out.data_ptr<uint8_t>(), (int)C, (int)H, (int)O, (int)T, (int)mode);
   return out;
 }
 
@@ -510,13 +444,10 @@ at::Tensor gaussian_filter_forward_kernel(const at::Tensor& input_in, const at::
   const int64_t B = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
   const int R = (int)(taps.size(0) - 1);
   at::Tensor tmp = at::empty_like(input);  // the rows pass, read by the columns pass
-  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  sladd_gauss_rows_kernel<<<grid_for(H * W, B, C), kThreads, 0, stream>>>(
-      input.data_ptr<float>(), taps.data_ptr<float>(), tmp.data_ptr<float>(), (int)C, (int)H, (int)W, R);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-  sladd_gauss_cols_kernel<<<grid_for(H * W, B, C), kThreads, 0, stream>>>(
-      tmp.data_ptr<float>(), taps.data_ptr<float>(), out.data_ptr<float>(), (int)C, (int)H, (int)W, R, (float)scale);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_gauss_rows_kernel, grid_for(H * W, B, C), input.data_ptr<float>(), taps.data_ptr<float>(),
+      tmp.data_ptr<float>(), (int)C, (int)H, (int)W, R);
+  launch(sladd_gauss_cols_kernel, grid_for(H * W, B, C), tmp.data_ptr<float>(), taps.data_ptr<float>(),
+      out.data_ptr<float>(), (int)C, (int)H, (int)W, R, (float)scale);
   return out;
 }
 
@@ -527,9 +458,7 @@ at::Tensor uniform_noise_forward_kernel(const at::Tensor& seeds_in, int64_t chan
   const int64_t B = seeds.size(0), n = channels * height * width;
   at::Tensor out = at::empty({B, channels, height, width}, seeds.options().dtype(at::kFloat));
   if (out.numel() == 0) return out;
-  sladd_uniform_noise_kernel<<<grid_for(n, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      ll_ptr(seeds), out.data_ptr<float>(), (long long)n);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_uniform_noise_kernel, grid_for(n, B), ll_ptr(seeds), out.data_ptr<float>(), (long long)n);
   return out;
 }
 
@@ -544,10 +473,9 @@ at::Tensor remap_nearest_forward_kernel(const at::Tensor& input_in, const at::Te
   const int64_t Ho = map.size(2), Wo = map.size(3);
   at::Tensor out = at::empty({B, C, Ho, Wo}, input.options());
   if (out.numel() == 0) return out;
-  sladd_remap_nearest_kernel<<<grid_for(Ho * Wo, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      input.data_ptr<float>(), map.data_ptr<float>(), ll_ptr(cols), ll_ptr(rows), out.data_ptr<float>(), (int)C,
-      (int)H, (int)W, (int)Ho, (int)Wo, (int)cols.size(1), (int)rows.size(1), relative ? 1 : 0);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_remap_nearest_kernel, grid_for(Ho * Wo, B), input.data_ptr<float>(), map.data_ptr<float>(), ll_ptr(cols),
+      ll_ptr(rows), out.data_ptr<float>(), (int)C, (int)H, (int)W, (int)Ho, (int)Wo, (int)cols.size(1),
+      (int)rows.size(1), relative ? 1 : 0);
   return out;
 }
 
@@ -563,10 +491,8 @@ at::Tensor warp_linear_u8_forward_kernel(const at::Tensor& input_in, const at::T
   at::Tensor out = at::empty({B, C, Ho, Wo}, input.options());
   if (out.numel() == 0) return out;
   if (H == 0 || W == 0) return out.zero_();  // nothing to read: every tap reads the border's 0
-  sladd_warp_linear_u8_kernel<<<grid_for(Ho * Wo, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      input.data_ptr<uint8_t>(), ll_ptr(ci), ll_ptr(cw), ll_ptr(ri), ll_ptr(rw), out.data_ptr<uint8_t>(), (int)C,
-      (int)H, (int)W, (int)Ho, (int)Wo);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_warp_linear_u8_kernel, grid_for(Ho * Wo, B), input.data_ptr<uint8_t>(), ll_ptr(ci), ll_ptr(cw),
+      ll_ptr(ri), ll_ptr(rw), out.data_ptr<uint8_t>(), (int)C, (int)H, (int)W, (int)Ho, (int)Wo);
   return out;
 }
 
@@ -579,10 +505,8 @@ at::Tensor piecewise_affine_grid_forward_kernel(const at::Tensor& tx_in, const a
   const int64_t B = tx.size(0);
   at::Tensor out = at::empty({B, canvas, canvas, 2}, tx.options());
   if (out.numel() == 0) return out;
-  sladd_piecewise_affine_grid_kernel<<<grid_for(canvas * canvas, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      tx.data_ptr<float>(), ty.data_ptr<float>(), step.data_ptr<float>(), main.data_ptr<bool>(), out.data_ptr<float>(),
-      (int)canvas);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_piecewise_affine_grid_kernel, grid_for(canvas * canvas, B), tx.data_ptr<float>(), ty.data_ptr<float>(),
+      step.data_ptr<float>(), main.data_ptr<bool>(), out.data_ptr<float>(), (int)canvas);
   return out;
 }
 
@@ -596,16 +520,11 @@ at::Tensor color_stats_forward_kernel(const at::Tensor& fake_in, const at::Tenso
   at::Tensor stats = at::empty({B, kColorStats}, fake.options().dtype(at::kDouble));
   if (B == 0) return stats;
   at::Tensor partials = at::empty({B, kColorStats, W}, stats.options());
-  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  if (W > 0) {  // no columns: a grid of x = 0; the sum pass alone gives the identities
-    sladd_color_stats_cols_kernel<<<grid_for(W, B), kThreads, 0, stream>>>(
-        fake.data_ptr<uint8_t>(), real.data_ptr<uint8_t>(), mask.data_ptr<float>(), ll_ptr(mode), ll_ptr(box),
-        partials.data_ptr<double>(), (int)H, (int)W);
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-  }
-  sladd_color_stats_sum_kernel<<<grid_for(kColorStats, B), kThreads, 0, stream>>>(
-      partials.data_ptr<double>(), stats.data_ptr<double>(), (int)W);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  // no columns: no cols pass (an empty grid); the sum pass alone gives the identities
+  launch(sladd_color_stats_cols_kernel, grid_for(W, B), fake.data_ptr<uint8_t>(), real.data_ptr<uint8_t>(),
+      mask.data_ptr<float>(), ll_ptr(mode), ll_ptr(box), partials.data_ptr<double>(), (int)H, (int)W);
+  launch(sladd_color_stats_sum_kernel, grid_for(kColorStats, B), partials.data_ptr<double>(), stats.data_ptr<double>(),
+      (int)W);
   return stats;
 }
 
@@ -620,11 +539,9 @@ at::Tensor color_apply_forward_kernel(const at::Tensor& fake_in, const at::Tenso
   const int64_t B = fake.size(0), HW = fake.size(2) * fake.size(3);
   at::Tensor out = at::empty_like(fake);
   if (out.numel() == 0) return out;
-  sladd_color_apply_kernel<<<grid_for(HW, B), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      fake.data_ptr<uint8_t>(), real.data_ptr<uint8_t>(), mask.data_ptr<float>(), ll_ptr(mode),
-      stats.data_ptr<double>(), blurred.data_ptr<uint8_t>(), ll_ptr(blur_row), (int)blurred.size(0),
-      out.data_ptr<uint8_t>(), (long long)HW);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  launch(sladd_color_apply_kernel, grid_for(HW, B), fake.data_ptr<uint8_t>(), real.data_ptr<uint8_t>(),
+      mask.data_ptr<float>(), ll_ptr(mode), stats.data_ptr<double>(), blurred.data_ptr<uint8_t>(), ll_ptr(blur_row),
+      (int)blurred.size(0), out.data_ptr<uint8_t>(), (long long)HW);
   return out;
 }
 
