@@ -16,7 +16,7 @@
 #   3. bench_synthesis --device cuda at batch 256 (with the per-sample baseline and CUDA-graph replay)
 #      and 32 (graph replay, torch profile): the targets' two batch sizes.
 #   4. compute-sanitizer memcheck over every op (benchmarks/sanitize_ops.py) on the compiled backend;
-#      racecheck over poisson_solve (the tiled DST kernel, the one that shares memory between threads).
+#      racecheck over poisson_solve, box_of and color_stats (the kernels that share memory between threads).
 #   5. bench_synthesis at 1024 (profile) and 4096 (peak memory), the NVRTC backend at 256, and
 #      memcheck on the NVRTC backend.
 #   A rerun for what the budget skipped, on a machine still warm (its _C kept): DEVICE_REUSE_BUILD=1
@@ -243,11 +243,13 @@ synthesis_suite() {
   fi
   if [ "$compiled" = 1 ] && command -v compute-sanitizer > /dev/null; then
     memcheck kernel
-    # The one kernel that shares memory between threads (the tiled DST products): shared-memory races.
+    # The ops whose kernels share memory between threads (the tiled DST products; box_of's and
+    # color_stats' per-sample block reductions): shared-memory races.
     local race_log="$OUT_DIR/sanitizer_racecheck.log"
-    step "racecheck (poisson_solve)" 40 compute-sanitizer --tool racecheck --kernel-name kns=sladd_dst --error-exitcode 3 \
-      $PY benchmarks/sanitize_ops.py --device cuda --backend kernel --ops poisson_solve > "$race_log" 2>&1
-    log "compute-sanitizer racecheck (poisson_solve) rc=$?: $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY|all ops ran' "$race_log" | tr '\n' ' ')"
+    step "racecheck (poisson_solve, box_of, color_stats)" 40 compute-sanitizer --tool racecheck --error-exitcode 3 \
+      $PY benchmarks/sanitize_ops.py --device cuda --backend kernel --ops poisson_solve,box_of,color_stats \
+      > "$race_log" 2>&1
+    log "compute-sanitizer racecheck rc=$?: $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY|all ops ran' "$race_log" | tr '\n' ' ')"
   elif [ "$compiled" = 1 ]; then
     log "compute-sanitizer not found: skipped"
   fi

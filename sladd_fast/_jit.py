@@ -443,7 +443,7 @@ def affine_reach_box(box: torch.Tensor, map: torch.Tensor, size: int) -> torch.T
 
 
 def box_of(on: torch.Tensor, exclude_frame: bool) -> torch.Tensor:
-    """bindings.cu's box_of: each column's first and last on row, then one thread per sample
+    """bindings.cu's box_of: each column's first and last on row, then one block per sample
     (common/box_math.h)."""
     import numpy as np
 
@@ -459,7 +459,7 @@ def box_of(on: torch.Tensor, exclude_frame: bool) -> torch.Tensor:
     cols = torch.empty(B, W, constants()["kBoxRowEntries"], device=m.device, dtype=torch.int32)
     _launch("sladd_box_cols_kernel", W, B,
             (_ptr(m), _ptr(cols), np.int32(H), np.int32(W), np.int32(bool(exclude_frame))), m.device)
-    _launch("sladd_box_reduce_kernel", 1, B, (_ptr(cols), _ptr(box), np.int32(W)), m.device)
+    _launch("sladd_box_reduce_kernel", constants()["kThreads"], B, (_ptr(cols), _ptr(box), np.int32(W)), m.device)
     return box
 
 
@@ -840,7 +840,8 @@ def color_stats(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode
     partials = torch.empty(B, n, W, device=f.device, dtype=torch.float64)  # as bindings.cu
     _launch("sladd_color_stats_cols_kernel", W, B,
             (_ptr(f), _ptr(r), _ptr(m), _ptr(md), _ptr(bx), _ptr(partials), np.int32(H), np.int32(W)), f.device)
-    _launch("sladd_color_stats_sum_kernel", n, B, (_ptr(partials), _ptr(stats), np.int32(W)), f.device)
+    _launch("sladd_color_stats_sum_kernel", constants()["kThreads"], B, (_ptr(partials), _ptr(stats), np.int32(W)),
+            f.device)
     return stats
 
 

@@ -387,11 +387,12 @@ def test_emulated_hull_mask_any_hull_size(jit, emulator, K):
     assert torch.equal(jit.hull_mask(parts, 48), got[:4].view(2, 2, 48, 48).amax(1, keepdim=True))
 
 
-@pytest.mark.parametrize("shape", [(37, 53), (53, 37), (1, 9), (9, 1), (3, 3)])
+@pytest.mark.parametrize("shape", [(37, 53), (53, 37), (1, 9), (9, 1), (3, 3), (4, 300)])
 def test_emulated_column_passes_on_non_square_planes(jit, emulator, shape):
-    """box_of and color_stats walk columns on CUDA (a warp reads consecutive bytes of a row) and rows on
-    the CPU: equal on planes where rows and columns differ in number, sparse, one-pixel and empty masks,
-    with and without the frame, every colour mode, boxes inside, across and outside the plane."""
+    """box_of and color_stats walk columns on CUDA (a warp reads consecutive bytes of a row), then merge
+    the columns in one block per sample (a tree; W > kThreads: threads take several columns); the CPU
+    walks rows. Equal on planes where rows and columns differ in number, sparse, one-pixel and empty
+    masks, with and without the frame, every colour mode, boxes inside, across and outside the plane."""
     H, W = shape
     g = torch.Generator().manual_seed(H * 100 + W)
     on = torch.rand(6, H, W, generator=g) < torch.tensor([0.0, 0.002, 0.05, 0.5, 1.0, 0.3]).view(6, 1, 1)

@@ -31,29 +31,53 @@ SLADD_HD void box_row(const u8* row, int y, int H, int W, bool exclude_frame, in
   *last = l;
 }
 
-// The box of one sample from its rows' entries (first, last per row, kBoxRowEntries ints a row).
-SLADD_HD void box_from_rows(const int* rows, int H, long long* box) {
-  int x0 = 0, x1 = -1, y0 = -1, y1 = -1;
-  for (int y = 0; y < H; ++y) {
-    const int f = rows[kBoxRowEntries * y], l = rows[kBoxRowEntries * y + 1];
-    if (f < 0) continue;
-    if (y0 < 0) {
-      y0 = y;
-      x0 = f;
-      x1 = l;
-    }
-    y1 = y;
-    x0 = f < x0 ? f : x0;
-    x1 = l > x1 ? l : x1;
-  }
-  if (y0 < 0) {
+// The extremes of a set of lines (rows or columns), each with an on-span [first, last] or none: the
+// first and last line with a span, the least first and the greatest last. Min and max only, so any
+// order of add and merge gives the same result (the CUDA reduction merges in a tree).
+struct LineExtent {
+  int line_lo, line_hi, span_lo, span_hi;  // line_hi < 0: no line had a span
+};
+
+SLADD_HD LineExtent line_extent_empty() {
+  LineExtent e;
+  e.line_lo = e.span_lo = 0x7fffffff;
+  e.line_hi = e.span_hi = -1;
+  return e;
+}
+
+SLADD_HD void line_extent_add(LineExtent* e, int line, int first, int last) {
+  if (first < 0) return;
+  e->line_lo = line < e->line_lo ? line : e->line_lo;
+  e->line_hi = line > e->line_hi ? line : e->line_hi;
+  e->span_lo = first < e->span_lo ? first : e->span_lo;
+  e->span_hi = last > e->span_hi ? last : e->span_hi;
+}
+
+SLADD_HD void line_extent_merge(LineExtent* e, const LineExtent& o) {
+  e->line_lo = o.line_lo < e->line_lo ? o.line_lo : e->line_lo;
+  e->line_hi = o.line_hi > e->line_hi ? o.line_hi : e->line_hi;
+  e->span_lo = o.span_lo < e->span_lo ? o.span_lo : e->span_lo;
+  e->span_hi = o.span_hi > e->span_hi ? o.span_hi : e->span_hi;
+}
+
+// (x, y, w, h) from the extent of the rows (lines = rows) or of the columns; (0, 0, 0, 0) where empty.
+SLADD_HD void box_from_extent(const LineExtent& e, bool lines_are_rows, long long* box) {
+  if (e.line_hi < 0) {
     box[0] = box[1] = box[2] = box[3] = 0;
     return;
   }
-  box[0] = x0;
-  box[1] = y0;
-  box[2] = (long long)x1 - x0 + 1;
-  box[3] = (long long)y1 - y0 + 1;
+  const long long lines = (long long)e.line_hi - e.line_lo + 1, span = (long long)e.span_hi - e.span_lo + 1;
+  box[0] = lines_are_rows ? e.span_lo : e.line_lo;
+  box[1] = lines_are_rows ? e.line_lo : e.span_lo;
+  box[2] = lines_are_rows ? span : lines;
+  box[3] = lines_are_rows ? lines : span;
+}
+
+// The box of one sample from its rows' entries (first, last per row, kBoxRowEntries ints a row).
+SLADD_HD void box_from_rows(const int* rows, int H, long long* box) {
+  LineExtent e = line_extent_empty();
+  for (int y = 0; y < H; ++y) line_extent_add(&e, y, rows[kBoxRowEntries * y], rows[kBoxRowEntries * y + 1]);
+  box_from_extent(e, true, box);
 }
 
 // Column x of one sample's H x W mask (plane: its first pixel): its first and last on row (-1 where
@@ -75,17 +99,6 @@ SLADD_HD void box_col(const u8* plane, int x, int H, int W, bool exclude_frame, 
   }
   *first = f;
   *last = l;
-}
-
-// The box of one sample from its columns' entries (first, last row per column, kBoxRowEntries ints a
-// column): box_from_rows with x and y exchanged.
-SLADD_HD void box_from_cols(const int* cols, int W, long long* box) {
-  long long t[4];
-  box_from_rows(cols, W, t);  // (y0, x0, h, w) of the transposed mask
-  box[0] = t[1];
-  box[1] = t[0];
-  box[2] = t[3];
-  box[3] = t[2];
 }
 
 }  // namespace sladd

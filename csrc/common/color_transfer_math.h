@@ -39,14 +39,14 @@ SLADD_HD void color_stats_init(double* acc) {
   for (int k = 0; k < kColorStats; ++k) acc[k] = color_stat_identity(k);
 }
 
-// Merges partial statistics b into a (sums add, extremes combine).
-SLADD_HD void color_stats_merge(double* a, const double* b) {
-  for (int k = 0; k < kStatMinLabF; ++k) a[k] += b[k];
-  for (int c = 0; c < 3; ++c) {
-    if (b[kStatMinLabF + c] < a[kStatMinLabF + c]) a[kStatMinLabF + c] = b[kStatMinLabF + c];
-    if (b[kStatMaxLabF + c] > a[kStatMaxLabF + c]) a[kStatMaxLabF + c] = b[kStatMaxLabF + c];
-  }
+// Statistic k of two partials combined (the CUDA kernel's column partials): the sum, or the min or
+// max of the extremes.
+SLADD_HD double color_stat_combine(int k, double a, double b) {
+  if (k >= kStatMaxLabF) return b > a ? b : a;
+  if (k >= kStatMinLabF) return b < a ? b : a;
+  return a + b;
 }
+
 
 // 8-bit Lab of the channel-swapped pixel (B, G, R read as R, G, B). lut: sRGB decoding of the 256
 // byte values (CPU), or nullptr to compute it (device).

@@ -256,7 +256,7 @@ at::Tensor box_of_forward_kernel(const at::Tensor& on_in, bool exclude_frame) {
   at::Tensor cols = at::empty({B, W, kBoxRowEntries}, on.options().dtype(at::kInt));
   launch(sladd_box_cols_kernel, grid_for(W, B), reinterpret_cast<const unsigned char*>(on.data_ptr<bool>()),
       cols.data_ptr<int>(), (int)H, (int)W, exclude_frame ? 1 : 0);
-  launch(sladd_box_reduce_kernel, grid_for(1, B), cols.data_ptr<int>(), ll_out(box), (int)W);
+  launch(sladd_box_reduce_kernel, grid_for(kThreads, B), cols.data_ptr<int>(), ll_out(box), (int)W);
   return box;
 }
 
@@ -523,7 +523,7 @@ at::Tensor color_stats_forward_kernel(const at::Tensor& fake_in, const at::Tenso
   // no columns: no cols pass (an empty grid); the sum pass alone gives the identities
   launch(sladd_color_stats_cols_kernel, grid_for(W, B), fake.data_ptr<uint8_t>(), real.data_ptr<uint8_t>(),
       mask.data_ptr<float>(), ll_ptr(mode), ll_ptr(box), partials.data_ptr<double>(), (int)H, (int)W);
-  launch(sladd_color_stats_sum_kernel, grid_for(kColorStats, B), partials.data_ptr<double>(), stats.data_ptr<double>(),
+  launch(sladd_color_stats_sum_kernel, grid_for(kThreads, B), partials.data_ptr<double>(), stats.data_ptr<double>(),
       (int)W);
   return stats;
 }

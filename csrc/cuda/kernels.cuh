@@ -30,6 +30,7 @@
 #include "../common/taps_math.h"
 #include "../common/warp_u8_math.h"
 #include "../common/xray_math.h"
+#include "launch.h"
 
 extern "C" {
 
@@ -384,12 +385,22 @@ __global__ void sladd_box_cols_kernel(const unsigned char* on, int* cols, int H,
   box_col(on + (long long)b * H * W, (int)x, H, W, exclude_frame != 0, e, e + 1);
 }
 
-// box_of, pass 2: one thread per sample combines its columns into (x, y, w, h).
+// box_of, pass 2: one block per sample (grid x = 1): each thread merges every kThreads-th column, then
+// a tree of merges in shared memory (log2 kThreads steps, not one thread walking all W columns).
 __global__ void sladd_box_reduce_kernel(const int* cols, long long* box, int W) {
   using namespace sladd;
-  const int b = blockIdx.y;
-  if (blockIdx.x * blockDim.x + threadIdx.x != 0) return;
-  box_from_cols(cols + (long long)b * W * kBoxRowEntries, W, box + 4LL * b);
+  __shared__ LineExtent part[kThreads];
+  const int b = blockIdx.y, t = threadIdx.x;
+  const int* c = cols + (long long)b * W * kBoxRowEntries;
+  LineExtent e = line_extent_empty();
+  for (int x = t; x < W; x += kThreads) line_extent_add(&e, x, c[kBoxRowEntries * x], c[kBoxRowEntries * x + 1]);
+  part[t] = e;
+  __syncthreads();
+  for (int half = kThreads / 2; half > 0; half /= 2) {
+    if (t < half) line_extent_merge(&part[t], part[t + half]);
+    __syncthreads();
+  }
+  if (t == 0) box_from_extent(part[0], false, box + 4LL * b);
 }
 
 // One of poisson_solve's four DST-I products (common/dst_math.h) on each sample's n_h x n_w block:
@@ -887,21 +898,28 @@ __global__ void sladd_color_stats_cols_kernel(const unsigned char* fake, const u
   for (int k = 0; k < kColorStats; ++k) out[(long long)k * W] = acc[k];
 }
 
-// color_stats, pass 2: one thread per (sample, statistic) combines the W column partials in column order.
+// color_stats, pass 2: one block per sample (grid x = 1). Thread t < kColorStats * kColorSumSplit
+// combines statistic t / kColorSumSplit over every kColorSumSplit-th column from t % kColorSumSplit;
+// then thread k < kColorStats combines statistic k's kColorSumSplit parts. Exact integer sums and
+// extremes, so the grouping gives the CPU kernel's values (a thread per statistic walked all W columns).
 __global__ void sladd_color_stats_sum_kernel(const double* partials, double* stats, int W) {
   using namespace sladd;
-  const int k = blockIdx.x * blockDim.x + threadIdx.x;
-  if (k >= kColorStats) return;
-  const int b = blockIdx.y;
-  const double* part = partials + ((long long)b * kColorStats + k) * W;
-  double v = color_stat_identity(k);  // the CPU kernel's start too, so no columns gives the identities
-  for (int x = 0; x < W; ++x) {
-    const double w = part[x];
-    if (k >= kStatMaxLabF) v = w > v ? w : v;
-    else if (k >= kStatMinLabF) v = w < v ? w : v;
-    else v += w;
+  constexpr int kColorSumSplit = kThreads / kColorStats;
+  __shared__ double part[kColorStats * kColorSumSplit];
+  const int b = blockIdx.y, t = threadIdx.x;
+  const int k = t / kColorSumSplit, j = t % kColorSumSplit;
+  if (k < kColorStats) {
+    const double* p = partials + ((long long)b * kColorStats + k) * W;
+    double v = color_stat_identity(k);  // the CPU kernel's start too, so no columns gives the identities
+    for (int x = j; x < W; x += kColorSumSplit) v = color_stat_combine(k, v, p[x]);
+    part[t] = v;
   }
-  stats[(long long)b * kColorStats + k] = v;
+  __syncthreads();
+  if (t < kColorStats) {
+    double v = color_stat_identity(t);
+    for (int i = 0; i < kColorSumSplit; ++i) v = color_stat_combine(t, v, part[t * kColorSumSplit + i]);
+    stats[(long long)b * kColorStats + t] = v;
+  }
 }
 
 // color_apply: one thread per pixel writes its 3 channels.
