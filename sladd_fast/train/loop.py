@@ -128,18 +128,23 @@ def build_models(cfg: Config, device: torch.device, log=print) -> tuple[nn.Modul
     return det.to(device), syn.to(device)
 
 
+def _hyperparameters(oc: OptimConfig) -> tuple[dict, dict]:
+    """Adam's settings for the detector and the synthesizer (its lr scaled by syn_lr_scale)."""
+    common = dict(betas=(oc.beta1, oc.beta2), weight_decay=oc.weight_decay)
+    return dict(lr=oc.lr, **common), dict(lr=oc.lr * oc.syn_lr_scale, **common)
+
+
 def build_optimizers(oc: OptimConfig, det: nn.Module, syn: nn.Module) -> tuple[torch.optim.Adam, torch.optim.Adam]:
     """Adam with coupled L2 weight decay on every parameter, as SLADD (whole_model.py:36-39)."""
-    betas = (oc.beta1, oc.beta2)
-    return (torch.optim.Adam(det.parameters(), lr=oc.lr, betas=betas, weight_decay=oc.weight_decay),
-            torch.optim.Adam(syn.parameters(), lr=oc.lr * oc.syn_lr_scale, betas=betas, weight_decay=oc.weight_decay))
+    hp_det, hp_syn = _hyperparameters(oc)
+    return torch.optim.Adam(det.parameters(), **hp_det), torch.optim.Adam(syn.parameters(), **hp_syn)
 
 
 def set_hyperparameters(oc: OptimConfig, opt_det: torch.optim.Adam, opt_syn: torch.optim.Adam) -> None:
     """Sets lr, betas and weight decay of every parameter group from ``oc`` (after a state dict load)."""
-    for opt, lr in ((opt_det, oc.lr), (opt_syn, oc.lr * oc.syn_lr_scale)):
+    for opt, hp in zip((opt_det, opt_syn), _hyperparameters(oc)):
         for group in opt.param_groups:
-            group.update(lr=lr, betas=(oc.beta1, oc.beta2), weight_decay=oc.weight_decay)
+            group.update(**hp)
 
 
 class _Log:
