@@ -97,3 +97,21 @@ def _host_read_watch():
 
 
 HostReadWatch = _host_read_watch()
+
+
+def interrupt_when(cmd: list[str], ready, timeout: float = 60.0) -> tuple[int, str]:
+    """Runs ``cmd`` from the repository root, sends it SIGINT once ``ready()`` is true (or after
+    ``timeout`` seconds), and returns its status and stderr: the Ctrl-C tests of the resumable CLIs."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen(cmd, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + timeout
+    while time.time() < deadline and not ready():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=timeout)
+    return proc.returncode, err

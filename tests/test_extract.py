@@ -192,25 +192,18 @@ def test_masks_of_another_size_or_length_and_jpeg_output(ffpp_videos, tmp_path, 
 def test_ctrl_c_is_one_message_and_the_run_resumes(ffpp_videos, tmp_path):
     """SIGINT during an extraction: the parent says how to resume (status 130), the workers (which
     ignore SIGINT) print no tracebacks, and the rerun finishes from the kept videos."""
-    import signal
-    import subprocess
     import sys
-    import time
+
+    from helpers import interrupt_when
 
     out = str(tmp_path / "data")
     cmd = [sys.executable, "-m", "sladd_fast.extract", ffpp_videos, out, "--methods", "Deepfakes", "--frames",
            "3,3,3", "--workers", "1", "--quiet"]
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     parts = os.path.join(out, extract.PARTS)
-    deadline = time.time() + 60
-    while time.time() < deadline and not (os.path.isdir(parts) and len(os.listdir(parts)) > 1):
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:
+    returncode, err = interrupt_when(cmd, lambda: os.path.isdir(parts) and len(os.listdir(parts)) > 1)
+    if returncode == 0:
         pytest.skip("the extraction finished before the signal")
-    assert proc.returncode == 130 and "interrupted: rerun the same command" in err and "Traceback" not in err, err
+    assert returncode == 130 and "interrupted: rerun the same command" in err and "Traceback" not in err, err
     assert extract.main(cmd[3:]) == 0
 
 

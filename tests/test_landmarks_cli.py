@@ -152,30 +152,23 @@ def test_bad_model_and_options_are_one_line_errors(demo_root, tmp_path, capsys):
 def test_ctrl_c_is_one_message_and_the_run_resumes(tmp_path, demo_root):
     """SIGINT during a landmark run: the parent says how to resume (status 130), the workers (which
     ignore SIGINT) print no tracebacks, and the rerun finishes from the kept chunks."""
-    import signal
-    import subprocess
     import sys
-    import time
+
+    from helpers import interrupt_when
 
     root = str(tmp_path / "ds")
     shutil.copytree(os.path.join(demo_root, "image"), os.path.join(root, "image"))
     cmd = [sys.executable, "-m", "sladd_fast.landmarks", root, "--chunk", "2", "--workers", "1", "--quiet"]
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.Popen(cmd, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     parts = os.path.join(root, lmcli.PARTS)
 
     def finished() -> list[str]:  # chunks written whole (a part is written to .tmp.npz, then renamed)
         names = os.listdir(parts) if os.path.isdir(parts) else []
         return [n for n in names if n.startswith("part_") and not n.endswith(".tmp.npz")]
 
-    deadline = time.time() + 60
-    while time.time() < deadline and not finished():
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    if proc.returncode == 0 or not os.path.isdir(parts):
+    returncode, err = interrupt_when(cmd, lambda: bool(finished()))
+    if returncode == 0 or not os.path.isdir(parts):
         pytest.skip("the run finished before the signal")
-    assert proc.returncode == 130 and "interrupted: rerun the same command" in err and "Traceback" not in err, err
+    assert returncode == 130 and "interrupted: rerun the same command" in err and "Traceback" not in err, err
     kept = finished()
     assert kept and len(kept) < len(lmcli.find_frames(root)) // 2  # interrupted midway, chunks kept
     assert lmcli.main(cmd[3:]) == 0
