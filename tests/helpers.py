@@ -115,3 +115,18 @@ def interrupt_when(cmd: list[str], ready, timeout: float = 60.0) -> tuple[int, s
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=timeout)
     return proc.returncode, err
+
+
+def run_cpu_copy(code: str, out_path: str, no_avx2: bool = True):
+    """Runs ``code`` in a fresh Python process from the repository root on the compiled backend with
+    SLADD_FAST_NO_AVX2 set (the CPU loops' SSE2 or AVX2 copy is chosen once per process) and returns
+    what it saved to ``sys.argv[1]`` (= ``out_path``) with torch.save."""
+    import os
+    import subprocess
+    import sys
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "SLADD_FAST_NO_AVX2": "1" if no_avx2 else "0", "SLADD_FAST_BACKEND": "kernel"}
+    proc = subprocess.run([sys.executable, "-c", code, out_path], capture_output=True, text=True, cwd=repo, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return torch.load(out_path)

@@ -245,18 +245,14 @@ def test_poisson_solve_reads_only_each_block():
 @needs_ext
 def test_poisson_solve_baseline_copy_gives_the_same_bits(tmp_path):
     """SLADD_FAST_NO_AVX2=1 runs the baseline copy (libm fmaf lane by lane, narrower tiles): the same values."""
-    import os
-    import subprocess
-    import sys
+    from helpers import run_cpu_copy
 
     rhs, roi, _ = _solve_case(1)
-    path = str(tmp_path / "case.pt")
-    torch.save({"rhs": rhs, "roi": roi}, path)
-    code = ("import sys, torch, sladd_fast; d = torch.load(sys.argv[1]); "
-            "torch.save(torch.ops.sladd_fast.poisson_solve(d['rhs'], d['roi']), sys.argv[1] + '.out')")
-    subprocess.run([sys.executable, "-c", code, path], check=True,
-                   env={**os.environ, "SLADD_FAST_NO_AVX2": "1", "SLADD_FAST_BACKEND": "kernel"})
-    assert torch.equal(torch.load(path + ".out"), torch.ops.sladd_fast.poisson_solve(rhs, roi))
+    case = str(tmp_path / "case.pt")
+    torch.save({"rhs": rhs, "roi": roi}, case)
+    code = (f"import sys, torch, sladd_fast; d = torch.load({case!r}); "
+            "torch.save(torch.ops.sladd_fast.poisson_solve(d['rhs'], d['roi']), sys.argv[1])")
+    assert torch.equal(run_cpu_copy(code, str(tmp_path / "out.pt")), torch.ops.sladd_fast.poisson_solve(rhs, roi))
 
 
 def test_poisson_side_limit_is_the_headers():

@@ -44,30 +44,28 @@ def test_uint8_input_gives_the_float_blur_rounded():
 
 
 @needs_ext
-def test_baseline_cpu_path_equals_reference():
+def test_baseline_cpu_path_equals_reference(tmp_path):
     """SLADD_FAST_NO_AVX2=1 runs the SSE2 loops (the AVX2 copy is picked where the CPU has AVX2): the
     same values, bit for bit, in a fresh process (the choice is made once per process)."""
-    import os
-    import subprocess
-    import sys
+    from helpers import run_cpu_copy
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = """
 import torch, sys
 sys.path.insert(0, "tests")
 from test_blur_in_box import _case
-from sladd_fast.ops import _reference
+out = []
 for seed, (H, W) in enumerate([(64, 80), (33, 17), (256, 256)]):
     x, kernels, r, box = _case(H=H, W=W, seed=seed)
-    assert torch.equal(torch.ops.sladd_fast.blur_in_box(x, kernels, r, box), _reference.blur_in_box(x, kernels, r, box))
-    x8 = x.to(torch.uint8)
-    assert torch.equal(torch.ops.sladd_fast.blur_in_box(x8, kernels, r, box),
-                       _reference.blur_in_box(x8, kernels, r, box))
-print("ok")
+    out += [torch.ops.sladd_fast.blur_in_box(x, kernels, r, box),
+            torch.ops.sladd_fast.blur_in_box(x.to(torch.uint8), kernels, r, box)]
+torch.save(out, sys.argv[1])
 """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
-                          env={**os.environ, "SLADD_FAST_NO_AVX2": "1", "SLADD_FAST_BACKEND": "kernel"})
-    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
+    got = run_cpu_copy(code, str(tmp_path / "out.pt"))
+    for seed, (H, W) in enumerate([(64, 80), (33, 17), (256, 256)]):
+        x, kernels, r, box = _case(H=H, W=W, seed=seed)
+        assert torch.equal(got[2 * seed], _reference.blur_in_box(x, kernels, r, box))
+        x8 = x.to(torch.uint8)
+        assert torch.equal(got[2 * seed + 1], _reference.blur_in_box(x8, kernels, r, box))
 
 
 @needs_ext

@@ -215,13 +215,10 @@ def test_warp_linear_u8_equals_cv2_over_scales_sizes_and_channels():
             assert np.array_equal(got[0].permute(1, 2, 0).numpy(), want.reshape(size, size, C)), (size, C, s)
 
 
-def test_new_ops_baseline_loops_give_the_same_values():
+def test_new_ops_baseline_loops_give_the_same_values(tmp_path):
     """SLADD_FAST_NO_AVX2=1 runs the SSE2 copies of uniform_noise, remap_nearest and warp_linear_u8 (the
     AVX2 ones are picked where the CPU has them): the same values."""
-    import os
-    import subprocess
-    import sys
-
+    from helpers import run_cpu_copy
     from sladd_fast._ext import has_ops
 
     if not has_ops():
@@ -241,12 +238,6 @@ cw, rw = torch.randint(0, 33, (2, 29, 2), generator=g), torch.randint(0, 33, (2,
 torch.save([uniform_noise(torch.tensor([3, -5]), 3, 100, 100), remap_nearest(x, m, ct, rt),
             remap_nearest(x, m, ct, rt, relative=False), warp_linear_u8(u, ci, cw, ri, rw)], sys.argv[1])
 """
-    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"new_ops_{os.getpid()}.pt")
-    outs = []
-    for no_avx2 in ("1", "0"):
-        env = {**os.environ, "SLADD_FAST_NO_AVX2": no_avx2, "SLADD_FAST_BACKEND": "kernel"}
-        subprocess.run([sys.executable, "-c", code, path], check=True, env=env)
-        outs.append(torch.load(path))
-        os.remove(path)
+    outs = [run_cpu_copy(code, str(tmp_path / f"out{n}.pt"), no_avx2) for n, no_avx2 in enumerate((True, False))]
     for base, avx in zip(*outs):
         assert torch.equal(base, avx)

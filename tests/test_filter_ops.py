@@ -91,9 +91,7 @@ def test_warp_affine_kernel_vs_reference():
 def test_warp_affine_baseline_copy_equals_the_avx2_copy(tmp_path):
     """The CPU loops are compiled twice (SSE2 and AVX2, no FMA): SLADD_FAST_NO_AVX2=1 in a fresh process
     (the choice is made once per process) gives the same bits, float and uint8."""
-    import os
-    import subprocess
-    import sys
+    from helpers import run_cpu_copy
 
     g = torch.Generator().manual_seed(2)
     x = torch.rand(3, 4, 64, 80, generator=g) * 255
@@ -102,16 +100,12 @@ def test_warp_affine_baseline_copy_equals_the_avx2_copy(tmp_path):
     box = torch.tensor([[0, 0, 80, 64], [5, 3, 60, 50], [-5, 10, 200, 90]])
     torch.save({"x": x, "Mi": Mi, "box": box}, tmp_path / "case.pt")
     code = f"""
-import torch, sladd_fast.ops
+import sys, torch, sladd_fast.ops
 c = torch.load({str(tmp_path / "case.pt")!r})
 f = torch.ops.sladd_fast.warp_affine_cubic
-torch.save([f(c["x"], c["Mi"], c["box"]), f(c["x"].to(torch.uint8), c["Mi"], c["box"])], {str(tmp_path / "out.pt")!r})
+torch.save([f(c["x"], c["Mi"], c["box"]), f(c["x"].to(torch.uint8), c["Mi"], c["box"])], sys.argv[1])
 """
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
-                          env={**os.environ, "SLADD_FAST_NO_AVX2": "1", "SLADD_FAST_BACKEND": "kernel"})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    base_f, base_u8 = torch.load(tmp_path / "out.pt")
+    base_f, base_u8 = run_cpu_copy(code, str(tmp_path / "out.pt"))
     assert torch.equal(torch.ops.sladd_fast.warp_affine_cubic(x, Mi, box), base_f)
     assert torch.equal(torch.ops.sladd_fast.warp_affine_cubic(x.to(torch.uint8), Mi, box), base_u8)
 

@@ -1,14 +1,12 @@
 """gaussian_filter (scipy's gaussian_filter as a csrc op): CPU kernel vs the PyTorch reference bit for bit
 (its exactly rounded fused multiply-adds emulated in float64), against scipy itself, the wrapper's errors.
 CUDA vs CPU is in test_cuda_ops.py; the baseline (no AVX2 / FMA) loops in a second process below."""
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
+from helpers import needs_ext, run_cpu_copy
 from sladd_fast.ops import _reference
 from sladd_fast.synthesis.filters import gaussian_filter, gaussian_half_taps
 
@@ -60,15 +58,13 @@ def test_close_to_scipy():
             assert np.abs(got[0, c].double().numpy() - want).max() < 1e-5, sigma
 
 
-def test_baseline_loops_give_the_same_values():
+@needs_ext
+def test_baseline_loops_give_the_same_values(tmp_path):
     """SLADD_FAST_NO_AVX2=1 runs the baseline copy (libm fmaf lane by lane): the same values."""
     code = ("import torch; from sladd_fast.synthesis.filters import gaussian_filter, gaussian_half_taps; "
             "x = torch.rand(2, 1, 40, 70, generator=torch.Generator().manual_seed(3)); "
             "torch.save(gaussian_filter(x, gaussian_half_taps(7.0), 50.0), __import__('sys').argv[1])")
-    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"gauss_base_{os.getpid()}.pt")
-    subprocess.run([sys.executable, "-c", code, path], check=True, env={**os.environ, "SLADD_FAST_NO_AVX2": "1"})
-    base = torch.load(path)
-    os.remove(path)
+    base = run_cpu_copy(code, str(tmp_path / "out.pt"))
     x = torch.rand(2, 1, 40, 70, generator=torch.Generator().manual_seed(3))
     assert torch.equal(base, gaussian_filter(x, gaussian_half_taps(7.0), 50.0))
 
