@@ -76,7 +76,8 @@ def _source_hash(root: str) -> str:
     import hashlib
 
     h = hashlib.sha256()
-    sources = glob.glob(os.path.join(root, "cuda", "kernels.cu*")) + glob.glob(os.path.join(root, "common", "*.h"))
+    sources = (glob.glob(os.path.join(root, "cuda", "kernels.cu*")) + glob.glob(os.path.join(root, "cuda", "*.h"))
+               + glob.glob(os.path.join(root, "common", "*.h")))  # cuda/launch.h: kThreads sizes shared arrays
     for path in sorted(sources):
         with open(path, "rb") as f:
             h.update(f.read())
@@ -459,6 +460,7 @@ def box_of(on: torch.Tensor, exclude_frame: bool) -> torch.Tensor:
     cols = torch.empty(B, W, constants()["kBoxRowEntries"], device=m.device, dtype=torch.int32)
     _launch("sladd_box_cols_kernel", W, B,
             (_ptr(m), _ptr(cols), np.int32(H), np.int32(W), np.int32(bool(exclude_frame))), m.device)
+    # n = kThreads: one block per sample, the reduction's shape
     _launch("sladd_box_reduce_kernel", constants()["kThreads"], B, (_ptr(cols), _ptr(box), np.int32(W)), m.device)
     return box
 
@@ -840,8 +842,8 @@ def color_stats(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, mode
     partials = torch.empty(B, n, W, device=f.device, dtype=torch.float64)  # as bindings.cu
     _launch("sladd_color_stats_cols_kernel", W, B,
             (_ptr(f), _ptr(r), _ptr(m), _ptr(md), _ptr(bx), _ptr(partials), np.int32(H), np.int32(W)), f.device)
-    _launch("sladd_color_stats_sum_kernel", constants()["kThreads"], B, (_ptr(partials), _ptr(stats), np.int32(W)),
-            f.device)
+    _launch("sladd_color_stats_sum_kernel", constants()["kThreads"], B,  # one block per sample
+            (_ptr(partials), _ptr(stats), np.int32(W)), f.device)
     return stats
 
 

@@ -117,10 +117,26 @@ def test_kernels_use_little_local_memory():
     assert set(KERNELS) <= set(frames), log[-2000:]
     big = {k: v for k, v in frames.items() if k in KERNELS and v > 256}
     assert not big, f"kernels with more than 256 bytes of local memory per thread: {big}"
+    # color_stats' column pass keeps its 25 double accumulators in registers (unrolled, not 200 bytes of
+    # local memory read and written per pixel)
+    assert frames["sladd_color_stats_cols_kernel"] == 0
+
+
+def _included(path: str, seen: set[str] | None = None) -> set[str]:
+    """Every file ``path`` #includes with quotes, transitively (the NVRTC source's real inputs)."""
+    seen = set() if seen is None else seen
+    with open(path) as f:
+        for name in re.findall(r'^\s*#include\s+"([^"]+)"', f.read(), re.M):
+            inc = os.path.normpath(os.path.join(os.path.dirname(path), name))
+            if inc not in seen:
+                seen.add(inc)
+                _included(inc, seen)
+    return seen
 
 
 def test_jit_source_hash_tracks_headers(tmp_path, monkeypatch):
-    """Editing any included header changes the JIT source string (CuPy's cache key)."""
+    """Editing any file kernels.cu includes, directly or not (launch.h's kThreads sizes shared arrays),
+    changes the JIT source string, CuPy's cache key."""
     import shutil
 
     from sladd_fast import _jit
@@ -128,10 +144,13 @@ def test_jit_source_hash_tracks_headers(tmp_path, monkeypatch):
     root = tmp_path / "csrc"
     shutil.copytree(os.path.join(ROOT, "csrc"), root)
     monkeypatch.setenv("SLADD_FAST_CSRC", str(root))
-    before = _jit.jit_source()[0]
-    with open(root / "common" / "blend_math.h", "a") as f:
-        f.write("\n// edited\n")
-    assert _jit.jit_source()[0] != before
+    headers = _included(str(root / "cuda" / "kernels.cu"))
+    assert str(root / "cuda" / "launch.h") in headers and str(root / "common" / "blend_math.h") in headers
+    for header in sorted(headers):
+        before = _jit.jit_source()[0]
+        with open(header, "a") as f:
+            f.write("\n// edited\n")
+        assert _jit.jit_source()[0] != before, header
 
 
 def test_installed_package_carries_the_kernel_sources(tmp_path, monkeypatch):

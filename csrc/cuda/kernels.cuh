@@ -3,7 +3,8 @@
 // Plain extern "C" kernels with raw pointers, so the same file is compiled by nvcc (setup.py build,
 // bindings.cu) and by NVRTC at run time (CuPy RawModule, sladd_fast/_jit.py).
 // Launch layout: blockIdx.x * blockDim.x + threadIdx.x = pixel (or line), blockIdx.y = sample,
-// blockIdx.z = channel where a kernel is per channel.
+// blockIdx.z = channel where a kernel is per channel; block reductions take one block of kThreads per
+// sample (blockIdx.x = 0, threadIdx.x = the thread's share).
 #pragma once
 #include "../common/align_math.h"
 #include "../common/blend_math.h"
@@ -393,7 +394,8 @@ __global__ void sladd_box_reduce_kernel(const int* cols, long long* box, int W) 
   const int b = blockIdx.y, t = threadIdx.x;
   const int* c = cols + (long long)b * W * kBoxRowEntries;
   LineExtent e = line_extent_empty();
-  for (int x = t; x < W; x += kThreads) line_extent_add(&e, x, c[kBoxRowEntries * x], c[kBoxRowEntries * x + 1]);
+  for (long long x = t; x < W; x += kThreads)
+    line_extent_add(&e, (int)x, c[kBoxRowEntries * x], c[kBoxRowEntries * x + 1]);
   part[t] = e;
   __syncthreads();
   for (int half = kThreads / 2; half > 0; half /= 2) {
@@ -878,7 +880,7 @@ __global__ void sladd_color_stats_cols_kernel(const unsigned char* fake, const u
                                               const long long* mode, const long long* box, double* partials, int H,
                                               int W) {
   using namespace sladd;
-  const int x = blockIdx.x * blockDim.x + threadIdx.x;
+  const long long x = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (x >= W) return;
   const int b = blockIdx.y;
   const long long HW = (long long)H * W;
@@ -905,13 +907,14 @@ __global__ void sladd_color_stats_cols_kernel(const unsigned char* fake, const u
 __global__ void sladd_color_stats_sum_kernel(const double* partials, double* stats, int W) {
   using namespace sladd;
   constexpr int kColorSumSplit = kThreads / kColorStats;
+  static_assert(kColorSumSplit >= 1, "a block holds a thread per statistic at least");
   __shared__ double part[kColorStats * kColorSumSplit];
   const int b = blockIdx.y, t = threadIdx.x;
   const int k = t / kColorSumSplit, j = t % kColorSumSplit;
   if (k < kColorStats) {
     const double* p = partials + ((long long)b * kColorStats + k) * W;
     double v = color_stat_identity(k);  // the CPU kernel's start too, so no columns gives the identities
-    for (int x = j; x < W; x += kColorSumSplit) v = color_stat_combine(k, v, p[x]);
+    for (long long x = j; x < W; x += kColorSumSplit) v = color_stat_combine(k, v, p[x]);
     part[t] = v;
   }
   __syncthreads();
