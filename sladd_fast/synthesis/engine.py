@@ -201,11 +201,10 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
     with stage("guard"):
         big_enough = tgt_mask.mean((1, 2, 3)) >= MIN_MASK_FRACTION
         not_black = src_crop.amax((1, 2, 3)) > 0  # inside the mask: src_crop is 0 outside
-        in_frame = (align.landmarks_in_frame(target_landmarks, S, LANDMARK_FRAME)
-                    & align.landmarks_in_frame(source_landmarks, S, LANDMARK_FRAME))
-        applied = big_enough & not_black & align_ok & on_image & in_frame & (blend_type != BlendType.NONE)
-        if valid is not None:
-            applied &= valid
+        # Both landmark sets in one check, and the conditions in one stack: a launch each, not one per &.
+        in_frame = align.landmarks_in_frame(torch.cat([target_landmarks, source_landmarks], 1), S, LANDMARK_FRAME)
+        conditions = [big_enough, not_black, align_ok, on_image, in_frame, blend_type != BlendType.NONE]
+        applied = torch.stack(conditions + ([valid] if valid is not None else [])).all(0)
     # 5. Blends (spec §3.6): alpha and copy share one kernel; Poisson only where needed.
     with stage("blend"):
         weight = torch.where(blend_type == BlendType.ALPHA, feather_alpha(tgt_mask, params.feather), ratio)
