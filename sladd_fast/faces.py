@@ -59,7 +59,7 @@ def random_landmarks(batch: int, size: int = 256, generator: torch.Generator | N
     rot = torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)  # [B,2,2]
     pts = torch.einsum("bij,kj->bki", rot, tpl) * scale[:, None, None] + 0.5 + shift[:, None]
     pts = pts + jitter * torch.randn(batch, 68, 2, generator=g, device=dev)
-    return (pts * (size - 1)).float()
+    return (pts * (size - 1)).float().contiguous()  # einsum leaves [B,2,68] strides; loaders give rows
 
 
 def render_faces(landmarks: torch.Tensor, size: int = 256, generator: torch.Generator | None = None) -> torch.Tensor:

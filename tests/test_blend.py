@@ -40,6 +40,9 @@ def test_feather_alpha_is_sladd_constant():
     alpha = ops.feather_alpha(m, torch.tensor([0.1, 0.01, 0.0]))
     assert torch.allclose(alpha, torch.tensor([1 / 4.0, 1.0, 1.0]))
     assert ops.feather_alpha(torch.zeros(1, 1, 8, 8), torch.tensor([0.2])).item() == 1.0
+    # F <= 1 or NaN gives 1, F = inf gives 0 (1 / F where F > 1), float32 from the int64 box
+    odd = ops.feather_alpha(m, torch.tensor([float("nan"), float("inf"), -1.0]))
+    assert odd.dtype == torch.float32 and odd.tolist() == [1.0, 0.0, 1.0]
 
 
 def test_mask_bbox_matches_numpy():

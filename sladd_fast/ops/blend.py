@@ -61,9 +61,8 @@ def feather_alpha(mask: torch.Tensor, feather: torch.Tensor) -> torch.Tensor:
         float32 [B] in (0, 1]; 1 for empty masks.
     """
     x0, y0, w, h = mask_bbox(mask).unbind(-1)
-    extent = torch.maximum(w, h).float()
-    f = feather * extent
-    return torch.where(f > 1.0, 1.0 / f.clamp(min=1.0), torch.ones_like(f))
+    f = feather * torch.maximum(w, h)  # float32: the int64 extent promotes
+    return torch.where(f > 1.0, f, 1.0).reciprocal()  # 1 where f <= 1 or NaN
 
 
 def hull_feather(mask: torch.Tensor, frac: torch.Tensor, *, check_values: bool = True) -> torch.Tensor:
@@ -135,8 +134,8 @@ def poisson_roi(mask: torch.Tensor) -> torch.Tensor:
     the destination box at center - size/2, so (dx, dy) differs from (x, y) by one pixel when the
     mask touches the image frame. Replicated for parity.
     """
-    inner = mask_bbox(mask, exclude_frame=True)
-    full = mask_bbox(mask)
+    on = mask[:, 0] >= 0.5  # mask_bbox's test, made once for both boxes
+    inner, full = box_of(on, exclude_frame=True), box_of(on)
     cx = full[:, 0] + torch.div(full[:, 2], 2, rounding_mode="floor")
     cy = full[:, 1] + torch.div(full[:, 3], 2, rounding_mode="floor")
     dx = cx - torch.div(inner[:, 2], 2, rounding_mode="floor")

@@ -135,10 +135,9 @@ def color_transfer(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, l
     B, C, H, W = fake.shape
     on = mask >= 0.5
     mbox = box_of(on[:, 0])
-    none = torch.zeros_like(mbox)
     full = const((0, 0, W, H), mask.device, torch.int64).expand(B, 4)
     shift_modes = (mode == 1) | (mode == 2)  # rct-fs, avg-align: statistics over the mask's box
-    stat_box = torch.where((mode == 0)[:, None], full, torch.where(shift_modes[:, None], mbox, none))
+    stat_box = torch.where((mode == 0)[:, None], full, mbox * shift_modes[:, None])  # x 0: an empty box
     stats = op("color_stats")(fake.contiguous(), real.contiguous(), mask.contiguous(), mode.contiguous(), stat_box)
     # faceswap: Gaussian blurs of the masked images, on the faceswap samples' boxes only. On CPU the
     # planes are built for those samples alone; on CUDA (no host sync) for every sample, with empty
@@ -152,13 +151,12 @@ def color_transfer(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, l
     else:
         blur_row = torch.where(fs, torch.arange(B, device=mode.device), -1)
         f_, r_, on_, lm_ = fake, real, on, landmarks
-        box_ = torch.where(fs[:, None], mbox, none)
+        box_ = mbox * fs[:, None]
     k = faceswap_blur_size(lm_, H)
     g = gaussian_kernels(k, 2 * ((H - 1) // 2) - 1)
     # uint8 planes and a uint8 blur (rounded, as faceswap rounds its uint8 blurs): a quarter of the float
     # planes' memory, which on the GPU path every sample holds (the call's peak).
-    zero = torch.zeros((), dtype=torch.uint8, device=fake.device)
-    planes = torch.cat([torch.where(on_, r_, zero), torch.where(on_, f_, zero)], 1)  # floor(R * m), binary mask
+    planes = torch.cat([r_, f_], 1).mul_(on_)  # floor(R * m), floor(F * m): the mask is binary
     blurred = blur_in_box(planes, g, torch.div(k, 2, rounding_mode="floor"), box_)
     return op("color_apply")(fake.contiguous(), real.contiguous(), mask.contiguous(), mode.contiguous(), stats,
                              blurred, blur_row)

@@ -32,8 +32,10 @@ def random_deform(mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     """
     B, _, S, _ = mask.shape
     warped = op("deform_mask")(mask.contiguous(), noise.contiguous())
-    kern = const(_deform_kernel(), mask.device).expand(B, -1)
-    radius = const(DEFORM_BLUR // 2, mask.device, torch.int64).expand(B)
+    # [B, K] and [B] constants of their own (cached per batch size): an expanded view would be copied
+    # by the op's contiguity on every call
+    kern = const((_deform_kernel(),) * B, mask.device)
+    radius = const((DEFORM_BLUR // 2,) * B, mask.device, torch.int64)
     return blur_support(warped, kern, radius).clamp(0, 1)
 
 

@@ -211,7 +211,7 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
         weight = torch.where(applied, weight, 0.0)  # R + m 0 (S - R) == R exactly: the samples that stay real
         linear = blend_linear(target, src_crop, tgt_mask, weight, check_values=False)
         poisson_sel = applied & (blend_type == BlendType.POISSON)
-        masks = where_b(applied, tgt_mask, torch.zeros_like(tgt_mask))
+        masks = tgt_mask * applied.view(-1, 1, 1, 1)  # {0, 1} planes: the product is the selection, one op
         del tgt_mask
         # On the sync-free path every sample enters the Poisson blend, the others unselected: their empty
         # boxes cost the DST products nothing, so only the Poisson samples pay for the solve. (On CPU
