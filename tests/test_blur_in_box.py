@@ -148,6 +148,9 @@ def test_blur_support_equals_whole_image_blur_on_masks():
     got = blur_support(m, g, k // 2)
     assert (got - separable_blur(m, g)).abs().max() < 1e-5
     assert (got[5] == 0).all()
+    # several channels: the box covers every channel's support (one plane's alone would cut the others')
+    x = torch.cat([m, m.flip(-1), m.flip(-2)], 1)
+    assert (blur_support(x, g, k // 2) - separable_blur(x, g)).abs().max() < 1e-5
 
 
 @needs_ext

@@ -105,3 +105,23 @@ def test_stats_reject_bad_input(args, match):
     fake, real, mask, _ = _inputs(2, 40, 32)
     with pytest.raises((RuntimeError, ValueError), match=match):
         sf.color_stats(*args(fake, real, mask))
+
+
+def test_faceswap_blur_size_is_odd_int_of_three_quarters_of_the_eye_distance():
+    """faceswap.py: blur = int(0.75 * |mean(right eye) - mean(left eye)|), +1 when even; capped at the
+    largest odd size the image's radius allows, at least 1 (a NaN distance too)."""
+    import math
+
+    lm = torch.zeros(5, 68, 2)
+    for b, dist in enumerate([0.0, 1.4, 40.0, 53.9, 500.0]):
+        lm[b, 42:48, 0] = dist  # the right eye's mean dist to the right of the left eye's
+    lm[1, 42:48, 1] = 1.4  # a diagonal: |(1.4, 1.4)| = 1.98, int(1.48) = 1
+    got = color.faceswap_blur_size(lm, 256)
+    want = []
+    for b in range(5):
+        d = math.dist(lm[b, 42:48].mean(0).tolist(), lm[b, 36:42].mean(0).tolist())
+        k = int(0.75 * d)
+        want.append(min(k + 1 if k % 2 == 0 else k, 2 * (255 // 2) - 1))
+    assert got.tolist() == want == [1, 1, 31, 41, 253]
+    lm[0, 40] = float("nan")
+    assert color.faceswap_blur_size(lm, 256)[0].item() == 1

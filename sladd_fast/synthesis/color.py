@@ -94,8 +94,7 @@ def faceswap_blur_size(landmarks: torch.Tensor, size: int) -> torch.Tensor:
     """odd(int(0.75 * |mean(L42..47) - mean(L36..41)|)) of the target landmarks, int64 [B],
     capped at the largest odd size whose radius fits the image (2 * ((size - 1) // 2) - 1)."""
     d = (landmarks[:, 42:48].mean(1) - landmarks[:, 36:42].mean(1)).norm(dim=-1)
-    k = torch.trunc(FACESWAP_BLUR_FRAC * d).long()
-    k = torch.where(k % 2 == 0, k + 1, k)
+    k = torch.trunc(FACESWAP_BLUR_FRAC * d).long() | 1  # odd: an even k + 1 (two's complement: negatives too)
     return k.clamp(1, 2 * ((size - 1) // 2) - 1)
 
 

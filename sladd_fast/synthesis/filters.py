@@ -75,8 +75,8 @@ def blur_support(x: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor) -
     """separable_blur of x float32 [B,C,H,W] for inputs that are zero outside a region (masks):
     blur_in_box on the box of x's nonzero pixels grown by each sample's radius, which holds every
     pixel the blur can reach. Same result as a whole-image blur up to float summation order."""
-    box = box_of((x != 0).any(1))
-    grown = torch.cat([box[:, :2] - radius[:, None], box[:, 2:] + 2 * radius[:, None]], 1)
+    box = box_of(x[:, 0] != 0 if x.shape[1] == 1 else (x != 0).any(1))
+    grown = box + radius[:, None] * const((-1, -1, 2, 2), x.device, torch.int64)  # (x - r, y - r, w + 2r, h + 2r)
     grown = torch.where(box[:, 2:3] > 0, grown, box)  # an all-zero sample stays empty
     return blur_in_box(x, kernels, radius, grown)
 
