@@ -121,7 +121,7 @@ def mask_bbox(mask: torch.Tensor, exclude_frame: bool = False) -> torch.Tensor:
 def box_of(on: torch.Tensor, exclude_frame: bool = False) -> torch.Tensor:
     """Bounding box of the True pixels of on bool [B,H,W], int64 [B,4] (x, y, w, h); (0, 0, 0, 0)
     where none; with ``exclude_frame`` the 1-pixel image frame counts as False. csrc op ``box_of``
-    (common/box_math.h): a scan per row, then per sample; no host sync."""
+    (common/box_math.h): a scan per row on the CPU, per column on CUDA, then per sample; no host sync."""
     _checks.tensor("on", on, torch.bool, (None, None, None))
     return op("box_of")(on.contiguous(), bool(exclude_frame))
 
