@@ -15,12 +15,28 @@ def _cached(values: tuple, device: str, dtype: torch.dtype) -> torch.Tensor:
     return torch.tensor(values, dtype=dtype, device=device)
 
 
-def const(values: tuple, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """A read-only constant tensor of ``values`` (nested tuples) on ``device``; copied once per device."""
-    t = _cached(values, str(device), dtype)
+@functools.lru_cache(maxsize=256)
+def _cached_rows(values: tuple, batch: int, device: str, dtype: torch.dtype) -> torch.Tensor:
+    row = _cached(values, device, dtype)
+    return row.expand(batch, *row.shape).contiguous()
+
+
+def _hand_out(t: torch.Tensor) -> torch.Tensor:
     for held in _holders:
         held.append(t)
     return t
+
+
+def const(values: tuple, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """A read-only constant tensor of ``values`` (nested tuples) on ``device``; copied once per device."""
+    return _hand_out(_cached(values, str(device), dtype))
+
+
+def const_rows(values: tuple, batch: int, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """const(values) repeated ``batch`` times along a new first dimension, contiguous: a per-sample
+    argument for ops that take contiguous [B, ...] tensors (an expanded view would be copied on every
+    call). Built once per batch size and device."""
+    return _hand_out(_cached_rows(values, int(batch), str(device), dtype))
 
 
 @contextlib.contextmanager

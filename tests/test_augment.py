@@ -878,7 +878,7 @@ def test_augment_graph_replays_the_eager_modes():
 def test_augment_graph_param_checks_and_kept_constants():
     """The graph's params check (every field's shape, dtype and device, nested dataclasses included)
     and the constants a capture reads, collected to be kept alive with the graph."""
-    from sladd_fast._consts import const, keep_alive
+    from sladd_fast._consts import const, const_rows, keep_alive
     from sladd_fast.augment import sample_sbi_params, sample_sladd_params
     from sladd_fast.augment.graph import _check_like
 
@@ -899,6 +899,15 @@ def test_augment_graph_param_checks_and_kept_constants():
         a = const((1.0, 2.0), torch.device("cpu"))
     b = const((1.0, 2.0), torch.device("cpu"))
     assert len(held) == 1 and held[0] is a and b is a
+    # per-sample rows of a constant: contiguous [B, ...], built once per batch size, kept alive too
+    with keep_alive() as held:
+        rows = const_rows((1.0, 2.0), 3, torch.device("cpu"))
+        ints = const_rows(7, 5, torch.device("cpu"), torch.int64)
+    assert rows.shape == (3, 2) and rows.is_contiguous() and rows.tolist() == [[1.0, 2.0]] * 3
+    assert ints.shape == (5,) and ints.dtype == torch.int64 and ints.tolist() == [7] * 5
+    assert len(held) == 2 and held[0] is rows and held[1] is ints
+    assert const_rows((1.0, 2.0), 3, torch.device("cpu")) is rows
+    assert const_rows((1.0, 2.0), 4, torch.device("cpu")).shape == (4, 2)
 
 
 def test_piecewise_affine_grid_kernel_equals_its_reference():

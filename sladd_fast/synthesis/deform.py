@@ -16,7 +16,7 @@ import functools
 
 import torch
 
-from sladd_fast._consts import const
+from sladd_fast._consts import const_rows
 from sladd_fast.ops._dispatch import op
 from sladd_fast.synthesis.filters import blur_support
 
@@ -32,10 +32,8 @@ def random_deform(mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     """
     B, _, S, _ = mask.shape
     warped = op("deform_mask")(mask.contiguous(), noise.contiguous())
-    # [B, K] and [B] constants of their own (cached per batch size): an expanded view would be copied
-    # by the op's contiguity on every call
-    kern = const((_deform_kernel(),) * B, mask.device)
-    radius = const((DEFORM_BLUR // 2,) * B, mask.device, torch.int64)
+    kern = const_rows(_deform_kernel(), B, mask.device)
+    radius = const_rows(DEFORM_BLUR // 2, B, mask.device, torch.int64)
     return blur_support(warped, kern, radius).clamp(0, 1)
 
 
