@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from sladd_fast._consts import const
+from sladd_fast._consts import const_rows
 from sladd_fast.ops import _checks, _reference
 from sladd_fast.ops._dispatch import op
 
@@ -76,7 +76,7 @@ def warp_affine(images: torch.Tensor, M: torch.Tensor, box: torch.Tensor | None 
     """
     B, _, H, W = images.shape
     if box is None:
-        box = const((0, 0, W, H), images.device, torch.int64).expand(B, 4)
+        box = const_rows((0, 0, W, H), B, images.device, torch.int64)  # contiguous: no copy per call
     if inverse is None:
         inverse = invert_affine(M)
     return op("warp_affine_cubic")(images.contiguous(), inverse.contiguous(), box.contiguous())
