@@ -16,7 +16,7 @@ def _cached(values: tuple, device: str, dtype: torch.dtype) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=256)
-def _cached_rows(values: tuple, batch: int, device: str, dtype: torch.dtype) -> torch.Tensor:
+def _cached_rows(values: tuple | float, batch: int, device: str, dtype: torch.dtype) -> torch.Tensor:
     row = _cached(values, device, dtype)
     return row.expand(batch, *row.shape).contiguous()
 
@@ -32,10 +32,11 @@ def const(values: tuple, device: torch.device, dtype: torch.dtype = torch.float3
     return _hand_out(_cached(values, str(device), dtype))
 
 
-def const_rows(values: tuple, batch: int, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """const(values) repeated ``batch`` times along a new first dimension, contiguous: a per-sample
-    argument for ops that take contiguous [B, ...] tensors (an expanded view would be copied on every
-    call). Built once per batch size and device."""
+def const_rows(values: tuple | float, batch: int, device: torch.device,
+               dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """const(values) (a number or nested tuples) repeated ``batch`` times along a new first dimension,
+    contiguous: a per-sample argument for ops that take contiguous [B, ...] tensors (an expanded view
+    would be copied on every call). Built once per batch size and device."""
     return _hand_out(_cached_rows(values, int(batch), str(device), dtype))
 
 

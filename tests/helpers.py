@@ -110,7 +110,7 @@ def interrupt_when(cmd: list[str], ready, timeout: float = 60.0) -> tuple[int, s
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.Popen(cmd, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + timeout
-    while time.time() < deadline and not ready():
+    while time.time() < deadline and proc.poll() is None and not ready():
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=timeout)

@@ -43,6 +43,10 @@ def test_feather_alpha_is_sladd_constant():
     # F <= 1 or NaN gives 1, F = inf gives 0 (1 / F where F > 1), float32 from the int64 box
     odd = ops.feather_alpha(m, torch.tensor([float("nan"), float("inf"), -1.0]))
     assert odd.dtype == torch.float32 and odd.tolist() == [1.0, 0.0, 1.0]
+    with pytest.raises(ValueError, match="feather"):
+        ops.feather_alpha(m, torch.tensor([0.1, 0.1, 0.1], dtype=torch.float16))
+    with pytest.raises(ValueError, match="feather"):
+        ops.feather_alpha(m, torch.tensor([0.1, 0.1]))
 
 
 def test_mask_bbox_matches_numpy():

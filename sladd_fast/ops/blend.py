@@ -60,8 +60,10 @@ def feather_alpha(mask: torch.Tensor, feather: torch.Tensor) -> torch.Tensor:
     Returns:
         float32 [B] in (0, 1]; 1 for empty masks.
     """
+    _checks.tensor("mask", mask, torch.float32, (None, 1, None, None))
+    _checks.tensor("feather", feather, torch.float32, (mask.shape[0],))  # float32 F: the int64 extent promotes
     x0, y0, w, h = mask_bbox(mask).unbind(-1)
-    f = feather * torch.maximum(w, h)  # float32: the int64 extent promotes
+    f = feather * torch.maximum(w, h)
     return torch.where(f > 1.0, f, 1.0).reciprocal()  # 1 where f <= 1 or NaN
 
 
