@@ -455,8 +455,6 @@ def box_of(on: torch.Tensor, exclude_frame: bool) -> torch.Tensor:
     B, H, W = m.shape
     _check_int32("box_of", H=H, W=W)
     box = torch.empty(B, 4, device=m.device, dtype=torch.int64)
-    if W == 0:  # no columns: bindings.cu's zeros (the reduce pass would read no entries either)
-        return box.zero_()
     cols = torch.empty(B, W, constants()["kBoxRowEntries"], device=m.device, dtype=torch.int32)
     _launch("sladd_box_cols_kernel", W, B,
             (_ptr(m), _ptr(cols), np.int32(H), np.int32(W), np.int32(bool(exclude_frame))), m.device)
