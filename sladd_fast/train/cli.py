@@ -83,7 +83,10 @@ FLAG_TO_KEY = {"resolution": "data.resolution", "dset": "data.dset", "meta": "ru
 
 def parse(argv: list[str] | None = None) -> tuple[Config, argparse.Namespace, list[str]]:
     """(resolved Config, the namespace, notes to log). Errors exit through argparse with a message."""
-    ap = build_parser()
+    return _parse(build_parser(), argv)
+
+
+def _parse(ap: argparse.ArgumentParser, argv: list[str] | None) -> tuple[Config, argparse.Namespace, list[str]]:
     args, rest = ap.parse_known_args(argv)
     overrides, i = [], 0
     while i < len(rest):
@@ -145,10 +148,10 @@ def main(argv: list[str] | None = None, resume_hint: bool = True) -> int:
 
     from sladd_fast.train.distributed import LaunchSpec, launch, resolve_device, under_torchrun
 
-    cfg, args, notes = parse(argv)
+    ap = build_parser()  # kept for the setup errors below: one-line, as the argument errors
+    cfg, args, notes = _parse(ap, argv)
     for n in notes:
         print(n, flush=True)
-    ap = build_parser()  # for its one-line errors
     try:
         device = resolve_device(cfg.run.device)
     except ValueError as e:
