@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from sladd_fast import _jit
 from sladd_fast.ops import _checks
 from sladd_fast.ops._dispatch import op
 
@@ -73,7 +74,8 @@ def hull_mask(landmarks: torch.Tensor, size: int = 256, index: torch.Tensor | li
     Returns:
         float32 [B,1,size,size] in {0,1}, on the landmarks' device.
     """
-    landmarks = _checks.hull_landmarks(landmarks, None)  # the point limit is checked after ``index``
+    limit = _jit.constants()["kMaxHullInput"]  # the kernels' point limit (common/geometry.h)
+    landmarks = _checks.hull_landmarks(landmarks, None if index is not None else limit)
     if check_values:
         _checks.finite("landmarks", landmarks)
     size = _checks.size("size", size)
@@ -84,6 +86,5 @@ def hull_mask(landmarks: torch.Tensor, size: int = 256, index: torch.Tensor | li
             raise ValueError(f"index must be a non-empty 1-D list of landmark indices, got shape {list(idx.shape)}")
         if bool((idx < 0).any()) or bool((idx >= K).any()):
             raise ValueError(f"index must lie in [0, {K - 1}]")
-        landmarks = landmarks[..., idx.to(landmarks.device), :]
-    _checks.hull_landmarks(landmarks, 128)
+        landmarks = _checks.hull_landmarks(landmarks[..., idx.to(landmarks.device), :], limit)  # limit after index
     return op("hull_mask")(landmarks.contiguous(), size)
