@@ -46,6 +46,9 @@ SLADD_HD u8 dilate_window(const On& on, int i, int n, int r) {
   return 0;
 }
 
+// Whether sample op changes the mask at all (erode or dilate); the others only threshold it.
+SLADD_HD bool morph_active(int op) { return op == kMorphErode || op == kMorphDilate; }
+
 // Input flag of pass 1 for sample op: the mask, or its complement when eroding.
 SLADD_HD u8 morph_input(float m, int op) {
   const u8 on = m >= 0.5f ? 1 : 0;

@@ -543,7 +543,7 @@ __global__ void sladd_morph_rows_kernel(const float* mask, const long long* op, 
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)H * W) return;
   const int o = (int)op[b];
-  if (o != kMorphErode && o != kMorphDilate) return;
+  if (!morph_active(o)) return;
   const long long plane = (long long)b * H * W, row = plane + pix - pix % W;
   const int x = (int)(pix % W), r = morph_radius(k[b], H > W ? H : W);
   rows[plane + pix] = dilate_window([&](int j) { return morph_input(mask[row + j], o) != 0; }, x, W, r);
@@ -560,7 +560,7 @@ __global__ void sladd_morph_cols_kernel(const float* mask, const long long* op, 
   const int o = (int)op[b];
   const long long plane = (long long)b * H * W, col = plane + pix % W;
   unsigned char dilated = 0;
-  if (o == kMorphErode || o == kMorphDilate)
+  if (morph_active(o))
     dilated = dilate_window([&](int i) { return rows[col + (long long)i * W] != 0; }, (int)(pix / W), H,
                             morph_radius(k[b], H > W ? H : W));
   out[plane + pix] = morph_output(dilated, mask[plane + pix], o);
