@@ -24,27 +24,24 @@ import time
 
 import torch
 
-from sladd_fast._args import OneLineParser
+from sladd_fast._args import OneLineParser, at_least
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = OneLineParser(prog="python -m sladd_fast.demo", description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True, help="output folder (the dataset is cached in OUT/data)")
-    ap.add_argument("--steps", type=int, default=None, help="training steps (default: 24 on CPU, 300 on CUDA)")
-    ap.add_argument("--batch", type=int, default=None, help="items per step (default: 2 on CPU, 32 on CUDA)")
+    ap.add_argument("--steps", type=at_least(1), default=None, help="training steps (default: 24 on CPU, 300 on CUDA)")
+    ap.add_argument("--batch", type=at_least(1), default=None, help="items per step (default: 2 on CPU, 32 on CUDA)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ap.add_argument("--backend", default="auto", choices=["auto", "torch", "dali"],
                     help="training loader (auto: DALI where installed)")
-    ap.add_argument("--eval-batches", type=int, default=None, help="cap the eval/test passes (default: all frames)")
+    ap.add_argument("--eval-batches", type=at_least(1), default=None, help="cap the eval/test passes (default: all frames)")
     ap.add_argument("--data", default=None, help="use this FF++-layout root instead of building OUT/data")
     args = ap.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: no CUDA device is available")
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
-    for name in ("steps", "batch", "eval_batches"):  # 0 is an error, not "the default"
-        if getattr(args, name) is not None and getattr(args, name) <= 0:
-            ap.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     steps = args.steps if args.steps is not None else (300 if device == "cuda" else 24)
     batch = args.batch if args.batch is not None else (32 if device == "cuda" else 2)
     if args.data is not None and not os.path.isfile(os.path.join(args.data, "landmarks.npz")):

@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compression", default="c23", choices=["raw", "c23", "c40"])
     ap.add_argument("--methods", default=",".join(FFPP_METHODS), help="comma-separated FF++ method folders")
     ap.add_argument("--frames", default=",".join(map(str, DEFAULT_FRAMES)), help="frames per video: train,eval,test")
-    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--size", type=at_least(16), default=256)
     ap.add_argument("--scale", type=float, default=1.3, help="crop side / detector box side (FF++: 1.3)")
     ap.add_argument("--format", default="png", choices=["png", "jpg"])
     ap.add_argument("--splits", default=None, help="folder of FF++'s train/val/test.json (default: FFPP_ROOT/splits)")
@@ -407,8 +407,8 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError
     except ValueError:
         ap.error("--frames takes three positive numbers: train,eval,test")
-    if args.size < 16 or not (math.isfinite(args.scale) and args.scale > 0):
-        ap.error(f"--size must be >= 16 and --scale a positive number, got {args.size} and {args.scale}")
+    if not (math.isfinite(args.scale) and args.scale > 0):
+        ap.error(f"--scale must be a positive number, got {args.scale}")
     try:
         report = extract(args.ffpp_root, args.data_root, args.compression, args.methods.split(","), frames, args.size,
                          args.scale, args.format, args.splits, args.workers, args.predictor, not args.quiet)

@@ -251,15 +251,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("root", help="dataset root (holding image/, or frames/ with --deepfakebench)")
     ap.add_argument("--workers", type=at_least(1), default=None, help="processes (default: all cores)")
     ap.add_argument("--upsample", type=at_least(0), default=0, help="dlib HOG upsampling (SLADD used 0)")
-    ap.add_argument("--chunk", type=int, default=256, help="frames per resumable chunk")
+    ap.add_argument("--chunk", type=at_least(1), default=256, help="frames per resumable chunk")
     ap.add_argument("--predictor", default=None, help="shape_predictor_68_face_landmarks.dat path")
     ap.add_argument("--deepfakebench", action="store_true", help="import DeepfakeBench 81-point .npy files")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
     if not os.path.isdir(args.root):
         ap.error(f"not a folder: {args.root}")
-    if args.chunk <= 0:
-        ap.error("--chunk must be positive")
     try:
         store = build_store(args.root, args.workers, args.upsample, args.chunk, args.predictor, args.deepfakebench,
                             progress=not args.quiet)

@@ -15,10 +15,10 @@ from helpers import needs_ext  # noqa: E402
 CASES = [
     ("sladd_fast.landmarks", ["{tmp}/missing"], "not a folder: {tmp}/missing"),
     ("sladd_fast.landmarks", ["{tmp}", "--workers", "0"], "argument --workers: must be >= 1, got 0"),
-    ("sladd_fast.landmarks", ["{tmp}", "--chunk", "0"], "--chunk must be positive"),
+    ("sladd_fast.landmarks", ["{tmp}", "--chunk", "0"], "argument --chunk: must be >= 1, got 0"),
     ("sladd_fast.pack", ["{tmp}", "{tmp}/out", "--bogus"], "unrecognized arguments: --bogus"),
     ("sladd_fast.pack", ["{tmp}", "{tmp}/out", "--quality", "0"], "--quality must lie in 1..100"),
-    ("sladd_fast.extract", ["{tmp}", "{tmp}/out", "--size", "0"], "--size must be >= 16"),
+    ("sladd_fast.extract", ["{tmp}", "{tmp}/out", "--size", "0"], "argument --size: must be >= 16, got 0"),
     ("sladd_fast.extract", ["{tmp}", "{tmp}/out", "--format", "gif"], "argument --format: invalid choice: 'gif'"),
     ("sladd_fast.evaluate", ["ckpt.pt"], "the following arguments are required: --data-root, --dataset"),
     ("sladd_fast.evaluate", ["ckpt.pt", "--data-root", "{tmp}", "--dataset", "FF-DF", "--batch-size", "0"],
@@ -27,8 +27,10 @@ CASES = [
      "argument --workers: must be >= 0, got -1"),
     ("sladd_fast.evaluate", ["{tmp}/missing.pt", "--data-root", "{tmp}", "--dataset", "FF-DF"],
      "checkpoint not found: {tmp}/missing.pt"),
-    ("sladd_fast.data.demo", ["--out", "{tmp}/out", "--frames", "0"], "--frames must be positive"),
-    ("sladd_fast.demo", ["--out", "{tmp}/out", "--steps", "0"], "--steps must be positive, got 0"),
+    ("sladd_fast.data.demo", ["--out", "{tmp}/out", "--frames", "0"], "argument --frames: must be >= 1, got 0"),
+    ("sladd_fast.data.demo", ["--out", "{tmp}/out", "--workers", "0"], "argument --workers: must be >= 1, got 0"),
+    ("sladd_fast.data.demo", ["--out", "{tmp}/out", "--videos", "4"], "argument --videos: must be >= 6, got 4"),
+    ("sladd_fast.demo", ["--out", "{tmp}/out", "--steps", "0"], "argument --steps: must be >= 1, got 0"),
     pytest.param("benchmarks.sanitize_ops", ["--device", "cpu", "--ops", "nope"], "--ops: unknown op(s) ['nope']",
                  marks=needs_ext),  # without _C its --backend kernel check speaks first
 ]

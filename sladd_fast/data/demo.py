@@ -21,7 +21,7 @@ import time
 import numpy as np
 import torch
 
-from sladd_fast._args import OneLineParser, check_output
+from sladd_fast._args import OneLineParser, at_least, check_output
 from sladd_fast.data.index import METHODS, REAL
 from sladd_fast.synthesis import BlendType, Region, align, synthesize
 
@@ -64,8 +64,12 @@ def astronaut_face() -> tuple[np.ndarray, np.ndarray]:
 
 def build(out: str, videos: int = 8, frames: int = 8, size: int = 256, seed: int = 0,
           landmarks: bool = True, workers: int | None = None) -> dict:
+    """Write the demo dataset (module docstring) under ``out`` and return its summary. Raises
+    ValueError on counts that give no usable splits."""
     if videos < 6 or videos % 2:
         raise ValueError("--videos must be an even number >= 6 (train, eval and test each need a pair)")
+    if frames < 1 or size < 64:
+        raise ValueError(f"--frames must be >= 1 and --size >= 64, got {frames} and {size}")
     rng = np.random.default_rng(seed)
     src, src_lm = astronaut_face()
     face_c = src_lm.mean(0)
@@ -141,15 +145,13 @@ def _warp_to(src: torch.Tensor, M: torch.Tensor, size: int) -> torch.Tensor:
 def main(argv: list[str] | None = None) -> int:
     ap = OneLineParser(prog="python -m sladd_fast.data.demo", description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True, help="output dataset root")
-    ap.add_argument("--videos", type=int, default=8, help="real videos (even, >= 6)")
-    ap.add_argument("--frames", type=int, default=8, help="frames per video")
-    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--videos", type=at_least(6), default=8, help="real videos (even, >= 6)")
+    ap.add_argument("--frames", type=at_least(1), default=8, help="frames per video")
+    ap.add_argument("--size", type=at_least(64), default=256)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--workers", type=int, default=None, help="landmark processes (default: all cores)")
+    ap.add_argument("--workers", type=at_least(1), default=None, help="landmark processes (default: all cores)")
     ap.add_argument("--no-landmarks", action="store_true", help="skip the landmark store")
     args = ap.parse_args(argv)
-    if args.frames <= 0 or args.size < 64:
-        ap.error("--frames must be positive and --size >= 64")
     check_output(ap, "--out", args.out, folder=True)
     t0 = time.perf_counter()
     try:
