@@ -80,6 +80,7 @@ fi
 # piped into tee loses it otherwise).
 suite_start() { SUITE_NAME=$1; SUITE_T0=$SECONDS; log "suite $1 (budget ${BUDGET_S}s)"; }
 left_s() { echo $((BUDGET_S - (SECONDS - SUITE_T0))); }
+clamp_s() { local left; left=$(left_s); echo $(($1 < left ? $1 : left)); }  # clamp_s S: S cut to what is left
 step() {
   local name=$1 max=$2
   shift 2
@@ -90,7 +91,7 @@ step() {
     echo "$SUITE_NAME: $name" >> "$OUT_DIR/skipped.txt"
     return 99
   fi
-  [ "$max" -gt "$left" ] && max=$left
+  max=$(clamp_s "$max")
   local rc=0
   timeout -k 10 "$max" "$@" || rc=$?
   if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
@@ -99,16 +100,24 @@ step() {
   note "step '$name' rc=$rc"
   return "$rc"
 }
+# logged_step FILE NAME MAX_S CMD...: step with CMD's output in $OUT_DIR/FILE, then that file's last line
+# (pytest's tally, train.py's summary) in the log.
+logged_step() {
+  local file="$OUT_DIR/$1"
+  shift
+  step "$@" > "$file" 2>&1
+  local rc=$?
+  [ "$rc" -ne 99 ] && log "$1: $(tail -n 1 "$file")"
+  return "$rc"
+}
 
 train_suite() {
   suite_start train
-  step "training tests" 90 $PY -m pytest -q tests/test_train_cuda.py tests/test_train_step.py tests/test_models.py \
-    -p no:cacheprovider --junitxml="$OUT_DIR/pytest_train.xml" > "$OUT_DIR/pytest_train.log" 2>&1
-  log "pytest (train) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_train.log")"
-  step "train.py on the synthetic backend" 60 $PY train.py --backend synthetic --device cuda --train_batchSize 32 \
-    --max-steps 30 --manualSeed 1 --out "$OUT_DIR/runs" --meta synthetic --run.evaluate=false --run.progress=false \
-    --run.log_every=10 --run.ckpt_every=30 --run.sample_every=30 > "$OUT_DIR/train_synthetic.log" 2>&1
-  log "train.py rc=$?: $(tail -n 1 "$OUT_DIR/train_synthetic.log")"
+  logged_step pytest_train.log "training tests" 90 $PY -m pytest -q tests/test_train_cuda.py tests/test_train_step.py \
+    tests/test_models.py -p no:cacheprovider --junitxml="$OUT_DIR/pytest_train.xml"
+  logged_step train_synthetic.log "train.py on the synthetic backend" 60 $PY train.py --backend synthetic --device cuda \
+    --train_batchSize 32 --max-steps 30 --manualSeed 1 --out "$OUT_DIR/runs" --meta synthetic --run.evaluate=false \
+    --run.progress=false --run.log_every=10 --run.ckpt_every=30 --run.sample_every=30
   cp "$OUT_DIR/runs/synthetic/summary.json" "$OUT_DIR/train_synthetic_summary.json" 2>/dev/null
   rm -f "$OUT_DIR"/runs/synthetic/*.pt  # 170 MB of weights: not worth carrying back
   local loader_args="--no-loader"
@@ -127,9 +136,8 @@ train_compile_suite() {
 loader_suite() {
   suite_start loader
   if [ -z "${LOADER_ROOT:-}" ]; then log "loader suite skipped: set LOADER_ROOT (scripts/device_carry.sh)"; return; fi
-  step "GPU-decode tests" 60 $PY -m pytest -q tests/test_data_loader.py -k "gpu_decode or encoded" -p no:cacheprovider \
-    > "$OUT_DIR/pytest_loader.log" 2>&1
-  log "pytest (loader) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_loader.log")"
+  logged_step pytest_loader.log "GPU-decode tests" 60 $PY -m pytest -q tests/test_data_loader.py \
+    -k "gpu_decode or encoded" -p no:cacheprovider
   for b in 128 256; do
     step "bench_loader nvJPEG b$b" 90 $PY benchmarks/bench_loader.py --backend torch --device cuda --decode cuda \
       --root "$LOADER_ROOT" --batch $b --epochs 3 --min-batches 50 --workers "$(nproc)" \
@@ -145,9 +153,8 @@ loader_suite() {
 }
 augment_suite() {
   suite_start augment
-  step "augmentation tests" 90 $PY -m pytest -q tests/test_augment.py -p no:cacheprovider \
-    --junitxml="$OUT_DIR/pytest_augment.xml" > "$OUT_DIR/pytest_augment.log" 2>&1
-  log "pytest (augment) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_augment.log")"
+  logged_step pytest_augment.log "augmentation tests" 90 $PY -m pytest -q tests/test_augment.py -p no:cacheprovider \
+    --junitxml="$OUT_DIR/pytest_augment.xml"
   local mode
   for mode in sladd sbi xray; do  # the module beside the per-sample baseline
     step "bench_augment $mode b256" 50 $PY benchmarks/bench_augment.py --mode $mode --device cuda --batch 256 --iters 20 \
@@ -165,18 +172,23 @@ augment_suite() {
       | tee -a "$OUT_DIR/device_check.log"
   done
 }
-bench_synthesis() {  # bench_synthesis BATCH MAX_S [ARGS...]: one batch size, JSON named after it
-  local b=$1 max=$2
-  shift 2
-  step "bench_synthesis b$b $*" "$max" $PY benchmarks/bench_synthesis.py --device cuda --batch "$b" --iters 20 "$@" \
-    2>&1 | tee -a "$OUT_DIR/device_check.log"
+bench_synthesis() {  # bench_synthesis BACKEND BATCH MAX_S [ARGS...]: one batch size on one ops backend (kernel, jit)
+  local backend=$1 b=$2 max=$3
+  shift 3
+  step "bench_synthesis $backend b$b $*" "$max" env SLADD_FAST_BACKEND="$backend" $PY benchmarks/bench_synthesis.py \
+    --device cuda --batch "$b" --iters 20 "$@" 2>&1 | tee -a "$OUT_DIR/device_check.log"
 }
-memcheck() {  # memcheck BACKEND: every op under compute-sanitizer, our kernels only (kns=sladd), without
-  # torch's caching allocator, so an access past a tensor leaves its allocation
-  local log_file="$OUT_DIR/sanitizer_memcheck_$1.log"
-  step "memcheck ($1)" 50 env PYTORCH_NO_CUDA_MEMORY_CACHING=1 compute-sanitizer --tool memcheck --kernel-name kns=sladd \
-    --error-exitcode 3 $PY benchmarks/sanitize_ops.py --device cuda --backend "$1" > "$log_file" 2>&1
-  log "compute-sanitizer memcheck ($1) rc=$?: $(grep -E 'ERROR SUMMARY|all ops ran' "$log_file" | tr '\n' ' ')"
+sanitize() {  # sanitize TOOL BACKEND MAX_S [OPS]: benchmarks/sanitize_ops.py (every op, or the comma-separated
+  # OPS) under compute-sanitizer --tool TOOL, our kernels only (kns=sladd), without torch's caching
+  # allocator (an access past a tensor then leaves its allocation); the summary lines in the log
+  local tool=$1 backend=$2 max=$3 ops=${4:+--ops $4}
+  local log_file="$OUT_DIR/sanitizer_${tool}_${backend}.log"
+  step "$tool ($backend${4:+: $4})" "$max" env PYTORCH_NO_CUDA_MEMORY_CACHING=1 compute-sanitizer --tool "$tool" \
+    --kernel-name kns=sladd --error-exitcode 3 $PY benchmarks/sanitize_ops.py --device cuda --backend "$backend" $ops \
+    > "$log_file" 2>&1
+  local rc=$?
+  [ "$rc" -ne 99 ] && log "compute-sanitizer $tool ($backend) rc=$rc: $(grep -E 'SUMMARY|all ops ran' "$log_file" | tr '\n' ' ')"
+  return "$rc"
 }
 synthesis_build() {  # the NVRTC test run without _C beside the CUDA build; sets compiled=1 when _C is in
   local tests=$1
@@ -190,16 +202,15 @@ synthesis_build() {  # the NVRTC test run without _C beside the CUDA build; sets
   build_dir=$(mktemp -d)
   # Its own folders: the test run beside it imports sladd_fast without _C, and nothing lands in the
   # package until the build is done.
-  local build_max=240
-  [ "$build_max" -gt "$(left_s)" ] && build_max=$(left_s)
+  local build_max
+  build_max=$(clamp_s 240)
   ( export CPATH="${nv_inc}${CPATH:+:$CPATH}"
     MAX_JOBS=$(( $(nproc) > 4 ? $(nproc) - 2 : 2 )) FORCE_CUDA=1 timeout -k 10 "$build_max" $PY setup.py build_ext \
       --build-lib "$build_dir/lib" --build-temp "$build_dir/tmp" > "$OUT_DIR/build.log" 2>&1
     echo $? > "$build_dir/rc" ) &
   local build_pid=$!
-  step "CUDA tests, NVRTC, no _C" 200 $PY -m pytest -q $tests -p no:cacheprovider --junitxml="$OUT_DIR/pytest_jit.xml" \
-    > "$OUT_DIR/pytest_jit.log" 2>&1
-  log "pytest (jit, no _C) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_jit.log")"
+  logged_step pytest_jit.log "CUDA tests, NVRTC, no _C" 200 $PY -m pytest -q $tests -p no:cacheprovider \
+    --junitxml="$OUT_DIR/pytest_jit.xml"
   wait "$build_pid"
   local build_rc
   build_rc=$(cat "$build_dir/rc" 2>/dev/null || echo '?')
@@ -227,41 +238,31 @@ synthesis_suite() {
     [ "${DEVICE_REUSE_BUILD:-0}" = 1 ] && log "DEVICE_REUSE_BUILD=1 but no sladd_fast._C with CUDA kernels here: building"
     synthesis_build "$tests"
   fi
-  if [ "$compiled" = 1 ] && [ "${DEVICE_SKIP_TESTS:-0}" = 1 ]; then
-    log "synthesis: compiled test run skipped (DEVICE_SKIP_TESTS=1)"
-  elif [ "$compiled" = 1 ]; then
-    # The compiled backend only (SLADD_FAST_TEST_BACKENDS): the first run covered NVRTC.
-    step "CUDA tests, compiled" 120 env SLADD_FAST_TEST_BACKENDS=kernel $PY -m pytest -q $tests -p no:cacheprovider \
-      --junitxml="$OUT_DIR/pytest_kernel.xml" > "$OUT_DIR/pytest_kernel.log" 2>&1
-    log "pytest (compiled) rc=$?: $(tail -n 1 "$OUT_DIR/pytest_kernel.log")"
-  fi
-  if [ "$compiled" = 1 ]; then
-    bench_synthesis 256 50 --baseline-iters 2 --rounds 2 --baseline-batch 64 --graph \
+  local sanitizer=0
+  if command -v compute-sanitizer > /dev/null; then sanitizer=1; else log "compute-sanitizer not found: skipped"; fi
+  if [ "$compiled" = 1 ]; then  # the compiled backend's steps, in order of importance
+    if [ "${DEVICE_SKIP_TESTS:-0}" = 1 ]; then
+      log "synthesis: compiled test run skipped (DEVICE_SKIP_TESTS=1)"
+    else  # the compiled backend only (SLADD_FAST_TEST_BACKENDS): the first run covered NVRTC
+      logged_step pytest_kernel.log "CUDA tests, compiled" 120 env SLADD_FAST_TEST_BACKENDS=kernel $PY -m pytest -q \
+        $tests -p no:cacheprovider --junitxml="$OUT_DIR/pytest_kernel.xml"
+    fi
+    bench_synthesis kernel 256 50 --baseline-iters 2 --rounds 2 --baseline-batch 64 --graph \
       --json "$OUT_DIR/bench_synthesis_cuda_b256.json"
-    bench_synthesis 32 40 --baseline-iters 0 --graph --profile "$OUT_DIR/profile_synthesis_cuda_b32.txt" \
+    bench_synthesis kernel 32 40 --baseline-iters 0 --graph --profile "$OUT_DIR/profile_synthesis_cuda_b32.txt" \
       --json "$OUT_DIR/bench_synthesis_cuda_b32.json"
-  fi
-  if [ "$compiled" = 1 ] && command -v compute-sanitizer > /dev/null; then
-    memcheck kernel
-    # The ops whose kernels share memory between threads (the tiled DST products; box_of's and
-    # color_stats' per-sample block reductions): shared-memory races.
-    local race_log="$OUT_DIR/sanitizer_racecheck.log"
-    step "racecheck (poisson_solve, box_of, color_stats)" 40 compute-sanitizer --tool racecheck --error-exitcode 3 \
-      $PY benchmarks/sanitize_ops.py --device cuda --backend kernel --ops poisson_solve,box_of,color_stats \
-      > "$race_log" 2>&1
-    log "compute-sanitizer racecheck rc=$?: $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY|all ops ran' "$race_log" | tr '\n' ' ')"
-  elif [ "$compiled" = 1 ]; then
-    log "compute-sanitizer not found: skipped"
-  fi
-  if [ "$compiled" = 1 ]; then
-    bench_synthesis 1024 40 --baseline-iters 0 --profile "$OUT_DIR/profile_synthesis_cuda_b1024.txt" \
+    if [ "$sanitizer" = 1 ]; then
+      sanitize memcheck kernel 50
+      # The ops whose kernels share memory between threads (the tiled DST products; box_of's and
+      # color_stats' per-sample block reductions): shared-memory races.
+      sanitize racecheck kernel 40 poisson_solve,box_of,color_stats
+    fi
+    bench_synthesis kernel 1024 40 --baseline-iters 0 --profile "$OUT_DIR/profile_synthesis_cuda_b1024.txt" \
       --json "$OUT_DIR/bench_synthesis_cuda_b1024.json"
-    bench_synthesis 4096 45 --baseline-iters 0 --json "$OUT_DIR/bench_synthesis_cuda_b4096.json"
+    bench_synthesis kernel 4096 45 --baseline-iters 0 --json "$OUT_DIR/bench_synthesis_cuda_b4096.json"
   fi
-  step "bench_synthesis b256, NVRTC backend" 40 env SLADD_FAST_BACKEND=jit $PY benchmarks/bench_synthesis.py --device cuda \
-    --batch 256 --iters 20 --baseline-iters 0 --json "$OUT_DIR/bench_synthesis_cuda_jit_b256.json" 2>&1 \
-    | tee -a "$OUT_DIR/device_check.log"
-  if command -v compute-sanitizer > /dev/null; then memcheck jit; fi
+  bench_synthesis jit 256 40 --baseline-iters 0 --json "$OUT_DIR/bench_synthesis_cuda_jit_b256.json"
+  if [ "$sanitizer" = 1 ]; then sanitize memcheck jit 50; fi
 }
 
 for suite in "${SUITES[@]}"; do

@@ -171,7 +171,8 @@ def test_bench_augment_writes_its_record(tmp_path, capsys):
 
 def _device_check_commands(text: str) -> dict[str, list[list[str]]]:
     """{script: [the flags of each of its command lines]} in device_check.sh: benchmarks/*.py, train.py,
-    and the bench_synthesis shell function's calls (flags for bench_synthesis.py)."""
+    and the bench_synthesis shell function's calls (flags for bench_synthesis.py, after its backend,
+    batch and time)."""
     import re
 
     logical = re.sub(r"\\\n\s*", " ", text)  # continuation lines joined
@@ -182,7 +183,7 @@ def _device_check_commands(text: str) -> dict[str, list[list[str]]]:
         logical = logical.replace(f"${name}", " ".join(vs))
     out: dict[str, list[list[str]]] = {}
     for line in logical.splitlines():
-        for m in re.finditer(r"\$PY (benchmarks/\w+\.py|train\.py)|^\s*(bench_synthesis)(?= \d)", line):
+        for m in re.finditer(r"\$PY (benchmarks/\w+\.py|train\.py)|^\s*(bench_synthesis)(?= (?:kernel|jit) \d)", line):
             script = m.group(1) or "benchmarks/bench_synthesis.py"
             rest = re.split(r"\s(?:\d?>|\||2>&1)", line[m.end():])[0]
             out.setdefault(script, []).append(rest.split())
@@ -217,7 +218,13 @@ def test_device_check_script_is_valid_and_its_test_selections_exist(capsys, tmp_
     commands = _device_check_commands(text)
     assert set(commands) == {"benchmarks/bench_synthesis.py", "benchmarks/bench_train.py", "benchmarks/bench_loader.py",
                              "benchmarks/bench_augment.py", "benchmarks/sanitize_ops.py", "train.py"}, set(commands)
-    assert len(commands["benchmarks/bench_synthesis.py"]) == 6  # the function, its 4 calls, the NVRTC run
+    assert len(commands["benchmarks/bench_synthesis.py"]) == 6  # the function, 4 calls compiled, 1 on NVRTC
+    from sladd_fast.ops import _library
+
+    sanitized = re.findall(r"\bsanitize (\w+) (kernel|jit) \d+(?: ([\w,]+))?", text)
+    assert {(t, b) for t, b, _ in sanitized} == {("memcheck", "kernel"), ("racecheck", "kernel"), ("memcheck", "jit")}
+    for _, _, op_list in sanitized:  # sanitize_ops' --ops: schema names
+        assert not op_list or set(op_list.split(",")) <= set(_library.SCHEMAS), op_list
     from sladd_fast.train import cli
 
     for path, lines in commands.items():
@@ -258,7 +265,8 @@ def test_device_check_budget_skips_what_no_longer_fits(tmp_path):
 
 def test_device_check_steps_time_out_and_skip_by_the_budget(tmp_path):
     """device_check.sh's step function (sourced alone): a step past its timeout is killed, noted with
-    its status and listed in skipped.txt; a step needing more than twice what is left is skipped."""
+    its status and listed in skipped.txt; a step needing more than twice what is left is skipped;
+    logged_step keeps the output in its own file and logs the last line, with the step's status."""
     import subprocess
 
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -272,13 +280,19 @@ step "sleeper" 2 sleep 20 2>&1 | tee -a "$OUT_DIR/device_check.log"
 step "quick" 5 true
 step "too long" 100 true
 echo "rc=$?"
+logged_step out.log "tally" 5 bash -c 'echo first; echo "2 passed"; exit 1'
+echo "logged rc=$?"
+logged_step never.log "never" 100 true
+echo "never rc=$?"
 """
     proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "rc=99" in proc.stdout, proc.stdout + proc.stderr
     assert (tmp_path / "skipped.txt").read_text().splitlines() == ["demo: sleeper (timed out after 2s)",
-                                                                   "demo: too long"]
+                                                                   "demo: too long", "demo: never"]
     log = (tmp_path / "device_check.log").read_text()
     assert "step 'sleeper' rc=124" in log and "step 'quick' rc=0" in log and log.count("too long") == 1
+    assert "logged rc=1" in proc.stdout and "never rc=99" in proc.stdout and (tmp_path / "out.log").read_text() == "first\n2 passed\n"
+    assert "step 'tally' rc=1" in log and "] tally: 2 passed" in log and "never:" not in log
 
 
 def test_collect_device_results_files_and_summarizes_a_run(tmp_path, capsys):
