@@ -31,8 +31,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_synthesis import _baseline_worker, _worker_init  # noqa: E402
 from benchmarks.common import (add_timing_args, alternate_rounds, at_least, baseline_record,  # noqa: E402
-                               check_outputs, command, environment, parser, peak_mb_per_sample, rounds_note,
-                               summarize, sync_free, write_json)
+                               check_outputs, command, environment, package_version, parser, peak_mb_per_sample,
+                               rounds_note, summarize, sync_free, write_json)
 from sladd_fast import faces, ops  # noqa: E402
 from sladd_fast.augment import AugmentGraph, SbiAugment, SladdAugment, XrayAugment  # noqa: E402
 
@@ -43,12 +43,7 @@ def sbi_baseline_impl() -> str:
     """The SBI baseline this environment runs: SBI's own calls through albumentations 1.x (the one
     fixed in advance; SBI's code needs the 1.x API), or, where that is not installed, its steps as the
     OpenCV calls they make."""
-    from importlib import metadata
-
-    try:
-        return "albumentations" if metadata.version("albumentations").startswith("1.") else "opencv"
-    except metadata.PackageNotFoundError:
-        return "opencv"
+    return "albumentations" if (package_version("albumentations") or "").startswith("1.") else "opencv"
 
 
 def _sbi_worker(args: tuple) -> int:

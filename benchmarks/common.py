@@ -93,13 +93,18 @@ def environment(device: torch.device) -> dict[str, Any]:
             env[mod.split(".")[-1]] = sys.modules[mod].__version__
         except Exception:  # not installed, or no driver
             env[mod.split(".")[-1]] = None
+    env["albumentations"] = package_version("albumentations")  # SBI's baseline library
+    return env
+
+
+def package_version(name: str) -> str | None:
+    """An installed distribution's version without importing it (albumentations pulls in much), or None."""
     from importlib import metadata
 
-    try:  # SBI's baseline library: its version, without importing it
-        env["albumentations"] = metadata.version("albumentations")
+    try:
+        return metadata.version(name)
     except metadata.PackageNotFoundError:
-        env["albumentations"] = None
-    return env
+        return None
 
 
 def sync(device: torch.device) -> None:

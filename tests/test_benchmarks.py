@@ -161,7 +161,10 @@ def test_bench_augment_writes_its_record(tmp_path, capsys):
     assert len(rec["ratio_rounds"]) == 2 and rec["ratio"] > 0 and rec["baseline"]["batch"] == 4
     assert bench_augment.main(["--mode", "sbi", "--batch", "4", "--size", "64", "--threads", "1", "--iters", "1",
                                "--baseline-iters", "1", "--rounds", "1", "--json", str(path)]) == 0
-    assert json.loads(path.read_text())["mode"] == "sbi"
+    rec = json.loads(path.read_text())
+    assert rec["mode"] == "sbi" and rec["baseline"]["impl"] in ("albumentations", "opencv")
+    # SBI's own calls exactly where albumentations 1.x is installed (the env records its version)
+    assert (rec["baseline"]["impl"] == "albumentations") == (rec["env"]["albumentations"] or "").startswith("1.")
     assert bench_augment.main(["--mode", "xray", "--batch", "4", "--size", "64", "--threads", "1", "--iters", "1",
                                "--baseline-iters", "1", "--rounds", "1", "--json", str(path)]) == 0
     rec = json.loads(path.read_text())
