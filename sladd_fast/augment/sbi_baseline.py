@@ -15,9 +15,11 @@ import random
 
 import cv2
 import numpy as np
+import torch
 from scipy.ndimage import gaussian_filter
 
 from sladd_fast.augment.common import sample_draws
+from sladd_fast.augment.sbi import BLEND_RATIOS, elastic_noise
 
 
 def draws(p, k: int) -> dict:
@@ -33,10 +35,6 @@ def _noise(d: dict, size: int) -> np.ndarray:
     mode's draws, expanded from its seed (``elastic_seed``)."""
     if "elastic_noise" in d:
         return np.asarray(d["elastic_noise"], np.float64)
-    import torch
-
-    from sladd_fast.augment.sbi import elastic_noise
-
     return elastic_noise(torch.tensor([int(d["elastic_seed"])]), size)[0].double().numpy()
 
 
@@ -89,6 +87,13 @@ def _elastic_mask(mask: np.ndarray, noise: np.ndarray) -> np.ndarray:
     return cv2.remap(mask, xs + dx, ys + dy, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101)
 
 
+def _hull_mask(landmark: np.ndarray, H: int, W: int) -> np.ndarray:
+    """SBI's mask: the landmarks' convex hull filled with 1 (uint8 HxW)."""
+    mask = np.zeros((H, W), np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(landmark.astype(np.int32)), 1)
+    return mask
+
+
 def _blend_mask(mask: np.ndarray, d: dict) -> np.ndarray:
     H, W = mask.shape
     m = cv2.resize(mask, (int(d["resize_hw"][1]), int(d["resize_hw"][0])))
@@ -111,8 +116,7 @@ def sbi_one(img: np.ndarray, landmark: np.ndarray, d: dict | None = None,
     hsv = d["hsv"]  # (hue, saturation, value) shifts in uint8 units
     if len(landmark) == 81 and d["drop_forehead"]:
         landmark = landmark[:68]
-    mask = np.zeros((H, W), np.uint8)
-    cv2.fillConvexPoly(mask, cv2.convexHull(landmark.astype(np.int32)), 1)
+    mask = _hull_mask(landmark, H, W)
     source = img.copy()
     if d["on_source"]:
         source = _quality(source, d, hsv)
@@ -121,8 +125,7 @@ def sbi_one(img: np.ndarray, landmark: np.ndarray, d: dict | None = None,
     source, mask = _affine(source, mask, float(d["scale"]), d["translate"])
     mask = _elastic_mask(mask, _noise(d, H))
     m = _blend_mask(mask, d) * float(d["ratio"])
-    blended = (m * source + (1 - m) * img).astype(np.uint8)
-    return blended, m
+    return (m * source + (1 - m) * img).astype(np.uint8), m
 
 
 def _draw(size: int, rng: np.random.Generator) -> dict:
@@ -135,7 +138,7 @@ def _draw(size: int, rng: np.random.Generator) -> dict:
             "translate": (rng.uniform(-0.03, 0.03), rng.uniform(-0.015, 0.015)), "scale": rng.uniform(0.95, 1 / 0.95),
             "elastic_noise": rng.random((2, size, size), dtype=np.float32) * 2 - 1,
             "resize_hw": rng.integers(192, 257, 2), "k1": random.randrange(5, 26, 2), "k2": random.randrange(5, 26, 2),
-            "sigma2": rng.integers(5, 46), "ratio": [0.25, 0.5, 0.75, 1, 1, 1][rng.integers(6)]}
+            "sigma2": rng.integers(5, 46), "ratio": BLEND_RATIOS[rng.integers(6)]}
 
 
 class SbiAlbumentations:
@@ -213,8 +216,7 @@ class SbiAlbumentations:
         H, W = img.shape[:2]
         if np.random.rand() < 0.25:
             landmark = landmark[:68]
-        mask = np.zeros((H, W), np.uint8)
-        cv2.fillConvexPoly(mask, cv2.convexHull(landmark.astype(np.int32)), 1)
+        mask = _hull_mask(landmark, H, W)
         source = img.copy()
         if np.random.rand() < 0.5:
             source = self.source(image=source)["image"]
@@ -223,5 +225,5 @@ class SbiAlbumentations:
         source, mask = self._randaffine(source, mask)
         d = {"resize_hw": np.random.randint(192, 257, 2), "k1": random.randrange(5, 26, 2),
              "k2": random.randrange(5, 26, 2), "sigma2": np.random.randint(5, 46)}
-        m = _blend_mask(mask, d) * [0.25, 0.5, 0.75, 1, 1, 1][np.random.randint(6)]
+        m = _blend_mask(mask, d) * BLEND_RATIOS[np.random.randint(6)]
         return (m * source + (1 - m) * img).astype(np.uint8), m
