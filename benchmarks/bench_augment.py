@@ -31,8 +31,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_synthesis import _baseline_worker, _worker_init  # noqa: E402
 from benchmarks.common import (add_timing_args, alternate_rounds, at_least, baseline_record,  # noqa: E402
-                               check_outputs, command, environment, package_version, parser, peak_mb_per_sample,
-                               rounds_note, summarize, sync_free, write_json)
+                               check_device, check_outputs, command, environment, package_version, parser,
+                               peak_mb_per_sample, rounds_note, summarize, sync_free, write_json)
 from sladd_fast import faces, ops  # noqa: E402
 from sladd_fast.augment import AugmentGraph, SbiAugment, SladdAugment, XrayAugment  # noqa: E402
 
@@ -102,19 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", default="sladd", choices=MODES)
     ap.add_argument("--batch", type=at_least(1), default=32,
                     help="samples per call (sladd and xray: at least 2, partners come from the batch)")
-    add_timing_args(ap, "module")
-    ap.add_argument("--graph", action="store_true",
-                    help="cuda: time the mode replayed from a CUDA graph (AugmentGraph)")
+    add_timing_args(ap, "module", graph_help="cuda: time the mode replayed from a CUDA graph (AugmentGraph)")
     args = ap.parse_args(argv)
-    if args.device == "cuda" and not torch.cuda.is_available():
-        ap.error("--device cuda: no CUDA device")
-    if args.graph and args.device != "cuda":
-        ap.error("--graph needs --device cuda")
+    dev = check_device(ap, args)
     if args.mode in ("sladd", "xray") and args.batch < 2:
         ap.error(f"--batch {args.batch}: --mode {args.mode} takes partners from the batch, so it needs at least 2")
     check_outputs(ap, json=args.json)
     rounds_note(args, ap)
-    dev = torch.device(args.device)
     torch.set_num_threads(args.threads)
     g = torch.Generator().manual_seed(0)
     lm = faces.random_landmarks(args.batch, args.size, g)

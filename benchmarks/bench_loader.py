@@ -25,7 +25,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import at_least, check_outputs, command, environment, parser, write_json  # noqa: E402
+from benchmarks.common import (at_least, check_device, check_outputs, command, environment, parser,  # noqa: E402
+                               write_json)
 
 
 def default_cache() -> str:
@@ -104,8 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-batches", type=at_least(0), default=50,
                     help="repeat the index until an epoch has this many")
     args = ap.parse_args(argv)
-    if args.device == "cuda" and not torch.cuda.is_available():
-        ap.error("--device cuda: no CUDA device")
+    check_device(ap, args)
     if args.decode == "cuda" and (args.backend != "torch" or args.device != "cuda"):
         ap.error("--decode cuda is the torch backend's GPU decode: use --backend torch --device cuda")
     if args.root and not os.path.isfile(os.path.join(args.root, "landmarks.npz")):

@@ -22,8 +22,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.common import (add_timing_args, alternate_rounds, at_least, baseline_record,  # noqa: E402
-                               check_outputs, command, environment, parser, peak_mb_per_sample, rounds_note,
-                               summarize, time_it, write_json)
+                               check_device, check_outputs, command, environment, parser, peak_mb_per_sample,
+                               rounds_note, summarize, time_it, write_json)
 from sladd_fast import faces, ops, synthesize  # noqa: E402
 
 
@@ -88,22 +88,17 @@ def baseline_breakdown(np_in: list[np.ndarray]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = parser(__doc__)
     ap.add_argument("--batch", type=at_least(1), default=32, help="forgeries per engine call")
-    add_timing_args(ap, "engine")
+    add_timing_args(ap, "engine",
+                    graph_help="also time the call replayed from a CUDA graph (sladd_fast.synthesis.SynthesisGraph)")
     ap.add_argument("--baseline-batch", type=at_least(1), default=None,
                     help="baseline batch, at most --batch (default: min(batch, 64))")
     ap.add_argument("--profile", default=None, help="write the torch profiler's top ops (one engine step) here")
-    ap.add_argument("--graph", action="store_true",
-                    help="also time the call replayed from a CUDA graph (sladd_fast.synthesis.SynthesisGraph)")
     args = ap.parse_args(argv)
-    if args.device == "cuda" and not torch.cuda.is_available():
-        ap.error("--device cuda: no CUDA device")
-    if args.graph and args.device != "cuda":
-        ap.error("--graph needs --device cuda")
+    dev = check_device(ap, args)
     if args.baseline_batch is not None and args.baseline_batch > args.batch:
         ap.error(f"--baseline-batch {args.baseline_batch}: at most --batch ({args.batch}); it takes the batch's "
                  "first samples")
     check_outputs(ap, json=args.json, profile=args.profile)
-    dev = torch.device(args.device)
     torch.set_num_threads(args.threads)
     inputs = make_inputs(args.batch, args.size, 0)
     dev_inputs = [x.to(dev) for x in inputs]

@@ -30,7 +30,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import (at_least, check_outputs, command, environment, parser, sync,  # noqa: E402
+from benchmarks.common import (at_least, check_device, check_outputs, command, environment, parser, sync,  # noqa: E402
                                write_json)
 
 
@@ -69,9 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-loader", action="store_true", help="skip arm (c)")
     ap.add_argument("--json", default=None, help="write the record (figures, arguments, environment) here")
     args = ap.parse_args(argv)
-    dev = torch.device(args.device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        ap.error("--device cuda: no CUDA device is available")
+    dev = check_device(ap, args)
     if args.no_loader and (args.root or args.backend != "auto" or args.workers is not None):
         ap.error("--root, --backend and --workers set arm (c)'s loader, which --no-loader skips")
     if args.root:

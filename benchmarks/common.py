@@ -29,10 +29,11 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
     return OneLineParser(description=doc, formatter_class=_HelpFormatter)
 
 
-def add_timing_args(ap: argparse.ArgumentParser, unit: str) -> None:
+def add_timing_args(ap: argparse.ArgumentParser, unit: str, graph_help: str) -> None:
     """The flags of the benchmarks that time a module against the per-sample baseline in alternating
     rounds (bench_synthesis, bench_augment): device, image size, threads per side, timed calls of each
-    side, rounds, the JSON record. ``unit`` names the module's calls in the help."""
+    side, rounds, the JSON record, and --graph (CUDA-graph replay, helped by ``graph_help``). ``unit``
+    names the module's calls in the help."""
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--size", type=at_least(16), default=256, help="image side in pixels")
     ap.add_argument("--threads", type=at_least(1), default=os.cpu_count(), help="CPU threads for each side")
@@ -41,6 +42,17 @@ def add_timing_args(ap: argparse.ArgumentParser, unit: str) -> None:
     ap.add_argument("--rounds", type=at_least(1), default=3,
                     help=f"alternating {unit}/baseline rounds (at most --baseline-iters)")
     ap.add_argument("--json", default=None, help="write the record (figures, arguments, environment) here")
+    ap.add_argument("--graph", action="store_true", help=graph_help)
+
+
+def check_device(ap: argparse.ArgumentParser, args: argparse.Namespace) -> torch.device:
+    """args.device as a torch.device; a one-line error where it is cuda and no GPU is visible, or
+    where --graph (on the parsers that have it) is asked for without --device cuda."""
+    if args.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: no CUDA device")
+    if getattr(args, "graph", False) and args.device != "cuda":
+        ap.error("--graph needs --device cuda")
+    return torch.device(args.device)
 
 
 def check_outputs(ap: argparse.ArgumentParser, **paths: str | None) -> None:

@@ -18,7 +18,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import parser  # noqa: E402
+from benchmarks.common import check_device, parser  # noqa: E402
 from sladd_fast import _ext, _jit, faces, ops  # noqa: E402
 from sladd_fast.synthesis.filters import gaussian_kernels  # noqa: E402
 
@@ -301,9 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ops", default=None,
                     help="comma-separated op names to run (default: all), e.g. poisson_solve for racecheck")
     args = ap.parse_args(argv)
-    dev = torch.device(args.device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        ap.error("--device cuda: no CUDA device")
+    dev = check_device(ap, args)
     if args.backend == "jit" and (dev.type != "cuda" or not _jit.available()):
         ap.error("--backend jit needs a CUDA device and CuPy")
     if args.backend == "kernel" and not (_ext.has_cuda_ops() if dev.type == "cuda" else _ext.has_ops()):

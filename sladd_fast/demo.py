@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ap.add_argument("--backend", default="auto", choices=["auto", "torch", "dali"],
                     help="training loader (auto: DALI where installed)")
-    ap.add_argument("--eval-batches", type=at_least(1), default=None, help="cap the eval/test passes (default: all frames)")
+    ap.add_argument("--eval-batches", type=at_least(1), default=None,
+                    help="cap the eval/test passes (default: all frames)")
     ap.add_argument("--data", default=None, help="use this FF++-layout root instead of building OUT/data")
     args = ap.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():

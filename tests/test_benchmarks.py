@@ -97,6 +97,26 @@ def test_bad_arguments_are_one_line_and_status_2_before_any_work(bench, argv, me
     assert err.count("\n") == 1 and "Traceback" not in err  # one line, not the usage block
 
 
+@pytest.mark.parametrize("bench", ["bench_synthesis", "bench_augment", "bench_loader", "bench_train", "sanitize_ops"])
+def test_device_cuda_without_a_gpu_is_one_line(bench, monkeypatch, capsys):
+    """--device cuda where no GPU is visible, and --graph without --device cuda, are refused up front with
+    one line (benchmarks.common.check_device), on a GPU machine too (is_available patched)."""
+    import importlib
+
+    import torch
+
+    mod = importlib.import_module(f"benchmarks.{bench}")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    cases = [(["--device", "cuda"], "--device cuda: no CUDA device")]
+    if bench in ("bench_synthesis", "bench_augment"):
+        cases.append((["--device", "cpu", "--graph"], "--graph needs --device cuda"))
+    for argv, message in cases:
+        with pytest.raises(SystemExit) as e:
+            mod.main(argv)
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and message in err and err.count("\n") == 1, err
+
+
 def test_cost_model_counts_every_stage(tmp_path, monkeypatch):
     """The cost model runs the sync-free branches (the GPU's) and attributes ops, bytes and the
     peak to named stages; totals are the stages' sums."""
