@@ -88,8 +88,7 @@ def _copy_mask(args: tuple[str, str, str, int | None]) -> str | None:
 
         from sladd_fast.data.decode import resize_mask
 
-        m = resize_mask(torch.from_numpy(np.asarray(gray).astype(np.float32))[None], size)
-        gray = Image.fromarray(torch.floor(m[0] + 0.5).clamp(0, 255).to(torch.uint8).numpy())
+        gray = Image.fromarray(resize_mask(torch.from_numpy(np.array(gray))[None], size)[0].numpy())
     gray.save(dst)
     return None
 

@@ -164,6 +164,24 @@ def test_bench_loader_repeats_a_small_index_to_whole_epochs(tmp_path, train_root
     assert "cannot give every one of 1 rank(s) a batch of 64" in capsys.readouterr().err
 
 
+def test_bench_batch_transport_times_both_hand_overs(tmp_path, train_root, capsys):
+    """Both sides (packed frames with uint8 masks; a tensor per frame with float masks) run over the
+    same epochs through real DataLoader workers and are recorded with their rounds and the ratio."""
+    from benchmarks import bench_batch_transport
+
+    path = tmp_path / "transport.json"
+    assert bench_batch_transport.main(["--root", train_root, "--batch", "4", "--workers", "1", "--min-batches", "3",
+                                       "--rounds", "2", "--json", str(path)]) == 0
+    rec = json.loads(path.read_text())
+    assert rec["frames_per_epoch"] == 2 * 4 * (rec["frames_per_epoch"] // 8) >= 2 * 4 * 3
+    for side in ("packed", "per_frame"):
+        assert len(rec[side]["rounds"]) == 2 and rec[side]["frames_per_s"] > 0
+    assert len(rec["ratio_rounds"]) == 2 and rec["ratio"] > 0 and "ratio packed/per-frame" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        bench_batch_transport.main(["--root", str(tmp_path / "nope")])
+    assert "no landmarks.npz" in capsys.readouterr().err
+
+
 def test_bench_augment_writes_its_record(tmp_path, capsys):
     import torch
 

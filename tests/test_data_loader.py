@@ -9,6 +9,7 @@ import torch
 
 from data_helpers import make_ffpp
 from sladd_fast.data import LandmarkStore, ffpp_index
+from sladd_fast.data.batch import EncodedFrames
 from sladd_fast.data.plan import TrainSet, plan_epoch
 from sladd_fast.data.synthetic import SyntheticLoader
 from sladd_fast.data.torch_loader import TorchLoader
@@ -343,12 +344,69 @@ def test_encoded_frames_decode_in_one_batch_as_the_workers_decode_them(jpeg_trai
     pairs = [(0, 40), (5, 1), (33, 2), (17, 50)]
     plain = collate([PairDataset(ts, 24)[p] for p in pairs])
     enc = collate([PairDataset(ts, 24, encoded=True)[p] for p in pairs])
-    assert isinstance(enc.images, list) and enc.images[0].dtype == torch.uint8 and enc.images[0].dim() == 1
-    d = (decode_frames(enc.images, 24, torch.device("cpu")).int() - plain.images.int()).abs()
+    assert isinstance(enc.images, EncodedFrames) and len(enc.images) == len(enc.partners) == len(pairs)
+    assert enc.images.data.dtype == torch.uint8 and enc.images.data.dim() == 1
+    d = (decode_frames(enc.images.frames(), 24, torch.device("cpu")).int() - plain.images.int()).abs()
     assert d.max() <= 1 and (d > 0).float().mean() < 0.01  # both libjpeg-turbo; resize identical
     assert torch.equal(enc.masks, plain.masks) and torch.equal(enc.landmarks, plain.landmarks)
     assert torch.equal(enc.indices, plain.indices) and torch.equal(enc.replaced, plain.replaced)
-    assert enc.pin_memory is not None  # lists of byte tensors survive Batch's pin_memory / to
+    moved = enc.to("cpu")  # Batch's to / pin_memory map over the packed bytes too
+    assert isinstance(moved.partners, EncodedFrames) and torch.equal(moved.partners.data, enc.partners.data)
+
+
+def test_masks_travel_as_uint8_and_become_sladds_float_mask_on_arrival(trainset, tmp_path):
+    """read_mask gives uint8 (a quarter of the float bytes to hand over and copy to the GPU);
+    mask_to_float is SLADD's float32 / 255 bit for bit for every level, so PairDataset's uint8 masks
+    (float_masks=False, the GPU path) become exactly its float ones; a resized mask is the uint8 mask
+    resized and rounded, as cv2.resize on uint8; a float mask is refused rather than divided twice."""
+    import numpy as np
+    from PIL import Image
+
+    from sladd_fast.data.decode import mask_to_float, read_mask
+    from sladd_fast.data.torch_loader import PairDataset, collate
+
+    pairs = [(i, 0) for i in range(0, len(trainset), 7)]
+    f = collate([PairDataset(trainset, 48)[p] for p in pairs]).masks
+    u = collate([PairDataset(trainset, 48, float_masks=False)[p] for p in pairs]).masks
+    assert f.dtype == torch.float32 and u.dtype == torch.uint8 and f.sum() > 0 and torch.equal(mask_to_float(u), f)
+
+    levels = torch.arange(256, dtype=torch.uint8)
+    want = np.arange(256, dtype=np.uint8).astype(np.float32) / 255.0
+    assert np.array_equal(mask_to_float(levels).numpy(), want)
+    with pytest.raises(TypeError, match="uint8"):
+        mask_to_float(levels.float())
+    g = np.zeros((8, 8), np.uint8)
+    g[:, 4:] = 255
+    g[0, 0] = 101
+    Image.fromarray(g).save(tmp_path / "m.png")
+    same = read_mask(str(tmp_path / "m.png"), 8)
+    assert same.dtype == torch.uint8 and same.shape == (1, 8, 8) and torch.equal(same[0], torch.from_numpy(g))
+    up = read_mask(str(tmp_path / "m.png"), 16)
+    assert up.dtype == torch.uint8 and up.shape == (1, 16, 16)
+    assert set(up[0, 8].tolist()) == {0, 64, 191, 255}  # the 0 -> 255 edge, bilinear at quarter steps, rounded
+
+
+def test_encoded_frames_pack_into_one_tensor_and_split_back_without_a_copy():
+    """EncodedFrames.pack: the frames one after another in one byte tensor; frames() gives views of it
+    (a change through a view is a change of the packed bytes), empty batches and empty frames included,
+    and a worker's batch survives pickling as the DataLoader sends it."""
+    import pickle
+
+    frames = [torch.arange(5, dtype=torch.uint8), torch.empty(0, dtype=torch.uint8),
+              torch.full((3,), 7, dtype=torch.uint8)]
+    ef = EncodedFrames.pack(frames)
+    assert ef.data.tolist() == [0, 1, 2, 3, 4, 7, 7, 7] and ef.lengths.tolist() == [5, 0, 3] and len(ef) == 3
+    back = ef.frames()
+    assert [f.tolist() for f in back] == [f.tolist() for f in frames]
+    back[2][0] = 9
+    assert ef.data[5] == 9 and back[2].data_ptr() == ef.data.data_ptr() + 5
+    assert EncodedFrames.pack([]).frames() == [] and len(EncodedFrames.pack([])) == 0
+    again = pickle.loads(pickle.dumps(ef))
+    assert torch.equal(again.data, ef.data) and torch.equal(again.lengths, ef.lengths)
+    with pytest.raises(ValueError, match="1-D uint8"):
+        EncodedFrames.pack([torch.zeros(2, 2, dtype=torch.uint8)])
+    with pytest.raises(ValueError, match="1-D uint8"):
+        EncodedFrames.pack([torch.zeros(4)])
 
 
 def test_decode_frames_stacks_same_size_frames_and_resizes_the_others():
@@ -385,9 +443,7 @@ def test_damage_only_the_batch_decoder_sees_names_the_batch_and_the_verify_step(
     ts = jpeg_trainset
     loader = TorchLoader(ts, 24, 2, workers=0)
     batch = collate([PairDataset(ts, 24, encoded=True)[p] for p in [(0, 40), (5, 1)]])
-    b = batch.images[1].clone()
-    b[2:22] = 0  # the segments after SOI zeroed: libjpeg finds no marker where one must be
-    batch.images[1] = b
+    batch.images.frames()[1][2:22] = 0  # the segments after SOI zeroed: libjpeg finds no marker where one must be
     with pytest.raises(RuntimeError, match="JPEG decode failed") as e:
         loader._decode(batch)
     msg = str(e.value)

@@ -52,13 +52,17 @@ def test_dali_cpu_matches_torch_backend(demo_png):
             assert torch.equal(g.partner_landmarks, w.partner_landmarks)
 
 
-def test_dali_resize_scales_landmarks(demo_png):
+@pytest.mark.parametrize("size", [64, 128])
+def test_dali_resize_scales_landmarks_and_resizes_masks_as_the_torch_backend(demo_png, size):
+    """96 px frames resized down and up: landmarks scaled alike, masks equal on both backends (each
+    resizes the uint8 mask, rounds, then divides by 255, as SLADD's cv2.resize then /255)."""
     ts = _trainset(demo_png)
-    b = next(iter(_dali(ts, 64).epoch(0)))
-    w = next(iter(TorchLoader(ts, 64, 4, workers=0, seed=7).epoch(0)))
-    assert b.images.shape == (4, 3, 64, 64) and b.masks.shape == (4, 1, 64, 64)
-    assert torch.allclose(b.landmarks, w.landmarks)  # 96 -> 64 px
+    b = next(iter(_dali(ts, size).epoch(0)))
+    w = next(iter(TorchLoader(ts, size, 4, workers=0, seed=7).epoch(0)))
+    assert b.images.shape == (4, 3, size, size) and b.masks.shape == (4, 1, size, size)
+    assert torch.allclose(b.landmarks, w.landmarks)
     assert (b.images.float() - w.images.float()).abs().mean() < 3.0  # DALI cubic vs torch bicubic
+    assert w.masks.dtype == torch.float32 and w.masks.sum() > 0 and torch.equal(b.masks, w.masks)
 
 
 def test_dali_corrupt_frame_names_the_file_when_failing_fast(demo_png, tmp_path):

@@ -7,12 +7,49 @@ import torch
 
 
 @dataclasses.dataclass
+class EncodedFrames:
+    """A batch's encoded frames (JPEG bytes) packed into one byte tensor: what the PyTorch loader's
+    workers hand over with decode="cuda".
+
+    A DataLoader worker passes every tensor storage of a batch to the main process as its own shared
+    memory file (a descriptor sent, then mapped): one 1-D tensor per frame cost about 0.2 ms each, so
+    a list of 256 frames capped the loader at about 4,300 frames/s on our 2-core VM, against 79,000
+    packed (benchmarks/bench_batch_transport.py measures both on the demo data). Packed, a batch
+    crosses as two storages and is pinned in one piece.
+
+    Attributes:
+        data: uint8 [total bytes], the frames one after another (CPU: the decoder reads host bytes).
+        lengths: int64 [N], each frame's byte count.
+    """
+
+    data: torch.Tensor
+    lengths: torch.Tensor
+
+    @classmethod
+    def pack(cls, frames: list[torch.Tensor]) -> "EncodedFrames":
+        """Packs 1-D uint8 CPU tensors (one encoded frame each)."""
+        if any(f.dtype != torch.uint8 or f.dim() != 1 for f in frames):
+            raise ValueError("EncodedFrames.pack takes 1-D uint8 tensors (one encoded frame each)")
+        data = torch.cat(frames) if frames else torch.empty(0, dtype=torch.uint8)
+        return cls(data, torch.tensor([f.numel() for f in frames], dtype=torch.int64))
+
+    def frames(self) -> list[torch.Tensor]:
+        """The frames as 1-D uint8 views of ``data`` (no copy), in order."""
+        return list(torch.split(self.data, self.lengths.tolist())) if len(self) else []
+
+    def __len__(self) -> int:
+        return int(self.lengths.shape[0])
+
+
+@dataclasses.dataclass
 class Batch:
     """One training step's data for B items, all tensors on one device.
 
     Attributes:
-        images: uint8 [B,3,S,S], the items' frames (real or FF++ fake), resized to S.
-        partners: uint8 [B,3,S,S], each item's partner (a fake for a real item, a real for a fake).
+        images: uint8 [B,3,S,S], the items' frames (real or FF++ fake), resized to S. Before the
+            PyTorch loader decodes them on the GPU (decode="cuda"): EncodedFrames of B frames.
+        partners: uint8 [B,3,S,S], each item's partner (a fake for a real item, a real for a fake);
+            EncodedFrames as images.
         landmarks, partner_landmarks: float32 [B,68,2], pixels of the S x S frames, (x, y).
         landmarks_valid, partner_valid: bool [B]; False where no face was found (never synthesize).
         masks: float32 [B,1,S,S] in [0,1], the item's FF++ mask (zeros for reals).
@@ -23,8 +60,8 @@ class Batch:
             backends that do not replace.
     """
 
-    images: torch.Tensor
-    partners: torch.Tensor
+    images: torch.Tensor | EncodedFrames
+    partners: torch.Tensor | EncodedFrames
     landmarks: torch.Tensor
     partner_landmarks: torch.Tensor
     landmarks_valid: torch.Tensor
@@ -39,7 +76,7 @@ class Batch:
         def apply(v):
             if v is None:
                 return None
-            return [fn(x) for x in v] if isinstance(v, list) else fn(v)  # lists: encoded frames (decode="cuda")
+            return EncodedFrames(fn(v.data), fn(v.lengths)) if isinstance(v, EncodedFrames) else fn(v)
 
         return Batch(**{f.name: apply(getattr(self, f.name)) for f in dataclasses.fields(self)})
 

@@ -1,7 +1,9 @@
 """CPU frame decoding for the PyTorch backend: PNG/JPEG -> uint8 CHW, resized like SLADD.
 
-SLADD: cv2.imread -> RGB -> cv2.resize(256, INTER_CUBIC) for frames, bilinear for masks (/255).
-Here PIL decodes and F.interpolate resizes (bicubic / bilinear, no antialias, as OpenCV).
+SLADD: cv2.imread -> RGB -> cv2.resize(256, INTER_CUBIC) for frames, bilinear for masks, then /255.
+Here PIL decodes and F.interpolate resizes (bicubic / bilinear, no antialias, as OpenCV), rounding
+back to uint8 as cv2.resize on uint8 does. Masks stay uint8 until they reach the batch's device
+(mask_to_float): a float mask is 4x the bytes to hand from a worker and to copy to the GPU.
 """
 from __future__ import annotations
 
@@ -22,19 +24,31 @@ def decode_file(path: str, mode: str, what: str = "image") -> np.ndarray:
         raise ValueError(f"cannot decode {what} {path}: {e}") from None
 
 
-def resize_image(img: torch.Tensor, size: int) -> torch.Tensor:
-    """uint8 [3,H,W] -> uint8 [3,size,size], bicubic without antialiasing (cv2 INTER_CUBIC)."""
-    if img.shape[-2:] == (size, size):
-        return img
-    out = F.interpolate(img[None].float(), size=(size, size), mode="bicubic", align_corners=False)[0]
+def _resize_u8(x: torch.Tensor, size: int, mode: str) -> torch.Tensor:
+    """uint8 [C,H,W] -> uint8 [C,size,size] by F.interpolate (no antialiasing), rounded half up."""
+    if x.shape[-2:] == (size, size):
+        return x
+    out = F.interpolate(x[None].float(), size=(size, size), mode=mode, align_corners=False)[0]
     return torch.floor(out + 0.5).clamp(0, 255).to(torch.uint8)
 
 
+def resize_image(img: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 [3,H,W] -> uint8 [3,size,size], bicubic without antialiasing (cv2 INTER_CUBIC)."""
+    return _resize_u8(img, size, "bicubic")
+
+
 def resize_mask(m: torch.Tensor, size: int) -> torch.Tensor:
-    """float [1,H,W] -> [1,size,size], bilinear without antialiasing (cv2's default resize)."""
-    if m.shape[-2:] == (size, size):
-        return m
-    return F.interpolate(m[None], size=(size, size), mode="bilinear", align_corners=False)[0]
+    """uint8 [1,H,W] -> uint8 [1,size,size], bilinear without antialiasing (cv2's default resize of the
+    uint8 mask, before SLADD's /255; the DALI pipeline resizes it the same way)."""
+    return _resize_u8(m, size, "bilinear")
+
+
+def mask_to_float(m: torch.Tensor) -> torch.Tensor:
+    """uint8 masks (any shape) -> float32 in [0,1], /255 on their own device (exactly SLADD's
+    float32 / 255 on every device: one correctly rounded division)."""
+    if m.dtype != torch.uint8:
+        raise TypeError(f"mask_to_float takes uint8 masks, got {m.dtype}")
+    return m.float() / 255.0
 
 
 def read_image(path: str, size: int) -> torch.Tensor:
@@ -43,8 +57,8 @@ def read_image(path: str, size: int) -> torch.Tensor:
 
 
 def read_mask(path: str, size: int) -> torch.Tensor:
-    """float32 [1,size,size] in [0,1] (grayscale / 255, bilinear resize)."""
-    return resize_mask(torch.from_numpy(decode_file(path, "L", "mask").astype(np.float32) / 255.0)[None], size)
+    """uint8 [1,size,size] (grayscale, bilinear resize); mask_to_float gives SLADD's float mask."""
+    return resize_mask(torch.from_numpy(decode_file(path, "L", "mask").copy())[None], size)
 
 
 # Encoded files, for decoders that take bytes (DALI, nvJPEG through torchvision): checked cheaply

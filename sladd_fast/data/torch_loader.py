@@ -14,9 +14,13 @@ decode="cuda": the workers read each JPEG frame's bytes (checked like DALI's sou
 decode masks (PNG) on the CPU; the main process decodes each batch's frames on the GPU in one
 torchvision.io.decode_jpeg call (nvJPEG) and resizes there. Needs JPEG frames (python -m
 sladd_fast.pack). Damage that only the decoder sees stops with the batch's files and the verify step.
+The frames cross from the workers packed (EncodedFrames: a tensor per frame made the hand-over, one
+shared-memory file per storage, the bottleneck), and batches bound for the GPU carry uint8 masks,
+made float on the device.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from typing import Any, Callable, Iterator
@@ -26,8 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from sladd_fast.data.batch import Batch
-from sladd_fast.data.decode import read_encoded, read_image, read_mask
+from sladd_fast.data.batch import Batch, EncodedFrames
+from sladd_fast.data.decode import mask_to_float, read_encoded, read_image, read_mask
 from sladd_fast.data.plan import EpochPlan, TrainSet
 
 log = logging.getLogger("sladd_fast.data")
@@ -85,12 +89,18 @@ class PairSampler(Sampler):
 
 
 class PairDataset(Dataset):
-    """dataset[(item, partner)] -> dict of per-sample tensors (frame indices into data.index)."""
+    """dataset[(item, partner)] -> dict of per-sample tensors (frame indices into data.index).
 
-    def __init__(self, data: TrainSet, size: int, bad_frames: str = "replace", encoded: bool = False) -> None:
+    float_masks: the mask as the Batch's float32 [1,S,S] (for batches delivered on the CPU), or as
+    uint8 (False: a quarter of the bytes to hand over, pin and copy; TorchLoader turns it into the
+    float mask on the GPU with mask_to_float, bit for bit the same values)."""
+
+    def __init__(self, data: TrainSet, size: int, bad_frames: str = "replace", encoded: bool = False,
+                 float_masks: bool = True) -> None:
         if bad_frames not in BAD_FRAMES:
             raise ValueError(f"bad_frames must be one of {BAD_FRAMES}, got {bad_frames!r}")
         self.data, self.size, self.bad_frames, self.encoded = data, size, bad_frames, encoded
+        self.float_masks = float_masks
 
     def __len__(self) -> int:
         return len(self.data.index.paths)
@@ -103,7 +113,9 @@ class PairDataset(Dataset):
         if with_mask:
             mask_rel = index.mask_paths[i]
             mask = read_mask(os.path.join(index.root, mask_rel), self.size) if mask_rel else torch.zeros(
-                1, self.size, self.size)
+                1, self.size, self.size, dtype=torch.uint8)
+            if self.float_masks:
+                mask = mask_to_float(mask)
         lm, ok = self.data.landmarks_at(i, self.size)
         return img, torch.from_numpy(lm), ok, mask
 
@@ -118,9 +130,10 @@ class PairDataset(Dataset):
 
 
 def collate(samples: list[dict[str, torch.Tensor]]) -> Batch:
-    """Stacks every field; encoded frames (1-D byte tensors of different lengths) stay lists."""
-    return Batch(**{k: [s[k] for s in samples] if samples[0][k].dim() == 1 and k in ("images", "partners")
-                    else torch.stack([s[k] for s in samples]) for k in samples[0]})
+    """Stacks every field; encoded frames (1-D byte tensors of different lengths) are packed into one
+    EncodedFrames per field (a tensor per frame made the worker-to-main hand-over the bottleneck)."""
+    return Batch(**{k: EncodedFrames.pack([s[k] for s in samples]) if samples[0][k].dim() == 1 and k in (
+        "images", "partners") else torch.stack([s[k] for s in samples]) for k in samples[0]})
 
 
 def decode_frames(encoded: list[torch.Tensor], size: int, device: torch.device) -> torch.Tensor:
@@ -178,7 +191,8 @@ class TorchLoader:
         self.device = torch.device(device)
         self.sampler = PairSampler()
         self._generation = 0  # the epoch iterator that owns the workers
-        self.loader = DataLoader(PairDataset(data, size, bad_frames, encoded=decode == "cuda"), batch_size=batch_size,
+        dataset = PairDataset(data, size, bad_frames, encoded=decode == "cuda", float_masks=self.device.type == "cpu")
+        self.loader = DataLoader(dataset, batch_size=batch_size,
                                  sampler=self.sampler,
                                  drop_last=False, num_workers=workers, collate_fn=collate,
                                  pin_memory=self.device.type == "cuda", persistent_workers=workers > 0,
@@ -207,15 +221,17 @@ class TorchLoader:
             except StopIteration:
                 return
             self._note_replaced(batch)
-            if isinstance(batch.images, list):
+            if isinstance(batch.images, EncodedFrames):
                 batch = self._decode(batch)
-            yield batch.to(self.device, non_blocking=True) if self.device.type != "cpu" else batch
+            if self.device.type != "cpu":  # masks come as uint8 (PairDataset's float_masks)
+                batch = batch.to(self.device, non_blocking=True)
+                batch = dataclasses.replace(batch, masks=mask_to_float(batch.masks))
+            yield batch
 
     def _decode(self, batch: Batch) -> Batch:
-        import dataclasses
-
         try:
-            both = decode_frames(batch.images + batch.partners, self.size, self._decode_device)  # one nvJPEG call
+            both = decode_frames(batch.images.frames() + batch.partners.frames(), self.size,
+                                 self._decode_device)  # one nvJPEG call
             images, partners = both[:len(batch.images)], both[len(batch.images):]
         except RuntimeError as e:  # damage only the decoder sees: no per-sample replacement
             idx = self.data.index
