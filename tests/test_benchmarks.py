@@ -165,8 +165,8 @@ def test_bench_loader_repeats_a_small_index_to_whole_epochs(tmp_path, train_root
 
 
 def test_bench_batch_transport_times_both_hand_overs(tmp_path, train_root, capsys):
-    """Both sides (packed frames with uint8 masks; a tensor per frame with float masks) run over the
-    same epochs through real DataLoader workers and are recorded with their rounds and the ratio."""
+    """All four ways (frames packed or a tensor each, masks uint8 or float) run over the same epochs
+    through real DataLoader workers and are recorded with their rounds and the now/before ratio."""
     from benchmarks import bench_batch_transport
 
     path = tmp_path / "transport.json"
@@ -174,9 +174,9 @@ def test_bench_batch_transport_times_both_hand_overs(tmp_path, train_root, capsy
                                        "--rounds", "2", "--json", str(path)]) == 0
     rec = json.loads(path.read_text())
     assert rec["frames_per_epoch"] == 2 * 4 * (rec["frames_per_epoch"] // 8) >= 2 * 4 * 3
-    for side in ("packed", "per_frame"):
+    for side in ("packed_uint8", "packed_float", "per_frame_uint8", "per_frame_float"):
         assert len(rec[side]["rounds"]) == 2 and rec[side]["frames_per_s"] > 0
-    assert len(rec["ratio_rounds"]) == 2 and rec["ratio"] > 0 and "ratio packed/per-frame" in capsys.readouterr().out
+    assert len(rec["ratio_rounds"]) == 2 and rec["ratio"] > 0 and "ratio now/before" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         bench_batch_transport.main(["--root", str(tmp_path / "nope")])
     assert "no landmarks.npz" in capsys.readouterr().err

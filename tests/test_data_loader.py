@@ -350,8 +350,11 @@ def test_encoded_frames_decode_in_one_batch_as_the_workers_decode_them(jpeg_trai
     assert d.max() <= 1 and (d > 0).float().mean() < 0.01  # both libjpeg-turbo; resize identical
     assert torch.equal(enc.masks, plain.masks) and torch.equal(enc.landmarks, plain.landmarks)
     assert torch.equal(enc.indices, plain.indices) and torch.equal(enc.replaced, plain.replaced)
-    moved = enc.to("cpu")  # Batch's to / pin_memory map over the packed bytes too
-    assert isinstance(moved.partners, EncodedFrames) and torch.equal(moved.partners.data, enc.partners.data)
+    copied = enc._map(lambda t: t.clone(), encoded=True)  # pin_memory's path: a new tensor for each
+    assert isinstance(copied.partners, EncodedFrames) and torch.equal(copied.partners.data, enc.partners.data)
+    assert copied.partners.data.data_ptr() != enc.partners.data.data_ptr()
+    kept = enc._map(lambda t: t.clone(), encoded=False)  # to()'s path: the bytes stay where they are
+    assert kept.images is enc.images and kept.masks.data_ptr() != enc.masks.data_ptr()
 
 
 def test_masks_travel_as_uint8_and_become_sladds_float_mask_on_arrival(trainset, tmp_path):
@@ -462,11 +465,18 @@ def test_gpu_decode_option_checks_its_inputs(trainset, jpeg_trainset):
 
 
 @pytest.mark.needs_cuda
-def test_gpu_decode_matches_cpu_decode(jpeg_trainset):
+@pytest.mark.parametrize("workers", [0, 2])
+def test_gpu_decode_matches_cpu_decode(jpeg_trainset, workers):
+    """decode="cuda" against the CPU loader: the same rows, frames within nvJPEG's IDCT differences,
+    and masks equal bit for bit (uint8 through the workers and the pinned copy, /255 on the GPU);
+    with workers, the packed frames cross processes and are pinned before the decode."""
     cpu = [b for b in TorchLoader(jpeg_trainset, 32, 4, workers=0, seed=1).epoch(0)]
-    gpu = [b for b in TorchLoader(jpeg_trainset, 32, 4, workers=0, seed=1, decode="cuda", device="cuda").epoch(0)]
+    gpu = [b for b in TorchLoader(jpeg_trainset, 32, 4, workers=workers, seed=1, decode="cuda",
+                                  device="cuda").epoch(0)]
     assert len(cpu) == len(gpu)
     for a, b in zip(cpu, gpu):
         assert b.images.is_cuda and torch.equal(a.indices, b.indices.cpu())
         d = (a.images.int() - b.images.cpu().int()).abs()
         assert d.max() <= 3 and (d > 1).float().mean() < 0.01  # nvJPEG's IDCT vs libjpeg-turbo's
+        assert b.masks.is_cuda and b.masks.dtype == torch.float32 and torch.equal(a.masks, b.masks.cpu())
+    assert any(bool(b.masks.any()) for b in gpu)  # fakes' FF++ masks among them

@@ -12,10 +12,10 @@ class EncodedFrames:
     workers hand over with decode="cuda".
 
     A DataLoader worker passes every tensor storage of a batch to the main process as its own shared
-    memory file (a descriptor sent, then mapped): one 1-D tensor per frame cost about 0.2 ms each, so
-    a list of 256 frames capped the loader at about 4,300 frames/s on our 2-core VM, against 79,000
-    packed (benchmarks/bench_batch_transport.py measures both on the demo data). Packed, a batch
-    crosses as two storages and is pinned in one piece.
+    memory file (a descriptor sent, then mapped), so a tensor per frame made the hand-over the
+    loader's bottleneck (benchmarks/bench_batch_transport.py measures both ways on the demo data).
+    Packed, a batch crosses as two storages and is pinned in one piece. It stays on the CPU: Batch.to
+    leaves it there (the decoder reads host bytes), pin_memory pins it.
 
     Attributes:
         data: uint8 [total bytes], the frames one after another (CPU: the decoder reads host bytes).
@@ -72,19 +72,23 @@ class Batch:
     partner_indices: torch.Tensor
     replaced: torch.Tensor | None = None
 
-    def _map(self, fn) -> "Batch":
+    def _map(self, fn, encoded: bool) -> "Batch":
+        """fn over every tensor; over EncodedFrames' tensors too where ``encoded``, else they are kept."""
         def apply(v):
             if v is None:
                 return None
-            return EncodedFrames(fn(v.data), fn(v.lengths)) if isinstance(v, EncodedFrames) else fn(v)
+            if isinstance(v, EncodedFrames):
+                return EncodedFrames(fn(v.data), fn(v.lengths)) if encoded else v
+            return fn(v)
 
         return Batch(**{f.name: apply(getattr(self, f.name)) for f in dataclasses.fields(self)})
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> "Batch":
-        return self._map(lambda t: t.to(device, non_blocking=non_blocking))
+        """Every tensor on ``device``; EncodedFrames stay on the CPU, where their decoder reads them."""
+        return self._map(lambda t: t.to(device, non_blocking=non_blocking), encoded=False)
 
     def pin_memory(self) -> "Batch":  # DataLoader(pin_memory=True) calls this, so copies can overlap
-        return self._map(lambda t: t.pin_memory())
+        return self._map(lambda t: t.pin_memory(), encoded=True)
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])

@@ -2,14 +2,17 @@
 
 SLADD: cv2.imread -> RGB -> cv2.resize(256, INTER_CUBIC) for frames, bilinear for masks, then /255.
 Here PIL decodes and F.interpolate resizes (bicubic / bilinear, no antialias, as OpenCV), rounding
-back to uint8 as cv2.resize on uint8 does. Masks stay uint8 until they reach the batch's device
-(mask_to_float): a float mask is 4x the bytes to hand from a worker and to copy to the GPU.
+back to uint8 as cv2.resize on uint8 does (cv2's fixed-point arithmetic can land one level away).
+Masks stay uint8 until they reach the batch's device (mask_to_float): a float mask is 4x the bytes to
+hand from a worker and to copy to the GPU.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from sladd_fast._consts import const
 
 
 
@@ -44,11 +47,12 @@ def resize_mask(m: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def mask_to_float(m: torch.Tensor) -> torch.Tensor:
-    """uint8 masks (any shape) -> float32 in [0,1], /255 on their own device (exactly SLADD's
-    float32 / 255 on every device: one correctly rounded division)."""
+    """uint8 masks (any shape) -> float32 in [0,1], /255 on their own device: exactly SLADD's float32
+    / 255 on every device. The divisor is a device tensor: CUDA divides by a Python number as a
+    multiplication by its reciprocal, one ulp off for about half the levels."""
     if m.dtype != torch.uint8:
         raise TypeError(f"mask_to_float takes uint8 masks, got {m.dtype}")
-    return m.float() / 255.0
+    return m.float() / const((255.0,), m.device)
 
 
 def read_image(path: str, size: int) -> torch.Tensor:
