@@ -29,7 +29,8 @@
 # Suite "loader" (no build; needs LOADER_ROOT, a packed JPEG dataset with landmarks.npz, e.g. from
 #   scripts/device_carry.sh, since the device has no dlib to build one): the GPU-decode tests, then
 #   bench_loader with the torch backend decoding on the GPU (nvJPEG per batch) at batch 128 and 256
-#   beside the CPU-decode DataLoader, epochs of >= 50 batches; DALI at 128 when it is installed.
+#   beside the CPU-decode DataLoader, epochs of >= 50 batches; DALI at 128 when it is installed; then
+#   bench_batch_transport (the workers' hand-over alone) with every core.
 # Suite "augment" (no build): the augmentation tests on the GPU, then bench_augment for each mode
 #   (sladd, sbi, xray) at batch 256 with the per-sample baseline, each at 256 replayed from a CUDA
 #   graph (--graph), then each at 1024 (module only).
@@ -150,6 +151,11 @@ loader_suite() {
   else
     log "DALI not installed: skipped (see scripts/device_carry.sh)"
   fi
+  # The workers-to-main hand-over alone, no GPU (packed frames and uint8 masks against one tensor per
+  # frame and float masks): its ceiling with this machine's cores.
+  step "bench_batch_transport b128" 40 $PY benchmarks/bench_batch_transport.py --root "$LOADER_ROOT" --batch 128 \
+    --workers "$(nproc)" --min-batches 10 --rounds 2 --json "$OUT_DIR/bench_batch_transport_b128.json" 2>&1 \
+    | tee -a "$OUT_DIR/device_check.log"
 }
 augment_suite() {
   suite_start augment
