@@ -58,19 +58,28 @@ def _matrix(rng: np.random.Generator, size: int = S, lo: float = 0.9,
     return s, tx, ty, np.array([[s, 0, (1 - s) * c + tx * size], [0, s, (1 - s) * c + ty * size]])
 
 
+def _inverse(s: float, tx: float, ty: float, size: int) -> tuple[torch.Tensor, ...]:
+    """invert_scale_translate's (a00, a02, a11, a12) for one sample's float parameters."""
+    return T.invert_scale_translate(*(torch.tensor([v], dtype=torch.float64) for v in (s, tx, ty)), size, size)
+
+
+def _warp_u8_hwc(img: np.ndarray, inverse: tuple[torch.Tensor, ...], size: int) -> np.ndarray:
+    """warp_affine_u8 (bilinear, zero border) of one HxWxC uint8 image, back as HxWxC."""
+    a00, a02, a11, a12 = inverse
+    cols, rows = T.warp_affine_taps(a00, a02, size, False, False), T.warp_affine_taps(a11, a12, size, True, False)
+    got = T.warp_affine_u8(torch.tensor(img).reshape(size, size, -1).permute(2, 0, 1)[None], cols, rows)
+    return got[0].permute(1, 2, 0).numpy()
+
+
 def test_axis_aligned_warp_affine_equals_cv2_linear_and_nearest():
     rng = np.random.default_rng(2)
     for _ in range(10):
         img = rng.integers(0, 256, (S, S, 3), dtype=np.uint8)
         mask = (rng.random((S, S)) < 0.5).astype(np.uint8)
         s, tx, ty, M = _matrix(rng)
-        a00, a02, a11, a12 = T.invert_scale_translate(*(torch.tensor([v], dtype=torch.float64) for v in (s, tx, ty)),
-                                                      S, S)
-        got = T.warp_affine_u8(torch.tensor(img).permute(2, 0, 1)[None],
-                               T.warp_affine_taps(a00, a02, S, False, False),
-                               T.warp_affine_taps(a11, a12, S, True, False))
+        a00, a02, a11, a12 = _inverse(s, tx, ty, S)
         want = cv2.warpAffine(img, M, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        assert np.array_equal(got[0].permute(1, 2, 0).numpy(), want)
+        assert np.array_equal(_warp_u8_hwc(img, (a00, a02, a11, a12), S), want)
         cols, rows = T.warp_affine_taps(a00, a02, S, False, True), T.warp_affine_taps(a11, a12, S, True, True)
         got = resample_taps(resample_taps(torch.tensor(mask).float()[None, None], *cols, 3), *rows, 2)
         want = cv2.warpAffine(mask, M, (S, S), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
@@ -206,13 +215,9 @@ def test_warp_linear_u8_equals_cv2_over_scales_sizes_and_channels():
         for lo, hi in ((0.3, 0.9), (0.9, 1.1), (1.1, 3.0)):
             img = rng.integers(0, 256, (size, size, C), dtype=np.uint8)
             s, tx, ty, M = _matrix(rng, size, lo, hi)
-            a00, a02, a11, a12 = T.invert_scale_translate(*(torch.tensor([v], dtype=torch.float64) for v in (s, tx, ty)),
-                                                          size, size)
-            got = T.warp_affine_u8(torch.tensor(img).permute(2, 0, 1)[None],
-                                   T.warp_affine_taps(a00, a02, size, False, False),
-                                   T.warp_affine_taps(a11, a12, size, True, False))
             want = cv2.warpAffine(img, M, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-            assert np.array_equal(got[0].permute(1, 2, 0).numpy(), want.reshape(size, size, C)), (size, C, s)
+            assert np.array_equal(_warp_u8_hwc(img, _inverse(s, tx, ty, size), size),
+                                  want.reshape(size, size, C)), (size, C, s)
 
 
 def test_new_ops_baseline_loops_give_the_same_values(tmp_path):
