@@ -12,8 +12,8 @@ the landmarks exactly as the loader's do, and the main process only receives the
 figure is the ceiling the hand-over itself puts on the loader. A DataLoader worker passes every tensor
 storage of a batch as its own shared-memory file (a descriptor sent, then mapped), which one tensor
 per frame pays 2 x batch times; a float mask is 4x the bytes of a uint8 one to write, map and pin.
-Data: --root, else bench_loader's cached demo set (packed to JPEG). Frames/s counts items and partners (2 frames per item), as bench_loader does. A benchmark: nothing
-asserts.
+Data: --root, else bench_loader's cached demo set (packed to JPEG). Frames/s counts items and
+partners (2 frames per item), as bench_loader does. A benchmark: nothing asserts.
 """
 from __future__ import annotations
 

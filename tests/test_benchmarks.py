@@ -333,7 +333,8 @@ echo "never rc=$?"
                                                                    "demo: too long", "demo: never"]
     log = (tmp_path / "device_check.log").read_text()
     assert "step 'sleeper' rc=124" in log and "step 'quick' rc=0" in log and log.count("too long") == 1
-    assert "logged rc=1" in proc.stdout and "never rc=99" in proc.stdout and (tmp_path / "out.log").read_text() == "first\n2 passed\n"
+    assert "logged rc=1" in proc.stdout and "never rc=99" in proc.stdout
+    assert (tmp_path / "out.log").read_text() == "first\n2 passed\n"
     assert "step 'tally' rc=1" in log and "] tally: 2 passed" in log and "never:" not in log
 
 
