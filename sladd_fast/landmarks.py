@@ -29,6 +29,7 @@ import numpy as np
 
 from sladd_fast._args import OneLineParser, at_least
 from sladd_fast.data.decode import decode_file
+from sladd_fast.data.index import dfb_sibling
 from sladd_fast.data.store import STORE_NAME, LandmarkStore
 
 PARTS = ".landmarks_parts"
@@ -92,8 +93,11 @@ def find_dfb_frames(root: str) -> list[str]:
 
 
 def _dfb_landmark_path(key: str) -> str:
-    k = key.rfind("/frames/") if not key.startswith("frames/") else -1
-    rel = ("landmarks/" + key[len("frames/"):]) if k < 0 else key[:k] + "/landmarks/" + key[k + len("/frames/"):]
+    """frames/<v>/<n>.png (under any prefix) -> landmarks/<v>/<n>.npy beside it (find_dfb_frames'
+    keys always hold a frames folder)."""
+    rel = dfb_sibling(key, "landmarks")
+    if rel is None:
+        raise ValueError(f"{key}: a DeepfakeBench frame path must lie in a frames/ folder")
     return os.path.splitext(rel)[0] + ".npy"
 
 

@@ -38,6 +38,10 @@ def test_all_uses_four_methods_on_the_first_quarter(ff):
     assert set(idx.frames[fakes].tolist()) == {0, 1}  # i <= 4 // 4
     assert set(idx.methods[fakes].tolist()) == {1, 2, 3, 4}
     assert fakes.sum() == 2 * 2 * 4 * 2 and (~fakes).sum() == 2 * 2 * 4
+    # Each method's fake of a pair is its own video (video-level metrics must not average four
+    # methods' 000_001 into one): 2 pairs x 2 directions x 4 methods fake videos, 4 real ones.
+    assert len(set(idx.videos[fakes].tolist())) == 2 * 2 * 4 and len(set(idx.videos[~fakes].tolist())) == 4
+    assert "FF-F2F/000_001" in idx.videos.tolist()
 
 
 def test_missing_frames_and_masks_are_counted_or_strict(ff):
@@ -118,10 +122,38 @@ def test_deepfakebench_layout(tmp_path):
     idx = deepfakebench_index(js, root, "train")
     assert len(idx) == 4
     assert idx.labels.tolist() == [0, 0, 1, 1] and idx.methods.tolist() == [0, 0, 1, 1]
-    assert idx.mask_paths[2].endswith("masks/000_003/000.png") and idx.mask_paths[3] == ""
+    assert idx.videos.tolist() == ["FF-real/000"] * 2 + ["FF-DF/000_003"] * 2  # per sub-label    assert idx.mask_paths[2].endswith("masks/000_003/000.png") and idx.mask_paths[3] == ""
     assert idx.skipped == {"fake_without_mask": 1}
     with pytest.raises(ValueError, match="no frames found for split 'test'"):
         deepfakebench_index(js, root, "test")
+
+
+def test_deepfakebench_root_holding_frames_finds_masks_beside_them_never_the_frame(tmp_path):
+    """rgb_root may hold frames/ itself (frames/<video>/<NNN>.png): the mask is masks/<video>/<NNN>.png.
+    The path swap used to need a '/frames/' inside, so a leading frames/ gave the frame itself as
+    its own mask. The same video name under two methods stays two videos."""
+    from sladd_fast.data.index import dfb_sibling
+
+    assert dfb_sibling("frames/v/000.png", "masks") == "masks/v/000.png"
+    assert dfb_sibling("frames/a/frames/v/000.png", "masks") == "frames/a/masks/v/000.png"  # the last one
+    assert dfb_sibling("rgb/v/000.png", "masks") is None and dfb_sibling("v/frames", "masks") is None
+    root = str(tmp_path / "dfb")
+    write_png(os.path.join(root, "frames", "000_003", "000.png"))
+    write_png(os.path.join(root, "masks", "000_003", "000.png"), 255)
+    write_png(os.path.join(root, "frames", "001_002", "000.png"))  # no mask file
+    write_png(os.path.join(root, "other", "002_001", "000.png"))  # outside any frames/ folder
+    tree = {"FF-DF": {"test": {"000_003": {"label": "FF-DF", "frames": ["frames/000_003/000.png"]},
+                               "001_002": {"label": "FF-DF", "frames": ["frames/001_002/000.png"]},
+                               "002_001": {"label": "FF-DF", "frames": ["other/002_001/000.png"]}}},
+            "FF-F2F": {"test": {"000_003": {"label": "FF-F2F", "frames": ["frames/000_003/000.png"]}}}}
+    js = str(tmp_path / "FaceForensics++.json")
+    with open(js, "w") as f:
+        json.dump({"FaceForensics++": tree}, f)
+    idx = deepfakebench_index(js, root, "test", compression=None)
+    assert idx.mask_paths.tolist() == ["masks/000_003/000.png", "", "", "masks/000_003/000.png"]
+    assert not set(idx.mask_paths.tolist()) & set(idx.paths.tolist())
+    assert idx.skipped == {"fake_without_mask": 2}
+    assert idx.videos.tolist() == ["FF-DF/000_003", "FF-DF/001_002", "FF-DF/002_001", "FF-F2F/000_003"]
 
 
 def test_landmark_store_roundtrip_and_sync(tmp_path):

@@ -41,7 +41,8 @@ class FrameIndex:
         root: dataset root.
         paths: str [N] image paths. labels: int64 [N] (0 real, 1 fake).
         methods: int64 [N] (0 real, 1..4 = METHODS, -1 unknown method, e.g. test sets).
-        videos: str [N] video ids. frames: int64 [N] frame numbers.
+        videos: str [N] video ids, one per video of the index (FF++ fakes carry their method:
+            FF-DF/000_003 and FF-F2F/000_003 are two videos). frames: int64 [N] frame numbers.
         mask_paths: str [N] ('' where there is no mask, i.e. reals).
         skipped: counted skips by reason.
     """
@@ -188,8 +189,8 @@ def ffpp_index(root: str, split: str, dataset: str, frames: int | None = None, s
             if i < fake_frames:
                 for m in methods:
                     mid = METHODS.index(m) + 1
-                    for v in (f"{a}_{b}", f"{b}_{a}"):
-                        add(f"image/{m}/{v}/{i:04d}{ext}", 1, mid, v, i, f"mask/{m}/{v}/{i:04d}_mask.png")
+                    for v in (f"{a}_{b}", f"{b}_{a}"):  # the video id names the method: one video per fake
+                        add(f"image/{m}/{v}/{i:04d}{ext}", 1, mid, f"{m}/{v}", i, f"mask/{m}/{v}/{i:04d}_mask.png")
     index = _columns(root, rows, skipped)
     if len(index) == 0:
         raise ValueError(f"{os.path.join(root, 'config', split + '.json')}: no frames found for {dataset} "
@@ -240,10 +241,16 @@ def _walk_dfb(node: Any, trail: tuple[str, ...]) -> Iterable[tuple[tuple[str, ..
             yield from _walk_dfb(v, trail + (str(k),))
 
 
-def _swap_last(path: str, old: str, new: str) -> str:
-    """Replaces the last occurrence of ``old`` in ``path`` (prefix folders may contain it too)."""
-    k = path.rfind(old)
-    return path if k < 0 else path[:k] + new + path[k + len(old):]
+def dfb_sibling(rel: str, folder: str) -> str | None:
+    """DeepfakeBench keeps landmarks/ and masks/ beside each frames/ folder: ``rel`` (a frame path,
+    '/'-separated, relative to the rgb root) with its last folder named "frames" renamed ``folder``
+    (a prefix folder may be named frames too; a leading frames/ counts). None where no folder of the
+    path is named frames."""
+    parts = rel.split("/")
+    for k in range(len(parts) - 2, -1, -1):  # folders only, not the file name
+        if parts[k] == "frames":
+            return "/".join(parts[:k] + [folder] + parts[k + 1:])
+    return None
 
 
 def deepfakebench_index(json_path: str, rgb_root: str, split: str, compression: str | None = "c23",
@@ -268,7 +275,7 @@ def deepfakebench_index(json_path: str, rgb_root: str, split: str, compression: 
         sub = str(video.get("label") or (trail[1] if len(trail) > 1 else ""))
         label = 0 if "real" in sub.lower() else 1
         method = METHODS.index(sub) + 1 if sub in METHODS else (0 if label == 0 else -1)
-        vid = trail[-1]
+        vid = f"{sub}/{trail[-1]}" if sub else trail[-1]  # one video per sub-label: methods share names
         for i, frame in enumerate(video["frames"]):
             rel = str(frame).replace("\\", "/")
             full = rel if os.path.isabs(rel) else os.path.join(rgb_root, rel)
@@ -281,9 +288,11 @@ def deepfakebench_index(json_path: str, rgb_root: str, split: str, compression: 
             if rel_full in bad:
                 skipped["unreadable"] += 1
                 continue
-            mask_rel = _swap_last(rel_full, "/frames/", "/masks/") if label == 1 else ""
-            if mask_rel and not lister.exists(os.path.join(rgb_root, mask_rel)):
-                mask_rel = ""  # DeepfakeBench writes masks only where a mask video exists
+            mask_rel = (dfb_sibling(rel_full, "masks") or "") if label == 1 else ""
+            if label == 1 and not (mask_rel and lister.exists(os.path.join(rgb_root, mask_rel))):
+                # DeepfakeBench writes masks only where a mask video exists (none for Celeb-DF or DFDC,
+                # whose fakes must stay in a test set): kept, with no mask (zeros, as SLADD's load_mask).
+                mask_rel = ""
                 skipped["fake_without_mask"] += 1
             rows.append((rel_full, label, method, vid, i, mask_rel))
     index = _columns(rgb_root, rows, skipped)
