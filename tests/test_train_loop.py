@@ -32,6 +32,13 @@ def test_run_folder_and_model_selection(train_root, tmp_path) -> None:
     assert best["metrics"]["auc"] == s["best"]["auc"]
     log = (run / "log.txt").read_text()
     assert "eval (eval) frame AUC" in log  # selection on the eval split, never test
+    # best.pt newer than last.pt's record (a crash between the two): resuming keeps it, and the
+    # replayed evaluations must beat it to replace it. 1.5 is an AUC no evaluation can reach.
+    best["metrics"]["auc"], best["step"] = 1.5, 2
+    torch.save(best, run / "best.pt")
+    s = train(dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, max_steps=3)))
+    assert s["steps"] == 3 and s["best"]["auc"] == 1.5 and s["eval"]["auc"] <= 1.0
+    assert torch.load(run / "best.pt", weights_only=False)["metrics"]["auc"] == 1.5
 
 
 def test_unreadable_training_frames_are_replaced_and_reported(train_root, tmp_path) -> None:
@@ -135,6 +142,10 @@ def test_resume_with_another_world_size_or_data_settings_is_refused(train_root, 
                                   run=dataclasses.replace(cfg.run, max_steps=2))
     with pytest.raises(ValueError, match=r"data.batch_size: 1 -> 2"):
         train(changed)
+    other_eval = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, eval_frames=7),
+                                     run=dataclasses.replace(cfg.run, max_steps=2))
+    with pytest.raises(ValueError, match=r"data.eval_frames: .* -> 7"):  # best's AUC was on another set
+        train(other_eval)
 
 
 def test_rerunning_without_manual_seed_resumes_with_the_new_optimizer_settings(train_root, tmp_path) -> None:

@@ -159,6 +159,13 @@ def test_sample_reward_and_moving_average_baseline() -> None:
     first = float(base.value)
     r2 = train_step(det, syn, opt_d, opt_s, b, opts, torch.Generator().manual_seed(1), base)
     torch.testing.assert_close(base.value, torch.tensor(0.9 * first + 0.1 * float(r2.stats["reward"])))
+    # The first step subtracts its own mean reward (not 0): with the batch-shared reward its advantage
+    # is 0, so the policy loss is the entropy term alone.
+    base = RewardBaseline(0.9)
+    opts = StepOptions(policy=PolicyConfig(reward="batch", baseline="ema"))
+    r = train_step(det, syn, opt_d, opt_s, b, opts, torch.Generator().manual_seed(2), base)
+    torch.testing.assert_close(r.stats["policy_loss"], -1e-5 * r.stats["entropy"], rtol=1e-6, atol=1e-9)
+    assert float(r.stats["reward"]) > 0  # so that b = 0 would have given a policy loss of another size
 
 
 def test_heads_run_in_fp32_under_bf16_autocast() -> None:

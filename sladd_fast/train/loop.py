@@ -165,6 +165,18 @@ class _Log:
                 f.write(msg + "\n")
 
 
+def _best_record(path: str) -> dict | None:
+    """{"auc", "step", "metrics"} of a best.pt (memory-mapped: its weights are not read), or None
+    where there is none or it cannot be read."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+        return {"auc": float(ck["metrics"]["auc"]), "step": ck["step"], "metrics": ck["metrics"]}
+    except Exception:  # a damaged best.pt: last.pt's record stands
+        return None
+
+
 def _broadcast(obj: Any, env: DistEnv) -> Any:
     """rank 0's ``obj`` on every rank."""
     if not env.distributed:
@@ -176,7 +188,8 @@ def _broadcast(obj: Any, env: DistEnv) -> Any:
 
 # Settings that fix the data position and the meaning of a checkpoint: a resume must not change them.
 RESUME_KEYS = (("data", "batch_size"), ("data", "dset"), ("data", "layout"), ("data", "resolution"),
-               ("data", "seed"), ("run", "flip"), ("policy", "reward"), ("policy", "baseline"))
+               ("data", "seed"), ("run", "flip"), ("policy", "reward"), ("policy", "baseline"),
+               ("data", "eval_split"), ("data", "eval_frames"))  # the last two: the best AUC's evaluation set
 
 
 def _gather(obj: Any, env: DistEnv) -> list[Any]:
@@ -268,6 +281,12 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
         step, epoch, start_batch, best = ck["step"], ck["epoch"], ck["batch"], ck.get("best", best)
         log(f"resumed from {last}: step {step}, epoch {epoch}, batch {start_batch}")
         del ck
+        # best.pt is written at every better evaluation, last.pt only every ckpt_every steps: after a
+        # crash between them best.pt holds more than last.pt's record, and the replayed steps (not
+        # bit-exact on a GPU) must not replace it with a lower AUC.
+        on_disk = _broadcast(_best_record(os.path.join(run_dir, "best.pt")) if env.rank == 0 else None, env)
+        if on_disk is not None and on_disk["auc"] > best["auc"]:
+            best = on_disk
 
     if device.type == "cuda" and cfg.run.channels_last:
         det, syn = det.to(memory_format=torch.channels_last), syn.to(memory_format=torch.channels_last)

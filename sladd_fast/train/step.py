@@ -45,13 +45,21 @@ class StepOptions:
 
 class RewardBaseline(nn.Module):
     """Moving average of the reward (ablation ``policy.baseline=ema``); a buffer, so it is saved and
-    moved with the module. ``value`` is 0 until the first update."""
+    moved with the module. ``value`` is 0 until the first update; ``before(reward)`` is what a step
+    subtracts."""
 
     def __init__(self, momentum: float = 0.9) -> None:
         super().__init__()
         self.momentum = momentum
         self.register_buffer("value", torch.zeros(()))
         self.register_buffer("count", torch.zeros((), dtype=torch.int64))
+
+    @torch.no_grad()
+    def before(self, reward: torch.Tensor) -> torch.Tensor:
+        """The baseline for this step's ``reward``, read before its update: the average so far, or at
+        the first step the reward's own mean (0 there would make the whole first reward the advantage:
+        one outsized update). A device tensor; no host read."""
+        return torch.where(self.count == 0, reward.float().mean(), self.value)
 
     @torch.no_grad()
     def update(self, reward: torch.Tensor) -> None:
@@ -160,7 +168,7 @@ def train_step(detector: nn.Module, synthesizer: nn.Module, opt_det: torch.optim
         reward = loss.detach().expand(B)
     b = 0.0
     if baseline is not None:
-        b = baseline.value.clone()
+        b = baseline.before(reward)
         baseline.update(reward)
     p_loss = policy_loss(actions.log_prob, actions.entropy, reward, opts.policy.entropy, b)
     p_loss.backward()
