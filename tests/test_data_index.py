@@ -156,6 +156,29 @@ def test_deepfakebench_root_holding_frames_finds_masks_beside_them_never_the_fra
     assert idx.videos.tolist() == ["FF-DF/000_003", "FF-DF/001_002", "FF-DF/002_001", "FF-F2F/000_003"]
 
 
+def test_deepfakebench_frames_are_numbered_in_file_order_whatever_the_json_order(tmp_path):
+    """deepfakebench_split(frames=N) keeps the first N frames in time: the json may list them in any
+    order, and unpadded numbers sort as numbers (9 before 10)."""
+    from sladd_fast.data.index import deepfakebench_split
+
+    root = str(tmp_path / "dfb")
+    names = ["10.png", "9.png", "0.png", "1.png"]
+    for n in names:
+        write_png(os.path.join(root, "FF-real", "frames", "v0", n))
+        write_png(os.path.join(root, "FF-DF", "frames", "v1", n))
+        write_png(os.path.join(root, "FF-DF", "masks", "v1", n), 255)
+    tree = {sub: {"test": {v: {"label": sub, "frames": [f"{sub}/frames/{v}/{n}" for n in names]}}}
+            for sub, v in (("FF-real", "v0"), ("FF-DF", "v1"))}
+    js = str(tmp_path / "FaceForensics++.json")
+    with open(js, "w") as f:
+        json.dump({"FaceForensics++": tree}, f)
+    idx = deepfakebench_index(js, root, "test", compression=None)
+    assert [p.rsplit("/", 1)[1] for p in idx.paths[:4]] == ["0.png", "1.png", "9.png", "10.png"]
+    assert idx.frames[:4].tolist() == [0, 1, 2, 3]
+    first = deepfakebench_split(js, root, "test", "FF-DF", compression=None, frames=2)
+    assert sorted(p.rsplit("/", 1)[1] for p in first.paths) == ["0.png", "0.png", "1.png", "1.png"]
+
+
 def test_landmark_store_roundtrip_and_sync(tmp_path):
     keys = np.array(["image/real/000/0000.png", "image/real/000/0001.png", "image/real/001/0000.png"])
     lm = np.random.default_rng(0).random((3, 68, 2)).astype(np.float32)

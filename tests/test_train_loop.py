@@ -146,6 +146,13 @@ def test_resume_with_another_world_size_or_data_settings_is_refused(train_root, 
                                      run=dataclasses.replace(cfg.run, max_steps=2))
     with pytest.raises(ValueError, match=r"data.eval_frames: .* -> 7"):  # best's AUC was on another set
         train(other_eval)
+    # A training set that changed size (bad_files.json updated by pack --verify, say) resumes with a
+    # warning: the epoch plan is drawn from the new set.
+    assert torch.load(tmp_path / "ws" / "last.pt", weights_only=False)["train_items"] > 0
+    ck["train_items"] = 5
+    torch.save(ck, tmp_path / "ws" / "last.pt")
+    train(dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, max_steps=2)))
+    assert "the checkpoint's 5 (the data or its bad_files.json changed)" in (tmp_path / "ws" / "log.txt").read_text()
 
 
 def test_rerunning_without_manual_seed_resumes_with_the_new_optimizer_settings(train_root, tmp_path) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from collections import Counter
 from typing import Any, Iterable
 
@@ -241,6 +242,11 @@ def _walk_dfb(node: Any, trail: tuple[str, ...]) -> Iterable[tuple[tuple[str, ..
             yield from _walk_dfb(v, trail + (str(k),))
 
 
+def _natural(path: str) -> list:
+    """Sort key: the digit runs of ``path`` as numbers (9.png before 10.png), the rest as text."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", path)]
+
+
 def dfb_sibling(rel: str, folder: str) -> str | None:
     """DeepfakeBench keeps landmarks/ and masks/ beside each frames/ folder: ``rel`` (a frame path,
     '/'-separated, relative to the rgb root) with its last folder named "frames" renamed ``folder``
@@ -276,8 +282,9 @@ def deepfakebench_index(json_path: str, rgb_root: str, split: str, compression: 
         label = 0 if "real" in sub.lower() else 1
         method = METHODS.index(sub) + 1 if sub in METHODS else (0 if label == 0 else -1)
         vid = f"{sub}/{trail[-1]}" if sub else trail[-1]  # one video per sub-label: methods share names
-        for i, frame in enumerate(video["frames"]):
-            rel = str(frame).replace("\\", "/")
+        # In the order of the numbers in the file names (DeepfakeBench numbers its frames), whatever the
+        # json's order: the frame number, and with it deepfakebench_split's first ``frames``, follows time.
+        for i, rel in enumerate(sorted((str(f).replace("\\", "/") for f in video["frames"]), key=_natural)):
             full = rel if os.path.isabs(rel) else os.path.join(rgb_root, rel)
             if not lister.exists(full):
                 if strict:

@@ -263,6 +263,7 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
     baseline = RewardBaseline(cfg.policy.baseline_momentum).to(device) if cfg.policy.baseline == "ema" else None
 
     step, epoch, start_batch, best = 0, 0, 0, {"auc": -1.0, "step": None}
+    ck_items = None  # the checkpoint's training-set size: the epoch plans depend on it
     if ck is not None:
         det.load_state_dict(ck["detector"])
         syn.load_state_dict(ck["synthesizer"])
@@ -279,6 +280,7 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
             baseline.load_state_dict(ck["baseline"][env.rank])
         ckpt_io.set_rng_state(ck["rng"][env.rank], gen)
         step, epoch, start_batch, best = ck["step"], ck["epoch"], ck["batch"], ck.get("best", best)
+        ck_items = ck.get("train_items")
         log(f"resumed from {last}: step {step}, epoch {epoch}, batch {start_batch}")
         del ck
         # best.pt is written at every better evaluation, last.pt only every ckpt_every steps: after a
@@ -301,6 +303,10 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
     syn_m.train()  # SLADD samples with the synthesizer in train mode (dropout on, batch-stat BN)
 
     loader = build_loader(cfg.data, env, epoch, start_batch)
+    train_items = len(loader.data) if hasattr(loader, "data") else None  # the synthetic backend has none
+    if ck_items is not None and train_items is not None and ck_items != train_items:
+        log(f"warning: the training set holds {train_items} items, the checkpoint's {ck_items} (the data or "
+            "its bad_files.json changed): the rest of this epoch follows a new plan, not the interrupted one")
     steps_per_epoch = len(loader)
     total = cfg.run.epochs * steps_per_epoch
     if cfg.run.max_steps is not None:
@@ -347,7 +353,7 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
                                  "detector": det.state_dict(), "synthesizer": syn.state_dict(),
                                  "opt_det": opt_det.state_dict(), "opt_syn": opt_syn.state_dict(),
                                  "baseline": baselines if baseline is not None else None,
-                                 "rng": rngs, "best": best}, path)
+                                 "rng": rngs, "best": best, "train_items": train_items}, path)
 
     eval_step = saved_step = -1
 
