@@ -122,7 +122,8 @@ def test_deepfakebench_layout(tmp_path):
     idx = deepfakebench_index(js, root, "train")
     assert len(idx) == 4
     assert idx.labels.tolist() == [0, 0, 1, 1] and idx.methods.tolist() == [0, 0, 1, 1]
-    assert idx.videos.tolist() == ["FF-real/000"] * 2 + ["FF-DF/000_003"] * 2  # per sub-label    assert idx.mask_paths[2].endswith("masks/000_003/000.png") and idx.mask_paths[3] == ""
+    assert idx.videos.tolist() == ["FF-real/000"] * 2 + ["FF-DF/000_003"] * 2  # per sub-label
+    assert idx.mask_paths[2].endswith("masks/000_003/000.png") and idx.mask_paths[3] == ""
     assert idx.skipped == {"fake_without_mask": 1}
     with pytest.raises(ValueError, match="no frames found for split 'test'"):
         deepfakebench_index(js, root, "test")

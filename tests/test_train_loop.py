@@ -126,6 +126,12 @@ def test_two_process_gloo_ddp_disjoint_data_identical_weights(train_root, tmp_pa
             assert torch.equal(r0[net][k], r1[net][k]), (net, k)
     saved = yaml.safe_load((tmp_path / "ddp" / "config.yaml").read_text())
     assert saved["meta"]["world_size"] == 2
+    # The logged step statistics are the ranks' mean, not rank 0's alone.
+    line = next(ln for ln in (tmp_path / "ddp" / "log.txt").read_text().splitlines() if ln.startswith("step 1: "))
+    logged = dict((kv.rsplit(" ", 1)[0], float(kv.rsplit(" ", 1)[1])) for kv in line[len("step 1: "):].split(", "))
+    for k in ("loss", "reward"):
+        want = (r0["stats"][k] + r1["stats"][k]) / 2
+        assert logged[k] == pytest.approx(want, rel=1e-3), (k, logged[k], r0["stats"][k], r1["stats"][k])
 
 
 def test_resume_with_another_world_size_or_data_settings_is_refused(train_root, tmp_path) -> None:

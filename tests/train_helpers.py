@@ -28,6 +28,7 @@ def ddp_worker(env, cfg: Config, out: str) -> None:
         seen.extend(batch.indices.tolist())
         final["det"] = {k: v.detach().clone() for k, v in det.named_parameters()}
         final["syn"] = {k: v.detach().clone() for k, v in syn.named_parameters()}
+        final["stats"] = {k: float(v) for k, v in result.stats.items()}
 
     train(cfg, env, on_step)
     torch.save({"seen": seen, **final}, os.path.join(out, f"rank{env.rank}.pt"))

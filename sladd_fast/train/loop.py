@@ -447,7 +447,14 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
                 if bar is not None:
                     bar.update(1)
                 if step % cfg.run.log_every == 0 or step == total:
-                    stats = {k: float(v) / n_sum for k, v in sums.items()}  # the only host reads: every N steps
+                    # Averaged over the steps since the last log and over the ranks (every rank logs at the
+                    # same steps); the only host read, every N steps.
+                    keys = sorted(sums)
+                    mean = torch.stack([torch.as_tensor(sums[k], dtype=torch.float32) for k in keys]) / n_sum
+                    if env.distributed:
+                        dist.all_reduce(mean)
+                        mean /= env.world_size
+                    stats = dict(zip(keys, mean.tolist()))
                     sums, n_sum = {}, 0
                     if writer is not None:
                         for k, v in stats.items():
