@@ -150,12 +150,11 @@ def color_transfer(mode: int, fake: np.ndarray, real: np.ndarray, mask: np.ndarr
 
 def alpha_blend(src: np.ndarray, real: np.ndarray, mask: np.ndarray, feather: float) -> np.ndarray:
     """faceswap blendImages with pointPolygonTest(measureDist=False): weight clip(d/F) with d = +1
-    inside the hull, 0 on it, F = feather * max(bbox w, h)."""
+    inside the hull, 0 on it, F = feather * max(faceSize), faceSize = max(pts) - min(pts)."""
     ys, xs = np.nonzero(mask)
     pts = np.stack([xs, ys], 1).astype(np.int32)
     hull = cv2.convexHull(pts)
-    x, y, w, h = cv2.boundingRect(pts)
-    F = feather * max(w, h)
+    F = feather * np.max(pts.max(0) - pts.min(0))
     alpha = 1.0 if F <= 1 else 1.0 / F
     inside = np.zeros(mask.shape, np.uint8)
     cv2.fillConvexPoly(inside, hull, 1)

@@ -402,7 +402,7 @@ def test_sbi_hsv_round_trip_is_bit_exact_on_every_colour():
 
 def test_sbi_hsv_shift_is_drawn_last_and_replayed_by_the_baseline():
     """hsv_shift in [-0.3, 0.3), drawn after every other draw (the last draws before it pinned here for
-    seed 7, as they are since the elastic noise became one seed per sample), given to the baseline as
+    seed 7, as they are since the Affine's scale became one draw per axis), given to the baseline as
     d['hsv']; and
     the batched RGBShift -> HSV -> brightness/contrast equals the per-sample one bit for bit."""
     import dataclasses
@@ -416,9 +416,10 @@ def test_sbi_hsv_shift_is_drawn_last_and_replayed_by_the_baseline():
     g = torch.Generator().manual_seed(7)
     p = sample_sbi_params(8, 256, "cpu", g)
     assert p.hsv_shift.shape == (8, 3) and p.hsv_shift.min() >= -0.3 and p.hsv_shift.max() < 0.3
-    assert p.k1.tolist() == [25, 23, 13, 7, 23, 5, 21, 11] and p.k2.tolist() == [7, 21, 17, 23, 9, 19, 9, 15]
-    assert p.sigma2.tolist() == [41, 17, 35, 13, 21, 34, 25, 22]
-    assert p.resize_hw[:, 0].tolist() == [251, 236, 219, 243, 192, 208, 248, 239]
+    assert p.k1.tolist() == [7, 21, 17, 23, 9, 19, 9, 15] and p.k2.tolist() == [5, 21, 19, 23, 23, 11, 13, 13]
+    assert p.sigma2.tolist() == [23, 26, 41, 44, 37, 23, 35, 18]
+    assert p.resize_hw[:, 0].tolist() == [192, 208, 248, 239, 241, 248, 243, 216]
+    assert p.scale.shape == (8, 2) and (p.scale[:, 0] != p.scale[:, 1]).all()  # x and y drawn apart
     assert (p.hsv_shift < 0).any() and (p.hsv_shift > 0).any()
     d = draws(p, 3)
     assert "hsv_shift" not in d and d["hsv"] == tuple(float(x) for x in p.hsv_shift[3].tolist())
@@ -973,9 +974,11 @@ def test_sbi_one_steps_equal_albumentations_on_the_same_parameters(rgb_on, sharp
 
     mask = np.zeros((64, 72), np.uint8)
     mask[10:50, 15:60] = 1
-    aff = A.Affine(translate_percent={"x": (0.02, 0.02), "y": (-0.01, -0.01)}, scale=[1.03, 1.03], p=1)
+    # albumentations draws the scale for x and y apart: a different one for each here
+    aff = A.Affine(translate_percent={"x": (0.02, 0.02), "y": (-0.01, -0.01)},
+                   scale={"x": (1.03, 1.03), "y": (0.96, 0.96)}, p=1)
     out = aff(image=img, mask=mask)
-    got = _affine(img, mask, 1.03, (0.02, -0.01))
+    got = _affine(img, mask, (1.03, 0.96), (0.02, -0.01))
     assert np.array_equal(got[0], out["image"]) and np.array_equal(got[1], out["mask"])
     el = A.ElasticTransform(alpha=50, sigma=7, alpha_affine=0, p=1)
     state = np.random.RandomState(1234)

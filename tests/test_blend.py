@@ -36,9 +36,9 @@ def test_blend_linear_kernel_vs_reference_within_1_lsb():
 
 def test_feather_alpha_is_sladd_constant():
     m = torch.zeros(3, 1, 64, 64)
-    m[:, :, 10:30, 5:45] = 1  # bbox 40 x 20
+    m[:, :, 10:30, 5:45] = 1  # bbox 40 x 20: blendImages' faceSize max - min = 39 x 19
     alpha = ops.feather_alpha(m, torch.tensor([0.1, 0.01, 0.0]))
-    assert torch.allclose(alpha, torch.tensor([1 / 4.0, 1.0, 1.0]))
+    assert torch.allclose(alpha, torch.tensor([1 / 3.9, 1.0, 1.0]))
     assert ops.feather_alpha(torch.zeros(1, 1, 8, 8), torch.tensor([0.2])).item() == 1.0
     # F <= 1 or NaN gives 1, F = inf gives 0 (1 / F where F > 1), float32 from the int64 box
     odd = ops.feather_alpha(m, torch.tensor([float("nan"), float("inf"), -1.0]))

@@ -49,18 +49,18 @@ def test_float_resize_equals_cv2_within_float32():
 
 
 def _matrix(rng: np.random.Generator, size: int = S, lo: float = 0.9,
-            hi: float = 1.1) -> tuple[float, float, float, np.ndarray]:
+            hi: float = 1.1) -> tuple[tuple[float, float], float, float, np.ndarray]:
     """A scale-and-translate matrix from float32 parameters (as SbiParams holds them; the taps take their
-    float64 values, as cv2's matrix does)."""
-    s, tx, ty = (float(np.float32(v)) for v in (rng.uniform(lo, hi), rng.uniform(-0.05, 0.05),
-                                                 rng.uniform(-0.05, 0.05)))
+    float64 values, as cv2's matrix does), the scale drawn for x and y apart."""
+    sx, sy, tx, ty = (float(np.float32(v)) for v in (rng.uniform(lo, hi), rng.uniform(lo, hi),
+                                                     rng.uniform(-0.05, 0.05), rng.uniform(-0.05, 0.05)))
     c = (size - 1) / 2
-    return s, tx, ty, np.array([[s, 0, (1 - s) * c + tx * size], [0, s, (1 - s) * c + ty * size]])
+    return (sx, sy), tx, ty, np.array([[sx, 0, (1 - sx) * c + tx * size], [0, sy, (1 - sy) * c + ty * size]])
 
 
-def _inverse(s: float, tx: float, ty: float, size: int) -> tuple[torch.Tensor, ...]:
+def _inverse(s: tuple[float, float], tx: float, ty: float, size: int) -> tuple[torch.Tensor, ...]:
     """invert_scale_translate's (a00, a02, a11, a12) for one sample's float parameters."""
-    return T.invert_scale_translate(*(torch.tensor([v], dtype=torch.float64) for v in (s, tx, ty)), size, size)
+    return T.invert_scale_translate(*(torch.tensor([v], dtype=torch.float64) for v in (*s, tx, ty)), size, size)
 
 
 def _warp_u8_hwc(img: np.ndarray, inverse: tuple[torch.Tensor, ...], size: int) -> np.ndarray:
@@ -109,7 +109,7 @@ def test_warp_then_remap_in_one_gather_equals_cv2_two_steps():
     for spread in (2.0, 40.0):
         mask = (rng.random((S, S)) < 0.5).astype(np.uint8)
         s, tx, ty, M = _matrix(rng)
-        a00, a02, a11, a12 = T.invert_scale_translate(torch.tensor([s]), torch.tensor([tx]), torch.tensor([ty]), S, S)
+        a00, a02, a11, a12 = _inverse(s, tx, ty, S)
         dx = (rng.standard_normal((S, S)) * spread).astype(np.float32)
         dy = (rng.standard_normal((S, S)) * spread).astype(np.float32)
         got = T.warp_remap_nearest(torch.tensor(mask)[None, None], T.warp_affine_taps(a00, a02, S, False, True),

@@ -156,13 +156,17 @@ def test_sampler_statistics():
     assert set(p.morph_k.unique().tolist()) == set(range(3, 20, 2))
     assert set(p.blur_k.unique().tolist()) == set(range(1, 18, 2))
     assert 0 <= float(p.feather.min()) and float(p.feather.max()) < 0.2
-    assert torch.equal(p.deform_noise, p.deform_noise.trunc())
-    # trunc(N(0, 10)) as SLADD's int(): exact second moment sum_k k^2 P(trunc X = k).
+    assert torch.equal(p.deform_noise, p.deform_noise.floor())
+    # floor(N(0, 10)), as SLADD's int32 cast of its non-negative clipped targets: mean exactly -0.5
+    # (floor X + floor -X = -1), variance from P(floor X = k) = cdf(k + 1) - cdf(k). A truncation
+    # towards 0 would have mean 0.
     def cdf(x: float) -> float:
         return 0.5 * (1 + math.erf(x / (10.0 * math.sqrt(2))))
 
-    second = sum(2 * k * k * (cdf(k + 1) - cdf(k)) for k in range(1, 100))
-    assert abs(float(p.deform_noise.std()) - math.sqrt(second)) < 0.05
+    pk = {k: cdf(k + 1) - cdf(k) for k in range(-100, 100)}
+    var = sum(k * k * q for k, q in pk.items()) - sum(k * q for k, q in pk.items()) ** 2
+    assert abs(float(p.deform_noise.mean()) + 0.5) < 0.05  # its standard error is 0.01
+    assert abs(float(p.deform_noise.std()) - math.sqrt(var)) < 0.05
 
 
 @pytest.mark.parametrize(

@@ -93,16 +93,16 @@ def _taps_rows(x: torch.Tensor, index: torch.Tensor, weight: torch.Tensor) -> to
     return resample_taps(x, index.contiguous(), weight.contiguous(), 2, check_values=False)
 
 
-def invert_scale_translate(scale: torch.Tensor, tx: torch.Tensor, ty: torch.Tensor, W: int,
+def invert_scale_translate(sx: torch.Tensor, sy: torch.Tensor, tx: torch.Tensor, ty: torch.Tensor, W: int,
                            H: int) -> tuple[torch.Tensor, ...]:
-    """cv2.invertAffineTransform (double) of [[s, 0, (1 - s) cx + tx W], [0, s, (1 - s) cy + ty H]],
-    cx = (W - 1) / 2, cy = (H - 1) / 2 (a scale about the centre pixel, then a translation):
+    """cv2.invertAffineTransform (double) of [[sx, 0, (1 - sx) cx + tx W], [0, sy, (1 - sy) cy + ty H]],
+    cx = (W - 1) / 2, cy = (H - 1) / 2 (a scale about the centre pixel, per axis, then a translation):
     (A00, A02, A11, A12) as float64 [B]."""
-    s = scale.double()
-    m02 = (1 - s) * ((W - 1) / 2) + tx.double() * W
-    m12 = (1 - s) * ((H - 1) / 2) + ty.double() * H
-    inv = 1.0 / (s * s)  # D = 1 / (M00 M11 - M01 M10), M01 = M10 = 0
-    a00, a11 = s * inv, s * inv
+    sx, sy = sx.double(), sy.double()
+    m02 = (1 - sx) * ((W - 1) / 2) + tx.double() * W
+    m12 = (1 - sy) * ((H - 1) / 2) + ty.double() * H
+    inv = 1.0 / (sx * sy)  # D = 1 / (M00 M11 - M01 M10), M01 = M10 = 0
+    a00, a11 = sy * inv, sx * inv  # cv2: A00 = M11 D, A11 = M00 D
     return a00, -a00 * m02, a11, -a11 * m12
 
 

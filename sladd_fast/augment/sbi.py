@@ -11,8 +11,9 @@ RandomDownScale), one draw per sample:
    RGB -> HSV -> RGB round trip, and a negative shift moves its channel down one level, hue 0 -> 179);
    RandomBrightnessContrast(+-0.1, +-0.1); then one of RandomDownScale (nearest down by 2 or 4,
    bilinear up) or Sharpen(alpha 0.2-0.5, lightness 0.5-1.0);
-3. the source and the mask: Affine(translate x +-3%, y +-1.5%, scale 0.95..1/0.95 about the centre
-   pixel; bilinear image, nearest mask, zero border); the mask alone then ElasticTransform(alpha 50,
+3. the source and the mask: Affine(translate x +-3%, y +-1.5%, scale 0.95..1/0.95 drawn for x and y
+   apart, as albumentations 1.x draws it, about the centre pixel; bilinear image, nearest mask, zero
+   border); the mask alone then ElasticTransform(alpha 50,
    sigma 7, nearest, reflect-101 border; its exact path: uniform noise in [-1, 1) blurred by scipy's
    gaussian_filter, radius 28, edge-repeating border);
 4. dynamic_blend: the (uint8 {0,1}) mask resized to a random 192-256 x 192-256, Gaussian blur k1 in
@@ -96,7 +97,7 @@ class SbiParams:
     sharpen_alpha: torch.Tensor
     sharpen_lightness: torch.Tensor
     translate: torch.Tensor  # float [B,2], fractions of W and H
-    scale: torch.Tensor
+    scale: torch.Tensor  # float [B,2] in [0.95, 1/0.95): x and y (albumentations' Affine draws each)
     elastic_seed: torch.Tensor  # int64: the elastic noise's seed (elastic_noise gives the [2,S,S] field)
     resize_hw: torch.Tensor  # int64 [B,2] in [192,256]
     k1: torch.Tensor
@@ -123,7 +124,7 @@ def sample_sbi_params(batch: int, size: int, device: torch.device | str = "cpu",
         downscale=u(batch) < 0.5, down_ratio=torch.where(u(batch) < 0.5, 2, 4),
         sharpen_alpha=0.2 + 0.3 * u(batch), sharpen_lightness=0.5 + 0.5 * u(batch),
         translate=torch.stack([(u(batch) * 2 - 1) * 0.03, (u(batch) * 2 - 1) * 0.015], 1),
-        scale=0.95 + (1 / 0.95 - 0.95) * u(batch),
+        scale=0.95 + (1 / 0.95 - 0.95) * u(batch, 2),
         elastic_seed=draw_seeds(batch, dev, g),
         resize_hw=torch.randint(192, 257, (batch, 2), generator=g, device=dev),
         k1=odd(5, 25), k2=odd(5, 25), sigma2=torch.randint(5, 46, (batch,), generator=g, device=dev),
@@ -227,7 +228,8 @@ def _plan(p: SbiParams, S: int) -> _Plan:
                         torch.stack([1 + p.contrast, p.brightness * 255, p.sharpen_alpha, 9 + p.sharpen_lightness,
                                      1 - p.sharpen_alpha], 1).float()], 1)
     branch = torch.where(p.downscale, p.down_ratio, torch.ones((), dtype=torch.int64, device=dev))
-    a00, a02, a11, a12 = invert_scale_translate(p.scale, p.translate[:, 0], p.translate[:, 1], S, S)
+    a00, a02, a11, a12 = invert_scale_translate(p.scale[:, 0], p.scale[:, 1], p.translate[:, 0], p.translate[:, 1],
+                                                S, S)
     # Each kind of tap set in one call over stacked inputs: fewer, larger ops (a GPU's small batches are
     # launch-bound). The Affine's columns and rows, linear (the image) and nearest (the mask):
     lin, near = warp_affine_taps_both(torch.stack([a00, a11]), torch.stack([a02, a12]), S,

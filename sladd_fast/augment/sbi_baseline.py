@@ -67,11 +67,13 @@ def _quality(img: np.ndarray, d: dict, hsv: tuple[float, float, float]) -> np.nd
     return cv2.filter2D(img, -1, k)
 
 
-def _affine(img: np.ndarray, mask: np.ndarray, s: float, translate) -> tuple[np.ndarray, np.ndarray]:
-    """alb.Affine(scale=s, translate_percent=translate): image bilinear, mask nearest, zero border."""
+def _affine(img: np.ndarray, mask: np.ndarray, scale, translate) -> tuple[np.ndarray, np.ndarray]:
+    """alb.Affine with the drawn scale (x, y) and translate_percent (x, y): image bilinear, mask
+    nearest, zero border."""
     H, W = mask.shape
+    sx, sy = (float(v) for v in scale)
     cx, cy = (W - 1) / 2, (H - 1) / 2  # albumentations scales about the centre pixel
-    M = np.array([[s, 0, (1 - s) * cx + translate[0] * W], [0, s, (1 - s) * cy + translate[1] * H]])
+    M = np.array([[sx, 0, (1 - sx) * cx + translate[0] * W], [0, sy, (1 - sy) * cy + translate[1] * H]])
     return (cv2.warpAffine(img, M, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT),
             cv2.warpAffine(mask, M, (W, H), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT))
 
@@ -122,7 +124,7 @@ def sbi_one(img: np.ndarray, landmark: np.ndarray, d: dict | None = None,
         source = _quality(source, d, hsv)
     else:
         img = _quality(img, d, hsv)
-    source, mask = _affine(source, mask, float(d["scale"]), d["translate"])
+    source, mask = _affine(source, mask, d["scale"], d["translate"])
     mask = _elastic_mask(mask, _noise(d, H))
     m = _blend_mask(mask, d) * float(d["ratio"])
     return (m * source + (1 - m) * img).astype(np.uint8), m
@@ -135,7 +137,8 @@ def _draw(size: int, rng: np.random.Generator) -> dict:
             "brightness": rng.uniform(-0.1, 0.1), "contrast": rng.uniform(-0.1, 0.1),
             "downscale": rng.random() < 0.5, "down_ratio": [2, 4][rng.integers(2)],
             "sharpen_alpha": rng.uniform(0.2, 0.5), "sharpen_lightness": rng.uniform(0.5, 1.0),
-            "translate": (rng.uniform(-0.03, 0.03), rng.uniform(-0.015, 0.015)), "scale": rng.uniform(0.95, 1 / 0.95),
+            "translate": (rng.uniform(-0.03, 0.03), rng.uniform(-0.015, 0.015)),
+            "scale": rng.uniform(0.95, 1 / 0.95, 2),  # x and y apart, as albumentations' Affine
             "elastic_noise": rng.random((2, size, size), dtype=np.float32) * 2 - 1,
             "resize_hw": rng.integers(192, 257, 2), "k1": random.randrange(5, 26, 2), "k2": random.randrange(5, 26, 2),
             "sigma2": rng.integers(5, 46), "ratio": BLEND_RATIOS[rng.integers(6)]}

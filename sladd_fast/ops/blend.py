@@ -49,7 +49,8 @@ def blend_linear(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor,
 
 
 def feather_alpha(mask: torch.Tensor, feather: torch.Tensor) -> torch.Tensor:
-    """SLADD's alpha for blend type 0: alpha = min(1, 1 / F), F = feather * max(bbox_w, bbox_h).
+    """SLADD's alpha for blend type 0: alpha = min(1, 1 / F), F = feather * faceSize, with blendImages'
+    faceSize = max(max x - min x, max y - min y) over the mask's pixels (the bounding box's side - 1).
 
     SLADD draws feather = 0.2 u, u ~ U[0,1), and calls pointPolygonTest without distances, so the
     "feathered" weight d / F is the constant 1 / F inside the hull (bug B10, kept: it is what SLADD
@@ -63,7 +64,7 @@ def feather_alpha(mask: torch.Tensor, feather: torch.Tensor) -> torch.Tensor:
     _checks.tensor("mask", mask, torch.float32, (None, 1, None, None))
     _checks.tensor("feather", feather, torch.float32, (mask.shape[0],))  # float32 F: the int64 extent promotes
     x0, y0, w, h = mask_bbox(mask).unbind(-1)
-    f = feather * torch.maximum(w, h)
+    f = feather * (torch.maximum(w, h) - 1)  # boundingRect's w = max x - min x + 1
     return torch.where(f > 1.0, f, 1.0).reciprocal()  # 1 where f <= 1 or NaN
 
 

@@ -18,7 +18,8 @@ class SynthesisParams:
 
     Attributes:
         deform_noise: float32 [B,5,5,2], integer-valued displacement (x, y) in px of each mesh anchor,
-            int(N(0, 10 * S/256)) as SLADD draws it.
+            floor(N(0, 10 * S/256)): SLADD casts the clipped, non-negative target anchor + N to int32,
+            which floors it (mean -0.5 px, not a truncation towards 0).
         morph_op: int64 [B], 0 erode (u < 0.3), 1 dilate (u < 0.6), 2 none.
         morph_k: int64 [B], square kernel side in {3, 5, ..., 19}.
         blur_k: int64 [B], Gaussian kernel side in {1, 3, ..., 17}; 1 = no blur (also the 10% skip).
@@ -48,7 +49,7 @@ def sample_params(batch: int, size: int = 256, device: torch.device | str = "cpu
     """
     dev = torch.device(device)
     g = generator
-    noise = torch.trunc(torch.randn(batch, MESH, MESH, 2, generator=g, device=dev) * (DEFORM_STD * size / 256.0))
+    noise = torch.floor(torch.randn(batch, MESH, MESH, 2, generator=g, device=dev) * (DEFORM_STD * size / 256.0))
     u_morph = torch.rand(batch, generator=g, device=dev)
     morph_op = torch.where(u_morph < 0.3, MORPH_ERODE, torch.where(u_morph < 0.6, MORPH_DILATE, MORPH_NONE))
     morph_k = 2 * torch.randint(1, 10, (batch,), generator=g, device=dev) + 1
