@@ -218,6 +218,21 @@ def test_sbi_bad_input(call, match):
         call(img, lm)
 
 
+def test_nan_in_the_forehead_points_of_81_landmarks_is_refused():
+    """SBI's and X-ray's hulls read points 68-80 of 81-point input: a NaN there is a clear error, not a
+    silently wrong mask under a fake label (the check used to cover the first 68 points only)."""
+    from sladd_fast.augment import sbi_augment, xray_augment
+
+    img, lm, vids = _batch(4, 13)
+    lm81 = torch.cat([lm, lm[:, 17:30] - torch.tensor([0.0, 30.0])], 1)  # 13 points above the brows
+    lm81[1, 75, 0] = float("nan")
+    g = torch.Generator().manual_seed(0)
+    for call in (lambda: sbi_augment(img, lm81, g), lambda: xray_augment(img, lm81, g, video_ids=vids),
+                 lambda: sladd_augment(img, lm81, g, video_ids=vids)):
+        with pytest.raises(ValueError, match="landmarks contains NaN or inf"):
+            call()
+
+
 def test_float_images_are_checked_against_zero_one_unless_told_not_to():
     """0..255 floats were clamped into a white image without a word: every mode now names ``images``
     (half a level of slack past [0, 1] rounds into range); check_values=False (module or function)

@@ -73,10 +73,10 @@ def landmarks68(landmarks: torch.Tensor, batch: int, check_values: bool, name: s
     if landmarks.dim() != 3 or landmarks.shape[1] not in (68, 81) or landmarks.shape[2] != 2:
         raise ValueError(f"{name} must have shape [B,68,2] or [B,81,2], got {list(landmarks.shape)}")
     _checks.batch(name, landmarks, batch)
-    lm = landmarks[:, :68].float().contiguous()
-    if check_values and not bool(torch.isfinite(lm).all()):
+    # Every point checked, the forehead's too: SBI's and X-ray's hulls read points 68-80 of the input.
+    if check_values and not bool(torch.isfinite(landmarks).all()):
         raise ValueError(f"{name} contains NaN or inf")
-    return lm
+    return landmarks[:, :68].float().contiguous()
 
 
 @dataclasses.dataclass(frozen=True)
