@@ -52,6 +52,37 @@ def test_partners_avoid_the_samples_own_video():
     assert (out.labels == 0).all() and torch.equal(out.images, img)
 
 
+def test_batch_partners_are_a_permutation_that_avoids_each_video_whenever_possible():
+    """sample_sladd_params' batch partners: a permutation (every sample is someone's partner once) with
+    no fixed point, no sample paired with its own video, and nobody left real while a permutation could
+    pair it: 4 videos x 8 frames all pair; 15 frames of one video and 1 of another pair 2 samples, the
+    most any permutation can; the pairing of videos changes with the seed."""
+    from sladd_fast.augment import sample_sladd_params
+
+    def draw(vids, seed, batch=None):
+        p = sample_sladd_params(len(vids) if vids is not None else batch, 64, "cpu",
+                                torch.Generator().manual_seed(seed), video_ids=vids)
+        return p.partner, p.partner_ok
+
+    vids = torch.arange(4).repeat_interleave(8)[torch.randperm(32, generator=torch.Generator().manual_seed(0))]
+    pairings = set()
+    for seed in range(20):
+        partner, ok = draw(vids, seed)
+        assert torch.equal(partner.sort().values, torch.arange(32)) and ok.all()
+        assert (vids[partner] != vids).all()
+        pairings.add(tuple(sorted({(int(a), int(b)) for a, b in zip(vids.tolist(), vids[partner].tolist())})))
+    assert len(pairings) > 1  # which video pairs with which is random
+    lopsided = torch.tensor([0] * 15 + [1])
+    for seed in range(5):
+        partner, ok = draw(lopsided, seed)
+        assert torch.equal(partner.sort().values, torch.arange(16)) and int(ok.sum()) == 2
+        assert (lopsided[partner][ok] != lopsided[ok]).all()
+    partner, ok = draw(None, 3, 8)  # no video ids: a permutation without fixed points
+    assert torch.equal(partner.sort().values, torch.arange(8)) and (partner != torch.arange(8)).all()
+    assert draw(torch.zeros(1, dtype=torch.int64), 0)[1].tolist() == [False]  # alone: stays real
+    assert draw(torch.zeros(0, dtype=torch.int64), 0)[0].shape == (0,)
+
+
 def test_partners_from_a_pool():
     img, lm, vids = _batch(4, 3)
     pimg, plm = face_batch(6, 9)

@@ -22,7 +22,7 @@ from sladd_fast.augment.common import (AugmentResult, FacePool, check_partner_ro
                                        checked_pair_inputs, checked_params, from_u8, warn_if_reference)
 from sladd_fast.synthesis import BlendType, Region, SynthesisParams, sample_params, synthesize
 
-PARTNER_TRIES = 8  # random re-draws to find a partner of another video (no host sync)
+PARTNER_TRIES = 8  # pool partners: random re-draws to find one of another video (no host sync)
 MIN_SIZE = 16  # synthesize's smallest image (its 16x16 mask target)
 
 
@@ -58,20 +58,49 @@ def _weights(w, n: int, name: str, device: torch.device) -> torch.Tensor:
     return const(tuple(t.tolist()), device)  # cached per device: no host->device copy per call
 
 
-def _partners(B: int, N: int, own: torch.Tensor | None, cand: torch.Tensor | None, from_batch: bool,
-              g: torch.Generator | None, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """(partner rows int64 [B], found bool [B]) without a host sync: the first of PARTNER_TRIES
-    draws whose video differs (from the batch: rolls of one random permutation, never the sample
-    itself; from a pool: uniform draws)."""
-    if from_batch:
-        perm = torch.randperm(B, generator=g, device=device)
-        pos = torch.empty_like(perm)
-        pos[perm] = torch.arange(B, device=device)
-        shifts = torch.arange(1, PARTNER_TRIES + 1, device=device) % max(B, 1)
-        tries = perm[(pos[:, None] + shifts[None]) % B]  # [B,T]: the next samples along the permutation
+def _batch_partners(B: int, videos: torch.Tensor | None, g: torch.Generator | None,
+                    device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(partner rows int64 [B], found bool [B]): a random permutation of the batch in which no sample
+    is its own partner and, with ``videos`` (int64 [B]), none gets a frame of its own video. No host
+    sync.
+
+    The samples are put in a random order grouped by video (groups contiguous, in a random order of
+    videos, random within each), and each is paired with the sample m places further round that
+    cycle, m the largest group's size: a group of at most m consecutive places never reaches itself
+    when m <= B / 2. Where one video holds more than half of the batch, only some of its samples can
+    get another video's frame; the others stay real (found False).
+    """
+    if B == 0:
+        return torch.zeros(0, dtype=torch.int64, device=device), torch.zeros(0, dtype=torch.bool, device=device)
+    perm = torch.randperm(B, generator=g, device=device)
+    if videos is None:  # every sample its own group: shift by one
+        order, m = perm, torch.ones((), dtype=torch.int64, device=device)
     else:
-        tries = torch.randint(0, N, (B, PARTNER_TRIES), generator=g, device=device)
-    ok = tries != torch.arange(B, device=device)[:, None] if from_batch else torch.ones_like(tries, dtype=torch.bool)
+        v = videos[perm]
+        by_video = torch.sort(v, stable=True).indices  # groups contiguous, random order within each
+        # A random order of the videos: a stable sort on a random hash of the id keeps each group whole.
+        a, b = torch.randint(1, 1 << 30, (2,), generator=g, device=device)
+        h = torch.remainder(v[by_video] * (2 * a + 1) + b, 2_147_483_647)
+        order = perm[by_video[torch.sort(h, stable=True).indices]]
+        vs = videos[order]
+        start = torch.ones(B, dtype=torch.bool, device=device)
+        start[1:] = vs[1:] != vs[:-1]
+        group = torch.cumsum(start.long(), 0) - 1
+        m = torch.zeros(B, dtype=torch.int64, device=device).scatter_add_(0, group, torch.ones_like(group)).amax()
+    partner = torch.empty_like(order)
+    partner[order] = order[(torch.arange(B, device=device) + m) % B]
+    found = partner != torch.arange(B, device=device)
+    if videos is not None:
+        found &= videos[partner] != videos
+    return partner, found
+
+
+def _pool_partners(B: int, N: int, own: torch.Tensor | None, cand: torch.Tensor | None, g: torch.Generator | None,
+                   device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(pool rows int64 [B], found bool [B]) without a host sync: the first of PARTNER_TRIES uniform
+    draws whose video differs from the sample's."""
+    tries = torch.randint(0, N, (B, PARTNER_TRIES), generator=g, device=device)
+    ok = torch.ones_like(tries, dtype=torch.bool)
     if own is not None and cand is not None:
         ok = ok & (cand[tries] != own[:, None])
     first = ok.float().argmax(1)
@@ -96,9 +125,9 @@ def sample_sladd_params(batch: int, size: int, device: torch.device | str = "cpu
         raise ValueError(f"p must lie in [0, 1], got {p}")
     apply = torch.rand(batch, generator=g, device=dev) < p
     if pool is None:
-        partner, ok = _partners(batch, batch, video_ids, video_ids, True, g, dev)
+        partner, ok = _batch_partners(batch, video_ids, g, dev)
     else:
-        partner, ok = _partners(batch, pool.images.shape[0], video_ids, pool.video_ids, False, g, dev)
+        partner, ok = _pool_partners(batch, pool.images.shape[0], video_ids, pool.video_ids, g, dev)
     region = torch.multinomial(rw.expand(batch, -1).contiguous(), 1, replacement=True, generator=g)[:, 0]
     blend = torch.multinomial(bw.expand(batch, -1).contiguous(), 1, replacement=True, generator=g)[:, 0]
     ratio = lo + (hi - lo) * torch.rand(batch, generator=g, device=dev)
