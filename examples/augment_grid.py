@@ -20,7 +20,7 @@ sbi = sbi_augment(img, lm, torch.Generator().manual_seed(2))
 xray = xray_augment(img, lm, torch.Generator().manual_seed(3), video_ids=torch.arange(4))
 texts = [f"SLADD: {'fake' if out.labels[i] else 'real'}, {Region(int(out.extras['region'][i])).name}, "
          f"{BlendType(int(out.extras['blend_type'][i])).name}" for i in range(4)]
-texts += [f"SBI: fake, ratio {float(sbi.params.ratio[i]):.2f}" for i in range(4)]
+texts += [f"SBI: {'fake' if sbi.labels[i] else 'real'}, ratio {float(sbi.params.ratio[i]):.2f}" for i in range(4)]
 texts += [f"X-ray: {'fake' if xray.labels[i] else 'real'}, {HULL_TYPES[int(xray.params.hull_type[i])]}, "
           f"boundary" for i in range(4)]
 boundary = xray.extras["boundary"].clamp(0, 1)
