@@ -89,6 +89,8 @@ def test_partners_from_a_pool():
     pool = SladdPool(pimg, plm, torch.tensor([0, 0, 7, 7, 8, 8]))
     out = sladd_augment(img, lm, torch.Generator().manual_seed(1), video_ids=vids, pool=pool)
     assert (pool.video_ids[out.params.partner] != vids).all() and out.labels.sum() > 0
+    with pytest.warns(RuntimeWarning, match="the pool has none"):  # no way to keep the sample's video out
+        sladd_augment(img, lm, torch.Generator().manual_seed(1), video_ids=vids, pool=SladdPool(pimg, plm))
 
 
 def test_float_images_and_81_point_landmarks():

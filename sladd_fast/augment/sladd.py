@@ -13,6 +13,7 @@ pass ``params=`` to replay a batch exactly.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import torch
 from torch import nn
@@ -127,6 +128,10 @@ def sample_sladd_params(batch: int, size: int, device: torch.device | str = "cpu
     if pool is None:
         partner, ok = _batch_partners(batch, video_ids, g, dev)
     else:
+        if video_ids is not None and pool.video_ids is None:
+            warnings.warn("sladd_fast: video_ids are given but the pool has none, so a partner may be a frame "
+                          "of the sample's own video: give SladdPool(images, landmarks, video_ids)",
+                          RuntimeWarning, stacklevel=3)
         partner, ok = _pool_partners(batch, pool.images.shape[0], video_ids, pool.video_ids, g, dev)
     region = torch.multinomial(rw.expand(batch, -1).contiguous(), 1, replacement=True, generator=g)[:, 0]
     blend = torch.multinomial(bw.expand(batch, -1).contiguous(), 1, replacement=True, generator=g)[:, 0]
