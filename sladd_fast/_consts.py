@@ -27,9 +27,18 @@ def _hand_out(t: torch.Tensor) -> torch.Tensor:
     return t
 
 
+def _device_key(device: torch.device | str) -> str:
+    """The cache key of a device: "cuda" resolved to the current device's index, so that a constant
+    made for cuda:0 is not handed out as "cuda" after the current device changed."""
+    d = device if isinstance(device, torch.device) else torch.device(device)
+    if d.type == "cuda" and d.index is None:
+        return f"cuda:{torch.cuda.current_device()}"
+    return str(d)
+
+
 def const(values: tuple, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """A read-only constant tensor of ``values`` (nested tuples) on ``device``; copied once per device."""
-    return _hand_out(_cached(values, str(device), dtype))
+    return _hand_out(_cached(values, _device_key(device), dtype))
 
 
 def const_rows(values: tuple | float, batch: int, device: torch.device,
@@ -37,7 +46,7 @@ def const_rows(values: tuple | float, batch: int, device: torch.device,
     """const(values) (a number or nested tuples) repeated ``batch`` times along a new first dimension,
     contiguous: a per-sample argument for ops that take contiguous [B, ...] tensors (an expanded view
     would be copied on every call). Built once per batch size and device."""
-    return _hand_out(_cached_rows(values, int(batch), str(device), dtype))
+    return _hand_out(_cached_rows(values, int(batch), _device_key(device), dtype))
 
 
 @contextlib.contextmanager

@@ -128,10 +128,22 @@ def _launch(name: str, n: int, samples: int, args: tuple, device: torch.device, 
                          f"got {samples} x {channels}")
     index = device.index if device.index is not None else torch.cuda.current_device()
     kernel = _kernel(name, index)
-    with cupy.cuda.Device(index):
-        stream = cupy.cuda.ExternalStream(torch.cuda.current_stream(device).cuda_stream)
-        with stream:
-            kernel(((n + threads - 1) // threads, samples, channels), (threads,), args)
+    with cupy.cuda.Device(index), _cupy_stream(index, torch.cuda.current_stream(device).cuda_stream):
+        kernel(((n + threads - 1) // threads, samples, channels), (threads,), args)
+
+
+@functools.lru_cache(maxsize=64)
+def _cupy_stream(index: int, handle: int) -> Any:
+    """CuPy's view of torch's stream ``handle`` on device ``index``, made once per stream (not per
+    launch). CuPy 14 marks ExternalStream deprecated (Stream.from_external wants an object with
+    __cuda_stream__, which torch 2.11's streams may lack): its warning is silenced here, once."""
+    import warnings
+
+    import cupy
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return cupy.cuda.ExternalStream(handle, index)
 
 
 def _ptr(t: torch.Tensor) -> int:
@@ -148,11 +160,34 @@ def _check_int32(op: str, limit: int = _INT32_MAX, **sizes: int) -> None:
             raise ValueError(f"{op}: {name} must be at most {limit} (the kernels index with int32), got {v}")
 
 
+def _check_images(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor) -> None:
+    """csrc/checks.h check_images: uint8 [B,C,H,W] target and source, float32 [B,1,H,W] mask, one
+    device (the kernels read raw pointers: a wrong dtype or shape would be read out of bounds)."""
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.tensor("target", target, torch.uint8, (None, None, None, None))
+    _checks.tensor("source", source, torch.uint8, tuple(target.shape))
+    B, _, H, W = target.shape
+    _checks.tensor("mask", mask, torch.float32, (B, 1, H, W))
+    _checks.same_device(target=target, source=source, mask=mask)
+
+
+def _check_roi(roi: torch.Tensor, target: torch.Tensor) -> None:
+    """csrc/checks.h check_roi: int64 [B,6] on the target's device."""
+    from sladd_fast.ops import _checks
+
+    _checks.tensor("roi", roi, torch.int64, (target.shape[0], 6))
+    _checks.same_device(target=target, roi=roi)
+
+
 def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int) -> torch.Tensor:
     import numpy as np
 
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
+    _checks.tensor("landmarks", landmarks, torch.float32, (None, 68, 2))  # as csrc/checks.h
+    _checks.tensor("region", region, torch.int64, (landmarks.shape[0],))
+    _checks.size("size", size)
     _checks.same_device(landmarks=landmarks, region=region)  # raw pointers: one device
     lm, reg = landmarks.contiguous(), region.contiguous()
     B = lm.shape[0]
@@ -231,7 +266,9 @@ def blend_linear(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor,
 
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
-    _checks.same_device(target=target, source=source, mask=mask, weight=weight)  # raw pointers: one device
+    _check_images(target, source, mask)  # raw pointers: as csrc/checks.h
+    _checks.tensor("weight", weight, torch.float32, (target.shape[0],))
+    _checks.same_device(target=target, weight=weight)
     t, s, m, w = target.contiguous(), source.contiguous(), mask.contiguous(), weight.contiguous()
     out = torch.empty_like(t)
     B, C, H, W = t.shape
@@ -243,9 +280,10 @@ def blend_linear(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor,
 def poisson_rhs(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
     import numpy as np
 
-    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
-
-    _checks.same_device(target=target, source=source, mask=mask, roi=roi)  # raw pointers: one device
+    _check_images(target, source, mask)  # raw pointers: as csrc/checks.h
+    _check_roi(roi, target)
+    if target.shape[2] < 3 or target.shape[3] < 3:
+        raise ValueError(f"poisson_rhs needs H, W >= 3, got {list(target.shape)}")
     t, s, m, r = target.contiguous(), source.contiguous(), mask.contiguous(), roi.contiguous()
     B, C, H, W = t.shape
     eroded = torch.zeros(B, H, W, device=t.device, dtype=torch.uint8)
@@ -263,7 +301,13 @@ def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Ten
 
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
-    _checks.same_device(target=target, solution=solution, roi=roi)  # raw pointers: one device
+    _checks.tensor("target", target, torch.uint8, (None, None, None, None))  # raw pointers: as csrc/checks.h
+    B, C, H, W = target.shape
+    if H < 3 or W < 3:
+        raise ValueError(f"poisson_compose needs H, W >= 3, got {list(target.shape)}")
+    _checks.tensor("solution", solution, torch.float32, (B, C, H - 2, W - 2))
+    _check_roi(roi, target)
+    _checks.same_device(target=target, solution=solution)
     t, u, r = target.contiguous(), solution.contiguous(), roi.contiguous()
     B, C, H, W = t.shape
     out = torch.empty_like(t)
@@ -497,7 +541,11 @@ def deform_mask(mask: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
 
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
-    _checks.same_device(mask=mask, noise=noise)  # raw pointers: one device
+    _checks.tensor("mask", mask, torch.float32, (None, 1, None, None))  # raw pointers: as csrc/checks.h
+    if mask.shape[2] != mask.shape[3] or mask.shape[2] < 5:
+        raise ValueError(f"mask must be [B,1,S,S] with S >= 5, got {list(mask.shape)}")
+    _checks.tensor("noise", noise, torch.float32, (mask.shape[0], 5, 5, 2))
+    _checks.same_device(mask=mask, noise=noise)
     _check_int32("deform_mask", plane=mask.shape[-1] ** 2)
     m, n = mask.contiguous(), noise.contiguous()
     out = torch.empty_like(m)
@@ -511,7 +559,10 @@ def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor) -> torch
 
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
-    _checks.same_device(mask=mask, op=op, k=k)  # raw pointers: one device
+    _checks.tensor("mask", mask, torch.float32, (None, 1, None, None))  # raw pointers: as csrc/checks.h
+    _checks.tensor("op", op, torch.int64, (mask.shape[0],))
+    _checks.tensor("k", k, torch.int64, (mask.shape[0],))
+    _checks.same_device(mask=mask, op=op, k=k)
     _check_int32("morph_square", plane=mask.shape[-2] * mask.shape[-1])
     m, o, kk = mask.contiguous(), op.contiguous(), k.contiguous()
     B, _, H, W = m.shape

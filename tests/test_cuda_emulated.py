@@ -285,6 +285,42 @@ def test_jit_launchers_reject_wrong_dtypes(jit):
         jit.hull_mask(torch.zeros(1, 129, 2), 16)
     with pytest.raises(ValueError, match="size must be a positive int"):
         jit.hull_mask(torch.zeros(1, 68, 2), 0)
+    # The launchers that used to check devices only (csrc/checks.h checks all of these)
+    lm, reg = torch.zeros(2, 68, 2), torch.zeros(2, dtype=torch.int64)
+    with pytest.raises(ValueError, match=r"landmarks must have shape \[\*,68,2\]"):
+        jit.region_mask(torch.zeros(2, 81, 2), reg, 16)
+    with pytest.raises(ValueError, match="region must have dtype torch.int64"):
+        jit.region_mask(lm, reg.int(), 16)
+    with pytest.raises(ValueError, match=r"region must have shape \[2\]"):
+        jit.region_mask(lm, reg[:1], 16)
+    t8, m1, w1 = torch.zeros(2, 3, 8, 8, dtype=torch.uint8), torch.zeros(2, 1, 8, 8), torch.zeros(2)
+    roi = torch.zeros(2, 6, dtype=torch.int64)
+    with pytest.raises(ValueError, match="target must have dtype torch.uint8"):
+        jit.blend_linear(t8.float(), t8, m1, w1)
+    with pytest.raises(ValueError, match=r"source must have shape \[2,3,8,8\]"):
+        jit.blend_linear(t8, t8[:, :1], m1, w1)
+    with pytest.raises(ValueError, match=r"mask must have shape \[2,1,8,8\]"):
+        jit.blend_linear(t8, t8, m1[:, :, :4], w1)
+    with pytest.raises(ValueError, match="weight must have dtype torch.float32"):
+        jit.blend_linear(t8, t8, m1, w1.double())
+    with pytest.raises(ValueError, match="mask must have dtype torch.float32"):
+        jit.poisson_rhs(t8, t8, m1.to(torch.uint8), roi)
+    with pytest.raises(ValueError, match=r"roi must have shape \[2,6\]"):
+        jit.poisson_rhs(t8, t8, m1, roi[:, :4])
+    with pytest.raises(ValueError, match="poisson_rhs needs H, W >= 3"):
+        jit.poisson_rhs(t8[..., :2], t8[..., :2], m1[..., :2], roi)
+    with pytest.raises(ValueError, match=r"solution must have shape \[2,3,6,6\]"):
+        jit.poisson_compose(t8, torch.zeros(2, 3, 8, 8), roi)
+    with pytest.raises(ValueError, match="roi must have dtype torch.int64"):
+        jit.poisson_compose(t8, torch.zeros(2, 3, 6, 6), roi.int())
+    with pytest.raises(ValueError, match=r"noise must have shape \[2,5,5,2\]"):
+        jit.deform_mask(m1, torch.zeros(2, 4, 4, 2))
+    with pytest.raises(ValueError, match=r"mask must be \[B,1,S,S\] with S >= 5"):
+        jit.deform_mask(m1[..., :6], torch.zeros(2, 5, 5, 2))
+    with pytest.raises(ValueError, match="op must have dtype torch.int64"):
+        jit.morph_square(m1, reg.int(), reg)
+    with pytest.raises(ValueError, match=r"k must have shape \[2\]"):
+        jit.morph_square(m1, reg, reg[:1])
     huge = torch.zeros(1, 1, 1, 1).expand(1, 1, 46341, 46341)  # 2^31 pixels in one plane, no storage
     with pytest.raises(ValueError, match="plane must be at most 2147483647"):
         jit.morph_square(huge, torch.zeros(1, dtype=torch.int64), torch.ones(1, dtype=torch.int64))
@@ -339,6 +375,20 @@ def test_jit_launchers_reject_mixed_devices(jit, emulator):
     with pytest.raises(ValueError, match="region is on meta but landmarks is on cpu"):
         jit.region_mask(torch.zeros(1, 68, 2), torch.zeros(1, dtype=torch.int64, device=meta), 16)
     assert not emulator.launched
+
+
+def test_jit_launch_stream_is_made_once_per_torch_stream_without_deprecation_warnings():
+    """_launch runs on torch's current stream through one CuPy handle per (device, stream), made once;
+    CuPy 14's ExternalStream deprecation warning stays inside (it fired on every launch)."""
+    import warnings
+
+    from sladd_fast import _jit
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = _jit._cupy_stream(0, 0x5A5A)
+    assert a.ptr == 0x5A5A and a.device_id == 0
+    assert _jit._cupy_stream(0, 0x5A5A) is a and _jit._cupy_stream(0, 0x5A5B) is not a
 
 
 def test_jit_launch_takes_only_cuda_tensors():

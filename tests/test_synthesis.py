@@ -310,3 +310,16 @@ def test_sync_free_path_issues_no_host_reading_op(monkeypatch):
         out = synthesize(*args, params=p, check_values=False)
     assert out.applied.any()
     assert w.seen == [], sorted(set(w.seen))
+
+
+def test_constants_are_cached_per_resolved_device(monkeypatch):
+    """_consts keys "cuda" by the current device's index: a constant made for cuda:0 is not handed out
+    as "cuda" once another device is current (a multi-GPU process); explicit devices stay as given."""
+    from sladd_fast import _consts
+
+    current = {"index": 0}
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: current["index"])
+    assert _consts._device_key("cuda") == "cuda:0" and _consts._device_key(torch.device("cuda")) == "cuda:0"
+    current["index"] = 2
+    assert _consts._device_key("cuda") == "cuda:2" and _consts._device_key("cuda:1") == "cuda:1"
+    assert _consts._device_key("cpu") == _consts._device_key(torch.device("cpu")) == "cpu"

@@ -136,20 +136,37 @@ def collate(samples: list[dict[str, torch.Tensor]]) -> Batch:
         "images", "partners") else torch.stack([s[k] for s in samples]) for k in samples[0]})
 
 
-def decode_frames(encoded: list[torch.Tensor], size: int, device: torch.device) -> torch.Tensor:
+def decode_frames(encoded: list[torch.Tensor], size: int, device: torch.device,
+                  stream: torch.cuda.Stream | None = None) -> torch.Tensor:
     """One batched JPEG decode (nvJPEG on CUDA, libjpeg-turbo on the CPU) of 1-D uint8 byte tensors,
-    resized to size x size as decode.resize_image does: uint8 [B,3,size,size] on ``device``."""
+    resized to size x size as decode.resize_image does: uint8 [B,3,size,size] on ``device``.
+
+    stream (CUDA): a stream used for nothing but these decodes. torchvision allocates nvJPEG's
+    outputs on the caller's current stream but writes them from a private stream that never waits
+    for it, so on the training stream a block freed by kernels still queued there could be written
+    under them. Allocated on ``stream`` instead, the outputs only reuse earlier decodes' blocks, which
+    the training stream released through record_stream."""
     from torchvision.io import ImageReadMode, decode_jpeg
 
     if not encoded:  # decode_jpeg refuses an empty list
         return torch.empty(0, 3, size, size, dtype=torch.uint8, device=device)
+    if stream is not None and device.type == "cuda":
+        current = torch.cuda.current_stream(device)
+        with torch.cuda.stream(stream):
+            decoded = decode_jpeg(encoded, mode=ImageReadMode.RGB, device=device)  # ordered before `stream`
+        current.wait_stream(stream)
+        for img in decoded:
+            img.record_stream(current)  # its block is not reused until the training stream is done with it
+    else:
+        decoded = decode_jpeg(encoded, mode=ImageReadMode.RGB, device=device)
+
     def fit(img: torch.Tensor) -> torch.Tensor:  # frames of one dataset share a size: usually as they are
         if img.shape[-2:] == (size, size):
             return img
         x = F.interpolate(img[None].float(), size=(size, size), mode="bicubic", align_corners=False)[0]
         return torch.floor(x + 0.5).clamp(0, 255).to(torch.uint8)
 
-    return torch.stack([fit(img) for img in decode_jpeg(encoded, mode=ImageReadMode.RGB, device=device)])
+    return torch.stack([fit(img) for img in decoded])
 
 
 class TorchLoader:
@@ -185,6 +202,7 @@ class TorchLoader:
                                  "first (python -m sladd_fast.pack SRC DST)")
         self.decode = decode
         self._decode_device = torch.device(device)  # the tests run this path with the CPU decoder
+        self._decode_stream = None  # CUDA: made at the first decode (decode_frames says why)
         self.data, self.size, self.batch_size = data, size, batch_size
         self._bad: dict[str, int] = {}  # file -> times replaced
         self.rank, self.world_size, self.seed, self.workers = rank, world_size, seed, workers
@@ -230,8 +248,10 @@ class TorchLoader:
 
     def _decode(self, batch: Batch) -> Batch:
         try:
+            if self._decode_stream is None and self._decode_device.type == "cuda":
+                self._decode_stream = torch.cuda.Stream(self._decode_device)
             both = decode_frames(batch.images.frames() + batch.partners.frames(), self.size,
-                                 self._decode_device)  # one nvJPEG call
+                                 self._decode_device, self._decode_stream)  # one nvJPEG call
             images, partners = both[:len(batch.images)], both[len(batch.images):]
         except RuntimeError as e:  # damage only the decoder sees: no per-sample replacement
             idx = self.data.index
