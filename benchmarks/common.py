@@ -188,6 +188,20 @@ def write_json(path: str | None, record: dict[str, Any]) -> None:
     print(f"wrote {path}")
 
 
+_POOL_JOBS: list = []  # in a baseline worker process: alternate_rounds' jobs, received once at start-up
+
+
+def _pool_init(worker_init: Callable[[], None], jobs: list) -> None:
+    global _POOL_JOBS
+    _POOL_JOBS = jobs
+    worker_init()
+
+
+def _pool_run(task: tuple[Callable[[tuple], Any], int]) -> Any:
+    worker, k = task
+    return worker(_POOL_JOBS[k])
+
+
 def alternate_rounds(fn: Callable[[], Any], device: torch.device, batch: int, iters: int,
                      worker: Callable[[tuple], Any], jobs: list[tuple], worker_init: Callable[[], None],
                      baseline_samples: int, baseline_iters: int, rounds: int
@@ -196,7 +210,9 @@ def alternate_rounds(fn: Callable[[], Any], device: torch.device, batch: int, it
     per call) and a process pool mapping ``worker`` over ``jobs`` (``baseline_samples`` in all)
     alternate in rounds, so slow drifts of a shared machine hit both sides. Each worker process runs
     one thread, BLAS included (the same core count as fn); this process's env is restored after.
-    No jobs or baseline_iters == 0: fn alone, in one round."""
+    The jobs reach the workers once, when the pool starts: a timed call sends each worker only its
+    job's index (sending the images on every call timed the copies between processes, up to several
+    times the work itself with 16 processes). No jobs or baseline_iters == 0: fn alone, in one round."""
     with_baseline = bool(jobs) and baseline_iters > 0
     rounds = rounds_run(rounds, baseline_iters) if with_baseline else 1
     saved_env = {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -204,16 +220,18 @@ def alternate_rounds(fn: Callable[[], Any], device: torch.device, batch: int, it
     fn_t: list[float] = []
     base_t: list[float] = []
     ratios: list[float] = []
-    pool = mp.get_context("spawn").Pool(len(jobs), initializer=worker_init) if with_baseline else None
+    pool = (mp.get_context("spawn").Pool(len(jobs), initializer=_pool_init, initargs=(worker_init, jobs))
+            if with_baseline else None)
+    tasks = [(worker, k) for k in range(len(jobs))]
     try:
         if pool is not None:  # every worker has imported and run once before any timing
-            pool.map(worker, jobs * 2, chunksize=1)
+            pool.map(_pool_run, tasks * 2, chunksize=1)
         for r in range(rounds):
             e = time_it(fn, device, warmup=2 if r == 0 else 1, iters=max(1, -(-iters // rounds)))
             fn_t += e["times_s"]
             if pool is None:
                 continue
-            bt = time_it(lambda: pool.map(worker, jobs), torch.device("cpu"), warmup=0,
+            bt = time_it(lambda: pool.map(_pool_run, tasks, chunksize=1), torch.device("cpu"), warmup=0,
                          iters=max(1, -(-baseline_iters // rounds)))
             base_t += bt["times_s"]
             ratios.append((batch / e["median_s"]) / (baseline_samples / bt["median_s"]))

@@ -153,8 +153,9 @@ loader_suite() {
   fi
   # The workers-to-main hand-over alone, no GPU (packed frames and uint8 masks against one tensor per
   # frame and float masks): its ceiling with this machine's cores.
-  step "bench_batch_transport b128" 40 $PY benchmarks/bench_batch_transport.py --root "$LOADER_ROOT" --batch 128 \
-    --workers "$(nproc)" --min-batches 10 --rounds 2 --json "$OUT_DIR/bench_batch_transport_b128.json" 2>&1 \
+  # Epochs of 4 batches per worker: 10 left most of 16 workers idle and timed start-up.
+  step "bench_batch_transport b128" 60 $PY benchmarks/bench_batch_transport.py --root "$LOADER_ROOT" --batch 128 \
+    --workers "$(nproc)" --min-batches $((4 * $(nproc))) --rounds 2 --json "$OUT_DIR/bench_batch_transport_b128.json" 2>&1 \
     | tee -a "$OUT_DIR/device_check.log"
 }
 augment_suite() {
@@ -164,7 +165,7 @@ augment_suite() {
   local mode
   for mode in sladd sbi xray; do  # the module beside the per-sample baseline
     step "bench_augment $mode b256" 50 $PY benchmarks/bench_augment.py --mode $mode --device cuda --batch 256 --iters 20 \
-      --baseline-iters 1 --rounds 2 --json "$OUT_DIR/bench_augment_${mode}_cuda_b256.json" 2>&1 \
+      --baseline-iters 3 --rounds 3 --json "$OUT_DIR/bench_augment_${mode}_cuda_b256.json" 2>&1 \
       | tee -a "$OUT_DIR/device_check.log"
   done
   for mode in sladd sbi xray; do  # replayed from a CUDA graph (AugmentGraph): the launch-bound batch
@@ -253,7 +254,7 @@ synthesis_suite() {
       logged_step pytest_kernel.log "CUDA tests, compiled" 120 env SLADD_FAST_TEST_BACKENDS=kernel $PY -m pytest -q \
         $tests -p no:cacheprovider --junitxml="$OUT_DIR/pytest_kernel.xml"
     fi
-    bench_synthesis kernel 256 50 --baseline-iters 2 --rounds 2 --baseline-batch 64 --graph \
+    bench_synthesis kernel 256 50 --baseline-iters 3 --rounds 3 --baseline-batch 64 --graph \
       --json "$OUT_DIR/bench_synthesis_cuda_b256.json"
     bench_synthesis kernel 32 40 --baseline-iters 0 --graph --profile "$OUT_DIR/profile_synthesis_cuda_b32.txt" \
       --json "$OUT_DIR/bench_synthesis_cuda_b32.json"
