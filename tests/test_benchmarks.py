@@ -133,7 +133,7 @@ def test_cost_model_counts_every_stage(tmp_path, monkeypatch):
         torch.set_num_threads(threads)
     rec = json.loads(path.read_text())
     names = [r["stage"] for r in rec["stages"]]
-    assert {"region", "deform", "align", "postprocess", "color", "guard", "blend", "target"} <= set(names)
+    assert {"params", "region", "deform", "align", "postprocess", "color", "guard", "blend", "target"} <= set(names)
     assert rec["total"]["ops"] == sum(r["ops"] for r in rec["stages"]) > 100
     assert rec["total"]["mb_read_per_forgery"] > 0 and rec["total"]["peak_live_mb_per_forgery"] > 0
     blend = next(r for r in rec["stages"] if r["stage"] == "blend")

@@ -159,7 +159,8 @@ def synthesize(target: torch.Tensor, source: torch.Tensor, target_landmarks: tor
                        check_values)
     B, _, S, _ = target.shape
     if params is None:
-        params = sample_params(B, S, device, generator)
+        with stage("params"):  # the random draws: launches of their own on a GPU
+            params = sample_params(B, S, device, generator)
     elif len(params) != B or params.morph_op.device != device:
         raise ValueError(f"params must hold {B} samples on {device}")
     if B == 0:
