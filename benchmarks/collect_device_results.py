@@ -35,7 +35,8 @@ def gpu_slug(name: str) -> str:
 def _throughput(rec: dict) -> str:
     """One line of a benchmark record's figures (whichever of them it holds)."""
     parts = []
-    for key in ("engine", "module", "dali", "torch", "synthetic", "torch_baseline"):
+    for key in ("engine", "module", "dali", "torch", "synthetic", "torch_baseline",  # bench_batch_transport's:
+                "packed_uint8", "packed_float", "per_frame_uint8", "per_frame_float"):
         v = rec.get(key)
         if isinstance(v, dict):
             for unit in ("samples_per_s", "frames_per_s"):
@@ -52,6 +53,9 @@ def _throughput(rec: dict) -> str:
             parts.append(f"peak {rec[key]:.2f} MB/{'forgery' if 'forgery' in key else 'sample'}")
     if isinstance(rec.get("ratio"), (int, float)):
         parts.append(f"ratio {rec['ratio']:.1f}x")
+    for key, what in (("ratio_b_over_a", "b/a"), ("ratio_c_over_b", "c/b")):  # bench_train's arms
+        if isinstance(rec.get(key), (int, float)):
+            parts.append(f"{what} {rec[key]:.2f}")
     return ", ".join(parts) or "(no throughput field)"
 
 

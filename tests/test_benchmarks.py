@@ -366,6 +366,17 @@ def test_collect_device_results_files_and_summarizes_a_run(tmp_path, capsys):
     assert "sanitizer_memcheck_kernel: ERROR SUMMARY: 0 errors" in text
     assert "skipped: synthesis: bench_synthesis b4096" in text
     assert f"{name}: engine 51,234 samples/s, graph 60,001 samples/s, peak 1.91 MB/forgery, ratio 400.0x" in text
+    rec = {"env": {"timestamp_utc": "2026-12-01T10:00:00+00:00"}}
+    (out / "bench_batch_transport_b128.json").write_text(json.dumps({
+        **rec, "packed_uint8": {"frames_per_s": 41000.0}, "per_frame_float": {"frames_per_s": 4100.0}, "ratio": 10.0}))
+    (out / "bench_train_cuda_b32.json").write_text(json.dumps({
+        **rec, "items_per_s": {"a": 900.0}, "ratio_b_over_a": 0.91, "ratio_c_over_b": 0.97}))
+    assert cdr.main([str(out), "--dest", str(dest), "--dry-run", "--force"]) == 0
+    text = capsys.readouterr().out
+    assert "packed_uint8 41,000 frames/s, per_frame_float 4,100 frames/s, ratio 10.0x" in text
+    assert "a 900.0 items/s, b/a 0.91, c/b 0.97" in text
+    for f in ("bench_batch_transport_b128.json", "bench_train_cuda_b32.json"):
+        (out / f).unlink()
     assert cdr.main([str(out), "--dest", str(dest)]) == 2 and "exists (--force replaces it)" in capsys.readouterr().err
     assert cdr.main([str(out), "--dest", str(dest), "--force"]) == 0
     (out / "env.json").write_text(json.dumps({"torch": "2.11", "gpu": None}))
