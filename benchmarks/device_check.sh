@@ -123,8 +123,8 @@ train_suite() {
   rm -f "$OUT_DIR"/runs/synthetic/*.pt  # 170 MB of weights: not worth carrying back
   local loader_args="--no-loader"
   if [ -n "${LOADER_ROOT:-}" ]; then loader_args="--root $LOADER_ROOT --workers $(nproc)"; fi
-  for b in 32 64; do  # 40 timed steps at 32, 30 at 64 (the loader arm's epochs take longer there)
-    step "bench_train b$b" 75 $PY benchmarks/bench_train.py --device cuda --batch $b --iters $((b == 32 ? 40 : 30)) \
+  for b in 32 64; do  # 100 timed steps at 32, 60 at 64: well above a 16-worker loader's 32 queued batches
+    step "bench_train b$b" 75 $PY benchmarks/bench_train.py --device cuda --batch $b --iters $((b == 32 ? 100 : 60)) \
       --rounds 3 $loader_args \
       --json "$OUT_DIR/bench_train_cuda_b$b.json" 2>&1 | tee -a "$OUT_DIR/device_check.log"
   done
