@@ -5,6 +5,7 @@ import dataclasses
 
 import torch
 
+from sladd_fast._consts import const
 from sladd_fast.synthesis.constants import ColorMode
 
 MESH = 5  # random_deform's 5x5 anchor mesh
@@ -49,12 +50,12 @@ def sample_params(batch: int, size: int = 256, device: torch.device | str = "cpu
     """
     dev = torch.device(device)
     g = generator
-    noise = torch.floor(torch.randn(batch, MESH, MESH, 2, generator=g, device=dev) * (DEFORM_STD * size / 256.0))
-    u_morph = torch.rand(batch, generator=g, device=dev)
-    morph_op = torch.where(u_morph < 0.3, MORPH_ERODE, torch.where(u_morph < 0.6, MORPH_DILATE, MORPH_NONE))
-    morph_k = 2 * torch.randint(1, 10, (batch,), generator=g, device=dev) + 1
-    blur_on = torch.rand(batch, generator=g, device=dev) < 0.9
-    blur_k = torch.where(blur_on, 2 * torch.randint(1, 10, (batch,), generator=g, device=dev) - 1, 1)
-    color_mode = torch.randint(0, len(ColorMode), (batch,), generator=g, device=dev)
-    feather = 0.2 * torch.rand(batch, generator=g, device=dev)
-    return SynthesisParams(noise.float(), morph_op.long(), morph_k.long(), blur_k.long(), color_mode.long(), feather)
+    noise = torch.randn(batch, MESH, MESH, 2, generator=g, device=dev).mul_(DEFORM_STD * size / 256.0).floor_()
+    # The other decisions from one uniform draw [B,6] (each separate draw is a launch on a GPU): columns
+    # morph op, morph k, blur on, blur k, colour mode, feather. An integer in {0..n-1} is floor(n u).
+    u = torch.rand(batch, 6, generator=g, device=dev)
+    ints = (u[:, :5] * const((1.0, 9.0, 1.0, 9.0, float(len(ColorMode))), dev)).floor_().long()
+    morph_op = (u[:, :1] >= const((0.3, 0.6), dev)).sum(1)  # 0 erode (u < 0.3), 1 dilate (u < 0.6), 2 none
+    odd = ints[:, 1::2] * 2 + const((3, 1), dev, torch.int64)  # morph k in {3..19}, blur k in {1..17}
+    blur_k = torch.where(u[:, 2] < 0.9, odd[:, 1], 1)  # 10% no blur
+    return SynthesisParams(noise, morph_op, odd[:, 0].contiguous(), blur_k, ints[:, 4].contiguous(), 0.2 * u[:, 5])
