@@ -5,8 +5,10 @@ region, blend type and ratio, partners taken from the batch or from a pool.
     aug = SladdAugment(p=0.5); out = aug(images, landmarks, video_ids=vids)   # module
 
 Partners: from the batch itself, a random permutation in which no sample is paired with its own
-video (when ``video_ids`` are given; a sample whose batch holds no other video stays real), or from a
-``pool`` of images, landmarks and video ids (drawn uniformly among entries of another video). Every
+video (when ``video_ids`` are given; only where one video holds more than half of the batch do some
+of its samples find none, and they stay real), or from a ``pool`` of images, landmarks and video ids
+(drawn uniformly among entries of another video, PARTNER_TRIES draws; none found: the sample stays
+real). Every
 random decision is a tensor in SladdAugmentParams, drawn on the batch's device from ``generator``;
 pass ``params=`` to replay a batch exactly.
 """
