@@ -160,18 +160,6 @@ def _check_int32(op: str, limit: int = _INT32_MAX, **sizes: int) -> None:
             raise ValueError(f"{op}: {name} must be at most {limit} (the kernels index with int32), got {v}")
 
 
-def _check_images(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor) -> None:
-    """csrc/checks.h check_images: uint8 [B,C,H,W] target and source, float32 [B,1,H,W] mask, one
-    device (the kernels read raw pointers: a wrong dtype or shape would be read out of bounds)."""
-    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
-
-    _checks.tensor("target", target, torch.uint8, (None, None, None, None))
-    _checks.tensor("source", source, torch.uint8, tuple(target.shape))
-    B, _, H, W = target.shape
-    _checks.tensor("mask", mask, torch.float32, (B, 1, H, W))
-    _checks.same_device(target=target, source=source, mask=mask)
-
-
 def _check_roi(roi: torch.Tensor, target: torch.Tensor) -> None:
     """csrc/checks.h check_roi: int64 [B,6] on the target's device."""
     from sladd_fast.ops import _checks
@@ -185,7 +173,7 @@ def region_mask(landmarks: torch.Tensor, region: torch.Tensor, size: int) -> tor
 
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
-    _checks.tensor("landmarks", landmarks, torch.float32, (None, 68, 2))  # as csrc/checks.h
+    _checks.landmarks("landmarks", landmarks, 68, check_values=False)  # raw pointers: as csrc/checks.h
     _checks.tensor("region", region, torch.int64, (landmarks.shape[0],))
     _checks.size("size", size)
     _checks.same_device(landmarks=landmarks, region=region)  # raw pointers: one device
@@ -266,7 +254,7 @@ def blend_linear(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor,
 
     from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
 
-    _check_images(target, source, mask)  # raw pointers: as csrc/checks.h
+    _checks.images(target, source, mask)  # raw pointers: as csrc/checks.h
     _checks.tensor("weight", weight, torch.float32, (target.shape[0],))
     _checks.same_device(target=target, weight=weight)
     t, s, m, w = target.contiguous(), source.contiguous(), mask.contiguous(), weight.contiguous()
@@ -280,7 +268,9 @@ def blend_linear(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor,
 def poisson_rhs(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
     import numpy as np
 
-    _check_images(target, source, mask)  # raw pointers: as csrc/checks.h
+    from sladd_fast.ops import _checks  # imported here: sladd_fast.ops imports this module
+
+    _checks.images(target, source, mask)  # raw pointers: as csrc/checks.h
     _check_roi(roi, target)
     if target.shape[2] < 3 or target.shape[3] < 3:
         raise ValueError(f"poisson_rhs needs H, W >= 3, got {list(target.shape)}")
@@ -309,7 +299,6 @@ def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Ten
     _check_roi(roi, target)
     _checks.same_device(target=target, solution=solution)
     t, u, r = target.contiguous(), solution.contiguous(), roi.contiguous()
-    B, C, H, W = t.shape
     out = torch.empty_like(t)
     _launch("sladd_poisson_compose_kernel", H * W, B,
             (_ptr(t), _ptr(u), _ptr(r), _ptr(out), np.int32(C), np.int32(H), np.int32(W)), t.device, C)

@@ -45,19 +45,15 @@ SLADD_HD LineExtent line_extent_empty() {
   return e;
 }
 
-SLADD_HD void line_extent_add(LineExtent* e, int line, int first, int last) {
-  if (first < 0) return;
-  e->line_lo = line < e->line_lo ? line : e->line_lo;
-  e->line_hi = line > e->line_hi ? line : e->line_hi;
-  e->span_lo = first < e->span_lo ? first : e->span_lo;
-  e->span_hi = last > e->span_hi ? last : e->span_hi;
-}
-
 SLADD_HD void line_extent_merge(LineExtent* e, const LineExtent& o) {
   e->line_lo = o.line_lo < e->line_lo ? o.line_lo : e->line_lo;
   e->line_hi = o.line_hi > e->line_hi ? o.line_hi : e->line_hi;
   e->span_lo = o.span_lo < e->span_lo ? o.span_lo : e->span_lo;
   e->span_hi = o.span_hi > e->span_hi ? o.span_hi : e->span_hi;
+}
+
+SLADD_HD void line_extent_add(LineExtent* e, int line, int first, int last) {
+  if (first >= 0) line_extent_merge(e, LineExtent{line, line, first, last});
 }
 
 // (x, y, w, h) from the extent of the rows (lines = rows) or of the columns; (0, 0, 0, 0) where empty.

@@ -251,7 +251,7 @@ at::Tensor box_of_forward_kernel(const at::Tensor& on_in, bool exclude_frame) {
   const at::cuda::CUDAGuard guard(on_in.device());
   const at::Tensor on = on_in.contiguous();
   const int64_t B = on.size(0), H = on.size(1), W = on.size(2);
-  if (B == 0 || W == 0) return at::zeros({B, 4}, on.options().dtype(at::kLong));
+  // launch() skips empty grids: B = 0 launches nothing, W = 0 only the reduction (which writes 0 boxes)
   at::Tensor box = at::empty({B, 4}, on.options().dtype(at::kLong));
   at::Tensor cols = at::empty({B, W, kBoxRowEntries}, on.options().dtype(at::kInt));
   launch(sladd_box_cols_kernel, grid_for(W, B), reinterpret_cast<const unsigned char*>(on.data_ptr<bool>()),

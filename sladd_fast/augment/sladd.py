@@ -92,9 +92,8 @@ def _batch_partners(B: int, videos: torch.Tensor | None, g: torch.Generator | No
         m = torch.zeros(B, dtype=torch.int64, device=device).scatter_add_(0, group, torch.ones_like(group)).amax()
     partner = torch.empty_like(order)
     partner[order] = order[(torch.arange(B, device=device) + m) % B]
-    found = partner != torch.arange(B, device=device)
-    if videos is not None:
-        found &= videos[partner] != videos
+    # with videos a sample's own frame is of its own video: the video test covers the fixed point too
+    found = videos[partner] != videos if videos is not None else partner != torch.arange(B, device=device)
     return partner, found
 
 

@@ -27,11 +27,10 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from sladd_fast.data.batch import Batch, EncodedFrames
-from sladd_fast.data.decode import mask_to_float, read_encoded, read_image, read_mask
+from sladd_fast.data.decode import mask_to_float, read_encoded, read_image, read_mask, resize_image
 from sladd_fast.data.plan import EpochPlan, TrainSet
 
 log = logging.getLogger("sladd_fast.data")
@@ -159,14 +158,7 @@ def decode_frames(encoded: list[torch.Tensor], size: int, device: torch.device,
             img.record_stream(current)  # its block is not reused until the training stream is done with it
     else:
         decoded = decode_jpeg(encoded, mode=ImageReadMode.RGB, device=device)
-
-    def fit(img: torch.Tensor) -> torch.Tensor:  # frames of one dataset share a size: usually as they are
-        if img.shape[-2:] == (size, size):
-            return img
-        x = F.interpolate(img[None].float(), size=(size, size), mode="bicubic", align_corners=False)[0]
-        return torch.floor(x + 0.5).clamp(0, 255).to(torch.uint8)
-
-    return torch.stack([fit(img) for img in decoded])
+    return torch.stack([resize_image(img, size) for img in decoded])  # usually already at size: as they are
 
 
 class TorchLoader:

@@ -23,6 +23,16 @@ def tensor(name: str, t: object, dtype: torch.dtype, shape: Sequence[int | None]
     return t
 
 
+def images(target: object, source: object, mask: object) -> torch.device:
+    """uint8 [B,C,H,W] target and source, float32 [B,1,H,W] mask, on one device (csrc/checks.h
+    check_images); returns the device."""
+    tensor("target", target, torch.uint8, (None, None, None, None))
+    tensor("source", source, torch.uint8, tuple(target.shape))
+    B, _, H, W = target.shape
+    tensor("mask", mask, torch.float32, (B, 1, H, W))
+    return same_device(target=target, source=source, mask=mask)
+
+
 def same_device(**tensors: torch.Tensor) -> torch.device:
     """All tensors on one device; returns it."""
     items = list(tensors.items())

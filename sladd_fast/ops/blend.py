@@ -14,11 +14,7 @@ from sladd_fast.ops._dispatch import op
 
 
 def _images(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, check_values: bool) -> torch.device:
-    _checks.tensor("target", target, torch.uint8, (None, None, None, None))
-    _checks.tensor("source", source, torch.uint8, tuple(target.shape))
-    B, _, H, W = target.shape
-    _checks.tensor("mask", mask, torch.float32, (B, 1, H, W))
-    device = _checks.same_device(target=target, source=source, mask=mask)
+    device = _checks.images(target, source, mask)
     if check_values:
         _checks.finite("mask", mask)
         _checks.in_range("mask", mask, 0.0, 1.0)

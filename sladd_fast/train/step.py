@@ -45,8 +45,8 @@ class StepOptions:
 
 class RewardBaseline(nn.Module):
     """Moving average of the reward (ablation ``policy.baseline=ema``); a buffer, so it is saved and
-    moved with the module. ``value`` is 0 until the first update; ``before(reward)`` is what a step
-    subtracts."""
+    moved with the module. ``value`` is 0 until the first update; ``advance(reward)`` gives what a step
+    subtracts and then updates."""
 
     def __init__(self, momentum: float = 0.9) -> None:
         super().__init__()
@@ -55,18 +55,16 @@ class RewardBaseline(nn.Module):
         self.register_buffer("count", torch.zeros((), dtype=torch.int64))
 
     @torch.no_grad()
-    def before(self, reward: torch.Tensor) -> torch.Tensor:
-        """The baseline for this step's ``reward``, read before its update: the average so far, or at
-        the first step the reward's own mean (0 there would make the whole first reward the advantage:
-        one outsized update). A device tensor; no host read."""
-        return torch.where(self.count == 0, reward.float().mean(), self.value)
-
-    @torch.no_grad()
-    def update(self, reward: torch.Tensor) -> None:
+    def advance(self, reward: torch.Tensor) -> torch.Tensor:
+        """The baseline for this step's ``reward``, read before the update it then makes: the average
+        so far, or at the first step the reward's own mean (0 there would make the whole first reward
+        the advantage: one outsized update). A device tensor; no host read."""
         r = reward.float().mean()
         first = self.count == 0
+        b = torch.where(first, r, self.value)
         self.value.copy_(torch.where(first, r, self.momentum * self.value + (1 - self.momentum) * r))
         self.count += 1
+        return b
 
 
 @dataclasses.dataclass
@@ -168,8 +166,7 @@ def train_step(detector: nn.Module, synthesizer: nn.Module, opt_det: torch.optim
         reward = loss.detach().expand(B)
     b = 0.0
     if baseline is not None:
-        b = baseline.before(reward)
-        baseline.update(reward)
+        b = baseline.advance(reward)
     p_loss = policy_loss(actions.log_prob, actions.entropy, reward, opts.policy.entropy, b)
     p_loss.backward()
     opt_syn.step()
