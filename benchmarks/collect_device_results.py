@@ -88,6 +88,8 @@ def collect(out_dir: str, dest: str, dry_run: bool = False, force: bool = False)
     if not env.get("gpu"):
         raise ValueError(f"{env_path} names no GPU: these results did not come from a GPU run")
     slug = gpu_slug(env["gpu"])
+    run_stamp = env.get("timestamp_utc") or datetime.datetime.fromtimestamp(
+        os.path.getmtime(env_path), datetime.timezone.utc).isoformat()
     lines = [f"GPU: {env['gpu']} (torch {env.get('torch')}, CUDA {env.get('cuda')}, timm {env.get('timm')})"]
     log = os.path.join(out_dir, "device_check.log")
     if os.path.isfile(log):
@@ -112,7 +114,8 @@ def collect(out_dir: str, dest: str, dry_run: bool = False, force: bool = False)
                 rec = json.load(f)
             except json.JSONDecodeError as e:
                 raise ValueError(f"{path}: not valid JSON ({e})") from None
-        stamp = (rec.get("env") or {}).get("timestamp_utc") or datetime.datetime.now(datetime.timezone.utc).isoformat()
+        # A record without its own time (the training summary) takes the run's, not the collection day's.
+        stamp = (rec.get("env") or {}).get("timestamp_utc") or run_stamp
         name = f"{stamp[:10]}--{os.path.splitext(os.path.basename(path))[0]}--{slug}.json"
         target = os.path.join(dest, name)
         if os.path.exists(target) and not force:

@@ -60,9 +60,10 @@ done
 
 log "environment"
 $PY - > "$OUT_DIR/env.json" <<'PYEOF'
-import json, torch
+import datetime, json, torch
 info = {"torch": torch.__version__, "cuda": torch.version.cuda, "gpu": torch.cuda.get_device_name(0)
-        if torch.cuda.is_available() else None}
+        if torch.cuda.is_available() else None,
+        "timestamp_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 for name in ("cupy", "timm", "torchvision"):
     try:
         info[name] = __import__(name).__version__

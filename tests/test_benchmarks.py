@@ -346,7 +346,8 @@ def test_collect_device_results_files_and_summarizes_a_run(tmp_path, capsys):
 
     out, dest = tmp_path / "out", tmp_path / "results"
     out.mkdir()
-    (out / "env.json").write_text(json.dumps({"torch": "2.11", "cuda": "13.0", "gpu": "NVIDIA H200", "timm": "1.0"}))
+    (out / "env.json").write_text(json.dumps({"torch": "2.11", "cuda": "13.0", "gpu": "NVIDIA H200", "timm": "1.0",
+                                              "timestamp_utc": "2026-12-01T09:58:00+00:00"}))
     (out / "bench_synthesis_cuda_b256.json").write_text(json.dumps({
         "suite": "synthesis", "engine": {"samples_per_s": 51234.5}, "graph": {"samples_per_s": 60001.0},
         "peak_mem_mb_per_forgery": 1.91, "ratio": 400.0, "env": {"timestamp_utc": "2026-12-01T10:00:00+00:00"}}))
@@ -375,7 +376,11 @@ def test_collect_device_results_files_and_summarizes_a_run(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "packed_uint8 41,000 frames/s, per_frame_float 4,100 frames/s, ratio 10.0x" in text
     assert "a 900.0 items/s, b/a 0.91, c/b 0.97" in text
-    for f in ("bench_batch_transport_b128.json", "bench_train_cuda_b32.json"):
+    # A record without a time of its own (the training summary) is dated by the run, not by today.
+    (out / "train_synthetic_summary.json").write_text(json.dumps({"items_per_s": 800.0}))
+    assert cdr.main([str(out), "--dest", str(dest), "--dry-run", "--force"]) == 0
+    assert "2026-12-01--train_synthetic_summary--nvidia-h200.json" in capsys.readouterr().out
+    for f in ("bench_batch_transport_b128.json", "bench_train_cuda_b32.json", "train_synthetic_summary.json"):
         (out / f).unlink()
     assert cdr.main([str(out), "--dest", str(dest)]) == 2 and "exists (--force replaces it)" in capsys.readouterr().err
     assert cdr.main([str(out), "--dest", str(dest), "--force"]) == 0
