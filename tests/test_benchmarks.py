@@ -6,6 +6,7 @@ import os
 import sys
 
 import pytest
+import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 pytest.importorskip("cv2")
@@ -160,8 +161,30 @@ def test_bench_loader_repeats_a_small_index_to_whole_epochs(tmp_path, train_root
     assert bench_loader.main(args + ["--min-batches", "2", "--json", str(path)]) == 0
     rec = json.loads(path.read_text())
     assert rec["items_per_epoch"] >= 128 and rec["torch"]["frames"] == 2 * 2 * 64
+    assert len(rec["torch"]["epoch_frames_per_s"]) == 1
     assert bench_loader.main(args + ["--min-batches", "0"]) == 2
     assert "cannot give every one of 1 rank(s) a batch of 64" in capsys.readouterr().err
+
+
+def test_bench_loader_loaders_take_turns_epoch_by_epoch():
+    """The timed loader and its baseline alternate epochs after a warm-up epoch each, and each one's
+    per-epoch rates and totals are its own."""
+    from benchmarks import bench_loader
+
+    calls = []
+
+    class Fake:
+        def __init__(self, name, items):
+            self.name, self.items = name, items
+
+        def epoch(self, e):
+            calls.append((self.name, e))
+            return iter([[0] * self.items] * 3)
+
+    a, b = bench_loader.measure([Fake("a", 4), Fake("b", 2)], 2, torch.device("cpu"))
+    assert calls == [("a", 0), ("b", 0), ("a", 1), ("b", 1), ("a", 2), ("b", 2)]
+    assert a["frames"] == 2 * 3 * 2 * 4 and b["frames"] == 2 * 3 * 2 * 2
+    assert len(a["epoch_frames_per_s"]) == len(b["epoch_frames_per_s"]) == 2
 
 
 def test_bench_batch_transport_times_both_hand_overs(tmp_path, train_root, capsys):

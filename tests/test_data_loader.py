@@ -215,6 +215,19 @@ def test_bench_loader_caches_its_demo_data(tmp_path, monkeypatch):
     assert first == again and os.path.isfile(os.path.join(first, "landmarks.npz")) and built == [1]
     assert sorted(os.listdir(tmp_path / "cache")) == ["demo_64px"]
     assert not os.path.exists(tmp_path / "cache" / "demo_64px" / "png")  # only the packed copy is kept
+    # Faces are found at 256 px and the frames packed at the benchmark's size (dlib finds none at 64).
+    import numpy as np
+    from PIL import Image
+
+    with np.load(os.path.join(first, "landmarks.npz")) as z:
+        valid, lm = z["valid"], z["landmarks"]
+    assert valid.mean() > 0.5 and lm[valid].max() < 64
+    frame = next(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(first, "image")) for f in fs)
+    assert Image.open(frame).size == (64, 64)
+    # A cached set without a single face (as the old 64-px build made) is rebuilt, not used.
+    np.savez(os.path.join(first, "landmarks.npz"), **{**dict(np.load(os.path.join(first, "landmarks.npz"))),
+                                                     "valid": np.zeros_like(valid)})
+    assert bench_loader._dataset(None, 64, str(tmp_path / "cache")) == first and built == [1, 1]
 
 
 def _break(root: str, rel: str, how: str) -> None:
