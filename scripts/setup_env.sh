@@ -3,7 +3,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# What the scripts cannot install themselves: say so before a long pip run fails at its end.
+if ! command -v c++ >/dev/null 2>&1 && ! command -v g++ >/dev/null 2>&1; then
+  echo "error: no C++ compiler (c++ or g++) on PATH: sladd_fast._C needs one with OpenMP (Debian/Ubuntu: apt install g++)" >&2
+  exit 1
+fi
 if [ ! -x .venv/bin/python ]; then
+  if ! "$PY" -c "import ensurepip, venv" 2>/dev/null; then
+    echo "error: $PY cannot create a virtual environment (Debian/Ubuntu: apt install python3-venv)" >&2
+    exit 1
+  fi
   # The pinned stack (CUDA build of torch, DALI, CuPy) takes ~7 GB in .venv; say so before pip fails halfway.
   free_kb=$(df -Pk . | awk 'NR==2 {print $4}')
   if [ "${free_kb:-0}" -lt $((8 * 1024 * 1024)) ]; then
