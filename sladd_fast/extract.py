@@ -23,28 +23,37 @@ What is done, exactly:
   none the previous box is kept (frames before the first detection use the first box).
 * Crop: a square of 1.3 x the larger side of the detector's box (FF++'s convention), centred on the
   box, zero-padded where it leaves the frame, resized to --size with bicubic interpolation. A fake's
-  mask video is cropped with the fake's boxes, converted to gray and resized bilinearly. A mask video of
-  another frame size than its fake is reported (bad_mask) and the fake left out; one with fewer frames
-  keeps the fake's frames that have a mask (short_mask, reported).
+  mask video is cropped with the fake's boxes, converted to gray and resized bilinearly. A fake without
+  its mask video is reported (no_mask) and left out, before it is decoded; a mask video that cannot be
+  read or has another frame size than its fake is reported (bad_mask) and the fake left out; one with
+  fewer frames keeps the fake's frames that have a mask (short_mask, reported). Every requested folder
+  of the download (the originals and each method's videos and masks) must exist, or nothing starts.
+* Memory: two passes per video. The first decodes the chosen frames as detection-sized copies (at most
+  640 px) and tracks the face; the second decodes the video and its mask video again and crops frame
+  by frame, so a worker holds small frames only (a 1080p fake's 270 frames and masks at full size were
+  about 3.4 GB).
 * Landmarks: dlib's 68-point predictor on the saved crop, inside the detector box mapped into the
   crop; frames whose box was carried over are detected again on the crop, and stay without a face
   (valid=False) if none is found.
 * All cores (one video per task, --workers), a progress bar, resumable (finished videos are kept in
   DATA_ROOT/.extract_parts; a rerun with other settings than the interrupted or finished run is
-  refused, config/extract.json records them), and videos that could not be read or showed no face are
-  reported (extract_report.json and the last lines printed); their frames are not written. Nothing
-  extracted at all exits with status 1. --format jpg writes quality 95, 4:4:4 (as sladd_fast.pack) and
+  refused, config/extract.json records them; a rerun of a finished run keeps its extracted videos and
+  tries the failed ones again, say after their masks were downloaded), and videos that could not be
+  read or showed no face are reported (extract_report.json and the last lines printed); their frames
+  are not written. A worker that dies (killed for memory) stops the run with a message, finished
+  videos kept. Nothing extracted at all, or no fake of a requested method, exits with status 1. --format jpg writes quality 95, 4:4:4 (as sladd_fast.pack) and
   config/format.json, so the index reads the .jpg frames.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import multiprocessing as mp
 import os
 import shutil
 import sys
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -52,6 +61,7 @@ from sladd_fast._args import OneLineParser, at_least
 from sladd_fast.data.index import REAL
 from sladd_fast.data.store import STORE_NAME, LandmarkStore
 
+FAILURES = ("unreadable", "no_face", "no_mask", "bad_mask")  # a video left out, by reason
 FFPP_METHODS = {"Deepfakes": "FF-DF", "Face2Face": "FF-F2F", "FaceSwap": "FF-FS", "NeuralTextures": "FF-NT"}
 SPLIT_FILES = {"train": "train.json", "eval": "val.json", "test": "test.json"}
 DEFAULT_FRAMES = (270, 100, 100)
@@ -72,33 +82,59 @@ def frame_numbers(total: int, n: int) -> list[int]:
     return sorted({int(round(k * (total - 1) / (n - 1))) for k in range(n)}) if n > 1 else [0]
 
 
-def read_frames(path: str, numbers: list[int] | int) -> tuple[list[np.ndarray], list[int]]:
-    """(the RGB frames, their numbers) of a video: the given frame numbers (sorted), or for an int n,
-    n frames evenly spaced over its length (frame_numbers). The file is opened once (a damaged video
-    gets one decoder message, not one per open). ValueError naming it when it cannot be read."""
+@contextlib.contextmanager
+def _capture(path: str) -> Iterator[Any]:
+    """An opened cv2.VideoCapture of path, released after use. ValueError naming it if it cannot open."""
     import cv2
 
     cap = cv2.VideoCapture(path)
     try:
         if not cap.isOpened():
             raise ValueError(f"cannot open video {path}")
-        if isinstance(numbers, int):
-            numbers = frame_numbers(max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 1), numbers)
-        want, out, k = set(numbers), [], 0
-        while k <= numbers[-1] if numbers else False:
-            if k in want:
-                ok, bgr = cap.read()
-                if not ok:
-                    break
-                out.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-            elif not cap.grab():
-                break
-            k += 1
+        yield cap
     finally:
         cap.release()
+
+
+def _frames_of(cap: Any, numbers: list[int]) -> Iterator[np.ndarray]:
+    """The BGR frames of a capture at the given sorted frame numbers, in order, until one cannot be read."""
+    want, k = set(numbers), 0
+    while numbers and k <= numbers[-1]:
+        if k in want:
+            ok, bgr = cap.read()
+            if not ok:
+                return
+            yield bgr
+        elif not cap.grab():
+            return
+        k += 1
+
+
+def read_frames(path: str, numbers: list[int] | int,
+                convert: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[list[np.ndarray], list[int]]:
+    """(the frames, their numbers) of a video: the given frame numbers (sorted), or for an int n, n
+    frames evenly spaced over its length (frame_numbers). Each frame is RGB, or ``convert(bgr)`` as it
+    is read (a smaller copy keeps a long video's frames small). The file is opened once (a damaged video
+    gets one decoder message, not one per open). ValueError naming it when it cannot be read."""
+    import cv2
+
+    with _capture(path) as cap:
+        if isinstance(numbers, int):
+            numbers = frame_numbers(max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 1), numbers)
+        out = [convert(bgr) if convert else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) for bgr in _frames_of(cap, numbers)]
     if not out:
         raise ValueError(f"no frames could be decoded from {path}")
     return out, numbers
+
+
+def detection_copy(bgr: np.ndarray) -> tuple[np.ndarray, float]:
+    """(the RGB frame downscaled to at most DETECT_SIDE on its long side, the scale used)."""
+    import cv2
+
+    h, w = bgr.shape[:2]
+    s = min(1.0, DETECT_SIDE / max(h, w))
+    small = cv2.resize(bgr, (int(round(w * s)), int(round(h * s))), interpolation=cv2.INTER_AREA) if s < 1 else bgr
+    return cv2.cvtColor(small, cv2.COLOR_BGR2RGB), s
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -109,15 +145,11 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def detect_boxes(frames: list[np.ndarray], detector: Any) -> list[np.ndarray | None]:
-    """All face boxes (x0, y0, x1, y1) of each frame, float [K,4], or None where none."""
-    import cv2
-
+def detect_boxes(frames: list[tuple[np.ndarray, float]], detector: Any) -> list[np.ndarray | None]:
+    """All face boxes (x0, y0, x1, y1) of each frame, float [K,4] in full-frame pixels, or None where
+    none. ``frames``: detection_copy's (small RGB frame, scale) pairs."""
     out = []
-    for f in frames:
-        h, w = f.shape[:2]
-        s = min(1.0, DETECT_SIDE / max(h, w))
-        small = cv2.resize(f, (int(round(w * s)), int(round(h * s))), interpolation=cv2.INTER_AREA) if s < 1 else f
+    for small, s in frames:
         rects = detector(small, 0)
         out.append(np.array([[r.left(), r.top(), r.right(), r.bottom()] for r in rects], np.float64) / s
                    if len(rects) else None)
@@ -208,43 +240,71 @@ def _save(path: str, img: np.ndarray) -> None:
 
 
 def _video_task(task: dict) -> dict:
-    """Extracts one video (and its mask video); returns its landmark rows or the reason it failed."""
+    """Extracts one video (and its mask video); returns its landmark rows or the reason it failed.
+
+    Two passes keep a worker's memory small (a 1080p fake's 270 frames and their mask frames held at
+    full size took about 3.4 GB): the first reads the chosen frames as detection-sized copies and tracks
+    the face; the second reads the video (and its mask video) again and crops frame by frame."""
     import cv2
 
     out_root, folder, video, n, size, scale, ext = (task[k] for k in ("out", "folder", "name", "frames", "size",
                                                                         "scale", "ext"))
+    mask_path = task.get("mask")
+    if not os.path.isfile(task["path"]):
+        return {"key": task["key"], "error": "unreadable", "detail": f"cannot open video {task['path']}: no such file"}
+    if mask_path and not os.path.isfile(mask_path):  # before the fake is decoded for nothing
+        return {"key": task["key"], "error": "no_mask", "detail": f"no mask video {mask_path}"}
     try:
-        frames, numbers = read_frames(task["path"], n)
-        masks = read_frames(task["mask"], numbers[:len(frames)])[0] if task.get("mask") else None
+        small, numbers = read_frames(task["path"], n, detection_copy)
     except ValueError as e:
         return {"key": task["key"], "error": "unreadable", "detail": str(e)}
-    short = None
-    if masks is not None:
-        if masks and masks[0].shape[:2] != frames[0].shape[:2]:  # the crop boxes would not fit the mask
-            return {"key": task["key"], "error": "bad_mask",
-                    "detail": f"mask video {masks[0].shape[1]}x{masks[0].shape[0]} but the fake is "
-                              f"{frames[0].shape[1]}x{frames[0].shape[0]}: {task['mask']}"}
-        if len(masks) < len(frames):  # FF++ has mask videos a few frames short: keep the frames with a mask
-            short = f"{len(masks)} of {len(frames)} frames have a mask (the rest are left out): {task['mask']}"
-            frames = frames[:len(masks)]
-    boxes, found = track(detect_boxes(frames, _WORKER["detector"]))
+    numbers = numbers[:len(small)]
+    boxes, found = track(detect_boxes(small, _WORKER["detector"]))
+    del small
     if boxes is None:
-        return {"key": task["key"], "error": "no_face", "detail": f"no face in {len(frames)} frames of {task['path']}"}
-    keys, lms, valid = [], [], []
-    for i, (img, box, det) in enumerate(zip(frames, boxes, found)):
-        crop, (x0, y0, side) = crop_square(img, box, scale, size, cv2.INTER_CUBIC)
-        rel = f"image/{folder}/{video}/{i:04d}{ext}"
-        _save(os.path.join(out_root, rel), crop)
-        if masks is not None and i < len(masks):
-            gray = cv2.cvtColor(masks[i], cv2.COLOR_RGB2GRAY)
-            m, _ = crop_square(gray, box, scale, size, cv2.INTER_LINEAR)
-            _save(os.path.join(out_root, f"mask/{folder}/{video}/{i:04d}_mask.png"), m)
-        s = size / side
-        rect = (np.array([box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0]) * s) if det else None
-        lm = _landmarks(crop, rect)
-        keys.append(rel)
-        lms.append(lm if lm is not None else np.zeros((68, 2), np.float32))
-        valid.append(lm is not None)
+        return {"key": task["key"], "error": "no_face", "detail": f"no face in {len(numbers)} frames of {task['path']}"}
+    keys, lms, valid, short = [], [], [], None
+    with contextlib.ExitStack() as stack:
+        try:
+            fakes = _frames_of(stack.enter_context(_capture(task["path"])), numbers)
+        except ValueError as e:
+            return {"key": task["key"], "error": "unreadable", "detail": str(e)}
+        masks = None
+        if mask_path:
+            try:
+                masks = _frames_of(stack.enter_context(_capture(mask_path)), numbers)
+            except ValueError as e:
+                return {"key": task["key"], "error": "bad_mask", "detail": str(e)}
+        for i, (bgr, box, det) in enumerate(zip(fakes, boxes, found)):
+            gray = None
+            if masks is not None:
+                m = next(masks, None)
+                if m is None:  # FF++ has mask videos a few frames short: keep the frames with a mask
+                    if i == 0:
+                        return {"key": task["key"], "error": "bad_mask",
+                                "detail": f"no frames could be decoded from {mask_path}"}
+                    short = f"{i} of {len(numbers)} frames have a mask (the rest are left out): {mask_path}"
+                    break
+                if m.shape[:2] != bgr.shape[:2]:  # the crop boxes would not fit the mask (checked at i = 0)
+                    return {"key": task["key"], "error": "bad_mask",
+                            "detail": f"mask video {m.shape[1]}x{m.shape[0]} but the fake is "
+                                      f"{bgr.shape[1]}x{bgr.shape[0]}: {mask_path}"}
+                gray = cv2.cvtColor(m, cv2.COLOR_BGR2GRAY)
+            img = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            crop, (x0, y0, side) = crop_square(img, box, scale, size, cv2.INTER_CUBIC)
+            rel = f"image/{folder}/{video}/{i:04d}{ext}"
+            _save(os.path.join(out_root, rel), crop)
+            if gray is not None:
+                m, _ = crop_square(gray, box, scale, size, cv2.INTER_LINEAR)
+                _save(os.path.join(out_root, f"mask/{folder}/{video}/{i:04d}_mask.png"), m)
+            s = size / side
+            rect = (np.array([box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0]) * s) if det else None
+            lm = _landmarks(crop, rect)
+            keys.append(rel)
+            lms.append(lm if lm is not None else np.zeros((68, 2), np.float32))
+            valid.append(lm is not None)
+    if not keys:
+        return {"key": task["key"], "error": "unreadable", "detail": f"no frames could be decoded from {task['path']}"}
     res = {"key": task["key"], "keys": keys, "landmarks": np.stack(lms), "valid": np.array(valid)}
     if short:
         res["short_mask"] = short
@@ -297,6 +357,63 @@ def _check_settings(out: str, settings: dict) -> None:
                              "or use an empty DATA_ROOT")
 
 
+def _check_download(ffpp: str, compression: str, methods: list[str]) -> None:
+    """Each requested folder of the download must exist: without them every video would be reported
+    bad one by one, and without the masks the fakes would all be left out (SLADD learns the masks)."""
+    need = [(os.path.join(ffpp, "original_sequences", "youtube", compression, "videos"),
+             f"the original videos at --compression {compression}")]
+    for m in methods:
+        base = os.path.join(ffpp, "manipulated_sequences", m)
+        need += [(os.path.join(base, compression, "videos"),
+                  f"{m}'s videos at --compression {compression} (or leave {m} out with --methods)"),
+                 (os.path.join(base, "masks", "videos"),
+                  f"{m}'s masks, a download of their own (FF++'s download script with -d {m} -t masks)")]
+    for path, what in need:
+        if not os.path.isdir(path):
+            raise FileNotFoundError(f"{path}: no such folder: {what}")
+
+
+def _load_part(path: str) -> dict | None:
+    """A finished video's part file as a dict, or None when it is missing or damaged (a crash between
+    the write and the rename, a full disk): that video is extracted again."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except FileNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001  (EOFError, BadZipFile, ValueError, ... all mean: redo it)
+        return None
+
+
+def _seed_parts(out: str, tasks: list[dict]) -> int:
+    """A rerun of a finished extraction (the same settings, checked before) keeps the videos it
+    extracted: their parts are rebuilt from its landmark store, so only the videos that failed (say,
+    before their masks were downloaded) are extracted again. Returns how many were kept."""
+    store_path, report_path = os.path.join(out, STORE_NAME), os.path.join(out, REPORT)
+    if not os.path.isfile(os.path.join(out, "config", EXTRACT_SETTINGS)) or not os.path.isfile(store_path):
+        return 0
+    try:
+        store = LandmarkStore.load(store_path)
+        with open(report_path) as f:
+            short = {r["video"]: r["detail"] for r in json.load(f).get("short_mask", [])}
+    except Exception:  # noqa: BLE001  a damaged store or report: extract everything again
+        return 0
+    rows: dict[str, list[int]] = {}
+    for i, k in enumerate(store.keys.tolist()):  # image/<folder>/<video>/NNNN.ext
+        rows.setdefault("/".join(k.split("/")[1:3]), []).append(i)
+    kept = 0
+    for t in tasks:
+        idx = rows.get(t["key"])
+        if idx is None or os.path.isfile(_part(out, t["key"])):
+            continue
+        extra = {"short_mask": np.array(short[t["key"]])} if t["key"] in short else {}
+        np.savez(_part(out, t["key"]) + ".tmp.npz", keys=store.keys[idx], landmarks=store.landmarks[idx],
+                 valid=store.valid[idx], **extra)
+        os.replace(_part(out, t["key"]) + ".tmp.npz", _part(out, t["key"]))
+        kept += 1
+    return kept
+
+
 def _part(out: str, key: str) -> str:
     return os.path.join(out, PARTS, key.replace("/", "__") + ".npz")
 
@@ -314,6 +431,7 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
         raise ValueError(f"unknown method(s) {unknown}: expected some of {list(FFPP_METHODS)}")
     if not os.path.isdir(os.path.join(ffpp, "original_sequences")):
         raise FileNotFoundError(f"{ffpp}: no original_sequences/ (FaceForensics++'s download layout expected)")
+    _check_download(ffpp, compression, methods)
     split_dir = splits or os.path.join(ffpp, "splits")
     pairs = {}
     for split, name in SPLIT_FILES.items():
@@ -338,35 +456,27 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
     os.makedirs(os.path.join(out, PARTS), exist_ok=True)
     with open(os.path.join(out, PARTS, SETTINGS), "w") as f:
         json.dump(settings, f)
-    todo = [t for t in tasks if not os.path.isfile(_part(out, t["key"]))]
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="video", desc="extract", disable=not progress)
-    with mp.get_context("spawn").Pool(workers or os.cpu_count() or 1, _init_worker, (predictor,)) as pool:
-        for r in pool.imap_unordered(_video_task, todo):
-            part = _part(out, r["key"])
-            if "error" in r:
-                np.savez(part + ".tmp.npz", error=np.array(r["error"]), detail=np.array(r["detail"]))
-            else:
-                extra = {"short_mask": np.array(r["short_mask"])} if "short_mask" in r else {}
-                np.savez(part + ".tmp.npz", keys=np.array(r["keys"]), landmarks=r["landmarks"], valid=r["valid"],
-                         **extra)
-            os.replace(part + ".tmp.npz", part)
-            bar.update(1)
-    bar.close()
+    _seed_parts(out, tasks)
+    # An interrupted run's parts are kept, failures included; a finished run's failures have none.
+    todo = [t for t in tasks if _load_part(_part(out, t["key"])) is None]
+    _run(todo, out, predictor, workers, progress, len(tasks))
     keys, lms, valid = [], [], []
-    report: dict[str, Any] = {"videos": len(tasks), "unreadable": [], "no_face": [], "bad_mask": [],
-                              "short_mask": [], "frames": 0}
+    report: dict[str, Any] = {"videos": len(tasks), **{k: [] for k in FAILURES}, "short_mask": [], "frames": 0,
+                              "fake_videos": {FFPP_METHODS[m]: 0 for m in methods}}
     for t in tasks:
-        with np.load(_part(out, t["key"]), allow_pickle=False) as z:
-            if "error" in z:
-                report[str(z["error"])].append({"video": t["key"], "detail": str(z["detail"])})
-                continue
-            if "short_mask" in z:  # extracted, but only the frames with a mask
-                report["short_mask"].append({"video": t["key"], "detail": str(z["short_mask"])})
-            keys += z["keys"].tolist()
-            lms.append(z["landmarks"])
-            valid.append(z["valid"])
+        z = _load_part(_part(out, t["key"]))
+        if z is None:
+            raise OSError(f"{_part(out, t['key'])}: the part file of {t['key']} cannot be read back")
+        if "error" in z:
+            report[str(z["error"])].append({"video": t["key"], "detail": str(z["detail"])})
+            continue
+        if "short_mask" in z:  # extracted, but only the frames with a mask
+            report["short_mask"].append({"video": t["key"], "detail": str(z["short_mask"])})
+        if t["folder"] != REAL:
+            report["fake_videos"][t["folder"]] += 1
+        keys += z["keys"].tolist()
+        lms.append(z["landmarks"])
+        valid.append(z["valid"])
     if keys:  # nothing extracted: no config either, so a rerun with corrected settings is not refused
         store = LandmarkStore(np.array(keys), np.concatenate(lms), np.concatenate(valid),
                               np.full((len(keys), 2), size, np.int32))
@@ -384,6 +494,48 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
         json.dump(report, f, indent=1)
     shutil.rmtree(os.path.join(out, PARTS))
     return report
+
+
+def _run(todo: list[dict], out: str, predictor: str, workers: int | None, progress: bool, total: int,
+         task_fn: Callable[[dict], dict] = _video_task) -> None:
+    """Extracts the ``todo`` videos in worker processes, writing each one's part file as it finishes.
+    A worker that dies (killed for memory, say) stops the run with an error instead of a hang; the
+    finished videos are kept for the rerun."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, initial=total - len(todo), unit="video", desc="extract", disable=not progress)
+    pool = ProcessPoolExecutor(workers or os.cpu_count() or 1, mp_context=mp.get_context("spawn"),
+                               initializer=_init_worker, initargs=(predictor,))
+    try:
+        pending = {pool.submit(task_fn, t) for t in todo}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                r = fut.result()
+                part = _part(out, r["key"])
+                if "error" in r:
+                    np.savez(part + ".tmp.npz", error=np.array(r["error"]), detail=np.array(r["detail"]))
+                else:
+                    extra = {"short_mask": np.array(r["short_mask"])} if "short_mask" in r else {}
+                    np.savez(part + ".tmp.npz", keys=np.array(r["keys"]), landmarks=r["landmarks"],
+                             valid=r["valid"], **extra)
+                os.replace(part + ".tmp.npz", part)
+                bar.update(1)
+    except BrokenProcessPool:
+        raise OSError(f"a worker process died (killed for memory?) with {len(pending)} video(s) to go; the finished "
+                      f"ones are kept in {os.path.join(out, PARTS)}: rerun the same command to resume, with fewer "
+                      "--workers if memory ran out") from None
+    except BaseException:
+        # Ctrl-C or an error: the workers (which ignore SIGINT) must not finish their videos first.
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        bar.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -419,17 +571,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ninterrupted: rerun the same command to resume (finished videos are kept in "
               f"{os.path.join(args.data_root, PARTS)})", file=sys.stderr)
         return 130
-    failed = len(report["unreadable"]) + len(report["no_face"]) + len(report["bad_mask"])
+    failed = sum(len(report[k]) for k in FAILURES)
     print(f"extracted {report['frames']} frames of {report['videos'] - failed}/{report['videos']} videos into "
           f"{args.data_root} ({report.get('frames_with_face', 0)} with landmarks); {len(report['unreadable'])} "
-          f"unreadable, {len(report['no_face'])} without a face, {len(report['bad_mask'])} with an unusable mask, "
-          f"{len(report['short_mask'])} with a short mask (see {os.path.join(args.data_root, REPORT)})")
-    for what in ("unreadable", "no_face", "bad_mask", "short_mask"):
+          f"unreadable, {len(report['no_face'])} without a face, {len(report['no_mask'])} without a mask video, "
+          f"{len(report['bad_mask'])} with an unusable mask, {len(report['short_mask'])} with a short mask "
+          f"(see {os.path.join(args.data_root, REPORT)})")
+    for what in FAILURES + ("short_mask",):
         for r in report[what][:10]:
             print(f"  {what.replace('_', ' ')}: {r['video']}: {r['detail']}")
+        if len(report[what]) > 10:
+            print(f"  ... and {len(report[what]) - 10} more {what.replace('_', ' ')}")
     if report["frames"] == 0:
         print(f"error: no frames extracted from {args.ffpp_root}: check --compression ({args.compression}), "
               "--methods and the splits against the download", file=sys.stderr)
+        return 1
+    empty = [m for m, n in report["fake_videos"].items() if n == 0]
+    if empty:  # a training set of reals only (or without one method) must not pass unnoticed
+        print(f"error: no fake video of {', '.join(empty)} was extracted (see the reasons above); the reals and "
+              "the other methods are written, and a rerun extracts only what failed", file=sys.stderr)
         return 1
     return 0
 

@@ -208,8 +208,8 @@ def build_store(root: str, workers: int | None = None, upsample: int = 0, chunk:
                 with np.load(path, allow_pickle=False) as z:
                     if z["keys"].tolist() == c and str(z["config"]) == config:
                         continue  # done in an earlier run
-            except (OSError, ValueError, KeyError):
-                pass  # a partial write: redo
+            except Exception:  # noqa: BLE001  a partial or damaged part (EOFError, BadZipFile, ...): redo
+                pass
         todo.append(k)
     from tqdm import tqdm
 
@@ -238,8 +238,10 @@ def build_store(root: str, workers: int | None = None, upsample: int = 0, chunk:
                           np.concatenate([p["valid"] for p in parts]), np.concatenate([p["size"] for p in parts]))
     unreadable = sorted({u for p in parts for u in p["unreadable"].tolist()})
     store.save(os.path.join(root, STORE_NAME))
+    unreadable_set = set(unreadable)  # FF++ has about a million frames: no list scan per frame
     report = {"frames": len(store), "with_face": int(store.valid.sum()),
-              "no_face": [k for k, v in zip(store.keys.tolist(), store.valid.tolist()) if not v and k not in unreadable],
+              "no_face": [k for k, v in zip(store.keys.tolist(), store.valid.tolist())
+                          if not v and k not in unreadable_set],
               "unreadable": unreadable}
     with open(os.path.join(root, REPORT), "w") as f:
         json.dump(report, f, indent=1)

@@ -93,6 +93,9 @@ def _copy_mask(args: tuple[str, str, str, int | None]) -> str | None:
     return None
 
 
+VERIFY_FOLDERS = frozenset({"image", "frames", "mask", "masks"})
+
+
 def _check(args: tuple[str, str]) -> str | None:
     """Full decode of one file (PIL load(), which raises on truncation); the error, or None."""
     root, rel = args
@@ -118,12 +121,14 @@ def verify(root: str, workers: int | None = None, progress: bool = True) -> dict
     if not os.path.isdir(root):
         raise FileNotFoundError(f"not a folder: {root}")
     files = []
-    for top in ("image", "frames", "mask", "masks"):
-        for d, _, names in os.walk(os.path.join(root, top)):
-            files += [os.path.relpath(os.path.join(d, n), root).replace(os.sep, "/") for n in names
-                      if n.lower().endswith((".png", ".jpg", ".jpeg"))]
+    for d, _, names in os.walk(root):
+        rel_d = os.path.relpath(d, root).replace(os.sep, "/")
+        # FF++ layout: image/ and mask/ at the top; DeepfakeBench: frames/ and masks/ at any depth.
+        if not VERIFY_FOLDERS.intersection(rel_d.split("/")):
+            continue
+        files += [f"{rel_d}/{n}" for n in names if n.lower().endswith((".png", ".jpg", ".jpeg"))]
     if not files:
-        raise ValueError(f"no frames or masks (png/jpg under image/, frames/, mask/ or masks/) in {root}")
+        raise ValueError(f"no frames or masks (png/jpg in image/, frames/, mask/ or masks/ folders) in {root}")
     files.sort()
     from tqdm import tqdm
 

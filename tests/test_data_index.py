@@ -127,6 +127,21 @@ def test_deepfakebench_layout(tmp_path):
     assert idx.skipped == {"fake_without_mask": 1}
     with pytest.raises(ValueError, match="no frames found for split 'test'"):
         deepfakebench_index(js, root, "test")
+    # pack --verify finds DeepfakeBench's deep frames/ and masks/ folders; the index leaves out a
+    # damaged frame and the fake whose mask is damaged, counted (the mask used to be ignored).
+    from sladd_fast import pack
+    from sladd_fast.data import badfiles
+
+    real = os.path.join(root, "FaceForensics++/manipulated/FF-real/c23/frames/000/001.png")
+    mask = os.path.join(root, "FaceForensics++/manipulated/FF-DF/c23/masks/000_003/000.png")
+    for path in (real, mask):
+        open(path, "wb").close()
+    res = pack.verify(root, workers=1, progress=False)
+    assert res["checked"] == 5 and len(res["bad"]) == 2
+    assert badfiles.load(root) == {os.path.relpath(p, root).replace(os.sep, "/") for p in (real, mask)}
+    idx = deepfakebench_index(js, root, "train")
+    assert len(idx) == 2 and idx.skipped == {"unreadable": 2, "fake_without_mask": 1}
+    assert idx.labels.tolist() == [0, 1] and idx.mask_paths.tolist() == ["", ""]
 
 
 def test_deepfakebench_root_holding_frames_finds_masks_beside_them_never_the_frame(tmp_path):
@@ -235,10 +250,13 @@ def test_bad_file_list_sources_merge_and_clear(tmp_path):
     assert badfiles.load(root) == {"image/real/000/0001.png"}
     badfiles.record(root, "landmarks", [])
     assert not os.path.exists(os.path.join(root, badfiles.BAD_FILES))
-    with open(os.path.join(root, badfiles.BAD_FILES), "w") as f:
-        f.write("{not json")
-    with pytest.raises(ValueError, match="bad_files.json: not a bad-file list"):
-        badfiles.load(root)
+    for text in ("{not json", "{}", '{"sources": {"verify": "image/x.png"}}', '{"sources": [1]}'):
+        with open(os.path.join(root, badfiles.BAD_FILES), "w") as f:
+            f.write(text)
+        with pytest.raises(ValueError, match="bad_files.json: not a bad-file list"):
+            badfiles.load(root)
+        badfiles.record(root, "verify", ["image/real/000/0002.png"])  # rewritten, not a KeyError
+        assert badfiles.load(root) == {"image/real/000/0002.png"}
 
 
 def test_verify_lists_damaged_files_and_the_index_leaves_them_out(tmp_path, capsys):

@@ -60,8 +60,9 @@ def ffpp_videos(tmp_path_factory):
     splits["test"].append(["006", "007"])  # 006: a flat video (no face); 006_007: not a video at all
     _write_video(os.path.join(root, "original_sequences/youtube/c23/videos/006.mp4"), [np.full((96, 96, 3), 90, np.uint8)] * 4)
     os.makedirs(os.path.join(root, "manipulated_sequences/Deepfakes/c23/videos"), exist_ok=True)
-    with open(os.path.join(root, "manipulated_sequences/Deepfakes/c23/videos/006_007.mp4"), "wb") as f:
-        f.write(b"not a video")
+    for kind in ("c23", "masks"):  # its mask is no video either: the fake itself is what cannot be read
+        with open(os.path.join(root, f"manipulated_sequences/Deepfakes/{kind}/videos/006_007.mp4"), "wb") as f:
+            f.write(b"not a video")
     os.makedirs(os.path.join(root, "splits"))
     for name, ps in splits.items():
         with open(os.path.join(root, "splits", f"{name}.json"), "w") as f:
@@ -115,12 +116,37 @@ def test_frame_numbers_and_bad_arguments(tmp_path, capsys):
     assert extract.frame_numbers(3, 5) == [0, 1, 2]
     assert extract.main([str(tmp_path), str(tmp_path / "o"), "--quiet"]) == 2
     assert "original_sequences" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as e:
         extract.main([str(tmp_path), str(tmp_path / "o"), "--frames", "1,2"])
+    assert e.value.code == 2 and "--frames takes three positive numbers" in capsys.readouterr().err
     for flag in (["--scale", "inf"], ["--scale", "nan"], ["--workers", "0"]):
         with pytest.raises(SystemExit) as e:
             extract.main([str(tmp_path), str(tmp_path / "o")] + flag)
         assert e.value.code == 2 and flag[0] in capsys.readouterr().err
+
+
+def test_split_files_and_methods_are_checked_before_any_work(ffpp_videos, tmp_path, capsys):
+    """An unknown method, a missing split file, one that is not JSON, and entries that are not pairs of
+    string ids: one line naming it, exit 2, nothing written."""
+    import shutil
+
+    out = str(tmp_path / "o")
+    assert extract.main([ffpp_videos, out, "--methods", "Deepfakes,Foo", "--quiet"]) == 2
+    assert "unknown method(s) ['Foo']" in capsys.readouterr().err
+    splits = str(tmp_path / "splits")
+    shutil.copytree(os.path.join(ffpp_videos, "splits"), splits)
+    os.remove(os.path.join(splits, "test.json"))
+    assert extract.main([ffpp_videos, out, "--methods", "Deepfakes", "--splits", splits, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing split file" in err and "test.json" in err
+    for text, what in (("[[", "not JSON"), ('[["000", 3]]', "expected a list of [a, b] pairs"),
+                       ('[["000"]]', "expected a list of [a, b] pairs"), ('{"a": 1}', "expected a list")):
+        with open(os.path.join(splits, "test.json"), "w") as f:
+            f.write(text)
+        assert extract.main([ffpp_videos, out, "--methods", "Deepfakes", "--splits", splits, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "test.json" in err and what in err, err
+    assert not os.path.exists(out)
 
 
 def test_a_missing_or_damaged_predictor_is_one_line_not_a_hang(ffpp_videos, tmp_path, capsys):
@@ -129,16 +155,66 @@ def test_a_missing_or_damaged_predictor_is_one_line_not_a_hang(ffpp_videos, tmp_
     bad = tmp_path / "bad.dat"
     bad.write_bytes(b"not a model")
     for path, what in ((str(tmp_path / "none.dat"), "no such file"), (str(bad), "not a dlib shape predictor")):
-        assert extract.main([ffpp_videos, str(tmp_path / "o"), "--predictor", path, "--quiet"]) == 2
+        assert extract.main([ffpp_videos, str(tmp_path / "o"), "--methods", "Deepfakes", "--predictor", path,
+                             "--quiet"]) == 2
         err = capsys.readouterr().err
         assert what in err and path in err
 
 
-def test_nothing_extracted_is_an_error_naming_the_compression(ffpp_videos, tmp_path, capsys):
+def test_a_missing_folder_of_the_download_is_one_line_naming_it(ffpp_videos, tmp_path, capsys):
+    """Another compression, a method not downloaded, or a method without its masks download: one line
+    naming the folder, exit 2, before anything is decoded (the masks would otherwise leave every fake
+    out, one video at a time, and train on reals only)."""
+    import shutil
+
     assert extract.main([ffpp_videos, str(tmp_path / "o"), "--compression", "c40", "--methods", "Deepfakes",
-                         "--frames", "1,1,1", "--workers", "2", "--quiet"]) == 1
+                         "--frames", "1,1,1", "--workers", "2", "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "no frames extracted" in err and "--compression (c40)" in err
+    assert err.count("\n") == 1 and "youtube/c40/videos: no such folder" in err and "--compression c40" in err
+    assert extract.main([ffpp_videos, str(tmp_path / "o"), "--methods", "Deepfakes,FaceSwap", "--quiet"]) == 2
+    assert "FaceSwap/c23/videos: no such folder" in capsys.readouterr().err
+    root = str(tmp_path / "ffpp")
+    shutil.copytree(ffpp_videos, root)
+    shutil.rmtree(os.path.join(root, "manipulated_sequences/Deepfakes/masks"))
+    assert extract.main([root, str(tmp_path / "o"), "--methods", "Deepfakes", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "Deepfakes/masks/videos: no such folder" in err and "-t masks" in err
+    assert not os.path.exists(tmp_path / "o" / "image")
+    # The rerun with the right compression, into the same folder, is not refused as "other settings".
+    assert extract.main([ffpp_videos, str(tmp_path / "o"), "--methods", "Deepfakes", "--frames", "1,1,1",
+                         "--workers", "2", "--quiet"]) == 0
+
+
+def test_fakes_without_their_masks_are_reported_and_a_rerun_redoes_only_them(ffpp_videos, tmp_path, capsys):
+    """A fake whose mask video is missing: no_mask, left out before it is decoded; when no fake of a
+    method is left the run fails (status 1) instead of passing a set of reals only; once the masks are
+    there, the rerun of the finished run extracts the failed videos only."""
+    import shutil
+
+    root = str(tmp_path / "ffpp")
+    shutil.copytree(ffpp_videos, root)
+    masks = os.path.join(root, "manipulated_sequences/Deepfakes/masks/videos")
+    shutil.move(masks, str(tmp_path / "masks_later"))
+    os.makedirs(masks)
+    out = str(tmp_path / "data")
+    cmd = [root, out, "--methods", "Deepfakes", "--frames", "2,1,1", "--size", "64", "--workers", "2", "--quiet"]
+    assert extract.main(cmd) == 1
+    captured = capsys.readouterr()
+    report = json.load(open(os.path.join(out, extract.REPORT)))
+    fakes = sorted(v[:-4] for v in os.listdir(str(tmp_path / "masks_later")) if v != "006_007.mp4")
+    assert sorted(r["video"] for r in report["no_mask"]) == sorted(f"FF-DF/{v}" for v in fakes + ["006_007"])
+    assert report["fake_videos"] == {"FF-DF": 0} and "no fake video of FF-DF" in captured.err
+    assert "without a mask video" in captured.out and not os.path.exists(os.path.join(out, "image", "FF-DF"))
+    reals = {k for k in LandmarkStore.load(os.path.join(out, "landmarks.npz")).keys.tolist()}
+    stamp = {k: os.path.getmtime(os.path.join(out, k)) for k in reals}
+    shutil.rmtree(masks)
+    shutil.move(str(tmp_path / "masks_later"), masks)
+    assert extract.main(cmd) == 0
+    report = json.load(open(os.path.join(out, extract.REPORT)))
+    assert not report["no_mask"] and report["fake_videos"]["FF-DF"] == len(fakes)
+    keys = set(LandmarkStore.load(os.path.join(out, "landmarks.npz")).keys.tolist())
+    assert reals < keys and all(os.path.getmtime(os.path.join(out, k)) == stamp[k] for k in reals)  # kept
+    assert len(ffpp_index(out, "train", "FF-DF").labels) > 0
     # the rerun the message asks for, into the same folder, is not refused as "other settings"
     assert extract.main([ffpp_videos, str(tmp_path / "o"), "--methods", "Deepfakes", "--frames", "1,1,1",
                          "--workers", "2", "--quiet"]) == 0
@@ -226,3 +302,16 @@ def test_a_video_is_opened_once_for_its_length_and_its_frames(ffpp_videos, monke
     with pytest.raises(ValueError, match="006_007.mp4"):
         extract.read_frames(bad, 3)
     assert opened == [good, good, bad]
+
+
+def test_a_worker_that_dies_stops_the_run_with_a_message_not_a_hang(tmp_path):
+    """multiprocessing.Pool never returns the task of a worker killed for memory (the run hung); the
+    process pool breaks instead, and the run stops with one message saying how to resume."""
+    from helpers import die
+
+    from sladd_fast.landmarks import check_predictor
+
+    os.makedirs(tmp_path / extract.PARTS)
+    with pytest.raises(OSError, match=r"a worker process died .* rerun the same command to resume"):
+        extract._run([{"key": "real/000"}, {"key": "real/001"}], str(tmp_path), check_predictor(None), 1, False, 2,
+                     task_fn=die)

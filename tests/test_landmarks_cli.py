@@ -57,10 +57,17 @@ def test_cli_resumes_and_reports_unreadable(tmp_path, demo_root, capsys):
              config=np.array(lmcli.run_config(False, 0, lmcli.default_predictor())))
     # A stale part from a run with another --chunk must not break the clean-up.
     np.savez(lmcli._part_path(root, 999), keys=np.array(["x"]))
+    # Damaged parts (a crash between write and rename): chunk 1 zero bytes, chunk 2 truncated. Both are
+    # redone; np.load's EOFError and BadZipFile used to end the run in a traceback.
+    open(lmcli._part_path(root, 1), "wb").close()
+    np.savez(lmcli._part_path(root, 2), keys=np.array(keys[8:12]), landmarks=np.full((4, 68, 2), 7.0, np.float32))
+    with open(lmcli._part_path(root, 2), "r+b") as f:
+        f.truncate(100)
     assert lmcli.main([root, "--chunk", "4", "--workers", "2", "--quiet"]) == 0
     store = LandmarkStore.load(os.path.join(root, "landmarks.npz"))
     assert store.keys.tolist() == keys
     assert (store.landmarks[:4] == 7.0).all()  # chunk 0 was not recomputed
+    assert not (store.landmarks[4:12] == 7.0).all(axis=(1, 2)).any()  # the damaged chunks were
     # With other settings, the same part is not reused.
     os.makedirs(os.path.join(root, lmcli.PARTS))
     np.savez(lmcli._part_path(root, 0), keys=np.array(chunk), landmarks=np.full((4, 68, 2), 7.0, np.float32),

@@ -1,4 +1,5 @@
-"""DALI pipelines (CPU-only mode here; GPU decode where a GPU is present) and sladd_fast.pack."""
+"""DALI pipelines (CPU-only mode here; GPU decode where a GPU is present) and sladd_fast.pack's JPEG
+read back through them (pack without DALI: test_pack.py)."""
 from __future__ import annotations
 
 import json
@@ -236,35 +237,6 @@ def test_pack_reports_unreadable_frames(demo_png, tmp_path, capsys):
     assert "real/000/0001.png" in capsys.readouterr().err
     store = LandmarkStore.load(os.path.join(dst, "landmarks.npz"))
     assert "image/real/000/0001.jpg" not in store.keys.tolist() and len(store) > 0
-
-
-def test_pack_bad_arguments_leave_the_source_alone_and_masks_are_checked(demo_png, tmp_path, capsys):
-    """--size 0 used to fail every frame and list them all in SRC's bad_files.json; a damaged mask was
-    copied unchecked, and SRC's list of bad files did not reach DST."""
-    from sladd_fast import pack
-    from sladd_fast.data import badfiles
-
-    src = str(tmp_path / "src")
-    shutil.copytree(demo_png, src)
-    for argv in ([src, str(tmp_path / "d0"), "--size", "0"], [src, str(tmp_path / "d1"), "--workers", "0"]):
-        with pytest.raises(SystemExit) as e:
-            pack.main(argv + ["--quiet"])
-        assert e.value.code == 2 and argv[2] in capsys.readouterr().err
-    (tmp_path / "afile").write_text("x")
-    with pytest.raises(SystemExit) as e:
-        pack.main([src, str(tmp_path / "afile"), "--quiet"])
-    assert e.value.code == 2 and "is a file" in capsys.readouterr().err
-    assert not os.path.exists(os.path.join(src, badfiles.BAD_FILES))
-    masks = sorted(os.path.relpath(os.path.join(d, f), src) for d, _, fs in os.walk(os.path.join(src, "mask"))
-                   for f in fs)
-    with open(os.path.join(src, masks[0]), "r+b") as f:
-        f.truncate(os.path.getsize(os.path.join(src, masks[0])) // 2)
-    badfiles.record(src, "landmarks", ["image/real/000/0002.png"])  # a frame the landmark CLI could not read
-    dst = str(tmp_path / "dst")
-    assert pack.main([src, dst, "--quiet"]) == 1
-    assert masks[0] in capsys.readouterr().err and not os.path.exists(os.path.join(dst, masks[0]))
-    assert masks[0].replace(os.sep, "/") in badfiles.load(src)
-    assert badfiles.load(dst) == {"image/real/000/0002.jpg", masks[0].replace(os.sep, "/")}  # left out there too
 
 
 def test_dali_start_batch_resumes_inside_an_epoch(demo_png):

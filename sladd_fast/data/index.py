@@ -296,6 +296,9 @@ def deepfakebench_index(json_path: str, rgb_root: str, split: str, compression: 
                 skipped["unreadable"] += 1
                 continue
             mask_rel = (dfb_sibling(rel_full, "masks") or "") if label == 1 else ""
+            if mask_rel and mask_rel in bad:  # as ffpp_index: a fake whose mask does not decode is left out
+                skipped["unreadable"] += 1
+                continue
             if label == 1 and not (mask_rel and lister.exists(os.path.join(rgb_root, mask_rel))):
                 # DeepfakeBench writes masks only where a mask video exists (none for Celeb-DF or DFDC,
                 # whose fakes must stay in a test set): kept, with no mask (zeros, as SLADD's load_mask).
