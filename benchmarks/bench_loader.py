@@ -50,12 +50,16 @@ def _dataset(root: str | None, size: int, cache: str) -> str:
 
     import numpy as np
 
-    top = os.path.join(cache, f"demo_{size}px")
+    # v2: faces found at DEMO_SIZE, then packed to the size (v1 sets were made at the size itself).
+    top = os.path.join(cache, f"demo_v2_{size}px")
     jpg = os.path.join(top, "jpg")
     store = os.path.join(jpg, "landmarks.npz")
     if os.path.isfile(store):
-        with np.load(store) as z:
-            found = bool(z["valid"].any())
+        try:
+            with np.load(store) as z:
+                found = bool(z["valid"].any())
+        except Exception:  # noqa: BLE001  a damaged store: the set is built again
+            found = False
         if found:
             print(f"using the cached demo data in {top}")
             return jpg

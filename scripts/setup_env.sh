@@ -3,10 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-# What the scripts cannot install themselves: say so before a long pip run fails at its end.
-if ! command -v c++ >/dev/null 2>&1 && ! command -v g++ >/dev/null 2>&1; then
-  echo "error: no C++ compiler (c++ or g++) on PATH: sladd_fast._C needs one with OpenMP (Debian/Ubuntu: apt install g++)" >&2
-  exit 1
+# What the scripts cannot install themselves (a C++ compiler, Python's venv): say so before a long
+# pip run fails at its end.
+so=$(ls sladd_fast/_C*.so 2>/dev/null | head -n1 || true)
+if [ -z "$so" ] || [ -n "$(find csrc setup.py -newer "$so" -type f | head -n1)" ]; then
+  if ! command -v c++ >/dev/null 2>&1 && ! command -v g++ >/dev/null 2>&1; then
+    echo "error: no C++ compiler (c++ or g++) on PATH: sladd_fast._C needs one with OpenMP (Debian/Ubuntu: apt install g++)" >&2
+    exit 1
+  fi
 fi
 if [ ! -x .venv/bin/python ]; then
   if ! "$PY" -c "import ensurepip, venv" 2>/dev/null; then

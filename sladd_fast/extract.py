@@ -241,6 +241,15 @@ def _save(path: str, img: np.ndarray) -> None:
 
 def _video_task(task: dict) -> dict:
     """Extracts one video (and its mask video); returns its landmark rows or the reason it failed.
+    Anything unexpected (a cv2.error deep in a decoder, say) is that video's failure, not the run's."""
+    try:
+        return _extract_video(task)
+    except Exception as e:  # noqa: BLE001
+        return {"key": task["key"], "error": "unreadable", "detail": f"{type(e).__name__}: {e} ({task['path']})"}
+
+
+def _extract_video(task: dict) -> dict:
+    """_video_task's work.
 
     Two passes keep a worker's memory small (a 1080p fake's 270 frames and their mask frames held at
     full size took about 3.4 GB): the first reads the chosen frames as detection-sized copies and tracks
@@ -394,10 +403,13 @@ def _seed_parts(out: str, tasks: list[dict]) -> int:
         return 0
     try:
         store = LandmarkStore.load(store_path)
+    except Exception:  # noqa: BLE001  a damaged store: extract everything again
+        return 0
+    try:
         with open(report_path) as f:
             short = {r["video"]: r["detail"] for r in json.load(f).get("short_mask", [])}
-    except Exception:  # noqa: BLE001  a damaged store or report: extract everything again
-        return 0
+    except Exception:  # noqa: BLE001  no report: only the short-mask notes are lost
+        short = {}
     rows: dict[str, list[int]] = {}
     for i, k in enumerate(store.keys.tolist()):  # image/<folder>/<video>/NNNN.ext
         rows.setdefault("/".join(k.split("/")[1:3]), []).append(i)
@@ -406,6 +418,11 @@ def _seed_parts(out: str, tasks: list[dict]) -> int:
         idx = rows.get(t["key"])
         if idx is None or os.path.isfile(_part(out, t["key"])):
             continue
+        frames = store.keys[idx].tolist()
+        masks = [f"mask/{t['folder']}/{t['name']}/{os.path.splitext(os.path.basename(k))[0]}_mask.png"
+                 for k in frames] if t.get("mask") else []
+        if not all(os.path.isfile(os.path.join(out, k)) for k in frames + masks):
+            continue  # its files were removed (to redo it, say): extracted again
         extra = {"short_mask": np.array(short[t["key"]])} if t["key"] in short else {}
         np.savez(_part(out, t["key"]) + ".tmp.npz", keys=store.keys[idx], landmarks=store.landmarks[idx],
                  valid=store.valid[idx], **extra)
@@ -457,8 +474,13 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
     with open(os.path.join(out, PARTS, SETTINGS), "w") as f:
         json.dump(settings, f)
     _seed_parts(out, tasks)
-    # An interrupted run's parts are kept, failures included; a finished run's failures have none.
-    todo = [t for t in tasks if _load_part(_part(out, t["key"])) is None]
+    # An interrupted run's parts are kept, failures included (a finished run's failures have none),
+    # except a missing mask that has been downloaded since.
+    todo = []
+    for t in tasks:
+        part = _load_part(_part(out, t["key"]))
+        if part is None or (str(part.get("error", "")) == "no_mask" and os.path.isfile(t["mask"])):
+            todo.append(t)
     _run(todo, out, predictor, workers, progress, len(tasks))
     keys, lms, valid = [], [], []
     report: dict[str, Any] = {"videos": len(tasks), **{k: [] for k in FAILURES}, "short_mask": [], "frames": 0,
@@ -501,7 +523,7 @@ def _run(todo: list[dict], out: str, predictor: str, workers: int | None, progre
     """Extracts the ``todo`` videos in worker processes, writing each one's part file as it finishes.
     A worker that dies (killed for memory, say) stops the run with an error instead of a hang; the
     finished videos are kept for the rerun."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     from tqdm import tqdm
@@ -509,25 +531,27 @@ def _run(todo: list[dict], out: str, predictor: str, workers: int | None, progre
     bar = tqdm(total=total, initial=total - len(todo), unit="video", desc="extract", disable=not progress)
     pool = ProcessPoolExecutor(workers or os.cpu_count() or 1, mp_context=mp.get_context("spawn"),
                                initializer=_init_worker, initargs=(predictor,))
+    futures: list = []
+    broken: BaseException | None = None
     try:
-        pending = {pool.submit(task_fn, t) for t in todo}
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
+        futures = [pool.submit(task_fn, t) for t in todo]
+        for fut in as_completed(futures):
+            try:
                 r = fut.result()
-                part = _part(out, r["key"])
-                if "error" in r:
-                    np.savez(part + ".tmp.npz", error=np.array(r["error"]), detail=np.array(r["detail"]))
-                else:
-                    extra = {"short_mask": np.array(r["short_mask"])} if "short_mask" in r else {}
-                    np.savez(part + ".tmp.npz", keys=np.array(r["keys"]), landmarks=r["landmarks"],
-                             valid=r["valid"], **extra)
-                os.replace(part + ".tmp.npz", part)
-                bar.update(1)
-    except BrokenProcessPool:
-        raise OSError(f"a worker process died (killed for memory?) with {len(pending)} video(s) to go; the finished "
-                      f"ones are kept in {os.path.join(out, PARTS)}: rerun the same command to resume, with fewer "
-                      "--workers if memory ran out") from None
+            except BrokenProcessPool as e:  # the others done so far are still written
+                broken = broken or e
+                continue
+            part = _part(out, r["key"])
+            if "error" in r:
+                np.savez(part + ".tmp.npz", error=np.array(r["error"]), detail=np.array(r["detail"]))
+            else:
+                extra = {"short_mask": np.array(r["short_mask"])} if "short_mask" in r else {}
+                np.savez(part + ".tmp.npz", keys=np.array(r["keys"]), landmarks=r["landmarks"],
+                         valid=r["valid"], **extra)
+            os.replace(part + ".tmp.npz", part)
+            bar.update(1)
+    except BrokenProcessPool as e:  # while submitting: the pool broke at start (its initializer)
+        broken = e
     except BaseException:
         # Ctrl-C or an error: the workers (which ignore SIGINT) must not finish their videos first.
         for proc in list((getattr(pool, "_processes", None) or {}).values()):
@@ -536,6 +560,12 @@ def _run(todo: list[dict], out: str, predictor: str, workers: int | None, progre
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         bar.close()
+    if broken is not None:
+        left = sum(not (f.done() and not f.cancelled() and f.exception() is None) for f in futures) \
+            if futures else len(todo)
+        raise OSError(f"a worker process died ({broken}; killed for memory?) with {left} video(s) not done; the "
+                      f"finished ones are kept in {os.path.join(out, PARTS)}: rerun the same command to resume, with "
+                      "fewer --workers if memory ran out")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -595,4 +625,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    if code == 130:  # Ctrl-C: the message is out; leave without joining the terminated workers' pipes
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)

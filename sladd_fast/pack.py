@@ -120,8 +120,13 @@ def verify(root: str, workers: int | None = None, progress: bool = True) -> dict
 
     if not os.path.isdir(root):
         raise FileNotFoundError(f"not a folder: {root}")
-    files = []
-    for d, _, names in os.walk(root):
+    files, seen = [], set()
+    for d, subdirs, names in os.walk(root, followlinks=True):  # data often sits on another disk, linked in
+        real = os.path.realpath(d)
+        if real in seen:  # a link back up the tree
+            subdirs[:] = []
+            continue
+        seen.add(real)
         rel_d = os.path.relpath(d, root).replace(os.sep, "/")
         # FF++ layout: image/ and mask/ at the top; DeepfakeBench: frames/ and masks/ at any depth.
         if not VERIFY_FOLDERS.intersection(rel_d.split("/")):

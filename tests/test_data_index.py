@@ -290,6 +290,13 @@ def test_verify_lists_damaged_files_and_the_index_leaves_them_out(tmp_path, caps
         open(os.path.join(root, "mask", "FF-DF", "000_001", "0001_mask.png"), "rb").read())
     assert pack.main(["--verify", root, "--quiet"]) == 0
     assert len(ffpp_index(root, "train", "FF-DF")) == len(before)
+    # image/ and mask/ linked in from another disk are followed (os.walk does not by default).
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    for top in ("image", "mask"):
+        os.symlink(os.path.join(root, top), linked / top)
+    assert pack.verify(str(linked), workers=1, progress=False)["checked"] == \
+        pack.verify(root, workers=1, progress=False)["checked"] > 0
     assert pack.main(["--verify", str(tmp_path / "nope"), "--quiet"]) == 2
     assert "not a folder" in capsys.readouterr().err
 

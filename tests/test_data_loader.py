@@ -213,8 +213,8 @@ def test_bench_loader_caches_its_demo_data(tmp_path, monkeypatch):
     first = bench_loader._dataset(None, 64, str(tmp_path / "cache"))
     again = bench_loader._dataset(None, 64, str(tmp_path / "cache"))
     assert first == again and os.path.isfile(os.path.join(first, "landmarks.npz")) and built == [1]
-    assert sorted(os.listdir(tmp_path / "cache")) == ["demo_64px"]
-    assert not os.path.exists(tmp_path / "cache" / "demo_64px" / "png")  # only the packed copy is kept
+    assert sorted(os.listdir(tmp_path / "cache")) == ["demo_v2_64px"]
+    assert not os.path.exists(tmp_path / "cache" / "demo_v2_64px" / "png")  # only the packed copy is kept
     # Faces are found at 256 px and the frames packed at the benchmark's size (dlib finds none at 64).
     import numpy as np
     from PIL import Image

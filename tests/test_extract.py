@@ -100,15 +100,21 @@ def test_extracts_the_seeds_layout_with_landmarks_and_reports_bad_videos(ffpp_vi
 
 
 def test_resumes_finished_videos(ffpp_videos, tmp_path):
-    """A video whose part file exists from an earlier (interrupted) run is not extracted again."""
+    """A video whose part file exists from an earlier (interrupted) run is not extracted again; a
+    damaged part (zero bytes: a crash before its rename) is, and so is a fake whose part says no_mask
+    when its mask video is there now."""
     out = str(tmp_path / "data")
     os.makedirs(os.path.join(out, extract.PARTS))
     np.savez(extract._part(out, "real/000"), error=np.array("unreadable"), detail=np.array("kept from an earlier run"))
+    open(extract._part(out, "real/001"), "wb").close()
+    fake = sorted(os.listdir(os.path.join(ffpp_videos, "manipulated_sequences/Deepfakes/masks/videos")))[0][:-4]
+    np.savez(extract._part(out, f"FF-DF/{fake}"), error=np.array("no_mask"), detail=np.array("mask not downloaded"))
     report = extract.extract(ffpp_videos, out, methods=["Deepfakes"], frames=(2, 1, 1), size=64, workers=2,
                              progress=False)
     assert {"video": "real/000", "detail": "kept from an earlier run"} in report["unreadable"]
     assert not os.path.exists(os.path.join(out, "image", "real", "000"))
     assert os.path.isfile(os.path.join(out, "image", "real", "001", "0000.png"))
+    assert not report["no_mask"] and os.path.isfile(os.path.join(out, "mask", "FF-DF", fake, "0000_mask.png"))
 
 
 def test_frame_numbers_and_bad_arguments(tmp_path, capsys):
@@ -179,10 +185,7 @@ def test_a_missing_folder_of_the_download_is_one_line_naming_it(ffpp_videos, tmp
     assert extract.main([root, str(tmp_path / "o"), "--methods", "Deepfakes", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "Deepfakes/masks/videos: no such folder" in err and "-t masks" in err
-    assert not os.path.exists(tmp_path / "o" / "image")
-    # The rerun with the right compression, into the same folder, is not refused as "other settings".
-    assert extract.main([ffpp_videos, str(tmp_path / "o"), "--methods", "Deepfakes", "--frames", "1,1,1",
-                         "--workers", "2", "--quiet"]) == 0
+    assert not os.path.exists(tmp_path / "o")
 
 
 def test_fakes_without_their_masks_are_reported_and_a_rerun_redoes_only_them(ffpp_videos, tmp_path, capsys):
@@ -215,6 +218,12 @@ def test_fakes_without_their_masks_are_reported_and_a_rerun_redoes_only_them(ffp
     keys = set(LandmarkStore.load(os.path.join(out, "landmarks.npz")).keys.tolist())
     assert reals < keys and all(os.path.getmtime(os.path.join(out, k)) == stamp[k] for k in reals)  # kept
     assert len(ffpp_index(out, "train", "FF-DF").labels) > 0
+    # A kept video whose frames were removed (to redo it) is extracted again, not kept from the store.
+    gone = sorted(reals)[0].split("/")[2]
+    shutil.rmtree(os.path.join(out, "image", "real", gone))
+    assert extract.main(cmd) == 0
+    assert os.path.isfile(os.path.join(out, sorted(reals)[0]))
+    assert set(LandmarkStore.load(os.path.join(out, "landmarks.npz")).keys.tolist()) == keys
     # the rerun the message asks for, into the same folder, is not refused as "other settings"
     assert extract.main([ffpp_videos, str(tmp_path / "o"), "--methods", "Deepfakes", "--frames", "1,1,1",
                          "--workers", "2", "--quiet"]) == 0
