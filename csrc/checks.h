@@ -36,7 +36,7 @@ inline void check_region_mask(const at::Tensor& landmarks, const at::Tensor& reg
   TORCH_CHECK(landmarks.size(1) == kNumLandmarks && landmarks.size(2) == 2, "landmarks must be [B,68,2], got ",
               landmarks.sizes());
   TORCH_CHECK(region.size(0) == landmarks.size(0), "region must be [B]");
-  TORCH_CHECK(size > 0, "size must be positive");
+  TORCH_CHECK(size > 0 && size <= kInt32Max, "size must be positive and fit in int32, got ", size);
   check_same_device(landmarks, region, "region");
 }
 
@@ -49,7 +49,7 @@ inline void check_hull_mask(const at::Tensor& landmarks, int64_t size) {
   TORCH_CHECK(landmarks.size(-1) == 2 && K <= kMaxHullInput && (landmarks.dim() == 3 || landmarks.size(1) >= 1),
               "landmarks must be [B,K,2] or [B,P,K,2] with K <= ", kMaxHullInput, " and P >= 1, got ",
               landmarks.sizes());
-  TORCH_CHECK(size > 0, "size must be positive");
+  TORCH_CHECK(size > 0 && size <= kInt32Max, "size must be positive and fit in int32, got ", size);
 }
 
 // hull_mask's geometry: B samples, P hulls each (1 for [B,K,2]), K points per hull.
@@ -267,6 +267,8 @@ inline void check_blur_in_box(const at::Tensor& input, const at::Tensor& kernels
               kernels.sizes());
   TORCH_CHECK(radius.size(0) == B, "radius must be [B], got ", radius.sizes());
   TORCH_CHECK(box.size(0) == B && box.size(1) == 4, "box must be [B,4] (x, y, w, h), got ", box.sizes());
+  TORCH_CHECK(input.size(2) <= kInt32Max && input.size(3) <= kInt32Max, "blur_in_box: H and W must fit in int32, got ",
+              input.sizes());
   check_same_device(input, kernels, "kernels");
   check_same_device(input, radius, "radius");
   check_same_device(input, box, "box");
@@ -450,6 +452,7 @@ inline void check_color_common(const at::Tensor& fake, const at::Tensor& real, c
                                const at::Tensor& mode) {
   check_images(real, fake, mask);
   TORCH_CHECK(fake.size(1) == 3, "fake must be [B,3,H,W], got ", fake.sizes());
+  TORCH_CHECK(fake.size(2) <= kInt32Max && fake.size(3) <= kInt32Max, "H and W must fit in int32, got ", fake.sizes());
   SLADD_CHECK_TENSOR(mode, at::kLong, 1);
   TORCH_CHECK(mode.size(0) == fake.size(0), "mode must be [B], got ", mode.sizes());
   check_same_device(fake, mode, "mode");

@@ -53,6 +53,9 @@ SLADD_HD void deform_point(const float* noise, int S, int x, int y, float* ox, f
 
 // Bilinear sample of an S x S plane at (x, y), pixel centres at integers, zero outside.
 SLADD_HD float bilinear_zero(const float* plane, int S, float x, float y) {
+  // No tap lies inside unless -1 < x, y < S; the test also keeps NaN and huge values from the int
+  // conversion below (undefined: x86 gives INT_MIN, a GPU 0 for NaN, which read plane[0] with NaN weights).
+  if (!(x > -1.0f && x < (float)S && y > -1.0f && y < (float)S)) return 0.0f;
   const float xf = floor(x), yf = floor(y);
   const int x0 = (int)xf, y0 = (int)yf;
   const float wx = x - xf, wy = y - yf;

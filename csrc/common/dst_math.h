@@ -48,6 +48,13 @@ SLADD_HD long long dst_index(int k, int m, int n) {
   return ((long long)(k + 1) * (long long)(m + 1)) % (2LL * (n + 1));
 }
 
+// dst_index where the sines are tabulated (2 (n + 1) <= kDstTable, so (k + 1)(m + 1) <= (kDstTable / 2)^2
+// < 2^32): the same value in 32-bit unsigned arithmetic, which a GPU does in hardware (its 64-bit
+// modulo is a software routine of tens of instructions, four per thread per k step).
+SLADD_HD int dst_index_tabulated(int k, int m, int n) {
+  return (int)(((unsigned)(k + 1) * (unsigned)(m + 1)) % (2u * (unsigned)(n + 1)));
+}
+
 // 2 cos(pi (i + 1) / (n + 1)) in double: one axis' part of the eigenvalue (the reference's lam_h, lam_w).
 SLADD_HD double dst_lambda(int i, int n) { return 2.0 * cos(3.141592653589793 * (double)(i + 1) / ((double)n + 1.0)); }
 

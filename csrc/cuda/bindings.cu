@@ -260,8 +260,6 @@ at::Tensor box_of_forward_kernel(const at::Tensor& on_in, bool exclude_frame) {
   return box;
 }
 
-static_assert(kDstSide * kDstSide == kThreads, "sladd_dst_pass_kernel maps kThreads onto a kDstSide^2 grid");
-
 // poisson_solve: four passes of sladd_dst_pass_kernel over one scratch buffer, out last (its pass writes
 // every element, zero outside the blocks).
 at::Tensor poisson_solve_forward_kernel(const at::Tensor& rhs_in, const at::Tensor& roi_in) {

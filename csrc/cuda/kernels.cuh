@@ -414,10 +414,17 @@ __global__ void sladd_box_reduce_kernel(const int* cols, long long* box, int W) 
 // k at a time; the sine operand comes from the 2 (n + 1) sines of the block's n, tabulated once per
 // block where they fit in kDstTable. Tiles outside the block exit at once (block-uniform, before any
 // barrier); with kDstEpiScale they first write their zeros, so the last pass fills the whole output.
+// Here, not in bindings.cu: NVRTC compiles this file alone, and a kThreads edited in launch.h would
+// otherwise leave it mapping threads past (or short of) the kDstSide x kDstSide grid unnoticed.
+static_assert(sladd::kDstSide * sladd::kDstSide == sladd::kThreads, "sladd_dst_pass_kernel maps kThreads onto a kDstSide^2 grid");
+static_assert((long long)(sladd::kDstTable / 2) * (sladd::kDstTable / 2) <= 0xffffffffLL,
+              "dst_index_tabulated's product (k + 1)(m + 1) < (kDstTable / 2)^2 fits 32 bits");
 __global__ void sladd_dst_pass_kernel(const float* in, float* out, const long long* roi, int Nh, int Nw,
                                       int sine_left, int epi) {
   using namespace sladd;
-  __shared__ float a_tile[kDstStep][kDstTile];  // [k][row]
+  // [k][row], one float of padding per k: the staging loop stores a warp's 32 values at rows r, r + 1
+  // and 16 values of k, which without it fall in 2 of the 32 banks (16-way conflicts).
+  __shared__ float a_tile[kDstStep][kDstTile + 1];
   __shared__ float b_tile[kDstStep][kDstTile];  // [k][col]
   __shared__ float sines[kDstTable];
   const int b = blockIdx.y, tid = threadIdx.x;
@@ -448,8 +455,7 @@ __global__ void sladd_dst_pass_kernel(const float* in, float* out, const long lo
       float v = 0.0f;
       if (r < n_h && k < n) {
         if (sine_left) {
-          const long long q = dst_index(r, k, n);
-          v = tabulated ? sines[q] : dst_sine(q, n);
+          v = tabulated ? sines[dst_index_tabulated(r, k, n)] : dst_sine(dst_index(r, k, n), n);
         } else {
           v = in[plane + (long long)r * Nw + k];
         }
@@ -463,8 +469,7 @@ __global__ void sladd_dst_pass_kernel(const float* in, float* out, const long lo
         if (sine_left) {
           v = in[plane + (long long)k * Nw + c];
         } else {
-          const long long q = dst_index(k, c, n);
-          v = tabulated ? sines[q] : dst_sine(q, n);
+          v = tabulated ? sines[dst_index_tabulated(k, c, n)] : dst_sine(dst_index(k, c, n), n);
         }
       }
       b_tile[kk][e % kDstTile] = v;

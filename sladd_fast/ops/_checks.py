@@ -11,6 +11,8 @@ from typing import Sequence
 import torch
 
 
+INT32_MAX = 2**31 - 1  # the kernels take sizes as int
+
 def tensor(name: str, t: object, dtype: torch.dtype, shape: Sequence[int | None]) -> torch.Tensor:
     """Checks type, dtype and shape (None = any size) of ``t``; returns it."""
     if not isinstance(t, torch.Tensor):
@@ -95,6 +97,6 @@ def remap_args(x_name: str, x: object, map: object, col_table: object, row_table
 
 
 def size(name: str, v: object) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-        raise ValueError(f"{name} must be a positive int, got {v!r}")
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= INT32_MAX:
+        raise ValueError(f"{name} must be a positive int that fits in int32 (the kernels' sizes), got {v!r}")
     return v
