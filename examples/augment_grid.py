@@ -2,7 +2,7 @@
 
     python examples/augment_grid.py docs/augment_modes.png
 """
-import sys
+import argparse
 
 import numpy as np
 import torch
@@ -12,6 +12,9 @@ from sladd_fast import faces
 from sladd_fast.augment import HULL_TYPES, sbi_augment, sladd_augment, xray_augment
 from sladd_fast.synthesis import BlendType, Region
 
+ap = argparse.ArgumentParser(description="PNG grid of the augmentation modes (input | augmented | mask)")
+ap.add_argument("out", nargs="?", default="augment_modes.png", help="the PNG to write (default: augment_modes.png)")
+out_path = ap.parse_args().out
 g = torch.Generator().manual_seed(0)
 lm = faces.random_landmarks(4, 128, g)
 img = faces.render_faces(lm, 128, g)
@@ -32,4 +35,4 @@ draw = ImageDraw.Draw(canvas)
 for i, row in enumerate(rows):
     canvas.paste(Image.fromarray(np.ascontiguousarray(row)), (0, i * 142 + 14))
     draw.text((2, i * 142 + 1), f"input | {texts[i]} | mask", fill=(255, 255, 0))
-canvas.save(sys.argv[1] if len(sys.argv) > 1 else "augment_modes.png")
+canvas.save(out_path)

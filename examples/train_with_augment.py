@@ -2,7 +2,7 @@
 
     python -m sladd_fast.data.demo --out data/demo && python examples/train_with_augment.py data/demo 20
 """
-import sys
+import argparse
 
 import numpy as np
 import timm
@@ -13,7 +13,10 @@ from sladd_fast.data import LandmarkStore, ffpp_index
 from sladd_fast.data.plan import TrainSet
 from sladd_fast.data.torch_loader import TorchLoader
 
-root, steps = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 20
+ap = argparse.ArgumentParser(description="SLADD forgeries as an augmentation in a timm training loop")
+ap.add_argument("root", help="FF++-layout root with landmarks.npz (python -m sladd_fast.data.demo --out data/demo)")
+ap.add_argument("steps", type=int, nargs="?", default=20, help="training steps (default: 20)")
+root, steps = (a := ap.parse_args()).root, a.steps
 index = ffpp_index(root, "train", "FF-DF")
 data = TrainSet.build(index, LandmarkStore.load(f"{root}/landmarks.npz"))
 video = torch.from_numpy(np.unique(index.videos, return_inverse=True)[1])  # int video ids per frame

@@ -19,6 +19,8 @@ def graph_device(device: torch.device | str, what: str) -> torch.device:
     dev = torch.device(device)
     if dev.type != "cuda":
         raise ValueError(f"{what} needs a CUDA device, got {dev}")
+    if not torch.cuda.is_available():  # before torch.cuda.current_device() raises its driver error
+        raise ValueError(f"{what} needs a CUDA device, and torch sees none here (torch.cuda.is_available() is False)")
     if dev.index is None:
         dev = torch.device("cuda", torch.cuda.current_device())
     if ops.backend_for(dev) == "reference":

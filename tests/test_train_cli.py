@@ -153,6 +153,9 @@ def test_the_same_command_without_manual_seed_resumes(tmp_path, capsys) -> None:
     assert main(cmd + ["--max-steps", "1"]) == 0
     assert main(cmd + ["--max-steps", "2"]) == 0
     assert json.loads((tmp_path / "m" / "summary.json").read_text())["steps"] == 2
+    # SLADD's flags that do nothing here are noted on the console and in the run's log.txt.
+    assert main(cmd + ["--max-steps", "2", "--dataname", "none"]) == 0
+    assert "note: --dataname is accepted for compatibility" in (tmp_path / "m" / "log.txt").read_text()
     # a run shorter than run.sample_every (500) still leaves a grid of its last step's forgeries
     assert sorted(os.listdir(tmp_path / "m" / "samples")) == ["step_0000001.png", "step_0000002.png"]
     assert "resumed from" in capsys.readouterr().out

@@ -136,10 +136,10 @@ def check_data(cfg: Config) -> str | None:
     return None
 
 
-def _run(cfg: Config, env) -> Any:
+def _run(cfg: Config, notes: list[str], env) -> Any:
     from sladd_fast.train.loop import train
 
-    return train(cfg, env)
+    return train(cfg, env, notes=notes)
 
 
 def main(argv: list[str] | None = None, resume_hint: bool = True) -> int:
@@ -149,9 +149,7 @@ def main(argv: list[str] | None = None, resume_hint: bool = True) -> int:
     from sladd_fast.train.distributed import LaunchSpec, launch, resolve_device, under_torchrun
 
     ap = build_parser()  # kept for the setup errors below: one-line, as the argument errors
-    cfg, args, notes = _parse(ap, argv)
-    for n in notes:
-        print(n, flush=True)
+    cfg, args, notes = _parse(ap, argv)  # logged by the run, console and log.txt, with launch's notes
     try:
         device = resolve_device(cfg.run.device)
     except ValueError as e:
@@ -165,7 +163,7 @@ def main(argv: list[str] | None = None, resume_hint: bool = True) -> int:
     spec = LaunchSpec(args.nodes, args.gpus, args.nr, args.master_addr, args.masterport, device)
     speaks = not under_torchrun() or os.environ["RANK"] == "0"  # under torchrun every rank runs this
     try:
-        launch(spec, functools.partial(_run, cfg))
+        launch(spec, functools.partial(_run, cfg, notes), notes.append)
     except SetupError as e:  # found before training: one line, like the argument errors
         if speaks:
             print(f"train.py: error: {e}", file=sys.stderr)

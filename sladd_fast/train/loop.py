@@ -12,7 +12,7 @@ import math
 import os
 import random
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -201,16 +201,19 @@ def _gather(obj: Any, env: DistEnv) -> list[Any]:
 
 
 def train(cfg: Config, env: DistEnv = DistEnv(),
-          on_step: Callable[..., None] | None = None) -> dict[str, Any]:
+          on_step: Callable[..., None] | None = None, notes: Sequence[str] = ()) -> dict[str, Any]:
     """Trains per ``cfg`` on this rank; returns the run summary (same on every rank).
 
     ``on_step(step, batch, StepResult, detector, synthesizer)``, if given, runs after every step, before
-    that step's checkpoint (tests, benchmarks); the networks are the unwrapped modules."""
+    that step's checkpoint (tests, benchmarks); the networks are the unwrapped modules. ``notes``: lines
+    of the command line's (ignored flags and the like), logged first, to the console and log.txt."""
     device = torch.device(env.device)
     run_dir = os.path.join(cfg.run.out, cfg.run.meta)
     if env.rank == 0:
         os.makedirs(os.path.join(run_dir, "samples"), exist_ok=True)
     log = _Log(env.rank, os.path.join(run_dir, "log.txt") if env.rank == 0 else None)
+    for note in notes:
+        log(note)
 
     # A run folder with last.pt resumes (both networks, optimizers, baseline, RNG, data position).
     last = os.path.join(run_dir, "last.pt")
