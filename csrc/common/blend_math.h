@@ -9,9 +9,10 @@
 
 namespace sladd {
 
-// Clamp to [0, 255] then truncate toward zero (OpenCV's seamlessClone rule and numpy's astype).
+// Clamp to [0, 255] then truncate toward zero (OpenCV's seamlessClone rule and numpy's astype). NaN
+// (only with check_values=False) gives 0 on every backend: its float -> int conversion is undefined.
 SLADD_HD u8 clamp_trunc_u8(float v) {
-  v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
+  v = !(v > 0.0f) ? 0.0f : (v > 255.0f ? 255.0f : v);
   return (u8)v;
 }
 

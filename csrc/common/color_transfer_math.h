@@ -130,7 +130,7 @@ SLADD_HD ColorParams color_params(int mode, const double* s, long long HW) {
 }
 
 SLADD_HD u8 trunc_u8(float v) {  // float -> uint8 as torch's .to(uint8) of a value in [0, 255]
-  return (u8)(int)v;
+  return v == v ? (u8)(int)v : (u8)0;  // NaN (NaN statistics): 0, as x86 gives, on every backend
 }
 
 // Output pixel p (3 channels) of one sample. blurred: faceswap's [6, HW] planes of this sample (the blur

@@ -19,4 +19,9 @@
 namespace sladd {
 typedef long long i64;
 typedef unsigned char u8;
+
+// A per-sample int64 code (region, morphology op, colour mode) for the kernels' int switches: a value
+// outside int's range becomes -1, which every switch treats as "none" as the references do, instead of
+// wrapping onto a valid code (2^32 + 1 was read as 1).
+SLADD_HD int code_of(i64 v) { return v < -2147483647LL - 1 || v > 2147483647LL ? -1 : (int)v; }
 }  // namespace sladd

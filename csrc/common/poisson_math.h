@@ -81,10 +81,21 @@ SLADD_HD float poisson_rhs_px(const PoissonView& v, const Roi& r, int c, int i, 
 }
 
 // A ROI is solved only if it has an interior and both boxes lie inside the H x W image
-// (otherwise the sample is left untouched).
+// (otherwise the sample is left untouched). The sums in 64 bits: roi_of's values reach 2^30.
 SLADD_HD bool roi_solvable(const Roi& r, int H, int W) {
-  return r.w >= 3 && r.h >= 3 && r.x >= 0 && r.y >= 0 && r.x + r.w <= W && r.y + r.h <= H && r.dx >= 0 &&
-         r.dy >= 0 && r.dx + r.w <= W && r.dy + r.h <= H;
+  return r.w >= 3 && r.h >= 3 && r.x >= 0 && r.y >= 0 && (i64)r.x + r.w <= W && (i64)r.y + r.h <= H &&
+         r.dx >= 0 && r.dy >= 0 && (i64)r.dx + r.w <= W && (i64)r.dy + r.h <= H;
+}
+
+// Sample b's ROI from the int64 [B,6] tensor. A value no image side can reach (beyond +-2^30) becomes
+// -1, which roi_solvable refuses; narrowed as it was, 2^31 - 2 wrapped past the checks and the loops
+// then read and wrote far outside the planes.
+template <typename I>
+SLADD_HD Roi roi_of(const I* roi, i64 b) {
+  const I* q = roi + 6 * b;
+  int v[6];
+  for (int k = 0; k < 6; ++k) v[k] = q[k] < -(1LL << 30) || q[k] > (1LL << 30) ? -1 : (int)q[k];
+  return Roi{v[0], v[1], v[2], v[3], v[4], v[5]};
 }
 
 }  // namespace sladd

@@ -40,10 +40,7 @@ at::Tensor blend_linear_forward_kernel(const at::Tensor& target_in, const at::Te
   return out;
 }
 
-Roi roi_at(const int64_t* roi, int64_t b) {
-  const int64_t* q = roi + 6 * b;
-  return Roi{(int)q[0], (int)q[1], (int)q[2], (int)q[3], (int)q[4], (int)q[5]};
-}
+Roi roi_at(const int64_t* roi, int64_t b) { return roi_of(roi, b); }
 
 at::Tensor poisson_rhs_forward_kernel(const at::Tensor& target_in, const at::Tensor& source_in,
                                       const at::Tensor& mask_in, const at::Tensor& roi_in) {

@@ -89,7 +89,7 @@ at::Tensor color_stats_forward_kernel(const at::Tensor& fake_in, const at::Tenso
       for (int y = r.y; y < r.y + r.h; ++y)
         for (int x = r.x; x < r.x + r.w; ++x) {
           const int64_t p = (int64_t)y * W + x;
-          color_stats_px((int)md[b], F + b * 3 * HW, R + b * 3 * HW, m[b * HW + p], HW, p, lut.v, acc);
+          color_stats_px(code_of(md[b]), F + b * 3 * HW, R + b * 3 * HW, m[b * HW + p], HW, p, lut.v, acc);
         }
     }
   });
@@ -116,7 +116,7 @@ at::Tensor color_apply_forward_kernel(const at::Tensor& fake_in, const at::Tenso
   u8* o = out.data_ptr<u8>();
   at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
-      const ColorParams q = color_params((int)md[b], st + b * kColorStats, HW);
+      const ColorParams q = color_params(code_of(md[b]), st + b * kColorStats, HW);
       const u8* blb = rows[b] >= 0 && rows[b] < N ? bl + rows[b] * 6 * HW : nullptr;
       for (int64_t p = 0; p < HW; ++p) {
         u8 px[3];

@@ -30,7 +30,7 @@ at::Tensor morph_square_forward_kernel(const at::Tensor& mask_in, const at::Tens
   at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
     std::vector<int> dist(H > W ? H : W);
     for (int64_t b = b0; b < b1; ++b) {
-      const int o_b = (int)opp[b], r = morph_radius(kp[b], (int)(H > W ? H : W));
+      const int o_b = code_of(opp[b]), r = morph_radius(kp[b], (int)(H > W ? H : W));
       const int64_t base = b * H * W;
       for (int64_t i = 0; i < H * W; ++i) in[base + i] = morph_input(m[base + i], o_b);
       for (int64_t y = 0; y < H; ++y)

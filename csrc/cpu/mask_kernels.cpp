@@ -31,7 +31,7 @@ at::Tensor region_mask_forward_kernel(const at::Tensor& landmarks_in, const at::
     std::vector<int> xl(S), xr(S), lo(S), hi(S);
     for (int64_t b = b0; b < b1; ++b) {
       Segment seg[kMaxPrimitives];
-      const int n = region_segments(lm_p + b * kNumLandmarks * 2, (int)reg_p[b], seg);
+      const int n = region_segments(lm_p + b * kNumLandmarks * 2, code_of(reg_p[b]), seg);
       float* o = out_p + b * size * size;
       for (int i = 0; i < n; ++i) {
         primitive_rows(seg[i], S, xl.data(), xr.data(), lo.data(), hi.data());

@@ -45,7 +45,7 @@ __global__ void sladd_region_lines_kernel(const float* landmarks, const long lon
   if (p >= kMaxPrimitives) return;
   const int b = blockIdx.y;
   Segment seg[kMaxPrimitives];
-  const int n = region_segments(landmarks + (long long)b * kNumLandmarks * 2, (int)region[b], seg);
+  const int n = region_segments(landmarks + (long long)b * kNumLandmarks * 2, code_of(region[b]), seg);
   int* xl = spans + ((long long)b * kMaxPrimitives + p) * kSpanRows * size;
   span_clear(xl, xl + size, size);
   if (p < n) thick_line_spans(seg[p].a.x, seg[p].a.y, seg[p].b.x, seg[p].b.y, size, xl, xl + size);
@@ -59,7 +59,7 @@ __global__ void sladd_region_dilate_kernel(const float* landmarks, const long lo
   if (i >= (long long)kMaxPrimitives * size) return;
   const int p = (int)(i / size), y = (int)(i % size), b = blockIdx.y;
   Segment seg[kMaxPrimitives];
-  const int n = region_segments(landmarks + (long long)b * kNumLandmarks * 2, (int)region[b], seg);
+  const int n = region_segments(landmarks + (long long)b * kNumLandmarks * 2, code_of(region[b]), seg);
   int* xl = spans + ((long long)b * kMaxPrimitives + p) * kSpanRows * size;
   int lo = kSpanEmpty, hi = -kSpanEmpty;
   if (p < n) dilated_span(xl, xl + size, size, seg[p].d, y, &lo, &hi);
@@ -179,17 +179,7 @@ __global__ void sladd_blend_linear_kernel(const unsigned char* target, const uns
   out[o] = blend_linear_px(target[o], source[o], mask[b * HW + i], weight[b]);
 }
 
-__device__ __forceinline__ sladd::Roi sladd_roi_at(const long long* roi, int b) {
-  const long long* q = roi + 6 * b;
-  sladd::Roi r;
-  r.x = (int)q[0];
-  r.y = (int)q[1];
-  r.w = (int)q[2];
-  r.h = (int)q[3];
-  r.dx = (int)q[4];
-  r.dy = (int)q[5];
-  return r;
-}
+__device__ __forceinline__ sladd::Roi sladd_roi_at(const long long* roi, int b) { return sladd::roi_of(roi, b); }
 
 // Pass 1: eroded mask inside each ROI (eroded is zero-initialised by the caller). One thread per pixel.
 __global__ void sladd_poisson_erode_kernel(const float* mask, const long long* roi, unsigned char* eroded,
@@ -547,7 +537,7 @@ __global__ void sladd_morph_rows_kernel(const float* mask, const long long* op, 
   const int b = blockIdx.y;
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)H * W) return;
-  const int o = (int)op[b];
+  const int o = code_of(op[b]);
   if (!morph_active(o)) return;
   const long long plane = (long long)b * H * W, row = plane + pix - pix % W;
   const int x = (int)(pix % W), r = morph_radius(k[b], H > W ? H : W);
@@ -562,7 +552,7 @@ __global__ void sladd_morph_cols_kernel(const float* mask, const long long* op, 
   const int b = blockIdx.y;
   const long long pix = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (pix >= (long long)H * W) return;
-  const int o = (int)op[b];
+  const int o = code_of(op[b]);
   const long long plane = (long long)b * H * W, col = plane + pix % W;
   unsigned char dilated = 0;
   if (morph_active(o))
@@ -895,7 +885,7 @@ __global__ void sladd_color_stats_cols_kernel(const unsigned char* fake, const u
   if (x >= r.x && x < r.x + r.w) {
     const unsigned char* F = fake + (long long)b * 3 * HW;
     const unsigned char* R = real + (long long)b * 3 * HW;
-    const int md = (int)mode[b];
+    const int md = code_of(mode[b]);
     for (int y = r.y; y < r.y + r.h; ++y) {
       const long long p = (long long)y * W + x;
       color_stats_px(md, F, R, mask[(long long)b * HW + p], HW, p, nullptr, acc);
@@ -939,7 +929,7 @@ __global__ void sladd_color_apply_kernel(const unsigned char* fake, const unsign
   const long long p = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (p >= HW) return;
   const int b = blockIdx.y;
-  const ColorParams q = color_params((int)mode[b], stats + (long long)b * kColorStats, HW);
+  const ColorParams q = color_params(code_of(mode[b]), stats + (long long)b * kColorStats, HW);
   const long long row = blur_row[b];
   const unsigned char* blb = row >= 0 && row < n_blurred ? blurred + row * 6 * HW : nullptr;
   unsigned char px[3];

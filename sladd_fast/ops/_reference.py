@@ -215,7 +215,10 @@ def poisson_rhs(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, 
     # ROI off (zero padding), so nothing within 3 px of the ROI edge survives.
     k = 2 * ERODE_RADIUS + 1
     eroded = (-F.max_pool2d(-on[:, None].float(), k, stride=1, padding=ERODE_RADIUS) > 0.5)
-    eroded &= (i >= ERODE_RADIUS)[:, None] & (j >= ERODE_RADIUS)[:, None]  # max_pool pads with -inf
+    # max_pool pads with -inf, i.e. "on": the pixels within 3 px of each ROI edge are cut explicitly
+    # (the bottom and right ones too: they meet the padding where the ROI reaches the canvas edge).
+    eroded &= (i >= ERODE_RADIUS)[:, None] & (j >= ERODE_RADIUS)[:, None]
+    eroded &= (i <= hh - 1 - ERODE_RADIUS)[:, None] & (j <= ww - 1 - ERODE_RADIUS)[:, None]
 
     def fwd(t: torch.Tensor, dim: int) -> torch.Tensor:  # t[k+1] - t[k]; last entry unused
         return torch.diff(t, dim=dim, append=t.narrow(dim, t.shape[dim] - 1, 1))
@@ -240,6 +243,8 @@ def poisson_rhs(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, 
 def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Tensor) -> torch.Tensor:
     """uint8 [B,C,H,W]: target with the destination ROI interior replaced by trunc(clamp(solution))."""
     B, C, H, W = target.shape
+    if target.numel() == 0:  # B = 0 or C = 0: nothing to compose (the reshape below needs an element)
+        return target.clone()
     x, y, w, h, dx, dy = roi.unbind(-1)
     i = torch.arange(H, device=roi.device)[None, :, None] - dy[:, None, None]
     j = torch.arange(W, device=roi.device)[None, None, :] - dx[:, None, None]
@@ -257,6 +262,8 @@ def box_of(on: torch.Tensor, exclude_frame: bool) -> torch.Tensor:
     """int64 [B,4] (x, y, w, h): the bounding box of the True pixels of bool [B,H,W], (0, 0, 0, 0) where
     none; with exclude_frame the 1-pixel image frame counts as False."""
     B, H, W = on.shape
+    if H == 0 or W == 0:  # no pixel: every box empty (the frame indexing below needs one)
+        return torch.zeros(B, 4, dtype=torch.int64, device=on.device)
     if exclude_frame:
         on = on.clone()
         on[:, 0, :] = False
@@ -709,6 +716,8 @@ def morph_square(mask: torch.Tensor, op: torch.Tensor, k: torch.Tensor) -> torch
     nothing, with OpenCV's borders (erode: outside counts as on; dilate: as off). Written as
     (k-1)/2 rounds of 3x3 max-pooling (-inf padding), each sample stopping at its own k."""
     x = (mask >= 0.5).float()
+    if x.numel() == 0:  # max_pool2d refuses empty planes; there is nothing to erode or dilate
+        return x
     steps = (k - 1) // 2
     erode, dilate = (op == 0).view(-1, 1, 1, 1), (op == 1).view(-1, 1, 1, 1)
     for it in range(1, int(steps.max()) + 1 if steps.numel() else 1):
