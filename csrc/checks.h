@@ -3,6 +3,8 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
 #include "common/align_math.h"
 #include "common/color_transfer_math.h"
 #include "common/dst_math.h"
@@ -25,7 +27,7 @@
 namespace sladd {
 
 constexpr int64_t kInt32Max = 0x7fffffff;  // the kernels take sizes as int
-constexpr int64_t kMaxReflectSide = int64_t(1) << 30;  // a reflected border's period (2n) fits int
+constexpr int64_t kMaxReflectSide = (int64_t(1) << 30) - 1;  // a reflected border's period (2n) fits int
 
 inline void check_same_device(const at::Tensor& a, const at::Tensor& b, const char* name) {
   TORCH_CHECK(a.device() == b.device(), name, " must be on ", a.device(), ", got ", b.device());
@@ -100,7 +102,8 @@ inline void check_poisson_rhs(const at::Tensor& target, const at::Tensor& source
   check_images(target, source, mask);
   check_roi(roi, target);
   TORCH_CHECK(target.size(2) >= 3 && target.size(3) >= 3, "poisson_rhs needs H, W >= 3");
-  TORCH_CHECK(target.size(1) * target.size(2) * target.size(3) <= kInt32Max,
+  // max(C, 1): the erode pass indexes the H x W mask even when there is no channel.
+  TORCH_CHECK(std::max<int64_t>(target.size(1), 1) * target.size(2) * target.size(3) <= kInt32Max,
               "poisson_rhs: C * H * W must fit in int32 (its plane offsets are int), got ", target.sizes());
 }
 
@@ -111,7 +114,8 @@ inline void check_poisson_compose(const at::Tensor& target, const at::Tensor& so
   check_same_device(target, solution, "solution");
   const int64_t B = target.size(0), C = target.size(1), H = target.size(2), W = target.size(3);
   TORCH_CHECK(H >= 3 && W >= 3, "poisson_compose needs H, W >= 3");
-  TORCH_CHECK(C * H * W <= kInt32Max, "poisson_compose: C * H * W must fit in int32, got ", target.sizes());
+  TORCH_CHECK(std::max<int64_t>(C, 1) * H * W <= kInt32Max, "poisson_compose: C * H * W must fit in int32, got ",
+              target.sizes());
   TORCH_CHECK(solution.size(0) == B && solution.size(1) == C && solution.size(2) == H - 2 &&
                   solution.size(3) == W - 2,
               "solution must be [B,C,H-2,W-2], got ", solution.sizes());
@@ -255,7 +259,7 @@ inline void check_warp_affine_cubic(const at::Tensor& input, const at::Tensor& i
   SLADD_CHECK_TENSOR(box, at::kLong, 2);
   TORCH_CHECK(box.size(0) == input.size(0) && box.size(1) == 4, "box must be [B,4] (x, y, w, h), got ", box.sizes());
   TORCH_CHECK(input.size(1) <= kInt32Max && input.size(2) <= kMaxReflectSide && input.size(3) <= kMaxReflectSide,
-              "warp_affine_cubic: C must fit in int32 and H, W be at most 2^30 (the reflected border), got ",
+              "warp_affine_cubic: C must fit in int32 and H, W be below 2^30 (the reflected border), got ",
               input.sizes());
   check_same_device(input, inverse_map, "inverse_map");
   check_same_device(input, box, "box");
@@ -275,7 +279,7 @@ inline void check_blur_in_box(const at::Tensor& input, const at::Tensor& kernels
   TORCH_CHECK(radius.size(0) == B, "radius must be [B], got ", radius.sizes());
   TORCH_CHECK(box.size(0) == B && box.size(1) == 4, "box must be [B,4] (x, y, w, h), got ", box.sizes());
   TORCH_CHECK(input.size(2) <= kMaxReflectSide && input.size(3) <= kMaxReflectSide,
-              "blur_in_box: H and W must be at most 2^30 (the reflected border), got ", input.sizes());
+              "blur_in_box: H and W must be below 2^30 (the reflected border), got ", input.sizes());
   check_same_device(input, kernels, "kernels");
   check_same_device(input, radius, "radius");
   check_same_device(input, box, "box");

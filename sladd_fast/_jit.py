@@ -153,6 +153,9 @@ def _ptr(t: torch.Tensor) -> int:
 _INT32_MAX = 2**31 - 1  # the kernels take sizes as int (csrc/checks.h kInt32Max)
 
 
+MAX_REFLECT_SIDE = 2**30 - 1  # csrc/checks.h kMaxReflectSide: a reflected border's period 2n fits int
+
+
 def _check_int32(op: str, limit: int = _INT32_MAX, **sizes: int) -> None:
     """Sizes the kernels take as int, at most ``limit`` (the limits of csrc/checks.h)."""
     for name, v in sizes.items():
@@ -274,6 +277,7 @@ def poisson_rhs(target: torch.Tensor, source: torch.Tensor, mask: torch.Tensor, 
     _check_roi(roi, target)
     if target.shape[2] < 3 or target.shape[3] < 3:
         raise ValueError(f"poisson_rhs needs H, W >= 3, got {list(target.shape)}")
+    _check_int32("poisson_rhs", C_H_W=max(target.shape[1], 1) * target.shape[2] * target.shape[3])
     t, s, m, r = target.contiguous(), source.contiguous(), mask.contiguous(), roi.contiguous()
     B, C, H, W = t.shape
     eroded = torch.zeros(B, H, W, device=t.device, dtype=torch.uint8)
@@ -295,6 +299,7 @@ def poisson_compose(target: torch.Tensor, solution: torch.Tensor, roi: torch.Ten
     B, C, H, W = target.shape
     if H < 3 or W < 3:
         raise ValueError(f"poisson_compose needs H, W >= 3, got {list(target.shape)}")
+    _check_int32("poisson_compose", C_H_W=max(C, 1) * H * W)
     _checks.tensor("solution", solution, torch.float32, (B, C, H - 2, W - 2))
     _check_roi(roi, target)
     _checks.same_device(target=target, solution=solution)
@@ -571,6 +576,9 @@ def warp_affine_cubic(input: torch.Tensor, inverse_map: torch.Tensor, box: torch
     _checks.tensor("box", box, torch.int64, (input.shape[0], 4))  # raw pointers: a wrong dtype would be misread
     if input.dtype not in (torch.float32, torch.uint8):
         raise ValueError(f"input must have dtype torch.float32 or torch.uint8, got {input.dtype}")
+    if input.dim() == 4:
+        _check_int32("warp_affine_cubic", C=input.shape[1])
+        _check_int32("warp_affine_cubic", MAX_REFLECT_SIDE, H=input.shape[2], W=input.shape[3])
     _checks.same_device(input=input, inverse_map=inverse_map, box=box)
     x, mp, bx = input.contiguous(), inverse_map.contiguous(), box.contiguous()
     B, C, H, W = x.shape
@@ -618,6 +626,7 @@ def blur_in_box(input: torch.Tensor, kernels: torch.Tensor, radius: torch.Tensor
                                   ("kernels", kernels, torch.float32, (B, None)),
                                   ("radius", radius, torch.int64, (B,)), ("box", box, torch.int64, (B, 4))):
         _checks.tensor(name, t, dtype, shape)  # raw pointers: a wrong dtype would be misread
+    _check_int32("blur_in_box", MAX_REFLECT_SIDE, H=input.shape[2], W=input.shape[3])
     _checks.same_device(input=input, kernels=kernels, radius=radius, box=box)
     x, g, r, bx = input.contiguous(), kernels.contiguous(), radius.contiguous(), box.contiguous()
     B, C, H, W = x.shape
@@ -860,6 +869,7 @@ def _checked_color_args(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tens
     B = fake.shape[0]
     _checks.tensor("fake", fake, torch.uint8, (B, 3, None, None))  # raw pointers: a wrong dtype would be misread
     _checks.tensor("real", real, torch.uint8, tuple(fake.shape))
+    _check_int32("color", H=fake.shape[2], W=fake.shape[3])
     _checks.tensor("mask", mask, torch.float32, (B, 1, fake.shape[2], fake.shape[3]))
     _checks.tensor("mode", mode, torch.int64, (B,))
     for name, t, dtype, shape in extra:

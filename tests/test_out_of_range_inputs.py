@@ -12,7 +12,7 @@ from sladd_fast import ops
 from sladd_fast.ops import _reference
 
 pytestmark = needs_ext
-BIG = [2**31 - 2, 2**32, 2**32 + 3, -(2**32) + 1, 2**40]
+BIG = [2**31 - 2, 2**32, 2**32 + 3, -(2**32) + 1, 2**40, 2**62]
 
 
 def _images(n: int = 2, size: int = 12, seed: int = 0):
@@ -82,14 +82,17 @@ def test_sizes_past_int32_index_math_are_refused_before_allocation():
     box = torch.tensor([[0, 0, 1, 1]])
     with pytest.raises(RuntimeError, match="C must fit in int32"):
         torch.ops.sladd_fast.warp_affine_cubic(one.expand(1, 2**31 + 1, 1, 1), ident, box)
-    with pytest.raises(RuntimeError, match="at most 2"):
-        torch.ops.sladd_fast.warp_affine_cubic(one.expand(1, 1, 2**30 + 1, 1), ident, box)
+    with pytest.raises(RuntimeError, match="below 2\\^30"):
+        torch.ops.sladd_fast.warp_affine_cubic(one.expand(1, 1, 2**30, 1), ident, box)
     big = one.expand(1, 3, 30000, 30000)
     roi = torch.tensor([[0, 0, 3, 3, 0, 0]])
     with pytest.raises(RuntimeError, match="C \\* H \\* W must fit in int32"):
         torch.ops.sladd_fast.poisson_rhs(big, big, torch.zeros(1, 1, 1, 1).expand(1, 1, 30000, 30000), roi)
     with pytest.raises(RuntimeError, match="C \\* H \\* W must fit in int32"):
         torch.ops.sladd_fast.poisson_compose(big, torch.zeros(1, 1, 1, 1).expand(1, 3, 29998, 29998), roi)
+    wide = one.expand(1, 0, 7, 400_000_000)  # no channel: C * H * W = 0, but the erode pass indexes H x W
+    with pytest.raises(RuntimeError, match="C \\* H \\* W must fit in int32"):
+        torch.ops.sladd_fast.poisson_rhs(wide, wide, torch.zeros(1, 1, 1, 1).expand(1, 1, 7, 400_000_000), roi)
 
 
 def test_empty_inputs_the_kernels_take_the_references_take_too():
@@ -102,3 +105,24 @@ def test_empty_inputs_the_kernels_take_the_references_take_too():
         assert torch.equal(_reference.box_of(on, True), torch.ops.sladd_fast.box_of(on, True))
     m, op, k = torch.zeros(2, 1, 0, 5), torch.tensor([0, 1]), torch.tensor([3, 3])
     assert torch.equal(_reference.morph_square(m, op, k), torch.ops.sladd_fast.morph_square(m, op, k))
+
+
+def test_nvrtc_launchers_refuse_the_same_sizes(monkeypatch):
+    """_jit's launchers mirror csrc/checks.h: the same size limits, checked before any GPU work (here
+    without a GPU: the checks run before the launch)."""
+    from sladd_fast import _jit
+
+    one = torch.zeros(1, 1, 1, 1, dtype=torch.uint8)
+    big = one.expand(1, 3, 30000, 30000)
+    roi = torch.tensor([[0, 0, 3, 3, 0, 0]])
+    with pytest.raises(ValueError, match="C_H_W must be at most"):
+        _jit.poisson_rhs(big, big, torch.zeros(1, 1, 1, 1).expand(1, 1, 30000, 30000), roi)
+    wide = one.expand(1, 0, 7, 400_000_000)  # no channel: the erode pass still indexes H x W
+    with pytest.raises(ValueError, match="C_H_W must be at most"):
+        _jit.poisson_compose(wide, torch.zeros(1, 0, 5, 399_999_998), roi)
+    ident, box = torch.tensor([[[1.0, 0, 0], [0, 1.0, 0]]]), torch.tensor([[0, 0, 1, 1]])
+    with pytest.raises(ValueError, match="H must be at most 1073741823"):
+        _jit.warp_affine_cubic(one.expand(1, 1, 2**30, 1), ident, box)
+    g = torch.ones(1, 3)
+    with pytest.raises(ValueError, match="W must be at most 1073741823"):
+        _jit.blur_in_box(one.expand(1, 1, 1, 2**30), g, torch.ones(1, dtype=torch.int64), box)

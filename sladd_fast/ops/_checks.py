@@ -13,6 +13,7 @@ import torch
 
 INT32_MAX = 2**31 - 1  # the kernels take sizes as int
 
+
 def tensor(name: str, t: object, dtype: torch.dtype, shape: Sequence[int | None]) -> torch.Tensor:
     """Checks type, dtype and shape (None = any size) of ``t``; returns it."""
     if not isinstance(t, torch.Tensor):

@@ -191,6 +191,8 @@ def _crop(img: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def _valid(roi: torch.Tensor, H: int, W: int) -> torch.Tensor:
+    # As the kernels' roi_of: a value beyond +-2^30 is -1 (the sums below cannot wrap, even from 2^62).
+    roi = torch.where(roi.abs() > 2**30, -1, roi)
     x, y, w, h, dx, dy = roi.unbind(-1)
     return ((w >= 3) & (h >= 3) & (x >= 0) & (y >= 0) & (x + w <= W) & (y + h <= H) &
             (dx >= 0) & (dy >= 0) & (dx + w <= W) & (dy + h <= H))

@@ -149,7 +149,9 @@ def main(argv: list[str] | None = None, resume_hint: bool = True) -> int:
     from sladd_fast.train.distributed import LaunchSpec, launch, resolve_device, under_torchrun
 
     ap = build_parser()  # kept for the setup errors below: one-line, as the argument errors
-    cfg, args, notes = _parse(ap, argv)  # logged by the run, console and log.txt, with launch's notes
+    cfg, args, notes = _parse(ap, argv)
+    for n in notes:  # on the console now (a setup error may stop the run first), in log.txt by the run
+        print(n, flush=True)
     try:
         device = resolve_device(cfg.run.device)
     except ValueError as e:
@@ -163,7 +165,7 @@ def main(argv: list[str] | None = None, resume_hint: bool = True) -> int:
     spec = LaunchSpec(args.nodes, args.gpus, args.nr, args.master_addr, args.masterport, device)
     speaks = not under_torchrun() or os.environ["RANK"] == "0"  # under torchrun every rank runs this
     try:
-        launch(spec, functools.partial(_run, cfg, notes), notes.append)
+        launch(spec, functools.partial(_run, cfg, notes), lambda m: (print(m, flush=True), notes.append(m)))
     except SetupError as e:  # found before training: one line, like the argument errors
         if speaks:
             print(f"train.py: error: {e}", file=sys.stderr)

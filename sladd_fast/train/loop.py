@@ -160,7 +160,11 @@ class _Log:
             self.bar.write(msg)
         else:
             print(msg, flush=True)
-        if self.path:
+        self.file(msg)
+
+    def file(self, msg: str) -> None:
+        """``msg`` to log.txt only (rank 0)."""
+        if self.rank == 0 and self.path:
             with open(self.path, "a") as f:
                 f.write(msg + "\n")
 
@@ -206,14 +210,14 @@ def train(cfg: Config, env: DistEnv = DistEnv(),
 
     ``on_step(step, batch, StepResult, detector, synthesizer)``, if given, runs after every step, before
     that step's checkpoint (tests, benchmarks); the networks are the unwrapped modules. ``notes``: lines
-    of the command line's (ignored flags and the like), logged first, to the console and log.txt."""
+    of the command line's (ignored flags and the like, already printed), written first to log.txt."""
     device = torch.device(env.device)
     run_dir = os.path.join(cfg.run.out, cfg.run.meta)
     if env.rank == 0:
         os.makedirs(os.path.join(run_dir, "samples"), exist_ok=True)
     log = _Log(env.rank, os.path.join(run_dir, "log.txt") if env.rank == 0 else None)
-    for note in notes:
-        log(note)
+    for note in notes:  # the command line's notes, already on the console
+        log.file(note)
 
     # A run folder with last.pt resumes (both networks, optimizers, baseline, RNG, data position).
     last = os.path.join(run_dir, "last.pt")
