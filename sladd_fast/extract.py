@@ -388,23 +388,36 @@ def _load_part(path: str) -> dict | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        return None
-    except Exception:  # noqa: BLE001  (EOFError, BadZipFile, ValueError, ... all mean: redo it)
+    except Exception:  # noqa: BLE001  FileNotFoundError, EOFError, BadZipFile, ... all mean: (re)do it
         return None
 
 
-def _seed_parts(out: str, tasks: list[dict]) -> int:
+def _write_part(out: str, key: str, **arrays: Any) -> None:
+    """A video's part file, written whole or not at all (a temporary file, then a rename)."""
+    part = _part(out, key)
+    np.savez(part + ".tmp.npz", **arrays)
+    os.replace(part + ".tmp.npz", part)
+
+
+def _result_arrays(r: dict) -> dict[str, Any]:
+    """What a part file holds for a _video_task result: its failure, or its frames and landmarks."""
+    if "error" in r:
+        return {"error": np.array(r["error"]), "detail": np.array(r["detail"])}
+    extra = {"short_mask": np.array(r["short_mask"])} if "short_mask" in r else {}
+    return {"keys": np.array(r["keys"]), "landmarks": r["landmarks"], "valid": r["valid"], **extra}
+
+
+def _seed_parts(out: str, tasks: list[dict]) -> None:
     """A rerun of a finished extraction (the same settings, checked before) keeps the videos it
     extracted: their parts are rebuilt from its landmark store, so only the videos that failed (say,
-    before their masks were downloaded) are extracted again. Returns how many were kept."""
+    before their masks were downloaded) are extracted again."""
     store_path, report_path = os.path.join(out, STORE_NAME), os.path.join(out, REPORT)
     if not os.path.isfile(os.path.join(out, "config", EXTRACT_SETTINGS)) or not os.path.isfile(store_path):
-        return 0
+        return
     try:
         store = LandmarkStore.load(store_path)
     except Exception:  # noqa: BLE001  a damaged store: extract everything again
-        return 0
+        return
     try:
         with open(report_path) as f:
             short = {r["video"]: r["detail"] for r in json.load(f).get("short_mask", [])}
@@ -413,7 +426,6 @@ def _seed_parts(out: str, tasks: list[dict]) -> int:
     rows: dict[str, list[int]] = {}
     for i, k in enumerate(store.keys.tolist()):  # image/<folder>/<video>/NNNN.ext
         rows.setdefault("/".join(k.split("/")[1:3]), []).append(i)
-    kept = 0
     for t in tasks:
         idx = rows.get(t["key"])
         if idx is None or os.path.isfile(_part(out, t["key"])):
@@ -423,12 +435,10 @@ def _seed_parts(out: str, tasks: list[dict]) -> int:
                  for k in frames] if t.get("mask") else []
         if not all(os.path.isfile(os.path.join(out, k)) for k in frames + masks):
             continue  # its files were removed (to redo it, say): extracted again
-        extra = {"short_mask": np.array(short[t["key"]])} if t["key"] in short else {}
-        np.savez(_part(out, t["key"]) + ".tmp.npz", keys=store.keys[idx], landmarks=store.landmarks[idx],
-                 valid=store.valid[idx], **extra)
-        os.replace(_part(out, t["key"]) + ".tmp.npz", _part(out, t["key"]))
-        kept += 1
-    return kept
+        row = {"key": t["key"], "keys": store.keys[idx], "landmarks": store.landmarks[idx], "valid": store.valid[idx]}
+        if t["key"] in short:
+            row["short_mask"] = short[t["key"]]
+        _write_part(out, t["key"], **_result_arrays(row))
 
 
 def _part(out: str, key: str) -> str:
@@ -476,17 +486,16 @@ def extract(ffpp: str, out: str, compression: str = "c23", methods: list[str] | 
     _seed_parts(out, tasks)
     # An interrupted run's parts are kept, failures included (a finished run's failures have none),
     # except a missing mask that has been downloaded since.
-    todo = []
-    for t in tasks:
-        part = _load_part(_part(out, t["key"]))
-        if part is None or (str(part.get("error", "")) == "no_mask" and os.path.isfile(t["mask"])):
-            todo.append(t)
+    parts = {t["key"]: _load_part(_part(out, t["key"])) for t in tasks}
+    todo = [t for t in tasks if parts[t["key"]] is None or
+            (str(parts[t["key"]].get("error", "")) == "no_mask" and os.path.isfile(t["mask"]))]
     _run(todo, out, predictor, workers, progress, len(tasks))
+    parts.update({t["key"]: _load_part(_part(out, t["key"])) for t in todo})  # the others are read once
     keys, lms, valid = [], [], []
     report: dict[str, Any] = {"videos": len(tasks), **{k: [] for k in FAILURES}, "short_mask": [], "frames": 0,
                               "fake_videos": {FFPP_METHODS[m]: 0 for m in methods}}
     for t in tasks:
-        z = _load_part(_part(out, t["key"]))
+        z = parts[t["key"]]
         if z is None:
             raise OSError(f"{_part(out, t['key'])}: the part file of {t['key']} cannot be read back")
         if "error" in z:
@@ -541,14 +550,7 @@ def _run(todo: list[dict], out: str, predictor: str, workers: int | None, progre
             except BrokenProcessPool as e:  # the others done so far are still written
                 broken = broken or e
                 continue
-            part = _part(out, r["key"])
-            if "error" in r:
-                np.savez(part + ".tmp.npz", error=np.array(r["error"]), detail=np.array(r["detail"]))
-            else:
-                extra = {"short_mask": np.array(r["short_mask"])} if "short_mask" in r else {}
-                np.savez(part + ".tmp.npz", keys=np.array(r["keys"]), landmarks=r["landmarks"],
-                         valid=r["valid"], **extra)
-            os.replace(part + ".tmp.npz", part)
+            _write_part(out, r["key"], **_result_arrays(r))
             bar.update(1)
     except BrokenProcessPool as e:  # while submitting: the pool broke at start (its initializer)
         broken = e
